@@ -1,0 +1,337 @@
+//! The resources of the apigateway management API as the domain sees them.
+//!
+//! These are also what the store persists (as JSON); new fields must carry
+//! `#[serde(default)]` so that older records still load.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::enums::*;
+
+/// String-to-string map with a stable order (tags, templates, parameter mappings).
+pub type StringMap = BTreeMap<String, String>;
+
+/// A REST API: its settings and the id of its root resource. Resources, deployments and
+/// stages are kept beside it, keyed by the API id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestApi {
+    /// 10 lowercase alphanumerics, or the value of the `_custom_id_` tag.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Epoch seconds.
+    pub created_date: i64,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
+    #[serde(default)]
+    pub minimum_compression_size: Option<i32>,
+    pub api_key_source: ApiKeySource,
+    pub endpoint_configuration: EndpointConfiguration,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub tags: StringMap,
+    #[serde(default)]
+    pub disable_execute_api_endpoint: bool,
+    pub root_resource_id: String,
+    #[serde(default)]
+    pub security_policy: Option<String>,
+    #[serde(default)]
+    pub endpoint_access_mode: Option<String>,
+}
+
+/// Endpoint types and address family of an API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointConfiguration {
+    pub types: Vec<EndpointType>,
+    pub ip_address_type: String,
+    #[serde(default)]
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+/// A node of an API's resource tree. The root has no parent and an empty path part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub id: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Empty for the root resource.
+    #[serde(default)]
+    pub path_part: String,
+    /// Methods by verb (`GET`, `ANY`, ...).
+    #[serde(default)]
+    pub methods: BTreeMap<String, Method>,
+    /// Creation order, used for a stable listing order.
+    #[serde(default)]
+    pub seq: u64,
+}
+
+/// A method of a resource, with its responses and integration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Method {
+    pub http_method: HttpMethod,
+    pub authorization_type: AuthorizationType,
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
+    #[serde(default)]
+    pub api_key_required: bool,
+    #[serde(default)]
+    pub request_validator_id: Option<String>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    /// `method.request.{querystring|header|path}.NAME` → required.
+    #[serde(default)]
+    pub request_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub request_models: StringMap,
+    #[serde(default)]
+    pub method_responses: BTreeMap<String, MethodResponse>,
+    #[serde(default)]
+    pub integration: Option<Integration>,
+    #[serde(default)]
+    pub authorization_scopes: Vec<String>,
+}
+
+/// A declared response of a method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodResponse {
+    pub status_code: String,
+    #[serde(default)]
+    pub response_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub response_models: StringMap,
+}
+
+/// Where and how a method's requests are sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    #[serde(rename = "type")]
+    pub kind: IntegrationType,
+    /// The verb sent to the backend (`integrationHttpMethod` in the SDKs).
+    #[serde(default)]
+    pub http_method: Option<HttpMethod>,
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// Absent unless the caller set it, as on AWS.
+    #[serde(default)]
+    pub connection_type: Option<ConnectionType>,
+    /// A VPC link id or `${stageVariables.NAME}`.
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    #[serde(default)]
+    pub credentials: Option<String>,
+    #[serde(default)]
+    pub request_parameters: StringMap,
+    #[serde(default)]
+    pub request_templates: StringMap,
+    #[serde(default)]
+    pub passthrough_behavior: Option<PassthroughBehavior>,
+    #[serde(default)]
+    pub content_handling: Option<ContentHandling>,
+    pub timeout_in_millis: i32,
+    pub cache_namespace: String,
+    #[serde(default)]
+    pub cache_key_parameters: Vec<String>,
+    #[serde(default)]
+    pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    #[serde(default)]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(default)]
+    pub response_transfer_mode: Option<ResponseTransferMode>,
+    #[serde(default)]
+    pub integration_target: Option<String>,
+}
+
+/// TLS settings of an HTTPS integration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    #[serde(default)]
+    pub insecure_skip_verification: bool,
+}
+
+/// How a backend answer becomes the method's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationResponse {
+    pub status_code: String,
+    /// Regex matched against the backend status; absent for the default response.
+    #[serde(default)]
+    pub selection_pattern: Option<String>,
+    #[serde(default)]
+    pub response_parameters: StringMap,
+    #[serde(default)]
+    pub response_templates: StringMap,
+    #[serde(default)]
+    pub content_handling: Option<ContentHandling>,
+}
+
+/// An immutable snapshot of an API, made by CreateDeployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created_date: i64,
+    /// The API exactly as it was when deployed.
+    pub snapshot: ApiSnapshot,
+}
+
+/// What a deployment freezes: the API settings, every resource with its full path, and the
+/// customised gateway responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiSnapshot {
+    pub api: RestApi,
+    /// Every resource, each with its full path (`/pets/{id}`).
+    pub resources: Vec<DeployedResource>,
+    #[serde(default)]
+    pub gateway_responses: Vec<GatewayResponse>,
+}
+
+/// A resource frozen in a deployment, with its path resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployedResource {
+    pub path: String,
+    pub resource: Resource,
+}
+
+/// A named, callable version of an API that points at one deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub stage_name: String,
+    pub deployment_id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub client_certificate_id: Option<String>,
+    #[serde(default)]
+    pub cache_cluster_enabled: bool,
+    #[serde(default)]
+    pub cache_cluster_size: Option<String>,
+    pub cache_cluster_status: CacheClusterStatus,
+    /// Keyed `*/*` or `{resourcePath with ~1}/{METHOD}`, as AWS reports them.
+    #[serde(default)]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+    #[serde(default)]
+    pub variables: StringMap,
+    #[serde(default)]
+    pub documentation_version: Option<String>,
+    #[serde(default)]
+    pub access_log_settings: Option<AccessLogSettings>,
+    #[serde(default)]
+    pub canary_settings: Option<CanarySettings>,
+    #[serde(default)]
+    pub tracing_enabled: bool,
+    #[serde(default)]
+    pub web_acl_arn: Option<String>,
+    #[serde(default)]
+    pub tags: StringMap,
+    pub created_date: i64,
+    pub last_updated_date: i64,
+}
+
+/// Per-method (or `*/*`) settings of a stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSetting {
+    pub metrics_enabled: bool,
+    pub logging_level: Option<LoggingLevel>,
+    pub data_trace_enabled: bool,
+    pub throttling_burst_limit: i32,
+    pub throttling_rate_limit: f64,
+    pub caching_enabled: bool,
+    pub cache_ttl_in_seconds: i32,
+    pub cache_data_encrypted: bool,
+    pub require_authorization_for_cache_control: bool,
+    pub unauthorized_cache_control_header_strategy: UnauthorizedCacheControlHeaderStrategy,
+}
+
+impl Default for MethodSetting {
+    /// The values AWS fills in when a patch first creates a method setting.
+    fn default() -> Self {
+        MethodSetting {
+            metrics_enabled: false,
+            logging_level: None,
+            data_trace_enabled: false,
+            throttling_burst_limit: 5000,
+            throttling_rate_limit: 10000.0,
+            caching_enabled: false,
+            cache_ttl_in_seconds: 300,
+            cache_data_encrypted: false,
+            require_authorization_for_cache_control: true,
+            unauthorized_cache_control_header_strategy:
+                UnauthorizedCacheControlHeaderStrategy::SucceedWithResponseHeader,
+        }
+    }
+}
+
+/// Where and how a stage writes access logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSettings {
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub destination_arn: Option<String>,
+}
+
+/// Canary release settings of a stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CanarySettings {
+    #[serde(default)]
+    pub percent_traffic: Option<f64>,
+    #[serde(default)]
+    pub deployment_id: Option<String>,
+    #[serde(default)]
+    pub stage_variable_overrides: StringMap,
+    #[serde(default)]
+    pub use_stage_cache: bool,
+}
+
+/// A link from REST APIs to a network load balancer in a private network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLink {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub target_arns: Vec<String>,
+    pub status: VpcLinkStatus,
+    #[serde(default)]
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub tags: StringMap,
+    /// Epoch seconds; not on the AWS wire, used for ordering and status timing.
+    #[serde(default)]
+    pub created_date: i64,
+}
+
+/// A customised (or default) gateway response of an API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayResponse {
+    pub response_type: String,
+    #[serde(default)]
+    pub status_code: Option<String>,
+    #[serde(default)]
+    pub response_parameters: StringMap,
+    #[serde(default)]
+    pub response_templates: StringMap,
+    pub default_response: bool,
+}

@@ -1,0 +1,19 @@
+//! Pure domain model of Causeway: the REST API resources, their validation rules and the
+//! application of PATCH operations.
+//!
+//! Nothing here does I/O, reads the clock or draws random numbers: ids and timestamps come in
+//! as arguments, so every rule can be tested with plain values. The types derive serde because
+//! they are also the persisted form (see `ARCHITECTURE.md`); the AWS wire shapes live in
+//! `causeway-wire`.
+
+pub mod arn;
+pub mod entities;
+pub mod enums;
+pub mod error;
+pub mod gateway_responses;
+pub mod patch;
+pub mod validate;
+
+pub use entities::*;
+pub use enums::*;
+pub use error::ApiError;

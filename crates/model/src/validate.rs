@@ -1,0 +1,242 @@
+//! Validation rules of the AWS model, with the messages AWS gives (or, where AWS's text is
+//! not known, a message that says exactly what to change).
+
+use crate::error::ApiError;
+
+/// A parsed resource path part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart<'a> {
+    /// A literal segment (`pets`).
+    Static(&'a str),
+    /// A single-segment variable (`{id}`), with its name.
+    Param(&'a str),
+    /// A greedy variable (`{proxy+}`), with its name.
+    Greedy(&'a str),
+}
+
+impl PathPart<'_> {
+    /// True for `{x}` and `{x+}`.
+    pub fn is_variable(&self) -> bool {
+        !matches!(self, PathPart::Static(_))
+    }
+}
+
+const PATH_PART_MESSAGE: &str =
+    "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end.";
+
+/// Parses a path part as AWS accepts it: letters, digits, `._-:`, or a whole-segment
+/// variable `{name}` / `{name+}`.
+pub fn path_part(text: &str) -> Result<PathPart<'_>, ApiError> {
+    let name_ok = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    if let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        if let Some(name) = inner.strip_suffix('+') {
+            if name_ok(name) {
+                return Ok(PathPart::Greedy(name));
+            }
+        } else if name_ok(inner) {
+            return Ok(PathPart::Param(inner));
+        }
+        return Err(ApiError::bad_request(PATH_PART_MESSAGE));
+    }
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+    {
+        Ok(PathPart::Static(text))
+    } else {
+        Err(ApiError::bad_request(PATH_PART_MESSAGE))
+    }
+}
+
+/// Checks a stage name: 1–128 of `A-Za-z0-9_-`.
+pub fn stage_name(name: &str) -> Result<(), ApiError> {
+    if !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Stage name only allows a-zA-Z0-9_- and at most 128 characters: '{name}'"
+        )))
+    }
+}
+
+/// Checks a stage variable name and value against AWS's patterns.
+pub fn stage_variable(name: &str, value: &str) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ApiError::bad_request(format!(
+            "Invalid stage variable name: {name}.  Please use names with only word characters."
+        )));
+    }
+    let value_ok = !value.is_empty()
+        && value.len() <= 512
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '&' | '=' | ',')
+        });
+    if !value_ok {
+        return Err(ApiError::bad_request(format!(
+            "Invalid stage variable value: {value}.  Please use values with alphanumeric characters and the symbols ' ', -', '.', '_', ':', '/', '?', '&', '=', and ','."
+        )));
+    }
+    Ok(())
+}
+
+/// Checks every variable of a stage (at most 100).
+pub fn stage_variables<'a>(
+    variables: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<(), ApiError> {
+    let mut count = 0usize;
+    for (name, value) in variables {
+        stage_variable(name, value)?;
+        count += 1;
+    }
+    if count > 100 {
+        return Err(ApiError::bad_request(format!(
+            "A stage can have at most 100 variables; this request has {count}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the value of the `_custom_id_` tag, which pins a REST API's id. It must be usable
+/// as the first label of an invoke host name.
+pub fn custom_id(id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= 63
+        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid _custom_id_ tag value '{id}': use 1 to 63 letters, digits, '-' or '_', starting with a letter or digit, so that the id can stand in an invoke URL host name"
+        )))
+    }
+}
+
+/// Checks a status code against the model's `[1-5]\d\d`.
+pub fn status_code(code: &str, field: &str) -> Result<(), ApiError> {
+    let bytes = code.as_bytes();
+    let ok = bytes.len() == 3
+        && (b'1'..=b'5').contains(&bytes[0])
+        && bytes[1].is_ascii_digit()
+        && bytes[2].is_ascii_digit();
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(format!(
+            "1 validation error detected: Value '{code}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+        )))
+    }
+}
+
+/// Checks the uri of an HTTP or HTTP_PROXY integration: an absolute `http`/`https` URL with
+/// a host, where stage variables may stand for any part.
+pub fn http_uri(uri: &str) -> Result<(), ApiError> {
+    let invalid = || ApiError::bad_request("Invalid HTTP endpoint specified for URI");
+    let rest = uri
+        .strip_prefix("http://")
+        .or_else(|| uri.strip_prefix("https://"))
+        .ok_or_else(invalid)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.chars().any(|c| c.is_whitespace()) {
+        return Err(invalid());
+    }
+    if uri.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// Checks an integration timeout: 50 ms to 29 s, as AWS's default quota allows.
+pub fn timeout_in_millis(timeout: i32) -> Result<(), ApiError> {
+    if (50..=29_000).contains(&timeout) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Timeout should be between 50 ms and 29000 ms, got {timeout}"
+        )))
+    }
+}
+
+/// Checks a method request parameter key (`method.request.{path|querystring|header|multivaluequerystring|multivalueheader}.NAME`).
+pub fn method_request_parameter(key: &str) -> Result<(), ApiError> {
+    let ok = ["path", "querystring", "header", "multivaluequerystring", "multivalueheader"]
+        .iter()
+        .any(|location| {
+            key.strip_prefix("method.request.")
+                .and_then(|rest| rest.strip_prefix(location))
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|name| !name.is_empty())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid method request parameter name '{key}': use method.request.path.NAME, method.request.querystring.NAME or method.request.header.NAME"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parts() {
+        assert_eq!(path_part("pets"), Ok(PathPart::Static("pets")));
+        assert_eq!(path_part("v1.0_a-b:c"), Ok(PathPart::Static("v1.0_a-b:c")));
+        assert_eq!(path_part("{id}"), Ok(PathPart::Param("id")));
+        assert_eq!(path_part("{proxy+}"), Ok(PathPart::Greedy("proxy")));
+        for bad in ["", "a b", "a/b", "{x", "x}", "{}", "{+}", "a{b}", "{a b}", "é"] {
+            assert!(path_part(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn stage_variables_follow_aws_patterns() {
+        assert!(stage_variable("VPCNLB", "my-nlb-0123.elb.us-east-1.amazonaws.com").is_ok());
+        assert!(stage_variable("a-b", "x").is_err());
+        assert!(stage_variable("ok", "a b").is_err());
+        assert!(stage_variable("ok", "").is_err());
+        let message = stage_variable("a-b", "x").err().map(|e| e.message().to_owned());
+        assert_eq!(
+            message.as_deref(),
+            Some("Invalid stage variable name: a-b.  Please use names with only word characters.")
+        );
+    }
+
+    #[test]
+    fn uris_and_codes() {
+        assert!(http_uri("http://${stageVariables.VPCNLB}/{proxy}").is_ok());
+        assert!(http_uri("https://example.com").is_ok());
+        assert!(http_uri("not a url").is_err());
+        assert!(http_uri("http:///path").is_err());
+        assert!(status_code("200", "statusCode").is_ok());
+        assert!(status_code("600", "statusCode").is_err());
+        assert!(status_code("20", "statusCode").is_err());
+    }
+
+    #[test]
+    fn stage_names_and_custom_ids() {
+        assert!(stage_name("prod_v-2").is_ok());
+        assert!(stage_name("bad name!").is_err());
+        assert!(custom_id("myapi123").is_ok());
+        assert!(custom_id("my api").is_err());
+        assert!(custom_id("a/b").is_err());
+        assert!(custom_id("-a").is_err());
+    }
+}

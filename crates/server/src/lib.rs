@@ -1,0 +1,123 @@
+//! Composition root: opens the store, builds the control plane and binds the listeners.
+//!
+//! The CLI and the end-to-end tests start Causeway through [`Server::start`], so both run the
+//! very same wiring.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use causeway_control::{Control, ControlConfig};
+use causeway_store::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// What a server needs to start. Every field has the default of the `causeway serve` flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder of the embedded store; created when missing.
+    pub data_dir: PathBuf,
+    /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
+    pub admin_listen: SocketAddr,
+    /// Region reported in ARNs and URLs.
+    pub region: String,
+    /// Account id reported in ARNs and error messages.
+    pub account_id: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./causeway-data"),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
+            region: "us-east-1".to_owned(),
+            account_id: "000000000000".to_owned(),
+        }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened (bad folder, locked by another process, corrupt file).
+    #[error(transparent)]
+    Store(#[from] causeway_store::StoreError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// A running server: its bound addresses and the means to stop it.
+#[derive(Debug)]
+pub struct Server {
+    admin_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    admin_task: JoinHandle<()>,
+    control: Arc<Control>,
+}
+
+impl Server {
+    /// Opens the store in `config.data_dir`, binds the listeners and starts serving.
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        let store = SqliteStore::open(&config.data_dir)?;
+        let control = Arc::new(Control::open(
+            Box::new(store),
+            ControlConfig {
+                region: config.region.clone(),
+                account_id: config.account_id.clone(),
+            },
+        )?);
+        let listener = TcpListener::bind(config.admin_listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.admin_listen,
+                source,
+            })?;
+        let admin_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.admin_listen,
+            source,
+        })?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = causeway_control::router(control.clone());
+        let admin_task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "admin listener stopped");
+            }
+        });
+        Ok(Server {
+            admin_addr,
+            shutdown: Some(tx),
+            admin_task,
+            control,
+        })
+    }
+
+    /// The address the control plane listens on (the `--endpoint-url` of the aws CLI).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// The control plane, for in-process callers.
+    pub fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+
+    /// Stops accepting, lets in-flight requests finish and closes the store.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.admin_task).await;
+    }
+}

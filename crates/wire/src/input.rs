@@ -1,0 +1,214 @@
+//! Request bodies of the management operations. Enum-valued fields stay strings here so that
+//! the control plane can answer a bad value with AWS's `ValidationException` text.
+
+use std::collections::BTreeMap;
+
+use causeway_model::patch::RawPatch;
+use serde::Deserialize;
+
+type StringMap = BTreeMap<String, String>;
+
+/// CreateRestApi.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRestApi {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub clone_from: Option<String>,
+    pub binary_media_types: Option<Vec<String>>,
+    pub minimum_compression_size: Option<i32>,
+    pub api_key_source: Option<String>,
+    pub endpoint_configuration: Option<EndpointConfiguration>,
+    pub policy: Option<String>,
+    pub tags: Option<StringMap>,
+    pub disable_execute_api_endpoint: Option<bool>,
+    pub security_policy: Option<String>,
+    pub endpoint_access_mode: Option<String>,
+}
+
+/// The `endpointConfiguration` member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointConfiguration {
+    pub types: Option<Vec<String>>,
+    pub ip_address_type: Option<String>,
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+}
+
+/// CreateResource.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateResource {
+    pub path_part: Option<String>,
+}
+
+/// PutMethod.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutMethod {
+    pub authorization_type: Option<String>,
+    pub authorizer_id: Option<String>,
+    pub api_key_required: Option<bool>,
+    pub operation_name: Option<String>,
+    pub request_parameters: Option<BTreeMap<String, bool>>,
+    pub request_models: Option<StringMap>,
+    pub request_validator_id: Option<String>,
+    pub authorization_scopes: Option<Vec<String>>,
+}
+
+/// PutMethodResponse.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutMethodResponse {
+    pub response_parameters: Option<BTreeMap<String, bool>>,
+    pub response_models: Option<StringMap>,
+}
+
+/// PutIntegration. The SDKs' `integrationHttpMethod` travels as JSON key `httpMethod`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutIntegration {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub http_method: Option<String>,
+    pub uri: Option<String>,
+    pub connection_type: Option<String>,
+    pub connection_id: Option<String>,
+    pub credentials: Option<String>,
+    pub request_parameters: Option<StringMap>,
+    pub request_templates: Option<StringMap>,
+    pub passthrough_behavior: Option<String>,
+    pub cache_namespace: Option<String>,
+    pub cache_key_parameters: Option<Vec<String>>,
+    pub content_handling: Option<String>,
+    pub timeout_in_millis: Option<i32>,
+    pub tls_config: Option<TlsConfig>,
+    pub response_transfer_mode: Option<String>,
+    pub integration_target: Option<String>,
+}
+
+/// The `tlsConfig` member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsConfig {
+    pub insecure_skip_verification: Option<bool>,
+}
+
+/// PutIntegrationResponse.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutIntegrationResponse {
+    pub selection_pattern: Option<String>,
+    pub response_parameters: Option<StringMap>,
+    pub response_templates: Option<StringMap>,
+    pub content_handling: Option<String>,
+}
+
+/// CreateDeployment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDeployment {
+    pub stage_name: Option<String>,
+    pub stage_description: Option<String>,
+    pub description: Option<String>,
+    pub cache_cluster_enabled: Option<bool>,
+    pub cache_cluster_size: Option<String>,
+    pub variables: Option<StringMap>,
+    pub canary_settings: Option<DeploymentCanarySettings>,
+    pub tracing_enabled: Option<bool>,
+}
+
+/// The `canarySettings` member of CreateDeployment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentCanarySettings {
+    pub percent_traffic: Option<f64>,
+    pub stage_variable_overrides: Option<StringMap>,
+    pub use_stage_cache: Option<bool>,
+}
+
+/// CreateStage.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateStage {
+    pub stage_name: Option<String>,
+    pub deployment_id: Option<String>,
+    pub description: Option<String>,
+    pub cache_cluster_enabled: Option<bool>,
+    pub cache_cluster_size: Option<String>,
+    pub variables: Option<StringMap>,
+    pub documentation_version: Option<String>,
+    pub canary_settings: Option<StageCanarySettings>,
+    pub tracing_enabled: Option<bool>,
+    pub tags: Option<StringMap>,
+}
+
+/// The `canarySettings` member of CreateStage.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StageCanarySettings {
+    pub percent_traffic: Option<f64>,
+    pub deployment_id: Option<String>,
+    pub stage_variable_overrides: Option<StringMap>,
+    pub use_stage_cache: Option<bool>,
+}
+
+/// CreateVpcLink.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateVpcLink {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub target_arns: Option<Vec<String>>,
+    pub tags: Option<StringMap>,
+}
+
+/// PutGatewayResponse.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutGatewayResponse {
+    pub status_code: Option<String>,
+    pub response_parameters: Option<StringMap>,
+    pub response_templates: Option<StringMap>,
+}
+
+/// TagResource.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagResource {
+    pub tags: Option<StringMap>,
+}
+
+/// Every Update* operation: a list of patch operations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Patch {
+    pub patch_operations: Option<Vec<PatchOperation>>,
+}
+
+/// One `patchOperations` member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchOperation {
+    pub op: Option<String>,
+    pub path: Option<String>,
+    pub value: Option<String>,
+    pub from: Option<String>,
+}
+
+impl Patch {
+    /// The operations in the model's raw form.
+    pub fn into_raw(self) -> Vec<RawPatch> {
+        self.patch_operations
+            .unwrap_or_default()
+            .into_iter()
+            .map(|op| RawPatch {
+                op: op.op,
+                path: op.path,
+                value: op.value,
+                from: op.from,
+            })
+            .collect()
+    }
+}

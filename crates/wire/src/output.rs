@@ -1,0 +1,607 @@
+//! Response bodies, built from the domain types. Absent values are omitted rather than sent
+//! as `null`, and empty maps are omitted where AWS omits them.
+
+use std::collections::BTreeMap;
+
+use causeway_model as m;
+use serde::{Serialize, Serializer};
+
+type StringMap = BTreeMap<String, String>;
+
+/// `{"message": ...}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub message: &'a str,
+}
+
+/// A page of a list operation: items under `item`, `position` when more remain.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub item: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+}
+
+/// GetStages, which AWS does not paginate.
+#[derive(Debug, Serialize)]
+pub struct Stages {
+    pub item: Vec<Stage>,
+}
+
+/// GetTags.
+#[derive(Debug, Serialize)]
+pub struct Tags {
+    pub tags: StringMap,
+}
+
+/// Whether an output carries `tags`: AWS omits them on create and in lists, and sends `{}`
+/// on Get and Update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagsField {
+    Omit,
+    Include,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// RestApi.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestApi {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binary_media_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_compression_size: Option<i32>,
+    pub api_key_source: m::ApiKeySource,
+    pub endpoint_configuration: EndpointConfiguration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<StringMap>,
+    pub disable_execute_api_endpoint: bool,
+    pub root_resource_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_access_mode: Option<String>,
+}
+
+/// The `endpointConfiguration` member.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointConfiguration {
+    pub types: Vec<m::EndpointType>,
+    pub ip_address_type: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vpc_endpoint_ids: Vec<String>,
+}
+
+impl RestApi {
+    /// The wire form of an API.
+    pub fn from_model(api: &m::RestApi, tags: TagsField) -> RestApi {
+        RestApi {
+            id: api.id.clone(),
+            name: api.name.clone(),
+            description: api.description.clone(),
+            created_date: api.created_date,
+            version: api.version.clone(),
+            binary_media_types: api.binary_media_types.clone(),
+            minimum_compression_size: api.minimum_compression_size,
+            api_key_source: api.api_key_source,
+            endpoint_configuration: EndpointConfiguration {
+                types: api.endpoint_configuration.types.clone(),
+                ip_address_type: api.endpoint_configuration.ip_address_type.clone(),
+                vpc_endpoint_ids: api.endpoint_configuration.vpc_endpoint_ids.clone(),
+            },
+            policy: api.policy.clone(),
+            tags: match tags {
+                TagsField::Include => Some(api.tags.clone()),
+                TagsField::Omit => None,
+            },
+            disable_execute_api_endpoint: api.disable_execute_api_endpoint,
+            root_resource_id: api.root_resource_id.clone(),
+            security_policy: api.security_policy.clone(),
+            endpoint_access_mode: api.endpoint_access_mode.clone(),
+        }
+    }
+}
+
+/// Resource.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_part: Option<String>,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_methods: Option<BTreeMap<String, EmbeddedMethod>>,
+}
+
+/// A value of `resourceMethods`: the full method with `embed=methods`, else `{}`.
+#[derive(Debug)]
+pub struct EmbeddedMethod(pub Option<Box<Method>>);
+
+impl Serialize for EmbeddedMethod {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(method) => method.serialize(serializer),
+            None => serde::ser::SerializeMap::end(serializer.serialize_map(Some(0))?),
+        }
+    }
+}
+
+/// Which parts of a resource an output carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceView {
+    /// `{id, parentId, path, pathPart}` only, as Create and Update return.
+    Bare,
+    /// `resourceMethods` with `{}` per method.
+    MethodNames,
+    /// `resourceMethods` with full methods (`embed=methods`).
+    EmbedMethods,
+}
+
+impl Resource {
+    /// The wire form of a resource whose full path is `path`.
+    pub fn from_model(resource: &m::Resource, path: String, view: ResourceView) -> Resource {
+        let resource_methods = match view {
+            ResourceView::Bare => None,
+            _ if resource.methods.is_empty() => None,
+            ResourceView::MethodNames => Some(
+                resource
+                    .methods
+                    .keys()
+                    .map(|verb| (verb.clone(), EmbeddedMethod(None)))
+                    .collect(),
+            ),
+            ResourceView::EmbedMethods => Some(
+                resource
+                    .methods
+                    .iter()
+                    .map(|(verb, method)| (verb.clone(), EmbeddedMethod(Some(Box::new(Method::from_model(method))))))
+                    .collect(),
+            ),
+        };
+        Resource {
+            id: resource.id.clone(),
+            parent_id: resource.parent_id.clone(),
+            path_part: resource.parent_id.as_ref().map(|_| resource.path_part.clone()),
+            path,
+            resource_methods,
+        }
+    }
+}
+
+/// Method.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Method {
+    pub http_method: m::HttpMethod,
+    pub authorization_type: m::AuthorizationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+    pub api_key_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_validator_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_parameters: BTreeMap<String, bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_models: StringMap,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub method_responses: BTreeMap<String, MethodResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method_integration: Option<Integration>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
+}
+
+impl Method {
+    /// The wire form of a method, with its responses and integration.
+    pub fn from_model(method: &m::Method) -> Method {
+        Method {
+            http_method: method.http_method,
+            authorization_type: method.authorization_type,
+            authorizer_id: method.authorizer_id.clone(),
+            api_key_required: method.api_key_required,
+            request_validator_id: method.request_validator_id.clone(),
+            operation_name: method.operation_name.clone(),
+            request_parameters: method.request_parameters.clone(),
+            request_models: method.request_models.clone(),
+            method_responses: method
+                .method_responses
+                .iter()
+                .map(|(code, response)| (code.clone(), MethodResponse::from_model(response)))
+                .collect(),
+            method_integration: method.integration.as_ref().map(Integration::from_model),
+            authorization_scopes: method.authorization_scopes.clone(),
+        }
+    }
+}
+
+/// MethodResponse.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodResponse {
+    pub status_code: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_models: StringMap,
+}
+
+impl MethodResponse {
+    /// The wire form of a method response.
+    pub fn from_model(response: &m::MethodResponse) -> MethodResponse {
+        MethodResponse {
+            status_code: response.status_code.clone(),
+            response_parameters: response.response_parameters.clone(),
+            response_models: response.response_models.clone(),
+        }
+    }
+}
+
+/// Integration.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    #[serde(rename = "type")]
+    pub kind: m::IntegrationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<m::HttpMethod>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_type: Option<m::ConnectionType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_parameters: StringMap,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_templates: StringMap,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passthrough_behavior: Option<m::PassthroughBehavior>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<m::ContentHandling>,
+    pub timeout_in_millis: i32,
+    pub cache_namespace: String,
+    pub cache_key_parameters: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_transfer_mode: Option<m::ResponseTransferMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration_target: Option<String>,
+}
+
+/// The `tlsConfig` member.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    pub insecure_skip_verification: bool,
+}
+
+impl Integration {
+    /// The wire form of an integration, with its responses.
+    pub fn from_model(it: &m::Integration) -> Integration {
+        Integration {
+            kind: it.kind,
+            http_method: it.http_method,
+            uri: it.uri.clone(),
+            connection_type: it.connection_type,
+            connection_id: it.connection_id.clone(),
+            credentials: it.credentials.clone(),
+            request_parameters: it.request_parameters.clone(),
+            request_templates: it.request_templates.clone(),
+            passthrough_behavior: it.passthrough_behavior,
+            content_handling: it.content_handling,
+            timeout_in_millis: it.timeout_in_millis,
+            cache_namespace: it.cache_namespace.clone(),
+            cache_key_parameters: it.cache_key_parameters.clone(),
+            integration_responses: it
+                .integration_responses
+                .iter()
+                .map(|(code, response)| (code.clone(), IntegrationResponse::from_model(response)))
+                .collect(),
+            tls_config: it.tls_config.as_ref().map(|tls| TlsConfig {
+                insecure_skip_verification: tls.insecure_skip_verification,
+            }),
+            response_transfer_mode: it.response_transfer_mode,
+            integration_target: it.integration_target.clone(),
+        }
+    }
+}
+
+/// IntegrationResponse.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationResponse {
+    pub status_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection_pattern: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: StringMap,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_templates: StringMap,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<m::ContentHandling>,
+}
+
+impl IntegrationResponse {
+    /// The wire form of an integration response.
+    pub fn from_model(response: &m::IntegrationResponse) -> IntegrationResponse {
+        IntegrationResponse {
+            status_code: response.status_code.clone(),
+            selection_pattern: response.selection_pattern.clone(),
+            response_parameters: response.response_parameters.clone(),
+            response_templates: response.response_templates.clone(),
+            content_handling: response.content_handling,
+        }
+    }
+}
+
+/// Deployment.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_summary: Option<BTreeMap<String, BTreeMap<String, MethodSnapshot>>>,
+}
+
+/// A value of `apiSummary`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSnapshot {
+    pub authorization_type: m::AuthorizationType,
+    pub api_key_required: bool,
+}
+
+/// Whether a deployment output carries `apiSummary` (`embed=apisummary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryField {
+    Omit,
+    Include,
+}
+
+impl Deployment {
+    /// The wire form of a deployment.
+    pub fn from_model(deployment: &m::Deployment, summary: SummaryField) -> Deployment {
+        let api_summary = (summary == SummaryField::Include).then(|| {
+            deployment
+                .snapshot
+                .resources
+                .iter()
+                .filter(|r| !r.resource.methods.is_empty())
+                .map(|r| {
+                    let methods = r
+                        .resource
+                        .methods
+                        .iter()
+                        .map(|(verb, method)| {
+                            (
+                                verb.clone(),
+                                MethodSnapshot {
+                                    authorization_type: method.authorization_type,
+                                    api_key_required: method.api_key_required,
+                                },
+                            )
+                        })
+                        .collect();
+                    (r.path.clone(), methods)
+                })
+                .collect()
+        });
+        Deployment {
+            id: deployment.id.clone(),
+            description: deployment.description.clone(),
+            created_date: deployment.created_date,
+            api_summary,
+        }
+    }
+}
+
+/// Stage.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub deployment_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_id: Option<String>,
+    pub stage_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub cache_cluster_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_cluster_size: Option<String>,
+    pub cache_cluster_status: m::CacheClusterStatus,
+    pub method_settings: BTreeMap<String, MethodSetting>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: StringMap,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documentation_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log_settings: Option<AccessLogSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_settings: Option<CanarySettings>,
+    pub tracing_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_acl_arn: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: StringMap,
+    pub created_date: i64,
+    pub last_updated_date: i64,
+}
+
+/// MethodSetting.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSetting {
+    pub metrics_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging_level: Option<m::LoggingLevel>,
+    pub data_trace_enabled: bool,
+    pub throttling_burst_limit: i32,
+    pub throttling_rate_limit: f64,
+    pub caching_enabled: bool,
+    pub cache_ttl_in_seconds: i32,
+    pub cache_data_encrypted: bool,
+    pub require_authorization_for_cache_control: bool,
+    pub unauthorized_cache_control_header_strategy: m::UnauthorizedCacheControlHeaderStrategy,
+}
+
+/// AccessLogSettings.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_arn: Option<String>,
+}
+
+/// CanarySettings.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanarySettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent_traffic: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_variable_overrides: StringMap,
+    #[serde(skip_serializing_if = "is_false")]
+    pub use_stage_cache: bool,
+}
+
+impl Stage {
+    /// The wire form of a stage.
+    pub fn from_model(stage: &m::Stage) -> Stage {
+        Stage {
+            deployment_id: stage.deployment_id.clone(),
+            client_certificate_id: stage.client_certificate_id.clone(),
+            stage_name: stage.stage_name.clone(),
+            description: stage.description.clone(),
+            cache_cluster_enabled: stage.cache_cluster_enabled,
+            cache_cluster_size: stage.cache_cluster_size.clone(),
+            cache_cluster_status: stage.cache_cluster_status,
+            method_settings: stage
+                .method_settings
+                .iter()
+                .map(|(key, s)| {
+                    (
+                        key.clone(),
+                        MethodSetting {
+                            metrics_enabled: s.metrics_enabled,
+                            logging_level: s.logging_level,
+                            data_trace_enabled: s.data_trace_enabled,
+                            throttling_burst_limit: s.throttling_burst_limit,
+                            throttling_rate_limit: s.throttling_rate_limit,
+                            caching_enabled: s.caching_enabled,
+                            cache_ttl_in_seconds: s.cache_ttl_in_seconds,
+                            cache_data_encrypted: s.cache_data_encrypted,
+                            require_authorization_for_cache_control: s.require_authorization_for_cache_control,
+                            unauthorized_cache_control_header_strategy: s.unauthorized_cache_control_header_strategy,
+                        },
+                    )
+                })
+                .collect(),
+            variables: stage.variables.clone(),
+            documentation_version: stage.documentation_version.clone(),
+            access_log_settings: stage.access_log_settings.as_ref().map(|a| AccessLogSettings {
+                format: a.format.clone(),
+                destination_arn: a.destination_arn.clone(),
+            }),
+            canary_settings: stage.canary_settings.as_ref().map(|c| CanarySettings {
+                percent_traffic: c.percent_traffic,
+                deployment_id: c.deployment_id.clone(),
+                stage_variable_overrides: c.stage_variable_overrides.clone(),
+                use_stage_cache: c.use_stage_cache,
+            }),
+            tracing_enabled: stage.tracing_enabled,
+            web_acl_arn: stage.web_acl_arn.clone(),
+            tags: stage.tags.clone(),
+            created_date: stage.created_date,
+            last_updated_date: stage.last_updated_date,
+        }
+    }
+}
+
+/// VpcLink.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLink {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub target_arns: Vec<String>,
+    pub status: m::VpcLinkStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<StringMap>,
+}
+
+impl VpcLink {
+    /// The wire form of a VPC link.
+    pub fn from_model(link: &m::VpcLink, tags: TagsField) -> VpcLink {
+        VpcLink {
+            id: link.id.clone(),
+            name: link.name.clone(),
+            description: link.description.clone(),
+            target_arns: link.target_arns.clone(),
+            status: link.status,
+            status_message: link.status_message.clone(),
+            tags: match tags {
+                TagsField::Include => Some(link.tags.clone()),
+                TagsField::Omit => None,
+            },
+        }
+    }
+}
+
+/// GatewayResponse.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayResponse {
+    pub response_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    pub response_parameters: StringMap,
+    pub response_templates: StringMap,
+    pub default_response: bool,
+}
+
+impl GatewayResponse {
+    /// The wire form of a gateway response.
+    pub fn from_model(response: &m::GatewayResponse) -> GatewayResponse {
+        GatewayResponse {
+            response_type: response.response_type.clone(),
+            status_code: response.status_code.clone(),
+            response_parameters: response.response_parameters.clone(),
+            response_templates: response.response_templates.clone(),
+            default_response: response.default_response,
+        }
+    }
+}

@@ -1,1 +1,163 @@
-//! placeholder
+//! The Causeway control plane: the apigateway management API (rest-json) that the aws CLI and
+//! SDKs call.
+//!
+//! A request is decoded at the HTTP edge ([`router`]), then handled synchronously by
+//! [`Control::handle`]: the operation validates against the in-memory [`state::State`],
+//! records the changes it makes, and the changes are written to the store in one transaction
+//! before the reply goes out. The in-memory state is the read model; the store is the truth
+//! (after a failed write the state is reloaded from it).
+
+mod ctx;
+mod dispatch;
+mod http;
+mod ops;
+pub mod state;
+
+use std::sync::Mutex;
+
+use causeway_model::ApiError;
+use causeway_store::{Store, StoreError};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+pub use http::{MAX_BODY_BYTES, router};
+
+/// Settings of the control plane.
+#[derive(Debug, Clone)]
+pub struct ControlConfig {
+    /// Region reported in ARNs.
+    pub region: String,
+    /// Account id reported in ARNs and messages.
+    pub account_id: String,
+}
+
+/// A decoded management request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method (`GET`, `PATCH`, ...).
+    pub method: String,
+    /// Raw (still percent-encoded) path.
+    pub path: String,
+    /// Raw query string, without `?`.
+    pub query: String,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// The answer to a request: a status and a JSON body (empty for 202/204 without content).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body, possibly empty.
+    pub body: Vec<u8>,
+    /// The AWS error code, for `x-amzn-ErrorType`, when the reply is an error.
+    pub error_code: Option<&'static str>,
+}
+
+impl Reply {
+    fn error(error: &ApiError) -> Reply {
+        Reply {
+            status: error.status(),
+            body: causeway_wire::error_body(error),
+            error_code: Some(error.code()),
+        }
+    }
+}
+
+/// The control plane: the configuration in memory, the store behind it.
+#[derive(Debug)]
+pub struct Control {
+    config: ControlConfig,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: state::State,
+    store: Box<dyn Store>,
+    rng: StdRng,
+}
+
+impl Control {
+    /// Loads every record of `store` and starts the control plane on it.
+    pub fn open(mut store: Box<dyn Store>, config: ControlConfig) -> Result<Control, StoreError> {
+        let state = state::State::load(store.load_all()?);
+        Ok(Control {
+            config,
+            inner: Mutex::new(Inner {
+                state,
+                store,
+                rng: StdRng::from_os_rng(),
+            }),
+        })
+    }
+
+    /// Handles one management request. Never panics on any input: every client mistake is
+    /// an AWS-shaped 4xx reply.
+    pub fn handle(&self, request: &Request) -> Reply {
+        let now = now_epoch_seconds();
+        let mut guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            // A panic while holding the lock would be a bug; the state it protects is only
+            // ever replaced whole, so keep serving from it.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let inner = &mut *guard;
+        let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now);
+        let result = dispatch::dispatch(&mut cx, request);
+        let changes = cx.into_changes();
+        match result {
+            Ok(reply) => {
+                if changes.is_empty() {
+                    return reply;
+                }
+                match inner.store.apply(&changes) {
+                    Ok(_) => reply,
+                    Err(error) => {
+                        tracing::error!(%error, "store write failed; reloading state from the store");
+                        match inner.store.load_all() {
+                            Ok(records) => inner.state = state::State::load(records),
+                            Err(error) => tracing::error!(%error, "reloading the store failed"),
+                        }
+                        Reply::error(&ApiError::Internal(
+                            "The change could not be saved; nothing was changed. Check the server log.".into(),
+                        ))
+                    }
+                }
+            }
+            Err(error) => Reply::error(&error),
+        }
+    }
+
+    /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
+    /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
+    pub fn reconcile_vpc_links(&self) {
+        let mut guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let inner = &mut *guard;
+        let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now_epoch_seconds());
+        ops::vpclinks::reconcile(&mut cx);
+        let changes = cx.into_changes();
+        if !changes.is_empty()
+            && let Err(error) = inner.store.apply(&changes)
+        {
+            tracing::error!(%error, "could not save VPC link status");
+            if let Ok(records) = inner.store.load_all() {
+                inner.state = state::State::load(records);
+            }
+        }
+    }
+}
+
+fn now_epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

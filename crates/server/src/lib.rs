@@ -85,6 +85,7 @@ impl Server {
         })?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = causeway_control::router(control.clone());
+        let reconciler = tokio::spawn(reconcile_loop(control.clone()));
         let admin_task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -94,6 +95,8 @@ impl Server {
             if let Err(error) = served {
                 tracing::error!(%error, "admin listener stopped");
             }
+            reconciler.abort();
+            let _ = reconciler.await;
         });
         Ok(Server {
             admin_addr,
@@ -119,5 +122,17 @@ impl Server {
             let _ = tx.send(());
         }
         let _ = (&mut self.admin_task).await;
+    }
+}
+
+/// Settles VPC links that are `PENDING`, a few times a second. The work runs on a blocking
+/// thread because it may write to the store.
+async fn reconcile_loop(control: Arc<Control>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let control = control.clone();
+        let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
     }
 }

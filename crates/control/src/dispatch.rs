@@ -1,0 +1,113 @@
+//! Maps a method and path to an operation, as the apigateway rest-json model lays them out.
+//!
+//! Path labels arrive percent-encoded with only `-_.~` left bare (so an ARN's `/` is `%2F`);
+//! the path is split on raw `/` first and each segment decoded after, so encoded slashes stay
+//! inside their label.
+
+use causeway_model::ApiError;
+use percent_encoding::percent_decode_str;
+
+use crate::ctx::{Ctx, Query};
+use crate::ops::{deployments, gateway_responses, methods, resources, restapis, stages, tags, vpclinks};
+use crate::{Reply, Request};
+
+/// Runs the operation that `request` names.
+pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> {
+    let segments: Vec<String> = request
+        .path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let query = Query::parse(&request.query);
+    let body = request.body.as_slice();
+    let q = &query;
+    match (request.method.as_str(), segs.as_slice()) {
+        ("GET", ["restapis"]) => restapis::list(cx, q),
+        ("POST", ["restapis"]) if q.get("mode") == Some("import") => Err(not_yet("ImportRestApi")),
+        ("POST", ["restapis"]) => restapis::create(cx, body),
+        ("GET", ["restapis", api]) => restapis::get(cx, api),
+        ("PATCH", ["restapis", api]) => restapis::update(cx, api, body),
+        ("DELETE", ["restapis", api]) => restapis::delete(cx, api),
+        ("PUT", ["restapis", _]) => Err(not_yet("PutRestApi")),
+
+        ("GET", ["restapis", api, "resources"]) => resources::list(cx, api, q),
+        ("GET", ["restapis", api, "resources", id]) => resources::get(cx, api, id, q),
+        ("POST", ["restapis", api, "resources", parent]) => resources::create(cx, api, parent, body),
+        ("PATCH", ["restapis", api, "resources", id]) => resources::update(cx, api, id, body),
+        ("DELETE", ["restapis", api, "resources", id]) => resources::delete(cx, api, id),
+
+        (verb, ["restapis", api, "resources", id, "methods", method, rest @ ..]) => {
+            let at = methods::At { api, resource: id, method };
+            match (verb, rest) {
+                ("PUT", []) => methods::put_method(cx, &at, body),
+                ("GET", []) => methods::get_method(cx, &at),
+                ("PATCH", []) => methods::update_method(cx, &at, body),
+                ("DELETE", []) => methods::delete_method(cx, &at),
+                ("POST", []) => Err(not_yet("TestInvokeMethod")),
+                ("PUT", ["responses", code]) => methods::put_method_response(cx, &at, code, body),
+                ("GET", ["responses", code]) => methods::get_method_response(cx, &at, code),
+                ("PATCH", ["responses", code]) => methods::update_method_response(cx, &at, code, body),
+                ("DELETE", ["responses", code]) => methods::delete_method_response(cx, &at, code),
+                ("PUT", ["integration"]) => methods::put_integration(cx, &at, body),
+                ("GET", ["integration"]) => methods::get_integration(cx, &at),
+                ("PATCH", ["integration"]) => methods::update_integration(cx, &at, body),
+                ("DELETE", ["integration"]) => methods::delete_integration(cx, &at),
+                ("PUT", ["integration", "responses", code]) => methods::put_integration_response(cx, &at, code, body),
+                ("GET", ["integration", "responses", code]) => methods::get_integration_response(cx, &at, code),
+                ("PATCH", ["integration", "responses", code]) => {
+                    methods::update_integration_response(cx, &at, code, body)
+                }
+                ("DELETE", ["integration", "responses", code]) => methods::delete_integration_response(cx, &at, code),
+                _ => Err(unknown(request)),
+            }
+        }
+
+        ("POST", ["restapis", api, "deployments"]) => deployments::create(cx, api, body),
+        ("GET", ["restapis", api, "deployments"]) => deployments::list(cx, api, q),
+        ("GET", ["restapis", api, "deployments", id]) => deployments::get(cx, api, id, q),
+        ("PATCH", ["restapis", api, "deployments", id]) => deployments::update(cx, api, id, body),
+        ("DELETE", ["restapis", api, "deployments", id]) => deployments::delete(cx, api, id),
+
+        ("POST", ["restapis", api, "stages"]) => stages::create(cx, api, body),
+        ("GET", ["restapis", api, "stages"]) => stages::list(cx, api, q),
+        ("GET", ["restapis", api, "stages", name]) => stages::get(cx, api, name),
+        ("PATCH", ["restapis", api, "stages", name]) => stages::update(cx, api, name, body),
+        ("DELETE", ["restapis", api, "stages", name]) => stages::delete(cx, api, name),
+        ("DELETE", ["restapis", api, "stages", name, "cache", "data" | "authorizers"]) => {
+            stages::flush_cache(cx, api, name)
+        }
+        ("GET", ["restapis", _, "stages", _, "exports", _]) => Err(not_yet("GetExport")),
+
+        ("GET", ["restapis", api, "gatewayresponses"]) => gateway_responses::list(cx, api, q),
+        ("GET", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::get(cx, api, kind),
+        ("PUT", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::put(cx, api, kind, body),
+        ("PATCH", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::update(cx, api, kind, body),
+        ("DELETE", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::delete(cx, api, kind),
+
+        ("POST", ["vpclinks"]) => vpclinks::create(cx, body),
+        ("GET", ["vpclinks"]) => vpclinks::list(cx, q),
+        ("GET", ["vpclinks", id]) => vpclinks::get(cx, id),
+        ("PATCH", ["vpclinks", id]) => vpclinks::update(cx, id, body),
+        ("DELETE", ["vpclinks", id]) => vpclinks::delete(cx, id),
+
+        ("GET", ["tags", arn]) => tags::get(cx, arn),
+        ("PUT", ["tags", arn]) => tags::tag(cx, arn, body),
+        ("DELETE", ["tags", arn]) => tags::untag(cx, arn, q),
+
+        _ => Err(unknown(request)),
+    }
+}
+
+fn unknown(request: &Request) -> ApiError {
+    ApiError::UnknownOperation(format!(
+        "No apigateway operation matches {} {}",
+        request.method, request.path
+    ))
+}
+
+fn not_yet(operation: &str) -> ApiError {
+    ApiError::bad_request(format!("{operation} is not supported by this server yet"))
+}

@@ -1,0 +1,74 @@
+//! The HTTP edge of the control plane: reads the body within limits, runs the operation on a
+//! blocking thread (it may write to SQLite) and writes AWS's headers.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use causeway_model::ApiError;
+use http_body_util::{BodyExt, Limited};
+
+use crate::{Control, Reply, Request};
+
+/// The largest request body accepted (ImportRestApi definitions reach 6 MB on AWS; 10 MiB
+/// leaves room for any management call).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// The axum router of the control plane: every path goes to one handler that dispatches on
+/// method and path itself, so that unknown routes get an AWS-shaped error too.
+pub fn router(control: Arc<Control>) -> Router {
+    Router::new().fallback(handle).with_state(control)
+}
+
+async fn handle(State(control): State<Arc<Control>>, request: axum::extract::Request) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            let too_large = error.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let error = if too_large {
+                ApiError::TooLarge(format!(
+                    "The request body is larger than the {MAX_BODY_BYTES} bytes this server accepts"
+                ))
+            } else {
+                ApiError::bad_request(format!("The request body could not be read: {error}"))
+            };
+            return into_response(Reply::error(&error));
+        }
+    };
+    let request = Request {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        body: bytes.to_vec(),
+    };
+    let reply = tokio::task::spawn_blocking(move || control.handle(&request))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "management operation panicked");
+            Reply::error(&ApiError::Internal("The operation failed unexpectedly".into()))
+        });
+    into_response(reply)
+}
+
+fn into_response(reply: Reply) -> Response<Body> {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let has_body = !reply.body.is_empty();
+    let mut response = (status, reply.body).into_response();
+    let headers = response.headers_mut();
+    if has_body {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    } else {
+        headers.remove(header::CONTENT_TYPE);
+    }
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    if let Some(code) = reply.error_code {
+        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+    }
+    response
+}

@@ -1,0 +1,395 @@
+//! Methods, method responses, integrations and integration responses: everything under
+//! `/restapis/{api}/resources/{id}/methods/{verb}`.
+
+use std::collections::BTreeMap;
+
+use causeway_model::*;
+use causeway_wire::input;
+use causeway_wire::output;
+
+use crate::Reply;
+use crate::ctx::{Ctx, empty, enum_field, json, patch_operations, required};
+use crate::state::kind;
+
+/// The method an operation addresses.
+#[derive(Debug)]
+pub struct At<'a> {
+    pub api: &'a str,
+    pub resource: &'a str,
+    pub method: &'a str,
+}
+
+const METHOD_NOT_FOUND: &str = "Invalid Method identifier specified";
+const INTEGRATION_NOT_FOUND: &str = "Invalid Integration identifier specified";
+const RESPONSE_NOT_FOUND: &str = "Invalid Response status code specified";
+
+/// Reads the method, applies `change` to a copy, persists the resource and swaps the copy in.
+/// Every write below goes through here, so a failed check never leaves a half-made change.
+fn modify<T>(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    change: impl FnOnce(&mut Resource) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let api = cx.state.api_for_resource(at.api)?;
+    let mut resource = api.resource(at.resource)?.clone();
+    let out = change(&mut resource)?;
+    cx.put(kind::RESOURCE, format!("{}/{}", at.api, at.resource), &resource)?;
+    cx.state.api_for_resource(at.api)?.resources.insert(at.resource.to_owned(), resource);
+    Ok(out)
+}
+
+fn read<T>(cx: &mut Ctx<'_>, at: &At<'_>, view: impl FnOnce(&Resource) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    let api = cx.state.api_for_resource(at.api)?;
+    view(api.resource(at.resource)?)
+}
+
+fn method_of<'r>(resource: &'r Resource, verb: &str) -> Result<&'r Method, ApiError> {
+    resource.methods.get(verb).ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
+}
+
+fn method_of_mut<'r>(resource: &'r mut Resource, verb: &str) -> Result<&'r mut Method, ApiError> {
+    resource.methods.get_mut(verb).ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
+}
+
+fn integration_of_mut<'r>(resource: &'r mut Resource, verb: &str) -> Result<&'r mut Integration, ApiError> {
+    method_of_mut(resource, verb)?
+        .integration
+        .as_mut()
+        .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
+}
+
+fn http_method(text: &str) -> Result<HttpMethod, ApiError> {
+    HttpMethod::parse(text).ok_or_else(|| {
+        ApiError::bad_request("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+    })
+}
+
+pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::PutMethod = causeway_wire::decode(body)?;
+    let verb = http_method(at.method)?;
+    let authorization_type = match req.authorization_type.as_deref() {
+        None => return Err(required("putMethodInput.authorizationType")),
+        Some(v) => enum_field(v, "putMethodInput.authorizationType", AuthorizationType::parse, AuthorizationType::options(", "))?,
+    };
+    if matches!(authorization_type, AuthorizationType::Custom | AuthorizationType::CognitoUserPools)
+        && req.authorizer_id.as_deref().is_none_or(str::is_empty)
+    {
+        return Err(ApiError::bad_request(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+        ));
+    }
+    let request_parameters = req.request_parameters.unwrap_or_default();
+    for key in request_parameters.keys() {
+        validate::method_request_parameter(key)?;
+    }
+    let method = Method {
+        http_method: verb,
+        authorization_type,
+        authorizer_id: req.authorizer_id,
+        api_key_required: req.api_key_required.unwrap_or(false),
+        request_validator_id: req.request_validator_id,
+        operation_name: req.operation_name,
+        request_parameters,
+        request_models: req.request_models.unwrap_or_default(),
+        method_responses: BTreeMap::new(),
+        integration: None,
+        authorization_scopes: req.authorization_scopes.unwrap_or_default(),
+    };
+    let reply = output::Method::from_model(&method);
+    modify(cx, at, |resource| {
+        if resource.methods.contains_key(verb.as_str()) {
+            return Err(ApiError::conflict("Method already exists for this resource"));
+        }
+        resource.methods.insert(verb.as_str().to_owned(), method);
+        Ok(())
+    })?;
+    json(201, &reply)
+}
+
+pub fn get_method(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
+    let method = read(cx, at, |r| method_of(r, at.method).map(output::Method::from_model))?;
+    json(200, &method)
+}
+
+pub fn update_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let ops = patch_operations(body, "updateMethodInput")?;
+    let method = modify(cx, at, |resource| {
+        let method = method_of_mut(resource, at.method)?;
+        *method = patch::apply_method(method, &ops)?;
+        Ok(output::Method::from_model(method))
+    })?;
+    json(200, &method)
+}
+
+pub fn delete_method(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
+    modify(cx, at, |resource| {
+        resource
+            .methods
+            .remove(at.method)
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
+    })?;
+    empty(204)
+}
+
+pub fn put_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::PutMethodResponse = causeway_wire::decode(body)?;
+    validate::status_code(code, "statusCode")?;
+    let response = MethodResponse {
+        status_code: code.to_owned(),
+        response_parameters: req.response_parameters.unwrap_or_default(),
+        response_models: req.response_models.unwrap_or_default(),
+    };
+    let reply = output::MethodResponse::from_model(&response);
+    modify(cx, at, |resource| {
+        method_of_mut(resource, at.method)?
+            .method_responses
+            .insert(code.to_owned(), response);
+        Ok(())
+    })?;
+    json(201, &reply)
+}
+
+pub fn get_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+    let response = read(cx, at, |r| {
+        method_of(r, at.method)?
+            .method_responses
+            .get(code)
+            .map(output::MethodResponse::from_model)
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))
+    })?;
+    json(200, &response)
+}
+
+pub fn update_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let ops = patch_operations(body, "updateMethodResponseInput")?;
+    let response = modify(cx, at, |resource| {
+        let response = method_of_mut(resource, at.method)?
+            .method_responses
+            .get_mut(code)
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))?;
+        *response = patch::apply_method_response(response, &ops)?;
+        Ok(output::MethodResponse::from_model(response))
+    })?;
+    // AWS answers UpdateMethodResponse with 201, unlike every other update.
+    json(201, &response)
+}
+
+pub fn delete_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+    modify(cx, at, |resource| {
+        method_of_mut(resource, at.method)?
+            .method_responses
+            .remove(code)
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))
+    })?;
+    empty(204)
+}
+
+pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::PutIntegration = causeway_wire::decode(body)?;
+    let kind = match req.kind.as_deref() {
+        None => return Err(required("putIntegrationInput.type")),
+        Some(v) => enum_field(v, "putIntegrationInput.type", IntegrationType::parse, IntegrationType::options(", "))?,
+    };
+    let http_method = match req.http_method.as_deref() {
+        None | Some("") => None,
+        Some(v) => Some(http_method(v)?),
+    };
+    let connection_type = match req.connection_type.as_deref() {
+        None => None,
+        Some(v) => Some(enum_field(
+            v,
+            "putIntegrationInput.connectionType",
+            ConnectionType::parse,
+            ConnectionType::options(", "),
+        )?),
+    };
+    let passthrough_behavior = match req.passthrough_behavior.as_deref() {
+        None => PassthroughBehavior::WhenNoMatch,
+        Some(v) => enum_field(
+            v,
+            "putIntegrationInput.passthroughBehavior",
+            PassthroughBehavior::parse,
+            PassthroughBehavior::options(", "),
+        )?,
+    };
+    let content_handling = match req.content_handling.as_deref() {
+        None => None,
+        Some(v) => Some(enum_field(
+            v,
+            "putIntegrationInput.contentHandling",
+            ContentHandling::parse,
+            ContentHandling::options(", "),
+        )?),
+    };
+    let response_transfer_mode = match req.response_transfer_mode.as_deref() {
+        None => None,
+        Some(v) => Some(enum_field(
+            v,
+            "putIntegrationInput.responseTransferMode",
+            ResponseTransferMode::parse,
+            ResponseTransferMode::options(", "),
+        )?),
+    };
+    let mut integration = Integration {
+        kind,
+        http_method: if kind == IntegrationType::Mock { None } else { http_method },
+        uri: req.uri.filter(|u| !u.is_empty()),
+        connection_type,
+        connection_id: req.connection_id.filter(|c| !c.is_empty()),
+        credentials: req.credentials,
+        request_parameters: req.request_parameters.unwrap_or_default(),
+        request_templates: req.request_templates.unwrap_or_default(),
+        passthrough_behavior: Some(passthrough_behavior),
+        content_handling,
+        timeout_in_millis: req.timeout_in_millis.unwrap_or(29_000),
+        cache_namespace: req.cache_namespace.unwrap_or_else(|| at.resource.to_owned()),
+        cache_key_parameters: req.cache_key_parameters.unwrap_or_default(),
+        integration_responses: BTreeMap::new(),
+        tls_config: req.tls_config.map(|t| TlsConfig {
+            insecure_skip_verification: t.insecure_skip_verification.unwrap_or(false),
+        }),
+        response_transfer_mode,
+        integration_target: req.integration_target,
+    };
+    patch::check_integration(&integration)?;
+    check_vpc_link_reference(cx, &integration)?;
+    let reply = modify(cx, at, |resource| {
+        let method = method_of_mut(resource, at.method)?;
+        // Re-putting an integration keeps the responses already declared for it.
+        if let Some(existing) = &method.integration {
+            integration.integration_responses = existing.integration_responses.clone();
+        }
+        let reply = output::Integration::from_model(&integration);
+        method.integration = Some(integration);
+        Ok(reply)
+    })?;
+    json(201, &reply)
+}
+
+/// A literal VPC link id must name an existing link; `${stageVariables.X}` is resolved per
+/// stage at invoke time, so it is not checked here.
+fn check_vpc_link_reference(cx: &Ctx<'_>, integration: &Integration) -> Result<(), ApiError> {
+    if integration.connection_type != Some(ConnectionType::VpcLink) {
+        return Ok(());
+    }
+    match integration.connection_id.as_deref() {
+        Some(id) if !id.contains("${") && !cx.state.vpc_links.contains_key(id) => Err(ApiError::bad_request(format!(
+            "Invalid connection id specified: VPC link '{id}' does not exist"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub fn get_integration(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
+    let integration = read(cx, at, |r| {
+        method_of(r, at.method)?
+            .integration
+            .as_ref()
+            .map(output::Integration::from_model)
+            .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
+    })?;
+    json(200, &integration)
+}
+
+pub fn update_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let ops = patch_operations(body, "updateIntegrationInput")?;
+    let current = read(cx, at, |r| {
+        method_of(r, at.method)?
+            .integration
+            .clone()
+            .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
+    })?;
+    let updated = patch::apply_integration(&current, &ops)?;
+    check_vpc_link_reference(cx, &updated)?;
+    let reply = output::Integration::from_model(&updated);
+    modify(cx, at, |resource| {
+        *integration_of_mut(resource, at.method)? = updated;
+        Ok(())
+    })?;
+    json(200, &reply)
+}
+
+pub fn delete_integration(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
+    modify(cx, at, |resource| {
+        method_of_mut(resource, at.method)?
+            .integration
+            .take()
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
+    })?;
+    empty(204)
+}
+
+pub fn put_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::PutIntegrationResponse = causeway_wire::decode(body)?;
+    validate::status_code(code, "statusCode")?;
+    let content_handling = match req.content_handling.as_deref() {
+        None => None,
+        Some(v) => Some(enum_field(
+            v,
+            "putIntegrationResponseInput.contentHandling",
+            ContentHandling::parse,
+            ContentHandling::options(", "),
+        )?),
+    };
+    let response = IntegrationResponse {
+        status_code: code.to_owned(),
+        selection_pattern: req.selection_pattern.filter(|p| !p.is_empty()),
+        response_parameters: req.response_parameters.unwrap_or_default(),
+        response_templates: req.response_templates.unwrap_or_default(),
+        content_handling,
+    };
+    let reply = output::IntegrationResponse::from_model(&response);
+    modify(cx, at, |resource| {
+        integration_of_mut(resource, at.method)?
+            .integration_responses
+            .insert(code.to_owned(), response);
+        Ok(())
+    })?;
+    json(201, &reply)
+}
+
+pub fn get_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+    let response = read(cx, at, |r| {
+        method_of(r, at.method)?
+            .integration
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))?
+            .integration_responses
+            .get(code)
+            .map(output::IntegrationResponse::from_model)
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))
+    })?;
+    json(200, &response)
+}
+
+pub fn update_integration_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let ops = patch_operations(body, "updateIntegrationResponseInput")?;
+    let response = modify(cx, at, |resource| {
+        let response = integration_of_mut(resource, at.method)?
+            .integration_responses
+            .get_mut(code)
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))?;
+        *response = patch::apply_integration_response(response, &ops)?;
+        Ok(output::IntegrationResponse::from_model(response))
+    })?;
+    json(200, &response)
+}
+
+pub fn delete_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+    modify(cx, at, |resource| {
+        integration_of_mut(resource, at.method)?
+            .integration_responses
+            .remove(code)
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))
+    })?;
+    empty(204)
+}

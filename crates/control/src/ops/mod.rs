@@ -1,0 +1,10 @@
+//! The management operations, one module per resource family.
+
+pub mod deployments;
+pub mod gateway_responses;
+pub mod methods;
+pub mod resources;
+pub mod restapis;
+pub mod stages;
+pub mod tags;
+pub mod vpclinks;

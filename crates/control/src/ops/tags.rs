@@ -1,0 +1,98 @@
+//! TagResource, UntagResource, GetTags, on apigateway resource ARNs.
+
+use causeway_model::ApiError;
+use causeway_model::arn::{TagTarget, parse_tag_target};
+use causeway_wire::input;
+use causeway_wire::output::Tags;
+
+use crate::Reply;
+use crate::ctx::{Ctx, Query, check_tags, empty, json};
+use crate::state::kind;
+
+fn target(arn: &str) -> Result<TagTarget, ApiError> {
+    parse_tag_target(arn).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}} or .../vpclinks/{{id}}"
+        ))
+    })
+}
+
+fn not_found(arn: &str) -> ApiError {
+    ApiError::not_found(format!("Invalid resource identifier specified: no resource has the ARN {arn}"))
+}
+
+/// Reads the tags of the resource an ARN names.
+fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let state = &cx.state;
+    let tags = match target(arn)? {
+        TagTarget::RestApi(id) => state.apis.get(&id).map(|a| a.api.tags.clone()),
+        TagTarget::Stage(id, stage) => state
+            .apis
+            .get(&id)
+            .and_then(|a| a.stages.get(&stage))
+            .map(|s| s.tags.clone()),
+        TagTarget::VpcLink(id) => state.vpc_links.get(&id).map(|l| l.tags.clone()),
+        TagTarget::ApiKey(_) | TagTarget::UsagePlan(_) => None,
+    };
+    tags.ok_or_else(|| not_found(arn))
+}
+
+/// Replaces the tags of the resource an ARN names and records the change.
+fn write(cx: &mut Ctx<'_>, arn: &str, tags: std::collections::BTreeMap<String, String>) -> Result<(), ApiError> {
+    match target(arn)? {
+        TagTarget::RestApi(id) => {
+            let mut api = cx.state.apis.get(&id).ok_or_else(|| not_found(arn))?.api.clone();
+            api.tags = tags;
+            cx.put(kind::REST_API, id.clone(), &api)?;
+            if let Some(state) = cx.state.apis.get_mut(&id) {
+                state.api = api;
+            }
+        }
+        TagTarget::Stage(id, name) => {
+            let mut stage = cx
+                .state
+                .apis
+                .get(&id)
+                .and_then(|a| a.stages.get(&name))
+                .cloned()
+                .ok_or_else(|| not_found(arn))?;
+            stage.tags = tags;
+            cx.put(kind::STAGE, format!("{id}/{name}"), &stage)?;
+            if let Some(state) = cx.state.apis.get_mut(&id) {
+                state.stages.insert(name, stage);
+            }
+        }
+        TagTarget::VpcLink(id) => {
+            let mut link = cx.state.vpc_links.get(&id).cloned().ok_or_else(|| not_found(arn))?;
+            link.tags = tags;
+            cx.put(kind::VPC_LINK, id.clone(), &link)?;
+            cx.state.vpc_links.insert(id, link);
+        }
+        TagTarget::ApiKey(_) | TagTarget::UsagePlan(_) => return Err(not_found(arn)),
+    }
+    Ok(())
+}
+
+pub fn get(cx: &mut Ctx<'_>, arn: &str) -> Result<Reply, ApiError> {
+    json(200, &Tags { tags: read(cx, arn)? })
+}
+
+pub fn tag(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::TagResource = causeway_wire::decode(body)?;
+    let new = req.tags.ok_or_else(|| crate::ctx::required("tagResourceInput.tags"))?;
+    let mut tags = read(cx, arn)?;
+    tags.extend(new);
+    check_tags(&tags)?;
+    write(cx, arn, tags)?;
+    empty(204)
+}
+
+pub fn untag(cx: &mut Ctx<'_>, arn: &str, query: &Query) -> Result<Reply, ApiError> {
+    let keys = query.all("tagKeys");
+    let mut tags = read(cx, arn)?;
+    for key in &keys {
+        tags.remove(key);
+    }
+    write(cx, arn, tags)?;
+    empty(204)
+}

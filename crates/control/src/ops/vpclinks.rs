@@ -1,0 +1,136 @@
+//! CreateVpcLink, GetVpcLink(s), UpdateVpcLink, DeleteVpcLink, and the status life cycle.
+
+use causeway_model::arn::parse_load_balancer_arn;
+use causeway_model::{ApiError, ConnectionType, VpcLink, VpcLinkStatus, patch};
+use causeway_wire::input;
+use causeway_wire::output::{self, Page, TagsField};
+
+use crate::Reply;
+use crate::ctx::{Ctx, Query, check_tags, empty, json, paginate, patch_operations};
+use crate::state::kind;
+
+const NOT_FOUND: &str = "Invalid Vpc Link identifier specified";
+
+pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: input::CreateVpcLink = causeway_wire::decode(body)?;
+    let name = req.name.unwrap_or_default();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("Name cannot be empty"));
+    }
+    let target_arns = req.target_arns.unwrap_or_default();
+    if target_arns.len() != 1 {
+        return Err(ApiError::bad_request(format!(
+            "A VPC link for REST APIs needs exactly one target: the ARN of a network load balancer ({} given)",
+            target_arns.len()
+        )));
+    }
+    for arn in &target_arns {
+        if parse_load_balancer_arn(arn).is_none() {
+            return Err(ApiError::bad_request(format!("Invalid ARN. ARN is not well formed {arn}")));
+        }
+    }
+    let tags = req.tags.unwrap_or_default();
+    check_tags(&tags)?;
+    let links = &cx.state.vpc_links;
+    let taken: Vec<String> = links.keys().cloned().collect();
+    let id = cx.new_id(6, |id| taken.iter().any(|t| t == id));
+    let link = VpcLink {
+        id: id.clone(),
+        name,
+        description: req.description.filter(|d| !d.is_empty()),
+        target_arns,
+        status: VpcLinkStatus::Pending,
+        status_message: None,
+        tags,
+        created_date: cx.now,
+    };
+    cx.put(kind::VPC_LINK, id.clone(), &link)?;
+    let reply = output::VpcLink::from_model(&link, TagsField::Omit);
+    cx.state.vpc_links.insert(id, link);
+    json(202, &reply)
+}
+
+/// Settles pending links. Until network load balancers exist in this server, no target can
+/// be found, so a pending link fails with a message that says what to do.
+pub fn reconcile(cx: &mut Ctx<'_>) {
+    let pending: Vec<String> = cx
+        .state
+        .vpc_links
+        .values()
+        .filter(|l| l.status == VpcLinkStatus::Pending)
+        .map(|l| l.id.clone())
+        .collect();
+    for id in pending {
+        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else { continue };
+        let arn = link.target_arns.first().cloned().unwrap_or_default();
+        let message = match parse_load_balancer_arn(&arn) {
+            Some(parsed) if parsed.kind != "net" => "NLB ARN is malformed".to_owned(),
+            Some(_) => format!(
+                "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
+            ),
+            None => "NLB ARN is malformed".to_owned(),
+        };
+        link.status = VpcLinkStatus::Failed;
+        link.status_message = Some(message);
+        if cx.put(kind::VPC_LINK, id.clone(), &link).is_ok() {
+            cx.state.vpc_links.insert(id, link);
+        }
+    }
+}
+
+fn link<'a>(cx: &'a Ctx<'_>, id: &str) -> Result<&'a VpcLink, ApiError> {
+    cx.state.vpc_links.get(id).ok_or_else(|| ApiError::not_found(NOT_FOUND))
+}
+
+pub fn get(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
+    json(200, &output::VpcLink::from_model(link(cx, id)?, TagsField::Include))
+}
+
+pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
+    let items = cx
+        .state
+        .vpc_links
+        .values()
+        .map(|l| (l.id.clone(), output::VpcLink::from_model(l, TagsField::Omit)))
+        .collect();
+    let (item, position) = paginate(items, query)?;
+    json(200, &Page { item, position })
+}
+
+pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let ops = patch_operations(body, "updateVpcLinkInput")?;
+    let updated = patch::apply_vpc_link(link(cx, id)?, &ops)?;
+    cx.put(kind::VPC_LINK, id.to_owned(), &updated)?;
+    let reply = output::VpcLink::from_model(&updated, TagsField::Include);
+    cx.state.vpc_links.insert(id.to_owned(), updated);
+    json(200, &reply)
+}
+
+pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
+    link(cx, id)?;
+    // A method that names this link literally would be left pointing at nothing.
+    let users: Vec<String> = cx
+        .state
+        .apis
+        .values()
+        .flat_map(|api| {
+            api.methods()
+                .filter(|(_, m)| {
+                    m.integration.as_ref().is_some_and(|i| {
+                        i.connection_type == Some(ConnectionType::VpcLink) && i.connection_id.as_deref() == Some(id)
+                    })
+                })
+                .map(|(r, m)| format!("{}:{}:{}", m.http_method, r.id, api.api.id))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Cannot delete vpc link. Vpc link '{id}', is referenced in [{}] in format [Method:Resource:Api].",
+            users.join(", ")
+        )));
+    }
+    cx.delete(kind::VPC_LINK, id.to_owned());
+    cx.state.vpc_links.remove(id);
+    empty(202)
+}

@@ -1,0 +1,86 @@
+//! In-process tests of the control plane: requests straight into `Control::handle`.
+
+use causeway_store::SqliteStore;
+
+use super::*;
+
+fn control() -> Control {
+    let store = SqliteStore::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    Control::open(
+        Box::new(store),
+        ControlConfig {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn call(control: &Control, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let reply = control.handle(&Request {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        body: body.as_bytes().to_vec(),
+    });
+    let value = serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+    (reply.status, value)
+}
+
+#[test]
+fn create_api_resource_method_and_deploy() {
+    let c = control();
+    let (status, api) = call(&c, "POST", "/restapis", r#"{"name":"pets"}"#);
+    assert_eq!(status, 201);
+    let id = api["id"].as_str().unwrap_or_default().to_owned();
+    let root = api["rootResourceId"].as_str().unwrap_or_default().to_owned();
+    let (status, res) = call(&c, "POST", &format!("/restapis/{id}/resources/{root}"), r#"{"pathPart":"{proxy+}"}"#);
+    assert_eq!(status, 201, "{res}");
+    assert_eq!(res["path"], "/{proxy+}");
+    let rid = res["id"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = call(&c, "POST", &format!("/restapis/{id}/deployments"), "{}");
+    assert_eq!(status, 400);
+    let (status, _) = call(&c, "PUT", &format!("/restapis/{id}/resources/{rid}/methods/ANY"), r#"{"authorizationType":"NONE"}"#);
+    assert_eq!(status, 201);
+    let (status, it) = call(
+        &c,
+        "PUT",
+        &format!("/restapis/{id}/resources/{rid}/methods/ANY/integration"),
+        r#"{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://${stageVariables.VPCNLB}/{proxy}","connectionType":"VPC_LINK","connectionId":"${stageVariables.VPCLINK}"}"#,
+    );
+    assert_eq!(status, 201, "{it}");
+    assert_eq!(it["cacheNamespace"], rid.as_str());
+    let (status, dep) = call(
+        &c,
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        r#"{"stageName":"prod","variables":{"VPCLINK":"abc123","VPCNLB":"nlb.example"}}"#,
+    );
+    assert_eq!(status, 201, "{dep}");
+    let (status, stage) = call(&c, "GET", &format!("/restapis/{id}/stages/prod"), "");
+    assert_eq!(status, 200);
+    assert_eq!(stage["variables"]["VPCNLB"], "nlb.example");
+    assert_eq!(stage["deploymentId"], dep["id"]);
+}
+
+#[test]
+fn errors_are_aws_shaped() {
+    let c = control();
+    let reply = c.handle(&Request {
+        method: "GET".into(),
+        path: "/restapis/nope".into(),
+        query: String::new(),
+        body: vec![],
+    });
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.error_code, Some("NotFoundException"));
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        r#"{"message":"Invalid API identifier specified 000000000000:nope"}"#
+    );
+    let (status, _) = call(&c, "GET", "/bogus/route", "");
+    assert_eq!(status, 404);
+    let (status, body) = call(&c, "POST", "/restapis", "{not json");
+    assert_eq!(status, 400, "{body}");
+}

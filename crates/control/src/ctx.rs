@@ -23,7 +23,12 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(state: &'a mut State, rng: &'a mut StdRng, config: &'a ControlConfig, now: i64) -> Ctx<'a> {
+    pub fn new(
+        state: &'a mut State,
+        rng: &'a mut StdRng,
+        config: &'a ControlConfig,
+        now: i64,
+    ) -> Ctx<'a> {
         Ctx {
             state,
             rng,
@@ -38,7 +43,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records that `value` is stored under `(kind, key)`.
-    pub fn put<T: Serialize>(&mut self, kind: &str, key: String, value: &T) -> Result<(), ApiError> {
+    pub fn put<T: Serialize>(
+        &mut self,
+        kind: &str,
+        key: String,
+        value: &T,
+    ) -> Result<(), ApiError> {
         let body = serde_json::to_string(value)
             .map_err(|e| ApiError::Internal(format!("could not encode {kind} {key}: {e}")))?;
         self.changes.push(Change::Put {
@@ -111,7 +121,10 @@ impl Query {
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`, also splitting comma-separated lists.
@@ -147,7 +160,10 @@ impl Query {
 /// One page of `items` (already in listing order, each with its sort key). The position
 /// token is the key of the first item of the next page, so pages stay correct while items are
 /// added or removed between calls.
-pub fn paginate<T>(items: Vec<(String, T)>, query: &Query) -> Result<(Vec<T>, Option<String>), ApiError> {
+pub fn paginate<T>(
+    items: Vec<(String, T)>,
+    query: &Query,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let limit = query.limit()?;
     let start = match query.get("position") {
         Some(position) if !position.is_empty() => items
@@ -164,7 +180,8 @@ pub fn paginate<T>(items: Vec<(String, T)>, query: &Query) -> Result<(Vec<T>, Op
 
 /// A JSON reply.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("could not encode the reply: {e}")))?;
+    let body = serde_json::to_vec(value)
+        .map_err(|e| ApiError::Internal(format!("could not encode the reply: {e}")))?;
     Ok(Reply {
         status,
         body,

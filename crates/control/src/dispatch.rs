@@ -8,7 +8,9 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
-use crate::ops::{deployments, gateway_responses, methods, resources, restapis, stages, tags, vpclinks};
+use crate::ops::{
+    deployments, gateway_responses, methods, resources, restapis, stages, tags, vpclinks,
+};
 use crate::{Reply, Request};
 
 /// Runs the operation that `request` names.
@@ -35,12 +37,29 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
 
         ("GET", ["restapis", api, "resources"]) => resources::list(cx, api, q),
         ("GET", ["restapis", api, "resources", id]) => resources::get(cx, api, id, q),
-        ("POST", ["restapis", api, "resources", parent]) => resources::create(cx, api, parent, body),
+        ("POST", ["restapis", api, "resources", parent]) => {
+            resources::create(cx, api, parent, body)
+        }
         ("PATCH", ["restapis", api, "resources", id]) => resources::update(cx, api, id, body),
         ("DELETE", ["restapis", api, "resources", id]) => resources::delete(cx, api, id),
 
-        (verb, ["restapis", api, "resources", id, "methods", method, rest @ ..]) => {
-            let at = methods::At { api, resource: id, method };
+        (
+            verb,
+            [
+                "restapis",
+                api,
+                "resources",
+                id,
+                "methods",
+                method,
+                rest @ ..,
+            ],
+        ) => {
+            let at = methods::At {
+                api,
+                resource: id,
+                method,
+            };
             match (verb, rest) {
                 ("PUT", []) => methods::put_method(cx, &at, body),
                 ("GET", []) => methods::get_method(cx, &at),
@@ -49,18 +68,26 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
                 ("POST", []) => Err(not_yet("TestInvokeMethod")),
                 ("PUT", ["responses", code]) => methods::put_method_response(cx, &at, code, body),
                 ("GET", ["responses", code]) => methods::get_method_response(cx, &at, code),
-                ("PATCH", ["responses", code]) => methods::update_method_response(cx, &at, code, body),
+                ("PATCH", ["responses", code]) => {
+                    methods::update_method_response(cx, &at, code, body)
+                }
                 ("DELETE", ["responses", code]) => methods::delete_method_response(cx, &at, code),
                 ("PUT", ["integration"]) => methods::put_integration(cx, &at, body),
                 ("GET", ["integration"]) => methods::get_integration(cx, &at),
                 ("PATCH", ["integration"]) => methods::update_integration(cx, &at, body),
                 ("DELETE", ["integration"]) => methods::delete_integration(cx, &at),
-                ("PUT", ["integration", "responses", code]) => methods::put_integration_response(cx, &at, code, body),
-                ("GET", ["integration", "responses", code]) => methods::get_integration_response(cx, &at, code),
+                ("PUT", ["integration", "responses", code]) => {
+                    methods::put_integration_response(cx, &at, code, body)
+                }
+                ("GET", ["integration", "responses", code]) => {
+                    methods::get_integration_response(cx, &at, code)
+                }
                 ("PATCH", ["integration", "responses", code]) => {
                     methods::update_integration_response(cx, &at, code, body)
                 }
-                ("DELETE", ["integration", "responses", code]) => methods::delete_integration_response(cx, &at, code),
+                ("DELETE", ["integration", "responses", code]) => {
+                    methods::delete_integration_response(cx, &at, code)
+                }
                 _ => Err(unknown(request)),
             }
         }
@@ -76,16 +103,32 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["restapis", api, "stages", name]) => stages::get(cx, api, name),
         ("PATCH", ["restapis", api, "stages", name]) => stages::update(cx, api, name, body),
         ("DELETE", ["restapis", api, "stages", name]) => stages::delete(cx, api, name),
-        ("DELETE", ["restapis", api, "stages", name, "cache", "data" | "authorizers"]) => {
-            stages::flush_cache(cx, api, name)
-        }
+        (
+            "DELETE",
+            [
+                "restapis",
+                api,
+                "stages",
+                name,
+                "cache",
+                "data" | "authorizers",
+            ],
+        ) => stages::flush_cache(cx, api, name),
         ("GET", ["restapis", _, "stages", _, "exports", _]) => Err(not_yet("GetExport")),
 
         ("GET", ["restapis", api, "gatewayresponses"]) => gateway_responses::list(cx, api, q),
-        ("GET", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::get(cx, api, kind),
-        ("PUT", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::put(cx, api, kind, body),
-        ("PATCH", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::update(cx, api, kind, body),
-        ("DELETE", ["restapis", api, "gatewayresponses", kind]) => gateway_responses::delete(cx, api, kind),
+        ("GET", ["restapis", api, "gatewayresponses", kind]) => {
+            gateway_responses::get(cx, api, kind)
+        }
+        ("PUT", ["restapis", api, "gatewayresponses", kind]) => {
+            gateway_responses::put(cx, api, kind, body)
+        }
+        ("PATCH", ["restapis", api, "gatewayresponses", kind]) => {
+            gateway_responses::update(cx, api, kind, body)
+        }
+        ("DELETE", ["restapis", api, "gatewayresponses", kind]) => {
+            gateway_responses::delete(cx, api, kind)
+        }
 
         ("POST", ["vpclinks"]) => vpclinks::create(cx, body),
         ("GET", ["vpclinks"]) => vpclinks::list(cx, q),

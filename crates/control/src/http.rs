@@ -23,12 +23,17 @@ pub fn router(control: Arc<Control>) -> Router {
     Router::new().fallback(handle).with_state(control)
 }
 
-async fn handle(State(control): State<Arc<Control>>, request: axum::extract::Request) -> Response<Body> {
+async fn handle(
+    State(control): State<Arc<Control>>,
+    request: axum::extract::Request,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
-            let too_large = error.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let error = if too_large {
                 ApiError::TooLarge(format!(
                     "The request body is larger than the {MAX_BODY_BYTES} bytes this server accepts"
@@ -49,7 +54,9 @@ async fn handle(State(control): State<Arc<Control>>, request: axum::extract::Req
         .await
         .unwrap_or_else(|error| {
             tracing::error!(%error, "management operation panicked");
-            Reply::error(&ApiError::Internal("The operation failed unexpectedly".into()))
+            Reply::error(&ApiError::Internal(
+                "The operation failed unexpectedly".into(),
+            ))
         });
     into_response(reply)
 }
@@ -60,7 +67,10 @@ fn into_response(reply: Reply) -> Response<Body> {
     let mut response = (status, reply.body).into_response();
     let headers = response.headers_mut();
     if has_body {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     } else {
         headers.remove(header::CONTENT_TYPE);
     }

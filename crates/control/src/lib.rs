@@ -138,7 +138,12 @@ impl Control {
             Err(poisoned) => poisoned.into_inner(),
         };
         let inner = &mut *guard;
-        let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now_epoch_seconds());
+        let mut cx = ctx::Ctx::new(
+            &mut inner.state,
+            &mut inner.rng,
+            &self.config,
+            now_epoch_seconds(),
+        );
         ops::vpclinks::reconcile(&mut cx);
         let changes = cx.into_changes();
         if !changes.is_empty()

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use causeway_model::{ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink};
+use causeway_model::{
+    ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink,
+};
 use causeway_store::Record;
 
 /// Record kinds in the store.
@@ -94,10 +96,13 @@ impl State {
                 }
                 kind::GATEWAY_RESPONSE => {
                     if let Some(response) = parse::<GatewayResponse>(&record) {
-                        api.gateway_responses.insert(response.response_type.clone(), response);
+                        api.gateway_responses
+                            .insert(response.response_type.clone(), response);
                     }
                 }
-                other => tracing::error!(kind = %other, key = %record.key, "unknown record kind; skipped"),
+                other => {
+                    tracing::error!(kind = %other, key = %record.key, "unknown record kind; skipped")
+                }
             }
         }
         state
@@ -105,16 +110,16 @@ impl State {
 
     /// The API with this id, or AWS's `Invalid API identifier specified` error.
     pub fn api(&self, account: &str, id: &str) -> Result<&ApiState, ApiError> {
-        self.apis
-            .get(id)
-            .ok_or_else(|| ApiError::not_found(format!("Invalid API identifier specified {account}:{id}")))
+        self.apis.get(id).ok_or_else(|| {
+            ApiError::not_found(format!("Invalid API identifier specified {account}:{id}"))
+        })
     }
 
     /// Mutable form of [`State::api`].
     pub fn api_mut(&mut self, account: &str, id: &str) -> Result<&mut ApiState, ApiError> {
-        self.apis
-            .get_mut(id)
-            .ok_or_else(|| ApiError::not_found(format!("Invalid API identifier specified {account}:{id}")))
+        self.apis.get_mut(id).ok_or_else(|| {
+            ApiError::not_found(format!("Invalid API identifier specified {account}:{id}"))
+        })
     }
 
     /// The API for operations on its resources and methods, where AWS reports an unknown API
@@ -147,7 +152,9 @@ impl ApiState {
         let mut current = resource;
         // Bounded by the number of resources, so a corrupt cycle cannot loop forever.
         for _ in 0..=self.resources.len() {
-            let Some(parent_id) = &current.parent_id else { break };
+            let Some(parent_id) = &current.parent_id else {
+                break;
+            };
             parts.push(current.path_part.as_str());
             match self.resources.get(parent_id) {
                 Some(parent) => current = parent,

@@ -34,14 +34,27 @@ fn create_api_resource_method_and_deploy() {
     let (status, api) = call(&c, "POST", "/restapis", r#"{"name":"pets"}"#);
     assert_eq!(status, 201);
     let id = api["id"].as_str().unwrap_or_default().to_owned();
-    let root = api["rootResourceId"].as_str().unwrap_or_default().to_owned();
-    let (status, res) = call(&c, "POST", &format!("/restapis/{id}/resources/{root}"), r#"{"pathPart":"{proxy+}"}"#);
+    let root = api["rootResourceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, res) = call(
+        &c,
+        "POST",
+        &format!("/restapis/{id}/resources/{root}"),
+        r#"{"pathPart":"{proxy+}"}"#,
+    );
     assert_eq!(status, 201, "{res}");
     assert_eq!(res["path"], "/{proxy+}");
     let rid = res["id"].as_str().unwrap_or_default().to_owned();
     let (status, _) = call(&c, "POST", &format!("/restapis/{id}/deployments"), "{}");
     assert_eq!(status, 400);
-    let (status, _) = call(&c, "PUT", &format!("/restapis/{id}/resources/{rid}/methods/ANY"), r#"{"authorizationType":"NONE"}"#);
+    let (status, _) = call(
+        &c,
+        "PUT",
+        &format!("/restapis/{id}/resources/{rid}/methods/ANY"),
+        r#"{"authorizationType":"NONE"}"#,
+    );
     assert_eq!(status, 201);
     let (status, it) = call(
         &c,

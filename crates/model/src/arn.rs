@@ -100,7 +100,10 @@ mod tests {
             parse_tag_target("arn:aws:apigateway:us-east-1::/restapis/abc/stages/prod"),
             Some(TagTarget::Stage("abc".into(), "prod".into()))
         );
-        assert_eq!(parse_tag_target("arn:aws:apigateway:us-east-1::/restapis/"), None);
+        assert_eq!(
+            parse_tag_target("arn:aws:apigateway:us-east-1::/restapis/"),
+            None
+        );
         assert_eq!(parse_tag_target("arn:aws:s3:::bucket"), None);
         assert_eq!(parse_tag_target("nonsense"), None);
     }
@@ -110,8 +113,14 @@ mod tests {
         let arn = parse_load_balancer_arn(
             "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/my-nlb/0123456789abcdef",
         );
-        assert_eq!(arn.map(|a| (a.kind, a.name)), Some(("net".into(), "my-nlb".into())));
+        assert_eq!(
+            arn.map(|a| (a.kind, a.name)),
+            Some(("net".into(), "my-nlb".into()))
+        );
         assert!(parse_load_balancer_arn("not-an-arn").is_none());
-        assert!(parse_load_balancer_arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1").is_none());
+        assert!(
+            parse_load_balancer_arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1")
+                .is_none()
+        );
     }
 }

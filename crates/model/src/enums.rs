@@ -123,4 +123,5 @@ string_enum! {
 }
 
 /// The cache sizes (GB) AWS offers for a stage cache.
-pub const CACHE_CLUSTER_SIZES: &[&str] = &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+pub const CACHE_CLUSTER_SIZES: &[&str] =
+    &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];

@@ -47,7 +47,10 @@ pub fn default_templates() -> StringMap {
 /// The response AWS reports for `response_type` when the API did not customise it. A
 /// customised `DEFAULT_4XX`/`DEFAULT_5XX` lends its parameters and templates to the
 /// non-customised types of its class.
-pub fn effective_default(response_type: &str, customised: &[GatewayResponse]) -> Option<GatewayResponse> {
+pub fn effective_default(
+    response_type: &str,
+    customised: &[GatewayResponse],
+) -> Option<GatewayResponse> {
     let status = default_status(response_type).ok()?;
     let class = match status {
         Some(code) if code.starts_with('5') => Some("DEFAULT_5XX"),
@@ -58,7 +61,9 @@ pub fn effective_default(response_type: &str, customised: &[GatewayResponse]) ->
     Some(GatewayResponse {
         response_type: response_type.to_owned(),
         status_code: status.map(str::to_owned),
-        response_parameters: parent.map(|p| p.response_parameters.clone()).unwrap_or_default(),
+        response_parameters: parent
+            .map(|p| p.response_parameters.clone())
+            .unwrap_or_default(),
         response_templates: parent
             .map(|p| p.response_templates.clone())
             .unwrap_or_else(default_templates),
@@ -72,7 +77,10 @@ mod tests {
 
     #[test]
     fn defaults_have_aws_statuses() {
-        assert_eq!(default_status("MISSING_AUTHENTICATION_TOKEN"), Ok(Some("403")));
+        assert_eq!(
+            default_status("MISSING_AUTHENTICATION_TOKEN"),
+            Ok(Some("403"))
+        );
         assert_eq!(default_status("DEFAULT_5XX"), Ok(None));
         assert_eq!(default_status("NOPE"), Err(()));
     }
@@ -82,14 +90,19 @@ mod tests {
         let custom = GatewayResponse {
             response_type: "DEFAULT_4XX".into(),
             status_code: None,
-            response_parameters: StringMap::from([("gatewayresponse.header.a".into(), "'b'".into())]),
+            response_parameters: StringMap::from([(
+                "gatewayresponse.header.a".into(),
+                "'b'".into(),
+            )]),
             response_templates: StringMap::new(),
             default_response: false,
         };
-        let throttled = effective_default("THROTTLED", &[custom.clone()]).unwrap_or_else(|| unreachable!());
+        let throttled =
+            effective_default("THROTTLED", &[custom.clone()]).unwrap_or_else(|| unreachable!());
         assert_eq!(throttled.status_code.as_deref(), Some("429"));
         assert_eq!(throttled.response_parameters, custom.response_parameters);
-        let five = effective_default("INTEGRATION_FAILURE", &[custom]).unwrap_or_else(|| unreachable!());
+        let five =
+            effective_default("INTEGRATION_FAILURE", &[custom]).unwrap_or_else(|| unreachable!());
         assert_eq!(five.response_templates, default_templates());
     }
 }

@@ -91,7 +91,10 @@ pub fn parse_operations(raw: Vec<RawPatch>, input: &str) -> Result<Vec<PatchOper
     }
     match problems.len() {
         0 => Ok(ops),
-        1 => Err(ApiError::Validation(format!("1 validation error detected: {}", problems[0]))),
+        1 => Err(ApiError::Validation(format!(
+            "1 validation error detected: {}",
+            problems[0]
+        ))),
         n => Err(ApiError::Validation(format!(
             "{n} validation errors detected: {}",
             problems.join("; ")
@@ -160,12 +163,19 @@ impl PatchOperation {
     pub fn number_value<T: FromStr>(&self) -> Result<T, ApiError> {
         let text = self.value()?;
         text.trim().parse().map_err(|_| {
-            ApiError::bad_request(format!("Invalid number value '{text}' for path {}", self.path))
+            ApiError::bad_request(format!(
+                "Invalid number value '{text}' for path {}",
+                self.path
+            ))
         })
     }
 
     /// The value parsed as one of an enum's spellings.
-    pub fn enum_value<T>(&self, parse: fn(&str) -> Option<T>, options: String) -> Result<T, ApiError> {
+    pub fn enum_value<T>(
+        &self,
+        parse: fn(&str) -> Option<T>,
+        options: String,
+    ) -> Result<T, ApiError> {
         let text = self.value()?;
         parse(text).ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -246,7 +256,8 @@ pub fn apply_rest_api(api: &RestApi, ops: &[PatchOperation]) -> Result<RestApi, 
             },
             ["apiKeySource"] => {
                 op.expect_op(&[Op::Replace])?;
-                api.api_key_source = op.enum_value(ApiKeySource::parse, ApiKeySource::options(","))?;
+                api.api_key_source =
+                    op.enum_value(ApiKeySource::parse, ApiKeySource::options(","))?;
             }
             ["minimumCompressionSize"] => {
                 op.expect_op(&[Op::Replace])?;
@@ -298,7 +309,12 @@ pub fn apply_rest_api(api: &RestApi, ops: &[PatchOperation]) -> Result<RestApi, 
                         "Invalid ipAddressType '{value}'. Valid options are ipv4,dualstack"
                     )));
                 }
-                if value == "ipv4" && api.endpoint_configuration.types.contains(&EndpointType::Private) {
+                if value == "ipv4"
+                    && api
+                        .endpoint_configuration
+                        .types
+                        .contains(&EndpointType::Private)
+                {
                     return Err(ApiError::bad_request(
                         "Only dualstack ipAddressType is supported for Private APIs.",
                     ));
@@ -309,7 +325,12 @@ pub fn apply_rest_api(api: &RestApi, ops: &[PatchOperation]) -> Result<RestApi, 
                 let ids = &mut api.endpoint_configuration.vpc_endpoint_ids;
                 match op.op {
                     Op::Add => {
-                        for id in op.value()?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        for id in op
+                            .value()?
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                        {
                             if !ids.iter().any(|existing| existing == id) {
                                 ids.push(id.to_owned());
                             }
@@ -379,7 +400,9 @@ pub fn resource_update(is_root: bool, ops: &[PatchOperation]) -> Result<Resource
             )));
         }
         if is_root {
-            return Err(ApiError::bad_request(format!("Root resource cannot update its {field}.")));
+            return Err(ApiError::bad_request(format!(
+                "Root resource cannot update its {field}."
+            )));
         }
         let value = op.value()?.to_owned();
         if field == "pathPart" {
@@ -400,7 +423,8 @@ pub fn apply_method(method: &Method, ops: &[PatchOperation]) -> Result<Method, A
         match segs.as_slice() {
             ["authorizationType"] => {
                 op.expect_op(&[Op::Replace])?;
-                method.authorization_type = op.enum_value(AuthorizationType::parse, AuthorizationType::options(","))?;
+                method.authorization_type =
+                    op.enum_value(AuthorizationType::parse, AuthorizationType::options(","))?;
             }
             ["authorizerId"] => {
                 op.expect_op(&[Op::Replace])?;
@@ -427,9 +451,13 @@ pub fn apply_method(method: &Method, ops: &[PatchOperation]) -> Result<Method, A
                 })?;
             }
             ["requestModels", content_type] => {
-                map_entry(&mut method.request_models, op, content_type, string_of, || {
-                    ApiError::not_found("Content-Type specified was not found")
-                })?;
+                map_entry(
+                    &mut method.request_models,
+                    op,
+                    content_type,
+                    string_of,
+                    || ApiError::not_found("Content-Type specified was not found"),
+                )?;
             }
             ["authorizationScopes"] => match op.op {
                 Op::Add => {
@@ -451,20 +479,27 @@ pub fn apply_method(method: &Method, ops: &[PatchOperation]) -> Result<Method, A
 }
 
 /// Applies operations to a method response.
-pub fn apply_method_response(response: &MethodResponse, ops: &[PatchOperation]) -> Result<MethodResponse, ApiError> {
+pub fn apply_method_response(
+    response: &MethodResponse,
+    ops: &[PatchOperation],
+) -> Result<MethodResponse, ApiError> {
     let mut response = response.clone();
     for op in ops {
         let segments = op.segments();
         let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
         match segs.as_slice() {
-            ["responseParameters", key] => map_entry(&mut response.response_parameters, op, key, bool_of, || {
-                ApiError::not_found("Invalid parameter name specified")
-            })?,
-            ["responseModels", content_type] => {
-                map_entry(&mut response.response_models, op, content_type, string_of, || {
-                    ApiError::not_found("Content-Type specified was not found")
+            ["responseParameters", key] => {
+                map_entry(&mut response.response_parameters, op, key, bool_of, || {
+                    ApiError::not_found("Invalid parameter name specified")
                 })?
             }
+            ["responseModels", content_type] => map_entry(
+                &mut response.response_models,
+                op,
+                content_type,
+                string_of,
+                || ApiError::not_found("Content-Type specified was not found"),
+            )?,
             _ => return Err(op.invalid_path()),
         }
     }
@@ -472,7 +507,10 @@ pub fn apply_method_response(response: &MethodResponse, ops: &[PatchOperation]) 
 }
 
 /// Applies operations to an integration (not its responses).
-pub fn apply_integration(integration: &Integration, ops: &[PatchOperation]) -> Result<Integration, ApiError> {
+pub fn apply_integration(
+    integration: &Integration,
+    ops: &[PatchOperation],
+) -> Result<Integration, ApiError> {
     let mut it = integration.clone();
     for op in ops {
         let segments = op.segments();
@@ -493,7 +531,8 @@ pub fn apply_integration(integration: &Integration, ops: &[PatchOperation]) -> R
             }
             ["connectionType"] => {
                 replace_only()?;
-                it.connection_type = Some(op.enum_value(ConnectionType::parse, ConnectionType::options(", "))?);
+                it.connection_type =
+                    Some(op.enum_value(ConnectionType::parse, ConnectionType::options(", "))?);
             }
             ["connectionId"] => match op.op {
                 Op::Replace | Op::Add => it.connection_id = op.optional_value(),
@@ -513,13 +552,16 @@ pub fn apply_integration(integration: &Integration, ops: &[PatchOperation]) -> R
             }
             ["passthroughBehavior"] => {
                 replace_only()?;
-                it.passthrough_behavior =
-                    Some(op.enum_value(PassthroughBehavior::parse, PassthroughBehavior::options(", "))?);
+                it.passthrough_behavior = Some(op.enum_value(
+                    PassthroughBehavior::parse,
+                    PassthroughBehavior::options(", "),
+                )?);
             }
             ["contentHandling"] => match op.op {
                 Op::Replace | Op::Add if op.optional_value().is_some() => {
-                    it.content_handling =
-                        Some(op.enum_value(ContentHandling::parse, ContentHandling::options(", "))?);
+                    it.content_handling = Some(
+                        op.enum_value(ContentHandling::parse, ContentHandling::options(", "))?,
+                    );
                 }
                 Op::Replace | Op::Add | Op::Remove => it.content_handling = None,
                 _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
@@ -539,16 +581,22 @@ pub fn apply_integration(integration: &Integration, ops: &[PatchOperation]) -> R
             },
             ["tlsConfig", "insecureSkipVerification"] => {
                 replace_only()?;
-                it.tls_config = Some(TlsConfig { insecure_skip_verification: op.bool_value()? });
+                it.tls_config = Some(TlsConfig {
+                    insecure_skip_verification: op.bool_value()?,
+                });
             }
-            ["requestParameters", key] => map_entry(&mut it.request_parameters, op, key, string_of, || {
-                ApiError::not_found("Invalid mapping expression specified")
-            })?,
-            ["requestTemplates", content_type] => {
-                map_entry(&mut it.request_templates, op, content_type, string_of, || {
-                    ApiError::not_found("Content-Type specified was not found")
+            ["requestParameters", key] => {
+                map_entry(&mut it.request_parameters, op, key, string_of, || {
+                    ApiError::not_found("Invalid mapping expression specified")
                 })?
             }
+            ["requestTemplates", content_type] => map_entry(
+                &mut it.request_templates,
+                op,
+                content_type,
+                string_of,
+                || ApiError::not_found("Content-Type specified was not found"),
+            )?,
             _ => return Err(op.invalid_path()),
         }
     }
@@ -561,16 +609,24 @@ pub fn check_integration(it: &Integration) -> Result<(), ApiError> {
     match it.kind {
         IntegrationType::Http | IntegrationType::HttpProxy => {
             if it.http_method.is_none() {
-                return Err(ApiError::bad_request("Enumeration value for HttpMethod must be non-empty"));
+                return Err(ApiError::bad_request(
+                    "Enumeration value for HttpMethod must be non-empty",
+                ));
             }
             match &it.uri {
                 Some(uri) => validate::http_uri(uri)?,
-                None => return Err(ApiError::bad_request("Invalid HTTP endpoint specified for URI")),
+                None => {
+                    return Err(ApiError::bad_request(
+                        "Invalid HTTP endpoint specified for URI",
+                    ));
+                }
             }
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
             if it.uri.as_deref().is_none_or(str::is_empty) {
-                return Err(ApiError::bad_request("Integrations of type 'AWS' and 'AWS_PROXY' need a uri"));
+                return Err(ApiError::bad_request(
+                    "Integrations of type 'AWS' and 'AWS_PROXY' need a uri",
+                ));
             }
         }
         IntegrationType::Mock => {}
@@ -607,20 +663,27 @@ pub fn apply_integration_response(
             },
             ["contentHandling"] => match op.op {
                 Op::Replace | Op::Add if op.optional_value().is_some() => {
-                    response.content_handling =
-                        Some(op.enum_value(ContentHandling::parse, ContentHandling::options(", "))?);
+                    response.content_handling = Some(
+                        op.enum_value(ContentHandling::parse, ContentHandling::options(", "))?,
+                    );
                 }
                 Op::Replace | Op::Add | Op::Remove => response.content_handling = None,
                 _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
             },
-            ["responseParameters", key] => map_entry(&mut response.response_parameters, op, key, string_of, || {
-                ApiError::not_found("Invalid parameter name specified")
-            })?,
-            ["responseTemplates", content_type] => {
-                map_entry(&mut response.response_templates, op, content_type, string_of, || {
-                    ApiError::not_found("Content-Type specified was not found")
-                })?
-            }
+            ["responseParameters", key] => map_entry(
+                &mut response.response_parameters,
+                op,
+                key,
+                string_of,
+                || ApiError::not_found("Invalid parameter name specified"),
+            )?,
+            ["responseTemplates", content_type] => map_entry(
+                &mut response.response_templates,
+                op,
+                content_type,
+                string_of,
+                || ApiError::not_found("Content-Type specified was not found"),
+            )?,
             _ => return Err(op.invalid_path()),
         }
     }
@@ -652,7 +715,10 @@ pub fn apply_vpc_link(link: &VpcLink, ops: &[PatchOperation]) -> Result<VpcLink,
 }
 
 /// Applies operations to a deployment (`/description`).
-pub fn apply_deployment(deployment: &Deployment, ops: &[PatchOperation]) -> Result<Deployment, ApiError> {
+pub fn apply_deployment(
+    deployment: &Deployment,
+    ops: &[PatchOperation],
+) -> Result<Deployment, ApiError> {
     let mut deployment = deployment.clone();
     for op in ops {
         match op.path.as_str() {
@@ -690,15 +756,21 @@ pub fn apply_gateway_response(
                 if op.op == Op::Replace && !response.response_parameters.contains_key(*key) {
                     return Err(ApiError::not_found("Invalid parameter name specified"));
                 }
-                map_entry(&mut response.response_parameters, op, key, string_of, || {
-                    ApiError::not_found("Invalid parameter name specified")
-                })?
+                map_entry(
+                    &mut response.response_parameters,
+                    op,
+                    key,
+                    string_of,
+                    || ApiError::not_found("Invalid parameter name specified"),
+                )?
             }
-            ["responseTemplates", content_type] => {
-                map_entry(&mut response.response_templates, op, content_type, string_of, || {
-                    ApiError::not_found("Content-Type specified was not found")
-                })?
-            }
+            ["responseTemplates", content_type] => map_entry(
+                &mut response.response_templates,
+                op,
+                content_type,
+                string_of,
+                || ApiError::not_found("Content-Type specified was not found"),
+            )?,
             _ => return Err(op.invalid_path()),
         }
     }
@@ -718,12 +790,20 @@ pub fn apply_stage(
 ) -> Result<Stage, ApiError> {
     let mut stage = stage.clone();
     let invalid = |op: &PatchOperation| {
-        ApiError::bad_request(format!("Invalid method setting path: {}. Must be one of: {STAGE_PATHS}", op.path))
+        ApiError::bad_request(format!(
+            "Invalid method setting path: {}. Must be one of: {STAGE_PATHS}",
+            op.path
+        ))
     };
     for op in ops {
         // Method-setting keys keep their `~1` escapes, as AWS reports them, so split the raw
         // path here instead of unescaping.
-        let raw: Vec<&str> = op.path.strip_prefix('/').unwrap_or(&op.path).split('/').collect();
+        let raw: Vec<&str> = op
+            .path
+            .strip_prefix('/')
+            .unwrap_or(&op.path)
+            .split('/')
+            .collect();
         match raw.as_slice() {
             ["deploymentId"] => {
                 let id = match op.op {
@@ -732,7 +812,9 @@ pub fn apply_stage(
                         .canary_settings
                         .as_ref()
                         .and_then(|c| c.deployment_id.clone())
-                        .ok_or_else(|| ApiError::bad_request("The stage has no canary deployment to promote"))?,
+                        .ok_or_else(|| {
+                            ApiError::bad_request("The stage has no canary deployment to promote")
+                        })?,
                     _ => return Err(op.unsupported(&[Op::Replace, Op::Copy])),
                 };
                 if !deployment_exists(&id) {
@@ -750,7 +832,9 @@ pub fn apply_stage(
                 stage.cache_cluster_enabled = op.bool_value()?;
                 if stage.cache_cluster_enabled {
                     stage.cache_cluster_status = CacheClusterStatus::Available;
-                    stage.cache_cluster_size.get_or_insert_with(|| "0.5".to_owned());
+                    stage
+                        .cache_cluster_size
+                        .get_or_insert_with(|| "0.5".to_owned());
                 } else {
                     stage.cache_cluster_status = CacheClusterStatus::NotAvailable;
                 }
@@ -791,7 +875,9 @@ pub fn apply_stage(
             }
             ["accessLogSettings", field @ ("format" | "destinationArn")] => {
                 op.expect_op(&[Op::Replace, Op::Add])?;
-                let settings = stage.access_log_settings.get_or_insert_with(AccessLogSettings::default);
+                let settings = stage
+                    .access_log_settings
+                    .get_or_insert_with(AccessLogSettings::default);
                 let value = op.optional_value();
                 if *field == "format" {
                     settings.format = value;
@@ -807,9 +893,14 @@ pub fn apply_stage(
                 op.expect_op(&[Op::Replace])?;
                 let percent: f64 = op.number_value()?;
                 if !(0.0..=100.0).contains(&percent) {
-                    return Err(ApiError::bad_request("Canary percentTraffic must be between 0.0 and 100.0"));
+                    return Err(ApiError::bad_request(
+                        "Canary percentTraffic must be between 0.0 and 100.0",
+                    ));
                 }
-                stage.canary_settings.get_or_insert_with(CanarySettings::default).percent_traffic = Some(percent);
+                stage
+                    .canary_settings
+                    .get_or_insert_with(CanarySettings::default)
+                    .percent_traffic = Some(percent);
             }
             ["variables", name] => {
                 let name = name.replace("~1", "/").replace("~0", "~");
@@ -825,7 +916,9 @@ pub fn apply_stage(
                     _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
                 }
             }
-            [resource @ .., method] if raw.len() >= 2 && op.op == Op::Remove && is_method_key(resource, method) => {
+            [resource @ .., method]
+                if raw.len() >= 2 && op.op == Op::Remove && is_method_key(resource, method) =>
+            {
                 let key = format!("{}/{method}", resource.join("/"));
                 if stage.method_settings.remove(&key).is_none() {
                     return Err(ApiError::bad_request(format!(
@@ -833,15 +926,27 @@ pub fn apply_stage(
                     )));
                 }
             }
-            [resource @ .., method, group, setting] if raw.len() >= 4 && is_method_key(resource, method) => {
+            [resource @ .., method, group, setting]
+                if raw.len() >= 4 && is_method_key(resource, method) =>
+            {
                 op.expect_op(&[Op::Replace, Op::Add])?;
                 let key = format!("{}/{method}", resource.join("/"));
-                let inherited = stage.method_settings.get("*/*").cloned().unwrap_or_default();
-                let mut setting_value = stage.method_settings.get(&key).cloned().unwrap_or(inherited);
-                apply_method_setting(&mut setting_value, group, setting, op).map_err(|e| match e {
-                    SettingError::Path => invalid(op),
-                    SettingError::Value(e) => e,
-                })?;
+                let inherited = stage
+                    .method_settings
+                    .get("*/*")
+                    .cloned()
+                    .unwrap_or_default();
+                let mut setting_value = stage
+                    .method_settings
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or(inherited);
+                apply_method_setting(&mut setting_value, group, setting, op).map_err(
+                    |e| match e {
+                        SettingError::Path => invalid(op),
+                        SettingError::Value(e) => e,
+                    },
+                )?;
                 stage.method_settings.insert(key, setting_value);
             }
             _ => return Err(invalid(op)),
@@ -879,14 +984,17 @@ fn apply_method_setting(
         ("metrics", "enabled") => setting.metrics_enabled = op.bool_value()?,
         ("logging", "dataTrace") => setting.data_trace_enabled = op.bool_value()?,
         ("logging", "loglevel") => {
-            setting.logging_level = Some(op.enum_value(LoggingLevel::parse, LoggingLevel::options(", "))?)
+            setting.logging_level =
+                Some(op.enum_value(LoggingLevel::parse, LoggingLevel::options(", "))?)
         }
         ("throttling", "burstLimit") => setting.throttling_burst_limit = op.number_value()?,
         ("throttling", "rateLimit") => setting.throttling_rate_limit = op.number_value()?,
         ("caching", "ttlInSeconds") => {
             let ttl: i32 = op.number_value()?;
             if !(0..=3600).contains(&ttl) {
-                return Err(ApiError::bad_request("Cache TTL must be between 0 and 3600 seconds").into());
+                return Err(
+                    ApiError::bad_request("Cache TTL must be between 0 and 3600 seconds").into(),
+                );
             }
             setting.cache_ttl_in_seconds = ttl;
         }

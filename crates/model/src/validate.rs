@@ -84,7 +84,10 @@ pub fn stage_variable(name: &str, value: &str) -> Result<(), ApiError> {
         && value.len() <= 512
         && value.chars().all(|c| {
             c.is_ascii_alphanumeric()
-                || matches!(c, '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '&' | '=' | ',')
+                || matches!(
+                    c,
+                    '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '&' | '=' | ','
+                )
         });
     if !value_ok {
         return Err(ApiError::bad_request(format!(
@@ -117,7 +120,9 @@ pub fn custom_id(id: &str) -> Result<(), ApiError> {
     let ok = !id.is_empty()
         && id.len() <= 63
         && id.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -174,14 +179,20 @@ pub fn timeout_in_millis(timeout: i32) -> Result<(), ApiError> {
 
 /// Checks a method request parameter key (`method.request.{path|querystring|header|multivaluequerystring|multivalueheader}.NAME`).
 pub fn method_request_parameter(key: &str) -> Result<(), ApiError> {
-    let ok = ["path", "querystring", "header", "multivaluequerystring", "multivalueheader"]
-        .iter()
-        .any(|location| {
-            key.strip_prefix("method.request.")
-                .and_then(|rest| rest.strip_prefix(location))
-                .and_then(|rest| rest.strip_prefix('.'))
-                .is_some_and(|name| !name.is_empty())
-        });
+    let ok = [
+        "path",
+        "querystring",
+        "header",
+        "multivaluequerystring",
+        "multivalueheader",
+    ]
+    .iter()
+    .any(|location| {
+        key.strip_prefix("method.request.")
+            .and_then(|rest| rest.strip_prefix(location))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|name| !name.is_empty())
+    });
     if ok {
         Ok(())
     } else {
@@ -201,7 +212,9 @@ mod tests {
         assert_eq!(path_part("v1.0_a-b:c"), Ok(PathPart::Static("v1.0_a-b:c")));
         assert_eq!(path_part("{id}"), Ok(PathPart::Param("id")));
         assert_eq!(path_part("{proxy+}"), Ok(PathPart::Greedy("proxy")));
-        for bad in ["", "a b", "a/b", "{x", "x}", "{}", "{+}", "a{b}", "{a b}", "é"] {
+        for bad in [
+            "", "a b", "a/b", "{x", "x}", "{}", "{+}", "a{b}", "{a b}", "é",
+        ] {
             assert!(path_part(bad).is_err(), "{bad:?} must be refused");
         }
     }
@@ -212,7 +225,9 @@ mod tests {
         assert!(stage_variable("a-b", "x").is_err());
         assert!(stage_variable("ok", "a b").is_err());
         assert!(stage_variable("ok", "").is_err());
-        let message = stage_variable("a-b", "x").err().map(|e| e.message().to_owned());
+        let message = stage_variable("a-b", "x")
+            .err()
+            .map(|e| e.message().to_owned());
         assert_eq!(
             message.as_deref(),
             Some("Invalid stage variable name: a-b.  Please use names with only word characters.")

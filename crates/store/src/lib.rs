@@ -25,7 +25,11 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Inserts or replaces a record.
-    Put { kind: String, key: String, body: String },
+    Put {
+        kind: String,
+        key: String,
+        body: String,
+    },
     /// Deletes a record if it exists.
     Delete { kind: String, key: String },
     /// Deletes every record of a kind whose key starts with `prefix`.
@@ -42,13 +46,17 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// Another process holds the data folder.
-    #[error("data directory {path} is in use by another causeway process; stop it or choose another --data-dir")]
+    #[error(
+        "data directory {path} is in use by another causeway process; stop it or choose another --data-dir"
+    )]
     Locked { path: String },
     /// The database engine reported an error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     /// The file was written by a newer version.
-    #[error("the store has schema version {found}, newer than this build understands ({supported})")]
+    #[error(
+        "the store has schema version {found}, newer than this build understands ({supported})"
+    )]
     NewerSchema { found: i64, supported: i64 },
 }
 

@@ -75,7 +75,9 @@ impl SqliteStore {
         )?;
         let version: Option<i64> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))
+            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| {
+                row.get(0)
+            })
             .optional()?;
         match version {
             None => {
@@ -135,17 +137,25 @@ impl Store for SqliteStore {
                 }
             }
         }
-        tx.execute("UPDATE meta SET value = value + 1 WHERE name = 'revision'", [])?;
-        let revision: i64 =
-            tx.query_row("SELECT value FROM meta WHERE name = 'revision'", [], |row| row.get(0))?;
+        tx.execute(
+            "UPDATE meta SET value = value + 1 WHERE name = 'revision'",
+            [],
+        )?;
+        let revision: i64 = tx.query_row(
+            "SELECT value FROM meta WHERE name = 'revision'",
+            [],
+            |row| row.get(0),
+        )?;
         tx.commit()?;
         Ok(u64::try_from(revision).unwrap_or_default())
     }
 
     fn revision(&mut self) -> Result<u64, StoreError> {
-        let revision: i64 =
-            self.conn
-                .query_row("SELECT value FROM meta WHERE name = 'revision'", [], |row| row.get(0))?;
+        let revision: i64 = self.conn.query_row(
+            "SELECT value FROM meta WHERE name = 'revision'",
+            [],
+            |row| row.get(0),
+        )?;
         Ok(u64::try_from(revision).unwrap_or_default())
     }
 }

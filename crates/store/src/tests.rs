@@ -13,7 +13,12 @@ fn put(kind: &str, key: &str, body: &str) -> Change {
 fn conformance(store: &mut dyn Store) {
     assert_eq!(store.revision().ok(), Some(0));
     let rev = store
-        .apply(&[put("restapi", "a", "{}"), put("resource", "a/r1", "1"), put("resource", "a/r2", "2"), put("resource", "a%/r3", "3")])
+        .apply(&[
+            put("restapi", "a", "{}"),
+            put("resource", "a/r1", "1"),
+            put("resource", "a/r2", "2"),
+            put("resource", "a%/r3", "3"),
+        ])
         .ok();
     assert_eq!(rev, Some(1));
     store.apply(&[put("resource", "a/r1", "updated")]).ok();
@@ -23,11 +28,22 @@ fn conformance(store: &mut dyn Store) {
     // A prefix delete is literal: 'a/' must not match 'a%/'.
     store
         .apply(&[
-            Change::DeletePrefix { kind: "resource".into(), prefix: "a/".into() },
-            Change::Delete { kind: "restapi".into(), key: "a".into() },
+            Change::DeletePrefix {
+                kind: "resource".into(),
+                prefix: "a/".into(),
+            },
+            Change::Delete {
+                kind: "restapi".into(),
+                key: "a".into(),
+            },
         ])
         .ok();
-    let left: Vec<String> = store.load_all().unwrap_or_default().into_iter().map(|r| r.key).collect();
+    let left: Vec<String> = store
+        .load_all()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     assert_eq!(left, vec!["a%/r3".to_owned()]);
     assert_eq!(store.revision().ok(), Some(3));
 }

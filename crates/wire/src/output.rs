@@ -170,14 +170,22 @@ impl Resource {
                 resource
                     .methods
                     .iter()
-                    .map(|(verb, method)| (verb.clone(), EmbeddedMethod(Some(Box::new(Method::from_model(method))))))
+                    .map(|(verb, method)| {
+                        (
+                            verb.clone(),
+                            EmbeddedMethod(Some(Box::new(Method::from_model(method)))),
+                        )
+                    })
                     .collect(),
             ),
         };
         Resource {
             id: resource.id.clone(),
             parent_id: resource.parent_id.clone(),
-            path_part: resource.parent_id.as_ref().map(|_| resource.path_part.clone()),
+            path_part: resource
+                .parent_id
+                .as_ref()
+                .map(|_| resource.path_part.clone()),
             path,
             resource_methods,
         }
@@ -520,18 +528,23 @@ impl Stage {
                             caching_enabled: s.caching_enabled,
                             cache_ttl_in_seconds: s.cache_ttl_in_seconds,
                             cache_data_encrypted: s.cache_data_encrypted,
-                            require_authorization_for_cache_control: s.require_authorization_for_cache_control,
-                            unauthorized_cache_control_header_strategy: s.unauthorized_cache_control_header_strategy,
+                            require_authorization_for_cache_control: s
+                                .require_authorization_for_cache_control,
+                            unauthorized_cache_control_header_strategy: s
+                                .unauthorized_cache_control_header_strategy,
                         },
                     )
                 })
                 .collect(),
             variables: stage.variables.clone(),
             documentation_version: stage.documentation_version.clone(),
-            access_log_settings: stage.access_log_settings.as_ref().map(|a| AccessLogSettings {
-                format: a.format.clone(),
-                destination_arn: a.destination_arn.clone(),
-            }),
+            access_log_settings: stage
+                .access_log_settings
+                .as_ref()
+                .map(|a| AccessLogSettings {
+                    format: a.format.clone(),
+                    destination_arn: a.destination_arn.clone(),
+                }),
             canary_settings: stage.canary_settings.as_ref().map(|c| CanarySettings {
                 percent_traffic: c.percent_traffic,
                 deployment_id: c.deployment_id.clone(),

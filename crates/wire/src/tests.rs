@@ -75,7 +75,8 @@ fn rest_api_on_create_omits_tags() {
 
 #[test]
 fn rest_api_on_get_has_empty_tags() {
-    let value = serde_json::to_value(RestApi::from_model(&api(), TagsField::Include)).unwrap_or_default();
+    let value =
+        serde_json::to_value(RestApi::from_model(&api(), TagsField::Include)).unwrap_or_default();
     assert_eq!(value["tags"], serde_json::json!({}));
 }
 
@@ -145,9 +146,16 @@ fn vpc_link_and_gateway_response() {
         tags: BTreeMap::new(),
         created_date: 0,
     };
-    insta::assert_json_snapshot!("vpc_link_create", VpcLink::from_model(&link, TagsField::Omit));
-    let response = causeway_model::gateway_responses::effective_default("MISSING_AUTHENTICATION_TOKEN", &[]);
-    insta::assert_json_snapshot!("gateway_response_default", response.as_ref().map(GatewayResponse::from_model));
+    insta::assert_json_snapshot!(
+        "vpc_link_create",
+        VpcLink::from_model(&link, TagsField::Omit)
+    );
+    let response =
+        causeway_model::gateway_responses::effective_default("MISSING_AUTHENTICATION_TOKEN", &[]);
+    insta::assert_json_snapshot!(
+        "gateway_response_default",
+        response.as_ref().map(GatewayResponse::from_model)
+    );
 }
 
 #[test]
@@ -158,13 +166,22 @@ fn errors_and_decoding() {
         r#"{"message":"Invalid API identifier specified 000000000000:nope"}"#
     );
     let unknown = decode::<input::CreateRestApi>(br#"{"name":"a","bogus":1}"#).err();
-    assert!(unknown.is_some_and(|e| e.code() == "SerializationException" && e.message().contains("bogus")));
+    assert!(
+        unknown
+            .is_some_and(|e| e.code() == "SerializationException" && e.message().contains("bogus"))
+    );
     let wrong_type = decode::<input::CreateRestApi>(br#"{"name":5}"#).err();
     assert!(wrong_type.is_some_and(|e| e.message().contains("invalid type")));
     let broken = decode::<input::CreateRestApi>(b"{\"name\":").err();
-    assert!(broken.is_some_and(|e| e.message().starts_with("The request body is not valid JSON")));
+    assert!(broken.is_some_and(|e| {
+        e.message()
+            .starts_with("The request body is not valid JSON")
+    }));
     assert!(decode::<input::CreateRestApi>(b"").is_ok());
     let integration: Option<input::PutIntegration> =
         decode(br#"{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://x"}"#).ok();
-    assert_eq!(integration.and_then(|i| i.http_method).as_deref(), Some("ANY"));
+    assert_eq!(
+        integration.and_then(|i| i.http_method).as_deref(),
+        Some("ANY")
+    );
 }

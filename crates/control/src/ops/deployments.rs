@@ -14,7 +14,9 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     let account = cx.config.account_id.clone();
     let api = cx.state.api(&account, api_id)?;
     if !api.has_methods() {
-        return Err(ApiError::bad_request("The REST API doesn't contain any methods"));
+        return Err(ApiError::bad_request(
+            "The REST API doesn't contain any methods",
+        ));
     }
     if let Some((resource, method)) = api.methods().find(|(_, m)| m.integration.is_none()) {
         return Err(ApiError::bad_request(format!(
@@ -79,10 +81,16 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
         }
         validate::stage_variables(&stage.variables)?;
         cx.put(kind::STAGE, format!("{api_id}/{stage_name}"), &stage)?;
-        cx.state.api_mut(&account, api_id)?.stages.insert(stage_name, stage);
+        cx.state
+            .api_mut(&account, api_id)?
+            .stages
+            .insert(stage_name, stage);
     }
     let reply = output::Deployment::from_model(&deployment, SummaryField::Omit);
-    cx.state.api_mut(&account, api_id)?.deployments.insert(id, deployment);
+    cx.state
+        .api_mut(&account, api_id)?
+        .deployments
+        .insert(id, deployment);
     json(201, &reply)
 }
 
@@ -117,7 +125,10 @@ pub fn get(cx: &mut Ctx<'_>, api_id: &str, id: &str, query: &Query) -> Result<Re
     } else {
         SummaryField::Omit
     };
-    json(200, &output::Deployment::from_model(deployment(api, id)?, summary))
+    json(
+        200,
+        &output::Deployment::from_model(deployment(api, id)?, summary),
+    )
 }
 
 pub fn list(cx: &mut Ctx<'_>, api_id: &str, query: &Query) -> Result<Reply, ApiError> {
@@ -125,7 +136,12 @@ pub fn list(cx: &mut Ctx<'_>, api_id: &str, query: &Query) -> Result<Reply, ApiE
     let items = api
         .deployments
         .values()
-        .map(|d| (d.id.clone(), output::Deployment::from_model(d, SummaryField::Omit)))
+        .map(|d| {
+            (
+                d.id.clone(),
+                output::Deployment::from_model(d, SummaryField::Omit),
+            )
+        })
         .collect();
     let (item, position) = paginate(items, query)?;
     json(200, &Page { item, position })
@@ -138,7 +154,10 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, id: &str, body: &[u8]) -> Result<R
     let updated = patch::apply_deployment(deployment(api, id)?, &ops)?;
     cx.put(kind::DEPLOYMENT, format!("{api_id}/{id}"), &updated)?;
     let reply = output::Deployment::from_model(&updated, SummaryField::Omit);
-    cx.state.api_mut(&account, api_id)?.deployments.insert(id.to_owned(), updated);
+    cx.state
+        .api_mut(&account, api_id)?
+        .deployments
+        .insert(id.to_owned(), updated);
     json(200, &reply)
 }
 
@@ -147,7 +166,11 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, id: &str) -> Result<Reply, ApiErro
     let api = cx.state.api(&account, api_id)?;
     deployment(api, id)?;
     let in_use = api.stages.values().any(|s| {
-        s.deployment_id == id || s.canary_settings.as_ref().and_then(|c| c.deployment_id.as_deref()) == Some(id)
+        s.deployment_id == id
+            || s.canary_settings
+                .as_ref()
+                .and_then(|c| c.deployment_id.as_deref())
+                == Some(id)
     });
     if in_use {
         return Err(ApiError::bad_request(

@@ -21,10 +21,14 @@ fn check_type(response_type: &str) -> Result<Option<&'static str>, ApiError> {
 
 /// The response in force for a type: the customised one, or the default.
 fn current(api: &ApiState, response_type: &str) -> Option<GatewayResponse> {
-    api.gateway_responses.get(response_type).cloned().or_else(|| {
-        let customised: Vec<GatewayResponse> = api.gateway_responses.values().cloned().collect();
-        defaults::effective_default(response_type, &customised)
-    })
+    api.gateway_responses
+        .get(response_type)
+        .cloned()
+        .or_else(|| {
+            let customised: Vec<GatewayResponse> =
+                api.gateway_responses.values().cloned().collect();
+            defaults::effective_default(response_type, &customised)
+        })
 }
 
 pub fn list(cx: &mut Ctx<'_>, api_id: &str, query: &Query) -> Result<Reply, ApiError> {
@@ -32,7 +36,12 @@ pub fn list(cx: &mut Ctx<'_>, api_id: &str, query: &Query) -> Result<Reply, ApiE
     let items = TYPES
         .iter()
         .filter_map(|(name, _)| current(api, name))
-        .map(|r| (r.response_type.clone(), output::GatewayResponse::from_model(&r)))
+        .map(|r| {
+            (
+                r.response_type.clone(),
+                output::GatewayResponse::from_model(&r),
+            )
+        })
         .collect();
     let (item, position) = paginate(items, query)?;
     json(200, &Page { item, position })
@@ -46,7 +55,12 @@ pub fn get(cx: &mut Ctx<'_>, api_id: &str, response_type: &str) -> Result<Reply,
     json(200, &output::GatewayResponse::from_model(&response))
 }
 
-pub fn put(cx: &mut Ctx<'_>, api_id: &str, response_type: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn put(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    response_type: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let req: input::PutGatewayResponse = causeway_wire::decode(body)?;
     let account = cx.config.account_id.clone();
     cx.state.api(&account, api_id)?;
@@ -56,16 +70,30 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, response_type: &str, body: &[u8]) -> 
     }
     let response = GatewayResponse {
         response_type: response_type.to_owned(),
-        status_code: req.status_code.or_else(|| default_status.map(str::to_owned)),
+        status_code: req
+            .status_code
+            .or_else(|| default_status.map(str::to_owned)),
         response_parameters: req.response_parameters.unwrap_or_default(),
-        response_templates: req.response_templates.unwrap_or_else(defaults::default_templates),
+        response_templates: req
+            .response_templates
+            .unwrap_or_else(defaults::default_templates),
         default_response: false,
     };
     save(cx, &account, api_id, response, 201)
 }
 
-fn save(cx: &mut Ctx<'_>, account: &str, api_id: &str, response: GatewayResponse, status: u16) -> Result<Reply, ApiError> {
-    cx.put(kind::GATEWAY_RESPONSE, format!("{api_id}/{}", response.response_type), &response)?;
+fn save(
+    cx: &mut Ctx<'_>,
+    account: &str,
+    api_id: &str,
+    response: GatewayResponse,
+    status: u16,
+) -> Result<Reply, ApiError> {
+    cx.put(
+        kind::GATEWAY_RESPONSE,
+        format!("{api_id}/{}", response.response_type),
+        &response,
+    )?;
     let reply = output::GatewayResponse::from_model(&response);
     cx.state
         .api_mut(account, api_id)?
@@ -74,7 +102,12 @@ fn save(cx: &mut Ctx<'_>, account: &str, api_id: &str, response: GatewayResponse
     json(status, &reply)
 }
 
-pub fn update(cx: &mut Ctx<'_>, api_id: &str, response_type: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn update(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    response_type: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateGatewayResponseInput")?;
     let account = cx.config.account_id.clone();
     let api = cx.state.api(&account, api_id)?;
@@ -90,9 +123,14 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, response_type: &str) -> Result<Rep
     let api = cx.state.api(&account, api_id)?;
     check_type(response_type)?;
     if !api.gateway_responses.contains_key(response_type) {
-        return Err(ApiError::not_found("Gateway response type not defined on api"));
+        return Err(ApiError::not_found(
+            "Gateway response type not defined on api",
+        ));
     }
     cx.delete(kind::GATEWAY_RESPONSE, format!("{api_id}/{response_type}"));
-    cx.state.api_mut(&account, api_id)?.gateway_responses.remove(response_type);
+    cx.state
+        .api_mut(&account, api_id)?
+        .gateway_responses
+        .remove(response_type);
     empty(202)
 }

@@ -33,25 +33,45 @@ fn modify<T>(
     let api = cx.state.api_for_resource(at.api)?;
     let mut resource = api.resource(at.resource)?.clone();
     let out = change(&mut resource)?;
-    cx.put(kind::RESOURCE, format!("{}/{}", at.api, at.resource), &resource)?;
-    cx.state.api_for_resource(at.api)?.resources.insert(at.resource.to_owned(), resource);
+    cx.put(
+        kind::RESOURCE,
+        format!("{}/{}", at.api, at.resource),
+        &resource,
+    )?;
+    cx.state
+        .api_for_resource(at.api)?
+        .resources
+        .insert(at.resource.to_owned(), resource);
     Ok(out)
 }
 
-fn read<T>(cx: &mut Ctx<'_>, at: &At<'_>, view: impl FnOnce(&Resource) -> Result<T, ApiError>) -> Result<T, ApiError> {
+fn read<T>(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    view: impl FnOnce(&Resource) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
     let api = cx.state.api_for_resource(at.api)?;
     view(api.resource(at.resource)?)
 }
 
 fn method_of<'r>(resource: &'r Resource, verb: &str) -> Result<&'r Method, ApiError> {
-    resource.methods.get(verb).ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
+    resource
+        .methods
+        .get(verb)
+        .ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
 }
 
 fn method_of_mut<'r>(resource: &'r mut Resource, verb: &str) -> Result<&'r mut Method, ApiError> {
-    resource.methods.get_mut(verb).ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
+    resource
+        .methods
+        .get_mut(verb)
+        .ok_or_else(|| ApiError::not_found(METHOD_NOT_FOUND))
 }
 
-fn integration_of_mut<'r>(resource: &'r mut Resource, verb: &str) -> Result<&'r mut Integration, ApiError> {
+fn integration_of_mut<'r>(
+    resource: &'r mut Resource,
+    verb: &str,
+) -> Result<&'r mut Integration, ApiError> {
     method_of_mut(resource, verb)?
         .integration
         .as_mut()
@@ -69,10 +89,17 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
     let verb = http_method(at.method)?;
     let authorization_type = match req.authorization_type.as_deref() {
         None => return Err(required("putMethodInput.authorizationType")),
-        Some(v) => enum_field(v, "putMethodInput.authorizationType", AuthorizationType::parse, AuthorizationType::options(", "))?,
+        Some(v) => enum_field(
+            v,
+            "putMethodInput.authorizationType",
+            AuthorizationType::parse,
+            AuthorizationType::options(", "),
+        )?,
     };
-    if matches!(authorization_type, AuthorizationType::Custom | AuthorizationType::CognitoUserPools)
-        && req.authorizer_id.as_deref().is_none_or(str::is_empty)
+    if matches!(
+        authorization_type,
+        AuthorizationType::Custom | AuthorizationType::CognitoUserPools
+    ) && req.authorizer_id.as_deref().is_none_or(str::is_empty)
     {
         return Err(ApiError::bad_request(
             "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
@@ -98,7 +125,9 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
     let reply = output::Method::from_model(&method);
     modify(cx, at, |resource| {
         if resource.methods.contains_key(verb.as_str()) {
-            return Err(ApiError::conflict("Method already exists for this resource"));
+            return Err(ApiError::conflict(
+                "Method already exists for this resource",
+            ));
         }
         resource.methods.insert(verb.as_str().to_owned(), method);
         Ok(())
@@ -107,7 +136,9 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
 }
 
 pub fn get_method(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
-    let method = read(cx, at, |r| method_of(r, at.method).map(output::Method::from_model))?;
+    let method = read(cx, at, |r| {
+        method_of(r, at.method).map(output::Method::from_model)
+    })?;
     json(200, &method)
 }
 
@@ -132,7 +163,12 @@ pub fn delete_method(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
     empty(204)
 }
 
-pub fn put_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn put_method_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let req: input::PutMethodResponse = causeway_wire::decode(body)?;
     validate::status_code(code, "statusCode")?;
     let response = MethodResponse {
@@ -161,7 +197,12 @@ pub fn get_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<
     json(200, &response)
 }
 
-pub fn update_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn update_method_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateMethodResponseInput")?;
     let response = modify(cx, at, |resource| {
         let response = method_of_mut(resource, at.method)?
@@ -175,7 +216,11 @@ pub fn update_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &
     json(201, &response)
 }
 
-pub fn delete_method_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+pub fn delete_method_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+) -> Result<Reply, ApiError> {
     modify(cx, at, |resource| {
         method_of_mut(resource, at.method)?
             .method_responses
@@ -190,7 +235,12 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
     let req: input::PutIntegration = causeway_wire::decode(body)?;
     let kind = match req.kind.as_deref() {
         None => return Err(required("putIntegrationInput.type")),
-        Some(v) => enum_field(v, "putIntegrationInput.type", IntegrationType::parse, IntegrationType::options(", "))?,
+        Some(v) => enum_field(
+            v,
+            "putIntegrationInput.type",
+            IntegrationType::parse,
+            IntegrationType::options(", "),
+        )?,
     };
     let http_method = match req.http_method.as_deref() {
         None | Some("") => None,
@@ -234,7 +284,11 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
     };
     let mut integration = Integration {
         kind,
-        http_method: if kind == IntegrationType::Mock { None } else { http_method },
+        http_method: if kind == IntegrationType::Mock {
+            None
+        } else {
+            http_method
+        },
         uri: req.uri.filter(|u| !u.is_empty()),
         connection_type,
         connection_id: req.connection_id.filter(|c| !c.is_empty()),
@@ -244,7 +298,9 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
         passthrough_behavior: Some(passthrough_behavior),
         content_handling,
         timeout_in_millis: req.timeout_in_millis.unwrap_or(29_000),
-        cache_namespace: req.cache_namespace.unwrap_or_else(|| at.resource.to_owned()),
+        cache_namespace: req
+            .cache_namespace
+            .unwrap_or_else(|| at.resource.to_owned()),
         cache_key_parameters: req.cache_key_parameters.unwrap_or_default(),
         integration_responses: BTreeMap::new(),
         tls_config: req.tls_config.map(|t| TlsConfig {
@@ -275,9 +331,11 @@ fn check_vpc_link_reference(cx: &Ctx<'_>, integration: &Integration) -> Result<(
         return Ok(());
     }
     match integration.connection_id.as_deref() {
-        Some(id) if !id.contains("${") && !cx.state.vpc_links.contains_key(id) => Err(ApiError::bad_request(format!(
-            "Invalid connection id specified: VPC link '{id}' does not exist"
-        ))),
+        Some(id) if !id.contains("${") && !cx.state.vpc_links.contains_key(id) => {
+            Err(ApiError::bad_request(format!(
+                "Invalid connection id specified: VPC link '{id}' does not exist"
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -322,7 +380,12 @@ pub fn delete_integration(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiErr
     empty(204)
 }
 
-pub fn put_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn put_integration_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let req: input::PutIntegrationResponse = causeway_wire::decode(body)?;
     validate::status_code(code, "statusCode")?;
     let content_handling = match req.content_handling.as_deref() {
@@ -351,7 +414,11 @@ pub fn put_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str, body:
     json(201, &reply)
 }
 
-pub fn get_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+pub fn get_integration_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+) -> Result<Reply, ApiError> {
     let response = read(cx, at, |r| {
         method_of(r, at.method)?
             .integration
@@ -383,7 +450,11 @@ pub fn update_integration_response(
     json(200, &response)
 }
 
-pub fn delete_integration_response(cx: &mut Ctx<'_>, at: &At<'_>, code: &str) -> Result<Reply, ApiError> {
+pub fn delete_integration_response(
+    cx: &mut Ctx<'_>,
+    at: &At<'_>,
+    code: &str,
+) -> Result<Reply, ApiError> {
     modify(cx, at, |resource| {
         integration_of_mut(resource, at.method)?
             .integration_responses

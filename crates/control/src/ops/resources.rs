@@ -11,7 +11,12 @@ use crate::Reply;
 use crate::ctx::{Ctx, Query, empty, json, paginate, patch_operations};
 use crate::state::{ApiState, kind};
 
-pub fn create(cx: &mut Ctx<'_>, api_id: &str, parent_id: &str, body: &[u8]) -> Result<Reply, ApiError> {
+pub fn create(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    parent_id: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let req: input::CreateResource = causeway_wire::decode(body)?;
     let path_part = req
         .path_part
@@ -40,10 +45,18 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, parent_id: &str, body: &[u8]) -> R
 /// Checks that a resource named `path_part` may sit under `parent_id`: the parent is not
 /// greedy, no sibling has the same name, and at most one sibling is a variable. `moving` is
 /// the id of a resource being moved or renamed, which does not count as its own sibling.
-fn check_placement(api: &ApiState, parent_id: &str, path_part: &str, moving: Option<&str>) -> Result<(), ApiError> {
+fn check_placement(
+    api: &ApiState,
+    parent_id: &str,
+    path_part: &str,
+    moving: Option<&str>,
+) -> Result<(), ApiError> {
     let part = validate::path_part(path_part)?;
     let parent = api.resource(parent_id)?;
-    if matches!(validate::path_part(&parent.path_part), Ok(PathPart::Greedy(_))) {
+    if matches!(
+        validate::path_part(&parent.path_part),
+        Ok(PathPart::Greedy(_))
+    ) {
         return Err(ApiError::bad_request(format!(
             "Cannot create a child of a resource with a greedy path variable: {}",
             parent.path_part
@@ -58,7 +71,8 @@ fn check_placement(api: &ApiState, parent_id: &str, path_part: &str, moving: Opt
                 "Another resource with the same parent already has this name: {path_part}"
             )));
         }
-        let sibling_is_variable = validate::path_part(&sibling.path_part).is_ok_and(|p| p.is_variable());
+        let sibling_is_variable =
+            validate::path_part(&sibling.path_part).is_ok_and(|p| p.is_variable());
         if part.is_variable() && sibling_is_variable {
             return Err(ApiError::bad_request(format!(
                 "A sibling ({}) of this resource already has a variable path part -- only one is allowed",
@@ -72,7 +86,10 @@ fn check_placement(api: &ApiState, parent_id: &str, path_part: &str, moving: Opt
 pub fn get(cx: &mut Ctx<'_>, api_id: &str, id: &str, query: &Query) -> Result<Reply, ApiError> {
     let api = cx.state.api_for_resource(api_id)?;
     let resource = api.resource(id)?;
-    json(200, &output::Resource::from_model(resource, api.path_of(resource), view(query)))
+    json(
+        200,
+        &output::Resource::from_model(resource, api.path_of(resource), view(query)),
+    )
 }
 
 fn view(query: &Query) -> ResourceView {
@@ -120,7 +137,11 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, id: &str, body: &[u8]) -> Result<R
     let parent_id = updated.parent_id.clone().unwrap_or_default();
     check_placement(api, &parent_id, &updated.path_part, Some(id))?;
     // A greedy resource has no children; renaming one with children into `{x+}` would break that.
-    if matches!(validate::path_part(&updated.path_part), Ok(PathPart::Greedy(_))) && api.children_of(id).next().is_some() {
+    if matches!(
+        validate::path_part(&updated.path_part),
+        Ok(PathPart::Greedy(_))
+    ) && api.children_of(id).next().is_some()
+    {
         return Err(ApiError::bad_request(format!(
             "Cannot make {} greedy: it has child resources",
             updated.path_part
@@ -129,14 +150,19 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, id: &str, body: &[u8]) -> Result<R
     api.resources.insert(id.to_owned(), updated.clone());
     let path = api.path_of(&updated);
     cx.put(kind::RESOURCE, format!("{api_id}/{id}"), &updated)?;
-    json(200, &output::Resource::from_model(&updated, path, ResourceView::Bare))
+    json(
+        200,
+        &output::Resource::from_model(&updated, path, ResourceView::Bare),
+    )
 }
 
 pub fn delete(cx: &mut Ctx<'_>, api_id: &str, id: &str) -> Result<Reply, ApiError> {
     let api = cx.state.api_for_resource(api_id)?;
     let resource = api.resource(id)?;
     if resource.parent_id.is_none() {
-        return Err(ApiError::bad_request("The root resource of an API cannot be deleted"));
+        return Err(ApiError::bad_request(
+            "The root resource of an API cannot be deleted",
+        ));
     }
     let doomed = api.subtree(id);
     for resource_id in &doomed {

@@ -21,11 +21,18 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         ApiError::bad_request("Invalid REST API name specified: the name cannot be empty")
     })?;
     if req.description.as_deref() == Some("") {
-        return Err(ApiError::bad_request("Description cannot be an empty string"));
+        return Err(ApiError::bad_request(
+            "Description cannot be an empty string",
+        ));
     }
     let api_key_source = match req.api_key_source.as_deref() {
         None => ApiKeySource::Header,
-        Some(v) => enum_field(v, "createRestApiInput.apiKeySource", ApiKeySource::parse, ApiKeySource::options(", "))?,
+        Some(v) => enum_field(
+            v,
+            "createRestApiInput.apiKeySource",
+            ApiKeySource::parse,
+            ApiKeySource::options(", "),
+        )?,
     };
     let endpoint_configuration = endpoint_configuration(req.endpoint_configuration)?;
     if let Some(size) = req.minimum_compression_size
@@ -92,7 +99,10 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
                 let id = new_ids.get(&resource.id).cloned().unwrap_or_default();
                 let mut copy = resource.clone();
                 copy.id = id.clone();
-                copy.parent_id = resource.parent_id.as_ref().and_then(|p| new_ids.get(p).cloned());
+                copy.parent_id = resource
+                    .parent_id
+                    .as_ref()
+                    .and_then(|p| new_ids.get(p).cloned());
                 copy.seq = seq;
                 for method in copy.methods.values_mut() {
                     if let Some(integration) = &mut method.integration
@@ -104,7 +114,10 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
                 copied.insert(id, copy);
             }
             resources = copied;
-            root_id = new_ids.get(&source.api.root_resource_id).cloned().unwrap_or_default();
+            root_id = new_ids
+                .get(&source.api.root_resource_id)
+                .cloned()
+                .unwrap_or_default();
         }
     }
 
@@ -134,7 +147,11 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     }
     let gateway_responses = source.map(|s| s.gateway_responses).unwrap_or_default();
     for response in gateway_responses.values() {
-        cx.put(kind::GATEWAY_RESPONSE, format!("{id}/{}", response.response_type), response)?;
+        cx.put(
+            kind::GATEWAY_RESPONSE,
+            format!("{id}/{}", response.response_type),
+            response,
+        )?;
     }
     let reply = output::RestApi::from_model(&api, TagsField::Omit);
     cx.state.apis.insert(
@@ -163,7 +180,9 @@ fn endpoint_configuration(
         None => vec![EndpointType::Edge],
         Some(types) => {
             if types.len() > 1 {
-                return Err(ApiError::bad_request("Cannot create an api with multiple Endpoint Types."));
+                return Err(ApiError::bad_request(
+                    "Cannot create an api with multiple Endpoint Types.",
+                ));
             }
             types
                 .iter()
@@ -175,13 +194,19 @@ fn endpoint_configuration(
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
-    let types = if types.is_empty() { vec![EndpointType::Edge] } else { types };
+    let types = if types.is_empty() {
+        vec![EndpointType::Edge]
+    } else {
+        types
+    };
     let private = types.contains(&EndpointType::Private);
     let ip_address_type = match config.ip_address_type.as_deref() {
         None if private => "dualstack".to_owned(),
         None => "ipv4".to_owned(),
         Some("ipv4") if private => {
-            return Err(ApiError::bad_request("Only dualstack ipAddressType is supported for Private APIs."));
+            return Err(ApiError::bad_request(
+                "Only dualstack ipAddressType is supported for Private APIs.",
+            ));
         }
         Some(value @ ("ipv4" | "dualstack")) => value.to_owned(),
         Some(other) => {
@@ -199,7 +224,10 @@ fn endpoint_configuration(
 
 pub fn get(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
     let api = cx.state.api(&cx.config.account_id, id)?;
-    json(200, &output::RestApi::from_model(&api.api, TagsField::Include))
+    json(
+        200,
+        &output::RestApi::from_model(&api.api, TagsField::Include),
+    )
 }
 
 pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
@@ -207,7 +235,12 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .state
         .apis
         .values()
-        .map(|a| (a.api.id.clone(), output::RestApi::from_model(&a.api, TagsField::Omit)))
+        .map(|a| {
+            (
+                a.api.id.clone(),
+                output::RestApi::from_model(&a.api, TagsField::Omit),
+            )
+        })
         .collect();
     let (item, position) = paginate(items, query)?;
     json(200, &Page { item, position })
@@ -227,7 +260,12 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
 pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
     cx.state.api(&cx.config.account_id, id)?;
     cx.delete(kind::REST_API, id.to_owned());
-    for child in [kind::RESOURCE, kind::DEPLOYMENT, kind::STAGE, kind::GATEWAY_RESPONSE] {
+    for child in [
+        kind::RESOURCE,
+        kind::DEPLOYMENT,
+        kind::STAGE,
+        kind::GATEWAY_RESPONSE,
+    ] {
         cx.delete_prefix(child, format!("{id}/"));
     }
     cx.state.apis.remove(id);

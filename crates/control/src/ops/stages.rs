@@ -55,8 +55,12 @@ fn stage<'a>(api: &'a ApiState, name: &str) -> Result<&'a Stage, ApiError> {
 
 pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let req: input::CreateStage = causeway_wire::decode(body)?;
-    let name = req.stage_name.ok_or_else(|| required("createStageInput.stageName"))?;
-    let deployment_id = req.deployment_id.ok_or_else(|| required("createStageInput.deploymentId"))?;
+    let name = req
+        .stage_name
+        .ok_or_else(|| required("createStageInput.stageName"))?;
+    let deployment_id = req
+        .deployment_id
+        .ok_or_else(|| required("createStageInput.deploymentId"))?;
     let account = cx.config.account_id.clone();
     let api = cx.state.api(&account, api_id)?;
     validate::stage_name(&name)?;
@@ -101,10 +105,17 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     stage.tracing_enabled = req.tracing_enabled.unwrap_or(false);
     stage.tags = tags;
     stage.canary_settings = canary_settings;
-    set_cache(&mut stage, req.cache_cluster_enabled.unwrap_or(false), req.cache_cluster_size);
+    set_cache(
+        &mut stage,
+        req.cache_cluster_enabled.unwrap_or(false),
+        req.cache_cluster_size,
+    );
     cx.put(kind::STAGE, format!("{api_id}/{name}"), &stage)?;
     let reply = output::Stage::from_model(&stage);
-    cx.state.api_mut(&account, api_id)?.stages.insert(name, stage);
+    cx.state
+        .api_mut(&account, api_id)?
+        .stages
+        .insert(name, stage);
     json(201, &reply)
 }
 
@@ -134,7 +145,10 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
     let updated = patch::apply_stage(current, &ops, &exists, cx.now)?;
     cx.put(kind::STAGE, format!("{api_id}/{name}"), &updated)?;
     let reply = output::Stage::from_model(&updated);
-    cx.state.api_mut(&account, api_id)?.stages.insert(name.to_owned(), updated);
+    cx.state
+        .api_mut(&account, api_id)?
+        .stages
+        .insert(name.to_owned(), updated);
     json(200, &reply)
 }
 

@@ -18,7 +18,9 @@ fn target(arn: &str) -> Result<TagTarget, ApiError> {
 }
 
 fn not_found(arn: &str) -> ApiError {
-    ApiError::not_found(format!("Invalid resource identifier specified: no resource has the ARN {arn}"))
+    ApiError::not_found(format!(
+        "Invalid resource identifier specified: no resource has the ARN {arn}"
+    ))
 }
 
 /// Reads the tags of the resource an ARN names.
@@ -38,10 +40,20 @@ fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, St
 }
 
 /// Replaces the tags of the resource an ARN names and records the change.
-fn write(cx: &mut Ctx<'_>, arn: &str, tags: std::collections::BTreeMap<String, String>) -> Result<(), ApiError> {
+fn write(
+    cx: &mut Ctx<'_>,
+    arn: &str,
+    tags: std::collections::BTreeMap<String, String>,
+) -> Result<(), ApiError> {
     match target(arn)? {
         TagTarget::RestApi(id) => {
-            let mut api = cx.state.apis.get(&id).ok_or_else(|| not_found(arn))?.api.clone();
+            let mut api = cx
+                .state
+                .apis
+                .get(&id)
+                .ok_or_else(|| not_found(arn))?
+                .api
+                .clone();
             api.tags = tags;
             cx.put(kind::REST_API, id.clone(), &api)?;
             if let Some(state) = cx.state.apis.get_mut(&id) {
@@ -63,7 +75,12 @@ fn write(cx: &mut Ctx<'_>, arn: &str, tags: std::collections::BTreeMap<String, S
             }
         }
         TagTarget::VpcLink(id) => {
-            let mut link = cx.state.vpc_links.get(&id).cloned().ok_or_else(|| not_found(arn))?;
+            let mut link = cx
+                .state
+                .vpc_links
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found(arn))?;
             link.tags = tags;
             cx.put(kind::VPC_LINK, id.clone(), &link)?;
             cx.state.vpc_links.insert(id, link);
@@ -74,12 +91,19 @@ fn write(cx: &mut Ctx<'_>, arn: &str, tags: std::collections::BTreeMap<String, S
 }
 
 pub fn get(cx: &mut Ctx<'_>, arn: &str) -> Result<Reply, ApiError> {
-    json(200, &Tags { tags: read(cx, arn)? })
+    json(
+        200,
+        &Tags {
+            tags: read(cx, arn)?,
+        },
+    )
 }
 
 pub fn tag(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let req: input::TagResource = causeway_wire::decode(body)?;
-    let new = req.tags.ok_or_else(|| crate::ctx::required("tagResourceInput.tags"))?;
+    let new = req
+        .tags
+        .ok_or_else(|| crate::ctx::required("tagResourceInput.tags"))?;
     let mut tags = read(cx, arn)?;
     tags.extend(new);
     check_tags(&tags)?;

@@ -26,7 +26,9 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     }
     for arn in &target_arns {
         if parse_load_balancer_arn(arn).is_none() {
-            return Err(ApiError::bad_request(format!("Invalid ARN. ARN is not well formed {arn}")));
+            return Err(ApiError::bad_request(format!(
+                "Invalid ARN. ARN is not well formed {arn}"
+            )));
         }
     }
     let tags = req.tags.unwrap_or_default();
@@ -61,7 +63,9 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
         .map(|l| l.id.clone())
         .collect();
     for id in pending {
-        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else { continue };
+        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else {
+            continue;
+        };
         let arn = link.target_arns.first().cloned().unwrap_or_default();
         let message = match parse_load_balancer_arn(&arn) {
             Some(parsed) if parsed.kind != "net" => "NLB ARN is malformed".to_owned(),
@@ -79,11 +83,17 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
 }
 
 fn link<'a>(cx: &'a Ctx<'_>, id: &str) -> Result<&'a VpcLink, ApiError> {
-    cx.state.vpc_links.get(id).ok_or_else(|| ApiError::not_found(NOT_FOUND))
+    cx.state
+        .vpc_links
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(NOT_FOUND))
 }
 
 pub fn get(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
-    json(200, &output::VpcLink::from_model(link(cx, id)?, TagsField::Include))
+    json(
+        200,
+        &output::VpcLink::from_model(link(cx, id)?, TagsField::Include),
+    )
 }
 
 pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
@@ -91,7 +101,12 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .state
         .vpc_links
         .values()
-        .map(|l| (l.id.clone(), output::VpcLink::from_model(l, TagsField::Omit)))
+        .map(|l| {
+            (
+                l.id.clone(),
+                output::VpcLink::from_model(l, TagsField::Omit),
+            )
+        })
         .collect();
     let (item, position) = paginate(items, query)?;
     json(200, &Page { item, position })
@@ -117,7 +132,8 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
             api.methods()
                 .filter(|(_, m)| {
                     m.integration.as_ref().is_some_and(|i| {
-                        i.connection_type == Some(ConnectionType::VpcLink) && i.connection_id.as_deref() == Some(id)
+                        i.connection_type == Some(ConnectionType::VpcLink)
+                            && i.connection_id.as_deref() == Some(id)
                     })
                 })
                 .map(|(r, m)| format!("{}:{}:{}", m.http_method, r.id, api.api.id))

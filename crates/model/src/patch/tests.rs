@@ -40,11 +40,22 @@ fn stage() -> Stage {
 #[test]
 fn bad_ops_are_reported_together() {
     let raw = vec![
-        RawPatch { op: Some("x".into()), ..Default::default() },
-        RawPatch { op: Some("replace".into()), ..Default::default() },
-        RawPatch { op: Some("y".into()), ..Default::default() },
+        RawPatch {
+            op: Some("x".into()),
+            ..Default::default()
+        },
+        RawPatch {
+            op: Some("replace".into()),
+            ..Default::default()
+        },
+        RawPatch {
+            op: Some("y".into()),
+            ..Default::default()
+        },
     ];
-    let err = parse_operations(raw, "updateRestApiInput").err().unwrap_or_else(|| unreachable!());
+    let err = parse_operations(raw, "updateRestApiInput")
+        .err()
+        .unwrap_or_else(|| unreachable!());
     assert_eq!(err.code(), "ValidationException");
     assert!(err.message().starts_with("2 validation errors detected: Value 'x' at 'updateRestApiInput.patchOperations.1.member.op'"));
     assert!(err.message().contains("patchOperations.3.member.op"));
@@ -52,7 +63,10 @@ fn bad_ops_are_reported_together() {
 
 #[test]
 fn pointer_unescapes() {
-    assert_eq!(pointer_segments("/requestTemplates/application~1json"), vec!["requestTemplates", "application/json"]);
+    assert_eq!(
+        pointer_segments("/requestTemplates/application~1json"),
+        vec!["requestTemplates", "application/json"]
+    );
     assert_eq!(pointer_segments("/a~0b"), vec!["a~b"]);
     assert!(pointer_segments("/").is_empty());
 }
@@ -87,9 +101,21 @@ fn stage_method_settings_fill_aws_defaults_and_inherit() {
 fn stage_rejects_unknown_paths_and_missing_deployments() {
     let none = |_: &str| false;
     let err = apply_stage(&stage(), &ops(&[("replace", "/foo", Some("1"))]), &none, 1).err();
-    assert!(err.is_some_and(|e| e.message().starts_with("Invalid method setting path: /foo.")));
-    let err = apply_stage(&stage(), &ops(&[("replace", "/deploymentId", Some("zz"))]), &none, 1).err();
-    assert_eq!(err.map(|e| e.message().to_owned()).as_deref(), Some("Deployment id does not exist"));
+    assert!(err.is_some_and(|e| {
+        e.message()
+            .starts_with("Invalid method setting path: /foo.")
+    }));
+    let err = apply_stage(
+        &stage(),
+        &ops(&[("replace", "/deploymentId", Some("zz"))]),
+        &none,
+        1,
+    )
+    .err();
+    assert_eq!(
+        err.map(|e| e.message().to_owned()).as_deref(),
+        Some("Deployment id does not exist")
+    );
     let err = apply_stage(&stage(), &ops(&[("remove", "/*/*", None)]), &none, 1).err();
     assert!(err.is_some_and(|e| e.message().starts_with("Cannot remove method setting */*")));
 }
@@ -98,7 +124,13 @@ fn stage_rejects_unknown_paths_and_missing_deployments() {
 fn resource_update_rules() {
     let replace = ops(&[("replace", "/pathPart", Some("x"))]);
     assert!(resource_update(true, &replace).is_err());
-    assert_eq!(resource_update(false, &replace).ok().and_then(|u| u.path_part).as_deref(), Some("x"));
+    assert_eq!(
+        resource_update(false, &replace)
+            .ok()
+            .and_then(|u| u.path_part)
+            .as_deref(),
+        Some("x")
+    );
     let bad = ops(&[("add", "/pathPart", Some("x"))]);
     assert!(resource_update(false, &bad).is_err());
 }

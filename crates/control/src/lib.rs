@@ -9,6 +9,8 @@
 
 mod ctx;
 mod dispatch;
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 mod http;
 mod ops;
 pub mod state;

@@ -30,13 +30,24 @@ pub const TYPES: &[(&str, Option<&str>)] = &[
 /// The body template AWS fills in for every default gateway response.
 pub const DEFAULT_TEMPLATE: &str = "{\"message\":$context.error.messageString}";
 
-/// The default status of a response type, or `Err` when the type does not exist.
-pub fn default_status(response_type: &str) -> Result<Option<&'static str>, ()> {
+/// A known response type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseType {
+    /// The AWS name (`THROTTLED`).
+    pub name: &'static str,
+    /// Its default status; `None` for `DEFAULT_4XX` and `DEFAULT_5XX`.
+    pub default_status: Option<&'static str>,
+}
+
+/// Looks up a response type by name; `None` when AWS has no such type.
+pub fn response_type(name: &str) -> Option<ResponseType> {
     TYPES
         .iter()
-        .find(|(name, _)| *name == response_type)
-        .map(|(_, status)| *status)
-        .ok_or(())
+        .find(|(known, _)| *known == name)
+        .map(|(name, status)| ResponseType {
+            name,
+            default_status: *status,
+        })
 }
 
 /// The default templates (`application/json` → [`DEFAULT_TEMPLATE`]).
@@ -51,7 +62,7 @@ pub fn effective_default(
     response_type: &str,
     customised: &[GatewayResponse],
 ) -> Option<GatewayResponse> {
-    let status = default_status(response_type).ok()?;
+    let status = self::response_type(response_type)?.default_status;
     let class = match status {
         Some(code) if code.starts_with('5') => Some("DEFAULT_5XX"),
         Some(_) => Some("DEFAULT_4XX"),
@@ -77,12 +88,10 @@ mod tests {
 
     #[test]
     fn defaults_have_aws_statuses() {
-        assert_eq!(
-            default_status("MISSING_AUTHENTICATION_TOKEN"),
-            Ok(Some("403"))
-        );
-        assert_eq!(default_status("DEFAULT_5XX"), Ok(None));
-        assert_eq!(default_status("NOPE"), Err(()));
+        let status = |name| response_type(name).map(|t| t.default_status);
+        assert_eq!(status("MISSING_AUTHENTICATION_TOKEN"), Some(Some("403")));
+        assert_eq!(status("DEFAULT_5XX"), Some(None));
+        assert_eq!(status("NOPE"), None);
     }
 
     #[test]
@@ -98,7 +107,7 @@ mod tests {
             default_response: false,
         };
         let throttled =
-            effective_default("THROTTLED", &[custom.clone()]).unwrap_or_else(|| unreachable!());
+            effective_default("THROTTLED", std::slice::from_ref(&custom)).unwrap_or_else(|| unreachable!());
         assert_eq!(throttled.status_code.as_deref(), Some("429"));
         assert_eq!(throttled.response_parameters, custom.response_parameters);
         let five =

@@ -10,7 +10,7 @@ use crate::ctx::{Ctx, Query, empty, json, paginate, patch_operations};
 use crate::state::{ApiState, kind};
 
 fn check_type(response_type: &str) -> Result<Option<&'static str>, ApiError> {
-    defaults::default_status(response_type).map_err(|()| {
+    defaults::response_type(response_type).map(|t| t.default_status).ok_or_else(|| {
         let names: Vec<&str> = TYPES.iter().map(|(name, _)| *name).collect();
         ApiError::Validation(format!(
             "1 validation error detected: Value '{response_type}' at 'responseType' failed to satisfy constraint: Member must satisfy enum value set: [{}]",

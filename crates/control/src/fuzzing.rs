@@ -1,0 +1,106 @@
+//! Drives [`Control::handle`] with arbitrary bytes, for the fuzz target and for a seeded random
+//! test. Built only for tests and under `cfg(fuzzing)`.
+//!
+//! Random paths almost never name an existing API, so the input's first bytes pick a route
+//! template filled with the ids of a small API set up beforehand; the rest is the body. That
+//! way every operation's decoding and PATCH application sees hostile bodies.
+
+use causeway_store::SqliteStore;
+
+use crate::{Control, ControlConfig, Request};
+
+/// A control plane with one API (`fz`), a `{proxy+}` resource with an integrated `ANY`
+/// method, a deployment, a stage `prod` and a VPC link; returns it with the ids to aim at.
+pub fn fixture() -> Option<(Control, Vec<String>)> {
+    let store = SqliteStore::in_memory().ok()?;
+    let control = Control::open(
+        Box::new(store),
+        ControlConfig {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        },
+    )
+    .ok()?;
+    let call = |method: &str, path: &str, body: &str| {
+        let reply = control.handle(&Request {
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            body: body.as_bytes().to_vec(),
+        });
+        serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap_or_default()
+    };
+    let api = call("POST", "/restapis", r#"{"name":"fz","tags":{"_custom_id_":"fz"}}"#);
+    let root = api["rootResourceId"].as_str()?.to_owned();
+    let proxy = call("POST", &format!("/restapis/fz/resources/{root}"), r#"{"pathPart":"{proxy+}"}"#);
+    let proxy = proxy["id"].as_str()?.to_owned();
+    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY"), r#"{"authorizationType":"NONE"}"#);
+    call(
+        "PUT",
+        &format!("/restapis/fz/resources/{proxy}/methods/ANY/integration"),
+        r#"{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://x/{proxy}"}"#,
+    );
+    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY/responses/200"), "{}");
+    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY/integration/responses/200"), "{}");
+    let deployment = call("POST", "/restapis/fz/deployments", r#"{"stageName":"prod"}"#);
+    let deployment = deployment["id"].as_str()?.to_owned();
+    let link = call(
+        "POST",
+        "/vpclinks",
+        r#"{"name":"l","targetArns":["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/n/0123456789abcdef"]}"#,
+    );
+    let link = link["id"].as_str()?.to_owned();
+    let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
+    let paths = vec![
+        "/restapis".to_owned(),
+        "/restapis/fz".to_owned(),
+        "/restapis/fz/resources".to_owned(),
+        format!("/restapis/fz/resources/{root}"),
+        format!("/restapis/fz/resources/{proxy}"),
+        m.clone(),
+        format!("{m}/responses/200"),
+        format!("{m}/integration"),
+        format!("{m}/integration/responses/200"),
+        "/restapis/fz/deployments".to_owned(),
+        format!("/restapis/fz/deployments/{deployment}"),
+        "/restapis/fz/stages".to_owned(),
+        "/restapis/fz/stages/prod".to_owned(),
+        "/restapis/fz/gatewayresponses".to_owned(),
+        "/restapis/fz/gatewayresponses/THROTTLED".to_owned(),
+        "/vpclinks".to_owned(),
+        format!("/vpclinks/{link}"),
+        "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Ffz".to_owned(),
+    ];
+    Some((control, paths))
+}
+
+const METHODS: &[&str] = &["GET", "PUT", "POST", "PATCH", "DELETE"];
+
+/// Sends one request built from `data` and checks the invariants every reply must keep.
+pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&verb, rest)) = rest.split_first() else { return };
+    let method = METHODS[usize::from(verb) % METHODS.len()];
+    // One selector value in 16 takes the path from the input itself.
+    let (path, query, body) = if selector % 16 == 15 {
+        let text = String::from_utf8_lossy(rest);
+        let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
+        let (path, query) = head.split_once('?').unwrap_or((head, ""));
+        (path.to_owned(), query.to_owned(), body.as_bytes().to_vec())
+    } else {
+        let path = paths[usize::from(selector) % paths.len()].clone();
+        (path, String::new(), rest.to_vec())
+    };
+    let reply = control.handle(&Request {
+        method: method.to_owned(),
+        path,
+        query,
+        body,
+    });
+    assert!(reply.status < 500, "a client request got {}: {}", reply.status, String::from_utf8_lossy(&reply.body));
+    if reply.status >= 400 {
+        assert!(reply.error_code.is_some(), "an error without x-amzn-ErrorType");
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+        assert!(body["message"].is_string(), "an error body without a message");
+    }
+}

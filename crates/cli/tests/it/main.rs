@@ -1,0 +1,115 @@
+//! Tests of the `causeway` binary as a user runs it: real process, real port, real signals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    admin: SocketAddr,
+    lines: Vec<String>,
+}
+
+fn start(data_dir: &std::path::Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let admin = loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "serve exited early: {lines:?}");
+        let line = line.trim_end().to_owned();
+        lines.push(line.clone());
+        if let Some(addr) = line.strip_prefix("admin listening on ") {
+            break addr.parse().unwrap();
+        }
+    };
+    // Keep reading the rest of the banner so the child never blocks on a full pipe.
+    for _ in 0..3 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        lines.push(line.trim_end().to_owned());
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = reader.read_to_string(&mut sink);
+    });
+    Running { child, admin, lines }
+}
+
+fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn terminate(mut running: Running) -> std::process::ExitStatus {
+    let pid = running.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    running.child.wait().unwrap()
+}
+
+#[test]
+fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let banner = running.lines.join("\n");
+    assert!(banner.contains("aws --endpoint-url http://127.0.0.1:"), "{banner}");
+    assert!(banner.contains("data dir"), "{banner}");
+    let (status, body) = http(running.admin, "POST", "/restapis", r#"{"name":"kept","tags":{"_custom_id_":"kept1"}}"#);
+    assert_eq!(status, 201, "{body}");
+    let status = terminate(running);
+    assert!(status.success(), "serve must exit 0 on SIGTERM, got {status}");
+
+    let again = start(dir.path());
+    let (status, body) = http(again.admin, "GET", "/restapis/kept1", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""name":"kept""#), "{body}");
+    assert!(terminate(again).success());
+}
+
+#[test]
+fn a_second_server_on_the_same_data_dir_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path());
+    let second = Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("in use by another causeway process"), "{stderr}");
+    assert!(terminate(first).success());
+}
+
+#[test]
+fn help_documents_the_serve_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in ["--data-dir", "--admin-listen", "--region", "--account-id", "CAUSEWAY_DATA_DIR"] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}

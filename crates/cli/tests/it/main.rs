@@ -113,3 +113,70 @@ fn help_documents_the_serve_flags() {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
 }
+
+#[test]
+fn a_crash_in_the_middle_of_writes_loses_nothing_that_was_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let admin = running.admin;
+    let (status, body) = http(admin, "POST", "/restapis", r#"{"name":"crash","tags":{"_custom_id_":"crash1"}}"#);
+    assert_eq!(status, 201, "{body}");
+    let root = body.split(r#""rootResourceId":""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    // Writers create resources as fast as they can while the process is killed with SIGKILL.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let acknowledged = acknowledged.clone();
+            let root = root.clone();
+            std::thread::spawn(move || {
+                for i in 0.. {
+                    let Ok(mut stream) = TcpStream::connect(admin) else { break };
+                    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let body = format!(r#"{{"pathPart":"w{w}-{i}"}}"#);
+                    let request = format!(
+                        "POST /restapis/crash1/resources/{root} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(request.as_bytes()).is_err() {
+                        break;
+                    }
+                    let mut response = String::new();
+                    if stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
+                        break;
+                    }
+                    acknowledged.lock().unwrap().push(format!("w{w}-{i}"));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    let mut child = running.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 20, "the writers barely ran: {}", acknowledged.len());
+
+    let again = start(dir.path());
+    let mut listing = String::new();
+    let mut query = "limit=500".to_owned();
+    loop {
+        let (status, page) = http(again.admin, "GET", &format!("/restapis/crash1/resources?{query}"), "");
+        assert_eq!(status, 200, "{page}");
+        listing.push_str(&page);
+        match page.split(r#""position":""#).nth(1).and_then(|p| p.split('"').next()) {
+            Some(position) => query = format!("limit=500&position={position}"),
+            None => break,
+        }
+    }
+    for name in &acknowledged {
+        assert!(
+            listing.contains(&format!(r#""pathPart":"{name}""#)),
+            "{name} was acknowledged with 201 but did not survive the crash"
+        );
+    }
+    assert!(terminate(again).success());
+}

@@ -30,19 +30,43 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         });
         serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap_or_default()
     };
-    let api = call("POST", "/restapis", r#"{"name":"fz","tags":{"_custom_id_":"fz"}}"#);
+    let api = call(
+        "POST",
+        "/restapis",
+        r#"{"name":"fz","tags":{"_custom_id_":"fz"}}"#,
+    );
     let root = api["rootResourceId"].as_str()?.to_owned();
-    let proxy = call("POST", &format!("/restapis/fz/resources/{root}"), r#"{"pathPart":"{proxy+}"}"#);
+    let proxy = call(
+        "POST",
+        &format!("/restapis/fz/resources/{root}"),
+        r#"{"pathPart":"{proxy+}"}"#,
+    );
     let proxy = proxy["id"].as_str()?.to_owned();
-    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY"), r#"{"authorizationType":"NONE"}"#);
+    call(
+        "PUT",
+        &format!("/restapis/fz/resources/{proxy}/methods/ANY"),
+        r#"{"authorizationType":"NONE"}"#,
+    );
     call(
         "PUT",
         &format!("/restapis/fz/resources/{proxy}/methods/ANY/integration"),
         r#"{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://x/{proxy}"}"#,
     );
-    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY/responses/200"), "{}");
-    call("PUT", &format!("/restapis/fz/resources/{proxy}/methods/ANY/integration/responses/200"), "{}");
-    let deployment = call("POST", "/restapis/fz/deployments", r#"{"stageName":"prod"}"#);
+    call(
+        "PUT",
+        &format!("/restapis/fz/resources/{proxy}/methods/ANY/responses/200"),
+        "{}",
+    );
+    call(
+        "PUT",
+        &format!("/restapis/fz/resources/{proxy}/methods/ANY/integration/responses/200"),
+        "{}",
+    );
+    let deployment = call(
+        "POST",
+        "/restapis/fz/deployments",
+        r#"{"stageName":"prod"}"#,
+    );
     let deployment = deployment["id"].as_str()?.to_owned();
     let link = call(
         "POST",
@@ -78,8 +102,12 @@ const METHODS: &[&str] = &["GET", "PUT", "POST", "PATCH", "DELETE"];
 
 /// Sends one request built from `data` and checks the invariants every reply must keep.
 pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Some((&verb, rest)) = rest.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&verb, rest)) = rest.split_first() else {
+        return;
+    };
     let method = METHODS[usize::from(verb) % METHODS.len()];
     // One selector value in 16 takes the path from the input itself.
     let (path, query, body) = if selector % 16 == 15 {
@@ -97,10 +125,21 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         query,
         body,
     });
-    assert!(reply.status < 500, "a client request got {}: {}", reply.status, String::from_utf8_lossy(&reply.body));
+    assert!(
+        reply.status < 500,
+        "a client request got {}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
     if reply.status >= 400 {
-        assert!(reply.error_code.is_some(), "an error without x-amzn-ErrorType");
+        assert!(
+            reply.error_code.is_some(),
+            "an error without x-amzn-ErrorType"
+        );
         let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-        assert!(body["message"].is_string(), "an error body without a message");
+        assert!(
+            body["message"].is_string(),
+            "an error body without a message"
+        );
     }
 }

@@ -106,8 +106,8 @@ mod tests {
             response_templates: StringMap::new(),
             default_response: false,
         };
-        let throttled =
-            effective_default("THROTTLED", std::slice::from_ref(&custom)).unwrap_or_else(|| unreachable!());
+        let throttled = effective_default("THROTTLED", std::slice::from_ref(&custom))
+            .unwrap_or_else(|| unreachable!());
         assert_eq!(throttled.status_code.as_deref(), Some("429"));
         assert_eq!(throttled.response_parameters, custom.response_parameters);
         let five =

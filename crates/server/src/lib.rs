@@ -116,12 +116,37 @@ impl Server {
         &self.control
     }
 
-    /// Stops accepting, lets in-flight requests finish and closes the store.
+    /// Stops accepting, lets in-flight requests finish and closes the store. When it returns,
+    /// the data folder is free for another server.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.admin_task).await;
+        // Connection tasks and blocking jobs that are still finishing hold clones of the
+        // control plane, and with it the store's lock on the data folder. Wait for them, so
+        // that a server started next on the same folder does not find it locked.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut control = self.control;
+        loop {
+            match Arc::try_unwrap(control) {
+                Ok(last) => {
+                    drop(last);
+                    return;
+                }
+                Err(shared) if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(
+                        users = Arc::strong_count(&shared),
+                        "control plane still in use 30 s after shutdown; leaving it to its users"
+                    );
+                    return;
+                }
+                Err(shared) => {
+                    control = shared;
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+        }
     }
 }
 

@@ -24,7 +24,10 @@ fn start(data_dir: &std::path::Path) -> Running {
     let mut lines = Vec::new();
     let admin = loop {
         let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "serve exited early: {lines:?}");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "serve exited early: {lines:?}"
+        );
         let line = line.trim_end().to_owned();
         lines.push(line.clone());
         if let Some(addr) = line.strip_prefix("admin listening on ") {
@@ -43,12 +46,18 @@ fn start(data_dir: &std::path::Path) -> Running {
         let mut sink = String::new();
         let _ = reader.read_to_string(&mut sink);
     });
-    Running { child, admin, lines }
+    Running {
+        child,
+        admin,
+        lines,
+    }
 }
 
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -58,13 +67,22 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String)
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 fn terminate(mut running: Running) -> std::process::ExitStatus {
     let pid = running.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     running.child.wait().unwrap()
 }
 
@@ -73,12 +91,23 @@ fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(dir.path());
     let banner = running.lines.join("\n");
-    assert!(banner.contains("aws --endpoint-url http://127.0.0.1:"), "{banner}");
+    assert!(
+        banner.contains("aws --endpoint-url http://127.0.0.1:"),
+        "{banner}"
+    );
     assert!(banner.contains("data dir"), "{banner}");
-    let (status, body) = http(running.admin, "POST", "/restapis", r#"{"name":"kept","tags":{"_custom_id_":"kept1"}}"#);
+    let (status, body) = http(
+        running.admin,
+        "POST",
+        "/restapis",
+        r#"{"name":"kept","tags":{"_custom_id_":"kept1"}}"#,
+    );
     assert_eq!(status, 201, "{body}");
     let status = terminate(running);
-    assert!(status.success(), "serve must exit 0 on SIGTERM, got {status}");
+    assert!(
+        status.success(),
+        "serve must exit 0 on SIGTERM, got {status}"
+    );
 
     let again = start(dir.path());
     let (status, body) = http(again.admin, "GET", "/restapis/kept1", "");
@@ -98,7 +127,10 @@ fn a_second_server_on_the_same_data_dir_is_refused_with_a_clear_message() {
         .unwrap();
     assert!(!second.status.success());
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("in use by another causeway process"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another causeway process"),
+        "{stderr}"
+    );
     assert!(terminate(first).success());
 }
 
@@ -109,7 +141,13 @@ fn help_documents_the_serve_flags() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--data-dir", "--admin-listen", "--region", "--account-id", "CAUSEWAY_DATA_DIR"] {
+    for flag in [
+        "--data-dir",
+        "--admin-listen",
+        "--region",
+        "--account-id",
+        "CAUSEWAY_DATA_DIR",
+    ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
 }
@@ -119,9 +157,21 @@ fn a_crash_in_the_middle_of_writes_loses_nothing_that_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(dir.path());
     let admin = running.admin;
-    let (status, body) = http(admin, "POST", "/restapis", r#"{"name":"crash","tags":{"_custom_id_":"crash1"}}"#);
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis",
+        r#"{"name":"crash","tags":{"_custom_id_":"crash1"}}"#,
+    );
     assert_eq!(status, 201, "{body}");
-    let root = body.split(r#""rootResourceId":""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let root = body
+        .split(r#""rootResourceId":""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
 
     // Writers create resources as fast as they can while the process is killed with SIGKILL.
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -158,16 +208,29 @@ fn a_crash_in_the_middle_of_writes_loses_nothing_that_was_acknowledged() {
         writer.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() > 20, "the writers barely ran: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > 20,
+        "the writers barely ran: {}",
+        acknowledged.len()
+    );
 
     let again = start(dir.path());
     let mut listing = String::new();
     let mut query = "limit=500".to_owned();
     loop {
-        let (status, page) = http(again.admin, "GET", &format!("/restapis/crash1/resources?{query}"), "");
+        let (status, page) = http(
+            again.admin,
+            "GET",
+            &format!("/restapis/crash1/resources?{query}"),
+            "",
+        );
         assert_eq!(status, 200, "{page}");
         listing.push_str(&page);
-        match page.split(r#""position":""#).nth(1).and_then(|p| p.split('"').next()) {
+        match page
+            .split(r#""position":""#)
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+        {
             Some(position) => query = format!("limit=500&position={position}"),
             None => break,
         }

@@ -25,7 +25,8 @@ pub fn create(
     api.resource(parent_id)?;
     check_placement(api, parent_id, &path_part, None)?;
     let taken: Vec<String> = api.resources.keys().cloned().collect();
-    let id = cx.new_id(10, |id| taken.iter().any(|t| t == id));
+    // Child resources get 6-character ids, the root 10, as on AWS.
+    let id = cx.new_id(6, |id| taken.iter().any(|t| t == id));
     let seq = cx.next_seq();
     let resource = Resource {
         id: id.clone(),

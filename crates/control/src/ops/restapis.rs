@@ -70,7 +70,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     let root_id;
     match &source {
         None => {
-            root_id = fresh_resource_id(cx, &resources);
+            root_id = fresh_resource_id(cx, &resources, 10);
             let seq = cx.next_seq();
             resources.insert(
                 root_id.clone(),
@@ -88,7 +88,8 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             let mut ordered: Vec<&Resource> = source.resources.values().collect();
             ordered.sort_by_key(|r| r.seq);
             for resource in &ordered {
-                let new_id = fresh_resource_id(cx, &resources);
+                let len = if resource.parent_id.is_none() { 10 } else { 6 };
+                let new_id = fresh_resource_id(cx, &resources, len);
                 new_ids.insert(resource.id.clone(), new_id.clone());
                 // Reserve the id at once so the next draw cannot reuse it.
                 resources.insert(new_id, (*resource).clone());
@@ -167,9 +168,10 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     json(201, &reply)
 }
 
-fn fresh_resource_id(cx: &mut Ctx<'_>, pending: &BTreeMap<String, Resource>) -> String {
-    // Resource ids need only be unique within their API.
-    cx.new_id(10, |id| pending.contains_key(id))
+fn fresh_resource_id(cx: &mut Ctx<'_>, pending: &BTreeMap<String, Resource>, len: usize) -> String {
+    // Resource ids need only be unique within their API: 10 characters for a root, 6 for
+    // the others, as on AWS.
+    cx.new_id(len, |id| pending.contains_key(id))
 }
 
 fn endpoint_configuration(

@@ -1,0 +1,559 @@
+//! Test harness: a real Causeway server on a loopback port, an `aws-sdk-apigateway` client
+//! pointed at it, raw HTTP helpers for wire checks, and small builders for common fixtures.
+
+use std::collections::HashSet;
+use std::fmt::Debug;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_sdk_apigateway::Client;
+use aws_sdk_apigateway::config::http::{HttpRequest, HttpResponse};
+use aws_sdk_apigateway::config::retry::RetryConfig;
+use aws_sdk_apigateway::config::{BehaviorVersion, Region};
+use aws_sdk_apigateway::error::{ConnectorError, ProvideErrorMetadata, SdkError};
+use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use causeway_server::{Config, Server};
+use serde_json::Value;
+
+/// Account id of the default server configuration, as it appears in messages and ARNs.
+pub const ACCOUNT: &str = "000000000000";
+/// Region of the default server configuration.
+pub const REGION: &str = "us-east-1";
+/// A well-formed NLB ARN that names no load balancer known to the server.
+pub const NLB_ARN: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/my-nlb/0123456789abcdef";
+
+/// How long a graceful shutdown may take before the test fails.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
+
+/// A running Causeway server on a private temporary data folder.
+#[derive(Debug)]
+pub struct TestServer {
+    dir: tempfile::TempDir,
+    server: Option<Server>,
+    addr: SocketAddr,
+    http: reqwest::Client,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh data folder and a free loopback port.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("create temp dir");
+        let server = boot(&dir).await;
+        let addr = server.admin_addr();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("build reqwest client");
+        TestServer {
+            dir,
+            server: Some(server),
+            addr,
+            http,
+        }
+    }
+
+    /// Gracefully stops the server and starts a new one on the same data folder.
+    ///
+    /// The port changes: take a new [`TestServer::client`] afterwards.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(SHUTDOWN_LIMIT, server.shutdown())
+                .await
+                .expect("graceful shutdown did not finish in time");
+        }
+        let server = boot(&self.dir).await;
+        self.addr = server.admin_addr();
+        self.server = Some(server);
+        // Drop pooled connections to the old listener.
+        self.http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("build reqwest client");
+    }
+
+    /// Address of the management API.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// An SDK client for the current server, with retries disabled so every error surfaces.
+    pub fn client(&self) -> Client {
+        let connector = ReqwestConnector(self.http.clone());
+        let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
+        let config = aws_sdk_apigateway::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://{}", self.addr))
+            .region(Region::new(REGION))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "static",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .http_client(http_client)
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// Full URL of a path on the management API.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a raw request. A `Some` body is sent with `Content-Type: application/json`.
+    pub async fn raw(&self, method: &str, path: &str, body: Option<&str>) -> Raw {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("http method");
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header("accept", "application/json");
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("raw request failed");
+        Raw::read(response).await
+    }
+
+    /// Raw GET.
+    pub async fn get(&self, path: &str) -> Raw {
+        self.raw("GET", path, None).await
+    }
+
+    /// Raw POST with a JSON body.
+    pub async fn post(&self, path: &str, body: &str) -> Raw {
+        self.raw("POST", path, Some(body)).await
+    }
+
+    /// Raw PATCH with a JSON body.
+    pub async fn patch(&self, path: &str, body: &str) -> Raw {
+        self.raw("PATCH", path, Some(body)).await
+    }
+
+    /// Raw PUT with a JSON body.
+    pub async fn put(&self, path: &str, body: &str) -> Raw {
+        self.raw("PUT", path, Some(body)).await
+    }
+
+    /// Raw DELETE.
+    pub async fn delete(&self, path: &str) -> Raw {
+        self.raw("DELETE", path, None).await
+    }
+
+    /// Stops the server gracefully (also checks that the stop finishes).
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(SHUTDOWN_LIMIT, server.shutdown())
+                .await
+                .expect("graceful shutdown did not finish in time");
+        }
+    }
+}
+
+async fn boot(dir: &tempfile::TempDir) -> Server {
+    Server::start(Config {
+        data_dir: dir.path().to_path_buf(),
+        admin_listen: "127.0.0.1:0".parse().expect("socket addr"),
+        ..Default::default()
+    })
+    .await
+    .expect("server start")
+}
+
+/// A raw HTTP response, fully read.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    async fn read(response: reqwest::Response) -> Raw {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("read body").to_vec();
+        Raw {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A header value as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("header is text").to_owned())
+    }
+
+    /// The body parsed as JSON (panics with the body text when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}); status {} body {:?}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The error code from `x-amzn-ErrorType` (anything after `:` dropped).
+    pub fn error_type(&self) -> Option<String> {
+        self.header("x-amzn-errortype")
+            .map(|v| v.split(':').next().unwrap_or_default().to_owned())
+    }
+
+    /// Asserts the status, and for errors the wire shape: `x-amzn-ErrorType` and a JSON
+    /// body with a string `message`. Returns the message (empty for successes).
+    pub fn assert_status(&self, status: u16) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body {:?}",
+            self.text()
+        );
+        if status >= 400 {
+            self.assert_error_shape()
+        } else {
+            String::new()
+        }
+    }
+
+    /// Asserts an error status with the given code in `x-amzn-ErrorType`. Returns the message.
+    pub fn assert_error(&self, status: u16, code: &str) -> String {
+        let message = self.assert_status(status);
+        let error_type = self.error_type().expect("x-amzn-ErrorType header");
+        assert_eq!(error_type, code, "error type; message {message:?}");
+        message
+    }
+
+    /// Asserts the AWS error wire shape and returns the message.
+    pub fn assert_error_shape(&self) -> String {
+        assert!(
+            self.header("x-amzn-errortype").is_some(),
+            "error response without x-amzn-ErrorType: status {} body {:?}",
+            self.status,
+            self.text()
+        );
+        let body = self.json();
+        body.get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("error body without a string \"message\": {body}"))
+            .to_owned()
+    }
+}
+
+/// An HTTP connector for the SDK over reqwest (plain HTTP, no TLS).
+#[derive(Debug, Clone)]
+struct ReqwestConnector(reqwest::Client);
+
+impl HttpConnector for ReqwestConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            let method = reqwest::Method::from_bytes(request.method().as_bytes())
+                .map_err(|e| ConnectorError::user(e.into()))?;
+            let mut builder = client.request(method, request.uri());
+            for (name, value) in request.headers() {
+                if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("host")
+                {
+                    continue;
+                }
+                builder = builder.header(name, value);
+            }
+            let body = request
+                .body()
+                .bytes()
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
+            let response = builder
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| ConnectorError::io(e.into()))?;
+            let status = StatusCode::try_from(response.status().as_u16())
+                .map_err(|e| ConnectorError::other(e.into(), None))?;
+            let headers = response.headers().clone();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| ConnectorError::io(e.into()))?;
+            let mut out = HttpResponse::new(status, SdkBody::from(bytes));
+            for (name, value) in &headers {
+                if let Ok(value) = value.to_str() {
+                    out.headers_mut()
+                        .append(name.as_str().to_owned(), value.to_owned());
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// What a failed SDK call reported.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+/// The HTTP status AWS uses for an error code.
+fn status_of(code: &str) -> u16 {
+    match code {
+        "BadRequestException" | "ValidationException" | "SerializationException" => 400,
+        "UnauthorizedException" => 401,
+        "NotFoundException" => 404,
+        "ConflictException" => 409,
+        "LimitExceededException" | "TooManyRequestsException" => 429,
+        "ServiceUnavailableException" => 503,
+        other => panic!("no status known for {other}"),
+    }
+}
+
+/// Turns an SDK result that must be an error into its code, status and message.
+pub trait ExpectApiError {
+    /// The error; panics if the call succeeded or never got an HTTP answer.
+    fn api_error(self) -> ApiError;
+
+    /// Asserts the code (and its HTTP status); returns the message.
+    fn expect_code(self, code: &str) -> String
+    where
+        Self: Sized,
+    {
+        let error = self.api_error();
+        assert_eq!(error.code, code, "error code; got {error:?}");
+        assert_eq!(error.status, status_of(code), "HTTP status; got {error:?}");
+        error.message
+    }
+
+    /// Asserts code and exact message.
+    fn expect_error(self, code: &str, message: &str)
+    where
+        Self: Sized,
+    {
+        let got = self.expect_code(code);
+        assert_eq!(got, message, "{code} message");
+    }
+
+    /// Asserts code and that the message contains `part`.
+    fn expect_error_containing(self, code: &str, part: &str)
+    where
+        Self: Sized,
+    {
+        let got = self.expect_code(code);
+        assert!(
+            got.contains(part),
+            "{code} message {got:?} should contain {part:?}"
+        );
+    }
+}
+
+impl<T: Debug, E: ProvideErrorMetadata + Debug> ExpectApiError
+    for Result<T, SdkError<E, HttpResponse>>
+{
+    fn api_error(self) -> ApiError {
+        let error = match self {
+            Ok(value) => panic!("expected an error, got {value:?}"),
+            Err(error) => error,
+        };
+        let Some(raw) = error.raw_response() else {
+            panic!("no HTTP response: {error:?}");
+        };
+        let status = raw.status().as_u16();
+        assert!(
+            status < 500,
+            "server error {status} for what is a client mistake: {error:?}"
+        );
+        let code = error
+            .code()
+            .unwrap_or_else(|| panic!("error without a code: {error:?}"))
+            .to_owned();
+        let message = error.message().unwrap_or_default().to_owned();
+        ApiError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patch operations
+
+/// `{"op":"replace","path":path,"value":value}`.
+pub fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+/// `{"op":"add","path":path,"value":value}`.
+pub fn add(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Add)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+/// `{"op":"add","path":path}` (no value: the path carries it, as in `/binaryMediaTypes/x~1y`).
+pub fn add_path(path: &str) -> PatchOperation {
+    PatchOperation::builder().op(Op::Add).path(path).build()
+}
+
+/// `{"op":"remove","path":path}`.
+pub fn remove(path: &str) -> PatchOperation {
+    PatchOperation::builder().op(Op::Remove).path(path).build()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// Creates a REST API and returns `(id, root resource id)`.
+pub async fn create_api(client: &Client, name: &str) -> (String, String) {
+    let api = client
+        .create_rest_api()
+        .name(name)
+        .send()
+        .await
+        .expect("CreateRestApi");
+    let id = api.id().expect("api id").to_owned();
+    let root = api.root_resource_id().expect("rootResourceId").to_owned();
+    (id, root)
+}
+
+/// Creates a child resource and returns its id.
+pub async fn create_resource(client: &Client, api: &str, parent: &str, part: &str) -> String {
+    client
+        .create_resource()
+        .rest_api_id(api)
+        .parent_id(parent)
+        .path_part(part)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateResource {part}: {e:?}"))
+        .id()
+        .expect("resource id")
+        .to_owned()
+}
+
+/// Puts a method with authorization NONE.
+pub async fn put_method(client: &Client, api: &str, resource: &str, method: &str) {
+    client
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutMethod {method}: {e:?}"));
+}
+
+/// Puts a MOCK integration on an existing method.
+pub async fn put_mock_integration(client: &Client, api: &str, resource: &str, method: &str) {
+    client
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .r#type(IntegrationType::Mock)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutIntegration {method}: {e:?}"));
+}
+
+/// An API with `/pets` GET backed by a MOCK integration: `(api, root, pets resource)`.
+pub async fn deployable_api(client: &Client) -> (String, String, String) {
+    let (api, root) = create_api(client, "deployable").await;
+    let pets = create_resource(client, &api, &root, "pets").await;
+    put_method(client, &api, &pets, "GET").await;
+    put_mock_integration(client, &api, &pets, "GET").await;
+    (api, root, pets)
+}
+
+/// Creates a deployment and returns its id.
+pub async fn create_deployment(client: &Client, api: &str) -> String {
+    client
+        .create_deployment()
+        .rest_api_id(api)
+        .send()
+        .await
+        .expect("CreateDeployment")
+        .id()
+        .expect("deployment id")
+        .to_owned()
+}
+
+/// Creates a stage on a deployment.
+pub async fn create_stage(client: &Client, api: &str, stage: &str, deployment: &str) {
+    client
+        .create_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .deployment_id(deployment)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStage {stage}: {e:?}"));
+}
+
+/// ARN of a REST API for the tagging operations.
+pub fn rest_api_arn(api: &str) -> String {
+    format!("arn:aws:apigateway:{REGION}::/restapis/{api}")
+}
+
+/// ARN of a stage for the tagging operations.
+pub fn stage_arn(api: &str, stage: &str) -> String {
+    format!("arn:aws:apigateway:{REGION}::/restapis/{api}/stages/{stage}")
+}
+
+/// ARN of a VPC link for the tagging operations.
+pub fn vpc_link_arn(link: &str) -> String {
+    format!("arn:aws:apigateway:{REGION}::/vpclinks/{link}")
+}
+
+/// An API id in the AWS shape: 10 lowercase alphanumeric characters.
+pub fn assert_aws_id(id: &str) {
+    assert_eq!(id.len(), 10, "id {id:?} should have 10 characters");
+    assert!(
+        id.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "id {id:?} should be lowercase alphanumeric"
+    );
+}
+
+/// Asserts that all ids are distinct and returns them as a set.
+pub fn distinct<'a>(ids: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        assert!(seen.insert(id.to_owned()), "duplicate id {id}");
+    }
+    seen
+}
+
+/// A path segment percent-encoded the way the SDKs encode path labels.
+pub fn encode_label(label: &str) -> String {
+    let mut out = String::new();
+    for byte in label.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,16 @@
+//! End-to-end tests: a real Causeway server, the unmodified `aws-sdk-apigateway` client and
+//! raw HTTP, over loopback sockets. Assertions encode what Amazon API Gateway (REST, v1) does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod deployments;
+mod gateway_responses;
+mod methods;
+mod persistence;
+mod resources;
+mod restapis;
+mod stages;
+mod tags;
+mod vpclinks;
+mod wire_errors;

@@ -19,6 +19,8 @@ pub struct Ctx<'a> {
     pub config: &'a ControlConfig,
     /// Epoch seconds at the start of the request.
     pub now: i64,
+    /// The live view of the load balancing engine, when one runs.
+    pub data_plane: Option<&'a dyn crate::dataplane::DataPlane>,
     changes: Vec<Change>,
 }
 
@@ -34,8 +36,14 @@ impl<'a> Ctx<'a> {
             rng,
             config,
             now,
+            data_plane: None,
             changes: Vec::new(),
         }
+    }
+
+    /// Forgets the changes recorded so far (for protocols whose errors are replies).
+    pub fn discard_changes(&mut self) {
+        self.changes.clear();
     }
 
     pub fn into_changes(self) -> Vec<Change> {
@@ -186,6 +194,7 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
         status,
         body,
         error_code: None,
+        content_type: "application/json",
     })
 }
 
@@ -195,6 +204,7 @@ pub fn empty(status: u16) -> Result<Reply, ApiError> {
         status,
         body: Vec::new(),
         error_code: None,
+        content_type: "application/json",
     })
 }
 

@@ -27,6 +27,9 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
     let body = request.body.as_slice();
     let q = &query;
     match (request.method.as_str(), segs.as_slice()) {
+        // The elbv2 query protocol: every operation is `POST /` with `Action=...` in a form
+        // body (a GET with the same query string is accepted too).
+        ("POST" | "GET", []) => Ok(crate::elbv2::dispatch(cx, request)),
         ("GET", ["restapis"]) => restapis::list(cx, q),
         ("POST", ["restapis"]) if q.get("mode") == Some("import") => Err(not_yet("ImportRestApi")),
         ("POST", ["restapis"]) => restapis::create(cx, body),

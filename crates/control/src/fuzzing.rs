@@ -15,10 +15,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
     let store = SqliteStore::in_memory().ok()?;
     let control = Control::open(
         Box::new(store),
-        ControlConfig {
-            region: "us-east-1".into(),
-            account_id: "000000000000".into(),
-        },
+        ControlConfig::new("us-east-1", "000000000000"),
     )
     .ok()?;
     let call = |method: &str, path: &str, body: &str| {

@@ -8,16 +8,21 @@
 //! (after a failed write the state is reloaded from it).
 
 mod ctx;
+pub mod dataplane;
 mod dispatch;
+mod elbv2;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 mod http;
 mod ops;
 pub mod state;
 
-use std::sync::Mutex;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, RwLock};
 
 use causeway_model::ApiError;
+use causeway_model::elb::NlbPlan;
+use tokio::sync::watch;
 use causeway_store::{Store, StoreError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -31,6 +36,21 @@ pub struct ControlConfig {
     pub region: String,
     /// Account id reported in ARNs and messages.
     pub account_id: String,
+    /// Addresses handed to network load balancers, one each: the first address and how many
+    /// follow it. In the all-in-one server they are loopback addresses, so that two load
+    /// balancers can both listen on port 80.
+    pub nlb_addresses: (Ipv4Addr, u32),
+}
+
+impl ControlConfig {
+    /// A configuration with the defaults of `causeway serve`.
+    pub fn new(region: impl Into<String>, account_id: impl Into<String>) -> ControlConfig {
+        ControlConfig {
+            region: region.into(),
+            account_id: account_id.into(),
+            nlb_addresses: (Ipv4Addr::new(127, 10, 0, 1), 65_000),
+        }
+    }
 }
 
 /// A decoded management request.
@@ -55,6 +75,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The AWS error code, for `x-amzn-ErrorType`, when the reply is an error.
     pub error_code: Option<&'static str>,
+    /// `application/json` (apigateway) or `text/xml` (elbv2).
+    pub content_type: &'static str,
 }
 
 impl Reply {
@@ -63,6 +85,7 @@ impl Reply {
             status: error.status(),
             body: causeway_wire::error_body(error),
             error_code: Some(error.code()),
+            content_type: "application/json",
         }
     }
 }
@@ -72,6 +95,8 @@ impl Reply {
 pub struct Control {
     config: ControlConfig,
     inner: Mutex<Inner>,
+    data_plane: RwLock<Option<Arc<dyn dataplane::DataPlane>>>,
+    plan: watch::Sender<Arc<NlbPlan>>,
 }
 
 #[derive(Debug)]
@@ -85,6 +110,7 @@ impl Control {
     /// Loads every record of `store` and starts the control plane on it.
     pub fn open(mut store: Box<dyn Store>, config: ControlConfig) -> Result<Control, StoreError> {
         let state = state::State::load(store.load_all()?);
+        let (plan, _) = watch::channel(Arc::new(state.nlb_plan()));
         Ok(Control {
             config,
             inner: Mutex::new(Inner {
@@ -92,7 +118,26 @@ impl Control {
                 store,
                 rng: StdRng::from_os_rng(),
             }),
+            data_plane: RwLock::new(None),
+            plan,
         })
+    }
+
+    /// Plugs in the live view of the load balancing engine.
+    pub fn attach_data_plane(&self, data_plane: Arc<dyn dataplane::DataPlane>) {
+        if let Ok(mut slot) = self.data_plane.write() {
+            *slot = Some(data_plane);
+        }
+    }
+
+    /// The load balancing plan, updated after every change to load balancers, listeners or
+    /// target groups.
+    pub fn subscribe_nlb_plan(&self) -> watch::Receiver<Arc<NlbPlan>> {
+        self.plan.subscribe()
+    }
+
+    fn data_plane(&self) -> Option<Arc<dyn dataplane::DataPlane>> {
+        self.data_plane.read().ok().and_then(|slot| slot.clone())
     }
 
     /// Handles one management request. Never panics on any input: every client mistake is
@@ -106,7 +151,9 @@ impl Control {
             Err(poisoned) => poisoned.into_inner(),
         };
         let inner = &mut *guard;
+        let data_plane = self.data_plane();
         let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now);
+        cx.data_plane = data_plane.as_deref();
         let result = dispatch::dispatch(&mut cx, request);
         let changes = cx.into_changes();
         match result {
@@ -115,7 +162,12 @@ impl Control {
                     return reply;
                 }
                 match inner.store.apply(&changes) {
-                    Ok(_) => reply,
+                    Ok(_) => {
+                        if changes.iter().any(state::touches_load_balancing) {
+                            self.plan.send_replace(Arc::new(inner.state.nlb_plan()));
+                        }
+                        reply
+                    }
                     Err(error) => {
                         tracing::error!(%error, "store write failed; reloading state from the store");
                         match inner.store.load_all() {

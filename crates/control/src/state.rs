@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use causeway_model::{
     ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink,
 };
+use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_store::Record;
 
 /// Record kinds in the store.
@@ -17,6 +18,19 @@ pub mod kind {
     pub const STAGE: &str = "stage";
     pub const GATEWAY_RESPONSE: &str = "gatewayresponse";
     pub const VPC_LINK: &str = "vpclink";
+    pub const LOAD_BALANCER: &str = "loadbalancer";
+    pub const TARGET_GROUP: &str = "targetgroup";
+    pub const LISTENER: &str = "listener";
+}
+
+/// Whether a stored change concerns network load balancing (and so the engine's plan).
+pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
+    let kind = match change {
+        causeway_store::Change::Put { kind, .. }
+        | causeway_store::Change::Delete { kind, .. }
+        | causeway_store::Change::DeletePrefix { kind, .. } => kind.as_str(),
+    };
+    matches!(kind, kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER)
 }
 
 /// Everything the control plane knows.
@@ -24,6 +38,12 @@ pub mod kind {
 pub struct State {
     pub apis: BTreeMap<String, ApiState>,
     pub vpc_links: BTreeMap<String, VpcLink>,
+    /// Network load balancers, by ARN.
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    /// Target groups, by ARN.
+    pub target_groups: BTreeMap<String, TargetGroup>,
+    /// Listeners, by ARN.
+    pub listeners: BTreeMap<String, Listener>,
     /// Next creation sequence number (orders resources as they were created).
     pub next_seq: u64,
 }
@@ -63,6 +83,21 @@ impl State {
                 kind::VPC_LINK => {
                     if let Some(link) = parse::<VpcLink>(&record) {
                         state.vpc_links.insert(link.id.clone(), link);
+                    }
+                }
+                kind::LOAD_BALANCER => {
+                    if let Some(lb) = parse::<LoadBalancer>(&record) {
+                        state.load_balancers.insert(lb.arn.clone(), lb);
+                    }
+                }
+                kind::TARGET_GROUP => {
+                    if let Some(tg) = parse::<TargetGroup>(&record) {
+                        state.target_groups.insert(tg.arn.clone(), tg);
+                    }
+                }
+                kind::LISTENER => {
+                    if let Some(listener) = parse::<Listener>(&record) {
+                        state.listeners.insert(listener.arn.clone(), listener);
                     }
                 }
                 _ => children.push(record),
@@ -106,6 +141,15 @@ impl State {
             }
         }
         state
+    }
+
+    /// The plan the load balancing engine runs.
+    pub fn nlb_plan(&self) -> NlbPlan {
+        elb::plan(
+            self.load_balancers.values(),
+            self.listeners.values(),
+            self.target_groups.values(),
+        )
     }
 
     /// The API with this id, or AWS's `Invalid API identifier specified` error.

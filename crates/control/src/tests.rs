@@ -8,10 +8,7 @@ fn control() -> Control {
     let store = SqliteStore::in_memory().unwrap_or_else(|e| panic!("{e}"));
     Control::open(
         Box::new(store),
-        ControlConfig {
-            region: "us-east-1".into(),
-            account_id: "000000000000".into(),
-        },
+        ControlConfig::new("us-east-1", "000000000000"),
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -7,6 +7,7 @@
 //! `causeway-wire`.
 
 pub mod arn;
+pub mod elb;
 pub mod entities;
 pub mod enums;
 pub mod error;

@@ -68,10 +68,7 @@ impl Server {
         let store = SqliteStore::open(&config.data_dir)?;
         let control = Arc::new(Control::open(
             Box::new(store),
-            ControlConfig {
-                region: config.region.clone(),
-                account_id: config.account_id.clone(),
-            },
+            ControlConfig::new(config.region.clone(), config.account_id.clone()),
         )?);
         let listener = TcpListener::bind(config.admin_listen)
             .await

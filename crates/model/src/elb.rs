@@ -1,0 +1,372 @@
+//! Network load balancers as the Elastic Load Balancing v2 API describes them: load
+//! balancers, target groups, targets and listeners, with their attributes and defaults.
+//!
+//! These are also the persisted form (JSON in the store), like the API Gateway entities.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Tags in the order they were added (ELBv2 returns them as a list).
+pub type TagList = Vec<(String, String)>;
+
+/// A network load balancer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    pub dns_name: String,
+    /// Epoch milliseconds.
+    pub created_time: i64,
+    /// `internal` or `internet-facing`.
+    pub scheme: String,
+    pub vpc_id: String,
+    pub state: LoadBalancerState,
+    /// Failure reason when `state` is `failed` (a port that could not be bound, ...).
+    #[serde(default)]
+    pub state_reason: Option<String>,
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// `ipv4` or `dualstack`.
+    pub ip_address_type: String,
+    /// `on` / `off`; present only when the NLB was created with security groups.
+    #[serde(default)]
+    pub enforce_security_group_inbound_rules_on_private_link_traffic: Option<String>,
+    /// The address its listeners bind, inside its network (a loopback address in the
+    /// all-in-one server).
+    pub address: String,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: TagList,
+}
+
+/// `State.Code` of a load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadBalancerState {
+    Provisioning,
+    Active,
+    ActiveImpaired,
+    Failed,
+}
+
+impl LoadBalancerState {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadBalancerState::Provisioning => "provisioning",
+            LoadBalancerState::Active => "active",
+            LoadBalancerState::ActiveImpaired => "active_impaired",
+            LoadBalancerState::Failed => "failed",
+        }
+    }
+}
+
+/// The load balancer attributes an NLB has, with their defaults. `internal` decides the
+/// default of `ipv6.deny_all_igw_traffic`.
+pub fn default_load_balancer_attributes(internal: bool) -> BTreeMap<String, String> {
+    [
+        ("access_logs.s3.enabled", "false"),
+        ("access_logs.s3.bucket", ""),
+        ("access_logs.s3.prefix", ""),
+        ("deletion_protection.enabled", "false"),
+        ("load_balancing.cross_zone.enabled", "false"),
+        ("ipv6.deny_all_igw_traffic", if internal { "true" } else { "false" }),
+        ("dns_record.client_routing_policy", "any_availability_zone"),
+        ("zonal_shift.config.enabled", "false"),
+        ("secondary_ips.auto_assigned.per_subnet", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A target group of a network load balancer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    /// `TCP`, `TLS`, `UDP`, `TCP_UDP`.
+    pub protocol: String,
+    pub port: u16,
+    pub vpc_id: String,
+    /// `ip` or `instance`.
+    pub target_type: String,
+    pub ip_address_type: String,
+    pub health_check: HealthCheck,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    #[serde(default)]
+    pub tags: TagList,
+    /// Epoch milliseconds; orders listings.
+    #[serde(default)]
+    pub created_time: i64,
+}
+
+/// Active health check settings of a target group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheck {
+    pub enabled: bool,
+    /// `TCP`, `HTTP` or `HTTPS`.
+    pub protocol: String,
+    /// A port number or `traffic-port`.
+    pub port: String,
+    /// For HTTP and HTTPS checks.
+    #[serde(default)]
+    pub path: Option<String>,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    /// HTTP codes counted as healthy (`200-399`, `200,202`); HTTP and HTTPS checks only.
+    #[serde(default)]
+    pub matcher: Option<String>,
+}
+
+impl HealthCheck {
+    /// AWS's defaults for an NLB target group checked with `protocol`.
+    pub fn defaults(protocol: &str) -> HealthCheck {
+        let http = protocol == "HTTP" || protocol == "HTTPS";
+        HealthCheck {
+            enabled: true,
+            protocol: protocol.to_owned(),
+            port: "traffic-port".to_owned(),
+            path: http.then(|| "/".to_owned()),
+            interval_seconds: 30,
+            timeout_seconds: if http { 6 } else { 10 },
+            healthy_threshold: 5,
+            unhealthy_threshold: 2,
+            matcher: http.then(|| "200-399".to_owned()),
+        }
+    }
+}
+
+/// The target group attributes an NLB target group has, with their defaults.
+pub fn default_target_group_attributes(protocol: &str, target_type: &str) -> BTreeMap<String, String> {
+    let udp = protocol == "UDP" || protocol == "TCP_UDP";
+    let preserve = if target_type == "ip" && (protocol == "TCP" || protocol == "TLS") {
+        "false"
+    } else {
+        "true"
+    };
+    [
+        ("deregistration_delay.timeout_seconds", "300"),
+        ("deregistration_delay.connection_termination.enabled", if udp { "true" } else { "false" }),
+        ("preserve_client_ip.enabled", preserve),
+        ("proxy_protocol_v2.enabled", "false"),
+        ("stickiness.enabled", "false"),
+        ("stickiness.type", "source_ip"),
+        ("load_balancing.cross_zone.enabled", "use_load_balancer_configuration"),
+        ("target_health_state.unhealthy.connection_termination.enabled", "true"),
+        ("target_health_state.unhealthy.draining_interval_seconds", "0"),
+        ("target_group_health.dns_failover.minimum_healthy_targets.count", "1"),
+        ("target_group_health.dns_failover.minimum_healthy_targets.percentage", "off"),
+        ("target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "1"),
+        ("target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "off"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A registered target: an IP address (for `ip` targets) and a port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    pub id: String,
+    pub port: u16,
+    #[serde(default)]
+    pub availability_zone: Option<String>,
+}
+
+/// A listener of a network load balancer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+    pub arn: String,
+    pub load_balancer_arn: String,
+    pub port: u16,
+    /// `TCP`, `TLS`, `UDP`, `TCP_UDP`.
+    pub protocol: String,
+    /// Forward actions; NLB listeners have exactly one default action.
+    pub default_actions: Vec<ForwardAction>,
+    #[serde(default)]
+    pub ssl_policy: Option<String>,
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    #[serde(default)]
+    pub alpn_policy: Vec<String>,
+    #[serde(default)]
+    pub tags: TagList,
+}
+
+/// A `forward` action to one or more weighted target groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardAction {
+    /// `forward` (the only action NLB listeners take).
+    pub kind: String,
+    /// Set when the action named a single target group directly.
+    #[serde(default)]
+    pub target_group_arn: Option<String>,
+    /// Weighted target groups (`ForwardConfig`).
+    #[serde(default)]
+    pub target_groups: Vec<(String, Option<i32>)>,
+}
+
+impl ForwardAction {
+    /// The target group that receives the traffic: the direct one, or the first weighted one.
+    pub fn target_group(&self) -> Option<&str> {
+        self.target_group_arn
+            .as_deref()
+            .or_else(|| self.target_groups.first().map(|(arn, _)| arn.as_str()))
+    }
+}
+
+/// Health of a target as `DescribeTargetHealth` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetHealthState {
+    Initial,
+    Healthy,
+    Unhealthy,
+    Unused,
+    Draining,
+    Unavailable,
+}
+
+impl TargetHealthState {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetHealthState::Initial => "initial",
+            TargetHealthState::Healthy => "healthy",
+            TargetHealthState::Unhealthy => "unhealthy",
+            TargetHealthState::Unused => "unused",
+            TargetHealthState::Draining => "draining",
+            TargetHealthState::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// What the load balancing engine knows of one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealthReport {
+    pub target: Target,
+    pub state: TargetHealthState,
+    /// AWS reason code (`Elb.InitialHealthChecking`, `Target.FailedHealthChecks`, ...).
+    pub reason: Option<String>,
+    pub description: Option<String>,
+}
+
+/// What the load balancing engine knows of one load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancerStatus {
+    pub state: LoadBalancerState,
+    pub reason: Option<String>,
+}
+
+/// Everything the load balancing engine must run: derived from the stored load balancers,
+/// listeners and target groups, swapped in whole whenever one of them changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NlbPlan {
+    pub load_balancers: Vec<LoadBalancerPlan>,
+    pub target_groups: Vec<TargetGroupPlan>,
+}
+
+/// One load balancer: the address it owns and its listeners.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBalancerPlan {
+    pub arn: String,
+    pub dns_name: String,
+    pub address: String,
+    pub listeners: Vec<ListenerPlan>,
+}
+
+/// One listener: the port it binds on its load balancer's address and where it forwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerPlan {
+    pub arn: String,
+    pub port: u16,
+    pub protocol: String,
+    pub target_group_arn: Option<String>,
+}
+
+/// One target group: its targets and the behaviour its attributes ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetGroupPlan {
+    pub arn: String,
+    pub port: u16,
+    pub targets: Vec<Target>,
+    pub health_check: HealthCheck,
+    pub proxy_protocol_v2: bool,
+    pub deregistration_delay_seconds: u32,
+    pub terminate_on_deregistration: bool,
+    /// Whether a listener forwards to it (else its targets are `unused`).
+    pub in_use: bool,
+}
+
+/// Builds the engine's plan from the stored configuration.
+pub fn plan<'a>(
+    load_balancers: impl IntoIterator<Item = &'a LoadBalancer>,
+    listeners: impl IntoIterator<Item = &'a Listener> + Clone,
+    target_groups: impl IntoIterator<Item = &'a TargetGroup>,
+) -> NlbPlan {
+    let load_balancers: Vec<LoadBalancerPlan> = load_balancers
+        .into_iter()
+        .map(|lb| LoadBalancerPlan {
+            arn: lb.arn.clone(),
+            dns_name: lb.dns_name.clone(),
+            address: lb.address.clone(),
+            listeners: listeners
+                .clone()
+                .into_iter()
+                .filter(|l| l.load_balancer_arn == lb.arn)
+                .map(|l| ListenerPlan {
+                    arn: l.arn.clone(),
+                    port: l.port,
+                    protocol: l.protocol.clone(),
+                    target_group_arn: l
+                        .default_actions
+                        .first()
+                        .and_then(|a| a.target_group())
+                        .map(str::to_owned),
+                })
+                .collect(),
+        })
+        .collect();
+    let target_groups = target_groups
+        .into_iter()
+        .map(|tg| {
+            let attribute = |key: &str| tg.attributes.get(key).map(String::as_str);
+            TargetGroupPlan {
+                arn: tg.arn.clone(),
+                port: tg.port,
+                targets: tg.targets.clone(),
+                health_check: tg.health_check.clone(),
+                proxy_protocol_v2: attribute("proxy_protocol_v2.enabled") == Some("true"),
+                deregistration_delay_seconds: attribute("deregistration_delay.timeout_seconds")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(300),
+                terminate_on_deregistration: attribute("deregistration_delay.connection_termination.enabled")
+                    == Some("true"),
+                in_use: load_balancers.iter().any(|lb| {
+                    lb.listeners
+                        .iter()
+                        .any(|l| l.target_group_arn.as_deref() == Some(tg.arn.as_str()))
+                }),
+            }
+        })
+        .collect();
+    NlbPlan {
+        load_balancers,
+        target_groups,
+    }
+}

@@ -1,0 +1,222 @@
+//! The Causeway network load balancer engine.
+//!
+//! The engine runs an [`NlbPlan`]: it binds every listener of every load balancer as a real
+//! TCP socket on the load balancer's address, forwards each accepted connection to a target
+//! of the listener's target group (chosen by a hash of the connection's addresses, among
+//! healthy targets, or among all when none is healthy, as AWS fails open), checks targets'
+//! health, and drains deregistered targets. A new plan is applied live: listeners that stay
+//! keep their sockets, targets that stay keep their health, and established connections are
+//! never cut by a configuration change.
+//!
+//! The hot path reads only immutable snapshots through `arc-swap`; the locks in this crate
+//! are taken when a plan is applied and when health is reported, never per connection.
+
+mod group;
+pub mod health;
+mod proxy;
+pub mod proxy_protocol;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
+use causeway_model::elb::{LoadBalancerState, LoadBalancerStatus, NlbPlan, TargetHealthReport};
+use tokio::task::JoinHandle;
+
+use crate::group::Group;
+
+/// Settings of the engine that are not part of the plan.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Closes a proxied connection after this long without a byte in either direction
+    /// (AWS: 350 s for TCP).
+    pub idle_timeout: std::time::Duration,
+    /// How long a connection attempt to a target may take.
+    pub connect_timeout: std::time::Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            idle_timeout: std::time::Duration::from_secs(350),
+            connect_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// The running load balancers.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    inner: Mutex<Running>,
+    tls: Arc<tokio_rustls::rustls::ClientConfig>,
+}
+
+#[derive(Debug, Default)]
+struct Running {
+    listeners: HashMap<String, RunningListener>,
+    groups: HashMap<String, Arc<Group>>,
+    status: HashMap<String, LoadBalancerStatus>,
+    /// Load balancer DNS name → address, for callers that reach a load balancer by name.
+    names: HashMap<String, IpAddr>,
+}
+
+#[derive(Debug)]
+struct RunningListener {
+    bind: SocketAddr,
+    route: Arc<ArcSwapOption<Group>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for RunningListener {
+    fn drop(&mut self) {
+        // Stops accepting; connections already accepted run in their own tasks and go on.
+        self.task.abort();
+    }
+}
+
+impl Engine {
+    /// An engine that runs nothing yet.
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            config,
+            inner: Mutex::new(Running::default()),
+            tls: health::insecure_tls(),
+        }
+    }
+
+    /// Runs `plan`: binds new listeners, closes removed ones, re-points changed ones, and
+    /// brings target groups in line (new targets start `initial`, removed ones drain).
+    /// Must be called from within a Tokio runtime.
+    pub fn apply(&self, plan: &NlbPlan) {
+        let mut running = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let running = &mut *running;
+
+        // Target groups first, so listeners can point at them.
+        let mut groups = HashMap::new();
+        for tg in &plan.target_groups {
+            let group = match running.groups.remove(&tg.arn) {
+                Some(group) => group,
+                None => Arc::new(Group::new()),
+            };
+            group.update(tg, &self.tls);
+            groups.insert(tg.arn.clone(), group);
+        }
+        for (_, gone) in running.groups.drain() {
+            gone.retire();
+        }
+        running.groups = groups;
+
+        let mut listeners = HashMap::new();
+        let mut status = HashMap::new();
+        let mut names = HashMap::new();
+        for lb in &plan.load_balancers {
+            let mut failures = Vec::new();
+            let address: Option<IpAddr> = lb.address.parse().ok();
+            if let Some(ip) = address {
+                names.insert(lb.dns_name.to_ascii_lowercase(), ip);
+            }
+            for listener in &lb.listeners {
+                let Some(ip) = address else {
+                    failures.push(format!("address '{}' is not an IP address", lb.address));
+                    continue;
+                };
+                let bind = SocketAddr::new(ip, listener.port);
+                let group = listener
+                    .target_group_arn
+                    .as_ref()
+                    .and_then(|arn| running.groups.get(arn).cloned());
+                let existing = running.listeners.remove(&listener.arn);
+                let running_listener = match existing {
+                    Some(existing) if existing.bind == bind => {
+                        existing.route.store(group);
+                        existing
+                    }
+                    other => {
+                        // Close the old socket first, so a port change on the same address
+                        // can rebind at once.
+                        drop(other);
+                        match proxy::bind(bind) {
+                            Ok(socket) => {
+                                let route = Arc::new(ArcSwapOption::new(group));
+                                let task = tokio::spawn(proxy::accept_loop(
+                                    socket,
+                                    route.clone(),
+                                    self.config.clone(),
+                                ));
+                                RunningListener { bind, route, task }
+                            }
+                            Err(error) => {
+                                failures.push(format!(
+                                    "listener port {} could not be bound on {ip}: {error}",
+                                    listener.port
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                };
+                listeners.insert(listener.arn.clone(), running_listener);
+            }
+            let lb_status = if failures.is_empty() {
+                LoadBalancerStatus {
+                    state: LoadBalancerState::Active,
+                    reason: None,
+                }
+            } else {
+                tracing::warn!(load_balancer = %lb.arn, reasons = ?failures, "load balancer failed");
+                LoadBalancerStatus {
+                    state: LoadBalancerState::Failed,
+                    reason: Some(failures.join("; ")),
+                }
+            };
+            status.insert(lb.arn.clone(), lb_status);
+        }
+        // Listeners no longer in the plan are dropped here, which stops their accept loops.
+        running.listeners = listeners;
+        running.status = status;
+        running.names = names;
+    }
+
+    /// The state of a load balancer, or `None` if no applied plan contained it.
+    pub fn load_balancer_status(&self, arn: &str) -> Option<LoadBalancerStatus> {
+        self.lock().status.get(arn).cloned()
+    }
+
+    /// The health of every target of a target group, draining ones included.
+    pub fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealthReport> {
+        self.lock()
+            .groups
+            .get(target_group_arn)
+            .map(|group| group.health_reports())
+            .unwrap_or_default()
+    }
+
+    /// The address of the load balancer with this DNS name.
+    pub fn resolve(&self, dns_name: &str) -> Option<IpAddr> {
+        self.lock()
+            .names
+            .get(&dns_name.to_ascii_lowercase())
+            .copied()
+    }
+
+    /// Stops every listener and health check. Established connections end with the runtime.
+    pub fn shutdown(&self) {
+        let mut running = self.lock();
+        running.listeners.clear();
+        for (_, group) in running.groups.drain() {
+            group.retire();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}

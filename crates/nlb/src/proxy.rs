@@ -1,0 +1,202 @@
+//! The data path: accepting on a listener, choosing a target, and moving bytes both ways
+//! until either side closes, the connection idles out, or the target's drain ends it.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
+
+use crate::EngineConfig;
+use crate::group::Group;
+use crate::proxy_protocol;
+
+/// Size of each direction's copy buffer. Small enough that an idle connection stays cheap,
+/// large enough for typical request and response bodies in a few reads.
+const BUFFER: usize = 8 * 1024;
+
+/// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+/// Accepts connections until the task is aborted, each served in a task of its own.
+pub async fn accept_loop(
+    listener: TcpListener,
+    route: Arc<ArcSwapOption<Group>>,
+    config: EngineConfig,
+) {
+    let config = Arc::new(config);
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let route = route.clone();
+                let config = config.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = serve(stream, peer, &route, &config).await {
+                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    }
+                });
+            }
+            Err(error) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// The flow hash of a TCP connection: the same 5-tuple always picks the same target.
+fn flow_hash(peer: SocketAddr, local: SocketAddr) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (peer, local, 6u8).hash(&mut hasher);
+    hasher.finish()
+}
+
+async fn serve(
+    client: TcpStream,
+    peer: SocketAddr,
+    route: &ArcSwapOption<Group>,
+    config: &EngineConfig,
+) -> io::Result<()> {
+    let local = client.local_addr()?;
+    let Some(group) = route.load_full() else {
+        // No target group behind this listener: close, as an NLB resets the connection.
+        return Ok(());
+    };
+    let hash = flow_hash(peer, local);
+    let mut attempt = 0;
+    let (member, mut upstream) = loop {
+        let Some((member, _)) = group.pick(hash, attempt) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "no target could be reached",
+            ));
+        };
+        let Some(addr) = member.addr else {
+            return Ok(());
+        };
+        match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => break (member, stream),
+            Ok(Err(error)) => {
+                member.passive_failure(&error);
+                attempt += 1;
+            }
+            Err(_) => attempt += 1,
+        }
+    };
+    client.set_nodelay(true)?;
+    upstream.set_nodelay(true)?;
+    if group.settings.load().proxy_protocol_v2 {
+        upstream
+            .write_all(&proxy_protocol::header(peer, local))
+            .await?;
+    }
+    let mut terminated = member.terminated();
+    let epoch = Instant::now();
+    let last = AtomicU64::new(0);
+    let mut a = Tracked {
+        inner: client,
+        last: &last,
+        epoch,
+    };
+    let mut b = Tracked {
+        inner: upstream,
+        last: &last,
+        epoch,
+    };
+    tokio::select! {
+        result = tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, BUFFER, BUFFER) => { result?; }
+        () = idle(&last, epoch, config.idle_timeout) => {
+            tracing::debug!(%peer, "closing idle connection");
+        }
+        () = until_terminated(&mut terminated) => {
+            tracing::debug!(%peer, "closing connection at the end of its target's deregistration delay");
+        }
+    }
+    Ok(())
+}
+
+/// Resolves once nothing has moved for `timeout`.
+async fn idle(last: &AtomicU64, epoch: Instant, timeout: Duration) {
+    loop {
+        let last_ms = last.load(Ordering::Relaxed);
+        let since = epoch
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last_ms));
+        if since >= timeout {
+            return;
+        }
+        tokio::time::sleep(timeout - since).await;
+    }
+}
+
+async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
+    loop {
+        if *receiver.borrow_and_update() {
+            return;
+        }
+        if receiver.changed().await.is_err() {
+            // The target is gone without a termination order: never resolve.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// A stream that notes when it last read a byte, for the idle timeout.
+struct Tracked<'a> {
+    inner: TcpStream,
+    last: &'a AtomicU64,
+    epoch: Instant,
+}
+
+impl AsyncRead for Tracked<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.last
+                .store(this.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Tracked<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,447 @@
+//! The engine over real sockets: real backends on loopback, real client connections.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use causeway_model::elb::{
+    HealthCheck, ListenerPlan, LoadBalancerPlan, LoadBalancerState, NlbPlan, Target,
+    TargetGroupPlan, TargetHealthState,
+};
+use causeway_nlb::{Engine, EngineConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A backend that greets each connection with its name, then echoes what it reads.
+async fn backend(name: &'static str) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = stream.write_all(format!("{name}\n").as_bytes()).await;
+                let mut buf = [0u8; 1024];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => {
+                            let _ = stream.shutdown().await;
+                            return;
+                        }
+                        Ok(n) => {
+                            if stream.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+fn target(addr: SocketAddr) -> Target {
+    Target {
+        id: addr.ip().to_string(),
+        port: addr.port(),
+        availability_zone: None,
+    }
+}
+
+fn fast_checks() -> HealthCheck {
+    HealthCheck {
+        interval_seconds: 1,
+        timeout_seconds: 1,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+        ..HealthCheck::defaults("TCP")
+    }
+}
+
+fn plan(
+    address: &str,
+    port: u16,
+    targets: Vec<Target>,
+    tune: impl FnOnce(&mut TargetGroupPlan),
+) -> NlbPlan {
+    let mut group = TargetGroupPlan {
+        arn: "tg-1".into(),
+        port: 80,
+        targets,
+        health_check: fast_checks(),
+        proxy_protocol_v2: false,
+        deregistration_delay_seconds: 300,
+        terminate_on_deregistration: false,
+        in_use: true,
+    };
+    tune(&mut group);
+    NlbPlan {
+        load_balancers: vec![LoadBalancerPlan {
+            arn: "lb-1".into(),
+            dns_name: "lb-1.example".into(),
+            address: address.into(),
+            listeners: vec![ListenerPlan {
+                arn: "listener-1".into(),
+                port,
+                protocol: "TCP".into(),
+                target_group_arn: Some("tg-1".into()),
+            }],
+        }],
+        target_groups: vec![group],
+    }
+}
+
+/// Connects through the load balancer and returns the backend's greeting and the stream.
+async fn connect(addr: SocketAddr) -> (String, TcpStream) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut greeting = Vec::new();
+    let mut byte = [0u8; 1];
+    while greeting.last() != Some(&b'\n') {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "connection closed before the greeting");
+        greeting.push(byte[0]);
+    }
+    (
+        String::from_utf8(greeting).unwrap().trim().to_owned(),
+        stream,
+    )
+}
+
+async fn wait_for(engine: &Engine, tg: &str, state: TargetHealthState, count: usize) {
+    for _ in 0..100 {
+        if engine
+            .target_health(tg)
+            .iter()
+            .filter(|r| r.state == state)
+            .count()
+            == count
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {count} targets {state:?}, got {:?}",
+        engine.target_health(tg)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_spread_over_targets_and_bytes_flow_both_ways() {
+    let (a, _ta) = backend("a").await;
+    let (b, _tb) = backend("b").await;
+    let (c, _tc) = backend("c").await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan(
+        "127.10.9.1",
+        18200,
+        vec![target(a), target(b), target(c)],
+        |_| {},
+    ));
+    assert_eq!(
+        engine.load_balancer_status("lb-1").map(|s| s.state),
+        Some(LoadBalancerState::Active)
+    );
+    assert_eq!(
+        engine.resolve("LB-1.example"),
+        Some("127.10.9.1".parse::<IpAddr>().unwrap())
+    );
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for _ in 0..60 {
+        let (name, mut stream) = connect("127.10.9.1:18200".parse().unwrap()).await;
+        stream.write_all(b"ping").await.unwrap();
+        let mut echo = [0u8; 4];
+        stream.read_exact(&mut echo).await.unwrap();
+        assert_eq!(&echo, b"ping");
+        *seen.entry(name).or_default() += 1;
+    }
+    assert_eq!(
+        seen.len(),
+        3,
+        "every target should get connections: {seen:?}"
+    );
+    assert!(seen.values().all(|&n| n >= 5), "uneven spread: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_backend_turns_unhealthy_and_gets_no_new_connections() {
+    let (a, ta) = backend("a").await;
+    let (b, _tb) = backend("b").await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan(
+        "127.10.9.2",
+        18200,
+        vec![target(a), target(b)],
+        |_| {},
+    ));
+    wait_for(&engine, "tg-1", TargetHealthState::Healthy, 2).await;
+    ta.abort();
+    // interval 1 s × unhealthy threshold 2, plus slack.
+    wait_for(&engine, "tg-1", TargetHealthState::Unhealthy, 1).await;
+    let report = engine.target_health("tg-1");
+    let dead = report.iter().find(|r| r.target.port == a.port()).unwrap();
+    assert_eq!(dead.state, TargetHealthState::Unhealthy);
+    assert_eq!(dead.reason.as_deref(), Some("Target.FailedHealthChecks"));
+    for _ in 0..20 {
+        let (name, _) = connect("127.10.9.2:18200".parse().unwrap()).await;
+        assert_eq!(name, "b");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_healthy_target_traffic_fails_open_and_refusals_fail_over() {
+    let (a, _ta) = backend("a").await;
+    // A port with nothing listening: connections to it are refused.
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let engine = Engine::new(EngineConfig::default());
+    let mut checks = fast_checks();
+    checks.interval_seconds = 300; // no verdict during the test: every target stays initial
+    engine.apply(&plan(
+        "127.10.9.3",
+        18200,
+        vec![target(refused), target(a)],
+        |g| g.health_check = checks,
+    ));
+    for _ in 0..20 {
+        let (name, _) = connect("127.10.9.3:18200".parse().unwrap()).await;
+        assert_eq!(name, "a");
+    }
+    let report = engine.target_health("tg-1");
+    let bad = report
+        .iter()
+        .find(|r| r.target.port == refused.port())
+        .unwrap();
+    assert_eq!(
+        bad.state,
+        TargetHealthState::Unhealthy,
+        "a refused connection is seen at once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deregistered_target_drains_then_its_connections_are_closed() {
+    let (a, _ta) = backend("a").await;
+    let (b, _tb) = backend("b").await;
+    let engine = Engine::new(EngineConfig::default());
+    let lb: SocketAddr = "127.10.9.4:18200".parse().unwrap();
+    let with_delay = |g: &mut TargetGroupPlan| {
+        g.deregistration_delay_seconds = 2;
+        g.terminate_on_deregistration = true;
+    };
+    engine.apply(&plan(
+        "127.10.9.4",
+        18200,
+        vec![target(a), target(b)],
+        with_delay,
+    ));
+    wait_for(&engine, "tg-1", TargetHealthState::Healthy, 2).await;
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        let (name, stream) = connect(lb).await;
+        if name == "a" {
+            open.push(stream);
+        }
+    }
+    assert!(!open.is_empty());
+    engine.apply(&plan("127.10.9.4", 18200, vec![target(b)], with_delay));
+    assert_eq!(
+        engine
+            .target_health("tg-1")
+            .iter()
+            .find(|r| r.target.port == a.port())
+            .map(|r| r.state),
+        Some(TargetHealthState::Draining)
+    );
+    // During the delay the old connection still works, and new ones avoid the target.
+    let mut stream = open.pop().unwrap();
+    stream.write_all(b"still").await.unwrap();
+    let mut echo = [0u8; 5];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"still");
+    for _ in 0..10 {
+        assert_eq!(connect(lb).await.0, "b");
+    }
+    // After the delay the connection is closed and the target is gone from the report.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(
+        read.is_ok(),
+        "the drained connection should be closed after the delay"
+    );
+    assert!(
+        engine
+            .target_health("tg-1")
+            .iter()
+            .all(|r| r.target.port != a.port())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_termination_a_drained_connection_stays_open() {
+    let (a, _ta) = backend("a").await;
+    let engine = Engine::new(EngineConfig::default());
+    let lb: SocketAddr = "127.10.9.5:18200".parse().unwrap();
+    engine.apply(&plan("127.10.9.5", 18200, vec![target(a)], |g| {
+        g.deregistration_delay_seconds = 1
+    }));
+    let (_, mut stream) = connect(lb).await;
+    engine.apply(&plan("127.10.9.5", 18200, vec![], |g| {
+        g.deregistration_delay_seconds = 1
+    }));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stream.write_all(b"alive").await.unwrap();
+    let mut echo = [0u8; 5];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"alive");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_protocol_v2_header_reaches_the_target() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_addr = listener.local_addr().unwrap();
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan(
+        "127.10.9.6",
+        18200,
+        vec![target(backend_addr)],
+        |g| g.proxy_protocol_v2 = true,
+    ));
+    let client = TcpStream::connect("127.10.9.6:18200").await.unwrap();
+    let client_addr = client.local_addr().unwrap();
+    let (mut upstream, _) = loop {
+        // Health checks connect too (and send nothing); wait for the proxied connection.
+        let (mut s, p) = listener.accept().await.unwrap();
+        let mut header = [0u8; 28];
+        if tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut header))
+            .await
+            .is_ok_and(|r| r.is_ok())
+        {
+            assert_eq!(&header[..12], &causeway_nlb::proxy_protocol::SIGNATURE);
+            assert_eq!(header[12], 0x21, "version 2, PROXY command");
+            assert_eq!(header[13], 0x11, "TCP over IPv4");
+            assert_eq!(
+                &header[16..20],
+                &[127, 0, 0, 1],
+                "source address is the client's"
+            );
+            assert_eq!(
+                &header[20..24],
+                &[127, 10, 9, 6],
+                "destination is the listener address"
+            );
+            assert_eq!(
+                u16::from_be_bytes([header[24], header[25]]),
+                client_addr.port()
+            );
+            assert_eq!(u16::from_be_bytes([header[26], header[27]]), 18200);
+            break (s, p);
+        }
+    };
+    let mut client = client;
+    client.write_all(b"after").await.unwrap();
+    let mut body = [0u8; 5];
+    upstream.read_exact(&mut body).await.unwrap();
+    assert_eq!(&body, b"after");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn half_close_lets_the_response_through() {
+    // A backend that reads to EOF, then answers with the byte count.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut all = Vec::new();
+                if s.read_to_end(&mut all).await.is_ok() {
+                    let _ = s.write_all(format!("got {}", all.len()).as_bytes()).await;
+                }
+            });
+        }
+    });
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.7", 18200, vec![target(addr)], |_| {}));
+    let mut client = TcpStream::connect("127.10.9.7:18200").await.unwrap();
+    client.write_all(&vec![7u8; 100_000]).await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), client.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, "got 100000");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_that_cannot_be_bound_fails_the_load_balancer_with_a_reason() {
+    let _squatter = std::net::TcpListener::bind("127.10.9.8:18200").unwrap();
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.8", 18200, vec![], |_| {}));
+    let status = engine.load_balancer_status("lb-1").unwrap();
+    assert_eq!(status.state, LoadBalancerState::Failed);
+    assert!(status.reason.unwrap().contains("18200"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_plan_keeps_established_connections_and_health() {
+    let (a, _ta) = backend("a").await;
+    let (b, _tb) = backend("b").await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.9", 18200, vec![target(a)], |_| {}));
+    wait_for(&engine, "tg-1", TargetHealthState::Healthy, 1).await;
+    let (_, mut stream) = connect("127.10.9.9:18200".parse().unwrap()).await;
+    // Add a target and change an attribute: the listener and the open connection stay.
+    engine.apply(&plan(
+        "127.10.9.9",
+        18200,
+        vec![target(a), target(b)],
+        |g| g.deregistration_delay_seconds = 10,
+    ));
+    let report = engine.target_health("tg-1");
+    assert_eq!(
+        report
+            .iter()
+            .find(|r| r.target.port == a.port())
+            .map(|r| r.state),
+        Some(TargetHealthState::Healthy)
+    );
+    assert_eq!(
+        report
+            .iter()
+            .find(|r| r.target.port == b.port())
+            .map(|r| r.state),
+        Some(TargetHealthState::Initial)
+    );
+    stream.write_all(b"same").await.unwrap();
+    let mut echo = [0u8; 4];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"same");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_connections_are_closed_after_the_idle_timeout() {
+    let (a, _ta) = backend("a").await;
+    let engine = Engine::new(EngineConfig {
+        idle_timeout: Duration::from_millis(500),
+        ..EngineConfig::default()
+    });
+    engine.apply(&plan("127.10.9.10", 18200, vec![target(a)], |_| {}));
+    let (_, mut stream) = connect("127.10.9.10:18200".parse().unwrap()).await;
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "an idle connection must be closed");
+}

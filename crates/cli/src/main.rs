@@ -1,6 +1,6 @@
 //! The `causeway` command: `causeway serve` runs the whole system on one machine.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -34,6 +34,25 @@ struct ServeArgs {
     /// Account id reported in ARNs and messages.
     #[arg(long, env = "CAUSEWAY_ACCOUNT_ID", default_value = "000000000000")]
     account_id: String,
+    /// IPv4 range whose addresses are given to network load balancers, one each (their
+    /// listeners bind there). Loopback by default, so the all-in-one server needs no setup.
+    #[arg(long, env = "CAUSEWAY_NLB_ADDRESS_RANGE", default_value = "127.10.0.0/16", value_parser = parse_range)]
+    nlb_address_range: (Ipv4Addr, u32),
+}
+
+/// Parses `a.b.c.d/len` into the first usable address and how many follow it.
+fn parse_range(text: &str) -> Result<(Ipv4Addr, u32), String> {
+    let (addr, len) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' is not a range like 127.10.0.0/16"))?;
+    let addr: Ipv4Addr = addr.parse().map_err(|e| format!("'{addr}': {e}"))?;
+    let len: u32 = len.parse().map_err(|e| format!("'{len}': {e}"))?;
+    if !(8..=30).contains(&len) {
+        return Err(format!("prefix length {len} must be between 8 and 30"));
+    }
+    let size = 1u32 << (32 - len);
+    let network = u32::from(addr) & !(size - 1);
+    Ok((Ipv4Addr::from(network + 1), size - 2))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,11 +79,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  admin listen  {}", args.admin_listen);
     println!("  region        {}", args.region);
     println!("  account id    {}", args.account_id);
+    println!(
+        "  nlb addresses {} (+{} more)",
+        args.nlb_address_range.0,
+        args.nlb_address_range.1.saturating_sub(1)
+    );
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
         admin_listen: args.admin_listen,
         region: args.region.clone(),
         account_id: args.account_id,
+        nlb_addresses: args.nlb_address_range,
     })
     .await
     .context("causeway could not start")?;

@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use causeway_control::dataplane::DataPlane;
 use causeway_control::{Control, ControlConfig};
+use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
+use causeway_nlb::{Engine, EngineConfig};
 use causeway_store::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -24,6 +27,10 @@ pub struct Config {
     pub region: String,
     /// Account id reported in ARNs and error messages.
     pub account_id: String,
+    /// Addresses given to network load balancers, one each: the first and how many. The
+    /// all-in-one server uses loopback addresses, so that several load balancers can each
+    /// listen on the same port.
+    pub nlb_addresses: (std::net::Ipv4Addr, u32),
 }
 
 impl Default for Config {
@@ -33,6 +40,7 @@ impl Default for Config {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
+            nlb_addresses: (std::net::Ipv4Addr::new(127, 10, 0, 1), 65_000),
         }
     }
 }
@@ -60,16 +68,33 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     admin_task: JoinHandle<()>,
     control: Arc<Control>,
+    engine: Arc<Engine>,
+    plan_task: JoinHandle<()>,
 }
 
 impl Server {
     /// Opens the store in `config.data_dir`, binds the listeners and starts serving.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let store = SqliteStore::open(&config.data_dir)?;
-        let control = Arc::new(Control::open(
-            Box::new(store),
-            ControlConfig::new(config.region.clone(), config.account_id.clone()),
-        )?);
+        let mut control_config = ControlConfig::new(config.region.clone(), config.account_id.clone());
+        control_config.nlb_addresses = config.nlb_addresses;
+        let control = Arc::new(Control::open(Box::new(store), control_config)?);
+
+        // The in-process NLB node: it runs every load balancer's plan and reports live
+        // state back to the control plane.
+        let engine = Arc::new(Engine::new(EngineConfig::default()));
+        control.attach_data_plane(Arc::new(EngineView(engine.clone())));
+        let mut plans = control.subscribe_nlb_plan();
+        engine.apply(&plans.borrow_and_update());
+        let plan_task = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                while plans.changed().await.is_ok() {
+                    let plan = plans.borrow_and_update().clone();
+                    engine.apply(&plan);
+                }
+            }
+        });
         let listener = TcpListener::bind(config.admin_listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -100,12 +125,19 @@ impl Server {
             shutdown: Some(tx),
             admin_task,
             control,
+            engine,
+            plan_task,
         })
     }
 
     /// The address the control plane listens on (the `--endpoint-url` of the aws CLI).
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
+    }
+
+    /// The in-process network load balancer engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// The control plane, for in-process callers.
@@ -120,6 +152,8 @@ impl Server {
             let _ = tx.send(());
         }
         let _ = (&mut self.admin_task).await;
+        self.plan_task.abort();
+        self.engine.shutdown();
         // Connection tasks and blocking jobs that are still finishing hold clones of the
         // control plane, and with it the store's lock on the data folder. Wait for them, so
         // that a server started next on the same folder does not find it locked.
@@ -156,5 +190,19 @@ async fn reconcile_loop(control: Arc<Control>) {
         tick.tick().await;
         let control = control.clone();
         let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
+    }
+}
+
+/// The engine as the control plane sees it.
+#[derive(Debug)]
+struct EngineView(Arc<Engine>);
+
+impl DataPlane for EngineView {
+    fn load_balancer_status(&self, arn: &str) -> Option<LoadBalancerStatus> {
+        self.0.load_balancer_status(arn)
+    }
+
+    fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealthReport> {
+        self.0.target_health(target_group_arn)
     }
 }

@@ -1,6 +1,7 @@
 //! CreateVpcLink, GetVpcLink(s), UpdateVpcLink, DeleteVpcLink, and the status life cycle.
 
 use causeway_model::arn::parse_load_balancer_arn;
+use causeway_model::elb::LoadBalancerState;
 use causeway_model::{ApiError, ConnectionType, VpcLink, VpcLinkStatus, patch};
 use causeway_wire::input;
 use causeway_wire::output::{self, Page, TagsField};
@@ -52,29 +53,48 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     json(202, &reply)
 }
 
-/// Settles pending links. Until network load balancers exist in this server, no target can
-/// be found, so a pending link fails with a message that says what to do.
+/// Settles links: a `PENDING` link becomes `AVAILABLE` once its network load balancer exists
+/// and runs, or `FAILED` with a message that says why not. An `AVAILABLE` link whose load
+/// balancer is deleted or fails becomes `FAILED` too.
 pub fn reconcile(cx: &mut Ctx<'_>) {
-    let pending: Vec<String> = cx
+    let candidates: Vec<String> = cx
         .state
         .vpc_links
         .values()
-        .filter(|l| l.status == VpcLinkStatus::Pending)
+        .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
         .map(|l| l.id.clone())
         .collect();
-    for id in pending {
-        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else {
-            continue;
-        };
+    for id in candidates {
+        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else { continue };
         let arn = link.target_arns.first().cloned().unwrap_or_default();
-        let message = match parse_load_balancer_arn(&arn) {
-            Some(parsed) if parsed.kind != "net" => "NLB ARN is malformed".to_owned(),
-            Some(_) => format!(
-                "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
+        let (status, message) = match parse_load_balancer_arn(&arn) {
+            None => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
+            Some(parsed) if parsed.kind != "net" => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
+            Some(_) if !cx.state.load_balancers.contains_key(&arn) => (
+                VpcLinkStatus::Failed,
+                format!(
+                    "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
+                ),
             ),
-            None => "NLB ARN is malformed".to_owned(),
+            Some(_) => match cx.data_plane.and_then(|dp| dp.load_balancer_status(&arn)) {
+                Some(status) if status.state == LoadBalancerState::Active => {
+                    (VpcLinkStatus::Available, "Your vpc link is ready for use".to_owned())
+                }
+                Some(status) if status.state == LoadBalancerState::Failed => (
+                    VpcLinkStatus::Failed,
+                    format!(
+                        "Network load balancer {arn} failed: {}",
+                        status.reason.unwrap_or_default()
+                    ),
+                ),
+                // Still provisioning, or no engine runs here yet.
+                _ => continue,
+            },
         };
-        link.status = VpcLinkStatus::Failed;
+        if link.status == status && link.status_message.as_deref() == Some(message.as_str()) {
+            continue;
+        }
+        link.status = status;
         link.status_message = Some(message);
         if cx.put(kind::VPC_LINK, id.clone(), &link).is_ok() {
             cx.state.vpc_links.insert(id, link);

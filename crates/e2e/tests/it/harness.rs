@@ -156,9 +156,15 @@ impl TestServer {
 }
 
 async fn boot(dir: &tempfile::TempDir) -> Server {
+    // Each server gets its own block of loopback addresses for network load balancers, so
+    // that tests running side by side never bind the same address and port.
+    static NEXT_BLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT_BLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let first = std::net::Ipv4Addr::new(127, 30 + (n / 256) as u8, (n % 256) as u8, 1);
     Server::start(Config {
         data_dir: dir.path().to_path_buf(),
         admin_listen: "127.0.0.1:0".parse().expect("socket addr"),
+        nlb_addresses: (first, 250),
         ..Default::default()
     })
     .await

@@ -8,6 +8,7 @@ mod deployments;
 mod gateway_responses;
 mod methods;
 mod persistence;
+mod python_clients;
 mod resources;
 mod restapis;
 mod stages;

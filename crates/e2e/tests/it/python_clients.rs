@@ -1,0 +1,351 @@
+//! Client compatibility: the unmodified Python clients — boto3 and the aws CLI (v1) — against
+//! a real server. The scripts live in `tests/python/`.
+//!
+//! These tests need `python3` with `boto3` and the `aws` command on `PATH` (CI installs them
+//! with pip). A missing tool is a test failure, not a skip.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+/// How long one external command may run before it is killed and the test fails.
+const COMMAND_LIMIT: Duration = Duration::from_secs(300);
+
+/// Path of a script in `tests/python/`.
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("python")
+        .join(name)
+}
+
+/// A command with a hermetic AWS environment: static test credentials, the test region, no
+/// profile or config files from the machine, no retries and no proxy for loopback.
+fn aws_env(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_API_GATEWAY",
+        "AWS_CA_BUNDLE",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/nonexistent/causeway-e2e/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/causeway-e2e/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_PAGER", "")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    command
+}
+
+/// Runs a command to completion off the async runtime (the server shares that runtime), with
+/// a time limit. Panics when the program cannot be started: the tools are required.
+async fn run(command: Command) -> Output {
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let result = tokio::task::spawn_blocking(move || run_blocking(command))
+        .await
+        .expect("command runner panicked");
+    match result {
+        Ok(output) => output,
+        Err(Failure::Start(e)) => panic!(
+            "cannot start `{shown}`: {e}\n\
+             these tests need python3 with boto3 and the aws CLI on PATH: \
+             python3 -m pip install 'boto3>=1.34' 'awscli>=1.32'"
+        ),
+        Err(Failure::Timeout(output)) => panic!(
+            "`{shown}` did not finish within {COMMAND_LIMIT:?}: {}",
+            describe(&output)
+        ),
+    }
+}
+
+/// Why [`run_blocking`] produced no normal output.
+enum Failure {
+    Start(std::io::Error),
+    Timeout(Output),
+}
+
+/// Spawns the command with piped output, drains both pipes on their own threads (so a chatty
+/// child cannot block on a full pipe) and kills the child at the time limit.
+fn run_blocking(mut command: Command) -> Result<Output, Failure> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Failure::Start)?;
+    let out_reader = drain(child.stdout.take().expect("piped stdout"));
+    let err_reader = drain(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + COMMAND_LIMIT;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait for killed child");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    };
+    if timed_out {
+        Err(Failure::Timeout(output))
+    } else {
+        Ok(output)
+    }
+}
+
+/// Reads a pipe to its end on a new thread.
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        // A read error only truncates what a failure message shows.
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// The command's output, for failure messages.
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs `aws --endpoint-url … --output json apigateway <args>` against the server.
+async fn aws(server: &TestServer, args: &[&str]) -> Output {
+    let mut command = aws_env("aws");
+    command
+        .arg("--endpoint-url")
+        .arg(format!("http://{}", server.addr()))
+        .args(["--output", "json", "apigateway"])
+        .args(args);
+    run(command).await
+}
+
+/// Runs an `aws apigateway` command that must succeed and returns its stdout as JSON
+/// (`null` for commands that print nothing).
+async fn aws_json(server: &TestServer, args: &[&str]) -> Value {
+    let output = aws(server, args).await;
+    assert!(
+        output.status.success(),
+        "aws apigateway {} failed: {}",
+        args.join(" "),
+        describe(&output)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.trim().is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "aws apigateway {} printed no JSON ({e}): {}",
+            args.join(" "),
+            describe(&output)
+        )
+    })
+}
+
+/// A string field of a JSON object (panics with the object when absent).
+fn field<'a>(value: &'a Value, name: &str) -> &'a str {
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string {name:?} in {value}"))
+}
+
+#[tokio::test]
+async fn boto3_roundtrip() {
+    let server = TestServer::start().await;
+    let mut command = aws_env("python3");
+    command
+        .arg(script("boto3_roundtrip.py"))
+        .arg(format!("http://{}", server.addr()));
+    let output = run(command).await;
+    assert!(
+        output.status.success(),
+        "boto3_roundtrip.py failed: {}",
+        describe(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("boto3 round trip: OK"),
+        "boto3_roundtrip.py did not reach its end: {}",
+        describe(&output)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn aws_cli_api_to_stage() {
+    let server = TestServer::start().await;
+
+    let created = aws_json(&server, &["create-rest-api", "--name", "cli-api"]).await;
+    let api = field(&created, "id").to_owned();
+    assert_aws_id(&api);
+    assert_eq!(field(&created, "name"), "cli-api");
+    assert!(
+        created.get("createdDate").is_some_and(Value::is_number),
+        "createdDate as epoch seconds: {created}"
+    );
+    let root = field(&created, "rootResourceId").to_owned();
+
+    let listed = aws_json(&server, &["get-rest-apis"]).await;
+    let items = listed
+        .get("items")
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("get-rest-apis without items: {listed}"));
+    assert!(
+        items.iter().any(|item| field(item, "id") == api),
+        "get-rest-apis should list {api}: {listed}"
+    );
+
+    let resource = aws_json(
+        &server,
+        &[
+            "create-resource",
+            "--rest-api-id",
+            &api,
+            "--parent-id",
+            &root,
+            "--path-part",
+            "items",
+        ],
+    )
+    .await;
+    let resource_id = field(&resource, "id").to_owned();
+    assert_eq!(field(&resource, "path"), "/items");
+    assert_eq!(field(&resource, "parentId"), root);
+
+    let method = aws_json(
+        &server,
+        &[
+            "put-method",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &resource_id,
+            "--http-method",
+            "GET",
+            "--authorization-type",
+            "NONE",
+        ],
+    )
+    .await;
+    assert_eq!(field(&method, "httpMethod"), "GET");
+    assert_eq!(field(&method, "authorizationType"), "NONE");
+
+    let integration = aws_json(
+        &server,
+        &[
+            "put-integration",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &resource_id,
+            "--http-method",
+            "GET",
+            "--type",
+            "MOCK",
+        ],
+    )
+    .await;
+    assert_eq!(field(&integration, "type"), "MOCK");
+    assert_eq!(integration["timeoutInMillis"], 29000, "{integration}");
+
+    let deployment = aws_json(
+        &server,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "dev",
+        ],
+    )
+    .await;
+    let deployment_id = field(&deployment, "id").to_owned();
+
+    let updated = aws_json(
+        &server,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "dev",
+            "--patch-operations",
+            "op=replace,path=/description,value=hello",
+        ],
+    )
+    .await;
+    assert_eq!(field(&updated, "description"), "hello");
+
+    let stage = aws_json(
+        &server,
+        &["get-stage", "--rest-api-id", &api, "--stage-name", "dev"],
+    )
+    .await;
+    assert_eq!(field(&stage, "stageName"), "dev");
+    assert_eq!(field(&stage, "description"), "hello");
+    assert_eq!(field(&stage, "deploymentId"), deployment_id);
+
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn aws_cli_unknown_api_is_not_found() {
+    let server = TestServer::start().await;
+    let output = aws(&server, &["get-rest-api", "--rest-api-id", "nope"]).await;
+    assert!(
+        !output.status.success(),
+        "get-rest-api of an unknown id should fail: {}",
+        describe(&output)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("NotFoundException"),
+        "stderr should name NotFoundException: {}",
+        describe(&output)
+    );
+    assert!(
+        stderr.contains(&format!("Invalid API identifier specified {ACCOUNT}:nope")),
+        "stderr should carry the AWS message: {}",
+        describe(&output)
+    );
+    server.stop().await;
+}

@@ -97,6 +97,7 @@ pub struct Control {
     inner: Mutex<Inner>,
     data_plane: RwLock<Option<Arc<dyn dataplane::DataPlane>>>,
     plan: watch::Sender<Arc<NlbPlan>>,
+    gateway_plan: watch::Sender<Arc<causeway_model::gateway::GatewayPlan>>,
 }
 
 #[derive(Debug)]
@@ -111,6 +112,7 @@ impl Control {
     pub fn open(mut store: Box<dyn Store>, config: ControlConfig) -> Result<Control, StoreError> {
         let state = state::State::load(store.load_all()?);
         let (plan, _) = watch::channel(Arc::new(state.nlb_plan()));
+        let (gateway_plan, _) = watch::channel(Arc::new(state.gateway_plan()));
         Ok(Control {
             config,
             inner: Mutex::new(Inner {
@@ -120,6 +122,7 @@ impl Control {
             }),
             data_plane: RwLock::new(None),
             plan,
+            gateway_plan,
         })
     }
 
@@ -134,6 +137,21 @@ impl Control {
     /// target groups.
     pub fn subscribe_nlb_plan(&self) -> watch::Receiver<Arc<NlbPlan>> {
         self.plan.subscribe()
+    }
+
+    /// What the gateway serves, updated after every change to APIs, deployments, stages, VPC
+    /// links or load balancers.
+    pub fn subscribe_gateway_plan(&self) -> watch::Receiver<Arc<causeway_model::gateway::GatewayPlan>> {
+        self.gateway_plan.subscribe()
+    }
+
+    fn publish(&self, state: &state::State, changes: &[causeway_store::Change]) {
+        if changes.iter().any(state::touches_load_balancing) {
+            self.plan.send_replace(Arc::new(state.nlb_plan()));
+        }
+        if changes.iter().any(state::touches_gateway) {
+            self.gateway_plan.send_replace(Arc::new(state.gateway_plan()));
+        }
     }
 
     fn data_plane(&self) -> Option<Arc<dyn dataplane::DataPlane>> {
@@ -163,9 +181,7 @@ impl Control {
                 }
                 match inner.store.apply(&changes) {
                     Ok(_) => {
-                        if changes.iter().any(state::touches_load_balancing) {
-                            self.plan.send_replace(Arc::new(inner.state.nlb_plan()));
-                        }
+                        self.publish(&inner.state, &changes);
                         reply
                     }
                     Err(error) => {
@@ -192,20 +208,26 @@ impl Control {
             Err(poisoned) => poisoned.into_inner(),
         };
         let inner = &mut *guard;
+        let data_plane = self.data_plane();
         let mut cx = ctx::Ctx::new(
             &mut inner.state,
             &mut inner.rng,
             &self.config,
             now_epoch_seconds(),
         );
+        cx.data_plane = data_plane.as_deref();
         ops::vpclinks::reconcile(&mut cx);
         let changes = cx.into_changes();
-        if !changes.is_empty()
-            && let Err(error) = inner.store.apply(&changes)
-        {
-            tracing::error!(%error, "could not save VPC link status");
-            if let Ok(records) = inner.store.load_all() {
-                inner.state = state::State::load(records);
+        if changes.is_empty() {
+            return;
+        }
+        match inner.store.apply(&changes) {
+            Ok(_) => self.publish(&inner.state, &changes),
+            Err(error) => {
+                tracing::error!(%error, "could not save VPC link status");
+                if let Ok(records) = inner.store.load_all() {
+                    inner.state = state::State::load(records);
+                }
             }
         }
     }

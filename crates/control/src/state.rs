@@ -23,6 +23,19 @@ pub mod kind {
     pub const LISTENER: &str = "listener";
 }
 
+/// Whether a stored change concerns what the gateway serves.
+pub fn touches_gateway(change: &causeway_store::Change) -> bool {
+    let kind = match change {
+        causeway_store::Change::Put { kind, .. }
+        | causeway_store::Change::Delete { kind, .. }
+        | causeway_store::Change::DeletePrefix { kind, .. } => kind.as_str(),
+    };
+    matches!(
+        kind,
+        kind::REST_API | kind::DEPLOYMENT | kind::STAGE | kind::VPC_LINK | kind::LOAD_BALANCER
+    )
+}
+
 /// Whether a stored change concerns network load balancing (and so the engine's plan).
 pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
     let kind = match change {
@@ -53,7 +66,8 @@ pub struct State {
 pub struct ApiState {
     pub api: RestApi,
     pub resources: BTreeMap<String, Resource>,
-    pub deployments: BTreeMap<String, Deployment>,
+    /// Immutable snapshots, shared with the gateway's plan without copying.
+    pub deployments: BTreeMap<String, std::sync::Arc<Deployment>>,
     pub stages: BTreeMap<String, Stage>,
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
 }
@@ -121,7 +135,7 @@ impl State {
                 }
                 kind::DEPLOYMENT => {
                     if let Some(deployment) = parse::<Deployment>(&record) {
-                        api.deployments.insert(deployment.id.clone(), deployment);
+                        api.deployments.insert(deployment.id.clone(), std::sync::Arc::new(deployment));
                     }
                 }
                 kind::STAGE => {
@@ -141,6 +155,55 @@ impl State {
             }
         }
         state
+    }
+
+    /// What the gateway serves: every stage with its deployment, every VPC link and where
+    /// each load balancer listens.
+    pub fn gateway_plan(&self) -> causeway_model::gateway::GatewayPlan {
+        use causeway_model::gateway::{ApiPlan, GatewayPlan, LoadBalancerAddress, StagePlan};
+        GatewayPlan {
+            apis: self
+                .apis
+                .values()
+                .map(|a| {
+                    let stages = a
+                        .stages
+                        .values()
+                        .filter_map(|stage| {
+                            let deployment = a.deployments.get(&stage.deployment_id)?.clone();
+                            Some((
+                                stage.stage_name.clone(),
+                                StagePlan {
+                                    stage: stage.clone(),
+                                    deployment,
+                                },
+                            ))
+                        })
+                        .collect();
+                    (
+                        a.api.id.clone(),
+                        ApiPlan {
+                            api: a.api.clone(),
+                            stages,
+                        },
+                    )
+                })
+                .collect(),
+            vpc_links: self.vpc_links.clone(),
+            load_balancers: self
+                .load_balancers
+                .values()
+                .map(|lb| {
+                    (
+                        lb.arn.clone(),
+                        LoadBalancerAddress {
+                            dns_name: lb.dns_name.clone(),
+                            address: lb.address.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }
     }
 
     /// The plan the load balancing engine runs.

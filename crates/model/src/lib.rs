@@ -11,6 +11,7 @@ pub mod elb;
 pub mod entities;
 pub mod enums;
 pub mod error;
+pub mod gateway;
 pub mod gateway_responses;
 pub mod patch;
 pub mod validate;

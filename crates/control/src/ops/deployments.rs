@@ -90,7 +90,7 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     cx.state
         .api_mut(&account, api_id)?
         .deployments
-        .insert(id, deployment);
+        .insert(id, std::sync::Arc::new(deployment));
     json(201, &reply)
 }
 
@@ -115,6 +115,7 @@ fn snapshot(api: &ApiState) -> ApiSnapshot {
 fn deployment<'a>(api: &'a ApiState, id: &str) -> Result<&'a Deployment, ApiError> {
     api.deployments
         .get(id)
+        .map(|d| &**d)
         .ok_or_else(|| ApiError::not_found("Invalid Deployment identifier specified"))
 }
 
@@ -157,7 +158,7 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, id: &str, body: &[u8]) -> Result<R
     cx.state
         .api_mut(&account, api_id)?
         .deployments
-        .insert(id.to_owned(), updated);
+        .insert(id.to_owned(), std::sync::Arc::new(updated));
     json(200, &reply)
 }
 

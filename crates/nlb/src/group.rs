@@ -123,7 +123,11 @@ impl Group {
 
     /// Brings the group in line with its plan: settings swap in, targets that stay keep their
     /// health, new ones start checks, removed ones drain.
-    pub fn update(&self, plan: &TargetGroupPlan, tls: &Arc<tokio_rustls::rustls::ClientConfig>) {
+    pub fn update(
+        &self,
+        plan: &TargetGroupPlan,
+        tls: &Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    ) {
         self.settings.store(Arc::new(Settings {
             health_check: plan.health_check.clone(),
             proxy_protocol_v2: plan.proxy_protocol_v2,
@@ -199,7 +203,11 @@ impl Group {
         Some((candidates[index].clone(), candidates.len()))
     }
 
-    fn start_checks(&self, member: &Arc<Member>, tls: &Arc<tokio_rustls::rustls::ClientConfig>) {
+    fn start_checks(
+        &self,
+        member: &Arc<Member>,
+        tls: &Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    ) {
         let Some(addr) = member.addr else {
             let mut health = lock(&member.health);
             health.mark_unhealthy(&Probe::ConnectionFailed("not an IP address".into()));
@@ -220,7 +228,7 @@ impl Group {
                     Ok(port) => SocketAddr::new(addr.ip(), port),
                     Err(_) => addr,
                 };
-                let probe = health::probe(target, check, &tls).await;
+                let probe = health::probe(target, check, tls.as_ref()).await;
                 let Some(member) = weak.upgrade() else { return };
                 member.record(&probe, check);
                 drop(member);

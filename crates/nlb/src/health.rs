@@ -106,7 +106,7 @@ pub fn matches(matcher: &str, status: u16) -> bool {
 pub async fn probe(
     addr: SocketAddr,
     check: &HealthCheck,
-    tls: &Arc<tokio_rustls::rustls::ClientConfig>,
+    tls: Option<&Arc<tokio_rustls::rustls::ClientConfig>>,
 ) -> Probe {
     let timeout = Duration::from_secs(u64::from(check.timeout_seconds.max(1)));
     match tokio::time::timeout(timeout, probe_inner(addr, check, tls)).await {
@@ -118,7 +118,7 @@ pub async fn probe(
 async fn probe_inner(
     addr: SocketAddr,
     check: &HealthCheck,
-    tls: &Arc<tokio_rustls::rustls::ClientConfig>,
+    tls: Option<&Arc<tokio_rustls::rustls::ClientConfig>>,
 ) -> Probe {
     let stream = match TcpStream::connect(addr).await {
         Ok(stream) => stream,
@@ -127,6 +127,9 @@ async fn probe_inner(
     match check.protocol.as_str() {
         "HTTP" => http_probe(stream, addr, check).await,
         "HTTPS" => {
+            let Some(tls) = tls else {
+                return Probe::ConnectionFailed("TLS is not available in this build".to_owned());
+            };
             let connector = tokio_rustls::TlsConnector::from(tls.clone());
             let name = tokio_rustls::rustls::pki_types::ServerName::IpAddress(addr.ip().into());
             match connector.connect(name, stream).await {
@@ -176,76 +179,15 @@ where
 }
 
 /// A TLS client configuration that accepts any certificate: health checks, like AWS's, test
-/// that the target answers, not who it is.
-pub fn insecure_tls() -> Arc<tokio_rustls::rustls::ClientConfig> {
-    use tokio_rustls::rustls;
-    #[derive(Debug)]
-    struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
-    impl rustls::client::danger::ServerCertVerifier for AcceptAny {
-        fn verify_server_cert(
-            &self,
-            _end_entity: &rustls::pki_types::CertificateDer<'_>,
-            _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-            _server_name: &rustls::pki_types::ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: rustls::pki_types::UnixTime,
-        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
+/// that the target answers, not who it is. `None` only if the crypto provider offers no
+/// protocol version, in which case HTTPS checks fail with that reason.
+pub fn insecure_tls() -> Option<Arc<tokio_rustls::rustls::ClientConfig>> {
+    match causeway_link::tls::accept_any_certificate() {
+        Ok(config) => Some(Arc::new(config)),
+        Err(error) => {
+            tracing::error!(%error, "no TLS configuration for HTTPS health checks");
+            None
         }
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &rustls::pki_types::CertificateDer<'_>,
-            dss: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &rustls::pki_types::CertificateDer<'_>,
-            dss: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map(|builder| {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-                .with_no_client_auth()
-        });
-    match config {
-        Ok(config) => Arc::new(config),
-        // The ring provider always supports the default versions; this arm only satisfies
-        // the type system.
-        Err(_) => Arc::new(
-            rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .map(|b| {
-                b.with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth()
-            })
-            .unwrap_or_else(|_| unreachable!("ring supports TLS 1.3")),
-        ),
     }
 }
 

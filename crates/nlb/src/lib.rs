@@ -50,7 +50,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     config: EngineConfig,
     inner: Mutex<Running>,
-    tls: Arc<tokio_rustls::rustls::ClientConfig>,
+    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
 #[derive(Debug, Default)]

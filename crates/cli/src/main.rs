@@ -25,9 +25,16 @@ struct ServeArgs {
     /// Folder of the embedded store; created when missing.
     #[arg(long, env = "CAUSEWAY_DATA_DIR", default_value = "./causeway-data")]
     data_dir: PathBuf,
-    /// Address of the management API (apigateway); port 0 picks a free port.
+    /// Address of the management APIs (apigateway and elbv2); port 0 picks a free port.
     #[arg(long, env = "CAUSEWAY_ADMIN_LISTEN", default_value = "127.0.0.1:4580")]
     admin_listen: SocketAddr,
+    /// Address of the gateway that serves invoke URLs; port 0 picks a free port.
+    #[arg(
+        long,
+        env = "CAUSEWAY_GATEWAY_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    gateway_listen: SocketAddr,
     /// Region reported in ARNs.
     #[arg(long, env = "CAUSEWAY_REGION", default_value = "us-east-1")]
     region: String,
@@ -77,6 +84,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("causeway {}", env!("CARGO_PKG_VERSION"));
     println!("  data dir      {}", args.data_dir.display());
     println!("  admin listen  {}", args.admin_listen);
+    println!("  gateway listen {}", args.gateway_listen);
     println!("  region        {}", args.region);
     println!("  account id    {}", args.account_id);
     println!(
@@ -87,6 +95,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
         admin_listen: args.admin_listen,
+        gateway_listen: args.gateway_listen,
         region: args.region.clone(),
         account_id: args.account_id,
         nlb_addresses: args.nlb_address_range,
@@ -95,13 +104,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .context("causeway could not start")?;
     let admin = server.admin_addr();
     // One line of its own, so that scripts and tests can read the bound address.
+    let gateway = server.gateway_addr();
     println!("admin listening on {admin}");
+    println!("gateway listening on {gateway}");
     println!();
     println!("Try it with the aws CLI:");
     println!(
         "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url http://{admin} apigateway get-rest-apis",
         args.region
     );
+    println!();
+    println!("Invoke URLs:");
+    println!(
+        "  http://{{api-id}}.execute-api.localhost:{}/{{stage}}/{{path}}",
+        gateway.port()
+    );
+    println!("  http://{gateway}/restapis/{{api-id}}/{{stage}}/_user_request_/{{path}}");
     wait_for_signal().await?;
     println!("shutting down");
     server.shutdown().await;

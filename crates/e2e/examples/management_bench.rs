@@ -21,7 +21,14 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "target/release/causeway".into());
     let dir = tempfile::tempdir()?;
     let mut child = Command::new(&binary)
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env("CAUSEWAY_LOG", "warn")
         .stdout(Stdio::piped())

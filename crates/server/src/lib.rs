@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use causeway_control::dataplane::DataPlane;
 use causeway_control::{Control, ControlConfig};
+use causeway_gateway::{Gateway, GatewayConfig};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
 use causeway_nlb::{Engine, EngineConfig};
 use causeway_store::SqliteStore;
@@ -23,6 +24,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
+    /// Address of the gateway (invoke URLs); port 0 picks a free port.
+    pub gateway_listen: SocketAddr,
     /// Region reported in ARNs and URLs.
     pub region: String,
     /// Account id reported in ARNs and error messages.
@@ -38,6 +41,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./causeway-data"),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
+            gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             nlb_addresses: (std::net::Ipv4Addr::new(127, 10, 0, 1), 65_000),
@@ -65,6 +69,9 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Server {
     admin_addr: SocketAddr,
+    gateway_addr: SocketAddr,
+    gateway_task: JoinHandle<()>,
+    gateway_shutdown: Option<oneshot::Sender<()>>,
     shutdown: Option<oneshot::Sender<()>>,
     admin_task: JoinHandle<()>,
     control: Arc<Control>,
@@ -76,7 +83,8 @@ impl Server {
     /// Opens the store in `config.data_dir`, binds the listeners and starts serving.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let store = SqliteStore::open(&config.data_dir)?;
-        let mut control_config = ControlConfig::new(config.region.clone(), config.account_id.clone());
+        let mut control_config =
+            ControlConfig::new(config.region.clone(), config.account_id.clone());
         control_config.nlb_addresses = config.nlb_addresses;
         let control = Arc::new(Control::open(Box::new(store), control_config)?);
 
@@ -105,6 +113,49 @@ impl Server {
             addr: config.admin_listen,
             source,
         })?;
+        // The gateway: compiles every stage into its routing snapshot and swaps it in when
+        // the control plane publishes a change.
+        let gateway = Arc::new(Gateway::new(GatewayConfig {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+            ..GatewayConfig::default()
+        }));
+        let mut gateway_plans = control.subscribe_gateway_plan();
+        gateway.apply(&gateway_plans.borrow_and_update());
+        let gateway_listener =
+            TcpListener::bind(config.gateway_listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.gateway_listen,
+                    source,
+                })?;
+        let gateway_addr = gateway_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.gateway_listen,
+                source,
+            })?;
+        let (gateway_stop, gateway_stopped) = oneshot::channel::<()>();
+        let gateway_task = tokio::spawn({
+            let gateway = gateway.clone();
+            async move {
+                let updates = {
+                    let gateway = gateway.clone();
+                    tokio::spawn(async move {
+                        while gateway_plans.changed().await.is_ok() {
+                            let plan = gateway_plans.borrow_and_update().clone();
+                            gateway.apply(&plan);
+                        }
+                    })
+                };
+                causeway_gateway::serve(gateway, gateway_listener, async {
+                    let _ = gateway_stopped.await;
+                })
+                .await;
+                updates.abort();
+            }
+        });
+
         let (tx, rx) = oneshot::channel::<()>();
         let app = causeway_control::router(control.clone());
         let reconciler = tokio::spawn(reconcile_loop(control.clone()));
@@ -122,6 +173,9 @@ impl Server {
         });
         Ok(Server {
             admin_addr,
+            gateway_addr,
+            gateway_task,
+            gateway_shutdown: Some(gateway_stop),
             shutdown: Some(tx),
             admin_task,
             control,
@@ -133,6 +187,11 @@ impl Server {
     /// The address the control plane listens on (the `--endpoint-url` of the aws CLI).
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
+    }
+
+    /// The address invoke URLs are served on.
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.gateway_addr
     }
 
     /// The in-process network load balancer engine.
@@ -151,7 +210,11 @@ impl Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(tx) = self.gateway_shutdown.take() {
+            let _ = tx.send(());
+        }
         let _ = (&mut self.admin_task).await;
+        let _ = (&mut self.gateway_task).await;
         self.plan_task.abort();
         self.engine.shutdown();
         // Connection tasks and blocking jobs that are still finishing hold clones of the

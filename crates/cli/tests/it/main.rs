@@ -12,9 +12,25 @@ struct Running {
     lines: Vec<String>,
 }
 
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed assertion must not leave a server behind (it would keep its ports, and
+        // any file descriptors it inherited, open after the test run).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(data_dir: &std::path::Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_causeway"))
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -34,13 +50,17 @@ fn start(data_dir: &std::path::Path) -> Running {
             break addr.parse().unwrap();
         }
     };
-    // Keep reading the rest of the banner so the child never blocks on a full pipe.
-    for _ in 0..3 {
+    // Read the rest of the banner (it ends with the path-style invoke URL), then keep
+    // draining so the child never blocks on a full pipe.
+    loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             break;
         }
         lines.push(line.trim_end().to_owned());
+        if line.contains("_user_request_") {
+            break;
+        }
     }
     std::thread::spawn(move || {
         let mut sink = String::new();
@@ -96,6 +116,8 @@ fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
         "{banner}"
     );
     assert!(banner.contains("data dir"), "{banner}");
+    assert!(banner.contains("gateway listening on 127.0.0.1:"), "{banner}");
+    assert!(banner.contains(".execute-api.localhost:"), "{banner}");
     let (status, body) = http(
         running.admin,
         "POST",
@@ -121,7 +143,14 @@ fn a_second_server_on_the_same_data_dir_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let first = start(dir.path());
     let second = Command::new(env!("CARGO_BIN_EXE_causeway"))
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -201,9 +230,9 @@ fn a_crash_in_the_middle_of_writes_loses_nothing_that_was_acknowledged() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(700));
-    let mut child = running.child;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut running = running;
+    running.child.kill().unwrap();
+    running.child.wait().unwrap();
     for writer in writers {
         writer.join().unwrap();
     }

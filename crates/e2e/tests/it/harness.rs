@@ -164,6 +164,7 @@ async fn boot(dir: &tempfile::TempDir) -> Server {
     Server::start(Config {
         data_dir: dir.path().to_path_buf(),
         admin_listen: "127.0.0.1:0".parse().expect("socket addr"),
+        gateway_listen: "127.0.0.1:0".parse().expect("socket addr"),
         nlb_addresses: (first, 250),
         ..Default::default()
     })

@@ -1,0 +1,587 @@
+//! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use causeway_model::{
+    ConnectionType, HttpMethod, Integration, IntegrationResponse, IntegrationType,
+    PassthroughBehavior,
+};
+use causeway_routing::{RouteMatch, substitute_stage_variables};
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use http_body_util::{Either, Full};
+
+use crate::errors::{Failure, Kind};
+use crate::pipeline::Body;
+use crate::snapshot::{Snapshot, StageEntry};
+use crate::upstream::{CallError, Upstream};
+
+/// Everything an integration needs from the request.
+pub struct Call<'a> {
+    pub method: &'a Method,
+    pub headers: &'a HeaderMap,
+    pub query: Option<&'a str>,
+    pub body: Bytes,
+    pub matched: &'a RouteMatch<'a>,
+    pub integration: &'a Integration,
+    pub stage: &'a StageEntry,
+    pub api_id: &'a str,
+    pub client: SocketAddr,
+    pub request_id: &'a str,
+    pub snapshot: &'a Snapshot,
+    pub upstream: &'a Upstream,
+}
+
+/// Runs the method's integration.
+pub async fn run(call: Call<'_>) -> Result<Response<Body>, Failure> {
+    match call.integration.kind {
+        IntegrationType::Mock => mock(&call),
+        IntegrationType::HttpProxy => http_proxy(&call).await,
+        IntegrationType::Http => http(&call).await,
+        IntegrationType::Aws | IntegrationType::AwsProxy => Err(Failure::configuration(
+            "AWS and AWS_PROXY integrations (Lambda and AWS services) are not available in Causeway",
+        )),
+    }
+}
+
+/// Headers a proxy never forwards (hop-by-hop, or recomputed) on the way to the backend.
+const DROPPED_REQUEST_HEADERS: &[&str] = &[
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "transfer-encoding",
+    "trailer",
+    "upgrade",
+    "www-authenticate",
+    "via",
+    "host",
+    "keep-alive",
+    "proxy-connection",
+    "content-encoding",
+];
+
+/// Backend headers API Gateway returns renamed to `x-amzn-Remapped-{name}`.
+const REMAPPED_RESPONSE_HEADERS: &[&str] = &[
+    "connection",
+    "content-length",
+    "date",
+    "server",
+    "x-amzn-requestid",
+];
+
+async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let target = backend_uri(call)?;
+    let method = backend_method(call)?;
+    let mut request = http::Request::builder().method(method).uri(target.dial);
+    let headers = request
+        .headers_mut()
+        .ok_or_else(|| Failure::configuration("invalid request"))?;
+    for (name, value) in call.headers {
+        if DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        // A SigV4 signature is meant for API Gateway, not the backend.
+        if name == header::AUTHORIZATION && value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") {
+            continue;
+        }
+        headers.append(name, value.clone());
+    }
+    set_host(headers, &target.host)?;
+    add_forwarding_headers(headers, call);
+    apply_header_mappings(headers, call)?;
+    let body = if matches!(*call.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        Bytes::new()
+    } else {
+        call.body.clone()
+    };
+    let request = request
+        .body(Full::new(body))
+        .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
+    let response = send(call, request).await?;
+    let (mut parts, body) = response.into_parts();
+    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 2);
+    for (name, value) in parts.headers.iter() {
+        if REMAPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
+            if let Ok(renamed) = HeaderName::try_from(format!("x-amzn-Remapped-{name}")) {
+                headers.append(renamed, value.clone());
+            }
+        } else if name != header::TRANSFER_ENCODING {
+            headers.append(name, value.clone());
+        }
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    parts.headers = headers;
+    // The client speaks HTTP/1.1 to the gateway whatever the backend spoke.
+    parts.version = http::Version::HTTP_11;
+    Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let target = backend_uri(call)?;
+    let method = backend_method(call)?;
+    let body = request_body(call)?;
+    let mut request = http::Request::builder().method(method).uri(target.dial);
+    let headers = request
+        .headers_mut()
+        .ok_or_else(|| Failure::configuration("invalid request"))?;
+    set_host(headers, &target.host)?;
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Ok(agent) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", call.api_id)) {
+        headers.insert(header::USER_AGENT, agent);
+    }
+    if let Ok(id) = HeaderValue::from_str(call.api_id) {
+        headers.insert("x-amzn-apigateway-api-id", id);
+    }
+    apply_header_mappings(headers, call)?;
+    let request = request
+        .body(Full::new(body))
+        .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
+    let response = send(call, request).await?;
+    let status = response.status();
+    let backend_headers = response.headers().clone();
+    let backend_body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .map_err(|e| {
+            Failure::new(Kind::IntegrationFailure, "Internal server error")
+                .because(format!("reading the backend response failed: {e}"))
+        })?
+        .to_bytes();
+    let chosen = select_response(call.integration, status.as_str())?;
+    respond(chosen, Some(&backend_headers), backend_body)
+}
+
+fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let content_type = request_content_type(call.headers);
+    let status = match template_for(&call.integration.request_templates, &content_type) {
+        None => "200".to_owned(),
+        Some(template) => {
+            let literal = literal(template)?;
+            let value: serde_json::Value = serde_json::from_str(literal).map_err(|e| {
+                Failure::configuration(format!("the MOCK request template is not JSON: {e}"))
+            })?;
+            match &value["statusCode"] {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                _ => "200".to_owned(),
+            }
+        }
+    };
+    let chosen = select_response(call.integration, &status)?;
+    respond(chosen, None, Bytes::new())
+}
+
+/// Picks the integration response whose `selectionPattern` matches the whole status (as
+/// Java's `String.matches` does on AWS), else the default one.
+fn select_response<'i>(
+    integration: &'i Integration,
+    status: &str,
+) -> Result<&'i IntegrationResponse, Failure> {
+    let mut default = None;
+    for response in integration.integration_responses.values() {
+        match response.selection_pattern.as_deref() {
+            None | Some("") => default = default.or(Some(response)),
+            Some(pattern) => {
+                let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+                    Failure::configuration(format!("invalid selectionPattern '{pattern}': {e}"))
+                })?;
+                if regex.is_match(status) {
+                    return Ok(response);
+                }
+            }
+        }
+    }
+    default.ok_or_else(|| {
+        Failure::configuration(format!(
+            "no integration response matches status {status} and none is the default"
+        ))
+    })
+}
+
+/// Builds the method response from a chosen integration response.
+fn respond(
+    chosen: &IntegrationResponse,
+    backend_headers: Option<&HeaderMap>,
+    backend_body: Bytes,
+) -> Result<Response<Body>, Failure> {
+    let status = chosen
+        .status_code
+        .parse::<u16>()
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| {
+            Failure::configuration(format!("invalid status code {}", chosen.status_code))
+        })?;
+    let body = match chosen
+        .response_templates
+        .get("application/json")
+        .or_else(|| chosen.response_templates.values().next())
+    {
+        Some(template) => Bytes::from(literal(template)?.to_owned()),
+        None => backend_body,
+    };
+    let mut response = Response::new(Either::Left(Full::new(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (key, source) in &chosen.response_parameters {
+        let Some(name) = key.strip_prefix("method.response.header.") else {
+            continue;
+        };
+        let value = if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
+        {
+            Some(text.to_owned())
+        } else if let Some(from) = source.strip_prefix("integration.response.header.") {
+            backend_headers
+                .and_then(|h| h.get(from))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        } else {
+            return Err(Failure::configuration(format!(
+                "response parameter source '{source}' is not supported yet (use 'static' or integration.response.header.NAME)"
+            )));
+        };
+        if let (Ok(name), Some(Ok(value))) = (
+            HeaderName::try_from(name),
+            value.map(|v| HeaderValue::from_str(&v)),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The body of a non-proxy HTTP request, as the passthrough behaviour decides.
+fn request_body(call: &Call<'_>) -> Result<Bytes, Failure> {
+    let templates = &call.integration.request_templates;
+    let content_type = request_content_type(call.headers);
+    if let Some(template) = template_for(templates, &content_type) {
+        return Ok(Bytes::from(literal(template)?.to_owned()));
+    }
+    let behavior = call
+        .integration
+        .passthrough_behavior
+        .unwrap_or(PassthroughBehavior::WhenNoMatch);
+    match behavior {
+        PassthroughBehavior::WhenNoMatch => Ok(call.body.clone()),
+        PassthroughBehavior::WhenNoTemplates if templates.is_empty() => Ok(call.body.clone()),
+        _ => Err(Failure::new(
+            Kind::UnsupportedMediaType,
+            "Unsupported Media Type",
+        )),
+    }
+}
+
+fn request_content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "application/json".to_owned())
+}
+
+fn template_for<'t>(
+    templates: &'t std::collections::BTreeMap<String, String>,
+    content_type: &str,
+) -> Option<&'t String> {
+    templates
+        .iter()
+        .find(|(ct, _)| ct.eq_ignore_ascii_case(content_type))
+        .map(|(_, t)| t)
+}
+
+/// A mapping template used as it is. Templates that need VTL (variables or directives) are
+/// a configuration error, never a silent wrong answer.
+fn literal(template: &str) -> Result<&str, Failure> {
+    if template.contains('$')
+        || template.contains("#set")
+        || template.contains("#if")
+        || template.contains("#foreach")
+    {
+        return Err(Failure::configuration(
+            "this mapping template uses VTL ($ variables or # directives), which Causeway does not evaluate yet",
+        ));
+    }
+    Ok(template)
+}
+
+/// Where a backend request goes: the URI to dial and the Host to present.
+struct BackendTarget {
+    dial: Uri,
+    host: String,
+}
+
+/// Resolves the integration uri: stage variables, path parameters, query strings, and for a
+/// VPC link the load balancer listener to dial.
+fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
+    let template = call
+        .integration
+        .uri
+        .as_deref()
+        .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
+    let variables = &call.stage.stage.variables;
+    let resolved = substitute_stage_variables(template, variables)
+        .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
+    let path_values = path_values(call);
+    let resolved = causeway_routing::substitute_path_params(&resolved, &path_values);
+    let uri: Uri = resolved.parse().map_err(|e| {
+        Failure::configuration(format!(
+            "integration uri '{resolved}' is not a valid URL: {e}"
+        ))
+    })?;
+    let scheme = uri.scheme_str().unwrap_or("http").to_owned();
+    let authority = uri
+        .authority()
+        .ok_or_else(|| Failure::configuration(format!("integration uri '{resolved}' has no host")))?
+        .clone();
+    let mut path_and_query = uri.path().to_owned();
+    let mut query: Vec<String> = Vec::new();
+    if let Some(own) = uri.query().filter(|q| !q.is_empty()) {
+        query.push(own.to_owned());
+    }
+    for (key, source) in &call.integration.request_parameters {
+        if let Some(name) = key.strip_prefix("integration.request.querystring.") {
+            if let Some(value) = parameter_value(call, source)? {
+                let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
+                query.push(format!("{}={}", encode(name), encode(&value)));
+            }
+        }
+    }
+    if call.integration.kind == IntegrationType::HttpProxy
+        && let Some(client) = call.query.filter(|q| !q.is_empty())
+    {
+        query.push(client.to_owned());
+    }
+    if !query.is_empty() {
+        path_and_query.push('?');
+        path_and_query.push_str(&query.join("&"));
+    }
+    let host = authority.as_str().to_owned();
+    let dial_authority = match call.integration.connection_type {
+        Some(ConnectionType::VpcLink) => {
+            if scheme == "https" {
+                return Err(Failure::configuration(
+                    "https integration uris through a VPC link are not supported yet; use http:// (the load balancer forwards TCP, so TLS can still end at the target)",
+                ));
+            }
+            let port = authority.port_u16().unwrap_or(80);
+            vpc_link_address(call, port)?.to_string()
+        }
+        _ => host.clone(),
+    };
+    let dial = Uri::builder()
+        .scheme(scheme.as_str())
+        .authority(dial_authority)
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|e| Failure::configuration(format!("cannot build the backend URL: {e}")))?;
+    Ok(BackendTarget { dial, host })
+}
+
+/// Characters escaped in mapped query values.
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Values for the uri's `{name}` placeholders: explicit `integration.request.path.*`
+/// mappings first, then the method's path parameters of the same name.
+fn path_values(call: &Call<'_>) -> Vec<(String, String)> {
+    let mut values: Vec<(String, String)> = Vec::new();
+    for (key, source) in &call.integration.request_parameters {
+        if let Some(name) = key.strip_prefix("integration.request.path.") {
+            if let Some(param) = source.strip_prefix("method.request.path.") {
+                if let Some(raw) = call.matched.path_param(param).map(|p| p.raw.as_str()) {
+                    values.push((name.to_owned(), raw.to_owned()));
+                }
+            } else if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
+            {
+                values.push((name.to_owned(), text.to_owned()));
+            }
+        }
+    }
+    for param in &call.matched.path_params {
+        if !values.iter().any(|(n, _)| n == param.name) {
+            values.push((param.name.to_owned(), param.raw.clone()));
+        }
+    }
+    values
+}
+
+/// The value of a request parameter mapping source.
+fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Failure> {
+    if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return Ok(Some(text.to_owned()));
+    }
+    if let Some(name) = source.strip_prefix("method.request.header.") {
+        return Ok(call
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned));
+    }
+    if let Some(name) = source.strip_prefix("method.request.querystring.") {
+        return Ok(call.query.and_then(|q| {
+            q.split('&').find_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k == name).then(|| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+            })
+        }));
+    }
+    if let Some(name) = source.strip_prefix("method.request.path.") {
+        return Ok(call.matched.path_param(name).map(|p| p.value.clone()));
+    }
+    if let Some(name) = source.strip_prefix("stageVariables.") {
+        return Ok(call.stage.stage.variables.get(name).cloned());
+    }
+    match source {
+        "context.requestId" => Ok(Some(call.request_id.to_owned())),
+        "context.apiId" => Ok(Some(call.api_id.to_owned())),
+        "context.stage" => Ok(Some(call.stage.stage.stage_name.clone())),
+        "context.identity.sourceIp" => Ok(Some(call.client.ip().to_string())),
+        "context.httpMethod" => Ok(Some(call.method.to_string())),
+        _ => Err(Failure::configuration(format!(
+            "request parameter source '{source}' is not supported"
+        ))),
+    }
+}
+
+fn apply_header_mappings(headers: &mut HeaderMap, call: &Call<'_>) -> Result<(), Failure> {
+    for (key, source) in &call.integration.request_parameters {
+        let Some(name) = key.strip_prefix("integration.request.header.") else {
+            continue;
+        };
+        if let Some(value) = parameter_value(call, source)? {
+            let name = HeaderName::try_from(name).map_err(|e| {
+                Failure::configuration(format!("invalid header name '{name}': {e}"))
+            })?;
+            let value = HeaderValue::from_str(&value).map_err(|e| {
+                Failure::configuration(format!("invalid value for header {name}: {e}"))
+            })?;
+            headers.insert(name, value);
+        }
+    }
+    Ok(())
+}
+
+fn set_host(headers: &mut HeaderMap, host: &str) -> Result<(), Failure> {
+    let value = HeaderValue::from_str(host)
+        .map_err(|e| Failure::configuration(format!("invalid host '{host}': {e}")))?;
+    headers.insert(header::HOST, value);
+    Ok(())
+}
+
+fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
+    if let Ok(id) = HeaderValue::from_str(call.api_id) {
+        headers.insert("x-amzn-apigateway-api-id", id);
+    }
+    let client_ip = call.client.ip().to_string();
+    let forwarded_for = match call
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(existing) => format!("{existing}, {client_ip}"),
+        None => client_ip,
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert("x-forwarded-for", value);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+}
+
+fn backend_method(call: &Call<'_>) -> Result<Method, Failure> {
+    match call.integration.http_method {
+        None | Some(HttpMethod::Any) => Ok(call.method.clone()),
+        Some(method) => Method::from_bytes(method.as_str().as_bytes())
+            .map_err(|e| Failure::configuration(format!("invalid integration method: {e}"))),
+    }
+}
+
+/// The load balancer listener a VPC link integration dials.
+fn vpc_link_address(call: &Call<'_>, port: u16) -> Result<SocketAddr, Failure> {
+    let raw =
+        call.integration.connection_id.as_deref().ok_or_else(|| {
+            Failure::configuration("VPC_LINK integration without a connection id")
+        })?;
+    let id = substitute_stage_variables(raw, &call.stage.stage.variables)
+        .map_err(|e| Failure::configuration(format!("connection id: {e}")))?;
+    let link = call
+        .snapshot
+        .vpc_links
+        .get(&id)
+        .ok_or_else(|| Failure::configuration(format!("VPC link '{id}' does not exist")))?;
+    if link.status != causeway_model::VpcLinkStatus::Available {
+        return Err(Failure::configuration(format!(
+            "VPC link '{id}' is {} ({})",
+            link.status,
+            link.status_message
+                .as_deref()
+                .unwrap_or("no status message")
+        )));
+    }
+    let arn = link
+        .target_arns
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    let address = call.snapshot.load_balancers.get(arn).ok_or_else(|| {
+        Failure::configuration(format!(
+            "the network load balancer {arn} of VPC link '{id}' is gone"
+        ))
+    })?;
+    causeway_link::direct_target(address, port).ok_or_else(|| {
+        Failure::configuration(format!(
+            "load balancer address '{address}' is not an IP address"
+        ))
+    })
+}
+
+async fn send(
+    call: &Call<'_>,
+    request: http::Request<Full<Bytes>>,
+) -> Result<http::Response<hyper::body::Incoming>, Failure> {
+    let timeout =
+        Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));
+    let skip = call
+        .integration
+        .tls_config
+        .as_ref()
+        .is_some_and(|t| t.insecure_skip_verification);
+    match call.upstream.call(request, timeout, skip).await {
+        Ok(response) => Ok(response),
+        Err(CallError::Timeout) => Err(Failure::new(
+            Kind::IntegrationTimeout,
+            "Endpoint request timed out",
+        )),
+        Err(CallError::Tls(cause)) => Err(Failure::new(
+            Kind::IntegrationFailure,
+            "Network error communicating with endpoint",
+        )
+        .because(cause)),
+        Err(CallError::Connect(cause)) => Err(Failure::configuration(format!(
+            "cannot reach the backend: {cause}"
+        ))),
+    }
+}

@@ -1,0 +1,276 @@
+//! One request from arrival to answer: resolve the API and stage, match the route, run the
+//! integration, and turn any failure into the matching gateway response.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use rand::Rng;
+
+use crate::Gateway;
+use crate::errors::{self, Context, Failure, Kind};
+use crate::integration;
+use crate::snapshot::StageEntry;
+
+/// What the gateway answers with: a buffered body, or a backend's body streamed through.
+pub type Body = Either<Full<Bytes>, Incoming>;
+
+/// Where a request is headed, read from its Host header or its `/restapis/...` path.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Target<'a> {
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    /// The raw path after the stage, starting with `/`.
+    pub path: &'a str,
+}
+
+/// Reads the API, stage and path from `{api}.execute-api.{any domain}` hosts
+/// (`/{stage}/{path}`) or from `/restapis/{api}/{stage}/_user_request_/{path}`.
+pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
+    let host_api = host.and_then(|h| {
+        let mut labels = h.split('.');
+        let api = labels.next()?;
+        (labels.next()? == "execute-api" && !api.is_empty()).then_some(api)
+    });
+    if let Some(api_id) = host_api {
+        let rest = path.strip_prefix('/')?;
+        let (stage, path) = match rest.find('/') {
+            Some(index) => (&rest[..index], &rest[index..]),
+            None => (rest, "/"),
+        };
+        return (!stage.is_empty()).then_some(Target {
+            api_id,
+            stage,
+            path,
+        });
+    }
+    let rest = path.strip_prefix("/restapis/")?;
+    let (api_id, rest) = rest.split_once('/')?;
+    let (stage, rest) = rest.split_once('/')?;
+    let path = rest.strip_prefix("_user_request_")?;
+    let path = if path.is_empty() { "/" } else { path };
+    (path.starts_with('/') && !api_id.is_empty() && !stage.is_empty()).then_some(Target {
+        api_id,
+        stage,
+        path,
+    })
+}
+
+/// Serves one request.
+pub async fn handle(
+    gateway: &Gateway,
+    request: Request<Incoming>,
+    client: SocketAddr,
+) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let snapshot = gateway.snapshot();
+    let (parts, body) = request.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.host());
+    let mut context = Context {
+        request_id: &request_id,
+        http_method: parts.method.as_str(),
+        ..Context::default()
+    };
+    let Some(target) = target(host, parts.uri.path()) else {
+        return finish(
+            errors::render(&Failure::no_route(), None, &context).map(Either::Left),
+            &request_id,
+        );
+    };
+    context.api_id = target.api_id;
+    context.stage = target.stage;
+    let Some(api) = snapshot.apis.get(target.api_id) else {
+        let failure = Failure::new(Kind::Forbidden, "Forbidden").because("no such API");
+        return finish(
+            errors::render(&failure, None, &context).map(Either::Left),
+            &request_id,
+        );
+    };
+    if api.api.disable_execute_api_endpoint {
+        let failure = Failure::new(Kind::Forbidden, "Forbidden")
+            .because("the execute-api endpoint is disabled");
+        return finish(
+            errors::render(&failure, None, &context).map(Either::Left),
+            &request_id,
+        );
+    }
+    let Some(stage) = api.stages.get(target.stage) else {
+        return finish(
+            errors::render(&Failure::no_route(), None, &context).map(Either::Left),
+            &request_id,
+        );
+    };
+    let result = serve_stage(
+        gateway,
+        stage,
+        &target,
+        &parts,
+        body,
+        client,
+        &request_id,
+        &mut context,
+    )
+    .await;
+    let response = match result {
+        Ok(response) => response,
+        Err(failure) => {
+            if let Some(cause) = &failure.cause {
+                tracing::warn!(
+                    request_id = %request_id,
+                    api = %target.api_id,
+                    stage = %target.stage,
+                    kind = failure.kind.response_type(),
+                    %cause,
+                    "request failed"
+                );
+            }
+            errors::render(&failure, Some(&stage.gateway_responses), &context).map(Either::Left)
+        }
+    };
+    finish(response, &request_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_stage<'a>(
+    gateway: &Gateway,
+    stage: &'a StageEntry,
+    target: &Target<'a>,
+    parts: &'a http::request::Parts,
+    body: Incoming,
+    client: SocketAddr,
+    request_id: &'a str,
+    context: &mut Context<'a>,
+) -> Result<Response<Body>, Failure> {
+    let matched = stage
+        .routes
+        .route(parts.method.as_str(), target.path)
+        .map_err(|_| Failure::no_route())?;
+    context.resource_path = matched.resource_path();
+    let method = matched.method;
+    if method.api_key_required {
+        // API keys and usage plans arrive with their own change; until then no key is valid.
+        return Err(Failure::new(Kind::InvalidApiKey, "Forbidden").because("no valid API key"));
+    }
+    let body = read_body(&parts.headers, body, gateway.config.max_body_bytes).await?;
+    let Some(integration) = method.integration.as_ref() else {
+        return Err(Failure::configuration("the method has no integration"));
+    };
+    let call = integration::Call {
+        method: &parts.method,
+        headers: &parts.headers,
+        query: parts.uri.query(),
+        body,
+        matched: &matched,
+        integration,
+        stage,
+        api_id: target.api_id,
+        client,
+        request_id,
+        snapshot: &gateway.snapshot(),
+        upstream: &gateway.upstream,
+    };
+    integration::run(call).await
+}
+
+async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, Failure> {
+    let too_large = || Failure::new(Kind::RequestTooLarge, "Request Too Long");
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error)
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(error) => Err(
+            Failure::new(Kind::IntegrationFailure, "Internal server error")
+                .because(format!("reading the request body failed: {error}")),
+        ),
+    }
+}
+
+/// Adds the headers API Gateway puts on every answer.
+fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
+        headers.insert("x-amz-apigw-id", value);
+    }
+    response
+}
+
+/// An opaque id like AWS's `x-amz-apigw-id` (16 base64 characters ending in `=`).
+fn apigw_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let mut id: String = (0..15)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    id.push('=');
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_from_host_and_path() {
+        assert_eq!(
+            target(Some("abc123.execute-api.localhost:8080"), "/prod/pets/1"),
+            Some(Target {
+                api_id: "abc123",
+                stage: "prod",
+                path: "/pets/1"
+            })
+        );
+        assert_eq!(
+            target(
+                Some("abc.execute-api.localhost.localstack.cloud:4566"),
+                "/dev"
+            ),
+            Some(Target {
+                api_id: "abc",
+                stage: "dev",
+                path: "/"
+            })
+        );
+        assert_eq!(
+            target(
+                Some("127.0.0.1:8080"),
+                "/restapis/abc/prod/_user_request_/x/y"
+            ),
+            Some(Target {
+                api_id: "abc",
+                stage: "prod",
+                path: "/x/y"
+            })
+        );
+        assert_eq!(
+            target(None, "/restapis/abc/prod/_user_request_"),
+            Some(Target {
+                api_id: "abc",
+                stage: "prod",
+                path: "/"
+            })
+        );
+        assert_eq!(target(Some("localhost"), "/prod/x"), None);
+        assert_eq!(target(Some("abc.execute-api.x"), "/"), None);
+    }
+}

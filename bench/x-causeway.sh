@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Scenario command for ../shared/bench/run.sh --x: starts `causeway serve` (release build)
+# and configures it with the aws CLI so that {PORT} serves one of three paths:
+#   nlb      client → NLB listener on 127.0.0.1:{PORT} → backend            (compare with d)
+#   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
+#   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
+# Usage: x-causeway.sh MODE PORT BACKEND TMP
+# Runs in the foreground (the harness stops its process group at the end).
+set -euo pipefail
+MODE="${1:?mode: nlb|private|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
+ADMIN_PORT=$((PORT + 100))
+NLB_PORT=$PORT
+GATEWAY_PORT=$((PORT + 200))
+if [ "$MODE" != nlb ]; then NLB_PORT=$((PORT + 300)); GATEWAY_PORT=$PORT; fi
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1
+aws() { command aws --endpoint-url "http://127.0.0.1:$ADMIN_PORT" --output text "$@"; }
+
+# The NLB gets the first address of the range: 127.0.0.1 (a /30 has two usable addresses).
+CAUSEWAY_LOG=warn "$BIN" serve --data-dir "$DIR/data" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 > "$DIR/causeway.out" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do
+  grep -q "admin listening" "$DIR/causeway.out" 2>/dev/null && break
+  sleep 0.1
+done
+
+BACKEND_HOST="${BACKEND%:*}"; BACKEND_PORT="${BACKEND##*:}"
+if [ "$MODE" != internet ]; then
+  LB=$(aws elbv2 create-load-balancer --name bench --type network --scheme internal \
+        --subnets subnet-bench --query 'LoadBalancers[0].LoadBalancerArn')
+  DNS=$(aws elbv2 describe-load-balancers --load-balancer-arns "$LB" --query 'LoadBalancers[0].DNSName')
+  TG=$(aws elbv2 create-target-group --name bench --protocol TCP --port "$BACKEND_PORT" \
+        --vpc-id vpc-bench --target-type ip --query 'TargetGroups[0].TargetGroupArn')
+  aws elbv2 register-targets --target-group-arn "$TG" --targets "Id=$BACKEND_HOST,Port=$BACKEND_PORT" > /dev/null
+  aws elbv2 create-listener --load-balancer-arn "$LB" --protocol TCP --port "$NLB_PORT" \
+        --default-actions "Type=forward,TargetGroupArn=$TG" > /dev/null
+fi
+if [ "$MODE" != nlb ]; then
+  aws apigateway create-rest-api --name bench --tags _custom_id_=bench > /dev/null
+  ROOT=$(aws apigateway get-resources --rest-api-id bench --query 'items[0].id')
+  PROXY=$(aws apigateway create-resource --rest-api-id bench --parent-id "$ROOT" --path-part '{proxy+}' --query id)
+  aws apigateway put-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY --authorization-type NONE > /dev/null
+  if [ "$MODE" = private ]; then
+    LINK=$(aws apigateway create-vpc-link --name bench --target-arns "$LB" --query id)
+    for _ in $(seq 1 100); do
+      [ "$(aws apigateway get-vpc-link --vpc-link-id "$LINK" --query status)" = AVAILABLE ] && break
+      sleep 0.1
+    done
+    aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
+      --type HTTP_PROXY --integration-http-method ANY --connection-type VPC_LINK \
+      --connection-id '${stageVariables.VPCLINK}' --uri 'http://${stageVariables.VPCNLB}/{proxy}' > /dev/null
+    aws apigateway create-deployment --rest-api-id bench --stage-name prod \
+      --variables "VPCLINK=$LINK,VPCNLB=$DNS:$NLB_PORT" > /dev/null
+  else
+    aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
+      --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" > /dev/null
+    aws apigateway create-deployment --rest-api-id bench --stage-name prod > /dev/null
+  fi
+fi
+wait "$SERVER"

@@ -101,6 +101,11 @@ impl Failure {
 #[derive(Debug, Default)]
 pub struct Context<'a> {
     pub request_id: &'a str,
+    /// The method request's headers and query, for `method.request.*` header values.
+    pub request_headers: Option<&'a http::HeaderMap>,
+    pub query: Option<&'a str>,
+    /// The stage's variables, for `$stageVariables.NAME` in templates.
+    pub stage_variables: Option<&'a std::collections::BTreeMap<String, String>>,
     pub api_id: &'a str,
     pub stage: &'a str,
     pub resource_path: &'a str,
@@ -130,9 +135,10 @@ pub fn render(
         .and_then(|t| t.default_status)
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(500);
+    // A customised DEFAULT_4XX / DEFAULT_5XX lends its status too, to every type of its
+    // class that is not customised itself.
     let status = customised
         .and_then(|c| c.status_code.as_deref())
-        .filter(|_| customised.is_some_and(|c| c.response_type == response_type))
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(default_status);
     let message_string =
@@ -159,18 +165,46 @@ pub fn render(
             let Some(name) = key.strip_prefix("gatewayresponse.header.") else {
                 continue;
             };
-            // Only static values ('text') are supported here; request-derived values need the
-            // method request, which a gateway response may not have.
-            let Some(text) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) else {
+            let Some(text) = header_value(value, context) else {
                 continue;
             };
-            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(text))
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::try_from(name), HeaderValue::from_str(&text))
             {
                 headers.insert(name, value);
             }
         }
     }
     response
+}
+
+/// The value of a gateway response header: `'static'`, `method.request.header.X`,
+/// `method.request.querystring.X` or `stageVariables.X`.
+fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
+    if let Some(text) = source.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        return Some(text.to_owned());
+    }
+    if let Some(name) = source.strip_prefix("method.request.header.") {
+        return context
+            .request_headers?
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
+    if let Some(name) = source.strip_prefix("method.request.querystring.") {
+        return context.query?.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == name).then(|| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        });
+    }
+    if let Some(name) = source.strip_prefix("stageVariables.") {
+        return context.stage_variables?.get(name).cloned();
+    }
+    None
 }
 
 /// Fills the `$context` references a gateway response template uses. Templates are taken
@@ -181,8 +215,23 @@ fn render_template(
     message_string: &str,
     context: &Context<'_>,
 ) -> String {
-    template
-        .replace("$context.error.messageString", message_string)
+    let mut text = template.to_owned();
+    if let Some(variables) = context.stage_variables {
+        // Longest names first, so that `$stageVariables.ab` is not cut short by `.a`.
+        let mut names: Vec<&String> = variables.keys().collect();
+        names.sort_by_key(|name| std::cmp::Reverse(name.len()));
+        for name in names {
+            for form in [
+                format!("$stageVariables.{name}"),
+                format!("$stageVariables['{name}']"),
+            ] {
+                if text.contains(&form) {
+                    text = text.replace(&form, &variables[name]);
+                }
+            }
+        }
+    }
+    text.replace("$context.error.messageString", message_string)
         .replace("$context.error.message", failure.message)
         .replace("$context.error.responseType", failure.kind.response_type())
         .replace("$context.requestId", context.request_id)

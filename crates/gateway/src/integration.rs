@@ -29,7 +29,11 @@ pub struct Call<'a> {
     pub stage: &'a StageEntry,
     pub api_id: &'a str,
     pub client: SocketAddr,
+    /// The gateway address the client reached (for `X-Forwarded-Port`).
+    pub local: SocketAddr,
     pub request_id: &'a str,
+    /// `Root=1-...` trace id sent to HTTP backends as `X-Amzn-Trace-Id`.
+    pub trace_id: &'a str,
     pub snapshot: &'a Snapshot,
     pub upstream: &'a Upstream,
 }
@@ -144,6 +148,9 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     if let Ok(id) = HeaderValue::from_str(call.api_id) {
         headers.insert("x-amzn-apigateway-api-id", id);
     }
+    if let Ok(trace) = HeaderValue::from_str(call.trace_id) {
+        headers.insert("x-amzn-trace-id", trace);
+    }
     apply_header_mappings(headers, call)?;
     let request = request
         .body(Full::new(body))
@@ -159,7 +166,12 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         })?
         .to_bytes();
     let chosen = select_response(call.integration, status.as_str())?;
-    respond(chosen, Some(&backend_headers), backend_body)
+    let mut response = respond(chosen, Some(&backend_headers), backend_body)?;
+    // Non-proxy HTTP answers carry the trace id; MOCK and HTTP_PROXY answers do not.
+    if let Ok(trace) = HeaderValue::from_str(call.trace_id) {
+        response.headers_mut().insert("x-amzn-trace-id", trace);
+    }
+    Ok(response)
 }
 
 fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
@@ -356,11 +368,11 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
         query.push(own.to_owned());
     }
     for (key, source) in &call.integration.request_parameters {
-        if let Some(name) = key.strip_prefix("integration.request.querystring.") {
-            if let Some(value) = parameter_value(call, source)? {
-                let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
-                query.push(format!("{}={}", encode(name), encode(&value)));
-            }
+        if let Some(name) = key.strip_prefix("integration.request.querystring.")
+            && let Some(value) = parameter_value(call, source)?
+        {
+            let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
+            query.push(format!("{}={}", encode(name), encode(&value)));
         }
     }
     if call.integration.kind == IntegrationType::HttpProxy
@@ -509,6 +521,13 @@ fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
         headers.insert("x-forwarded-for", value);
     }
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    headers.insert("x-forwarded-port", HeaderValue::from(call.local.port()));
+    // The client's own trace header passes through; otherwise the gateway starts a trace.
+    if !headers.contains_key("x-amzn-trace-id")
+        && let Ok(value) = HeaderValue::from_str(call.trace_id)
+    {
+        headers.insert("x-amzn-trace-id", value);
+    }
 }
 
 fn backend_method(call: &Call<'_>) -> Result<Method, Failure> {

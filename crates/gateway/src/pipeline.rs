@@ -63,6 +63,7 @@ pub async fn handle(
     gateway: &Gateway,
     request: Request<Incoming>,
     client: SocketAddr,
+    local: SocketAddr,
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let snapshot = gateway.snapshot();
@@ -75,6 +76,8 @@ pub async fn handle(
     let mut context = Context {
         request_id: &request_id,
         http_method: parts.method.as_str(),
+        request_headers: Some(&parts.headers),
+        query: parts.uri.query(),
         ..Context::default()
     };
     let Some(target) = target(host, parts.uri.path()) else {
@@ -106,13 +109,14 @@ pub async fn handle(
             &request_id,
         );
     };
+    context.stage_variables = Some(&stage.stage.variables);
     let result = serve_stage(
         gateway,
         stage,
         &target,
         &parts,
         body,
-        client,
+        (client, local),
         &request_id,
         &mut context,
     )
@@ -143,7 +147,7 @@ async fn serve_stage<'a>(
     target: &Target<'a>,
     parts: &'a http::request::Parts,
     body: Incoming,
-    client: SocketAddr,
+    (client, local): (SocketAddr, SocketAddr),
     request_id: &'a str,
     context: &mut Context<'a>,
 ) -> Result<Response<Body>, Failure> {
@@ -161,6 +165,7 @@ async fn serve_stage<'a>(
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };
+    let trace_id = trace_id();
     let call = integration::Call {
         method: &parts.method,
         headers: &parts.headers,
@@ -171,7 +176,9 @@ async fn serve_stage<'a>(
         stage,
         api_id: target.api_id,
         client,
+        local,
         request_id,
+        trace_id: &trace_id,
         snapshot: &gateway.snapshot(),
         upstream: &gateway.upstream,
     };
@@ -213,6 +220,20 @@ fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
         headers.insert("x-amz-apigw-id", value);
     }
     response
+}
+
+/// An X-Ray style trace id: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
+fn trace_id() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut rng = rand::rng();
+    format!(
+        "Root=1-{seconds:08x}-{:08x}{:016x}",
+        rng.random::<u32>(),
+        rng.random::<u64>()
+    )
 }
 
 /// An opaque id like AWS's `x-amz-apigw-id` (16 base64 characters ending in `=`).

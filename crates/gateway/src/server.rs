@@ -35,10 +35,11 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let local = stream.local_addr().unwrap_or(client);
                 let gateway = gateway.clone();
                 let service = service_fn(move |request| {
                     let gateway = gateway.clone();
-                    async move { Ok::<_, std::convert::Infallible>(pipeline::handle(&gateway, request, client).await) }
+                    async move { Ok::<_, std::convert::Infallible>(pipeline::handle(&gateway, request, client, local).await) }
                 });
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {

@@ -97,6 +97,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A fresh id of `len` lowercase hexadecimal digits, as Elastic Load Balancing ARNs end
+    /// with, that `taken` does not know.
+    pub fn new_hex_id(&mut self, len: usize, taken: impl Fn(&str) -> bool) -> String {
+        const ALPHABET: &[u8] = b"0123456789abcdef";
+        loop {
+            let id: String = (0..len)
+                .map(|_| char::from(ALPHABET[self.rng.random_range(0..ALPHABET.len())]))
+                .collect();
+            if !taken(&id) {
+                return id;
+            }
+        }
+    }
+
     /// The next creation sequence number.
     pub fn next_seq(&mut self) -> u64 {
         let seq = self.state.next_seq;

@@ -3,7 +3,8 @@
 //!
 //! Random paths almost never name an existing API, so the input's first bytes pick a route
 //! template filled with the ids of a small API set up beforehand; the rest is the body. That
-//! way every operation's decoding and PATCH application sees hostile bodies.
+//! way every operation's decoding and PATCH application sees hostile bodies. elbv2 templates
+//! carry `Action` and the resource ARN in a query string; the body adds random form fields.
 
 use causeway_store::SqliteStore;
 
@@ -71,6 +72,36 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"l","targetArns":["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/n/0123456789abcdef"]}"#,
     );
     let link = link["id"].as_str()?.to_owned();
+    // An NLB with a target group and a listener, for the elbv2 operations.
+    let elb = |form: &str| -> String {
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: form.as_bytes().to_vec(),
+        });
+        String::from_utf8_lossy(&reply.body).into_owned()
+    };
+    let between = |text: &str, tag: &str| -> Option<String> {
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let len = text[start..].find('<')?;
+        Some(text[start..start + len].to_owned())
+    };
+    let lb = between(
+        &elb("Action=CreateLoadBalancer&Name=fz&Type=network&Subnets.member.1=subnet-1"),
+        "LoadBalancerArn",
+    )?;
+    let tg = between(
+        &elb("Action=CreateTargetGroup&Name=fz&Protocol=TCP&Port=80&TargetType=ip"),
+        "TargetGroupArn",
+    )?;
+    let listener = between(
+        &elb(&format!(
+            "Action=CreateListener&LoadBalancerArn={lb}&Protocol=TCP&Port=80&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn={tg}"
+        )),
+        "ListenerArn",
+    )?;
     let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
     let paths = vec![
         "/restapis".to_owned(),
@@ -91,6 +122,22 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/vpclinks".to_owned(),
         format!("/vpclinks/{link}"),
         "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Ffz".to_owned(),
+        // elbv2: the query names the operation and its resource; the body adds the rest.
+        "/?Action=CreateLoadBalancer&Type=network".to_owned(),
+        format!("/?Action=DescribeLoadBalancers&LoadBalancerArns.member.1={lb}"),
+        format!("/?Action=ModifyLoadBalancerAttributes&LoadBalancerArn={lb}"),
+        format!("/?Action=SetSecurityGroups&LoadBalancerArn={lb}"),
+        "/?Action=CreateTargetGroup".to_owned(),
+        format!("/?Action=ModifyTargetGroup&TargetGroupArn={tg}"),
+        format!("/?Action=ModifyTargetGroupAttributes&TargetGroupArn={tg}"),
+        format!("/?Action=RegisterTargets&TargetGroupArn={tg}"),
+        format!("/?Action=DeregisterTargets&TargetGroupArn={tg}"),
+        format!("/?Action=DescribeTargetHealth&TargetGroupArn={tg}"),
+        format!("/?Action=CreateListener&LoadBalancerArn={lb}"),
+        format!("/?Action=ModifyListener&ListenerArn={listener}"),
+        format!("/?Action=AddTags&ResourceArns.member.1={lb}&ResourceArns.member.2={listener}"),
+        "/?Action=DescribeTargetGroups".to_owned(),
+        "/?Action=DescribeListeners".to_owned(),
     ];
     Some((control, paths))
 }
@@ -113,8 +160,9 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         let (path, query) = head.split_once('?').unwrap_or((head, ""));
         (path.to_owned(), query.to_owned(), body.as_bytes().to_vec())
     } else {
-        let path = paths[usize::from(selector) % paths.len()].clone();
-        (path, String::new(), rest.to_vec())
+        let template = &paths[usize::from(selector) % paths.len()];
+        let (path, query) = template.split_once('?').unwrap_or((template, ""));
+        (path.to_owned(), query.to_owned(), rest.to_vec())
     };
     let reply = control.handle(&Request {
         method: method.to_owned(),
@@ -133,10 +181,21 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
             reply.error_code.is_some(),
             "an error without x-amzn-ErrorType"
         );
-        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-        assert!(
-            body["message"].is_string(),
-            "an error body without a message"
-        );
+        if reply.content_type == "text/xml" {
+            // elbv2 errors: the XML envelope with a code and a message.
+            let body = String::from_utf8_lossy(&reply.body);
+            assert!(
+                body.starts_with("<ErrorResponse")
+                    && body.contains("<Code>")
+                    && body.contains("<Message>"),
+                "an elbv2 error without its envelope: {body}"
+            );
+        } else {
+            let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+            assert!(
+                body["message"].is_string(),
+                "an error body without a message"
+            );
+        }
     }
 }

@@ -64,21 +64,37 @@ async fn handle(
 fn into_response(reply: Reply) -> Response<Body> {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let has_body = !reply.body.is_empty();
+    // An XML (elbv2) answer carries its request id in the body, where botocore reads it; the
+    // Rust SDK reads the header, so both must say the same.
+    let request_id = xml_request_id(&reply)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let mut response = (status, reply.body).into_response();
     let headers = response.headers_mut();
     if has_body {
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
+            HeaderValue::from_static(reply.content_type),
         );
     } else {
         headers.remove(header::CONTENT_TYPE);
     }
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-RequestId", id);
     }
     if let Some(code) = reply.error_code {
         headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
     }
     response
+}
+
+/// The `<RequestId>` of an XML reply's body.
+fn xml_request_id(reply: &Reply) -> Option<&str> {
+    if reply.content_type != "text/xml" {
+        return None;
+    }
+    let body = std::str::from_utf8(&reply.body).ok()?;
+    let start = body.rfind("<RequestId>")? + "<RequestId>".len();
+    let len = body[start..].find("</RequestId>")?;
+    Some(&body[start..start + len])
 }

@@ -22,10 +22,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use causeway_model::ApiError;
 use causeway_model::elb::NlbPlan;
-use tokio::sync::watch;
 use causeway_store::{Store, StoreError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tokio::sync::watch;
 
 pub use http::{MAX_BODY_BYTES, router};
 
@@ -141,7 +141,9 @@ impl Control {
 
     /// What the gateway serves, updated after every change to APIs, deployments, stages, VPC
     /// links or load balancers.
-    pub fn subscribe_gateway_plan(&self) -> watch::Receiver<Arc<causeway_model::gateway::GatewayPlan>> {
+    pub fn subscribe_gateway_plan(
+        &self,
+    ) -> watch::Receiver<Arc<causeway_model::gateway::GatewayPlan>> {
         self.gateway_plan.subscribe()
     }
 
@@ -150,7 +152,8 @@ impl Control {
             self.plan.send_replace(Arc::new(state.nlb_plan()));
         }
         if changes.iter().any(state::touches_gateway) {
-            self.gateway_plan.send_replace(Arc::new(state.gateway_plan()));
+            self.gateway_plan
+                .send_replace(Arc::new(state.gateway_plan()));
         }
     }
 

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_model::{
     ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink,
 };
-use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_store::Record;
 
 /// Record kinds in the store.
@@ -43,7 +43,10 @@ pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
         | causeway_store::Change::Delete { kind, .. }
         | causeway_store::Change::DeletePrefix { kind, .. } => kind.as_str(),
     };
-    matches!(kind, kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER)
+    matches!(
+        kind,
+        kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER
+    )
 }
 
 /// Everything the control plane knows.
@@ -135,7 +138,8 @@ impl State {
                 }
                 kind::DEPLOYMENT => {
                     if let Some(deployment) = parse::<Deployment>(&record) {
-                        api.deployments.insert(deployment.id.clone(), std::sync::Arc::new(deployment));
+                        api.deployments
+                            .insert(deployment.id.clone(), std::sync::Arc::new(deployment));
                     }
                 }
                 kind::STAGE => {

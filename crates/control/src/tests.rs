@@ -110,6 +110,11 @@ fn seeded_random_requests_never_fail_the_server() {
         br#"{"type":"HTTP","httpMethod":"GET","uri":"http://h/{a}","timeoutInMillis":100}"#,
         br#"{"pathPart":"{x+}"}"#,
         br#"{"stageName":"s","deploymentId":"nope","variables":{"a":"b"}}"#,
+        b"Attributes.member.1.Key=deregistration_delay.timeout_seconds&Attributes.member.1.Value=5",
+        b"Targets.member.1.Id=10.0.0.1&Targets.member.1.Port=80&Targets.member.2.Id=::1",
+        b"Protocol=TCP&Port=81&DefaultActions.member.1.Type=forward&DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=x",
+        b"Name=fz2&Subnets=&SecurityGroups.member.1=sg-1&Tags.member.1.Key=a&Tags.member.1.Value=b",
+        b"HealthCheckProtocol=HTTP&Matcher.HttpCode=200-299&HealthCheckIntervalSeconds=5&HealthCheckTimeoutSeconds=5",
     ];
     for _ in 0..3000 {
         let mut data = vec![rng.random::<u8>(), rng.random::<u8>()];

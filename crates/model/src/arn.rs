@@ -86,6 +86,48 @@ pub fn parse_load_balancer_arn(arn: &str) -> Option<LoadBalancerArn> {
     }
 }
 
+/// What an Elastic Load Balancing ARN names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElbResourceKind {
+    /// `loadbalancer/{net|app|gwy}/{name}/{id}`
+    LoadBalancer,
+    /// `targetgroup/{name}/{id}`
+    TargetGroup,
+    /// `listener/{net|app|gwy}/{lbName}/{lbId}/{id}`
+    Listener,
+    /// `listener-rule/...` (listener rules, which network load balancers do not have)
+    ListenerRule,
+}
+
+/// Tells which kind of Elastic Load Balancing resource a well-formed ARN names; `None` when
+/// it is not an `elasticloadbalancing` ARN of one of those shapes.
+pub fn parse_elb_arn(arn: &str) -> Option<ElbResourceKind> {
+    let rest = arn.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(5, ':');
+    let partition = parts.next()?;
+    if partition.is_empty() || parts.next()? != "elasticloadbalancing" {
+        return None;
+    }
+    let region = parts.next()?;
+    let account = parts.next()?;
+    let resource = parts.next()?;
+    if region.is_empty() || account.is_empty() {
+        return None;
+    }
+    let segments: Vec<&str> = resource.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return None;
+    }
+    let hex_id = |id: &str| id.chars().all(|c| c.is_ascii_alphanumeric());
+    match segments.as_slice() {
+        ["loadbalancer", _, _, id] if hex_id(id) => Some(ElbResourceKind::LoadBalancer),
+        ["targetgroup", _, id] if hex_id(id) => Some(ElbResourceKind::TargetGroup),
+        ["listener", _, _, _, id] if hex_id(id) => Some(ElbResourceKind::Listener),
+        ["listener-rule", _, _, _, _, id] if hex_id(id) => Some(ElbResourceKind::ListenerRule),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +148,28 @@ mod tests {
         );
         assert_eq!(parse_tag_target("arn:aws:s3:::bucket"), None);
         assert_eq!(parse_tag_target("nonsense"), None);
+    }
+
+    #[test]
+    fn elb_arns() {
+        let p = "arn:aws:elasticloadbalancing:us-east-1:000000000000";
+        assert_eq!(
+            parse_elb_arn(&format!("{p}:loadbalancer/net/a/0123456789abcdef")),
+            Some(ElbResourceKind::LoadBalancer)
+        );
+        assert_eq!(
+            parse_elb_arn(&format!("{p}:targetgroup/tg/0123456789abcdef")),
+            Some(ElbResourceKind::TargetGroup)
+        );
+        assert_eq!(
+            parse_elb_arn(&format!(
+                "{p}:listener/net/a/0123456789abcdef/fedcba9876543210"
+            )),
+            Some(ElbResourceKind::Listener)
+        );
+        assert_eq!(parse_elb_arn(&format!("{p}:targetgroup/tg")), None);
+        assert_eq!(parse_elb_arn(&format!("{p}:targetgroup//x")), None);
+        assert_eq!(parse_elb_arn("tg-name"), None);
     }
 
     #[test]

@@ -74,7 +74,10 @@ pub fn default_load_balancer_attributes(internal: bool) -> BTreeMap<String, Stri
         ("access_logs.s3.prefix", ""),
         ("deletion_protection.enabled", "false"),
         ("load_balancing.cross_zone.enabled", "false"),
-        ("ipv6.deny_all_igw_traffic", if internal { "true" } else { "false" }),
+        (
+            "ipv6.deny_all_igw_traffic",
+            if internal { "true" } else { "false" },
+        ),
         ("dns_record.client_routing_policy", "any_availability_zone"),
         ("zonal_shift.config.enabled", "false"),
         ("secondary_ips.auto_assigned.per_subnet", "0"),
@@ -149,7 +152,10 @@ impl HealthCheck {
 }
 
 /// The target group attributes an NLB target group has, with their defaults.
-pub fn default_target_group_attributes(protocol: &str, target_type: &str) -> BTreeMap<String, String> {
+pub fn default_target_group_attributes(
+    protocol: &str,
+    target_type: &str,
+) -> BTreeMap<String, String> {
     let udp = protocol == "UDP" || protocol == "TCP_UDP";
     let preserve = if target_type == "ip" && (protocol == "TCP" || protocol == "TLS") {
         "false"
@@ -158,18 +164,42 @@ pub fn default_target_group_attributes(protocol: &str, target_type: &str) -> BTr
     };
     [
         ("deregistration_delay.timeout_seconds", "300"),
-        ("deregistration_delay.connection_termination.enabled", if udp { "true" } else { "false" }),
+        (
+            "deregistration_delay.connection_termination.enabled",
+            if udp { "true" } else { "false" },
+        ),
         ("preserve_client_ip.enabled", preserve),
         ("proxy_protocol_v2.enabled", "false"),
         ("stickiness.enabled", "false"),
         ("stickiness.type", "source_ip"),
-        ("load_balancing.cross_zone.enabled", "use_load_balancer_configuration"),
-        ("target_health_state.unhealthy.connection_termination.enabled", "true"),
-        ("target_health_state.unhealthy.draining_interval_seconds", "0"),
-        ("target_group_health.dns_failover.minimum_healthy_targets.count", "1"),
-        ("target_group_health.dns_failover.minimum_healthy_targets.percentage", "off"),
-        ("target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "1"),
-        ("target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "off"),
+        (
+            "load_balancing.cross_zone.enabled",
+            "use_load_balancer_configuration",
+        ),
+        (
+            "target_health_state.unhealthy.connection_termination.enabled",
+            "true",
+        ),
+        (
+            "target_health_state.unhealthy.draining_interval_seconds",
+            "0",
+        ),
+        (
+            "target_group_health.dns_failover.minimum_healthy_targets.count",
+            "1",
+        ),
+        (
+            "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+            "off",
+        ),
+        (
+            "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+            "1",
+        ),
+        (
+            "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+            "off",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -355,8 +385,9 @@ pub fn plan<'a>(
                 deregistration_delay_seconds: attribute("deregistration_delay.timeout_seconds")
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(300),
-                terminate_on_deregistration: attribute("deregistration_delay.connection_termination.enabled")
-                    == Some("true"),
+                terminate_on_deregistration: attribute(
+                    "deregistration_delay.connection_termination.enabled",
+                ) == Some("true"),
                 in_use: load_balancers.iter().any(|lb| {
                     lb.listeners
                         .iter()

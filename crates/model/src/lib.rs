@@ -8,6 +8,7 @@
 
 pub mod arn;
 pub mod elb;
+pub mod elb_api;
 pub mod entities;
 pub mod enums;
 pub mod error;

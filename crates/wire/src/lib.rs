@@ -4,7 +4,11 @@
 //! error that names it), `output` the JSON bodies they return (camelCase, absent fields
 //! omitted, lists under `item`), and [`decode`] turns a body into an input or the
 //! `SerializationException` AWS answers with.
+//!
+//! [`elbv2`] holds the other protocol served: the Elastic Load Balancing v2 query protocol,
+//! with form-encoded parameters and XML answers.
 
+pub mod elbv2;
 pub mod input;
 pub mod output;
 

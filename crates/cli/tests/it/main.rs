@@ -116,7 +116,10 @@ fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
         "{banner}"
     );
     assert!(banner.contains("data dir"), "{banner}");
-    assert!(banner.contains("gateway listening on 127.0.0.1:"), "{banner}");
+    assert!(
+        banner.contains("gateway listening on 127.0.0.1:"),
+        "{banner}"
+    );
     assert!(banner.contains(".execute-api.localhost:"), "{banner}");
     let (status, body) = http(
         running.admin,

@@ -65,11 +65,15 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
         .map(|l| l.id.clone())
         .collect();
     for id in candidates {
-        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else { continue };
+        let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else {
+            continue;
+        };
         let arn = link.target_arns.first().cloned().unwrap_or_default();
         let (status, message) = match parse_load_balancer_arn(&arn) {
             None => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
-            Some(parsed) if parsed.kind != "net" => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
+            Some(parsed) if parsed.kind != "net" => {
+                (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned())
+            }
             Some(_) if !cx.state.load_balancers.contains_key(&arn) => (
                 VpcLinkStatus::Failed,
                 format!(
@@ -77,9 +81,10 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
                 ),
             ),
             Some(_) => match cx.data_plane.and_then(|dp| dp.load_balancer_status(&arn)) {
-                Some(status) if status.state == LoadBalancerState::Active => {
-                    (VpcLinkStatus::Available, "Your vpc link is ready for use".to_owned())
-                }
+                Some(status) if status.state == LoadBalancerState::Active => (
+                    VpcLinkStatus::Available,
+                    "Your vpc link is ready for use".to_owned(),
+                ),
                 Some(status) if status.state == LoadBalancerState::Failed => (
                     VpcLinkStatus::Failed,
                     format!(

@@ -82,6 +82,14 @@ impl TestServer {
         self.addr
     }
 
+    /// Address of the gateway (invoke URLs).
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.server
+            .as_ref()
+            .expect("server is running")
+            .gateway_addr()
+    }
+
     /// An SDK client for the current server, with retries disabled so every error surfaces.
     pub fn client(&self) -> Client {
         let connector = ReqwestConnector(self.http.clone());
@@ -97,6 +105,25 @@ impl TestServer {
             .http_client(http_client)
             .build();
         Client::from_conf(config)
+    }
+
+    /// An elbv2 SDK client for the current server, on the same connector and with retries
+    /// disabled too.
+    pub fn elbv2_client(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        use aws_sdk_elasticloadbalancingv2::config as elbv2;
+        let connector = ReqwestConnector(self.http.clone());
+        let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
+        let config = elbv2::Builder::new()
+            .behavior_version(elbv2::BehaviorVersion::latest())
+            .endpoint_url(format!("http://{}", self.addr))
+            .region(elbv2::Region::new(REGION))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "static",
+            ))
+            .retry_config(elbv2::retry::RetryConfig::disabled())
+            .http_client(http_client)
+            .build();
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(config)
     }
 
     /// Full URL of a path on the management API.
@@ -325,6 +352,32 @@ fn status_of(code: &str) -> u16 {
         "ConflictException" => 409,
         "LimitExceededException" | "TooManyRequestsException" => 429,
         "ServiceUnavailableException" => 503,
+        // The elbv2 error codes: every caller mistake is a 400 there.
+        "LoadBalancerNotFound"
+        | "TargetGroupNotFound"
+        | "ListenerNotFound"
+        | "RuleNotFound"
+        | "DuplicateLoadBalancerName"
+        | "DuplicateTargetGroupName"
+        | "DuplicateListener"
+        | "DuplicateTagKeys"
+        | "TooManyTags"
+        | "TooManyLoadBalancers"
+        | "TooManyTargets"
+        | "ResourceInUse"
+        | "InvalidTarget"
+        | "ValidationError"
+        | "InvalidConfigurationRequest"
+        | "OperationNotPermitted"
+        | "IncompatibleProtocols"
+        | "UnsupportedProtocol"
+        | "InvalidLoadBalancerAction"
+        | "TargetGroupAssociationLimit"
+        | "InvalidSecurityGroup"
+        | "SubnetNotFound"
+        | "InvalidSubnet"
+        | "InvalidAction"
+        | "MissingParameter" => 400,
         other => panic!("no status known for {other}"),
     }
 }

@@ -5,8 +5,11 @@
 mod harness;
 
 mod deployments;
+mod elbv2;
+mod gateway;
 mod gateway_responses;
 mod methods;
+mod nlb_engine;
 mod persistence;
 mod python_clients;
 mod resources;

@@ -211,6 +211,126 @@ async fn boto3_roundtrip() {
 }
 
 #[tokio::test]
+async fn boto3_elbv2_roundtrip() {
+    let server = TestServer::start().await;
+    let mut command = aws_env("python3");
+    command
+        .arg(script("boto3_elbv2_roundtrip.py"))
+        .arg(format!("http://{}", server.addr()));
+    let output = run(command).await;
+    assert!(
+        output.status.success(),
+        "boto3_elbv2_roundtrip.py failed: {}",
+        describe(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("boto3 elbv2 round trip: OK"),
+        "boto3_elbv2_roundtrip.py did not reach its end: {}",
+        describe(&output)
+    );
+    server.stop().await;
+}
+
+/// Runs `aws --endpoint-url … --output json elbv2 <args>` and returns its output.
+async fn aws_elbv2(server: &TestServer, args: &[&str]) -> Output {
+    let mut command = aws_env("aws");
+    command
+        .arg("--endpoint-url")
+        .arg(format!("http://{}", server.addr()))
+        .args(["--output", "json", "elbv2"])
+        .args(args);
+    run(command).await
+}
+
+#[tokio::test]
+async fn aws_cli_elbv2() {
+    let server = TestServer::start().await;
+    let json = |output: &Output| -> Value {
+        assert!(
+            output.status.success(),
+            "aws elbv2 failed: {}",
+            describe(output)
+        );
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("aws elbv2 printed no JSON ({e}): {}", describe(output)))
+    };
+    let created = json(
+        &aws_elbv2(
+            &server,
+            &[
+                "create-load-balancer",
+                "--name",
+                "cli-nlb",
+                "--type",
+                "network",
+                "--subnets",
+                "subnet-0aaa",
+            ],
+        )
+        .await,
+    );
+    let lb = &created["LoadBalancers"][0];
+    let arn = field(lb, "LoadBalancerArn").to_owned();
+    assert_eq!(field(lb, "Type"), "network");
+    let described =
+        json(&aws_elbv2(&server, &["describe-load-balancers", "--names", "cli-nlb"]).await);
+    assert_eq!(
+        field(&described["LoadBalancers"][0], "LoadBalancerArn"),
+        arn
+    );
+    let tg = json(
+        &aws_elbv2(
+            &server,
+            &[
+                "create-target-group",
+                "--name",
+                "cli-tg",
+                "--protocol",
+                "TCP",
+                "--port",
+                "80",
+                "--vpc-id",
+                "vpc-1",
+                "--matcher",
+                "HttpCode=200",
+                "--health-check-protocol",
+                "HTTP",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(field(&tg["TargetGroups"][0]["Matcher"], "HttpCode"), "200");
+
+    let missing = aws_elbv2(&server, &["describe-load-balancers", "--names", "nope"]).await;
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("(LoadBalancerNotFound)")
+            && stderr.contains("Load balancers '[nope]' not found"),
+        "{stderr}"
+    );
+
+    let deleted = aws_elbv2(
+        &server,
+        &["delete-load-balancer", "--load-balancer-arn", &arn],
+    )
+    .await;
+    assert!(deleted.status.success(), "{}", describe(&deleted));
+    let waited = aws_elbv2(
+        &server,
+        &[
+            "wait",
+            "load-balancers-deleted",
+            "--load-balancer-arns",
+            &arn,
+        ],
+    )
+    .await;
+    assert!(waited.status.success(), "{}", describe(&waited));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn aws_cli_api_to_stage() {
     let server = TestServer::start().await;
 

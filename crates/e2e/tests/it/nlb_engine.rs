@@ -1,0 +1,345 @@
+//! What the elbv2 API reports once the in-process NLB engine runs the configuration: real
+//! target health, traffic through a listener, draining, and a load balancer that fails when
+//! its listener port is taken.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticloadbalancingv2::Client;
+use aws_sdk_elasticloadbalancingv2::client::Waiters;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum,
+    TargetDescription, TargetHealthDescription, TargetHealthStateEnum, TargetTypeEnum,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::harness::*;
+
+/// A TCP backend on a free loopback port that echoes what it reads.
+async fn echo_backend() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 || socket.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A loopback port that nothing listens on.
+async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// An NLB, a fast-checked TCP target group of `ip` targets and a listener on `port`:
+/// `(load balancer ARN, its address, target group ARN)`.
+async fn nlb(client: &Client, name: &str, port: i32) -> (String, String, String) {
+    let lb = client
+        .create_load_balancer()
+        .name(name)
+        .r#type(LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    let lb = &lb.load_balancers()[0];
+    let lb_arn = lb.load_balancer_arn().unwrap().to_owned();
+    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
+        .ip_address()
+        .unwrap()
+        .to_owned();
+    let tg = client
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .vpc_id("vpc-1")
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_interval_seconds(5)
+        .health_check_timeout_seconds(2)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    client
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Tcp)
+        .port(port)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (lb_arn, address, tg)
+}
+
+fn ip_target(addr: SocketAddr) -> TargetDescription {
+    TargetDescription::builder()
+        .id(addr.ip().to_string())
+        .port(i32::from(addr.port()))
+        .build()
+}
+
+/// Polls DescribeTargetHealth until `done` holds for the descriptions (at most `limit`).
+async fn health_until(
+    client: &Client,
+    tg: &str,
+    limit: Duration,
+    done: impl Fn(&[TargetHealthDescription]) -> bool,
+) -> Vec<TargetHealthDescription> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let out = client
+            .describe_target_health()
+            .target_group_arn(tg)
+            .send()
+            .await
+            .unwrap();
+        let descriptions = out.target_health_descriptions().to_vec();
+        if done(&descriptions) {
+            return descriptions;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting: {descriptions:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn state(d: &TargetHealthDescription) -> Option<&TargetHealthStateEnum> {
+    d.target_health().and_then(|h| h.state())
+}
+
+#[tokio::test]
+async fn target_turns_healthy_and_carries_traffic() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let backend = echo_backend().await;
+    let (_, address, tg) = nlb(&client, "healthy", 10200).await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    let healthy = health_until(&client, &tg, Duration::from_secs(30), |d| {
+        d.len() == 1 && state(&d[0]) == Some(&TargetHealthStateEnum::Healthy)
+    })
+    .await;
+    assert_eq!(healthy[0].target_health().and_then(|h| h.reason()), None);
+    assert_eq!(
+        healthy[0].health_check_port(),
+        Some(backend.port().to_string().as_str())
+    );
+    client
+        .wait_until_target_in_service()
+        .target_group_arn(&tg)
+        .wait(Duration::from_secs(30))
+        .await
+        .expect("TargetInService waiter");
+
+    let mut socket = TcpStream::connect(format!("{address}:10200"))
+        .await
+        .unwrap();
+    socket.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(5), socket.read_exact(&mut buf))
+        .await
+        .expect("echo within 5 s")
+        .unwrap();
+    assert_eq!(&buf, b"ping");
+}
+
+#[tokio::test]
+async fn target_on_a_closed_port_turns_unhealthy() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let port = closed_port().await;
+    let (_, _, tg) = nlb(&client, "unhealthy", 10201).await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(
+            TargetDescription::builder()
+                .id("127.0.0.1")
+                .port(i32::from(port))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let unhealthy = health_until(&client, &tg, Duration::from_secs(30), |d| {
+        d.len() == 1 && state(&d[0]) == Some(&TargetHealthStateEnum::Unhealthy)
+    })
+    .await;
+    let reason = unhealthy[0]
+        .target_health()
+        .and_then(|h| h.reason())
+        .map(|r| r.as_str().to_owned());
+    assert!(
+        matches!(
+            reason.as_deref(),
+            Some("Target.FailedHealthChecks" | "Target.Timeout")
+        ),
+        "{reason:?}"
+    );
+}
+
+#[tokio::test]
+async fn deregistered_target_drains() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let backend = echo_backend().await;
+    let (_, _, tg) = nlb(&client, "draining", 10202).await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    // Wait until the engine runs the target, so that deregistering it starts a drain.
+    health_until(&client, &tg, Duration::from_secs(10), |d| {
+        d.len() == 1
+            && d[0]
+                .target_health()
+                .and_then(|h| h.reason())
+                .map(|r| r.as_str())
+                != Some("Elb.RegistrationInProgress")
+    })
+    .await;
+    client
+        .deregister_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    let draining = health_until(&client, &tg, Duration::from_secs(10), |d| {
+        d.len() == 1 && state(&d[0]) == Some(&TargetHealthStateEnum::Draining)
+    })
+    .await;
+    assert_eq!(
+        draining[0]
+            .target_health()
+            .and_then(|h| h.reason())
+            .map(|r| r.as_str()),
+        Some("Target.DeregistrationInProgress")
+    );
+    assert_eq!(
+        draining[0].target().and_then(|t| t.id()),
+        Some(backend.ip().to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn taken_listener_port_fails_the_load_balancer() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let lb = client
+        .create_load_balancer()
+        .name("port-taken")
+        .r#type(LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    let lb = &lb.load_balancers()[0];
+    let lb_arn = lb.load_balancer_arn().unwrap().to_owned();
+    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
+        .ip_address()
+        .unwrap()
+        .to_owned();
+    // Someone else holds the port on the load balancer's address.
+    let squatter = std::net::TcpListener::bind(format!("{address}:10203")).unwrap();
+    let tg = client
+        .create_target_group()
+        .name("port-taken")
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .vpc_id("vpc-1")
+        .target_type(TargetTypeEnum::Ip)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    let listener = client
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Tcp)
+        .port(10203)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_owned();
+    let state_of = |client: Client, arn: String| async move {
+        let out = client
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+            .await
+            .unwrap();
+        let state = out.load_balancers()[0].state().cloned().unwrap();
+        (state.code().cloned(), state.reason().map(str::to_owned))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reason = loop {
+        let (code, reason) = state_of(client.clone(), lb_arn.clone()).await;
+        if code == Some(LoadBalancerStateEnum::Failed) {
+            break reason.unwrap_or_default();
+        }
+        assert!(Instant::now() < deadline, "still {code:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(reason.contains("10203"), "{reason}");
+
+    // Without the listener the load balancer runs again.
+    client
+        .delete_listener()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, _) = state_of(client.clone(), lb_arn.clone()).await;
+        if code == Some(LoadBalancerStateEnum::Active) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {code:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(squatter);
+}

@@ -343,3 +343,243 @@ async fn taken_listener_port_fails_the_load_balancer() {
     }
     drop(squatter);
 }
+
+/// A backend that greets each connection with its own port, then echoes. Returns its address
+/// and a handle that stops it (dropping its listener, so new connections are refused).
+async fn greeting_backend() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if socket
+                    .write_all(format!("{}\n", addr.port()).as_bytes())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 || socket.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// Connects through the load balancer and reads the backend's greeting (its port).
+async fn greeted_by(addr: &str) -> (u16, TcpStream) {
+    let mut socket = TcpStream::connect(addr).await.unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.last() != Some(&b'\n') {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte))
+            .await
+            .expect("greeting within 5 s")
+            .unwrap();
+        assert!(n > 0, "closed before the greeting");
+        line.push(byte[0]);
+    }
+    let port = String::from_utf8(line).unwrap().trim().parse().unwrap();
+    (port, socket)
+}
+
+async fn set_target_group_attribute(client: &Client, tg: &str, key: &str, value: &str) {
+    client
+        .modify_target_group_attributes()
+        .target_group_arn(tg)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn connections_spread_over_every_target() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let backends = [
+        greeting_backend().await,
+        greeting_backend().await,
+        greeting_backend().await,
+    ];
+    let (_, address, tg) = nlb(&client, "spread", 10204).await;
+    for (backend, _) in &backends {
+        client
+            .register_targets()
+            .target_group_arn(&tg)
+            .targets(ip_target(*backend))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut seen = std::collections::HashMap::<u16, usize>::new();
+    for _ in 0..45 {
+        let (port, _) = greeted_by(&format!("{address}:10204")).await;
+        *seen.entry(port).or_default() += 1;
+    }
+    assert_eq!(seen.len(), 3, "every target gets connections: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_killed_backend_turns_unhealthy_and_gets_no_new_connections() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let (alive, _keep) = greeting_backend().await;
+    let (doomed, killer) = greeting_backend().await;
+    let (_, address, tg) = nlb(&client, "killed", 10205).await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(alive))
+        .targets(ip_target(doomed))
+        .send()
+        .await
+        .unwrap();
+    // Interval 5 s × healthy threshold 2.
+    health_until(&client, &tg, Duration::from_secs(20), |d| {
+        d.len() == 2
+            && d.iter()
+                .all(|t| state(t) == Some(&TargetHealthStateEnum::Healthy))
+    })
+    .await;
+    killer.abort();
+    let killed_at = Instant::now();
+    // Interval 5 s × unhealthy threshold 2, plus one check's timeout of slack.
+    let report = health_until(&client, &tg, Duration::from_secs(14), |d| {
+        d.iter().any(|t| {
+            t.target().and_then(|t| t.port()) == Some(i32::from(doomed.port()))
+                && state(t) == Some(&TargetHealthStateEnum::Unhealthy)
+        })
+    })
+    .await;
+    assert!(killed_at.elapsed() <= Duration::from_secs(14));
+    let dead = report
+        .iter()
+        .find(|t| t.target().and_then(|t| t.port()) == Some(i32::from(doomed.port())))
+        .unwrap();
+    assert_eq!(
+        dead.target_health()
+            .and_then(|h| h.reason())
+            .map(|r| r.as_str()),
+        Some("Target.FailedHealthChecks")
+    );
+    for _ in 0..20 {
+        let (port, _) = greeted_by(&format!("{address}:10205")).await;
+        assert_eq!(
+            port,
+            alive.port(),
+            "no new connection goes to the dead target"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_drained_connection_flows_until_the_delay_ends_then_closes() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let (backend, _keep) = greeting_backend().await;
+    let (_, address, tg) = nlb(&client, "drainclose", 10206).await;
+    set_target_group_attribute(&client, &tg, "deregistration_delay.timeout_seconds", "2").await;
+    set_target_group_attribute(
+        &client,
+        &tg,
+        "deregistration_delay.connection_termination.enabled",
+        "true",
+    )
+    .await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    let (_, mut socket) = greeted_by(&format!("{address}:10206")).await;
+    client
+        .deregister_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    let deregistered_at = Instant::now();
+    // During the delay the connection keeps flowing.
+    socket.write_all(b"still").await.unwrap();
+    let mut echo = [0u8; 5];
+    tokio::time::timeout(Duration::from_secs(2), socket.read_exact(&mut echo))
+        .await
+        .expect("echo during the delay")
+        .unwrap();
+    assert_eq!(&echo, b"still");
+    // At the end of the delay the load balancer closes it.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(6), socket.read_to_end(&mut rest))
+        .await
+        .expect("closed at the end of the delay")
+        .ok();
+    assert!(
+        deregistered_at.elapsed() >= Duration::from_millis(1900),
+        "closed too early"
+    );
+}
+
+#[tokio::test]
+async fn proxy_protocol_v2_header_reaches_the_target() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    let (_, address, tg) = nlb(&client, "ppv2", 10207).await;
+    set_target_group_attribute(&client, &tg, "proxy_protocol_v2.enabled", "true").await;
+    client
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    let mut connection = TcpStream::connect(format!("{address}:10207"))
+        .await
+        .unwrap();
+    let client_addr = connection.local_addr().unwrap();
+    connection.write_all(b"hello").await.unwrap();
+    // Health checks connect too and send nothing: take the connection that brings a header.
+    let (mut upstream, header) = loop {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut header = [0u8; 28];
+        if let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_secs(2), socket.read_exact(&mut header)).await
+        {
+            break (socket, header);
+        }
+    };
+    assert_eq!(&header[..12], b"\r\n\r\n\0\r\nQUIT\n", "PROXY v2 signature");
+    assert_eq!(header[12], 0x21, "version 2, command PROXY");
+    assert_eq!(header[13], 0x11, "TCP over IPv4");
+    assert_eq!(u16::from_be_bytes([header[14], header[15]]), 12);
+    assert_eq!(&header[16..20], &[127, 0, 0, 1], "source is the client");
+    let lb_ip: std::net::Ipv4Addr = address.parse().unwrap();
+    assert_eq!(
+        &header[20..24],
+        &lb_ip.octets(),
+        "destination is the listener address"
+    );
+    assert_eq!(
+        u16::from_be_bytes([header[24], header[25]]),
+        client_addr.port()
+    );
+    assert_eq!(u16::from_be_bytes([header[26], header[27]]), 10207);
+    let mut payload = [0u8; 5];
+    upstream.read_exact(&mut payload).await.unwrap();
+    assert_eq!(&payload, b"hello");
+}

@@ -183,24 +183,26 @@ impl Group {
     /// when none is healthy (fail open). `attempt` moves to the next candidate after a
     /// failed connect.
     pub fn pick(&self, hash: u64, attempt: usize) -> Option<(Arc<Member>, usize)> {
+        // Counted, then indexed, so that choosing allocates nothing per connection.
         let members = self.members.load();
-        let healthy = members
-            .iter()
-            .filter(|m| m.addr.is_some() && m.is_healthy())
-            .count();
-        let candidates: Vec<&Arc<Member>> = if healthy > 0 {
-            members
-                .iter()
-                .filter(|m| m.addr.is_some() && m.is_healthy())
-                .collect()
+        let reachable = |m: &&Arc<Member>| m.addr.is_some();
+        let healthy = |m: &&Arc<Member>| m.addr.is_some() && m.is_healthy();
+        let healthy_count = members.iter().filter(healthy).count();
+        let count = if healthy_count > 0 {
+            healthy_count
         } else {
-            members.iter().filter(|m| m.addr.is_some()).collect()
+            members.iter().filter(reachable).count()
         };
-        if candidates.is_empty() || attempt >= candidates.len() {
+        if count == 0 || attempt >= count {
             return None;
         }
-        let index = (hash as usize).wrapping_add(attempt) % candidates.len();
-        Some((candidates[index].clone(), candidates.len()))
+        let index = (hash as usize).wrapping_add(attempt) % count;
+        let chosen = if healthy_count > 0 {
+            members.iter().filter(healthy).nth(index)
+        } else {
+            members.iter().filter(reachable).nth(index)
+        };
+        chosen.map(|member| (member.clone(), count))
     }
 
     fn start_checks(

@@ -42,13 +42,19 @@ pub async fn accept_loop(
     config: EngineConfig,
 ) {
     let config = Arc::new(config);
+    // Listeners bind a specific address, so every accepted connection's local address is the
+    // listener's: no `getsockname` per connection.
+    let Ok(local) = listener.local_addr() else {
+        tracing::error!("listener has no local address; not accepting");
+        return;
+    };
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let route = route.clone();
                 let config = config.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = serve(stream, peer, &route, &config).await {
+                    if let Err(error) = serve(stream, peer, local, &route, &config).await {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
                 });
@@ -72,10 +78,10 @@ fn flow_hash(peer: SocketAddr, local: SocketAddr) -> u64 {
 async fn serve(
     client: TcpStream,
     peer: SocketAddr,
+    local: SocketAddr,
     route: &ArcSwapOption<Group>,
     config: &EngineConfig,
 ) -> io::Result<()> {
-    let local = client.local_addr()?;
     let Some(group) = route.load_full() else {
         // No target group behind this listener: close, as an NLB resets the connection.
         return Ok(());

@@ -842,12 +842,7 @@ pub fn apply_stage(
             ["cacheClusterSize"] => {
                 op.expect_op(&[Op::Replace])?;
                 let size = op.value()?;
-                if !CACHE_CLUSTER_SIZES.contains(&size) {
-                    return Err(ApiError::bad_request(format!(
-                        "Invalid cache cluster size '{size}'. Valid options are {}",
-                        CACHE_CLUSTER_SIZES.join(",")
-                    )));
-                }
+                validate::cache_cluster_size(size)?;
                 stage.cache_cluster_size = Some(size.to_owned());
             }
             ["clientCertificateId"] => match op.op {

@@ -166,6 +166,18 @@ pub fn http_uri(uri: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks a stage cache size against the sizes AWS offers.
+pub fn cache_cluster_size(size: &str) -> Result<(), ApiError> {
+    if crate::enums::CACHE_CLUSTER_SIZES.contains(&size) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid cache cluster size '{size}'. Valid options are {}",
+            crate::enums::CACHE_CLUSTER_SIZES.join(",")
+        )))
+    }
+}
+
 /// Checks an integration timeout: 50 ms to 29 s, as AWS's default quota allows.
 pub fn timeout_in_millis(timeout: i32) -> Result<(), ApiError> {
     if (50..=29_000).contains(&timeout) {

@@ -32,13 +32,8 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     if let Some(variables) = &req.variables {
         validate::stage_variables(variables)?;
     }
-    if let Some(size) = &req.cache_cluster_size
-        && !CACHE_CLUSTER_SIZES.contains(&size.as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "Invalid cache cluster size '{size}'. Valid options are {}",
-            CACHE_CLUSTER_SIZES.join(",")
-        )));
+    if let Some(size) = &req.cache_cluster_size {
+        validate::cache_cluster_size(size)?;
     }
     let taken: Vec<String> = api.deployments.keys().cloned().collect();
     let id = cx.new_id(6, |id| taken.iter().any(|t| t == id));

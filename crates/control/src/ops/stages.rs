@@ -72,13 +72,8 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     }
     let variables = req.variables.unwrap_or_default();
     validate::stage_variables(&variables)?;
-    if let Some(size) = &req.cache_cluster_size
-        && !CACHE_CLUSTER_SIZES.contains(&size.as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "Invalid cache cluster size '{size}'. Valid options are {}",
-            CACHE_CLUSTER_SIZES.join(",")
-        )));
+    if let Some(size) = &req.cache_cluster_size {
+        validate::cache_cluster_size(size)?;
     }
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;

@@ -89,6 +89,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut signals = Signals::listen()?;
     println!("causeway {}", env!("CARGO_PKG_VERSION"));
     println!("  data dir      {}", args.data_dir.display());
     println!("  admin listen  {}", args.admin_listen);
@@ -128,18 +129,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         gateway.port()
     );
     println!("  http://{gateway}/restapis/{{api-id}}/{{stage}}/_user_request_/{{path}}");
-    wait_for_signal().await?;
+    signals.wait().await;
     println!("shutting down");
     server.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("cannot listen for SIGINT")?,
-        _ = terminate.recv() => {}
+/// SIGINT and SIGTERM, listened for from before the start-up banner, so that a signal sent
+/// as soon as the banner appears stops the server cleanly instead of killing it.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+        })
     }
-    Ok(())
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

@@ -111,6 +111,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A fresh secret of `len` letters (both cases) and digits, as AWS generates API key
+    /// values, that `taken` does not know.
+    pub fn new_secret(&mut self, len: usize, taken: impl Fn(&str) -> bool) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        loop {
+            let secret: String = (0..len)
+                .map(|_| char::from(ALPHABET[self.rng.random_range(0..ALPHABET.len())]))
+                .collect();
+            if !taken(&secret) {
+                return secret;
+            }
+        }
+    }
+
     /// The next creation sequence number.
     pub fn next_seq(&mut self) -> u64 {
         let seq = self.state.next_seq;
@@ -209,6 +223,7 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
         body,
         error_code: None,
         content_type: "application/json",
+        deferred: None,
     })
 }
 
@@ -219,6 +234,7 @@ pub fn empty(status: u16) -> Result<Reply, ApiError> {
         body: Vec::new(),
         error_code: None,
         content_type: "application/json",
+        deferred: None,
     })
 }
 

@@ -11,7 +11,8 @@ use causeway_store::SqliteStore;
 use crate::{Control, ControlConfig, Request};
 
 /// A control plane with one API (`fz`), a `{proxy+}` resource with an integrated `ANY`
-/// method, a deployment, a stage `prod` and a VPC link; returns it with the ids to aim at.
+/// method, a deployment, a stage `prod`, a VPC link, and an API key in a usage plan for the
+/// stage; returns it with the ids to aim at.
 pub fn fixture() -> Option<(Control, Vec<String>)> {
     let store = SqliteStore::in_memory().ok()?;
     let control = Control::open(
@@ -72,6 +73,20 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"l","targetArns":["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/n/0123456789abcdef"]}"#,
     );
     let link = link["id"].as_str()?.to_owned();
+    // An API key in a usage plan that covers the stage.
+    let key = call("POST", "/apikeys", r#"{"name":"fz","enabled":true}"#);
+    let key = key["id"].as_str()?.to_owned();
+    let plan = call(
+        "POST",
+        "/usageplans",
+        r#"{"name":"fz","apiStages":[{"apiId":"fz","stage":"prod"}],"throttle":{"burstLimit":1,"rateLimit":1}}"#,
+    );
+    let plan = plan["id"].as_str()?.to_owned();
+    call(
+        "POST",
+        &format!("/usageplans/{plan}/keys"),
+        &format!(r#"{{"keyId":"{key}","keyType":"API_KEY"}}"#),
+    );
     // An NLB with a target group and a listener, for the elbv2 operations.
     let elb = |form: &str| -> String {
         let reply = control.handle(&Request {
@@ -122,6 +137,14 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/vpclinks".to_owned(),
         format!("/vpclinks/{link}"),
         "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Ffz".to_owned(),
+        "/apikeys".to_owned(),
+        format!("/apikeys/{key}"),
+        "/apikeys?mode=import&format=csv".to_owned(),
+        "/usageplans".to_owned(),
+        format!("/usageplans/{plan}"),
+        format!("/usageplans/{plan}/keys"),
+        format!("/usageplans/{plan}/keys/{key}"),
+        "/account".to_owned(),
         // elbv2: the query names the operation and its resource; the body adds the rest.
         "/?Action=CreateLoadBalancer&Type=network".to_owned(),
         format!("/?Action=DescribeLoadBalancers&LoadBalancerArns.member.1={lb}"),

@@ -1,10 +1,11 @@
 //! The configuration in memory: every REST API with its resources, deployments, stages and
-//! gateway responses, and every VPC link. Loaded from the store at start-up and kept in step
-//! with it by the operations.
+//! gateway responses, every VPC link, API key and usage plan, and the account settings.
+//! Loaded from the store at start-up and kept in step with it by the operations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
+use causeway_model::usage::{Account, ApiKey, UsagePlan};
 use causeway_model::{
     ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink,
 };
@@ -21,6 +22,13 @@ pub mod kind {
     pub const LOAD_BALANCER: &str = "loadbalancer";
     pub const TARGET_GROUP: &str = "targetgroup";
     pub const LISTENER: &str = "listener";
+    pub const API_KEY: &str = "apikey";
+    pub const USAGE_PLAN: &str = "usageplan";
+    /// A key's membership of a plan, keyed `{planId}/{keyId}`.
+    pub const USAGE_PLAN_KEY: &str = "usageplankey";
+    /// The account settings, one record keyed [`ACCOUNT_KEY`].
+    pub const ACCOUNT: &str = "account";
+    pub const ACCOUNT_KEY: &str = "account";
 }
 
 /// Whether a stored change concerns what the gateway serves.
@@ -32,7 +40,14 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
     };
     matches!(
         kind,
-        kind::REST_API | kind::DEPLOYMENT | kind::STAGE | kind::VPC_LINK | kind::LOAD_BALANCER
+        kind::REST_API
+            | kind::DEPLOYMENT
+            | kind::STAGE
+            | kind::VPC_LINK
+            | kind::LOAD_BALANCER
+            | kind::API_KEY
+            | kind::USAGE_PLAN
+            | kind::USAGE_PLAN_KEY
     )
 }
 
@@ -62,6 +77,16 @@ pub struct State {
     pub listeners: BTreeMap<String, Listener>,
     /// Next creation sequence number (orders resources as they were created).
     pub next_seq: u64,
+    /// API keys by id; read through [`State::api_keys`] and friends.
+    pub(crate) api_keys: BTreeMap<String, ApiKey>,
+    /// API key values → ids, so that a key sent by a caller is found without a scan.
+    api_key_ids_by_value: HashMap<String, String>,
+    /// Usage plans by id.
+    pub(crate) usage_plans: BTreeMap<String, UsagePlan>,
+    /// Plan id → the ids of its API keys.
+    plan_keys: BTreeMap<String, BTreeSet<String>>,
+    /// The account settings (UpdateAccount).
+    pub(crate) account: Account,
 }
 
 /// One REST API and what belongs to it.
@@ -81,6 +106,7 @@ impl State {
     pub fn load(records: Vec<Record>) -> State {
         let mut state = State::default();
         let mut children: Vec<Record> = Vec::new();
+        let mut memberships: Vec<(String, String)> = Vec::new();
         for record in records {
             match record.kind.as_str() {
                 kind::REST_API => {
@@ -117,6 +143,31 @@ impl State {
                         state.listeners.insert(listener.arn.clone(), listener);
                     }
                 }
+                kind::API_KEY => {
+                    if let Some(key) = parse::<ApiKey>(&record) {
+                        state.insert_api_key(key);
+                    }
+                }
+                kind::USAGE_PLAN => {
+                    if let Some(plan) = parse::<UsagePlan>(&record) {
+                        state.usage_plans.insert(plan.id.clone(), plan);
+                    }
+                }
+                kind::USAGE_PLAN_KEY => match record.key.split_once('/') {
+                    Some((plan, key)) => {
+                        memberships.push((plan.to_owned(), key.to_owned()));
+                    }
+                    None => {
+                        tracing::error!(key = %record.key, "usage plan key record without a plan id; skipped")
+                    }
+                },
+                kind::ACCOUNT => {
+                    if let Some(account) = parse::<Account>(&record) {
+                        state.account = account;
+                    }
+                }
+                // Quota usage belongs to the data plane's limiter (`crate::usage`).
+                crate::usage::KIND => {}
                 _ => children.push(record),
             }
         }
@@ -158,11 +209,19 @@ impl State {
                 }
             }
         }
+        // Memberships are loaded last, when both their plan and their key are known.
+        for (plan, key) in memberships {
+            if state.usage_plans.contains_key(&plan) && state.api_keys.contains_key(&key) {
+                state.plan_keys.entry(plan).or_default().insert(key);
+            } else {
+                tracing::error!(%plan, %key, "usage plan key of a missing plan or key; skipped");
+            }
+        }
         state
     }
 
-    /// What the gateway serves: every stage with its deployment, every VPC link and where
-    /// each load balancer listens.
+    /// What the gateway serves: every stage with its deployment, every VPC link, where
+    /// each load balancer listens, and the API keys and usage plans it enforces.
     pub fn gateway_plan(&self) -> causeway_model::gateway::GatewayPlan {
         use causeway_model::gateway::{ApiPlan, GatewayPlan, LoadBalancerAddress, StagePlan};
         GatewayPlan {
@@ -207,6 +266,23 @@ impl State {
                     )
                 })
                 .collect(),
+            api_keys: self.api_keys.clone(),
+            usage_plans: self
+                .usage_plans
+                .values()
+                .map(|plan| {
+                    (
+                        plan.id.clone(),
+                        causeway_model::gateway::UsagePlanWithKeys {
+                            plan: plan.clone(),
+                            key_ids: self
+                                .usage_plan_key_ids(&plan.id)
+                                .map(str::to_owned)
+                                .collect(),
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -239,6 +315,119 @@ impl State {
         self.apis
             .get_mut(id)
             .ok_or_else(|| ApiError::not_found("Invalid Resource identifier specified"))
+    }
+}
+
+/// What the data plane needs from API keys and usage plans, answered from memory.
+impl State {
+    /// Every API key, in id order.
+    pub fn api_keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.api_keys.values()
+    }
+
+    /// The API key with this id.
+    pub fn api_key(&self, id: &str) -> Option<&ApiKey> {
+        self.api_keys.get(id)
+    }
+
+    /// The API key whose value a caller sent, enabled or not.
+    pub fn api_key_by_value(&self, value: &str) -> Option<&ApiKey> {
+        self.api_key_ids_by_value
+            .get(value)
+            .and_then(|id| self.api_keys.get(id))
+    }
+
+    /// Every usage plan, in id order, with its API stages, throttle and quota.
+    pub fn usage_plans(&self) -> impl Iterator<Item = &UsagePlan> {
+        self.usage_plans.values()
+    }
+
+    /// The usage plan with this id.
+    pub fn usage_plan(&self, id: &str) -> Option<&UsagePlan> {
+        self.usage_plans.get(id)
+    }
+
+    /// The ids of a plan's API keys, in id order (none for an unknown plan).
+    pub fn usage_plan_key_ids<'a>(
+        &'a self,
+        plan_id: &str,
+    ) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.plan_keys
+            .get(plan_id)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Whether a key belongs to a plan.
+    pub fn plan_has_key(&self, plan_id: &str, key_id: &str) -> bool {
+        self.plan_keys
+            .get(plan_id)
+            .is_some_and(|keys| keys.contains(key_id))
+    }
+
+    /// The plans an API key belongs to.
+    pub fn usage_plans_of_key<'a, 'k>(
+        &'a self,
+        key_id: &'k str,
+    ) -> impl Iterator<Item = &'a UsagePlan> + use<'a, 'k> {
+        self.plan_keys
+            .iter()
+            .filter(move |(_, keys)| keys.contains(key_id))
+            .filter_map(|(plan, _)| self.usage_plans.get(plan))
+    }
+
+    /// The plan that governs a key's calls to an API stage. A key is in at most one plan per
+    /// API stage, so there is at most one.
+    pub fn usage_plan_for(&self, key_id: &str, api_id: &str, stage: &str) -> Option<&UsagePlan> {
+        self.usage_plans_of_key(key_id)
+            .find(|plan| plan.covers(api_id, stage))
+    }
+
+    /// The account settings.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Adds or replaces an API key, keeping the value index in step.
+    pub(crate) fn insert_api_key(&mut self, key: ApiKey) {
+        if let Some(old) = self.api_keys.get(&key.id) {
+            self.api_key_ids_by_value.remove(&old.value);
+        }
+        self.api_key_ids_by_value
+            .insert(key.value.clone(), key.id.clone());
+        self.api_keys.insert(key.id.clone(), key);
+    }
+
+    /// Removes an API key and its memberships.
+    pub(crate) fn remove_api_key(&mut self, id: &str) {
+        if let Some(old) = self.api_keys.remove(id) {
+            self.api_key_ids_by_value.remove(&old.value);
+        }
+        for keys in self.plan_keys.values_mut() {
+            keys.remove(id);
+        }
+    }
+
+    /// Removes a usage plan and its memberships.
+    pub(crate) fn remove_usage_plan(&mut self, id: &str) {
+        self.usage_plans.remove(id);
+        self.plan_keys.remove(id);
+    }
+
+    /// Puts a key into a plan.
+    pub(crate) fn add_plan_key(&mut self, plan_id: &str, key_id: &str) {
+        self.plan_keys
+            .entry(plan_id.to_owned())
+            .or_default()
+            .insert(key_id.to_owned());
+    }
+
+    /// Takes a key out of a plan.
+    pub(crate) fn remove_plan_key(&mut self, plan_id: &str, key_id: &str) {
+        if let Some(keys) = self.plan_keys.get_mut(plan_id) {
+            keys.remove(key_id);
+        }
     }
 }
 

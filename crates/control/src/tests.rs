@@ -109,6 +109,11 @@ fn seeded_random_requests_never_fail_the_server() {
         br#"{"name":"x","tags":{"_custom_id_":"dup"}}"#,
         br#"{"type":"HTTP","httpMethod":"GET","uri":"http://h/{a}","timeoutInMillis":100}"#,
         br#"{"pathPart":"{x+}"}"#,
+        br#"{"patchOperations":[{"op":"replace","path":"/apiStages/fz:prod/throttle/~1{proxy+}/ANY/rateLimit","value":"2"},{"op":"add","path":"/apiStages","value":"fz:prod"}]}"#,
+        br#"{"name":"k","value":"abcdefghijklmnopqrstu","stageKeys":[{"restApiId":"fz","stageName":"prod"}],"quota":{"limit":1,"period":"DAY"}}"#,
+        b"name,key,enabled,usageplanids
+a,abcdefghijklmnopqrstuvwxyz,true,'x,y'
+",
         br#"{"stageName":"s","deploymentId":"nope","variables":{"a":"b"}}"#,
         b"Attributes.member.1.Key=deregistration_delay.timeout_seconds&Attributes.member.1.Value=5",
         b"Targets.member.1.Id=10.0.0.1&Targets.member.1.Port=80&Targets.member.2.Id=::1",

@@ -122,6 +122,11 @@ string_enum! {
     ResponseTransferMode { Buffered = "BUFFERED", Stream = "STREAM" }
 }
 
+string_enum! {
+    /// The period a usage plan's quota counts requests over.
+    QuotaPeriod { Day = "DAY", Week = "WEEK", Month = "MONTH" }
+}
+
 /// The cache sizes (GB) AWS offers for a stage cache.
 pub const CACHE_CLUSTER_SIZES: &[&str] =
     &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];

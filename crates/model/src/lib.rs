@@ -15,6 +15,7 @@ pub mod error;
 pub mod gateway;
 pub mod gateway_responses;
 pub mod patch;
+pub mod usage;
 pub mod validate;
 
 pub use entities::*;

@@ -12,6 +12,9 @@ use crate::enums::*;
 use crate::error::ApiError;
 use crate::validate;
 
+mod usage;
+pub use usage::{apply_account, apply_api_key, apply_usage_plan};
+
 /// The six operations of RFC 6902 that the AWS model names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -506,10 +509,12 @@ pub fn apply_method_response(
     Ok(response)
 }
 
-/// Applies operations to an integration (not its responses).
+/// Applies operations to an integration (not its responses); `max_timeout_millis` is the
+/// server's integration timeout ceiling.
 pub fn apply_integration(
     integration: &Integration,
     ops: &[PatchOperation],
+    max_timeout_millis: i32,
 ) -> Result<Integration, ApiError> {
     let mut it = integration.clone();
     for op in ops {
@@ -547,7 +552,7 @@ pub fn apply_integration(
             ["timeoutInMillis"] => {
                 replace_only()?;
                 let timeout: i32 = op.number_value()?;
-                validate::timeout_in_millis(timeout)?;
+                validate::timeout_in_millis(timeout, max_timeout_millis)?;
                 it.timeout_in_millis = timeout;
             }
             ["passthroughBehavior"] => {
@@ -600,12 +605,13 @@ pub fn apply_integration(
             _ => return Err(op.invalid_path()),
         }
     }
-    check_integration(&it)?;
+    check_integration(&it, max_timeout_millis)?;
     Ok(it)
 }
 
-/// Rules an integration must satisfy whatever way it was written (Put or Update).
-pub fn check_integration(it: &Integration) -> Result<(), ApiError> {
+/// Rules an integration must satisfy whatever way it was written (Put or Update);
+/// `max_timeout_millis` is the server's integration timeout ceiling.
+pub fn check_integration(it: &Integration, max_timeout_millis: i32) -> Result<(), ApiError> {
     match it.kind {
         IntegrationType::Http | IntegrationType::HttpProxy => {
             if it.http_method.is_none() {
@@ -643,7 +649,7 @@ pub fn check_integration(it: &Integration) -> Result<(), ApiError> {
             ));
         }
     }
-    validate::timeout_in_millis(it.timeout_in_millis)
+    validate::timeout_in_millis(it.timeout_in_millis, max_timeout_millis)
 }
 
 /// Applies operations to an integration response.

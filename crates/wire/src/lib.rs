@@ -8,6 +8,7 @@
 //! [`elbv2`] holds the other protocol served: the Elastic Load Balancing v2 query protocol,
 //! with form-encoded parameters and XML answers.
 
+pub mod api_key_file;
 pub mod elbv2;
 pub mod input;
 pub mod output;

@@ -185,3 +185,124 @@ fn errors_and_decoding() {
         Some("ANY")
     );
 }
+
+fn api_key() -> m::usage::ApiKey {
+    m::usage::ApiKey {
+        id: "4vq3yryqm5".into(),
+        value: "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd".into(),
+        name: Some("partner".into()),
+        customer_id: None,
+        description: Some("for the partner".into()),
+        enabled: false,
+        created_date: 1_700_000_000,
+        last_updated_date: 1_700_000_005,
+        stage_keys: vec![],
+        tags: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn api_key_shapes() {
+    insta::assert_json_snapshot!(
+        "api_key_create",
+        ApiKey::from_model(&api_key(), ValueField::Include, TagsField::Omit)
+    );
+    insta::assert_json_snapshot!(
+        "api_key_get",
+        ApiKey::from_model(&api_key(), ValueField::Omit, TagsField::Include)
+    );
+    insta::assert_json_snapshot!("usage_plan_key", UsagePlanKey::from_model(&api_key()));
+    insta::assert_json_snapshot!(
+        "api_key_ids",
+        ApiKeyIds {
+            ids: vec!["4vq3yryqm5".into()],
+            warnings: vec!["Line 3: API Key value should be at least 20 characters".into()],
+        }
+    );
+}
+
+#[test]
+fn usage_plan_shapes() {
+    let mut plan = m::usage::UsagePlan {
+        id: "n371pt".into(),
+        name: "gold".into(),
+        description: None,
+        api_stages: vec![m::usage::ApiStage {
+            api_id: "a1b2c3d4e5".into(),
+            stage: "prod".into(),
+            throttle: BTreeMap::new(),
+        }],
+        throttle: None,
+        quota: None,
+        product_code: None,
+        tags: BTreeMap::new(),
+        created_date: 0,
+    };
+    insta::assert_json_snapshot!(
+        "usage_plan_minimal",
+        UsagePlan::from_model(&plan, TagsField::Omit)
+    );
+    plan.description = Some("paying customers".into());
+    plan.throttle = Some(m::usage::ThrottleSettings {
+        burst_limit: 200,
+        rate_limit: 100.0,
+    });
+    plan.quota = Some(m::usage::QuotaSettings {
+        limit: 5000,
+        offset: 10,
+        period: m::QuotaPeriod::Month,
+    });
+    plan.api_stages[0].throttle.insert(
+        "/pets/GET".into(),
+        m::usage::ThrottleSettings {
+            burst_limit: 20,
+            rate_limit: 10.5,
+        },
+    );
+    plan.api_stages[0].throttle.insert(
+        "//GET".into(),
+        m::usage::ThrottleSettings {
+            burst_limit: 1,
+            rate_limit: 1.0,
+        },
+    );
+    insta::assert_json_snapshot!(
+        "usage_plan_full",
+        UsagePlan::from_model(&plan, TagsField::Include)
+    );
+    insta::assert_json_snapshot!(
+        "account",
+        Account::from_model(
+            &m::usage::Account {
+                cloudwatch_role_arn: Some("arn:aws:iam::123456789012:role/apigw-logs".into()),
+            },
+            m::usage::ThrottleSettings {
+                burst_limit: 5000,
+                rate_limit: 10000.0,
+            },
+        )
+    );
+}
+
+#[test]
+fn usage_inputs_decode() {
+    let plan: Option<input::CreateUsagePlan> = decode(
+        br#"{"name":"p","apiStages":[{"apiId":"a","stage":"s","throttle":{"/pets/GET":{"burstLimit":1,"rateLimit":2.5}}}],"throttle":{"burstLimit":10,"rateLimit":5},"quota":{"limit":100,"offset":0,"period":"DAY"},"tags":{"k":"v"}}"#,
+    )
+    .ok();
+    let stage_throttle = plan
+        .as_ref()
+        .and_then(|p| p.api_stages.as_ref())
+        .and_then(|s| s[0].throttle.as_ref())
+        .and_then(|t| t.get("/pets/GET"))
+        .and_then(|t| t.rate_limit);
+    assert_eq!(stage_throttle, Some(2.5));
+    let key: Option<input::CreateApiKey> = decode(
+        br#"{"name":"k","enabled":true,"generateDistinctId":true,"stageKeys":[{"restApiId":"a","stageName":"s"}]}"#,
+    )
+    .ok();
+    assert_eq!(key.and_then(|k| k.stage_keys).map(|s| s.len()), Some(1));
+    assert!(
+        decode::<input::CreateUsagePlanKey>(br#"{"keyId":"k","keyType":"API_KEY","x":1}"#).is_err()
+    );
+}

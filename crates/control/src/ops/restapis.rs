@@ -270,6 +270,7 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
     ] {
         cx.delete_prefix(child, format!("{id}/"));
     }
+    crate::ops::usageplans::forget_stages(cx, id, None)?;
     cx.state.apis.remove(id);
     empty(202)
 }

@@ -150,6 +150,9 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
 pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
     let account = cx.config.account_id.clone();
     stage(cx.state.api(&account, api_id)?, name)?;
+    // Usage plans lose the stage, as on AWS; a stage of the same name made later is not in
+    // them.
+    crate::ops::usageplans::forget_stages(cx, api_id, Some(name))?;
     cx.delete(kind::STAGE, format!("{api_id}/{name}"));
     cx.state.api_mut(&account, api_id)?.stages.remove(name);
     empty(202)

@@ -12,7 +12,7 @@ use crate::state::kind;
 fn target(arn: &str) -> Result<TagTarget, ApiError> {
     parse_tag_target(arn).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}} or .../vpclinks/{{id}}"
+            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}}, .../vpclinks/{{id}}, .../apikeys/{{id}} or .../usageplans/{{id}}"
         ))
     })
 }
@@ -34,7 +34,8 @@ fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, St
             .and_then(|a| a.stages.get(&stage))
             .map(|s| s.tags.clone()),
         TagTarget::VpcLink(id) => state.vpc_links.get(&id).map(|l| l.tags.clone()),
-        TagTarget::ApiKey(_) | TagTarget::UsagePlan(_) => None,
+        TagTarget::ApiKey(id) => state.api_key(&id).map(|k| k.tags.clone()),
+        TagTarget::UsagePlan(id) => state.usage_plan(&id).map(|p| p.tags.clone()),
     };
     tags.ok_or_else(|| not_found(arn))
 }
@@ -85,7 +86,26 @@ fn write(
             cx.put(kind::VPC_LINK, id.clone(), &link)?;
             cx.state.vpc_links.insert(id, link);
         }
-        TagTarget::ApiKey(_) | TagTarget::UsagePlan(_) => return Err(not_found(arn)),
+        TagTarget::ApiKey(id) => {
+            let mut key = cx
+                .state
+                .api_key(&id)
+                .cloned()
+                .ok_or_else(|| not_found(arn))?;
+            key.tags = tags;
+            cx.put(kind::API_KEY, id, &key)?;
+            cx.state.insert_api_key(key);
+        }
+        TagTarget::UsagePlan(id) => {
+            let mut plan = cx
+                .state
+                .usage_plan(&id)
+                .cloned()
+                .ok_or_else(|| not_found(arn))?;
+            plan.tags = tags;
+            cx.put(kind::USAGE_PLAN, id.clone(), &plan)?;
+            cx.state.usage_plans.insert(id, plan);
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod apikeys;
 mod deployments;
 mod elbv2;
 mod gateway;
@@ -16,5 +17,6 @@ mod resources;
 mod restapis;
 mod stages;
 mod tags;
+mod usageplans;
 mod vpclinks;
 mod wire_errors;

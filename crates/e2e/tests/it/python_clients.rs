@@ -469,3 +469,95 @@ async fn aws_cli_unknown_api_is_not_found() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn boto3_usage_roundtrip() {
+    let server = TestServer::start().await;
+    let mut command = aws_env("python3");
+    command
+        .arg(script("boto3_usage_roundtrip.py"))
+        .arg(format!("http://{}", server.addr()));
+    let output = run(command).await;
+    assert!(
+        output.status.success(),
+        "boto3_usage_roundtrip.py failed: {}",
+        describe(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("boto3 usage round trip: OK"),
+        "boto3_usage_roundtrip.py did not reach its end: {}",
+        describe(&output)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn aws_cli_api_keys_and_usage_plans() {
+    let server = TestServer::start().await;
+
+    let key = aws_json(
+        &server,
+        &[
+            "create-api-key",
+            "--name",
+            "cli-key",
+            "--enabled",
+            "--value",
+            "cli-key-value-0123456789",
+        ],
+    )
+    .await;
+    let key_id = field(&key, "id").to_owned();
+    assert_eq!(field(&key, "value"), "cli-key-value-0123456789");
+    assert_eq!(key["enabled"], Value::Bool(true), "{key}");
+
+    let listed = aws_json(&server, &["get-api-keys", "--include-values"]).await;
+    let items = listed["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(field(&items[0], "value"), "cli-key-value-0123456789");
+
+    let plan = aws_json(
+        &server,
+        &[
+            "create-usage-plan",
+            "--name",
+            "cli-plan",
+            "--throttle",
+            "burstLimit=10,rateLimit=5",
+            "--quota",
+            "limit=100,offset=0,period=DAY",
+        ],
+    )
+    .await;
+    let plan_id = field(&plan, "id").to_owned();
+    assert_eq!(plan["throttle"]["burstLimit"], 10, "{plan}");
+    assert_eq!(field(&plan["quota"], "period"), "DAY");
+
+    let member = aws_json(
+        &server,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            &plan_id,
+            "--key-id",
+            &key_id,
+            "--key-type",
+            "API_KEY",
+        ],
+    )
+    .await;
+    assert_eq!(field(&member, "type"), "API_KEY");
+    assert_eq!(field(&member, "name"), "cli-key");
+
+    let account = aws_json(&server, &["get-account"]).await;
+    assert_eq!(account["apiKeyVersion"], "4", "{account}");
+
+    let missing = aws(&server, &["get-usage-plan", "--usage-plan-id", "nope12"]).await;
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("NotFoundException") && stderr.contains("Invalid Usage Plan ID specified"),
+        "{stderr}"
+    );
+    server.stop().await;
+}

@@ -1,7 +1,14 @@
 //! What the control plane asks of the running data plane: the live state of load balancers
 //! and the health of targets, which only the engine that runs them knows.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
+use causeway_model::gateway::{TestInvoke, TestInvokeResult};
+
+/// The future of a test invocation.
+pub type TestInvokeFuture = Pin<Box<dyn Future<Output = TestInvokeResult> + Send + 'static>>;
 
 /// The live view of the network load balancing engine. The server plugs the engine in with
 /// [`crate::Control::attach_data_plane`]; without one, load balancers stay `provisioning` and
@@ -12,4 +19,26 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
 
     /// The health of every target the engine knows in a target group, draining ones included.
     fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealthReport>;
+
+    /// Runs a TestInvokeMethod call on the gateway. Without a gateway the call answers
+    /// `500` with the reason in the log.
+    fn test_invoke(&self, call: TestInvoke) -> TestInvokeFuture {
+        let _ = call;
+        Box::pin(async { no_gateway() })
+    }
+
+    /// The limiter that counts quota usage (GetUsage, UpdateUsage), when a gateway runs.
+    fn limiter(&self) -> Option<&dyn causeway_limits::Limiter> {
+        None
+    }
+}
+
+/// The answer to a test invocation when no gateway runs.
+pub fn no_gateway() -> TestInvokeResult {
+    TestInvokeResult {
+        status: 500,
+        body: r#"{"message": "Internal server error"}"#.to_owned(),
+        log: "No gateway is running in this server, so the method cannot be invoked.".to_owned(),
+        ..TestInvokeResult::default()
+    }
 }

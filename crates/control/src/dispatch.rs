@@ -8,8 +8,10 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
+use crate::ops::{account, apikeys, usage, usageplans};
 use crate::ops::{
-    deployments, gateway_responses, methods, resources, restapis, stages, tags, vpclinks,
+    deployments, gateway_responses, methods, resources, restapis, stages, tags, test_invoke,
+    vpclinks,
 };
 use crate::{Reply, Request};
 
@@ -68,7 +70,7 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
                 ("GET", []) => methods::get_method(cx, &at),
                 ("PATCH", []) => methods::update_method(cx, &at, body),
                 ("DELETE", []) => methods::delete_method(cx, &at),
-                ("POST", []) => Err(not_yet("TestInvokeMethod")),
+                ("POST", []) => test_invoke::test_invoke(cx, &at, body),
                 ("PUT", ["responses", code]) => methods::put_method_response(cx, &at, code, body),
                 ("GET", ["responses", code]) => methods::get_method_response(cx, &at, code),
                 ("PATCH", ["responses", code]) => {
@@ -138,6 +140,28 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["vpclinks", id]) => vpclinks::get(cx, id),
         ("PATCH", ["vpclinks", id]) => vpclinks::update(cx, id, body),
         ("DELETE", ["vpclinks", id]) => vpclinks::delete(cx, id),
+
+        ("POST", ["apikeys"]) if q.get("mode") == Some("import") => apikeys::import(cx, q, body),
+        ("POST", ["apikeys"]) => apikeys::create(cx, body),
+        ("GET", ["apikeys"]) => apikeys::list(cx, q),
+        ("GET", ["apikeys", id]) => apikeys::get(cx, id, q),
+        ("PATCH", ["apikeys", id]) => apikeys::update(cx, id, body),
+        ("DELETE", ["apikeys", id]) => apikeys::delete(cx, id),
+
+        ("POST", ["usageplans"]) => usageplans::create(cx, body),
+        ("GET", ["usageplans"]) => usageplans::list(cx, q),
+        ("GET", ["usageplans", id]) => usageplans::get(cx, id),
+        ("PATCH", ["usageplans", id]) => usageplans::update(cx, id, body),
+        ("DELETE", ["usageplans", id]) => usageplans::delete(cx, id),
+        ("POST", ["usageplans", id, "keys"]) => usageplans::create_key(cx, id, body),
+        ("GET", ["usageplans", id, "keys"]) => usageplans::list_keys(cx, id, q),
+        ("GET", ["usageplans", id, "keys", key]) => usageplans::get_key(cx, id, key),
+        ("DELETE", ["usageplans", id, "keys", key]) => usageplans::delete_key(cx, id, key),
+        ("GET", ["usageplans", id, "usage"]) => usage::get(cx, id, q),
+        ("PATCH", ["usageplans", id, "keys", key, "usage"]) => usage::update(cx, id, key, body),
+
+        ("GET", ["account"]) => account::get(cx),
+        ("PATCH", ["account"]) => account::update(cx, body),
 
         ("GET", ["tags", arn]) => tags::get(cx, arn),
         ("PUT", ["tags", arn]) => tags::tag(cx, arn, body),

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use causeway_model::ApiError;
 use http_body_util::{BodyExt, Limited};
 
-use crate::{Control, Reply, Request};
+use crate::{Control, Deferred, Reply, Request};
 
 /// The largest request body accepted (ImportRestApi definitions reach 6 MB on AWS; 10 MiB
 /// leaves room for any management call).
@@ -50,15 +50,37 @@ async fn handle(
         query: parts.uri.query().unwrap_or_default().to_owned(),
         body: bytes.to_vec(),
     };
-    let reply = tokio::task::spawn_blocking(move || control.handle(&request))
-        .await
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "management operation panicked");
-            Reply::error(&ApiError::Internal(
-                "The operation failed unexpectedly".into(),
-            ))
-        });
+    let handled = {
+        let control = control.clone();
+        tokio::task::spawn_blocking(move || control.handle(&request)).await
+    };
+    let mut reply = handled.unwrap_or_else(|error| {
+        tracing::error!(%error, "management operation panicked");
+        Reply::error(&ApiError::Internal(
+            "The operation failed unexpectedly".into(),
+        ))
+    });
+    if let Some(deferred) = reply.deferred.take() {
+        reply = finish_deferred(&control, deferred).await;
+    }
     into_response(reply)
+}
+
+/// Finishes work that had to wait outside the control plane's lock.
+async fn finish_deferred(control: &Control, deferred: Deferred) -> Reply {
+    match deferred {
+        Deferred::TestInvoke(call) => {
+            let result = match control.data_plane() {
+                Some(data_plane) => data_plane.test_invoke(*call).await,
+                None => crate::dataplane::no_gateway(),
+            };
+            crate::ctx::json(
+                200,
+                &causeway_wire::output::TestInvokeMethod::from_model(&result),
+            )
+            .unwrap_or_else(|error| Reply::error(&error))
+        }
+    }
 }
 
 fn into_response(reply: Reply) -> Response<Body> {

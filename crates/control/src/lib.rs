@@ -16,6 +16,7 @@ pub mod fuzzing;
 mod http;
 mod ops;
 pub mod state;
+pub mod usage;
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -40,6 +41,29 @@ pub struct ControlConfig {
     /// follow it. In the all-in-one server they are loopback addresses, so that two load
     /// balancers can both listen on port 80.
     pub nlb_addresses: (Ipv4Addr, u32),
+    /// The longest integration timeout accepted (AWS: 29 s by default, up to 300 s for
+    /// Regional and private APIs once the quota is raised).
+    pub max_integration_timeout_millis: i32,
+    /// The account-wide throttle GetAccount reports (AWS: 10,000 requests per second with
+    /// bursts of 5,000 per region).
+    pub account_throttle: AccountThrottle,
+}
+
+/// An account-wide token bucket: `rate_limit` requests per second, bursts of `burst_limit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AccountThrottle {
+    pub rate_limit: f64,
+    pub burst_limit: u64,
+}
+
+impl Default for AccountThrottle {
+    /// AWS's default account limits.
+    fn default() -> Self {
+        AccountThrottle {
+            rate_limit: 10_000.0,
+            burst_limit: 5_000,
+        }
+    }
 }
 
 impl ControlConfig {
@@ -49,6 +73,8 @@ impl ControlConfig {
             region: region.into(),
             account_id: account_id.into(),
             nlb_addresses: (Ipv4Addr::new(127, 10, 0, 1), 65_000),
+            max_integration_timeout_millis: causeway_model::validate::DEFAULT_MAX_TIMEOUT_MILLIS,
+            account_throttle: AccountThrottle::default(),
         }
     }
 }
@@ -77,6 +103,16 @@ pub struct Reply {
     pub error_code: Option<&'static str>,
     /// `application/json` (apigateway) or `text/xml` (elbv2).
     pub content_type: &'static str,
+    /// Work the HTTP edge finishes outside the control plane's lock (it waits on the data
+    /// plane); the rest of the reply is unused then.
+    pub deferred: Option<Deferred>,
+}
+
+/// Work an operation hands to the HTTP edge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deferred {
+    /// TestInvokeMethod: run the method on the gateway and answer with what it did.
+    TestInvoke(Box<causeway_model::gateway::TestInvoke>),
 }
 
 impl Reply {
@@ -86,6 +122,7 @@ impl Reply {
             body: causeway_wire::error_body(error),
             error_code: Some(error.code()),
             content_type: "application/json",
+            deferred: None,
         }
     }
 }
@@ -124,6 +161,35 @@ impl Control {
             plan,
             gateway_plan,
         })
+    }
+
+    /// Every stored day of quota usage, for the limiter to start from.
+    pub fn usage_records(&self) -> Result<Vec<causeway_limits::UsageRecord>, StoreError> {
+        let mut guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Ok(guard
+            .store
+            .load_all()?
+            .iter()
+            .filter(|record| record.kind == usage::KIND)
+            .filter_map(usage::from_record)
+            .collect())
+    }
+
+    /// Writes drained quota usage in one transaction.
+    pub fn save_usage(&self, records: &[causeway_limits::UsageRecord]) -> Result<(), StoreError> {
+        let changes: Vec<causeway_store::Change> =
+            records.iter().filter_map(usage::to_change).collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.store.apply(&changes).map(|_| ())
     }
 
     /// Plugs in the live view of the load balancing engine.

@@ -24,6 +24,8 @@ pub enum Kind {
     MissingAuthenticationToken,
     Forbidden,
     InvalidApiKey,
+    Throttled,
+    QuotaExceeded,
     RequestTooLarge,
     UnsupportedMediaType,
     ApiConfigurationError,
@@ -38,6 +40,8 @@ impl Kind {
             Kind::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             Kind::Forbidden => "ACCESS_DENIED",
             Kind::InvalidApiKey => "INVALID_API_KEY",
+            Kind::Throttled => "THROTTLED",
+            Kind::QuotaExceeded => "QUOTA_EXCEEDED",
             Kind::RequestTooLarge => "REQUEST_TOO_LARGE",
             Kind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Kind::ApiConfigurationError => "API_CONFIGURATION_ERROR",
@@ -51,6 +55,8 @@ impl Kind {
         match self {
             Kind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Kind::Forbidden | Kind::InvalidApiKey => "ForbiddenException",
+            Kind::Throttled => "TooManyRequestsException",
+            Kind::QuotaExceeded => "LimitExceededException",
             Kind::RequestTooLarge => "RequestTooLargeException",
             Kind::UnsupportedMediaType => "UnsupportedMediaTypeException",
             Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout => {

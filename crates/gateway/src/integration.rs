@@ -1,6 +1,7 @@
 //! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body_util::{Either, Full};
 
 use crate::errors::{Failure, Kind};
+use crate::exec_log::{self, ExecutionLog};
 use crate::pipeline::Body;
 use crate::snapshot::{Snapshot, StageEntry};
 use crate::upstream::{CallError, Upstream};
@@ -32,10 +34,13 @@ pub struct Call<'a> {
     /// The gateway address the client reached (for `X-Forwarded-Port`).
     pub local: SocketAddr,
     pub request_id: &'a str,
-    /// `Root=1-...` trace id sent to HTTP backends as `X-Amzn-Trace-Id`.
-    pub trace_id: &'a str,
+    /// `Root=1-...` trace id sent to HTTP backends as `X-Amzn-Trace-Id`, made on first use
+    /// (a proxied request that brings its own trace header needs none).
+    pub trace_id: &'a OnceLock<HeaderValue>,
     pub snapshot: &'a Snapshot,
     pub upstream: &'a Upstream,
+    /// The execution log of a test invocation; `None` when serving.
+    pub log: Option<&'a ExecutionLog>,
 }
 
 /// Runs the method's integration.
@@ -71,13 +76,28 @@ const DROPPED_REQUEST_HEADERS: &[&str] = &[
     "content-encoding",
 ];
 
-/// Backend headers API Gateway returns renamed to `x-amzn-Remapped-{name}`.
-const REMAPPED_RESPONSE_HEADERS: &[&str] = &[
-    "connection",
-    "content-length",
-    "date",
-    "server",
-    "x-amzn-requestid",
+/// Backend headers API Gateway returns renamed, each with its new name.
+static REMAPPED_RESPONSE_HEADERS: [(HeaderName, HeaderName); 5] = [
+    (
+        header::CONNECTION,
+        HeaderName::from_static("x-amzn-remapped-connection"),
+    ),
+    (
+        header::CONTENT_LENGTH,
+        HeaderName::from_static("x-amzn-remapped-content-length"),
+    ),
+    (
+        header::DATE,
+        HeaderName::from_static("x-amzn-remapped-date"),
+    ),
+    (
+        header::SERVER,
+        HeaderName::from_static("x-amzn-remapped-server"),
+    ),
+    (
+        HeaderName::from_static("x-amzn-requestid"),
+        HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
+    ),
 ];
 
 async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
@@ -105,17 +125,22 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     } else {
         call.body.clone()
     };
+    log_endpoint_request(call, &request, &body);
     let request = request
         .body(Full::new(body))
         .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
     let response = send(call, request).await?;
     let (mut parts, body) = response.into_parts();
+    if let Some(log) = call.log {
+        log.line(format_args!(
+            "Endpoint response headers: {}",
+            exec_log::header_braces(&parts.headers)
+        ));
+    }
     let mut headers = HeaderMap::with_capacity(parts.headers.len() + 2);
     for (name, value) in parts.headers.iter() {
-        if REMAPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
-            if let Ok(renamed) = HeaderName::try_from(format!("x-amzn-Remapped-{name}")) {
-                headers.append(renamed, value.clone());
-            }
+        if let Some((_, renamed)) = REMAPPED_RESPONSE_HEADERS.iter().find(|(n, _)| n == name) {
+            headers.append(renamed.clone(), value.clone());
         } else if name != header::TRANSFER_ENCODING {
             headers.append(name, value.clone());
         }
@@ -148,10 +173,9 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     if let Ok(id) = HeaderValue::from_str(call.api_id) {
         headers.insert("x-amzn-apigateway-api-id", id);
     }
-    if let Ok(trace) = HeaderValue::from_str(call.trace_id) {
-        headers.insert("x-amzn-trace-id", trace);
-    }
+    headers.insert("x-amzn-trace-id", trace_id(call));
     apply_header_mappings(headers, call)?;
+    log_endpoint_request(call, &request, &body);
     let request = request
         .body(Full::new(body))
         .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
@@ -165,13 +189,48 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
                 .because(format!("reading the backend response failed: {e}"))
         })?
         .to_bytes();
+    if let Some(log) = call.log {
+        log.line(format_args!(
+            "Endpoint response headers: {}",
+            exec_log::header_braces(&backend_headers)
+        ));
+        log.line(format_args!(
+            "Endpoint response body before transformations: {}",
+            exec_log::body_text(&backend_body)
+        ));
+    }
     let chosen = select_response(call.integration, status.as_str())?;
     let mut response = respond(chosen, Some(&backend_headers), backend_body)?;
     // Non-proxy HTTP answers carry the trace id; MOCK and HTTP_PROXY answers do not.
-    if let Ok(trace) = HeaderValue::from_str(call.trace_id) {
-        response.headers_mut().insert("x-amzn-trace-id", trace);
-    }
+    response
+        .headers_mut()
+        .insert("x-amzn-trace-id", trace_id(call));
     Ok(response)
+}
+
+/// The request's trace id header, made on first use.
+fn trace_id(call: &Call<'_>) -> HeaderValue {
+    call.trace_id.get_or_init(crate::pipeline::trace_id).clone()
+}
+
+/// Logs the request about to go to the backend (test invocations only).
+fn log_endpoint_request(call: &Call<'_>, request: &http::request::Builder, body: &Bytes) {
+    let Some(log) = call.log else {
+        return;
+    };
+    if let Some(uri) = request.uri_ref() {
+        log.line(format_args!("Endpoint request URI: {uri}"));
+    }
+    if let Some(headers) = request.headers_ref() {
+        log.line(format_args!(
+            "Endpoint request headers: {}",
+            exec_log::header_braces(headers)
+        ));
+    }
+    log.line(format_args!(
+        "Endpoint request body after transformations: {}",
+        exec_log::body_text(body)
+    ));
 }
 
 fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
@@ -386,12 +445,17 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
     }
     let host = authority.as_str().to_owned();
     let dial_authority = match call.integration.connection_type {
+        Some(ConnectionType::VpcLink) if scheme == "https" => {
+            // TLS runs end to end with the target, named by the uri host; the connection
+            // itself goes to the load balancer's listener on the uri port.
+            let port = authority.port_u16().unwrap_or(443);
+            let address = vpc_link_address(call, port)?;
+            format!(
+                "{}:{port}",
+                causeway_link::link_host(authority.host(), address.ip())
+            )
+        }
         Some(ConnectionType::VpcLink) => {
-            if scheme == "https" {
-                return Err(Failure::configuration(
-                    "https integration uris through a VPC link are not supported yet; use http:// (the load balancer forwards TCP, so TLS can still end at the target)",
-                ));
-            }
             let port = authority.port_u16().unwrap_or(80);
             vpc_link_address(call, port)?.to_string()
         }
@@ -523,10 +587,8 @@ fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
     headers.insert("x-forwarded-port", HeaderValue::from(call.local.port()));
     // The client's own trace header passes through; otherwise the gateway starts a trace.
-    if !headers.contains_key("x-amzn-trace-id")
-        && let Ok(value) = HeaderValue::from_str(call.trace_id)
-    {
-        headers.insert("x-amzn-trace-id", value);
+    if !headers.contains_key("x-amzn-trace-id") {
+        headers.insert("x-amzn-trace-id", trace_id(call));
     }
 }
 
@@ -588,17 +650,30 @@ async fn send(
         .tls_config
         .as_ref()
         .is_some_and(|t| t.insecure_skip_verification);
+    let started = std::time::Instant::now();
+    if let Some(log) = call.log {
+        log.line(format_args!("Sending request to {}", request.uri()));
+    }
     match call.upstream.call(request, timeout, skip).await {
-        Ok(response) => Ok(response),
+        Ok(response) => {
+            if let Some(log) = call.log {
+                log.line(format_args!(
+                    "Received response. Status: {}, Integration latency: {} ms",
+                    response.status().as_u16(),
+                    started.elapsed().as_millis()
+                ));
+            }
+            Ok(response)
+        }
         Err(CallError::Timeout) => Err(Failure::new(
             Kind::IntegrationTimeout,
             "Endpoint request timed out",
         )),
-        Err(CallError::Tls(cause)) => Err(Failure::new(
-            Kind::IntegrationFailure,
-            "Network error communicating with endpoint",
-        )
-        .because(cause)),
+        // AWS reports certificate problems as configuration errors (500), e.g. "PKIX path
+        // building failed" or "Host name ... does not match the certificate subject".
+        Err(CallError::Tls(cause)) => Err(Failure::configuration(format!(
+            "the backend's TLS certificate was refused: {cause}"
+        ))),
         Err(CallError::Connect(cause)) => Err(Failure::configuration(format!(
             "cannot reach the backend: {cause}"
         ))),

@@ -10,10 +10,13 @@
 //! and `x-amzn-ErrorType`).
 
 mod errors;
+mod exec_log;
 mod integration;
+mod limits;
 mod pipeline;
 mod server;
 mod snapshot;
+mod test_invoke;
 mod upstream;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use causeway_model::gateway::GatewayPlan;
 
+pub use limits::{Clock, ManualClock, SystemClock};
 pub use server::serve;
 pub use snapshot::Snapshot;
 
@@ -32,6 +36,9 @@ pub struct GatewayConfig {
     /// Region and account, for `$context` values.
     pub region: String,
     pub account_id: String,
+    /// The account-level throttle (AWS: 10,000 requests per second, bursts of 5,000);
+    /// `None` turns it off.
+    pub account_throttle: Option<causeway_limits::ThrottleConfig>,
 }
 
 impl Default for GatewayConfig {
@@ -40,25 +47,53 @@ impl Default for GatewayConfig {
             max_body_bytes: 10 * 1024 * 1024,
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
+            account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),
         }
     }
 }
 
 /// The gateway: the current snapshot and the clients that reach backends.
-#[derive(Debug)]
 pub struct Gateway {
     config: GatewayConfig,
     snapshot: ArcSwap<Snapshot>,
     upstream: upstream::Upstream,
+    limiter: Arc<dyn causeway_limits::Limiter>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("config", &self.config)
+            .field("snapshot", &self.snapshot)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Gateway {
-    /// A gateway that serves nothing until a plan is applied.
+    /// A gateway that serves nothing until a plan is applied, counting requests with an
+    /// in-memory limiter on the system clock.
     pub fn new(config: GatewayConfig) -> Gateway {
+        Gateway::with_limiter(
+            config,
+            Arc::new(causeway_limits::InMemoryLimiter::new()),
+            Arc::new(SystemClock::new()),
+        )
+    }
+
+    /// A gateway with its own limiter (shared with whoever persists usage) and clock.
+    pub fn with_limiter(
+        config: GatewayConfig,
+        limiter: Arc<dyn causeway_limits::Limiter>,
+        clock: Arc<dyn Clock>,
+    ) -> Gateway {
         Gateway {
             config,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             upstream: upstream::Upstream::new(),
+            limiter,
+            clock,
         }
     }
 
@@ -68,6 +103,15 @@ impl Gateway {
         let previous = self.snapshot.load_full();
         let next = Snapshot::compile(plan, &previous);
         self.snapshot.store(Arc::new(next));
+    }
+
+    /// Runs a TestInvokeMethod call: the method as configured now, with the request given,
+    /// through the same integrations as served traffic.
+    pub async fn test_invoke(
+        &self,
+        call: causeway_model::gateway::TestInvoke,
+    ) -> causeway_model::gateway::TestInvokeResult {
+        test_invoke::run(self, call).await
     }
 
     /// The snapshot now in force.

@@ -12,7 +12,8 @@ use rand::Rng;
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
 use crate::integration;
-use crate::snapshot::StageEntry;
+use crate::limits;
+use crate::snapshot::{Snapshot, StageEntry};
 
 /// What the gateway answers with: a buffered body, or a backend's body streamed through.
 pub type Body = Either<Full<Bytes>, Incoming>;
@@ -65,7 +66,10 @@ pub async fn handle(
     client: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut id_buffer = uuid::Uuid::encode_buffer();
+    let request_id: &str = uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut id_buffer);
     let snapshot = gateway.snapshot();
     let (parts, body) = request.into_parts();
     let host = parts
@@ -74,7 +78,7 @@ pub async fn handle(
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.host());
     let mut context = Context {
-        request_id: &request_id,
+        request_id,
         http_method: parts.method.as_str(),
         request_headers: Some(&parts.headers),
         query: parts.uri.query(),
@@ -83,7 +87,7 @@ pub async fn handle(
     let Some(target) = target(host, parts.uri.path()) else {
         return finish(
             errors::render(&Failure::no_route(), None, &context).map(Either::Left),
-            &request_id,
+            request_id,
         );
     };
     context.api_id = target.api_id;
@@ -92,7 +96,7 @@ pub async fn handle(
         let failure = Failure::new(Kind::Forbidden, "Forbidden").because("no such API");
         return finish(
             errors::render(&failure, None, &context).map(Either::Left),
-            &request_id,
+            request_id,
         );
     };
     if api.api.disable_execute_api_endpoint {
@@ -100,13 +104,13 @@ pub async fn handle(
             .because("the execute-api endpoint is disabled");
         return finish(
             errors::render(&failure, None, &context).map(Either::Left),
-            &request_id,
+            request_id,
         );
     }
     let Some(stage) = api.stages.get(target.stage) else {
         return finish(
             errors::render(&Failure::no_route(), None, &context).map(Either::Left),
-            &request_id,
+            request_id,
         );
     };
     context.stage_variables = Some(&stage.stage.variables);
@@ -117,7 +121,8 @@ pub async fn handle(
         &parts,
         body,
         (client, local),
-        &request_id,
+        request_id,
+        &snapshot,
         &mut context,
     )
     .await;
@@ -137,7 +142,7 @@ pub async fn handle(
             errors::render(&failure, Some(&stage.gateway_responses), &context).map(Either::Left)
         }
     };
-    finish(response, &request_id)
+    finish(response, request_id)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -149,6 +154,7 @@ async fn serve_stage<'a>(
     body: Incoming,
     (client, local): (SocketAddr, SocketAddr),
     request_id: &'a str,
+    snapshot: &Snapshot,
     context: &mut Context<'a>,
 ) -> Result<Response<Body>, Failure> {
     let matched = stage
@@ -157,15 +163,21 @@ async fn serve_stage<'a>(
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
     let method = matched.method;
-    if method.api_key_required {
-        // API keys and usage plans arrive with their own change; until then no key is valid.
-        return Err(Failure::new(Kind::InvalidApiKey, "Forbidden").because("no valid API key"));
-    }
+    let admission = limits::Admission {
+        api_id: target.api_id,
+        stage: target.stage,
+        matched: &matched,
+        headers: &parts.headers,
+        keys: &snapshot.keys,
+        limits: &stage.limits,
+        account_throttle: gateway.config.account_throttle,
+    };
+    limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
     let body = read_body(&parts.headers, body, gateway.config.max_body_bytes).await?;
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };
-    let trace_id = trace_id();
+    let trace_id = std::sync::OnceLock::new();
     let call = integration::Call {
         method: &parts.method,
         headers: &parts.headers,
@@ -179,8 +191,9 @@ async fn serve_stage<'a>(
         local,
         request_id,
         trace_id: &trace_id,
-        snapshot: &gateway.snapshot(),
+        snapshot,
         upstream: &gateway.upstream,
+        log: None,
     };
     integration::run(call).await
 }
@@ -216,34 +229,36 @@ fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-RequestId", value);
     }
-    if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
+    if let Ok(value) = HeaderValue::from_bytes(&apigw_id()) {
         headers.insert("x-amz-apigw-id", value);
     }
     response
 }
 
-/// An X-Ray style trace id: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
-fn trace_id() -> String {
+/// An X-Ray style trace id header: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
+pub(crate) fn trace_id() -> HeaderValue {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let mut rng = rand::rng();
-    format!(
+    let text = format!(
         "Root=1-{seconds:08x}-{:08x}{:016x}",
         rng.random::<u32>(),
         rng.random::<u64>()
-    )
+    );
+    HeaderValue::from_maybe_shared(Bytes::from(text))
+        .unwrap_or_else(|_| HeaderValue::from_static("Root=1-00000000-000000000000000000000000"))
 }
 
 /// An opaque id like AWS's `x-amz-apigw-id` (16 base64 characters ending in `=`).
-fn apigw_id() -> String {
+fn apigw_id() -> [u8; 16] {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let mut id: String = (0..15)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect();
-    id.push('=');
+    let mut id = [b'='; 16];
+    for byte in &mut id[..15] {
+        *byte = ALPHABET[rng.random_range(0..ALPHABET.len())];
+    }
     id
 }
 

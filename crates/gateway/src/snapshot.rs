@@ -9,6 +9,8 @@ use causeway_model::gateway::GatewayPlan;
 use causeway_model::{Deployment, GatewayResponse, RestApi, Stage, VpcLink};
 use causeway_routing::CompiledApi;
 
+use crate::limits::{self, KeyEntry, StageLimits};
+
 /// Everything a request needs, frozen.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -16,6 +18,8 @@ pub struct Snapshot {
     pub vpc_links: HashMap<String, VpcLink>,
     /// Load balancer ARN → its address (where its listeners bind).
     pub load_balancers: HashMap<String, String>,
+    /// API keys by value.
+    pub keys: HashMap<String, KeyEntry>,
 }
 
 /// One API.
@@ -33,6 +37,8 @@ pub struct StageEntry {
     pub routes: Arc<CompiledApi>,
     /// Customised gateway responses of the deployment, by type.
     pub gateway_responses: HashMap<String, GatewayResponse>,
+    /// Usage plans of API keys and method throttles.
+    pub limits: StageLimits,
 }
 
 impl Snapshot {
@@ -72,6 +78,7 @@ impl Snapshot {
                                 deployment: stage.deployment.clone(),
                                 routes,
                                 gateway_responses,
+                                limits: limits::compile_stage(plan, id, &stage.stage),
                             }),
                         )
                     })
@@ -97,6 +104,7 @@ impl Snapshot {
                 .iter()
                 .map(|(arn, lb)| (arn.clone(), lb.address.clone()))
                 .collect(),
+            keys: limits::compile_keys(plan),
         }
     }
 }

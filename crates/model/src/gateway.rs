@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::entities::{Deployment, RestApi, Stage, VpcLink};
+use crate::enums::QuotaPeriod;
+use crate::usage::{ApiKey, QuotaSettings, ThrottleSettings, UsagePlan};
 
 /// The whole served configuration.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +18,17 @@ pub struct GatewayPlan {
     pub vpc_links: BTreeMap<String, VpcLink>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancerAddress>,
+    /// API keys by id.
+    pub api_keys: BTreeMap<String, ApiKey>,
+    /// Usage plans by id, each with the ids of its API keys.
+    pub usage_plans: BTreeMap<String, UsagePlanWithKeys>,
+}
+
+/// A usage plan and its API keys.
+#[derive(Debug, Clone)]
+pub struct UsagePlanWithKeys {
+    pub plan: UsagePlan,
+    pub key_ids: Vec<String>,
 }
 
 /// One API: its settings and its stages.
@@ -38,4 +51,66 @@ pub struct StagePlan {
 pub struct LoadBalancerAddress {
     pub dns_name: String,
     pub address: String,
+}
+
+/// A TestInvokeMethod call, ready for the gateway: the API as it is now (deployed or not),
+/// reduced to the one resource under test, and the request to run its method with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestInvoke {
+    /// A throwaway deployment holding the API settings, the resource under test (with its
+    /// full path) and the customised gateway responses.
+    pub deployment: Arc<Deployment>,
+    /// The method as named in the call (`GET`, `ANY`, ...).
+    pub http_method: String,
+    /// Path and query the method is invoked with, e.g. `/pets/1?type=dog`.
+    pub path_with_query_string: String,
+    /// Stage variables for `${stageVariables.NAME}`.
+    pub stage_variables: BTreeMap<String, String>,
+    /// Request headers, in order; a multi-valued header appears once per value.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What a TestInvokeMethod call answers: the method response the client would have seen and
+/// the execution log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestInvokeResult {
+    pub status: u16,
+    pub body: String,
+    /// Response headers, the last value of each.
+    pub headers: BTreeMap<String, String>,
+    /// Response headers with every value.
+    pub multi_value_headers: BTreeMap<String, Vec<String>>,
+    pub log: String,
+    /// Milliseconds from the start of the call to its end.
+    pub latency_ms: i64,
+}
+
+/// The limits a usage plan sets for each of its keys, as the limiter counts them.
+pub fn plan_limits(plan: &UsagePlan) -> causeway_limits::PlanLimits {
+    causeway_limits::PlanLimits {
+        throttle: plan.throttle.as_ref().map(throttle_config),
+        quota: plan.quota.as_ref().map(quota_config),
+        quota_start: causeway_limits::Day::from_unix_seconds(plan.created_date),
+    }
+}
+
+/// A throttle as the limiter takes it (a negative burst counts as 0).
+pub fn throttle_config(settings: &ThrottleSettings) -> causeway_limits::ThrottleConfig {
+    causeway_limits::ThrottleConfig {
+        rate_limit: settings.rate_limit,
+        burst_limit: u64::try_from(settings.burst_limit).unwrap_or(0),
+    }
+}
+
+fn quota_config(settings: &QuotaSettings) -> causeway_limits::QuotaConfig {
+    causeway_limits::QuotaConfig {
+        limit: u64::try_from(settings.limit).unwrap_or(0),
+        offset: u64::try_from(settings.offset).unwrap_or(0),
+        period: match settings.period {
+            QuotaPeriod::Day => causeway_limits::Period::Day,
+            QuotaPeriod::Week => causeway_limits::Period::Week,
+            QuotaPeriod::Month => causeway_limits::Period::Month,
+        },
+    }
 }

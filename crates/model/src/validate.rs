@@ -178,13 +178,20 @@ pub fn cache_cluster_size(size: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Checks an integration timeout: 50 ms to 29 s, as AWS's default quota allows.
-pub fn timeout_in_millis(timeout: i32) -> Result<(), ApiError> {
-    if (50..=29_000).contains(&timeout) {
+/// The longest integration timeout AWS's default quota allows (29 s).
+pub const DEFAULT_MAX_TIMEOUT_MILLIS: i32 = 29_000;
+
+/// The longest integration timeout a raised quota allows (300 s, for Regional and private
+/// APIs).
+pub const RAISED_MAX_TIMEOUT_MILLIS: i32 = 300_000;
+
+/// Checks an integration timeout: 50 ms up to `max` (29 s under AWS's default quota).
+pub fn timeout_in_millis(timeout: i32, max: i32) -> Result<(), ApiError> {
+    if (50..=max).contains(&timeout) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "Timeout should be between 50 ms and 29000 ms, got {timeout}"
+            "Timeout should be between 50 ms and {max} ms, got {timeout}"
         )))
     }
 }

@@ -7,10 +7,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use causeway_control::dataplane::DataPlane;
+pub use causeway_control::AccountThrottle;
+use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
 use causeway_control::{Control, ControlConfig};
+pub use causeway_gateway::{Clock, ManualClock, SystemClock};
 use causeway_gateway::{Gateway, GatewayConfig};
+use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
+use causeway_model::gateway::TestInvoke;
 use causeway_nlb::{Engine, EngineConfig};
 use causeway_store::SqliteStore;
 use tokio::net::TcpListener;
@@ -34,6 +38,17 @@ pub struct Config {
     /// all-in-one server uses loopback addresses, so that several load balancers can each
     /// listen on the same port.
     pub nlb_addresses: (std::net::Ipv4Addr, u32),
+    /// The longest integration timeout accepted, in milliseconds: 29,000 as in AWS's
+    /// default quota, up to 300,000 (AWS allows that much for Regional and private APIs
+    /// once the quota is raised).
+    pub max_integration_timeout_millis: i32,
+    /// The account-level throttle every invoke passes (AWS: 10,000 requests per second,
+    /// bursts of 5,000); `None` turns it off.
+    pub account_throttle: Option<AccountThrottle>,
+    /// The clock of throttles and quotas; tests pass a [`ManualClock`].
+    pub clock: Arc<dyn Clock>,
+    /// How often counted quota usage is written to the store: what a crash can lose.
+    pub usage_flush_interval: std::time::Duration,
 }
 
 impl Default for Config {
@@ -45,6 +60,10 @@ impl Default for Config {
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             nlb_addresses: (std::net::Ipv4Addr::new(127, 10, 0, 1), 65_000),
+            max_integration_timeout_millis: causeway_model::validate::DEFAULT_MAX_TIMEOUT_MILLIS,
+            account_throttle: Some(AccountThrottle::default()),
+            clock: Arc::new(SystemClock::new()),
+            usage_flush_interval: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -77,6 +96,8 @@ pub struct Server {
     control: Arc<Control>,
     engine: Arc<Engine>,
     plan_task: JoinHandle<()>,
+    usage_task: JoinHandle<()>,
+    limiter: Arc<InMemoryLimiter>,
 }
 
 impl Server {
@@ -86,12 +107,15 @@ impl Server {
         let mut control_config =
             ControlConfig::new(config.region.clone(), config.account_id.clone());
         control_config.nlb_addresses = config.nlb_addresses;
+        control_config.max_integration_timeout_millis = config.max_integration_timeout_millis;
+        if let Some(throttle) = config.account_throttle {
+            control_config.account_throttle = throttle;
+        }
         let control = Arc::new(Control::open(Box::new(store), control_config)?);
 
         // The in-process NLB node: it runs every load balancer's plan and reports live
         // state back to the control plane.
         let engine = Arc::new(Engine::new(EngineConfig::default()));
-        control.attach_data_plane(Arc::new(EngineView(engine.clone())));
         let mut plans = control.subscribe_nlb_plan();
         engine.apply(&plans.borrow_and_update());
         let plan_task = tokio::spawn({
@@ -115,11 +139,33 @@ impl Server {
         })?;
         // The gateway: compiles every stage into its routing snapshot and swaps it in when
         // the control plane publishes a change.
-        let gateway = Arc::new(Gateway::new(GatewayConfig {
-            region: config.region.clone(),
-            account_id: config.account_id.clone(),
-            ..GatewayConfig::default()
+        // Quota usage lives in the limiter, starts from what the store kept, and goes back
+        // to the store in batches.
+        let limiter = Arc::new(InMemoryLimiter::new());
+        limiter.restore(control.usage_records()?);
+        let gateway = Arc::new(Gateway::with_limiter(
+            GatewayConfig {
+                region: config.region.clone(),
+                account_id: config.account_id.clone(),
+                account_throttle: config.account_throttle.map(|t| ThrottleConfig {
+                    rate_limit: t.rate_limit,
+                    burst_limit: t.burst_limit,
+                }),
+                ..GatewayConfig::default()
+            },
+            limiter.clone(),
+            config.clock.clone(),
+        ));
+        control.attach_data_plane(Arc::new(DataPlaneView {
+            engine: engine.clone(),
+            gateway: gateway.clone(),
+            limiter: limiter.clone(),
         }));
+        let usage_task = tokio::spawn(flush_usage_loop(
+            control.clone(),
+            limiter.clone(),
+            config.usage_flush_interval,
+        ));
         let mut gateway_plans = control.subscribe_gateway_plan();
         gateway.apply(&gateway_plans.borrow_and_update());
         let gateway_listener =
@@ -181,6 +227,8 @@ impl Server {
             control,
             engine,
             plan_task,
+            usage_task,
+            limiter,
         })
     }
 
@@ -217,6 +265,13 @@ impl Server {
         let _ = (&mut self.gateway_task).await;
         self.plan_task.abort();
         self.engine.shutdown();
+        // The last counts go to the store before it closes.
+        self.usage_task.abort();
+        let _ = (&mut self.usage_task).await;
+        let unsaved = flush_usage(&self.control, &*self.limiter, Vec::new()).await;
+        if !unsaved.is_empty() {
+            tracing::error!(days = unsaved.len(), "quota usage not saved at shutdown");
+        }
         // Connection tasks and blocking jobs that are still finishing hold clones of the
         // control plane, and with it the store's lock on the data folder. Wait for them, so
         // that a server started next on the same folder does not find it locked.
@@ -256,16 +311,81 @@ async fn reconcile_loop(control: Arc<Control>) {
     }
 }
 
-/// The engine as the control plane sees it.
-#[derive(Debug)]
-struct EngineView(Arc<Engine>);
+/// Writes the quota usage counted since the last flush, every `interval`. Counts whose write
+/// failed are kept and written with the next batch.
+async fn flush_usage_loop(
+    control: Arc<Control>,
+    limiter: Arc<InMemoryLimiter>,
+    interval: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pending = Vec::new();
+    loop {
+        tick.tick().await;
+        pending = flush_usage(&control, &*limiter, pending).await;
+    }
+}
 
-impl DataPlane for EngineView {
+/// Drains the limiter and writes `pending` plus what it held; returns what could not be
+/// written. Records carry absolute counts, so writing an older one before a newer one of the
+/// same day is harmless.
+async fn flush_usage(
+    control: &Arc<Control>,
+    limiter: &dyn Limiter,
+    mut pending: Vec<UsageRecord>,
+) -> Vec<UsageRecord> {
+    pending.extend(limiter.drain_dirty());
+    if pending.is_empty() {
+        return pending;
+    }
+    let control = control.clone();
+    let saved = tokio::task::spawn_blocking(move || {
+        let result = control.save_usage(&pending);
+        (result, pending)
+    })
+    .await;
+    match saved {
+        Ok((Ok(()), _)) => Vec::new(),
+        Ok((Err(error), pending)) => {
+            tracing::error!(%error, "could not save quota usage; retrying with the next batch");
+            pending
+        }
+        Err(error) => {
+            tracing::error!(%error, "saving quota usage failed");
+            Vec::new()
+        }
+    }
+}
+
+/// The engine, the gateway and its limiter as the control plane sees them.
+struct DataPlaneView {
+    engine: Arc<Engine>,
+    gateway: Arc<Gateway>,
+    limiter: Arc<InMemoryLimiter>,
+}
+
+impl std::fmt::Debug for DataPlaneView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataPlaneView").finish_non_exhaustive()
+    }
+}
+
+impl DataPlane for DataPlaneView {
     fn load_balancer_status(&self, arn: &str) -> Option<LoadBalancerStatus> {
-        self.0.load_balancer_status(arn)
+        self.engine.load_balancer_status(arn)
     }
 
     fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealthReport> {
-        self.0.target_health(target_group_arn)
+        self.engine.target_health(target_group_arn)
+    }
+
+    fn test_invoke(&self, call: TestInvoke) -> TestInvokeFuture {
+        let gateway = self.gateway.clone();
+        Box::pin(async move { gateway.test_invoke(call).await })
+    }
+
+    fn limiter(&self) -> Option<&dyn Limiter> {
+        Some(&*self.limiter)
     }
 }

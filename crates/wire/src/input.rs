@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 type StringMap = BTreeMap<String, String>;
 
+mod usage;
+pub use usage::*;
+
 /// CreateRestApi.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -211,4 +214,16 @@ impl Patch {
             })
             .collect()
     }
+}
+
+/// TestInvokeMethod.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestInvokeMethod {
+    pub path_with_query_string: Option<String>,
+    pub body: Option<String>,
+    pub headers: Option<StringMap>,
+    pub multi_value_headers: Option<BTreeMap<String, Vec<String>>>,
+    pub client_certificate_id: Option<String>,
+    pub stage_variables: Option<StringMap>,
 }

@@ -8,6 +8,9 @@ use serde::{Serialize, Serializer};
 
 type StringMap = BTreeMap<String, String>;
 
+mod usage;
+pub use usage::*;
+
 /// `{"message": ...}`.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody<'a> {
@@ -617,4 +620,43 @@ impl GatewayResponse {
             default_response: response.default_response,
         }
     }
+}
+
+/// TestInvokeMethod.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestInvokeMethod {
+    pub status: u16,
+    pub body: String,
+    pub headers: StringMap,
+    pub multi_value_headers: BTreeMap<String, Vec<String>>,
+    pub log: String,
+    pub latency: i64,
+}
+
+impl TestInvokeMethod {
+    pub fn from_model(result: &m::gateway::TestInvokeResult) -> TestInvokeMethod {
+        TestInvokeMethod {
+            status: result.status,
+            body: result.body.clone(),
+            headers: result.headers.clone(),
+            multi_value_headers: result.multi_value_headers.clone(),
+            log: result.log.clone(),
+            latency: result.latency_ms,
+        }
+    }
+}
+
+/// GetUsage and UpdateUsage: per key, one `[used, remaining]` pair per day. The model calls
+/// the map `items`; on the wire it is `values`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub usage_plan_id: String,
+    pub start_date: String,
+    pub end_date: String,
+    #[serde(rename = "values")]
+    pub items: BTreeMap<String, Vec<[u64; 2]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
 }

@@ -309,7 +309,7 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
         response_transfer_mode,
         integration_target: req.integration_target,
     };
-    patch::check_integration(&integration)?;
+    patch::check_integration(&integration, cx.config.max_integration_timeout_millis)?;
     check_vpc_link_reference(cx, &integration)?;
     let reply = modify(cx, at, |resource| {
         let method = method_of_mut(resource, at.method)?;
@@ -359,7 +359,8 @@ pub fn update_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<
             .clone()
             .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
     })?;
-    let updated = patch::apply_integration(&current, &ops)?;
+    let updated =
+        patch::apply_integration(&current, &ops, cx.config.max_integration_timeout_millis)?;
     check_vpc_link_reference(cx, &updated)?;
     let reply = output::Integration::from_model(&updated);
     modify(cx, at, |resource| {

@@ -1,5 +1,7 @@
 //! The management operations, one module per resource family.
 
+pub mod account;
+pub mod apikeys;
 pub mod deployments;
 pub mod gateway_responses;
 pub mod methods;
@@ -7,4 +9,7 @@ pub mod resources;
 pub mod restapis;
 pub mod stages;
 pub mod tags;
+pub mod test_invoke;
+pub mod usage;
+pub mod usageplans;
 pub mod vpclinks;

@@ -16,7 +16,7 @@ use aws_sdk_apigateway::types::{
     ConnectionType, GatewayResponseType, IntegrationType, VpcLinkStatus,
 };
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::harness::*;
@@ -142,6 +142,7 @@ impl Backend {
             let seen = seen.clone();
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
+                    let _ = stream.set_nodelay(true);
                     tokio::spawn(serve_backend(stream, handler.clone(), seen.clone()));
                 }
             }
@@ -170,14 +171,80 @@ impl Backend {
     }
 }
 
+/// A backend that speaks HTTPS with a self-signed certificate for `names`, recording the
+/// server name (SNI) each connection asked for.
+struct TlsBackend {
+    backend: Backend,
+    server_names: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl TlsBackend {
+    async fn start(
+        names: &[&str],
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> TlsBackend {
+        use tokio_rustls::rustls;
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let certified = rcgen::generate_simple_self_signed(names).unwrap();
+        let cert = certified.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let server_names = Arc::new(Mutex::new(Vec::new()));
+        let handler: Handler = Arc::new(handler);
+        let accept = tokio::spawn({
+            let seen = seen.clone();
+            let server_names = server_names.clone();
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    let handler = handler.clone();
+                    let seen = seen.clone();
+                    let server_names = server_names.clone();
+                    tokio::spawn(async move {
+                        let Ok(tls) = acceptor.accept(stream).await else {
+                            return;
+                        };
+                        let name = tls.get_ref().1.server_name().map(str::to_owned);
+                        server_names.lock().unwrap().push(name);
+                        serve_backend(tls, handler, seen).await;
+                    });
+                }
+            }
+        });
+        TlsBackend {
+            backend: Backend { addr, seen, accept },
+            server_names,
+        }
+    }
+
+    fn server_names(&self) -> Vec<Option<String>> {
+        self.server_names.lock().unwrap().clone()
+    }
+}
+
 impl Drop for Backend {
     fn drop(&mut self) {
         self.accept.abort();
     }
 }
 
-async fn serve_backend(mut stream: TcpStream, handler: Handler, seen: Arc<Mutex<Vec<Seen>>>) {
-    let _ = stream.set_nodelay(true);
+async fn serve_backend<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    handler: Handler,
+    seen: Arc<Mutex<Vec<Seen>>>,
+) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
         let head_end = loop {
@@ -273,7 +340,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Reads until `buf` holds at least `len` bytes; false on EOF.
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, len: usize) -> bool {
+async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>, len: usize) -> bool {
     while buf.len() < len {
         match stream.read_buf(buf).await {
             Ok(0) | Err(_) => return false,
@@ -284,7 +351,7 @@ async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, len: usize) -> bool {
 }
 
 /// Takes one `\r\n`-terminated line off `buf`.
-async fn read_line(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+async fn read_line<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Option<String> {
     loop {
         if let Some(end) = find(buf, b"\r\n") {
             let line = String::from_utf8_lossy(&buf[..end]).into_owned();
@@ -298,7 +365,7 @@ async fn read_line(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> 
     }
 }
 
-async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+async fn read_chunked<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let line = read_line(stream, buf).await?;
@@ -2874,3 +2941,104 @@ async fn seed_story_link_to_deleted_nlb_fails() {
     assert_internal_error(&raw);
     assert_eq!(backend.requests().len(), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. HTTPS backends, over the internet and through a VPC link.
+
+/// An API whose `{proxy+}` ANY method proxies to `uri`, through `link` when given.
+async fn https_api(
+    client: &Client,
+    uri: &str,
+    link: Option<&str>,
+    skip_verification: bool,
+) -> String {
+    let (api, root) = create_api(client, "https").await;
+    let proxy = create_resource(client, &api, &root, "{proxy+}").await;
+    put_method(client, &api, &proxy, "ANY").await;
+    let mut put = client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&proxy)
+        .http_method("ANY")
+        .r#type(IntegrationType::HttpProxy)
+        .integration_http_method("ANY")
+        .uri(uri)
+        .tls_config(
+            aws_sdk_apigateway::types::TlsConfig::builder()
+                .insecure_skip_verification(skip_verification)
+                .build(),
+        );
+    if let Some(link) = link {
+        put = put
+            .connection_type(ConnectionType::VpcLink)
+            .connection_id(link);
+    }
+    put.send().await.unwrap();
+    deploy(client, &api, "prod").await;
+    api
+}
+
+/// A self-signed certificate is refused as AWS refuses it (500, a configuration error),
+/// unless the integration skips verification.
+#[tokio::test]
+async fn https_backend_certificate_is_checked_unless_skipped() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = TlsBackend::start(&["localhost"], Reply::echo).await;
+    let uri = format!(
+        "https://localhost:{}/{{proxy}}",
+        backend.backend.addr.port()
+    );
+
+    let strict = https_api(&client, &uri, None, false).await;
+    let raw = Invoke::new(&server, &strict).ready("/prod/hello").await;
+    assert_internal_error(&raw);
+    assert!(backend.backend.requests().is_empty());
+
+    let lenient = https_api(&client, &uri, None, true).await;
+    let raw = Invoke::new(&server, &lenient).ready("/prod/hello").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/hello");
+    assert_eq!(backend.server_names(), vec![Some("localhost".to_owned())]);
+}
+
+/// An `https://` uri through a VPC link: the connection goes to the load balancer's listener
+/// on the uri port, and TLS runs end to end with the target under the uri's host name.
+#[tokio::test]
+async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = TlsBackend::start(&["backend.internal"], Reply::echo).await;
+    let nlb = private_nlb(&server, &backend.backend).await;
+    let link = available_link(&client, &nlb.arn).await;
+    let host = format!("backend.internal:{}", nlb.port);
+    let uri = format!("https://{host}/{{proxy}}");
+
+    let api = https_api(&client, &uri, Some(&link), true).await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke.ready("/prod/orders/7").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    let echoed = raw.json();
+    assert_eq!(echoed["path"], "/orders/7");
+    assert_eq!(echoed["headers"]["host"], host);
+    let names = backend.server_names();
+    assert!(!names.is_empty());
+    assert!(
+        names
+            .iter()
+            .all(|name| name.as_deref() == Some("backend.internal")),
+        "server names {names:?}"
+    );
+    // Pooled: a second call reuses the TLS connection.
+    let again = invoke.get("/prod/orders/8").await;
+    assert_eq!(again.status, 200);
+    assert_eq!(backend.server_names().len(), names.len());
+
+    // The certificate is self-signed, so verification refuses it.
+    let strict = https_api(&client, &uri, Some(&link), false).await;
+    let raw = Invoke::new(&server, &strict).ready("/prod/orders/7").await;
+    assert_internal_error(&raw);
+}
+
+mod test_invoke;
+mod usage_limits;

@@ -32,19 +32,36 @@ pub const NLB_ARN: &str =
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
 
 /// A running Causeway server on a private temporary data folder.
-#[derive(Debug)]
 pub struct TestServer {
     dir: tempfile::TempDir,
     server: Option<Server>,
     addr: SocketAddr,
     http: reqwest::Client,
+    /// Changes to the default configuration, applied again on restart.
+    tweak: Tweak,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("dir", &self.dir)
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestServer {
     /// Starts a server on a fresh data folder and a free loopback port.
     pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `tweak` changes (a raised timeout ceiling, a
+    /// clock the test moves, say).
+    pub async fn start_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> TestServer {
+        let tweak: Tweak = std::sync::Arc::new(tweak);
         let dir = tempfile::tempdir().expect("create temp dir");
-        let server = boot(&dir).await;
+        let server = boot(&dir, &tweak).await;
         let addr = server.admin_addr();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -55,6 +72,7 @@ impl TestServer {
             server: Some(server),
             addr,
             http,
+            tweak,
         }
     }
 
@@ -67,7 +85,7 @@ impl TestServer {
                 .await
                 .expect("graceful shutdown did not finish in time");
         }
-        let server = boot(&self.dir).await;
+        let server = boot(&self.dir, &self.tweak).await;
         self.addr = server.admin_addr();
         self.server = Some(server);
         // Drop pooled connections to the old listener.
@@ -182,21 +200,24 @@ impl TestServer {
     }
 }
 
-async fn boot(dir: &tempfile::TempDir) -> Server {
+/// A change to the server configuration.
+type Tweak = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
+
+async fn boot(dir: &tempfile::TempDir, tweak: &Tweak) -> Server {
     // Each server gets its own block of loopback addresses for network load balancers, so
     // that tests running side by side never bind the same address and port.
     static NEXT_BLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT_BLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let first = std::net::Ipv4Addr::new(127, 30 + (n / 256) as u8, (n % 256) as u8, 1);
-    Server::start(Config {
+    let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         admin_listen: "127.0.0.1:0".parse().expect("socket addr"),
         gateway_listen: "127.0.0.1:0".parse().expect("socket addr"),
         nlb_addresses: (first, 250),
         ..Default::default()
-    })
-    .await
-    .expect("server start")
+    };
+    tweak(&mut config);
+    Server::start(config).await.expect("server start")
 }
 
 /// A raw HTTP response, fully read.

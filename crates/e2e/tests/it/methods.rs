@@ -1338,6 +1338,78 @@ async fn put_integration_timeout_above_29s_rejected_on_edge_api() {
     }
 }
 
+/// `--max-integration-timeout-ms` raises the ceiling up to 300 s, as AWS does for Regional
+/// and private APIs on request; PUT and PATCH both honour it.
+#[tokio::test]
+async fn integration_timeout_ceiling_follows_the_server_setting() {
+    let server = TestServer::start_with(|config| {
+        config.max_integration_timeout_millis = 300_000;
+    })
+    .await;
+    let client = server.client();
+    let (api, pets) = api_with_pets(&client).await;
+    put_method(&client, &api, &pets, "GET").await;
+    let put = |timeout: i32| {
+        client
+            .put_integration()
+            .rest_api_id(&api)
+            .resource_id(&pets)
+            .http_method("GET")
+            .r#type(IntegrationType::Mock)
+            .timeout_in_millis(timeout)
+            .send()
+    };
+    for timeout in [29_001, 120_000, 300_000] {
+        let integration = put(timeout).await.unwrap();
+        assert_eq!(integration.timeout_in_millis(), timeout);
+    }
+    put(300_001).await.expect_error(
+        "BadRequestException",
+        "Timeout should be between 50 ms and 300000 ms, got 300001",
+    );
+    let patched = client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .patch_operations(replace("/timeoutInMillis", "240000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.timeout_in_millis(), 240_000);
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .patch_operations(replace("/timeoutInMillis", "400000"))
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Timeout should be between 50 ms and 300000 ms, got 400000",
+        );
+
+    // The default server keeps AWS's default ceiling and says so.
+    let default = TestServer::start().await;
+    let client = default.client();
+    let (api, pets) = api_with_pets(&client).await;
+    put_method(&client, &api, &pets, "GET").await;
+    client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .timeout_in_millis(120_000)
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Timeout should be between 50 ms and 29000 ms, got 120000",
+        );
+}
+
 #[tokio::test]
 async fn put_integration_custom_cache_settings() {
     let server = TestServer::start().await;

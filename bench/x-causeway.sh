@@ -4,23 +4,27 @@
 #   nlb      client → NLB listener on 127.0.0.1:{PORT} → backend            (compare with d)
 #   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
 #   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
+#   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
+#            counts every request; send the header `x-api-key: causeway-bench-key-0123456789`
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
 NLB_PORT=$PORT
 GATEWAY_PORT=$((PORT + 200))
 if [ "$MODE" != nlb ]; then NLB_PORT=$((PORT + 300)); GATEWAY_PORT=$PORT; fi
+# The account throttle (AWS default 10,000 rps) would cap the benchmark, not the gateway.
+ACCOUNT_LIMITS="--account-rate-limit 100000000 --account-burst-limit 100000000"
 
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1
 aws() { command aws --endpoint-url "http://127.0.0.1:$ADMIN_PORT" --output text "$@"; }
 
 # The NLB gets the first address of the range: 127.0.0.1 (a /30 has two usable addresses).
 CAUSEWAY_LOG=warn "$BIN" serve --data-dir "$DIR/data" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 > "$DIR/causeway.out" 2>&1 &
+  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 $ACCOUNT_LIMITS > "$DIR/causeway.out" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
   grep -q "admin listening" "$DIR/causeway.out" 2>/dev/null && break
@@ -42,8 +46,13 @@ if [ "$MODE" != nlb ]; then
   aws apigateway create-rest-api --name bench --tags _custom_id_=bench > /dev/null
   ROOT=$(aws apigateway get-resources --rest-api-id bench --query 'items[0].id')
   PROXY=$(aws apigateway create-resource --rest-api-id bench --parent-id "$ROOT" --path-part '{proxy+}' --query id)
-  aws apigateway put-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY --authorization-type NONE > /dev/null
-  if [ "$MODE" = private ]; then
+  KEYED=false; [ "$MODE" = private-keyed ] && KEYED=true
+  if $KEYED; then
+    aws apigateway put-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY --authorization-type NONE --api-key-required > /dev/null
+  else
+    aws apigateway put-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY --authorization-type NONE > /dev/null
+  fi
+  if [ "$MODE" = private ] || $KEYED; then
     LINK=$(aws apigateway create-vpc-link --name bench --target-arns "$LB" --query id)
     for _ in $(seq 1 100); do
       [ "$(aws apigateway get-vpc-link --vpc-link-id "$LINK" --query status)" = AVAILABLE ] && break
@@ -54,6 +63,12 @@ if [ "$MODE" != nlb ]; then
       --connection-id '${stageVariables.VPCLINK}' --uri 'http://${stageVariables.VPCNLB}/{proxy}' > /dev/null
     aws apigateway create-deployment --rest-api-id bench --stage-name prod \
       --variables "VPCLINK=$LINK,VPCNLB=$DNS:$NLB_PORT" > /dev/null
+    if $KEYED; then
+      KEY=$(aws apigateway create-api-key --name bench --enabled --value causeway-bench-key-0123456789 --query id)
+      PLAN=$(aws apigateway create-usage-plan --name bench --api-stages apiId=bench,stage=prod \
+        --throttle burstLimit=1000000,rateLimit=1000000 --quota limit=2000000000,period=DAY --query id)
+      aws apigateway create-usage-plan-key --usage-plan-id "$PLAN" --key-id "$KEY" --key-type API_KEY > /dev/null
+    fi
   else
     aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
       --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" > /dev/null

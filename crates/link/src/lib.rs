@@ -1,10 +1,12 @@
 //! VPC link transports: how the gateway reaches a network load balancer.
 //!
-//! Today's transport is *direct*: the gateway dials the load balancer's listener address
-//! (gateway and load balancer share a network, as in the all-in-one server). The tunnel
-//! transport, where the load balancer's node dials out to the gateway, will live here too.
+//! Two transports: *direct*, where the gateway dials the load balancer's listener address
+//! (gateway and load balancer share a network, as in the all-in-one server), and the
+//! [`tunnel`], where the load balancer's node dials out to the gateway over TLS and the
+//! gateway opens one multiplexed stream per backend connection.
 
 pub mod tls;
+pub mod tunnel;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -49,8 +51,46 @@ pub fn split_link_host(name: &str) -> Option<(&str, IpAddr)> {
     (!host.is_empty()).then_some((host, ip))
 }
 
+/// The reserved suffix of host names routed through the tunnel.
+const TUNNEL_SUFFIX: &str = ".tunnel.invalid";
+
+/// The host name under which a request through a VPC link to a load balancer served by an
+/// NLB node is dialled: `{host}.{label}.tunnel.invalid`, where `label` names the load
+/// balancer (the id at the end of its ARN). Like [`link_host`], it lets the stock pooled
+/// client keep the backend host (Host, SNI) and the route in one name.
+pub fn tunnel_host(host: &str, label: &str) -> String {
+    format!("{host}.{label}{TUNNEL_SUFFIX}")
+}
+
+/// The backend host and load balancer label of a name made by [`tunnel_host`].
+pub fn split_tunnel_host(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_suffix(TUNNEL_SUFFIX)?;
+    let (host, label) = rest.rsplit_once('.')?;
+    (!host.is_empty() && !label.is_empty()).then_some((host, label))
+}
+
+/// The label of a load balancer in tunnel host names: the hexadecimal id that ends its ARN
+/// (`arn:...:loadbalancer/net/{name}/{id}`).
+pub fn tunnel_label(load_balancer_arn: &str) -> &str {
+    load_balancer_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or(load_balancer_arn)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tunnel_hosts_round_trip() {
+        let arn = "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/nlb/0123456789abcdef";
+        let label = tunnel_label(arn);
+        assert_eq!(label, "0123456789abcdef");
+        let name = tunnel_host("backend.internal", label);
+        assert_eq!(name, "backend.internal.0123456789abcdef.tunnel.invalid");
+        assert_eq!(split_tunnel_host(&name), Some(("backend.internal", label)));
+        assert_eq!(split_tunnel_host("example.com"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -1,5 +1,6 @@
 //! TLS client settings shared by the gateway (integrations with
-//! `tlsConfig.insecureSkipVerification`) and the load balancer (HTTPS health checks).
+//! `tlsConfig.insecureSkipVerification`), the load balancer (HTTPS health checks) and
+//! tunnel nodes (the gateway's certificate, checked against given roots).
 
 use std::sync::Arc;
 
@@ -28,6 +29,15 @@ pub fn accept_any_certificate() -> Result<rustls::ClientConfig, rustls::Error> {
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth(),
     )
+}
+
+/// A client configuration that checks the server's certificate against `roots`: what a
+/// tunnel node uses to make sure it talks to its gateway.
+pub fn verified(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 #[derive(Debug)]

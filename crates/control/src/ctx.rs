@@ -223,6 +223,7 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
         body,
         error_code: None,
         content_type: "application/json",
+        headers: Vec::new(),
         deferred: None,
     })
 }
@@ -234,6 +235,7 @@ pub fn empty(status: u16) -> Result<Reply, ApiError> {
         body: Vec::new(),
         error_code: None,
         content_type: "application/json",
+        headers: Vec::new(),
         deferred: None,
     })
 }

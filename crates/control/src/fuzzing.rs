@@ -26,6 +26,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
             path: path.into(),
             query: String::new(),
             body: body.as_bytes().to_vec(),
+            accept: None,
         });
         serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap_or_default()
     };
@@ -94,6 +95,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
             path: "/".into(),
             query: String::new(),
             body: form.as_bytes().to_vec(),
+            accept: None,
         });
         String::from_utf8_lossy(&reply.body).into_owned()
     };
@@ -140,6 +142,11 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/apikeys".to_owned(),
         format!("/apikeys/{key}"),
         "/apikeys?mode=import&format=csv".to_owned(),
+        // OpenAPI: the body is the document (POST imports, PUT merges or overwrites).
+        "/restapis?mode=import&failonwarnings=true".to_owned(),
+        "/restapis/fz?mode=overwrite&basepath=prepend".to_owned(),
+        "/restapis/fz/stages/prod/exports/oas30?extensions=integrations".to_owned(),
+        "/restapis/fz/stages/prod/exports/swagger?extensions=apigateway".to_owned(),
         "/usageplans".to_owned(),
         format!("/usageplans/{plan}"),
         format!("/usageplans/{plan}/keys"),
@@ -192,6 +199,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         path,
         query,
         body,
+        accept: None,
     });
     assert!(
         reply.status < 500,

@@ -49,6 +49,11 @@ async fn handle(
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
         body: bytes.to_vec(),
+        accept: parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let handled = {
         let control = control.clone();
@@ -106,6 +111,14 @@ fn into_response(reply: Reply) -> Response<Body> {
     }
     if let Some(code) = reply.error_code {
         headers.insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+    }
+    for (name, value) in &reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
     }
     response
 }

@@ -20,6 +20,7 @@ fn call(control: &Control, method: &str, path: &str, body: &str) -> (u16, serde_
         path: path.into(),
         query: query.into(),
         body: body.as_bytes().to_vec(),
+        accept: None,
     });
     let value = serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
     (reply.status, value)
@@ -82,6 +83,7 @@ fn errors_are_aws_shaped() {
         path: "/restapis/nope".into(),
         query: String::new(),
         body: vec![],
+        accept: None,
     });
     assert_eq!(reply.status, 404);
     assert_eq!(reply.error_code, Some("NotFoundException"));

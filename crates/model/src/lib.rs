@@ -14,6 +14,8 @@ pub mod enums;
 pub mod error;
 pub mod gateway;
 pub mod gateway_responses;
+pub mod node;
+pub mod openapi;
 pub mod patch;
 pub mod usage;
 pub mod validate;

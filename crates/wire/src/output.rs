@@ -60,6 +60,9 @@ pub struct RestApi {
     pub created_date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// What an import (ImportRestApi, PutRestApi) could not do; absent elsewhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub binary_media_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +100,7 @@ impl RestApi {
             description: api.description.clone(),
             created_date: api.created_date,
             version: api.version.clone(),
+            warnings: Vec::new(),
             binary_media_types: api.binary_media_types.clone(),
             minimum_compression_size: api.minimum_compression_size,
             api_key_source: api.api_key_source,

@@ -53,6 +53,7 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Reply {
             body: body.into_bytes(),
             error_code: None,
             content_type: "text/xml",
+            headers: Vec::new(),
             deferred: None,
         },
         Err(error) => {
@@ -62,6 +63,7 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Reply {
                 body: output::error_response(&error, &call.request_id).into_bytes(),
                 error_code: Some(error.code.as_str()),
                 content_type: "text/xml",
+                headers: Vec::new(),
                 deferred: None,
             }
         }

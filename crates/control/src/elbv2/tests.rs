@@ -73,6 +73,7 @@ fn call(c: &Control, pairs: &[(&str, &str)]) -> Answer {
         path: "/".into(),
         query: String::new(),
         body: body.into_bytes(),
+        accept: None,
     });
     assert_eq!(reply.content_type, "text/xml");
     Answer {

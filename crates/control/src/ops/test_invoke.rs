@@ -116,6 +116,7 @@ pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, 
         body: Vec::new(),
         error_code: None,
         content_type: "application/json",
+        headers: Vec::new(),
         deferred: Some(Deferred::TestInvoke(Box::new(call))),
     })
 }

@@ -148,7 +148,7 @@ fn describe(output: &Output) -> String {
 }
 
 /// Runs `aws --endpoint-url … --output json apigateway <args>` against the server.
-async fn aws(server: &TestServer, args: &[&str]) -> Output {
+pub(crate) async fn aws(server: &TestServer, args: &[&str]) -> Output {
     let mut command = aws_env("aws");
     command
         .arg("--endpoint-url")
@@ -160,7 +160,7 @@ async fn aws(server: &TestServer, args: &[&str]) -> Output {
 
 /// Runs an `aws apigateway` command that must succeed and returns its stdout as JSON
 /// (`null` for commands that print nothing).
-async fn aws_json(server: &TestServer, args: &[&str]) -> Value {
+pub(crate) async fn aws_json(server: &TestServer, args: &[&str]) -> Value {
     let output = aws(server, args).await;
     assert!(
         output.status.success(),

@@ -1,0 +1,1408 @@
+//! Reading an OpenAPI document into an [`ImportPlan`].
+//!
+//! The reader walks the parts of the document that API Gateway uses (paths, operations,
+//! parameters, responses, security, the `x-amazon-apigateway-*` extensions) and collects every
+//! problem before it answers, so that one reply lists all of them. Problems that make the
+//! document unusable are errors; what the document asks and Causeway does not do becomes a
+//! warning. Schemas are read only as far as `$ref`s lead through them: models are not imported.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::loc::Loc;
+use super::refs::resolve;
+use super::{
+    BasePath, ImportOptions, ImportPlan, PlannedMethod, PlannedResource, errors_found, source,
+};
+use crate::entities::{
+    GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse, StringMap, TlsConfig,
+};
+use crate::enums::{
+    ApiKeySource, AuthorizationType, ConnectionType, ContentHandling, HttpMethod, IntegrationType,
+    PassthroughBehavior, ResponseTransferMode,
+};
+use crate::error::ApiError;
+use crate::gateway_responses as defaults;
+use crate::patch;
+use crate::validate::{self, PathPart};
+
+/// At most this many errors and warnings are listed; a count stands for the rest.
+const MAX_PROBLEMS: usize = 100;
+
+/// The largest minimum compression size an API accepts (10 MiB).
+const MAX_COMPRESSION_SIZE: i64 = 10_485_760;
+
+/// Reads a definition into a plan. The error lists every problem found (AWS's
+/// `Errors found during import:` form), each naming its place in the document.
+pub fn import(body: &[u8], options: &ImportOptions) -> Result<ImportPlan, ApiError> {
+    let doc = source::parse(body)?;
+    let mut reader = Reader::new(&doc, options)?;
+    let plan = reader.plan();
+    if reader.errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors_found(&reader.finished_errors()))
+    }
+}
+
+/// The OpenAPI major version of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// Swagger 2.0.
+    V2,
+    /// OpenAPI 3.0 and 3.1.
+    V3,
+}
+
+/// How a security scheme of the document maps onto a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scheme {
+    /// An API key in the `x-api-key` header: the method needs an API key.
+    ApiKey,
+    /// `x-amazon-apigateway-authtype: awsSigv4`: the method uses IAM authorization.
+    Iam,
+    /// Anything else, with what it is.
+    Unsupported(String),
+}
+
+struct Reader<'d> {
+    doc: &'d Value,
+    root: &'d Map<String, Value>,
+    version: Version,
+    options: &'d ImportOptions,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+    /// Problems beyond [`MAX_PROBLEMS`], counted only.
+    more_errors: usize,
+    more_warnings: usize,
+    schemes: BTreeMap<String, Scheme>,
+    /// Schemes already warned about, so each unsupported one is named once.
+    warned_schemes: BTreeSet<String>,
+}
+
+/// A resource path while the tree is assembled.
+#[derive(Debug, Default)]
+struct Draft {
+    segments: Vec<String>,
+    methods: BTreeMap<String, PlannedMethod>,
+    /// Where the document declares the path; `None` for paths only implied by others.
+    loc: Option<Loc>,
+}
+
+/// The members of a path item that are not operations.
+const PATH_ITEM_FIELDS: &[&str] = &["parameters", "summary", "description", "servers", "$ref"];
+
+/// Operation keys and the verbs they become.
+const OPERATIONS: &[(&str, HttpMethod)] = &[
+    ("get", HttpMethod::Get),
+    ("put", HttpMethod::Put),
+    ("post", HttpMethod::Post),
+    ("delete", HttpMethod::Delete),
+    ("options", HttpMethod::Options),
+    ("head", HttpMethod::Head),
+    ("patch", HttpMethod::Patch),
+    ("x-amazon-apigateway-any-method", HttpMethod::Any),
+];
+
+impl<'d> Reader<'d> {
+    fn new(doc: &'d Value, options: &'d ImportOptions) -> Result<Reader<'d>, ApiError> {
+        let Some(root) = doc.as_object() else {
+            return Err(ApiError::bad_request(
+                "The API definition must be an object at the top level",
+            ));
+        };
+        let version = version(root)?;
+        Ok(Reader {
+            doc,
+            root,
+            version,
+            options,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            more_errors: 0,
+            more_warnings: 0,
+            schemes: BTreeMap::new(),
+            warned_schemes: BTreeSet::new(),
+        })
+    }
+
+    fn error(&mut self, text: String) {
+        if self.errors.len() < MAX_PROBLEMS {
+            self.errors.push(text);
+        } else {
+            self.more_errors += 1;
+        }
+    }
+
+    fn warn(&mut self, text: String) {
+        if self.warnings.contains(&text) {
+            return;
+        }
+        if self.warnings.len() < MAX_PROBLEMS {
+            self.warnings.push(text);
+        } else {
+            self.more_warnings += 1;
+        }
+    }
+
+    fn finished_errors(&self) -> Vec<String> {
+        let mut errors = self.errors.clone();
+        if self.more_errors > 0 {
+            errors.push(format!("... and {} more errors", self.more_errors));
+        }
+        errors
+    }
+
+    fn finished_warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        if self.more_warnings > 0 {
+            warnings.push(format!("... and {} more warnings", self.more_warnings));
+        }
+        warnings
+    }
+
+    fn plan(&mut self) -> ImportPlan {
+        let (name, description, version) = self.info();
+        let mut plan = ImportPlan {
+            name,
+            description,
+            version,
+            api_key_source: None,
+            binary_media_types: None,
+            minimum_compression_size: None,
+            policy: None,
+            vpc_endpoint_ids: None,
+            disable_execute_api_endpoint: None,
+            gateway_responses: Vec::new(),
+            resources: Vec::new(),
+            warnings: Vec::new(),
+        };
+        self.security_schemes();
+        self.root_extensions(&mut plan);
+        self.components_extensions();
+        let base = self.base_segments();
+        let default_security = self
+            .root
+            .get("security")
+            .map(|v| (v, Loc::root().key("security")));
+        plan.resources = self.paths(&base, default_security);
+        plan.warnings = self.finished_warnings();
+        plan
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Typed reading. Each helper reports what it could not read and returns `None`.
+
+    fn resolved(&mut self, value: &'d Value, loc: &Loc) -> Option<(&'d Value, Loc)> {
+        match resolve(self.doc, value, loc) {
+            Ok(found) => Some(found),
+            Err(problem) => {
+                self.error(problem);
+                None
+            }
+        }
+    }
+
+    fn object(&mut self, value: &'d Value, loc: &Loc) -> Option<&'d Map<String, Value>> {
+        match value.as_object() {
+            Some(map) => Some(map),
+            None => {
+                self.error(format!(
+                    "Expected an object at {loc}, found {}",
+                    describe(value)
+                ));
+                None
+            }
+        }
+    }
+
+    /// A string; numbers and booleans are taken as their text (`version: 1.0`).
+    fn text(&mut self, value: &Value, loc: &Loc) -> Option<String> {
+        match value {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.error(format!(
+                    "Expected a string at {loc}, found {}",
+                    describe(other)
+                ));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, value: &Value, loc: &Loc) -> Option<bool> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            Value::String(text) if text.eq_ignore_ascii_case("true") => Some(true),
+            Value::String(text) if text.eq_ignore_ascii_case("false") => Some(false),
+            other => {
+                self.error(format!(
+                    "Expected true or false at {loc}, found {}",
+                    describe(other)
+                ));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, value: &Value, loc: &Loc) -> Option<i64> {
+        let parsed = match value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(format!(
+                "Expected a whole number at {loc}, found {}",
+                describe(value)
+            ));
+        }
+        parsed
+    }
+
+    /// A map of strings (`requestParameters`, `responseTemplates`). A value that is an object
+    /// or a list is kept as its JSON text, since templates are text.
+    fn string_map(&mut self, value: &'d Value, loc: &Loc) -> Option<StringMap> {
+        let (value, loc) = self.resolved(value, loc)?;
+        let map = self.object(value, &loc)?;
+        let mut out = StringMap::new();
+        for (key, item) in map {
+            let text = match item {
+                Value::String(text) => text.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Object(_) | Value::Array(_) => item.to_string(),
+                Value::Null => {
+                    self.error(format!("Expected a string at {}, found null", loc.key(key)));
+                    continue;
+                }
+            };
+            out.insert(key.clone(), text);
+        }
+        Some(out)
+    }
+
+    fn string_list(&mut self, value: &'d Value, loc: &Loc) -> Option<Vec<String>> {
+        let Some(items) = value.as_array() else {
+            self.error(format!(
+                "Expected a list of strings at {loc}, found {}",
+                describe(value)
+            ));
+            return None;
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(text) => out.push(text.to_owned()),
+                None => self.error(format!(
+                    "Expected a string at {}, found {}",
+                    loc.index(i),
+                    describe(item)
+                )),
+            }
+        }
+        Some(out)
+    }
+
+    /// An enum spelled in any case (`http_proxy`, `WHEN_NO_MATCH`).
+    fn enumeration<T>(
+        &mut self,
+        value: &Value,
+        loc: &Loc,
+        parse: fn(&str) -> Option<T>,
+        options: String,
+    ) -> Option<T> {
+        let text = self.text(value, loc)?;
+        let parsed = parse(&text.to_ascii_uppercase());
+        if parsed.is_none() {
+            self.error(format!(
+                "Invalid value '{text}' at {loc}: use one of {options}"
+            ));
+        }
+        parsed
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The document as a whole.
+
+    fn info(&mut self) -> (Option<String>, Option<String>, Option<String>) {
+        let loc = Loc::root().key("info");
+        let Some(info) = self.root.get("info") else {
+            return (None, None, None);
+        };
+        let Some(info) = self.object(info, &loc) else {
+            return (None, None, None);
+        };
+        let field = |reader: &mut Self, name: &str| {
+            info.get(name)
+                .and_then(|v| reader.text(v, &loc.key(name)))
+                .filter(|t| !t.is_empty())
+        };
+        let title = field(self, "title");
+        let description = field(self, "description");
+        let version = field(self, "version");
+        (title, description, version)
+    }
+
+    /// The base path's segments that the `basepath` option puts in front of every path.
+    fn base_segments(&mut self) -> Vec<String> {
+        if self.options.base_path == BasePath::Ignore {
+            return Vec::new();
+        }
+        let Some((raw, loc)) = self.base_path() else {
+            return Vec::new();
+        };
+        let mut segments = Vec::new();
+        for segment in raw.split('/').filter(|s| !s.is_empty()) {
+            if let Err(e) = validate::path_part(segment) {
+                self.error(format!(
+                    "Invalid base path '{raw}' at {loc}: {}",
+                    e.message()
+                ));
+                return Vec::new();
+            }
+            segments.push(segment.to_owned());
+        }
+        if self.options.base_path == BasePath::Split && !segments.is_empty() {
+            segments.remove(0);
+        }
+        segments
+    }
+
+    /// `basePath` (2.0) or the path of the first server's URL with its variables filled in
+    /// (3.x), with where it was found.
+    fn base_path(&mut self) -> Option<(String, Loc)> {
+        match self.version {
+            Version::V2 => {
+                let loc = Loc::root().key("basePath");
+                let value = self.root.get("basePath")?;
+                self.text(value, &loc).map(|text| (text, loc))
+            }
+            Version::V3 => {
+                let servers_loc = Loc::root().key("servers");
+                let server = self.root.get("servers")?.as_array()?.first()?;
+                let loc = servers_loc.index(0);
+                let server = self.object(server, &loc)?;
+                let url_loc = loc.key("url");
+                let mut url = self.text(server.get("url")?, &url_loc)?;
+                if let Some(variables) = server.get("variables").and_then(Value::as_object) {
+                    for (name, variable) in variables {
+                        let default = variable
+                            .get("default")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        url = url.replace(&format!("{{{name}}}"), default);
+                    }
+                }
+                if url.contains('{') {
+                    self.error(format!(
+                        "Invalid server URL '{url}' at {url_loc}: every {{variable}} needs a default in servers[0].variables"
+                    ));
+                    return None;
+                }
+                let path = match url.split_once("://") {
+                    Some((_, rest)) => rest.find('/').map(|i| rest[i..].to_owned())?,
+                    None => url,
+                };
+                Some((path, url_loc))
+            }
+        }
+    }
+
+    fn security_schemes(&mut self) {
+        let (container, loc) = match self.version {
+            Version::V2 => (
+                self.root.get("securityDefinitions"),
+                Loc::root().key("securityDefinitions"),
+            ),
+            Version::V3 => (
+                self.root
+                    .get("components")
+                    .and_then(|c| c.get("securitySchemes")),
+                Loc::root().key("components").key("securitySchemes"),
+            ),
+        };
+        let Some(container) = container else {
+            return;
+        };
+        let Some(schemes) = self.object(container, &loc) else {
+            return;
+        };
+        for (name, scheme) in schemes {
+            let Some((scheme, scheme_loc)) = self.resolved(scheme, &loc.key(name)) else {
+                continue;
+            };
+            let Some(scheme) = self.object(scheme, &scheme_loc) else {
+                continue;
+            };
+            let field = |key: &str| scheme.get(key).and_then(Value::as_str).unwrap_or_default();
+            let auth_type = field("x-amazon-apigateway-authtype");
+            let kind = if auth_type.eq_ignore_ascii_case("awsSigv4") {
+                Scheme::Iam
+            } else if scheme.contains_key("x-amazon-apigateway-authorizer") {
+                Scheme::Unsupported("a Lambda or Cognito authorizer".into())
+            } else if field("type") == "apiKey" {
+                if field("in") == "header" && field("name").eq_ignore_ascii_case("x-api-key") {
+                    Scheme::ApiKey
+                } else {
+                    Scheme::Unsupported(format!(
+                        "an API key in the {} '{}'; API Gateway reads API keys from the x-api-key header",
+                        field("in"),
+                        field("name")
+                    ))
+                }
+            } else {
+                Scheme::Unsupported(format!("of type '{}'", field("type")))
+            };
+            for key in scheme.keys() {
+                if key.starts_with("x-amazon-apigateway-")
+                    && !matches!(
+                        key.as_str(),
+                        "x-amazon-apigateway-authtype" | "x-amazon-apigateway-authorizer"
+                    )
+                {
+                    self.warn(format!(
+                        "Unsupported extension {key} at {scheme_loc} was ignored"
+                    ));
+                }
+            }
+            self.schemes.insert(name.clone(), kind);
+        }
+    }
+
+    fn root_extensions(&mut self, plan: &mut ImportPlan) {
+        let root = self.root;
+        for (key, value) in root {
+            let loc = Loc::root().key(key);
+            match key.as_str() {
+                "x-amazon-apigateway-api-key-source" => {
+                    plan.api_key_source = self.enumeration(
+                        value,
+                        &loc,
+                        ApiKeySource::parse,
+                        ApiKeySource::options(", "),
+                    );
+                }
+                "x-amazon-apigateway-binary-media-types" => {
+                    plan.binary_media_types = self.string_list(value, &loc);
+                }
+                "x-amazon-apigateway-minimum-compression-size" => {
+                    if let Some(size) = self.integer(value, &loc) {
+                        if (0..=MAX_COMPRESSION_SIZE).contains(&size) {
+                            plan.minimum_compression_size = i32::try_from(size).ok();
+                        } else {
+                            self.error(format!(
+                                "Invalid minimum compression size {size} at {loc}, must be between 0 and 10485760"
+                            ));
+                        }
+                    }
+                }
+                "x-amazon-apigateway-policy" => {
+                    plan.policy = match value {
+                        Value::String(text) => Some(text.clone()),
+                        Value::Object(_) => Some(value.to_string()),
+                        other => {
+                            self.error(format!(
+                                "Expected a policy document (an object) at {loc}, found {}",
+                                describe(other)
+                            ));
+                            None
+                        }
+                    };
+                }
+                "x-amazon-apigateway-endpoint-configuration" => {
+                    self.endpoint_configuration(value, &loc, plan);
+                }
+                "x-amazon-apigateway-gateway-responses" => {
+                    plan.gateway_responses = self.gateway_responses(value, &loc);
+                }
+                // A marker of the export format; it asks for nothing.
+                "x-amazon-apigateway-importexport-version" => {}
+                "x-amazon-apigateway-documentation" if self.options.ignore_documentation => {}
+                "x-amazon-apigateway-documentation" => self.warn(format!(
+                    "Documentation parts ({key} at {loc}) are not supported and were not imported; pass ignore=documentation to skip them without a warning"
+                )),
+                "x-amazon-apigateway-request-validators" => self.warn(format!(
+                    "Request validators ({key} at {loc}) are not supported: requests are not validated"
+                )),
+                "webhooks" => self.warn(format!(
+                    "Webhooks (at {loc}) have no meaning for a REST API and were ignored"
+                )),
+                other if other.starts_with("x-amazon-apigateway-") => self.warn(format!(
+                    "Unsupported extension {other} at {loc} was ignored"
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    /// `components` may hold `x-amazon-apigateway-integrations` for `$ref`s to point at;
+    /// other AWS extensions there are not read.
+    fn components_extensions(&mut self) {
+        let Some(components) = self.root.get("components").and_then(Value::as_object) else {
+            return;
+        };
+        let loc = Loc::root().key("components");
+        for key in components.keys() {
+            if key.starts_with("x-amazon-apigateway-") && key != "x-amazon-apigateway-integrations"
+            {
+                self.warn(format!(
+                    "Unsupported extension {key} at {} was ignored",
+                    loc.key(key)
+                ));
+            }
+        }
+    }
+
+    fn endpoint_configuration(&mut self, value: &'d Value, loc: &Loc, plan: &mut ImportPlan) {
+        let Some((value, loc)) = self.resolved(value, loc) else {
+            return;
+        };
+        let Some(config) = self.object(value, &loc) else {
+            return;
+        };
+        for (key, item) in config {
+            let item_loc = loc.key(key);
+            match key.as_str() {
+                "vpcEndpointIds" => plan.vpc_endpoint_ids = self.string_list(item, &item_loc),
+                "disableExecuteApiEndpoint" => {
+                    plan.disable_execute_api_endpoint = self.boolean(item, &item_loc);
+                }
+                other => self.warn(format!(
+                    "Unsupported endpoint setting '{other}' at {item_loc} was ignored; the endpoint type comes from the endpointConfigurationTypes parameter"
+                )),
+            }
+        }
+    }
+
+    fn gateway_responses(&mut self, value: &'d Value, loc: &Loc) -> Vec<GatewayResponse> {
+        let mut out = Vec::new();
+        let Some((value, loc)) = self.resolved(value, loc) else {
+            return out;
+        };
+        let Some(responses) = self.object(value, &loc) else {
+            return out;
+        };
+        for (name, response) in responses {
+            let response_loc = loc.key(name);
+            let Some(kind) = defaults::response_type(name) else {
+                let names: Vec<&str> = defaults::TYPES.iter().map(|(n, _)| *n).collect();
+                self.error(format!(
+                    "Invalid gateway response type '{name}' at {response_loc}: use one of {}",
+                    names.join(", ")
+                ));
+                continue;
+            };
+            let Some((response, response_loc)) = self.resolved(response, &response_loc) else {
+                continue;
+            };
+            let Some(response) = self.object(response, &response_loc) else {
+                continue;
+            };
+            let mut status_code = kind.default_status.map(str::to_owned);
+            let mut parameters = StringMap::new();
+            let mut templates = defaults::default_templates();
+            for (key, item) in response {
+                let item_loc = response_loc.key(key);
+                match key.as_str() {
+                    "statusCode" => {
+                        if let Some(code) = self.status_code(item, &item_loc) {
+                            status_code = Some(code);
+                        }
+                    }
+                    "responseParameters" => {
+                        parameters = self.string_map(item, &item_loc).unwrap_or_default();
+                    }
+                    "responseTemplates" => {
+                        templates = self.string_map(item, &item_loc).unwrap_or_default();
+                    }
+                    other => self.warn(format!(
+                        "Unknown gateway response member '{other}' at {item_loc} was ignored"
+                    )),
+                }
+            }
+            out.push(GatewayResponse {
+                response_type: kind.name.to_owned(),
+                status_code,
+                response_parameters: parameters,
+                response_templates: templates,
+                default_response: false,
+            });
+        }
+        out
+    }
+
+    /// A status code, written as a string or a number, in `[1-5]\d\d`.
+    fn status_code(&mut self, value: &Value, loc: &Loc) -> Option<String> {
+        let code = self.text(value, loc)?;
+        if validate::status_code(&code, "statusCode").is_ok() {
+            Some(code)
+        } else {
+            self.error(format!(
+                "Invalid status code '{code}' at {loc}: use a code from 100 to 599"
+            ));
+            None
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Paths and the resource tree.
+
+    fn paths(
+        &mut self,
+        base: &[String],
+        default_security: Option<(&'d Value, Loc)>,
+    ) -> Vec<PlannedResource> {
+        let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+        let paths_loc = Loc::root().key("paths");
+        if let Some(paths) = self.root.get("paths")
+            && let Some(paths) = self.object(paths, &paths_loc)
+        {
+            for (key, item) in paths {
+                let loc = paths_loc.key(key);
+                if key.starts_with("x-") {
+                    if key.starts_with("x-amazon-apigateway-") {
+                        self.warn(format!("Unsupported extension {key} at {loc} was ignored"));
+                    }
+                    continue;
+                }
+                let Some(segments) = self.path_segments(key, &loc) else {
+                    continue;
+                };
+                let mut full = base.to_vec();
+                full.extend(segments);
+                let path = format!("/{}", full.join("/"));
+                if let Some(earlier) = drafts.get(&path).and_then(|d| d.loc.clone()) {
+                    self.error(format!(
+                        "Duplicate path at {loc}: {earlier} already declares {path}"
+                    ));
+                    continue;
+                }
+                let Some((item, item_loc)) = self.resolved(item, &loc) else {
+                    continue;
+                };
+                let Some(item) = self.object(item, &item_loc) else {
+                    continue;
+                };
+                let methods = self.path_item(&path, item, &item_loc, default_security.clone());
+                drafts.insert(
+                    path,
+                    Draft {
+                        segments: full,
+                        methods,
+                        loc: Some(loc),
+                    },
+                );
+            }
+        }
+        self.tree(drafts)
+    }
+
+    /// The segments of a path key (`/pets/{petId}` → `pets`, `{petId}`), each checked as
+    /// CreateResource checks a path part.
+    fn path_segments(&mut self, key: &str, loc: &Loc) -> Option<Vec<String>> {
+        let Some(rest) = key.strip_prefix('/') else {
+            self.error(format!(
+                "Invalid path '{key}' at {loc}: a path must start with '/'"
+            ));
+            return None;
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.is_empty() {
+            return Some(Vec::new());
+        }
+        let mut segments = Vec::new();
+        for segment in rest.split('/') {
+            if let Err(e) = validate::path_part(segment) {
+                let reason = if segment.is_empty() {
+                    "a path cannot have an empty segment ('//')".to_owned()
+                } else {
+                    format!("'{segment}': {}", e.message())
+                };
+                self.error(format!(
+                    "Unable to create resource at path '{key}': {reason} (at {loc})"
+                ));
+                return None;
+            }
+            segments.push(segment.to_owned());
+        }
+        Some(segments)
+    }
+
+    /// Adds the root and every implied parent, checks the rules CreateResource enforces
+    /// (nothing under a greedy variable, one variable child per parent), and orders parents
+    /// before children.
+    fn tree(&mut self, mut drafts: BTreeMap<String, Draft>) -> Vec<PlannedResource> {
+        let declared: Vec<Vec<String>> = drafts.values().map(|d| d.segments.clone()).collect();
+        drafts.entry("/".to_owned()).or_default();
+        for segments in declared {
+            for len in 1..segments.len() {
+                let prefix = &segments[..len];
+                drafts
+                    .entry(format!("/{}", prefix.join("/")))
+                    .or_insert_with(|| Draft {
+                        segments: prefix.to_vec(),
+                        ..Draft::default()
+                    });
+            }
+        }
+        // Variable children by parent path, in path order, to find a second one.
+        let mut variable_child: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (path, draft) in &drafts {
+            let (parent_path, path_part) = match draft.segments.split_last() {
+                None => (None, String::new()),
+                Some((last, parents)) => (Some(format!("/{}", parents.join("/"))), last.clone()),
+            };
+            if let Some(parent) = draft
+                .segments
+                .len()
+                .checked_sub(2)
+                .map(|i| &draft.segments[i])
+                && matches!(validate::path_part(parent), Ok(PathPart::Greedy(_)))
+            {
+                self.error(format!(
+                    "Unable to create resource at path '{path}': Cannot create a child of a resource with a greedy path variable: {parent}{}",
+                    at(draft.loc.as_ref())
+                ));
+            }
+            if let Some(parent_path) = &parent_path
+                && validate::path_part(&path_part).is_ok_and(|p| p.is_variable())
+            {
+                match variable_child.get(parent_path) {
+                    Some(sibling) => self.error(format!(
+                        "Unable to create resource at path '{path}': A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed{}",
+                        at(draft.loc.as_ref())
+                    )),
+                    None => {
+                        variable_child.insert(parent_path.clone(), path_part.clone());
+                    }
+                }
+            }
+            out.push(PlannedResource {
+                path: path.clone(),
+                path_part,
+                parent_path,
+                methods: draft.methods.clone(),
+            });
+        }
+        out
+    }
+
+    fn path_item(
+        &mut self,
+        path: &str,
+        item: &'d Map<String, Value>,
+        loc: &Loc,
+        default_security: Option<(&'d Value, Loc)>,
+    ) -> BTreeMap<String, PlannedMethod> {
+        let mut shared_parameters: Vec<(&'d Value, Loc)> = Vec::new();
+        if let Some(parameters) = item.get("parameters") {
+            let params_loc = loc.key("parameters");
+            match parameters.as_array() {
+                Some(list) => shared_parameters.extend(
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, p)| (p, params_loc.index(i))),
+                ),
+                None => self.error(format!(
+                    "Expected a list of parameters at {params_loc}, found {}",
+                    describe(parameters)
+                )),
+            }
+        }
+        let mut methods = BTreeMap::new();
+        for (key, value) in item {
+            let op_loc = loc.key(key);
+            let verb = match OPERATIONS.iter().find(|(name, _)| name == key) {
+                Some((_, verb)) => *verb,
+                None => {
+                    if key == "trace" {
+                        self.warn(format!(
+                            "TRACE is not a method API Gateway supports: {op_loc} was not imported"
+                        ));
+                    } else if key.starts_with("x-amazon-apigateway-") {
+                        self.warn(format!(
+                            "Unsupported extension {key} at {op_loc} was ignored"
+                        ));
+                    } else if !key.starts_with("x-") && !PATH_ITEM_FIELDS.contains(&key.as_str()) {
+                        self.warn(format!("Unknown member '{key}' at {op_loc} was ignored"));
+                    }
+                    continue;
+                }
+            };
+            if let Some(method) = self.operation(
+                path,
+                verb,
+                value,
+                &op_loc,
+                &shared_parameters,
+                default_security.clone(),
+            ) {
+                methods.insert(verb.as_str().to_owned(), method);
+            }
+        }
+        methods
+    }
+
+    fn operation(
+        &mut self,
+        path: &str,
+        verb: HttpMethod,
+        value: &'d Value,
+        loc: &Loc,
+        shared_parameters: &[(&'d Value, Loc)],
+        default_security: Option<(&'d Value, Loc)>,
+    ) -> Option<PlannedMethod> {
+        let (value, loc) = self.resolved(value, loc)?;
+        let op = self.object(value, &loc)?;
+        let mut method = Method {
+            http_method: verb,
+            authorization_type: AuthorizationType::None,
+            authorizer_id: None,
+            api_key_required: false,
+            request_validator_id: None,
+            operation_name: None,
+            request_parameters: BTreeMap::new(),
+            request_models: StringMap::new(),
+            method_responses: BTreeMap::new(),
+            integration: None,
+            authorization_scopes: Vec::new(),
+        };
+        if let Some(id) = op.get("operationId") {
+            method.operation_name = self
+                .text(id, &loc.key("operationId"))
+                .filter(|t| !t.is_empty());
+        }
+        // Path-level parameters first; an operation's own parameter of the same name and
+        // location replaces one of them (the key is the same).
+        let mut parameters: Vec<(&'d Value, Loc)> = shared_parameters.to_vec();
+        if let Some(own) = op.get("parameters") {
+            let params_loc = loc.key("parameters");
+            match own.as_array() {
+                Some(list) => parameters.extend(
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, p)| (p, params_loc.index(i))),
+                ),
+                None => self.error(format!(
+                    "Expected a list of parameters at {params_loc}, found {}",
+                    describe(own)
+                )),
+            }
+        }
+        for (parameter, parameter_loc) in parameters {
+            if let Some((key, required)) = self.parameter(parameter, &parameter_loc) {
+                method.request_parameters.insert(key, required);
+            }
+        }
+        if let Some(responses) = op.get("responses") {
+            method.method_responses = self.method_responses(responses, &loc.key("responses"));
+        }
+        let security = op
+            .get("security")
+            .map(|v| (v, loc.key("security")))
+            .or(default_security);
+        if let Some((security, security_loc)) = security {
+            self.security(security, &security_loc, &mut method);
+        }
+        for (key, item) in op {
+            let item_loc = loc.key(key);
+            match key.as_str() {
+                "x-amazon-apigateway-integration" => {
+                    method.integration = self.integration(item, &item_loc, verb, path);
+                }
+                "x-amazon-apigateway-auth" => self.auth(item, &item_loc, &mut method),
+                "x-amazon-apigateway-request-validator" => self.warn(format!(
+                    "Request validators ({key} at {item_loc}) are not supported: requests are not validated"
+                )),
+                other if other.starts_with("x-amazon-apigateway-") => self.warn(format!(
+                    "Unsupported extension {other} at {item_loc} was ignored"
+                )),
+                _ => {}
+            }
+        }
+        Some(PlannedMethod { method, at: loc })
+    }
+
+    /// A parameter as a method request parameter (`method.request.path.petId` → required).
+    /// Bodies and form fields describe models, which are not imported.
+    fn parameter(&mut self, value: &'d Value, loc: &Loc) -> Option<(String, bool)> {
+        let (value, loc) = self.resolved(value, loc)?;
+        let parameter = self.object(value, &loc)?;
+        let name = match parameter.get("name") {
+            Some(name) => self.text(name, &loc.key("name"))?,
+            None => {
+                self.error(format!("Missing parameter name at {}", loc.key("name")));
+                return None;
+            }
+        };
+        let location = match parameter.get("in") {
+            Some(location) => self.text(location, &loc.key("in"))?,
+            None => {
+                self.error(format!("Missing parameter location at {}", loc.key("in")));
+                return None;
+            }
+        };
+        let required = match parameter.get("required") {
+            Some(required) => self.boolean(required, &loc.key("required"))?,
+            None => false,
+        };
+        let source = match location.as_str() {
+            "path" => "path",
+            "query" => "querystring",
+            "header" => "header",
+            "body" | "formData" => return None,
+            "cookie" => {
+                self.warn(format!(
+                    "Cookie parameters are not supported: '{name}' at {loc} was not imported"
+                ));
+                return None;
+            }
+            other => {
+                self.error(format!(
+                    "Invalid parameter location '{other}' at {}: use path, query or header",
+                    loc.key("in")
+                ));
+                return None;
+            }
+        };
+        if name.is_empty() {
+            self.error(format!(
+                "Missing parameter name at {}: the name cannot be empty",
+                loc.key("name")
+            ));
+            return None;
+        }
+        // A path parameter is always required: the path cannot match without it.
+        Some((
+            format!("method.request.{source}.{name}"),
+            required || source == "path",
+        ))
+    }
+
+    fn method_responses(
+        &mut self,
+        value: &'d Value,
+        loc: &Loc,
+    ) -> BTreeMap<String, MethodResponse> {
+        let mut out = BTreeMap::new();
+        let Some((value, loc)) = self.resolved(value, loc) else {
+            return out;
+        };
+        let Some(responses) = self.object(value, &loc) else {
+            return out;
+        };
+        for (code, response) in responses {
+            let response_loc = loc.key(code);
+            if code.starts_with("x-") {
+                if code.starts_with("x-amazon-apigateway-") {
+                    self.warn(format!(
+                        "Unsupported extension {code} at {response_loc} was ignored"
+                    ));
+                }
+                continue;
+            }
+            if code == "default" {
+                self.warn(format!(
+                    "The 'default' response at {response_loc} was not imported: API Gateway declares method responses by status code"
+                ));
+                continue;
+            }
+            if validate::status_code(code, "statusCode").is_err() {
+                let range = code.len() == 3
+                    && code.starts_with(['1', '2', '3', '4', '5'])
+                    && code[1..].eq_ignore_ascii_case("xx");
+                if range {
+                    self.warn(format!(
+                        "Response ranges such as {code} are not supported: {response_loc} was not imported"
+                    ));
+                } else {
+                    self.error(format!(
+                        "Invalid response status code '{code}' at {response_loc}: use a code from 100 to 599"
+                    ));
+                }
+                continue;
+            }
+            let Some((response, response_loc)) = self.resolved(response, &response_loc) else {
+                continue;
+            };
+            let Some(response) = self.object(response, &response_loc) else {
+                continue;
+            };
+            let mut response_parameters = BTreeMap::new();
+            if let Some(headers) = response.get("headers") {
+                let headers_loc = response_loc.key("headers");
+                if let Some(headers) = self.object(headers, &headers_loc) {
+                    for name in headers.keys() {
+                        response_parameters.insert(format!("method.response.header.{name}"), false);
+                    }
+                }
+            }
+            out.insert(
+                code.clone(),
+                MethodResponse {
+                    status_code: code.clone(),
+                    response_parameters,
+                    response_models: StringMap::new(),
+                },
+            );
+        }
+        out
+    }
+
+    /// Security requirements: an `x-api-key` API key scheme makes the method need a key, an
+    /// `awsSigv4` scheme makes it use IAM; other schemes are named in a warning.
+    fn security(&mut self, value: &'d Value, loc: &Loc, method: &mut Method) {
+        let Some(requirements) = value.as_array() else {
+            self.error(format!(
+                "Expected a list of security requirements at {loc}, found {}",
+                describe(value)
+            ));
+            return;
+        };
+        for (i, requirement) in requirements.iter().enumerate() {
+            let requirement_loc = loc.index(i);
+            let Some(requirement) = self.object(requirement, &requirement_loc) else {
+                continue;
+            };
+            for name in requirement.keys() {
+                match self.schemes.get(name).cloned() {
+                    Some(Scheme::ApiKey) => method.api_key_required = true,
+                    Some(Scheme::Iam) => method.authorization_type = AuthorizationType::AwsIam,
+                    Some(Scheme::Unsupported(what)) => {
+                        if self.warned_schemes.insert(name.clone()) {
+                            self.warn(format!(
+                                "Security scheme '{name}' ({what}) is not supported: the methods that use it were imported without it"
+                            ));
+                        }
+                    }
+                    None => self.warn(format!(
+                        "Security requirement '{name}' at {requirement_loc} names no security scheme of the document and was ignored"
+                    )),
+                }
+            }
+        }
+    }
+
+    /// `x-amazon-apigateway-auth: {type: aws_iam | none}`.
+    fn auth(&mut self, value: &'d Value, loc: &Loc, method: &mut Method) {
+        let Some(auth) = self.object(value, loc) else {
+            return;
+        };
+        let Some(kind) = auth.get("type") else {
+            self.error(format!("Missing authorization type at {}", loc.key("type")));
+            return;
+        };
+        let Some(kind) = self.text(kind, &loc.key("type")) else {
+            return;
+        };
+        match kind.to_ascii_uppercase().as_str() {
+            "AWS_IAM" => method.authorization_type = AuthorizationType::AwsIam,
+            "NONE" => method.authorization_type = AuthorizationType::None,
+            _ => self.error(format!(
+                "Invalid authorization type '{kind}' at {}: use aws_iam or none",
+                loc.key("type")
+            )),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Integrations.
+
+    fn integration(
+        &mut self,
+        value: &'d Value,
+        loc: &Loc,
+        verb: HttpMethod,
+        path: &str,
+    ) -> Option<Integration> {
+        let (value, loc) = self.resolved(value, loc)?;
+        let fields = self.object(value, &loc)?;
+        let errors_before = self.errors.len() + self.more_errors;
+        let kind = match fields.get("type") {
+            Some(kind) => self.enumeration(
+                kind,
+                &loc.key("type"),
+                IntegrationType::parse,
+                "http, http_proxy, mock, aws, aws_proxy".into(),
+            ),
+            None => {
+                self.error(format!("Missing integration type at {}", loc.key("type")));
+                None
+            }
+        };
+        let mut integration = Integration {
+            kind: kind.unwrap_or(IntegrationType::Mock),
+            http_method: None,
+            uri: None,
+            connection_type: None,
+            connection_id: None,
+            credentials: None,
+            request_parameters: StringMap::new(),
+            request_templates: StringMap::new(),
+            passthrough_behavior: Some(PassthroughBehavior::WhenNoMatch),
+            content_handling: None,
+            timeout_in_millis: 29_000,
+            // Filled with the resource id when the plan is applied, as PutIntegration does.
+            cache_namespace: String::new(),
+            cache_key_parameters: Vec::new(),
+            integration_responses: BTreeMap::new(),
+            tls_config: None,
+            response_transfer_mode: None,
+            integration_target: None,
+        };
+        for (key, item) in fields {
+            let item_loc = loc.key(key);
+            match key.as_str() {
+                "type" => {}
+                "httpMethod" => {
+                    integration.http_method = self.enumeration(
+                        item,
+                        &item_loc,
+                        HttpMethod::parse,
+                        HttpMethod::options(", "),
+                    );
+                }
+                "uri" => integration.uri = self.text(item, &item_loc).filter(|u| !u.is_empty()),
+                "connectionType" => {
+                    integration.connection_type = self.enumeration(
+                        item,
+                        &item_loc,
+                        ConnectionType::parse,
+                        ConnectionType::options(", "),
+                    );
+                }
+                "connectionId" => {
+                    integration.connection_id =
+                        self.text(item, &item_loc).filter(|c| !c.is_empty());
+                }
+                "credentials" => {
+                    integration.credentials = self.text(item, &item_loc).filter(|c| !c.is_empty());
+                }
+                "requestParameters" => {
+                    integration.request_parameters =
+                        self.string_map(item, &item_loc).unwrap_or_default();
+                }
+                "requestTemplates" => {
+                    integration.request_templates =
+                        self.string_map(item, &item_loc).unwrap_or_default();
+                }
+                "passthroughBehavior" => {
+                    integration.passthrough_behavior = self.enumeration(
+                        item,
+                        &item_loc,
+                        PassthroughBehavior::parse,
+                        "when_no_match, when_no_templates, never".into(),
+                    );
+                }
+                "timeoutInMillis" => {
+                    if let Some(timeout) = self.integer(item, &item_loc) {
+                        integration.timeout_in_millis = i32::try_from(timeout)
+                            .unwrap_or(if timeout < 0 { i32::MIN } else { i32::MAX });
+                    }
+                }
+                "cacheNamespace" => {
+                    integration.cache_namespace = self.text(item, &item_loc).unwrap_or_default();
+                }
+                "cacheKeyParameters" => {
+                    integration.cache_key_parameters =
+                        self.string_list(item, &item_loc).unwrap_or_default();
+                }
+                "contentHandling" => {
+                    integration.content_handling = self.enumeration(
+                        item,
+                        &item_loc,
+                        ContentHandling::parse,
+                        ContentHandling::options(", "),
+                    );
+                }
+                "tlsConfig" => {
+                    if let Some(tls) = self.object(item, &item_loc) {
+                        let skip = match tls.get("insecureSkipVerification") {
+                            Some(v) => self
+                                .boolean(v, &item_loc.key("insecureSkipVerification"))
+                                .unwrap_or(false),
+                            None => false,
+                        };
+                        integration.tls_config = Some(TlsConfig {
+                            insecure_skip_verification: skip,
+                        });
+                    }
+                }
+                "responses" => {
+                    integration.integration_responses = self.integration_responses(item, &item_loc);
+                }
+                "integrationTarget" => {
+                    integration.integration_target =
+                        self.text(item, &item_loc).filter(|t| !t.is_empty());
+                }
+                "responseTransferMode" => {
+                    integration.response_transfer_mode = self.enumeration(
+                        item,
+                        &item_loc,
+                        ResponseTransferMode::parse,
+                        ResponseTransferMode::options(", "),
+                    );
+                }
+                other => self.warn(format!(
+                    "Unsupported integration member '{other}' at {item_loc} was ignored"
+                )),
+            }
+        }
+        // HTTP integrations imported on AWS report `connectionType: INTERNET` when the
+        // document does not say.
+        if integration.connection_type.is_none()
+            && matches!(
+                integration.kind,
+                IntegrationType::Http | IntegrationType::HttpProxy
+            )
+        {
+            integration.connection_type = Some(ConnectionType::Internet);
+        }
+        if integration.kind == IntegrationType::Mock {
+            integration.http_method = None;
+        }
+        if self.errors.len() + self.more_errors > errors_before {
+            return None;
+        }
+        if let Err(e) = patch::check_integration(&integration, self.options.max_timeout_millis) {
+            self.error(format!(
+                "Unable to put integration on '{verb}' for resource at path '{path}': {} (at {loc})",
+                e.message()
+            ));
+            return None;
+        }
+        Some(integration)
+    }
+
+    /// `responses` of an integration: each key is a selection pattern (`default` for none).
+    fn integration_responses(
+        &mut self,
+        value: &'d Value,
+        loc: &Loc,
+    ) -> BTreeMap<String, IntegrationResponse> {
+        let mut out: BTreeMap<String, IntegrationResponse> = BTreeMap::new();
+        let Some((value, loc)) = self.resolved(value, loc) else {
+            return out;
+        };
+        let Some(responses) = self.object(value, &loc) else {
+            return out;
+        };
+        for (pattern, response) in responses {
+            let Some((response, response_loc)) = self.resolved(response, &loc.key(pattern)) else {
+                continue;
+            };
+            let Some(fields) = self.object(response, &response_loc) else {
+                continue;
+            };
+            let status_code = match fields.get("statusCode") {
+                Some(code) => self.status_code(code, &response_loc.key("statusCode")),
+                None => {
+                    self.error(format!(
+                        "Missing statusCode at {}",
+                        response_loc.key("statusCode")
+                    ));
+                    None
+                }
+            };
+            let mut response = IntegrationResponse {
+                status_code: status_code.clone().unwrap_or_default(),
+                selection_pattern: (pattern != "default").then(|| pattern.clone()),
+                response_parameters: StringMap::new(),
+                response_templates: StringMap::new(),
+                content_handling: None,
+            };
+            for (key, item) in fields {
+                let item_loc = response_loc.key(key);
+                match key.as_str() {
+                    "statusCode" => {}
+                    "responseParameters" => {
+                        response.response_parameters =
+                            self.string_map(item, &item_loc).unwrap_or_default();
+                    }
+                    "responseTemplates" => {
+                        response.response_templates =
+                            self.string_map(item, &item_loc).unwrap_or_default();
+                    }
+                    "contentHandling" => {
+                        response.content_handling = self.enumeration(
+                            item,
+                            &item_loc,
+                            ContentHandling::parse,
+                            ContentHandling::options(", "),
+                        );
+                    }
+                    other => self.warn(format!(
+                        "Unsupported integration response member '{other}' at {item_loc} was ignored"
+                    )),
+                }
+            }
+            let Some(code) = status_code else {
+                continue;
+            };
+            if out.contains_key(&code) {
+                self.warn(format!(
+                    "Two integration responses of {loc} have status {code}; the one at {response_loc} was kept"
+                ));
+            }
+            out.insert(code, response);
+        }
+        out
+    }
+}
+
+/// The document's OpenAPI version, from `swagger: "2.0"` or `openapi: 3.0.x / 3.1.x`.
+fn version(root: &Map<String, Value>) -> Result<Version, ApiError> {
+    if let Some(swagger) = root.get("swagger") {
+        let text = match swagger {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            other => describe(other).to_owned(),
+        };
+        return if text == "2.0" || text == "2" {
+            Ok(Version::V2)
+        } else {
+            Err(ApiError::bad_request(format!(
+                "Unsupported API definition version '{text}' at swagger: use swagger: \"2.0\" or openapi: 3.0.x"
+            )))
+        };
+    }
+    if let Some(openapi) = root.get("openapi") {
+        let text = match openapi {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            other => describe(other).to_owned(),
+        };
+        return if text.starts_with("3.0") || text.starts_with("3.1") {
+            Ok(Version::V3)
+        } else {
+            Err(ApiError::bad_request(format!(
+                "Unsupported API definition version '{text}' at openapi: OpenAPI 2.0, 3.0 and 3.1 are supported"
+            )))
+        };
+    }
+    Err(ApiError::bad_request(
+        "The API definition names no version at swagger or openapi: an OpenAPI 2.0 document starts with swagger: \"2.0\", an OpenAPI 3 document with openapi: 3.0.x",
+    ))
+}
+
+/// ` (at {loc})`, or nothing for a path only implied by others.
+fn at(loc: Option<&Loc>) -> String {
+    loc.map(|loc| format!(" (at {loc})")).unwrap_or_default()
+}
+
+/// What kind of JSON value this is, for messages.
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

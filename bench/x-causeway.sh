@@ -4,18 +4,21 @@
 #   nlb      client → NLB listener on 127.0.0.1:{PORT} → backend            (compare with d)
 #   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
 #   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
+#   tunnel   as private, with the NLB run by `causeway nlb-node`, reached through its outbound
+#            tunnel (TLS + HTTP/2) instead of a direct connection                (compare with private, e)
 #   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
 #            counts every request; send the header `x-api-key: causeway-bench-key-0123456789`
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
 NLB_PORT=$PORT
 GATEWAY_PORT=$((PORT + 200))
 if [ "$MODE" != nlb ]; then NLB_PORT=$((PORT + 300)); GATEWAY_PORT=$PORT; fi
+LINK_PORT=$((PORT + 400))
 # The account throttle (AWS default 10,000 rps) would cap the benchmark, not the gateway.
 ACCOUNT_LIMITS="--account-rate-limit 100000000 --account-burst-limit 100000000"
 
@@ -24,7 +27,7 @@ aws() { command aws --endpoint-url "http://127.0.0.1:$ADMIN_PORT" --output text 
 
 # The NLB gets the first address of the range: 127.0.0.1 (a /30 has two usable addresses).
 CAUSEWAY_LOG=warn "$BIN" serve --data-dir "$DIR/data" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 $ACCOUNT_LIMITS > "$DIR/causeway.out" 2>&1 &
+  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 --link-listen "127.0.0.1:$LINK_PORT" $ACCOUNT_LIMITS > "$DIR/causeway.out" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
   grep -q "admin listening" "$DIR/causeway.out" 2>/dev/null && break
@@ -52,7 +55,14 @@ if [ "$MODE" != nlb ]; then
   else
     aws apigateway put-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY --authorization-type NONE > /dev/null
   fi
-  if [ "$MODE" = private ] || $KEYED; then
+  if [ "$MODE" = tunnel ]; then
+    NODE=$(curl -s -X POST "http://127.0.0.1:$ADMIN_PORT/causeway/nodes" -d "{\"loadBalancerArns\":[\"$LB\"]}")
+    NODE_ID=$(printf '%s' "$NODE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    NODE_TOKEN=$(printf '%s' "$NODE" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    CAUSEWAY_NODE_TOKEN="$NODE_TOKEN" CAUSEWAY_LOG=warn "$BIN" nlb-node --gateway "127.0.0.1:$LINK_PORT" \
+      --ca "$DIR/data/link/cert.pem" --node-id "$NODE_ID" > "$DIR/node.out" 2>&1 &
+  fi
+  if [ "$MODE" = private ] || [ "$MODE" = tunnel ] || $KEYED; then
     LINK=$(aws apigateway create-vpc-link --name bench --target-arns "$LB" --query id)
     for _ in $(seq 1 100); do
       [ "$(aws apigateway get-vpc-link --vpc-link-id "$LINK" --query status)" = AVAILABLE ] && break

@@ -1,4 +1,6 @@
-//! The `causeway` command: `causeway serve` runs the whole system on one machine.
+//! The `causeway` command: `causeway serve` runs the whole system on one machine;
+//! `causeway nlb-node` runs network load balancers inside a private network, reached
+//! through an outbound tunnel.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -18,6 +20,74 @@ struct Cli {
 enum Command {
     /// Run the control plane on the embedded store (SQLite in --data-dir).
     Serve(ServeArgs),
+    /// Run network load balancers inside a private network, reached through an outbound tunnel.
+    #[command(
+        long_about = "Run network load balancers inside a private network, reached through an outbound tunnel.\n\n\
+1. On the gateway host: curl -X POST http://127.0.0.1:4580/causeway/nodes -d '{\"loadBalancerArns\":[\"<nlb-arn>\"]}' (answers the node id and token).\n\
+2. Copy the gateway's {data-dir}/link/cert.pem to the private host.\n\
+3. On the private host: causeway nlb-node --gateway GATEWAY_HOST:4590 --ca cert.pem --node-id ID --token TOKEN"
+    )]
+    NlbNode(NodeArgs),
+    /// Import (or update) an API from an OpenAPI file and deploy it to a stage, in one step.
+    #[command(
+        long_about = "Import (or update) an API from an OpenAPI file and deploy it to a stage, in one step.\n\n\
+The API is found by --api-id, else by the document's info.title among the server's APIs; when none matches, the file is imported as a new API. An existing API is replaced by the file (PutRestApi mode=overwrite, or --mode merge). Then a deployment is made to --stage with the given --variable values, and the invoke URLs are printed."
+    )]
+    Deploy(DeployArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DeployArgs {
+    /// The OpenAPI 2.0 or 3.x file (JSON or YAML) with x-amazon-apigateway extensions.
+    file: PathBuf,
+    /// The stage to deploy to.
+    #[arg(long)]
+    stage: String,
+    /// Stage variables, NAME=VALUE (repeatable).
+    #[arg(long = "variable", value_parser = parse_variable)]
+    variables: Vec<(String, String)>,
+    /// The API to update; by default the one named like the document's info.title.
+    #[arg(long)]
+    api_id: Option<String>,
+    /// How an existing API takes the file: overwrite (it becomes exactly the file) or merge.
+    #[arg(long, default_value = "overwrite", value_parser = ["overwrite", "merge"])]
+    mode: String,
+    /// The management endpoint of `causeway serve`.
+    #[arg(
+        long,
+        env = "CAUSEWAY_ENDPOINT",
+        default_value = "http://127.0.0.1:4580"
+    )]
+    endpoint: String,
+    /// The gateway's address, for the printed invoke URLs.
+    #[arg(long, env = "CAUSEWAY_GATEWAY", default_value = "127.0.0.1:8080")]
+    gateway: String,
+}
+
+fn parse_variable(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))
+}
+
+#[derive(Debug, clap::Args)]
+struct NodeArgs {
+    /// The gateway's link listener (`causeway serve --link-listen`), HOST:PORT.
+    #[arg(long, env = "CAUSEWAY_GATEWAY_LINK")]
+    gateway: String,
+    /// The name in the gateway's certificate (the generated one has localhost and 127.0.0.1,
+    /// plus every --link-name).
+    #[arg(long, env = "CAUSEWAY_GATEWAY_NAME", default_value = "localhost")]
+    gateway_name: String,
+    /// The gateway's certificate, `{data-dir}/link/cert.pem` on the gateway host.
+    #[arg(long, env = "CAUSEWAY_GATEWAY_CA")]
+    ca: PathBuf,
+    /// The node id the gateway issued.
+    #[arg(long, env = "CAUSEWAY_NODE_ID")]
+    node_id: String,
+    /// The node's credential (prefer the environment variable to keep it out of `ps`).
+    #[arg(long, env = "CAUSEWAY_NODE_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +124,13 @@ struct ServeArgs {
         value_parser = clap::value_parser!(i32).range(50..=300_000)
     )]
     max_integration_timeout_ms: i32,
+    /// Where NLB nodes in private networks dial in (TLS); "off" runs no link listener.
+    #[arg(long, env = "CAUSEWAY_LINK_LISTEN", default_value = "127.0.0.1:4590", value_parser = parse_link_listen)]
+    link_listen: LinkListen,
+    /// Extra names for the generated link certificate (the gateway host's DNS name or IP,
+    /// as nodes will dial it). Repeatable.
+    #[arg(long = "link-name", env = "CAUSEWAY_LINK_NAMES", value_delimiter = ',')]
+    link_names: Vec<String>,
     /// Account-level throttle every invoke passes, in requests per second (AWS's default
     /// quota: 10000). Usage plans and stage method settings throttle further.
     #[arg(long, env = "CAUSEWAY_ACCOUNT_RATE_LIMIT", default_value_t = 10_000.0)]
@@ -61,6 +138,19 @@ struct ServeArgs {
     /// Burst of the account-level throttle (AWS's default quota: 5000).
     #[arg(long, env = "CAUSEWAY_ACCOUNT_BURST_LIMIT", default_value_t = 5_000)]
     account_burst_limit: u64,
+}
+
+/// `--link-listen`: an address, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct LinkListen(Option<SocketAddr>);
+
+fn parse_link_listen(text: &str) -> Result<LinkListen, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(LinkListen(None));
+    }
+    text.parse()
+        .map(|addr| LinkListen(Some(addr)))
+        .map_err(|e| format!("'{text}' is neither an address like 0.0.0.0:4590 nor 'off': {e}"))
 }
 
 /// Parses `a.b.c.d/len` into the first usable address and how many follow it.
@@ -107,6 +197,8 @@ fn main() -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::NlbNode(args) => runtime.block_on(nlb_node(args)),
+        Command::Deploy(args) => runtime.block_on(deploy(args)),
     }
 }
 
@@ -135,6 +227,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rate_limit: args.account_rate_limit,
             burst_limit: args.account_burst_limit,
         }),
+        link_listen: args.link_listen.0,
+        link_names: ["localhost".to_owned(), "127.0.0.1".to_owned()]
+            .into_iter()
+            .chain(args.link_names.iter().cloned())
+            .collect(),
         ..causeway_server::Config::default()
     })
     .await
@@ -144,6 +241,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let gateway = server.gateway_addr();
     println!("admin listening on {admin}");
     println!("gateway listening on {gateway}");
+    if let Some(link) = server.link_addr() {
+        println!(
+            "link listening on {link} (NLB nodes; certificate {})",
+            server.link_certificate().display()
+        );
+    }
     println!();
     println!("Try it with the aws CLI:");
     println!(
@@ -185,4 +288,153 @@ impl Signals {
             _ = self.terminate.recv() => {}
         }
     }
+}
+
+async fn nlb_node(args: NodeArgs) -> anyhow::Result<()> {
+    let mut signals = Signals::listen()?;
+    let ca_pem = std::fs::read(&args.ca)
+        .with_context(|| format!("cannot read the gateway certificate {}", args.ca.display()))?;
+    let node = causeway_server::node::Node::start(causeway_server::node::NodeConfig {
+        gateway: args.gateway.clone(),
+        server_name: args.gateway_name,
+        ca_pem,
+        node_id: args.node_id.clone(),
+        token: args.token,
+    })
+    .context("the NLB node could not start")?;
+    println!("causeway nlb-node {}", env!("CARGO_PKG_VERSION"));
+    println!("  node id   {}", args.node_id);
+    println!("  gateway   {}", args.gateway);
+    let mut status = node.status();
+    let report = tokio::spawn(async move {
+        let mut was = usize::MAX;
+        while status.changed().await.is_ok() {
+            let now = status.borrow_and_update().clone();
+            if now.connected != was {
+                match &now.last_error {
+                    Some(error) if now.connected == 0 => {
+                        println!("tunnel down ({error}); retrying");
+                    }
+                    _ => println!("tunnel connections up: {}", now.connected),
+                }
+                was = now.connected;
+            }
+        }
+    });
+    signals.wait().await;
+    report.abort();
+    println!("shutting down");
+    node.shutdown();
+    Ok(())
+}
+
+async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
+    let body = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let document = causeway_model::openapi::parse(&body)
+        .map_err(|e| anyhow::anyhow!("{}: {}", args.file.display(), e.message()))?;
+    let http = reqwest::Client::new();
+    let endpoint = args.endpoint.trim_end_matches('/');
+    let call =
+        |method: reqwest::Method, path: String| http.request(method, format!("{endpoint}{path}"));
+    let api_id = match args.api_id.clone() {
+        Some(id) => Some(id),
+        None => {
+            let title = document["info"]["title"].as_str().unwrap_or_default();
+            let listed =
+                answer(call(reqwest::Method::GET, "/restapis?limit=500".to_owned())).await?;
+            let matching: Vec<&str> = listed["item"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|api| api["name"].as_str() == Some(title))
+                .filter_map(|api| api["id"].as_str())
+                .collect();
+            match matching.as_slice() {
+                [] => None,
+                [one] => Some((*one).to_owned()),
+                many => anyhow::bail!(
+                    "{} APIs are named '{title}' ({}); choose one with --api-id",
+                    many.len(),
+                    many.join(", ")
+                ),
+            }
+        }
+    };
+    let api = match api_id {
+        Some(id) => {
+            answer(
+                call(
+                    reqwest::Method::PUT,
+                    format!("/restapis/{id}?mode={}", args.mode),
+                )
+                .body(body),
+            )
+            .await?;
+            println!(
+                "updated API {id} from {} ({})",
+                args.file.display(),
+                args.mode
+            );
+            id
+        }
+        None => {
+            let created =
+                answer(call(reqwest::Method::POST, "/restapis?mode=import".to_owned()).body(body))
+                    .await?;
+            let id = created["id"].as_str().unwrap_or_default().to_owned();
+            println!("imported {} as API {id}", args.file.display());
+            id
+        }
+    };
+    let variables: serde_json::Map<String, serde_json::Value> = args
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let deployment = answer(
+        call(
+            reqwest::Method::POST,
+            format!("/restapis/{api}/deployments"),
+        )
+        .json(&serde_json::json!({"stageName": args.stage, "variables": variables})),
+    )
+    .await?;
+    println!(
+        "deployed to stage {} (deployment {})",
+        args.stage,
+        deployment["id"].as_str().unwrap_or_default()
+    );
+    let port = args.gateway.rsplit(':').next().unwrap_or("8080");
+    println!(
+        "  http://{api}.execute-api.localhost:{port}/{}/",
+        args.stage
+    );
+    println!(
+        "  http://{}/restapis/{api}/{}/_user_request_/",
+        args.gateway, args.stage
+    );
+    Ok(())
+}
+
+/// Sends a management call; an error answer becomes an error with AWS's message.
+async fn answer(request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
+    let response = request
+        .send()
+        .await
+        .context("cannot reach the Causeway endpoint")?;
+    let status = response.status();
+    let code = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if !status.is_success() {
+        let message = value["message"].as_str().unwrap_or(&text);
+        anyhow::bail!("{code} ({status}): {message}");
+    }
+    Ok(value)
 }

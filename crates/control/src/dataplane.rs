@@ -27,6 +27,17 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
         Box::pin(async { no_gateway() })
     }
 
+    /// Drops the tunnel connections of a revoked NLB node.
+    fn revoke_node(&self, node_id: &str) {
+        let _ = node_id;
+    }
+
+    /// Whether an NLB node serving this load balancer is connected through the tunnel.
+    fn node_connected(&self, load_balancer_arn: &str) -> bool {
+        let _ = load_balancer_arn;
+        false
+    }
+
     /// The limiter that counts quota usage (GetUsage, UpdateUsage), when a gateway runs.
     fn limiter(&self) -> Option<&dyn causeway_limits::Limiter> {
         None

@@ -8,7 +8,7 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
-use crate::ops::{account, apikeys, usage, usageplans};
+use crate::ops::{account, apikeys, nodes, usage, usageplans};
 use crate::ops::{
     deployments, gateway_responses, methods, resources, restapis, stages, tags, test_invoke,
     vpclinks,
@@ -33,12 +33,14 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         // body (a GET with the same query string is accepted too).
         ("POST" | "GET", []) => Ok(crate::elbv2::dispatch(cx, request)),
         ("GET", ["restapis"]) => restapis::list(cx, q),
-        ("POST", ["restapis"]) if q.get("mode") == Some("import") => Err(not_yet("ImportRestApi")),
+        ("POST", ["restapis"]) if q.get("mode") == Some("import") => {
+            crate::ops::openapi::import(cx, q, body)
+        }
         ("POST", ["restapis"]) => restapis::create(cx, body),
         ("GET", ["restapis", api]) => restapis::get(cx, api),
         ("PATCH", ["restapis", api]) => restapis::update(cx, api, body),
         ("DELETE", ["restapis", api]) => restapis::delete(cx, api),
-        ("PUT", ["restapis", _]) => Err(not_yet("PutRestApi")),
+        ("PUT", ["restapis", api]) => crate::ops::openapi::put(cx, api, q, body),
 
         ("GET", ["restapis", api, "resources"]) => resources::list(cx, api, q),
         ("GET", ["restapis", api, "resources", id]) => resources::get(cx, api, id, q),
@@ -119,7 +121,9 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
                 "data" | "authorizers",
             ],
         ) => stages::flush_cache(cx, api, name),
-        ("GET", ["restapis", _, "stages", _, "exports", _]) => Err(not_yet("GetExport")),
+        ("GET", ["restapis", api, "stages", name, "exports", kind]) => {
+            crate::ops::openapi::export(cx, api, name, kind, q, request.accept.as_deref())
+        }
 
         ("GET", ["restapis", api, "gatewayresponses"]) => gateway_responses::list(cx, api, q),
         ("GET", ["restapis", api, "gatewayresponses", kind]) => {
@@ -163,6 +167,11 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["account"]) => account::get(cx),
         ("PATCH", ["account"]) => account::update(cx, body),
 
+        ("POST", ["causeway", "nodes"]) => nodes::create(cx, body),
+        ("GET", ["causeway", "nodes"]) => nodes::list(cx),
+        ("GET", ["causeway", "nodes", id]) => nodes::get(cx, id),
+        ("DELETE", ["causeway", "nodes", id]) => nodes::delete(cx, id),
+
         ("GET", ["tags", arn]) => tags::get(cx, arn),
         ("PUT", ["tags", arn]) => tags::tag(cx, arn, body),
         ("DELETE", ["tags", arn]) => tags::untag(cx, arn, q),
@@ -176,8 +185,4 @@ fn unknown(request: &Request) -> ApiError {
         "No apigateway operation matches {} {}",
         request.method, request.path
     ))
-}
-
-fn not_yet(operation: &str) -> ApiError {
-    ApiError::bad_request(format!("{operation} is not supported by this server yet"))
 }

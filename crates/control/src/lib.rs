@@ -90,6 +90,8 @@ pub struct Request {
     pub query: String,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// The `Accept` header, which picks the format of GetExport's document.
+    pub accept: Option<String>,
 }
 
 /// The answer to a request: a status and a JSON body (empty for 202/204 without content).
@@ -101,8 +103,11 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The AWS error code, for `x-amzn-ErrorType`, when the reply is an error.
     pub error_code: Option<&'static str>,
-    /// `application/json` (apigateway) or `text/xml` (elbv2).
+    /// `application/json` (apigateway), `text/xml` (elbv2), or the format of an exported
+    /// document (`application/yaml`).
     pub content_type: &'static str,
+    /// Further response headers (GetExport's `Content-Disposition`).
+    pub headers: Vec<(&'static str, String)>,
     /// Work the HTTP edge finishes outside the control plane's lock (it waits on the data
     /// plane); the rest of the reply is unused then.
     pub deferred: Option<Deferred>,
@@ -122,6 +127,7 @@ impl Reply {
             body: causeway_wire::error_body(error),
             error_code: Some(error.code()),
             content_type: "application/json",
+            headers: Vec::new(),
             deferred: None,
         }
     }
@@ -161,6 +167,33 @@ impl Control {
             plan,
             gateway_plan,
         })
+    }
+
+    /// Checks an NLB node's credential: the load balancers it may serve, or why not.
+    pub fn admit_node(&self, node_id: &str, token: &str) -> Result<Vec<String>, String> {
+        let guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let refused = || "unknown node or wrong credential".to_owned();
+        let node = guard.state.nodes.get(node_id).ok_or_else(refused)?;
+        if node.revoked {
+            return Err(format!("node {node_id} was revoked"));
+        }
+        if ops::nodes::same_hash(&node.token_sha256, &ops::nodes::token_hash(token)) {
+            Ok(node.load_balancer_arns.clone())
+        } else {
+            Err(refused())
+        }
+    }
+
+    /// The plan of some load balancers, to send to the NLB node that serves them.
+    pub fn nlb_plan_for_arns(&self, arns: &[String]) -> NlbPlan {
+        let guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.state.nlb_plan_for(arns)
     }
 
     /// Every stored day of quota usage, for the limiter to start from.

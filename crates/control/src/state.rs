@@ -29,6 +29,7 @@ pub mod kind {
     /// The account settings, one record keyed [`ACCOUNT_KEY`].
     pub const ACCOUNT: &str = "account";
     pub const ACCOUNT_KEY: &str = "account";
+    pub const NODE: &str = "node";
 }
 
 /// Whether a stored change concerns what the gateway serves.
@@ -48,6 +49,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::API_KEY
             | kind::USAGE_PLAN
             | kind::USAGE_PLAN_KEY
+            | kind::NODE
     )
 }
 
@@ -60,7 +62,7 @@ pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
     };
     matches!(
         kind,
-        kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER
+        kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER | kind::NODE
     )
 }
 
@@ -87,6 +89,8 @@ pub struct State {
     plan_keys: BTreeMap<String, BTreeSet<String>>,
     /// The account settings (UpdateAccount).
     pub(crate) account: Account,
+    /// Admitted NLB nodes, by id.
+    pub nodes: BTreeMap<String, causeway_model::node::Node>,
 }
 
 /// One REST API and what belongs to it.
@@ -168,6 +172,11 @@ impl State {
                 }
                 // Quota usage belongs to the data plane's limiter (`crate::usage`).
                 crate::usage::KIND => {}
+                kind::NODE => {
+                    if let Some(node) = parse::<causeway_model::node::Node>(&record) {
+                        state.nodes.insert(node.id.clone(), node);
+                    }
+                }
                 _ => children.push(record),
             }
         }
@@ -266,6 +275,7 @@ impl State {
                     )
                 })
                 .collect(),
+            remote_load_balancers: self.remote_load_balancers(),
             api_keys: self.api_keys.clone(),
             usage_plans: self
                 .usage_plans
@@ -286,13 +296,36 @@ impl State {
         }
     }
 
-    /// The plan the load balancing engine runs.
+    /// The plan the in-process load balancing engine runs: every load balancer that no NLB
+    /// node serves.
     pub fn nlb_plan(&self) -> NlbPlan {
+        let remote = self.remote_load_balancers();
         elb::plan(
-            self.load_balancers.values(),
+            self.load_balancers
+                .values()
+                .filter(|lb| !remote.contains(&lb.arn)),
             self.listeners.values(),
             self.target_groups.values(),
         )
+    }
+
+    /// The plan of the load balancers in `arns` (what a node that serves them runs).
+    pub fn nlb_plan_for(&self, arns: &[String]) -> NlbPlan {
+        elb::plan(
+            self.load_balancers
+                .values()
+                .filter(|lb| arns.contains(&lb.arn)),
+            self.listeners.values(),
+            self.target_groups.values(),
+        )
+    }
+
+    /// Load balancers that an admitted NLB node serves (outside this process).
+    pub fn remote_load_balancers(&self) -> BTreeSet<String> {
+        self.nodes
+            .values()
+            .flat_map(|node| node.load_balancer_arns.iter().cloned())
+            .collect()
     }
 
     /// The API with this id, or AWS's `Invalid API identifier specified` error.

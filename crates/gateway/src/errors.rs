@@ -163,7 +163,7 @@ pub fn render(
         HeaderValue::from_static("application/json"),
     );
     headers.insert(
-        "x-amzn-ErrorType",
+        crate::integration::names::ERROR_TYPE.clone(),
         HeaderValue::from_static(failure.kind.error_type()),
     );
     if let Some(customised) = customised {

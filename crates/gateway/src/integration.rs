@@ -76,6 +76,21 @@ const DROPPED_REQUEST_HEADERS: &[&str] = &[
     "content-encoding",
 ];
 
+/// Header names the gateway adds, parsed once.
+pub(crate) mod names {
+    use http::HeaderName;
+
+    pub static API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+    pub static TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+    pub static FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    pub static FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+    pub static FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+    pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    pub static APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+    pub static ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+    pub static API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+}
+
 /// Backend headers API Gateway returns renamed, each with its new name.
 static REMAPPED_RESPONSE_HEADERS: [(HeaderName, HeaderName); 5] = [
     (
@@ -171,9 +186,9 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         headers.insert(header::USER_AGENT, agent);
     }
     if let Ok(id) = HeaderValue::from_str(call.api_id) {
-        headers.insert("x-amzn-apigateway-api-id", id);
+        headers.insert(&names::API_ID, id);
     }
-    headers.insert("x-amzn-trace-id", trace_id(call));
+    headers.insert(&names::TRACE_ID, trace_id(call));
     apply_header_mappings(headers, call)?;
     log_endpoint_request(call, &request, &body);
     let request = request
@@ -204,7 +219,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     // Non-proxy HTTP answers carry the trace id; MOCK and HTTP_PROXY answers do not.
     response
         .headers_mut()
-        .insert("x-amzn-trace-id", trace_id(call));
+        .insert(&names::TRACE_ID, trace_id(call));
     Ok(response)
 }
 
@@ -444,22 +459,36 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
         path_and_query.push_str(&query.join("&"));
     }
     let host = authority.as_str().to_owned();
-    let dial_authority = match call.integration.connection_type {
-        Some(ConnectionType::VpcLink) if scheme == "https" => {
-            // TLS runs end to end with the target, named by the uri host; the connection
-            // itself goes to the load balancer's listener on the uri port.
+    let link_arn = match call.integration.connection_type {
+        Some(ConnectionType::VpcLink) => Some(vpc_link_arn(call)?),
+        _ => None,
+    };
+    let dial_authority = match link_arn {
+        // A load balancer served by an NLB node elsewhere: through the tunnel.
+        Some(arn) if call.snapshot.remote_load_balancers.contains(arn) => {
+            let port = authority
+                .port_u16()
+                .unwrap_or(if scheme == "https" { 443 } else { 80 });
+            format!(
+                "{}:{port}",
+                causeway_link::tunnel_host(authority.host(), causeway_link::tunnel_label(arn))
+            )
+        }
+        // TLS runs end to end with the target, named by the uri host; the connection itself
+        // goes to the load balancer's listener on the uri port.
+        Some(arn) if scheme == "https" => {
             let port = authority.port_u16().unwrap_or(443);
-            let address = vpc_link_address(call, port)?;
+            let address = vpc_link_address(call, arn, port)?;
             format!(
                 "{}:{port}",
                 causeway_link::link_host(authority.host(), address.ip())
             )
         }
-        Some(ConnectionType::VpcLink) => {
+        Some(arn) => {
             let port = authority.port_u16().unwrap_or(80);
-            vpc_link_address(call, port)?.to_string()
+            vpc_link_address(call, arn, port)?.to_string()
         }
-        _ => host.clone(),
+        None => host.clone(),
     };
     let dial = Uri::builder()
         .scheme(scheme.as_str())
@@ -570,25 +599,25 @@ fn set_host(headers: &mut HeaderMap, host: &str) -> Result<(), Failure> {
 
 fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
     if let Ok(id) = HeaderValue::from_str(call.api_id) {
-        headers.insert("x-amzn-apigateway-api-id", id);
+        headers.insert(&names::API_ID, id);
     }
     let client_ip = call.client.ip().to_string();
     let forwarded_for = match call
         .headers
-        .get("x-forwarded-for")
+        .get(&names::FORWARDED_FOR)
         .and_then(|v| v.to_str().ok())
     {
         Some(existing) => format!("{existing}, {client_ip}"),
         None => client_ip,
     };
     if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert("x-forwarded-for", value);
+        headers.insert(&names::FORWARDED_FOR, value);
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    headers.insert("x-forwarded-port", HeaderValue::from(call.local.port()));
+    headers.insert(&names::FORWARDED_PROTO, HeaderValue::from_static("http"));
+    headers.insert(&names::FORWARDED_PORT, HeaderValue::from(call.local.port()));
     // The client's own trace header passes through; otherwise the gateway starts a trace.
-    if !headers.contains_key("x-amzn-trace-id") {
-        headers.insert("x-amzn-trace-id", trace_id(call));
+    if !headers.contains_key(&names::TRACE_ID) {
+        headers.insert(&names::TRACE_ID, trace_id(call));
     }
 }
 
@@ -600,8 +629,8 @@ fn backend_method(call: &Call<'_>) -> Result<Method, Failure> {
     }
 }
 
-/// The load balancer listener a VPC link integration dials.
-fn vpc_link_address(call: &Call<'_>, port: u16) -> Result<SocketAddr, Failure> {
+/// The load balancer behind the integration's VPC link, once the link is usable.
+fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
     let raw =
         call.integration.connection_id.as_deref().ok_or_else(|| {
             Failure::configuration("VPC_LINK integration without a connection id")
@@ -627,10 +656,13 @@ fn vpc_link_address(call: &Call<'_>, port: u16) -> Result<SocketAddr, Failure> {
         .first()
         .map(String::as_str)
         .unwrap_or_default();
+    Ok(arn)
+}
+
+/// The listener of load balancer `arn` that a VPC link integration dials directly.
+fn vpc_link_address(call: &Call<'_>, arn: &str, port: u16) -> Result<SocketAddr, Failure> {
     let address = call.snapshot.load_balancers.get(arn).ok_or_else(|| {
-        Failure::configuration(format!(
-            "the network load balancer {arn} of VPC link '{id}' is gone"
-        ))
+        Failure::configuration(format!("the network load balancer {arn} is gone"))
     })?;
     causeway_link::direct_target(address, port).ok_or_else(|| {
         Failure::configuration(format!(

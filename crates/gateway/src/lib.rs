@@ -39,6 +39,9 @@ pub struct GatewayConfig {
     /// The account-level throttle (AWS: 10,000 requests per second, bursts of 5,000);
     /// `None` turns it off.
     pub account_throttle: Option<causeway_limits::ThrottleConfig>,
+    /// The node connections of load balancers served elsewhere (the tunnel), if a link
+    /// listener runs.
+    pub tunnel: Option<causeway_link::tunnel::Registry>,
 }
 
 impl Default for GatewayConfig {
@@ -48,6 +51,7 @@ impl Default for GatewayConfig {
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),
+            tunnel: None,
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct Gateway {
     config: GatewayConfig,
     snapshot: ArcSwap<Snapshot>,
     upstream: upstream::Upstream,
+    tunnel: Option<Arc<upstream::Tunnel>>,
     limiter: Arc<dyn causeway_limits::Limiter>,
     clock: Arc<dyn Clock>,
 }
@@ -88,10 +93,15 @@ impl Gateway {
         limiter: Arc<dyn causeway_limits::Limiter>,
         clock: Arc<dyn Clock>,
     ) -> Gateway {
+        let tunnel = config
+            .tunnel
+            .clone()
+            .map(|registry| Arc::new(upstream::Tunnel::new(registry)));
         Gateway {
             config,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
-            upstream: upstream::Upstream::new(),
+            upstream: upstream::Upstream::new(tunnel.clone()),
+            tunnel,
             limiter,
             clock,
         }
@@ -102,6 +112,9 @@ impl Gateway {
     pub fn apply(&self, plan: &GatewayPlan) {
         let previous = self.snapshot.load_full();
         let next = Snapshot::compile(plan, &previous);
+        if let Some(tunnel) = &self.tunnel {
+            tunnel.set_routes(&plan.remote_load_balancers);
+        }
         self.snapshot.store(Arc::new(next));
     }
 

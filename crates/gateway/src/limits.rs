@@ -31,16 +31,23 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Now;
 }
 
-/// The real clock.
+/// The real clock: one monotonic read per request; the UTC day is the start's wall-clock
+/// time plus the monotonic time elapsed since (a wall-clock step after start shifts quota
+/// days only until the next restart).
 #[derive(Debug)]
 pub struct SystemClock {
     origin: Instant,
+    origin_unix_seconds: i64,
 }
 
 impl SystemClock {
     pub fn new() -> SystemClock {
+        let origin_unix_seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         SystemClock {
             origin: Instant::now(),
+            origin_unix_seconds,
         }
     }
 }
@@ -53,12 +60,11 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Now {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let elapsed = self.origin.elapsed();
+        let seconds = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
         Now {
-            monotonic: Nanos(u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)),
-            today: Day::from_unix_seconds(unix),
+            monotonic: Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)),
+            today: Day::from_unix_seconds(self.origin_unix_seconds.saturating_add(seconds)),
         }
     }
 }
@@ -121,7 +127,7 @@ pub struct StagePlan {
 #[derive(Debug, Default)]
 pub struct StageLimits {
     /// By API key id.
-    pub plans: HashMap<Arc<str>, Arc<StagePlan>>,
+    pub plans: crate::snapshot::FastMap<Arc<str>, Arc<StagePlan>>,
     /// The stage's `*/*` throttle.
     pub default_throttle: Option<ThrottleConfig>,
     /// Method throttles by `{resourcePath}/{METHOD}`.
@@ -129,7 +135,7 @@ pub struct StageLimits {
 }
 
 /// API keys by value.
-pub fn compile_keys(plan: &GatewayPlan) -> HashMap<String, KeyEntry> {
+pub fn compile_keys(plan: &GatewayPlan) -> crate::snapshot::FastMap<String, KeyEntry> {
     plan.api_keys
         .values()
         .map(|key| {
@@ -193,7 +199,7 @@ pub struct Admission<'a> {
     pub stage: &'a str,
     pub matched: &'a RouteMatch<'a>,
     pub headers: &'a HeaderMap,
-    pub keys: &'a HashMap<String, KeyEntry>,
+    pub keys: &'a crate::snapshot::FastMap<String, KeyEntry>,
     pub limits: &'a StageLimits,
     pub account_throttle: Option<ThrottleConfig>,
 }
@@ -209,7 +215,7 @@ pub fn admit(
     let plan = if matched.method.api_key_required {
         let value = admission
             .headers
-            .get("x-api-key")
+            .get(&crate::integration::names::API_KEY)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| forbidden("no x-api-key header"))?;
         let key = admission

@@ -11,7 +11,7 @@ use rand::Rng;
 
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
-use crate::integration;
+use crate::integration::{self, names};
 use crate::limits;
 use crate::snapshot::{Snapshot, StageEntry};
 
@@ -227,10 +227,10 @@ async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<
 fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", value);
+        headers.insert(&names::REQUEST_ID, value);
     }
     if let Ok(value) = HeaderValue::from_bytes(&apigw_id()) {
-        headers.insert("x-amz-apigw-id", value);
+        headers.insert(&names::APIGW_ID, value);
     }
     response
 }

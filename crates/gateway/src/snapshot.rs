@@ -11,22 +11,28 @@ use causeway_routing::CompiledApi;
 
 use crate::limits::{self, KeyEntry, StageLimits};
 
+/// A map read on every request: string keys hashed with foldhash rather than SipHash (the
+/// keys come from configuration, not from clients, so flooding is not a concern).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Everything a request needs, frozen.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub apis: HashMap<String, ApiEntry>,
-    pub vpc_links: HashMap<String, VpcLink>,
+    pub apis: FastMap<String, ApiEntry>,
+    pub vpc_links: FastMap<String, VpcLink>,
     /// Load balancer ARN → its address (where its listeners bind).
-    pub load_balancers: HashMap<String, String>,
+    pub load_balancers: FastMap<String, String>,
     /// API keys by value.
-    pub keys: HashMap<String, KeyEntry>,
+    pub keys: FastMap<String, KeyEntry>,
+    /// Load balancers served by NLB nodes, reached through the tunnel.
+    pub remote_load_balancers: std::collections::BTreeSet<String>,
 }
 
 /// One API.
 #[derive(Debug)]
 pub struct ApiEntry {
     pub api: RestApi,
-    pub stages: HashMap<String, Arc<StageEntry>>,
+    pub stages: FastMap<String, Arc<StageEntry>>,
 }
 
 /// One stage, ready to serve.
@@ -105,6 +111,7 @@ impl Snapshot {
                 .map(|(arn, lb)| (arn.clone(), lb.address.clone()))
                 .collect(),
             keys: limits::compile_keys(plan),
+            remote_load_balancers: plan.remote_load_balancers.clone(),
         }
     }
 }

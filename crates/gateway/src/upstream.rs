@@ -18,8 +18,149 @@ use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::rt::TokioExecutor;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-type Connector = HttpConnector<LinkResolver>;
-type HttpsClient = Client<HttpsConnector<Connector>, Full<Bytes>>;
+type HttpsClient = Client<HttpsConnector<LinkConnector>, Full<Bytes>>;
+
+/// Load balancers served by NLB nodes, reached through the tunnel: the registry of node
+/// connections and the label → ARN routes of the current plan.
+#[derive(Debug)]
+pub struct Tunnel {
+    pub registry: causeway_link::tunnel::Registry,
+    routes: arc_swap::ArcSwap<std::collections::HashMap<String, String>>,
+}
+
+impl Tunnel {
+    pub fn new(registry: causeway_link::tunnel::Registry) -> Tunnel {
+        Tunnel {
+            registry,
+            routes: arc_swap::ArcSwap::from_pointee(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Sets the load balancers that NLB nodes serve.
+    pub fn set_routes<'a>(&self, arns: impl IntoIterator<Item = &'a String>) {
+        let routes = arns
+            .into_iter()
+            .map(|arn| (causeway_link::tunnel_label(arn).to_owned(), arn.clone()))
+            .collect();
+        self.routes.store(std::sync::Arc::new(routes));
+    }
+}
+
+/// Dials backends: over TCP (names resolved by [`LinkResolver`]), or through the tunnel for
+/// names made by [`causeway_link::tunnel_host`].
+#[derive(Debug, Clone)]
+pub struct LinkConnector {
+    http: HttpConnector<LinkResolver>,
+    tunnel: Option<std::sync::Arc<Tunnel>>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<Uri> for LinkConnector {
+    type Response = LinkStream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<LinkStream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        if let Some((_, label)) = uri.host().and_then(causeway_link::split_tunnel_host) {
+            let Some(tunnel) = self.tunnel.clone() else {
+                return Box::pin(std::future::ready(Err(
+                    "no tunnel listener runs here".into()
+                )));
+            };
+            let arn = tunnel.routes.load().get(label).cloned();
+            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                Some("https") => 443,
+                _ => 80,
+            });
+            return Box::pin(async move {
+                let arn = arn.ok_or("no NLB node serves this load balancer")?;
+                let stream = tunnel.registry.open(&arn, port).await?;
+                Ok(LinkStream::Tunnel(hyper_util::rt::TokioIo::new(stream)))
+            });
+        }
+        let connecting = self.http.call(uri);
+        Box::pin(async move { Ok(LinkStream::Tcp(connecting.await?)) })
+    }
+}
+
+/// A backend connection: a TCP socket or a tunnel stream.
+#[derive(Debug)]
+pub enum LinkStream {
+    Tcp(hyper_util::rt::TokioIo<tokio::net::TcpStream>),
+    Tunnel(hyper_util::rt::TokioIo<causeway_link::tunnel::TunnelStream>),
+}
+
+impl hyper_util::client::legacy::connect::Connection for LinkStream {
+    fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
+        match self {
+            LinkStream::Tcp(io) => io.connected(),
+            LinkStream::Tunnel(_) => hyper_util::client::legacy::connect::Connected::new(),
+        }
+    }
+}
+
+impl hyper::rt::Read for LinkStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            LinkStream::Tcp(io) => Pin::new(io).poll_read(cx, buf),
+            LinkStream::Tunnel(io) => Pin::new(io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for LinkStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            LinkStream::Tcp(io) => Pin::new(io).poll_write(cx, buf),
+            LinkStream::Tunnel(io) => Pin::new(io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            LinkStream::Tcp(io) => Pin::new(io).poll_flush(cx),
+            LinkStream::Tunnel(io) => Pin::new(io).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            LinkStream::Tcp(io) => Pin::new(io).poll_shutdown(cx),
+            LinkStream::Tunnel(io) => Pin::new(io).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            LinkStream::Tcp(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            LinkStream::Tunnel(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            LinkStream::Tcp(io) => io.is_write_vectored(),
+            LinkStream::Tunnel(io) => io.is_write_vectored(),
+        }
+    }
+}
 
 /// Name resolution that knows VPC link routes: a name made by [`causeway_link::link_host`]
 /// resolves to its load balancer's address; any other name goes to `getaddrinfo`.
@@ -54,7 +195,10 @@ impl tower_service::Service<Name> for LinkResolver {
 /// host inside it (so that SNI and certificate checks use the integration uri's host).
 fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Error + Send + Sync>> {
     let host = uri.host().ok_or("the URL has no host")?;
-    let host = causeway_link::split_link_host(host).map_or(host, |(backend, _)| backend);
+    let host = causeway_link::split_link_host(host)
+        .map(|(backend, _)| backend)
+        .or_else(|| causeway_link::split_tunnel_host(host).map(|(backend, _)| backend))
+        .unwrap_or(host);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok(ServerName::try_from(host.to_owned())?)
 }
@@ -64,7 +208,7 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
 pub struct Upstream {
     verified: Option<HttpsClient>,
     unverified: Option<HttpsClient>,
-    plain: Client<Connector, Full<Bytes>>,
+    plain: Client<LinkConnector, Full<Bytes>>,
 }
 
 /// Why a backend call failed.
@@ -76,7 +220,7 @@ pub enum CallError {
 }
 
 impl Upstream {
-    pub fn new() -> Upstream {
+    pub fn new(tunnel: Option<std::sync::Arc<Tunnel>>) -> Upstream {
         let mut http = HttpConnector::new_with_resolver(LinkResolver {
             gai: GaiResolver::new(),
         });
@@ -88,6 +232,7 @@ impl Upstream {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .pool_max_idle_per_host(256);
         };
+        let http = LinkConnector { http, tunnel };
         let mut plain_builder = Client::builder(TokioExecutor::new());
         pool(&mut plain_builder);
         let plain = plain_builder.build(http.clone());
@@ -169,6 +314,6 @@ impl Upstream {
 
 impl Default for Upstream {
     fn default() -> Self {
-        Upstream::new()
+        Upstream::new(None)
     }
 }

@@ -287,7 +287,8 @@ impl TargetHealthState {
 }
 
 /// What the load balancing engine knows of one target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TargetHealthReport {
     pub target: Target,
     pub state: TargetHealthState,
@@ -297,22 +298,35 @@ pub struct TargetHealthReport {
 }
 
 /// What the load balancing engine knows of one load balancer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadBalancerStatus {
     pub state: LoadBalancerState,
     pub reason: Option<String>,
 }
 
+/// What an NLB node reports of one load balancer it runs: its state and the health of the
+/// targets of the target groups its listeners forward to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeReport {
+    pub load_balancer: Option<LoadBalancerStatus>,
+    /// By target group ARN.
+    pub target_health: std::collections::BTreeMap<String, Vec<TargetHealthReport>>,
+}
+
 /// Everything the load balancing engine must run: derived from the stored load balancers,
 /// listeners and target groups, swapped in whole whenever one of them changes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NlbPlan {
     pub load_balancers: Vec<LoadBalancerPlan>,
     pub target_groups: Vec<TargetGroupPlan>,
 }
 
 /// One load balancer: the address it owns and its listeners.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadBalancerPlan {
     pub arn: String,
     pub dns_name: String,
@@ -321,7 +335,8 @@ pub struct LoadBalancerPlan {
 }
 
 /// One listener: the port it binds on its load balancer's address and where it forwards.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListenerPlan {
     pub arn: String,
     pub port: u16,
@@ -330,7 +345,8 @@ pub struct ListenerPlan {
 }
 
 /// One target group: its targets and the behaviour its attributes ask for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TargetGroupPlan {
     pub arn: String,
     pub port: u16,

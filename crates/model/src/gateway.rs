@@ -18,6 +18,8 @@ pub struct GatewayPlan {
     pub vpc_links: BTreeMap<String, VpcLink>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancerAddress>,
+    /// Load balancers that an NLB node serves elsewhere, reached through the tunnel.
+    pub remote_load_balancers: std::collections::BTreeSet<String>,
     /// API keys by id.
     pub api_keys: BTreeMap<String, ApiKey>,
     /// Usage plans by id, each with the ids of its API keys.

@@ -21,6 +21,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod link;
+pub mod node;
+
 /// What a server needs to start. Every field has the default of the `causeway serve` flags.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -49,6 +52,10 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How often counted quota usage is written to the store: what a crash can lose.
     pub usage_flush_interval: std::time::Duration,
+    /// Where NLB nodes dial in (the tunnel transport of VPC links); `None` runs none.
+    pub link_listen: Option<SocketAddr>,
+    /// Names the generated link certificate is valid for (nodes check one of them).
+    pub link_names: Vec<String>,
 }
 
 impl Default for Config {
@@ -64,6 +71,8 @@ impl Default for Config {
             account_throttle: Some(AccountThrottle::default()),
             clock: Arc::new(SystemClock::new()),
             usage_flush_interval: std::time::Duration::from_secs(1),
+            link_listen: Some(SocketAddr::from(([127, 0, 0, 1], 4590))),
+            link_names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
         }
     }
 }
@@ -74,6 +83,9 @@ pub enum StartError {
     /// The store could not be opened (bad folder, locked by another process, corrupt file).
     #[error(transparent)]
     Store(#[from] causeway_store::StoreError),
+    /// The link listener's certificate could not be made or read.
+    #[error(transparent)]
+    LinkIdentity(#[from] link::IdentityError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -98,6 +110,9 @@ pub struct Server {
     plan_task: JoinHandle<()>,
     usage_task: JoinHandle<()>,
     limiter: Arc<InMemoryLimiter>,
+    link_server: Option<causeway_link::tunnel::TunnelServer>,
+    plan_push_task: JoinHandle<()>,
+    link_certificate: std::path::PathBuf,
 }
 
 impl Server {
@@ -139,6 +154,33 @@ impl Server {
         })?;
         // The gateway: compiles every stage into its routing snapshot and swaps it in when
         // the control plane publishes a change.
+        // The tunnel: NLB nodes in private networks dial in here; the gateway reaches their
+        // load balancers through the registry of their connections.
+        let registry = causeway_link::tunnel::Registry::new();
+        let link_server = match config.link_listen {
+            Some(addr) => {
+                let tls = link::tls_identity(&config.data_dir, &config.link_names)?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?;
+                let server = causeway_link::tunnel::TunnelServer::start(
+                    listener,
+                    Arc::new(tls),
+                    Arc::new(link::ControlAuthority(control.clone())),
+                    registry.clone(),
+                    causeway_link::tunnel::TunnelServerConfig::default(),
+                )
+                .map_err(|source| StartError::Bind { addr, source })?;
+                Some(server)
+            }
+            None => None,
+        };
+        let node_reports = link::NodeReports::default();
+        let plan_push_task = tokio::spawn(link::push_plans(
+            control.clone(),
+            registry.clone(),
+            node_reports.clone(),
+        ));
         // Quota usage lives in the limiter, starts from what the store kept, and goes back
         // to the store in batches.
         let limiter = Arc::new(InMemoryLimiter::new());
@@ -151,6 +193,7 @@ impl Server {
                     rate_limit: t.rate_limit,
                     burst_limit: t.burst_limit,
                 }),
+                tunnel: Some(registry.clone()),
                 ..GatewayConfig::default()
             },
             limiter.clone(),
@@ -160,6 +203,8 @@ impl Server {
             engine: engine.clone(),
             gateway: gateway.clone(),
             limiter: limiter.clone(),
+            registry: registry.clone(),
+            node_reports,
         }));
         let usage_task = tokio::spawn(flush_usage_loop(
             control.clone(),
@@ -229,6 +274,9 @@ impl Server {
             plan_task,
             usage_task,
             limiter,
+            link_server,
+            plan_push_task,
+            link_certificate: config.data_dir.join("link").join("cert.pem"),
         })
     }
 
@@ -240,6 +288,16 @@ impl Server {
     /// The address invoke URLs are served on.
     pub fn gateway_addr(&self) -> SocketAddr {
         self.gateway_addr
+    }
+
+    /// Where NLB nodes dial in, if the link listener runs.
+    pub fn link_addr(&self) -> Option<SocketAddr> {
+        self.link_server.as_ref().map(|s| s.local_addr())
+    }
+
+    /// The link listener's certificate (PEM), which nodes are given to check the gateway.
+    pub fn link_certificate(&self) -> &std::path::Path {
+        &self.link_certificate
     }
 
     /// The in-process network load balancer engine.
@@ -264,6 +322,10 @@ impl Server {
         let _ = (&mut self.admin_task).await;
         let _ = (&mut self.gateway_task).await;
         self.plan_task.abort();
+        self.plan_push_task.abort();
+        if let Some(link) = self.link_server.take() {
+            link.shutdown().await;
+        }
         self.engine.shutdown();
         // The last counts go to the store before it closes.
         self.usage_task.abort();
@@ -358,11 +420,13 @@ async fn flush_usage(
     }
 }
 
-/// The engine, the gateway and its limiter as the control plane sees them.
+/// The engine, the gateway, its limiter and the tunnel as the control plane sees them.
 struct DataPlaneView {
     engine: Arc<Engine>,
     gateway: Arc<Gateway>,
     limiter: Arc<InMemoryLimiter>,
+    registry: causeway_link::tunnel::Registry,
+    node_reports: link::NodeReports,
 }
 
 impl std::fmt::Debug for DataPlaneView {
@@ -373,11 +437,17 @@ impl std::fmt::Debug for DataPlaneView {
 
 impl DataPlane for DataPlaneView {
     fn load_balancer_status(&self, arn: &str) -> Option<LoadBalancerStatus> {
-        self.engine.load_balancer_status(arn)
+        // A load balancer a node runs: what the node reported.
+        match self.node_reports.load_balancer_status(arn) {
+            Some(status) => status,
+            None => self.engine.load_balancer_status(arn),
+        }
     }
 
     fn target_health(&self, target_group_arn: &str) -> Vec<TargetHealthReport> {
-        self.engine.target_health(target_group_arn)
+        self.node_reports
+            .target_health(target_group_arn)
+            .unwrap_or_else(|| self.engine.target_health(target_group_arn))
     }
 
     fn test_invoke(&self, call: TestInvoke) -> TestInvokeFuture {
@@ -387,5 +457,14 @@ impl DataPlane for DataPlaneView {
 
     fn limiter(&self) -> Option<&dyn Limiter> {
         Some(&*self.limiter)
+    }
+
+    fn revoke_node(&self, node_id: &str) {
+        let dropped = self.registry.revoke(node_id);
+        tracing::info!(node = %node_id, dropped, "NLB node revoked");
+    }
+
+    fn node_connected(&self, load_balancer_arn: &str) -> bool {
+        self.registry.is_connected(load_balancer_arn)
     }
 }

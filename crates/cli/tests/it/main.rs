@@ -6,6 +6,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod netns;
+
 struct Running {
     child: Child,
     admin: SocketAddr,
@@ -28,6 +30,8 @@ fn start(data_dir: &std::path::Path) -> Running {
             "--admin-listen",
             "127.0.0.1:0",
             "--gateway-listen",
+            "127.0.0.1:0",
+            "--link-listen",
             "127.0.0.1:0",
             "--data-dir",
         ])
@@ -152,6 +156,8 @@ fn a_second_server_on_the_same_data_dir_is_refused_with_a_clear_message() {
             "127.0.0.1:0",
             "--gateway-listen",
             "127.0.0.1:0",
+            "--link-listen",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(dir.path())
@@ -178,9 +184,32 @@ fn help_documents_the_serve_flags() {
         "--admin-listen",
         "--region",
         "--account-id",
+        "--link-listen",
+        "--max-integration-timeout-ms",
+        "--account-rate-limit",
         "CAUSEWAY_DATA_DIR",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn nlb_node_help_explains_the_set_up_in_three_steps() {
+    let output = Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["nlb-node", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "1. On the gateway host: curl -X POST http://127.0.0.1:4580/causeway/nodes",
+        "2. Copy the gateway's {data-dir}/link/cert.pem",
+        "3. On the private host: causeway nlb-node --gateway",
+        "--gateway",
+        "--ca",
+        "--node-id",
+        "CAUSEWAY_NODE_TOKEN",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
 
@@ -274,4 +303,114 @@ fn a_crash_in_the_middle_of_writes_loses_nothing_that_was_acknowledged() {
         );
     }
     assert!(terminate(again).success());
+}
+
+/// `causeway deploy FILE`: imports on first use, updates the same API (found by its title)
+/// afterwards, deploys, and prints invoke URLs that answer.
+#[test]
+fn deploy_imports_then_updates_and_deploys() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let admin = running.admin;
+    let gateway: SocketAddr = running
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("gateway listening on "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let spec = |message: &str| {
+        format!(
+            r#"openapi: "3.0.1"
+info:
+  title: deploy-test
+  version: "1"
+paths:
+  /hello:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates:
+          application/json: '{{"statusCode": 200}}'
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates:
+              application/json: '{{"message": "{message}"}}'
+"#
+        )
+    };
+    let file = dir.path().join("api.yaml");
+    let deploy = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_causeway"))
+            .args(["deploy"])
+            .arg(file)
+            .args([
+                "--stage",
+                "prod",
+                "--variable",
+                "COLOR=blue",
+                "--endpoint",
+                &format!("http://{admin}"),
+                "--gateway",
+                &gateway.to_string(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let invoke = |path: &str| -> (u16, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let answer = http(gateway, "GET", path, "");
+            if answer.0 == 200 || std::time::Instant::now() >= deadline {
+                return answer;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    std::fs::write(&file, spec("first")).unwrap();
+    let out = deploy(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported"), "{stdout}");
+    let url = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("http://{gateway}")))
+        .unwrap()
+        .to_owned();
+    let (status, body) = invoke(&format!("{url}hello"));
+    assert_eq!((status, body.as_str()), (200, r#"{"message": "first"}"#));
+
+    std::fs::write(&file, spec("second")).unwrap();
+    let out = deploy(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("updated API"), "{stdout}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, body) = invoke(&format!("{url}hello"));
+        if body == r#"{"message": "second"}"# {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, listed) = http(admin, "GET", "/restapis", "");
+    assert_eq!(status, 200);
+    assert_eq!(listed.matches("deploy-test").count(), 1, "{listed}");
+
+    // A document that does not parse is refused with the reason and nothing changes.
+    std::fs::write(&file, "openapi: [unclosed").unwrap();
+    let out = deploy(&file);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
 }

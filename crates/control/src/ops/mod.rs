@@ -5,6 +5,8 @@ pub mod apikeys;
 pub mod deployments;
 pub mod gateway_responses;
 pub mod methods;
+pub mod nodes;
+pub mod openapi;
 pub mod resources;
 pub mod restapis;
 pub mod stages;

@@ -80,6 +80,22 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
                     "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
                 ),
             ),
+            // Served by an NLB node elsewhere: usable while the node's tunnel is up.
+            Some(_) if cx.state.remote_load_balancers().contains(&arn) => {
+                if cx.data_plane.is_some_and(|dp| dp.node_connected(&arn)) {
+                    (
+                        VpcLinkStatus::Available,
+                        "Your vpc link is ready for use".to_owned(),
+                    )
+                } else {
+                    (
+                        VpcLinkStatus::Pending,
+                        format!(
+                            "No NLB node serving {arn} is connected; start `causeway nlb-node` in its network"
+                        ),
+                    )
+                }
+            }
             Some(_) => match cx.data_plane.and_then(|dp| dp.load_balancer_status(&arn)) {
                 Some(status) if status.state == LoadBalancerState::Active => (
                     VpcLinkStatus::Available,

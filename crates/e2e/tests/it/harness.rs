@@ -108,6 +108,11 @@ impl TestServer {
             .gateway_addr()
     }
 
+    /// The running server (for in-process views: its engine, link listener, ...).
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("server is running")
+    }
+
     /// An SDK client for the current server, with retries disabled so every error surfaces.
     pub fn client(&self) -> Client {
         let connector = ReqwestConnector(self.http.clone());
@@ -213,6 +218,7 @@ async fn boot(dir: &tempfile::TempDir, tweak: &Tweak) -> Server {
         data_dir: dir.path().to_path_buf(),
         admin_listen: "127.0.0.1:0".parse().expect("socket addr"),
         gateway_listen: "127.0.0.1:0".parse().expect("socket addr"),
+        link_listen: Some("127.0.0.1:0".parse().expect("socket addr")),
         nlb_addresses: (first, 250),
         ..Default::default()
     };

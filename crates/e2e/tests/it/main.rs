@@ -11,6 +11,7 @@ mod gateway;
 mod gateway_responses;
 mod methods;
 mod nlb_engine;
+mod openapi;
 mod persistence;
 mod python_clients;
 mod resources;

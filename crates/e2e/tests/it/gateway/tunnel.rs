@@ -1,0 +1,250 @@
+//! VPC links to load balancers that an NLB node serves elsewhere, reached through the
+//! outbound tunnel: the node dials the server's link listener, receives its load
+//! balancers' plans, runs them, and carries the gateway's streams to their listeners.
+//!
+//! The node runs in this process here (on loopback); the isolation test with network
+//! namespaces is the one that proves the gateway cannot reach the private side directly.
+
+use causeway_server::node::{Node, NodeConfig};
+
+use super::*;
+
+/// Admits a node for `nlb_arn`; returns its id and token.
+async fn admit(server: &TestServer, nlb_arn: &str) -> (String, String) {
+    let raw = server
+        .post(
+            "/causeway/nodes",
+            &json!({"name": "private-a", "loadBalancerArns": [nlb_arn]}).to_string(),
+        )
+        .await;
+    raw.assert_status(201);
+    let node = raw.json();
+    (
+        node["id"].as_str().unwrap().to_owned(),
+        node["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn start_node(server: &TestServer, id: &str, token: &str) -> Node {
+    let link = server.server().link_addr().expect("link listener");
+    Node::start(NodeConfig {
+        gateway: link.to_string(),
+        server_name: "localhost".to_owned(),
+        ca_pem: std::fs::read(server.server().link_certificate()).unwrap(),
+        node_id: id.to_owned(),
+        token: token.to_owned(),
+    })
+    .unwrap()
+}
+
+async fn link_status(client: &Client, link: &str) -> (VpcLinkStatus, String) {
+    let got = client
+        .get_vpc_link()
+        .vpc_link_id(link)
+        .send()
+        .await
+        .unwrap();
+    (
+        got.status().cloned().unwrap(),
+        got.status_message().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn until_link(client: &Client, link: &str, want: VpcLinkStatus) -> (VpcLinkStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = link_status(client, link).await;
+        if status.0 == want || Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn private_integration_through_a_node_and_the_tunnel() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&server, &backend).await;
+    let (node_id, token) = admit(&server, &nlb.arn).await;
+    // The server no longer runs that load balancer itself: the node does.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server
+        .server()
+        .engine()
+        .load_balancer_status(&nlb.arn)
+        .is_some()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the in-process engine kept the load balancer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let link = client
+        .create_vpc_link()
+        .name("to-node")
+        .target_arns(&nlb.arn)
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    // A new link starts PENDING without a message; the reconciler then says what it waits for.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let message = loop {
+        let (status, message) = link_status(&client, &link).await;
+        assert_eq!(status, VpcLinkStatus::Pending);
+        if !message.is_empty() || Instant::now() >= deadline {
+            break message;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(message.contains("No NLB node"), "{message}");
+
+    let node = start_node(&server, &node_id, &token);
+    let (status, message) = until_link(&client, &link, VpcLinkStatus::Available).await;
+    assert_eq!(status, VpcLinkStatus::Available, "{message}");
+    // The load balancer's state comes from the node that runs it (the server's own engine
+    // does not run it, so without the node's report it would stay `provisioning`).
+    let elb = server.elbv2_client();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let described = elb
+            .describe_load_balancers()
+            .load_balancer_arns(&nlb.arn)
+            .send()
+            .await
+            .unwrap();
+        let state = described.load_balancers()[0]
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_owned());
+        if state.as_deref() == Some("active") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "state {state:?}, never active");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let api = vpc_link_proxy_api(
+        &client,
+        "${stageVariables.VPCLINK}",
+        "http://${stageVariables.VPCNLB}/{proxy}",
+    )
+    .await;
+    deploy_with(
+        &client,
+        &api,
+        "prod",
+        &[("VPCLINK", &link), ("VPCNLB", &nlb.host())],
+    )
+    .await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke
+        .until("GET", "/prod/orders/1?x=y", |raw| raw.status == 200)
+        .await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    let seen = backend.last();
+    assert_eq!(seen.path(), "/orders/1");
+    assert_eq!(seen.query(), Some("x=y"));
+    assert_eq!(seen.header("host"), Some(nlb.host().as_str()));
+    // The node's own engine runs the load balancer and its listener.
+    assert!(node.engine().load_balancer_status(&nlb.arn).is_some());
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/upload")
+                .body(vec![7u8; 3 * 1024 * 1024]),
+        )
+        .await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(backend.last().body.len(), 3 * 1024 * 1024);
+
+    // Revoking the node drops its tunnel: the link waits for a node and requests fail with
+    // AWS's 500.
+    server
+        .delete(&format!("/causeway/nodes/{node_id}"))
+        .await
+        .assert_status(202);
+    let (status, _) = until_link(&client, &link, VpcLinkStatus::Pending).await;
+    assert_eq!(status, VpcLinkStatus::Pending);
+    assert_internal_error(&invoke.get("/prod/orders/2").await);
+    let listed = server
+        .get(&format!("/causeway/nodes/{node_id}"))
+        .await
+        .json();
+    assert_eq!(listed["revoked"], true);
+    // The revoked node is refused when it dials again, and the link keeps waiting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(node.status().borrow().connected, 0);
+    assert_eq!(link_status(&client, &link).await.0, VpcLinkStatus::Pending);
+    node.shutdown();
+}
+
+#[tokio::test]
+async fn a_node_with_a_bad_credential_is_refused() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&server, &backend).await;
+    let (node_id, _) = admit(&server, &nlb.arn).await;
+    let node = start_node(&server, &node_id, "not-the-token");
+    let mut status = node.status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let error = loop {
+        if let Some(error) = status.borrow_and_update().last_error.clone() {
+            break error.to_string();
+        }
+        assert!(Instant::now() < deadline, "the node was never refused");
+        let _ = tokio::time::timeout(Duration::from_millis(200), status.changed()).await;
+    };
+    assert!(error.contains("wrong credential"), "{error}");
+    assert_eq!(status.borrow().connected, 0);
+    let link = client
+        .create_vpc_link()
+        .name("to-node")
+        .target_arns(&nlb.arn)
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(link_status(&client, &link).await.0, VpcLinkStatus::Pending);
+    node.shutdown();
+}
+
+#[tokio::test]
+async fn nodes_are_listed_without_their_credential_and_checked() {
+    let server = TestServer::start().await;
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&server, &backend).await;
+    let (node_id, token) = admit(&server, &nlb.arn).await;
+    let listed = server.get("/causeway/nodes").await;
+    listed.assert_status(200);
+    let text = listed.text();
+    assert!(text.contains(&node_id));
+    assert!(
+        !text.contains(&token),
+        "the credential is never shown again"
+    );
+    let raw = server
+        .post(
+            "/causeway/nodes",
+            r#"{"loadBalancerArns":["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/none/0000000000000000"]}"#,
+        )
+        .await;
+    assert!(raw.assert_status(404).contains("was not found"));
+    server
+        .post("/causeway/nodes", "{}")
+        .await
+        .assert_status(400);
+    server
+        .delete("/causeway/nodes/nosuchnode")
+        .await
+        .assert_status(404);
+}

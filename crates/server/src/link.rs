@@ -1,0 +1,216 @@
+//! The gateway's end of the tunnel transport of VPC links: the link listener that NLB nodes
+//! dial out to, their admission against the control plane's credentials, and the plans
+//! sent to them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use causeway_control::Control;
+use causeway_link::tunnel::{Admission, NodeAuthority, Refusal, Registry};
+use causeway_model::elb::{LoadBalancerStatus, NlbPlan, NodeReport, TargetHealthReport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+type PlanWriter = tokio::io::WriteHalf<causeway_link::tunnel::TunnelStream>;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Port 0 of a load balancer names its plan stream: the gateway writes the load balancer's
+/// plan there (4-byte big-endian length, then JSON) whenever it changes.
+pub const PLAN_PORT: u16 = 0;
+
+/// The largest plan document a node accepts.
+pub const MAX_PLAN_BYTES: u32 = 8 * 1024 * 1024;
+
+/// Admits nodes by the credentials the control plane issued.
+#[derive(Debug)]
+pub struct ControlAuthority(pub Arc<Control>);
+
+impl NodeAuthority for ControlAuthority {
+    fn admit(&self, node_id: &str, token: &str) -> Result<Admission, Refusal> {
+        self.0
+            .admit_node(node_id, token)
+            .map(|nlbs| Admission { nlbs })
+            .map_err(|reason| Refusal { reason })
+    }
+}
+
+/// Why the link listener's TLS identity is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("cannot read or write {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot make a certificate: {0}")]
+    Generate(String),
+    #[error("invalid certificate or key in {path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+/// The link listener's certificate and key, `{data_dir}/link/cert.pem` and `key.pem`: made
+/// (self-signed, for `names`) on first start and kept, so that nodes can pin the
+/// certificate once.
+pub fn tls_identity(
+    data_dir: &Path,
+    names: &[String],
+) -> Result<rustls::ServerConfig, IdentityError> {
+    let dir = data_dir.join("link");
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    let file_error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| IdentityError::File { path, source }
+    };
+    if !cert_path.exists() || !key_path.exists() {
+        std::fs::create_dir_all(&dir).map_err(file_error(&dir))?;
+        let made = rcgen::generate_simple_self_signed(names.to_vec())
+            .map_err(|e| IdentityError::Generate(e.to_string()))?;
+        std::fs::write(&key_path, made.key_pair.serialize_pem()).map_err(file_error(&key_path))?;
+        std::fs::write(&cert_path, made.cert.pem()).map_err(file_error(&cert_path))?;
+    }
+    let cert_pem = std::fs::read(&cert_path).map_err(file_error(&cert_path))?;
+    let key_pem = std::fs::read(&key_path).map_err(file_error(&key_path))?;
+    let invalid = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: rustls::pki_types::pem::Error| IdentityError::Invalid {
+            path,
+            reason: e.to_string(),
+        }
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(invalid(&cert_path))?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(invalid(&key_path))?;
+    rustls::ServerConfig::builder_with_provider(causeway_link::tls::provider())
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| IdentityError::Invalid {
+            path: cert_path.display().to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Keeps every connected node supplied with the plans of its load balancers: opens a plan
+/// stream per connected load balancer and writes the plan again whenever it changes.
+pub async fn push_plans(control: Arc<Control>, registry: Registry, reports: NodeReports) {
+    let mut connected = registry.watch_connected();
+    let mut changes = control.subscribe_nlb_plan();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Per load balancer: the open plan stream (its writing half; a task reads the node's
+    // reports from the other) and the plan last written to it.
+    let mut streams: BTreeMap<String, (PlanWriter, NlbPlan)> = BTreeMap::new();
+    loop {
+        let arns: Vec<String> = connected.borrow_and_update().iter().cloned().collect();
+        streams.retain(|arn, _| arns.contains(arn));
+        for arn in arns {
+            let plan = control.nlb_plan_for_arns(std::slice::from_ref(&arn));
+            if streams.get(&arn).is_some_and(|(_, sent)| *sent == plan) {
+                continue;
+            }
+            let mut stream = match streams.remove(&arn) {
+                Some((stream, _)) => stream,
+                None => match registry.open(&arn, PLAN_PORT).await {
+                    Ok(stream) => {
+                        let (reader, writer) = tokio::io::split(stream);
+                        tokio::spawn(read_reports(reader, arn.clone(), reports.clone()));
+                        writer
+                    }
+                    Err(error) => {
+                        tracing::warn!(%arn, %error, "cannot open a plan stream to the NLB node");
+                        continue;
+                    }
+                },
+            };
+            match write_frame(&mut stream, &plan).await {
+                Ok(()) => {
+                    streams.insert(arn, (stream, plan));
+                }
+                Err(error) => {
+                    tracing::warn!(%arn, %error, "sending the plan to the NLB node failed")
+                }
+            }
+        }
+        tokio::select! {
+            changed = connected.changed() => if changed.is_err() { return },
+            changed = changes.changed() => if changed.is_err() { return },
+            _ = tick.tick() => {}
+        }
+    }
+}
+
+/// Writes one document: its length (4 bytes, big-endian), then its JSON.
+pub async fn write_frame<W, T>(writer: &mut W, value: &T) -> std::io::Result<()>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+    T: serde::Serialize,
+{
+    let body = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    let len = u32::try_from(body.len()).map_err(std::io::Error::other)?;
+    writer.write_all(&len.to_be_bytes()).await?;
+    writer.write_all(&body).await?;
+    writer.flush().await
+}
+
+/// What nodes report of the load balancers they run, by load balancer ARN.
+#[derive(Debug, Default, Clone)]
+pub struct NodeReports(Arc<std::sync::Mutex<BTreeMap<String, NodeReport>>>);
+
+impl NodeReports {
+    /// The live state of a node-served load balancer, if a node reported it.
+    pub fn load_balancer_status(&self, arn: &str) -> Option<Option<LoadBalancerStatus>> {
+        let reports = self.0.lock().ok()?;
+        reports.get(arn).map(|r| r.load_balancer.clone())
+    }
+
+    /// The health of a target group's targets, if a node reported it.
+    pub fn target_health(&self, target_group_arn: &str) -> Option<Vec<TargetHealthReport>> {
+        let reports = self.0.lock().ok()?;
+        reports
+            .values()
+            .find_map(|r| r.target_health.get(target_group_arn).cloned())
+    }
+
+    fn set(&self, arn: &str, report: Option<NodeReport>) {
+        if let Ok(mut reports) = self.0.lock() {
+            match report {
+                Some(report) => reports.insert(arn.to_owned(), report),
+                None => reports.remove(arn),
+            };
+        }
+    }
+}
+
+/// Reads a node's reports for one load balancer until the stream ends.
+async fn read_reports(
+    mut reader: tokio::io::ReadHalf<causeway_link::tunnel::TunnelStream>,
+    arn: String,
+    reports: NodeReports,
+) {
+    loop {
+        let mut len = [0u8; 4];
+        if reader.read_exact(&mut len).await.is_err() {
+            break;
+        }
+        let len = u32::from_be_bytes(len);
+        if len > MAX_PLAN_BYTES {
+            break;
+        }
+        let mut body = vec![0u8; len as usize];
+        if reader.read_exact(&mut body).await.is_err() {
+            break;
+        }
+        match serde_json::from_slice::<NodeReport>(&body) {
+            Ok(report) => reports.set(&arn, Some(report)),
+            Err(error) => {
+                tracing::warn!(%arn, %error, "unreadable report from an NLB node");
+                break;
+            }
+        }
+    }
+    reports.set(&arn, None);
+}

@@ -60,6 +60,8 @@ struct Running {
     status: HashMap<String, LoadBalancerStatus>,
     /// Load balancer DNS name → address, for callers that reach a load balancer by name.
     names: HashMap<String, IpAddr>,
+    /// Load balancer ARN → address.
+    addresses: HashMap<String, IpAddr>,
 }
 
 #[derive(Debug)]
@@ -114,11 +116,13 @@ impl Engine {
         let mut listeners = HashMap::new();
         let mut status = HashMap::new();
         let mut names = HashMap::new();
+        let mut addresses = HashMap::new();
         for lb in &plan.load_balancers {
             let mut failures = Vec::new();
             let address: Option<IpAddr> = lb.address.parse().ok();
             if let Some(ip) = address {
                 names.insert(lb.dns_name.to_ascii_lowercase(), ip);
+                addresses.insert(lb.arn.clone(), ip);
             }
             for listener in &lb.listeners {
                 let Some(ip) = address else {
@@ -180,6 +184,50 @@ impl Engine {
         running.listeners = listeners;
         running.status = status;
         running.names = names;
+        running.addresses = addresses;
+    }
+
+    /// The route of a load balancer's listener on `port`, and the listener's address.
+    fn listener(
+        &self,
+        load_balancer_arn: &str,
+        port: u16,
+    ) -> Option<(Arc<ArcSwapOption<Group>>, SocketAddr)> {
+        let running = self.lock();
+        let ip = *running.addresses.get(load_balancer_arn)?;
+        let bind = SocketAddr::new(ip, port);
+        running
+            .listeners
+            .values()
+            .find(|l| l.bind == bind)
+            .map(|l| (l.route.clone(), bind))
+    }
+
+    /// Whether a load balancer has a running listener on `port`.
+    pub fn has_listener(&self, load_balancer_arn: &str, port: u16) -> bool {
+        self.listener(load_balancer_arn, port).is_some()
+    }
+
+    /// Serves a connection that arrived some other way than the listener's socket (through
+    /// the tunnel of an NLB node) exactly as the listener would: same target choice, PROXY
+    /// protocol, idle timeout and draining. `peer` is the client address it reports.
+    pub async fn serve_stream<S>(
+        &self,
+        load_balancer_arn: &str,
+        port: u16,
+        client: S,
+        peer: SocketAddr,
+    ) -> std::io::Result<()>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let (route, local) = self.listener(load_balancer_arn, port).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no listener on port {port} of {load_balancer_arn}"),
+            )
+        })?;
+        proxy::serve(client, peer, local, &route, &self.config).await
     }
 
     /// The state of a load balancer, or `None` if no applied plan contained it.

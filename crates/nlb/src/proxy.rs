@@ -54,6 +54,9 @@ pub async fn accept_loop(
                 let route = route.clone();
                 let config = config.clone();
                 tokio::spawn(async move {
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+                    }
                     if let Err(error) = serve(stream, peer, local, &route, &config).await {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
@@ -75,8 +78,11 @@ fn flow_hash(peer: SocketAddr, local: SocketAddr) -> u64 {
     hasher.finish()
 }
 
-async fn serve(
-    client: TcpStream,
+/// Forwards one client connection (a TCP socket, or any byte stream handed to the load
+/// balancer) to a target of the listener's group, until either side closes, the connection
+/// idles out, or the target's drain ends it.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    client: S,
     peer: SocketAddr,
     local: SocketAddr,
     route: &ArcSwapOption<Group>,
@@ -107,7 +113,6 @@ async fn serve(
             Err(_) => attempt += 1,
         }
     };
-    client.set_nodelay(true)?;
     upstream.set_nodelay(true)?;
     if group.settings.load().proxy_protocol_v2 {
         upstream
@@ -166,13 +171,13 @@ async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
 }
 
 /// A stream that notes when it last read a byte, for the idle timeout.
-struct Tracked<'a> {
-    inner: TcpStream,
+struct Tracked<'a, S> {
+    inner: S,
     last: &'a AtomicU64,
     epoch: Instant,
 }
 
-impl AsyncRead for Tracked<'_> {
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<'_, S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -189,7 +194,7 @@ impl AsyncRead for Tracked<'_> {
     }
 }
 
-impl AsyncWrite for Tracked<'_> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<'_, S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -4,16 +4,12 @@
 //! in this network), and carries each tunnel stream to the listener it names.
 
 use std::collections::BTreeMap;
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use causeway_link::tunnel::{ClientStatus, ConnectError, Target, TunnelClient, TunnelClientConfig};
 use causeway_model::elb::{NlbPlan, NodeReport};
 use causeway_nlb::{Engine, EngineConfig};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, DuplexStream, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncReadExt, DuplexStream};
 use tokio::sync::watch;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -108,18 +104,11 @@ impl Node {
     }
 }
 
-/// A tunnel stream's local end: a listener connection, or the plan channel.
-#[derive(Debug)]
-pub enum Local {
-    Listener(TcpStream),
-    Plan(DuplexStream),
-}
-
 async fn connect(
     target: Target,
     engine: &Arc<Engine>,
     plans: &Arc<Mutex<BTreeMap<String, NlbPlan>>>,
-) -> Result<Local, ConnectError> {
+) -> Result<DuplexStream, ConnectError> {
     if target.port == PLAN_PORT {
         let (ours, theirs) = tokio::io::duplex(64 * 1024);
         tokio::spawn(receive_plans(
@@ -128,29 +117,37 @@ async fn connect(
             engine.clone(),
             plans.clone(),
         ));
-        return Ok(Local::Plan(theirs));
+        return Ok(theirs);
     }
-    let address = {
-        let plans = plans.lock().map_err(|_| ConnectError::NotServed)?;
-        let plan = plans.get(&target.nlb).ok_or(ConnectError::NotServed)?;
-        let lb = plan
-            .load_balancers
-            .iter()
-            .find(|lb| lb.arn == target.nlb)
-            .ok_or(ConnectError::NotServed)?;
-        if !lb.listeners.iter().any(|l| l.port == target.port) {
-            return Err(ConnectError::NotServed);
+    if !engine.has_listener(&target.nlb, target.port) {
+        return Err(ConnectError::NotServed);
+    }
+    // The stream goes to the load balancer in memory rather than through a loopback socket
+    // to its listener: same target choice, PROXY protocol, idle timeout and draining, one
+    // TCP hop less. Each stream reports its own client port, so the flow hash spreads
+    // streams over the targets.
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let peer = std::net::SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        next_client_port(),
+    );
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        if let Err(error) = engine
+            .serve_stream(&target.nlb, target.port, theirs, peer)
+            .await
+        {
+            tracing::debug!(nlb = %target.nlb, port = target.port, %error, "tunnel stream ended with an error");
         }
-        lb.address.clone()
-    };
-    let ip: std::net::IpAddr = address
-        .parse()
-        .map_err(|_| ConnectError::Unreachable(io::Error::other("bad load balancer address")))?;
-    let stream = TcpStream::connect((ip, target.port))
-        .await
-        .map_err(ConnectError::Unreachable)?;
-    let _ = stream.set_nodelay(true);
-    Ok(Local::Listener(stream))
+    });
+    Ok(ours)
+}
+
+/// Client ports for tunnel streams, cycling through the ephemeral range.
+fn next_client_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    49_152 + (n % 16_384) as u16
 }
 
 /// Reads plan documents for one load balancer and runs the union of all plans; meanwhile
@@ -261,44 +258,4 @@ fn merge<'a>(plans: impl Iterator<Item = &'a NlbPlan>) -> NlbPlan {
         }
     }
     merged
-}
-
-impl AsyncRead for Local {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Local::Listener(s) => Pin::new(s).poll_read(cx, buf),
-            Local::Plan(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Local {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Local::Listener(s) => Pin::new(s).poll_write(cx, buf),
-            Local::Plan(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Local::Listener(s) => Pin::new(s).poll_flush(cx),
-            Local::Plan(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Local::Listener(s) => Pin::new(s).poll_shutdown(cx),
-            Local::Plan(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
 }

@@ -126,11 +126,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         inner: client,
         last: &last,
         epoch,
+        read_eof: false,
     };
     let mut b = Tracked {
         inner: upstream,
         last: &last,
         epoch,
+        read_eof: false,
     };
     tokio::select! {
         result = tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, BUFFER, BUFFER) => { result?; }
@@ -170,11 +172,14 @@ async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
     }
 }
 
-/// A stream that notes when it last read a byte, for the idle timeout.
+/// A stream that notes when it last read a byte, for the idle timeout, and whether its own
+/// reading has ended.
 struct Tracked<'a, S> {
     inner: S,
     last: &'a AtomicU64,
     epoch: Instant,
+    /// This side has sent its FIN (a read returned end of file).
+    read_eof: bool,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tracked<'_, S> {
@@ -186,9 +191,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<'_, S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.last
-                .store(this.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        if matches!(poll, Poll::Ready(Ok(()))) {
+            if buf.filled().len() > before {
+                this.last
+                    .store(this.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            } else if buf.remaining() > 0 {
+                this.read_eof = true;
+            }
         }
         poll
     }
@@ -208,6 +217,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<'_, S> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        // Half-close is forwarded while this side may still send. Once it has sent its own
+        // FIN, both directions are over and the close that follows sends ours: a
+        // `shutdown` call here would only cost a system call per connection.
+        if this.read_eof {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }

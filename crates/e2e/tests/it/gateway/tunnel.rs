@@ -247,4 +247,18 @@ async fn nodes_are_listed_without_their_credential_and_checked() {
         .delete("/causeway/nodes/nosuchnode")
         .await
         .assert_status(404);
+    // One node per load balancer at a time; after a revocation another may take it over.
+    let second = server
+        .post(
+            "/causeway/nodes",
+            &json!({"loadBalancerArns": [nlb.arn]}).to_string(),
+        )
+        .await;
+    assert!(second.assert_status(409).contains(&node_id));
+    server
+        .delete(&format!("/causeway/nodes/{node_id}"))
+        .await
+        .assert_status(202);
+    let (replacement, _) = admit(&server, &nlb.arn).await;
+    assert_ne!(replacement, node_id);
 }

@@ -34,6 +34,10 @@ pub struct EngineConfig {
     pub idle_timeout: std::time::Duration,
     /// How long a connection attempt to a target may take.
     pub connect_timeout: std::time::Duration,
+    /// Binds listeners with `SO_REUSEPORT`, so that several NLB nodes on one host can serve
+    /// the same load balancer (the kernel spreads local connections over them). Off for the
+    /// in-process engine, where a second process taking over a port would be a mistake.
+    pub reuse_port: bool,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +45,7 @@ impl Default for EngineConfig {
         EngineConfig {
             idle_timeout: std::time::Duration::from_secs(350),
             connect_timeout: std::time::Duration::from_secs(10),
+            reuse_port: false,
         }
     }
 }
@@ -144,7 +149,7 @@ impl Engine {
                         // Close the old socket first, so a port change on the same address
                         // can rebind at once.
                         drop(other);
-                        match proxy::bind(bind) {
+                        match proxy::bind(bind, self.config.reuse_port) {
                             Ok(socket) => {
                                 let route = Arc::new(ArcSwapOption::new(group));
                                 let task = tokio::spawn(proxy::accept_loop(

@@ -23,14 +23,18 @@ use crate::proxy_protocol;
 /// large enough for typical request and response bodies in a few reads.
 const BUFFER: usize = 8 * 1024;
 
-/// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once).
-pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+/// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once, and
+/// `SO_REUSEPORT` when asked).
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
     socket.bind(addr)?;
     socket.listen(4096)
 }

@@ -95,43 +95,58 @@ pub fn tls_identity(
 }
 
 /// Keeps every connected node supplied with the plans of its load balancers: opens a plan
-/// stream per connected load balancer and writes the plan again whenever it changes.
+/// stream per node and load balancer and writes the plan again whenever it changes. Several
+/// nodes may serve one load balancer; each gets its plan.
 pub async fn push_plans(control: Arc<Control>, registry: Registry, reports: NodeReports) {
     let mut connected = registry.watch_connected();
     let mut changes = control.subscribe_nlb_plan();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Per load balancer: the open plan stream (its writing half; a task reads the node's
-    // reports from the other) and the plan last written to it.
-    let mut streams: BTreeMap<String, (PlanWriter, NlbPlan)> = BTreeMap::new();
+    // Per (node, load balancer): the open plan stream (its writing half; a task reads the
+    // node's reports from the other) and the plan last written to it.
+    let mut streams: BTreeMap<(String, String), (PlanWriter, NlbPlan)> = BTreeMap::new();
     loop {
-        let arns: Vec<String> = connected.borrow_and_update().iter().cloned().collect();
-        streams.retain(|arn, _| arns.contains(arn));
-        for arn in arns {
-            let plan = control.nlb_plan_for_arns(std::slice::from_ref(&arn));
-            if streams.get(&arn).is_some_and(|(_, sent)| *sent == plan) {
+        connected.borrow_and_update();
+        let pairs: std::collections::BTreeSet<(String, String)> = registry
+            .connections()
+            .into_iter()
+            .flat_map(|c| {
+                let node = c.node_id;
+                c.nlbs.into_iter().map(move |nlb| (node.clone(), nlb))
+            })
+            .collect();
+        streams.retain(|pair, _| pairs.contains(pair));
+        for pair in pairs {
+            let (node, arn) = &pair;
+            let plan = control.nlb_plan_for_arns(std::slice::from_ref(arn));
+            if streams.get(&pair).is_some_and(|(_, sent)| *sent == plan) {
                 continue;
             }
-            let mut stream = match streams.remove(&arn) {
+            let mut stream = match streams.remove(&pair) {
                 Some((stream, _)) => stream,
-                None => match registry.open(&arn, PLAN_PORT).await {
+                None => match registry.open_via(node, arn, PLAN_PORT).await {
                     Ok(stream) => {
                         let (reader, writer) = tokio::io::split(stream);
-                        tokio::spawn(read_reports(reader, arn.clone(), reports.clone()));
+                        tokio::spawn(read_reports(
+                            reader,
+                            node.clone(),
+                            arn.clone(),
+                            reports.clone(),
+                        ));
                         writer
                     }
                     Err(error) => {
-                        tracing::warn!(%arn, %error, "cannot open a plan stream to the NLB node");
+                        tracing::warn!(%arn, %node, %error, "cannot open a plan stream to the NLB node");
                         continue;
                     }
                 },
             };
             match write_frame(&mut stream, &plan).await {
                 Ok(()) => {
-                    streams.insert(arn, (stream, plan));
+                    streams.insert(pair, (stream, plan));
                 }
                 Err(error) => {
-                    tracing::warn!(%arn, %error, "sending the plan to the NLB node failed")
+                    tracing::warn!(%arn, %node, %error, "sending the plan to the NLB node failed");
                 }
             }
         }
@@ -156,15 +171,27 @@ where
     writer.flush().await
 }
 
-/// What nodes report of the load balancers they run, by load balancer ARN.
+/// What nodes report of the load balancers they run, by (node id, load balancer ARN).
 #[derive(Debug, Default, Clone)]
-pub struct NodeReports(Arc<std::sync::Mutex<BTreeMap<String, NodeReport>>>);
+pub struct NodeReports(Arc<std::sync::Mutex<BTreeMap<(String, String), NodeReport>>>);
 
 impl NodeReports {
-    /// The live state of a node-served load balancer, if a node reported it.
+    /// The live state of a node-served load balancer, if a node reported it: `active` if
+    /// any of its nodes runs it so.
     pub fn load_balancer_status(&self, arn: &str) -> Option<Option<LoadBalancerStatus>> {
         let reports = self.0.lock().ok()?;
-        reports.get(arn).map(|r| r.load_balancer.clone())
+        let mut of_arn = reports
+            .iter()
+            .filter(|((_, a), _)| a == arn)
+            .map(|(_, r)| r.load_balancer.clone())
+            .peekable();
+        of_arn.peek()?;
+        let all: Vec<Option<LoadBalancerStatus>> = of_arn.collect();
+        let active = all
+            .iter()
+            .flatten()
+            .find(|s| s.state == causeway_model::elb::LoadBalancerState::Active);
+        Some(active.cloned().or_else(|| all.into_iter().flatten().next()))
     }
 
     /// The health of a target group's targets, if a node reported it.
@@ -175,11 +202,12 @@ impl NodeReports {
             .find_map(|r| r.target_health.get(target_group_arn).cloned())
     }
 
-    fn set(&self, arn: &str, report: Option<NodeReport>) {
+    fn set(&self, node: &str, arn: &str, report: Option<NodeReport>) {
         if let Ok(mut reports) = self.0.lock() {
+            let key = (node.to_owned(), arn.to_owned());
             match report {
-                Some(report) => reports.insert(arn.to_owned(), report),
-                None => reports.remove(arn),
+                Some(report) => reports.insert(key, report),
+                None => reports.remove(&key),
             };
         }
     }
@@ -188,6 +216,7 @@ impl NodeReports {
 /// Reads a node's reports for one load balancer until the stream ends.
 async fn read_reports(
     mut reader: tokio::io::ReadHalf<causeway_link::tunnel::TunnelStream>,
+    node: String,
     arn: String,
     reports: NodeReports,
 ) {
@@ -205,12 +234,12 @@ async fn read_reports(
             break;
         }
         match serde_json::from_slice::<NodeReport>(&body) {
-            Ok(report) => reports.set(&arn, Some(report)),
+            Ok(report) => reports.set(&node, &arn, Some(report)),
             Err(error) => {
                 tracing::warn!(%arn, %error, "unreadable report from an NLB node");
                 break;
             }
         }
     }
-    reports.set(&arn, None);
+    reports.set(&node, &arn, None);
 }

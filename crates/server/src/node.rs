@@ -63,7 +63,11 @@ impl Node {
             .map_err(|e| NodeError::Certificate(e.to_string()))?;
         let server_name = ServerName::try_from(config.server_name.clone())
             .map_err(|_| NodeError::ServerName(config.server_name.clone()))?;
-        let engine = Arc::new(Engine::new(EngineConfig::default()));
+        // Several nodes may serve one load balancer, possibly on one host.
+        let engine = Arc::new(Engine::new(EngineConfig {
+            reuse_port: true,
+            ..EngineConfig::default()
+        }));
         let plans: Arc<Mutex<BTreeMap<String, NlbPlan>>> = Arc::default();
         let connector = {
             let engine = engine.clone();

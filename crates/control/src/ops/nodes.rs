@@ -80,19 +80,6 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
                 "Load balancer {arn} was not found"
             )));
         }
-        // One node runs a load balancer at a time (its plan and reports travel on one
-        // stream); a replacement comes after revoking the current node.
-        if let Some(other) = cx
-            .state
-            .nodes
-            .values()
-            .find(|n| !n.revoked && n.load_balancer_arns.contains(arn))
-        {
-            return Err(ApiError::Conflict(format!(
-                "Load balancer {arn} is already served by NLB node {}; revoke it first (DELETE /causeway/nodes/{})",
-                other.id, other.id
-            )));
-        }
     }
     let taken: Vec<String> = cx.state.nodes.keys().cloned().collect();
     let id = cx.new_id(10, |id| taken.iter().any(|t| t == id));

@@ -241,10 +241,30 @@ impl Registry {
     /// connections of a node admitted for it: the least loaded, ties in turn. Returns once
     /// the node has connected to the listener.
     pub async fn open(&self, nlb: &str, port: u16) -> Result<TunnelStream, TunnelError> {
+        self.open_among(None, nlb, port).await
+    }
+
+    /// Like [`Registry::open`], through a connection of one node only (for what each node
+    /// serving a load balancer must receive, such as its plan).
+    pub async fn open_via(
+        &self,
+        node_id: &str,
+        nlb: &str,
+        port: u16,
+    ) -> Result<TunnelStream, TunnelError> {
+        self.open_among(Some(node_id), nlb, port).await
+    }
+
+    async fn open_among(
+        &self,
+        node_id: Option<&str>,
+        nlb: &str,
+        port: u16,
+    ) -> Result<TunnelStream, TunnelError> {
         let mut tried = Vec::new();
         let mut last_error = None;
         while tried.len() < OPEN_ATTEMPTS {
-            let Some(connection) = self.pick(nlb, &tried) else {
+            let Some(connection) = self.pick(node_id, nlb, &tried) else {
                 break;
             };
             tried.push(connection.id);
@@ -327,7 +347,7 @@ impl Registry {
             .collect()
     }
 
-    fn pick(&self, nlb: &str, skip: &[u64]) -> Option<Arc<Connection>> {
+    fn pick(&self, node_id: Option<&str>, nlb: &str, skip: &[u64]) -> Option<Arc<Connection>> {
         let routes = self.shared.routes.load();
         let connections = routes.get(nlb)?;
         let count = connections.len();
@@ -336,6 +356,7 @@ impl Registry {
         (0..count)
             .map(|i| &connections[(start + i) % count])
             .filter(|connection| !skip.contains(&connection.id))
+            .filter(|connection| node_id.is_none_or(|id| connection.node_id == id))
             .min_by_key(|connection| connection.load.load(Ordering::Relaxed))
             .cloned()
     }

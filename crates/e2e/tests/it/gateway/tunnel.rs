@@ -247,18 +247,77 @@ async fn nodes_are_listed_without_their_credential_and_checked() {
         .delete("/causeway/nodes/nosuchnode")
         .await
         .assert_status(404);
-    // One node per load balancer at a time; after a revocation another may take it over.
-    let second = server
-        .post(
-            "/causeway/nodes",
-            &json!({"loadBalancerArns": [nlb.arn]}).to_string(),
-        )
+}
+
+/// Two nodes serve one load balancer: both get its plan, traffic flows through either, and
+/// revoking one leaves the other serving.
+#[tokio::test]
+async fn two_nodes_serve_one_load_balancer() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&server, &backend).await;
+    let (first_id, first_token) = admit(&server, &nlb.arn).await;
+    let (second_id, second_token) = admit(&server, &nlb.arn).await;
+    let first = start_node(&server, &first_id, &first_token);
+    let second = start_node(&server, &second_id, &second_token);
+    let link = client
+        .create_vpc_link()
+        .name("to-nodes")
+        .target_arns(&nlb.arn)
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        until_link(&client, &link, VpcLinkStatus::Available).await.0,
+        VpcLinkStatus::Available
+    );
+    // Each node runs the load balancer (each received the plan).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while first.engine().load_balancer_status(&nlb.arn).is_none()
+        || second.engine().load_balancer_status(&nlb.arn).is_none()
+    {
+        assert!(Instant::now() < deadline, "a node never received the plan");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Both run it, even on one host (the nodes' listeners share the port).
+    for node in [&first, &second] {
+        let status = node.engine().load_balancer_status(&nlb.arn);
+        assert_eq!(
+            status.map(|s| format!("{:?}", s.state)).as_deref(),
+            Some("Active")
+        );
+    }
+    let api = vpc_link_proxy_api(&client, &link, &format!("http://{}/{{proxy}}", nlb.host())).await;
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke
+        .until("GET", "/prod/a", |raw| raw.status == 200)
         .await;
-    assert!(second.assert_status(409).contains(&node_id));
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    for i in 0..20 {
+        assert_eq!(invoke.get(&format!("/prod/n{i}")).await.status, 200);
+    }
     server
-        .delete(&format!("/causeway/nodes/{node_id}"))
+        .delete(&format!("/causeway/nodes/{first_id}"))
         .await
         .assert_status(202);
-    let (replacement, _) = admit(&server, &nlb.arn).await;
-    assert_ne!(replacement, node_id);
+    for i in 0..20 {
+        let raw = invoke.get(&format!("/prod/after{i}")).await;
+        assert_eq!(
+            raw.status,
+            200,
+            "request {i} after revoking one node: {}",
+            raw.text()
+        );
+    }
+    assert_eq!(
+        link_status(&client, &link).await.0,
+        VpcLinkStatus::Available
+    );
+    first.shutdown();
+    second.shutdown();
 }

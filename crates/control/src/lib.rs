@@ -169,12 +169,17 @@ impl Control {
         })
     }
 
+    /// The state and the store. A panic while holding the lock would be a bug; the state
+    /// it protects is only ever replaced whole, so a poisoned lock keeps serving.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Checks an NLB node's credential: the load balancers it may serve, or why not.
     pub fn admit_node(&self, node_id: &str, token: &str) -> Result<Vec<String>, String> {
-        let guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let guard = self.lock();
         let refused = || "unknown node or wrong credential".to_owned();
         let node = guard.state.nodes.get(node_id).ok_or_else(refused)?;
         if node.revoked {
@@ -189,19 +194,13 @@ impl Control {
 
     /// The plan of some load balancers, to send to the NLB node that serves them.
     pub fn nlb_plan_for_arns(&self, arns: &[String]) -> NlbPlan {
-        let guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let guard = self.lock();
         guard.state.nlb_plan_for(arns)
     }
 
     /// Every stored day of quota usage, for the limiter to start from.
     pub fn usage_records(&self) -> Result<Vec<causeway_limits::UsageRecord>, StoreError> {
-        let mut guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.lock();
         Ok(guard
             .store
             .load_all()?
@@ -218,10 +217,7 @@ impl Control {
         if changes.is_empty() {
             return Ok(());
         }
-        let mut guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.lock();
         guard.store.apply(&changes).map(|_| ())
     }
 
@@ -264,12 +260,7 @@ impl Control {
     /// an AWS-shaped 4xx reply.
     pub fn handle(&self, request: &Request) -> Reply {
         let now = now_epoch_seconds();
-        let mut guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            // A panic while holding the lock would be a bug; the state it protects is only
-            // ever replaced whole, so keep serving from it.
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.lock();
         let inner = &mut *guard;
         let data_plane = self.data_plane();
         let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now);
@@ -305,10 +296,7 @@ impl Control {
     /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
     /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
     pub fn reconcile_vpc_links(&self) {
-        let mut guard = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.lock();
         let inner = &mut *guard;
         let data_plane = self.data_plane();
         let mut cx = ctx::Ctx::new(

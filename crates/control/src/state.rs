@@ -117,13 +117,7 @@ impl State {
                     if let Some(api) = parse::<RestApi>(&record) {
                         state.apis.insert(
                             api.id.clone(),
-                            ApiState {
-                                api,
-                                resources: BTreeMap::new(),
-                                deployments: BTreeMap::new(),
-                                stages: BTreeMap::new(),
-                                gateway_responses: BTreeMap::new(),
-                            },
+                            ApiState::new(api, BTreeMap::new(), BTreeMap::new()),
                         );
                     }
                 }
@@ -465,6 +459,21 @@ impl State {
 }
 
 impl ApiState {
+    /// A new API with its resources and gateway responses, no deployments and no stages.
+    pub fn new(
+        api: RestApi,
+        resources: BTreeMap<String, Resource>,
+        gateway_responses: BTreeMap<String, GatewayResponse>,
+    ) -> ApiState {
+        ApiState {
+            api,
+            resources,
+            deployments: BTreeMap::new(),
+            stages: BTreeMap::new(),
+            gateway_responses,
+        }
+    }
+
     /// The resource with this id.
     pub fn resource(&self, id: &str) -> Result<&Resource, ApiError> {
         self.resources

@@ -187,7 +187,7 @@ pub fn compile_stage(plan: &GatewayPlan, api_id: &str, stage: &Stage) -> StageLi
             // Stored as AWS reports them, `~1pets/GET`; matched as `/pets/GET`.
             limits
                 .method_throttles
-                .insert(key.replace("~1", "/"), config);
+                .insert(causeway_model::patch::unescape_segment(key), config);
         }
     }
     limits

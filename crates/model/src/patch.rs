@@ -189,16 +189,18 @@ impl PatchOperation {
     }
 }
 
+/// Unescapes one JSON Pointer segment: `~1` → `/`, `~0` → `~`.
+pub fn unescape_segment(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
 /// Splits a JSON Pointer into unescaped segments. `"/a~1b/c"` → `["a/b", "c"]`.
 pub fn pointer_segments(path: &str) -> Vec<String> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     if trimmed.is_empty() {
         return Vec::new();
     }
-    trimmed
-        .split('/')
-        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
-        .collect()
+    trimmed.split('/').map(unescape_segment).collect()
 }
 
 /// Applies add/replace/remove to a map entry addressed by `key`. `missing` is the error for
@@ -904,7 +906,7 @@ pub fn apply_stage(
                     .percent_traffic = Some(percent);
             }
             ["variables", name] => {
-                let name = name.replace("~1", "/").replace("~0", "~");
+                let name = unescape_segment(name);
                 match op.op {
                     Op::Replace | Op::Add => {
                         let value = op.value()?;

@@ -171,6 +171,33 @@ where
     writer.flush().await
 }
 
+/// Reads one document written by [`write_frame`], refusing lengths above
+/// [`MAX_PLAN_BYTES`] before allocating; `Ok(None)` when the stream has ended.
+pub async fn read_frame<R, T>(reader: &mut R) -> std::io::Result<Option<T>>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    T: serde::de::DeserializeOwned,
+{
+    let mut len = [0u8; 4];
+    match reader.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) => return Err(error),
+    }
+    let len = u32::from_be_bytes(len);
+    if len > MAX_PLAN_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a document of {len} bytes is larger than {MAX_PLAN_BYTES}"),
+        ));
+    }
+    let mut body = vec![0u8; len as usize];
+    reader.read_exact(&mut body).await?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// What nodes report of the load balancers they run, by (node id, load balancer ARN).
 #[derive(Debug, Default, Clone)]
 pub struct NodeReports(Arc<std::sync::Mutex<BTreeMap<(String, String), NodeReport>>>);
@@ -180,18 +207,15 @@ impl NodeReports {
     /// any of its nodes runs it so.
     pub fn load_balancer_status(&self, arn: &str) -> Option<Option<LoadBalancerStatus>> {
         let reports = self.0.lock().ok()?;
-        let mut of_arn = reports
+        let mut reported = false;
+        let best = reports
             .iter()
             .filter(|((_, a), _)| a == arn)
-            .map(|(_, r)| r.load_balancer.clone())
-            .peekable();
-        of_arn.peek()?;
-        let all: Vec<Option<LoadBalancerStatus>> = of_arn.collect();
-        let active = all
-            .iter()
-            .flatten()
-            .find(|s| s.state == causeway_model::elb::LoadBalancerState::Active);
-        Some(active.cloned().or_else(|| all.into_iter().flatten().next()))
+            .inspect(|_| reported = true)
+            .filter_map(|(_, r)| r.load_balancer.as_ref())
+            .min_by_key(|s| s.state != causeway_model::elb::LoadBalancerState::Active)
+            .cloned();
+        reported.then_some(best)
     }
 
     /// The health of a target group's targets, if a node reported it.
@@ -221,20 +245,9 @@ async fn read_reports(
     reports: NodeReports,
 ) {
     loop {
-        let mut len = [0u8; 4];
-        if reader.read_exact(&mut len).await.is_err() {
-            break;
-        }
-        let len = u32::from_be_bytes(len);
-        if len > MAX_PLAN_BYTES {
-            break;
-        }
-        let mut body = vec![0u8; len as usize];
-        if reader.read_exact(&mut body).await.is_err() {
-            break;
-        }
-        match serde_json::from_slice::<NodeReport>(&body) {
-            Ok(report) => reports.set(&node, &arn, Some(report)),
+        match read_frame::<_, NodeReport>(&mut reader).await {
+            Ok(Some(report)) => reports.set(&node, &arn, Some(report)),
+            Ok(None) => break,
             Err(error) => {
                 tracing::warn!(%arn, %error, "unreadable report from an NLB node");
                 break;

@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use causeway_link::tunnel::{ClientStatus, ConnectError, Target, TunnelClient, TunnelClientConfig};
 use causeway_model::elb::{NlbPlan, NodeReport};
 use causeway_nlb::{Engine, EngineConfig};
-use tokio::io::{AsyncReadExt, DuplexStream};
+use tokio::io::DuplexStream;
 use tokio::sync::watch;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::link::{MAX_PLAN_BYTES, PLAN_PORT};
+use crate::link::PLAN_PORT;
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -212,21 +212,9 @@ async fn read_plans(
     plans: &Arc<Mutex<BTreeMap<String, NlbPlan>>>,
 ) {
     loop {
-        let mut len = [0u8; 4];
-        if stream.read_exact(&mut len).await.is_err() {
-            return;
-        }
-        let len = u32::from_be_bytes(len);
-        if len > MAX_PLAN_BYTES {
-            tracing::error!(%arn, len, "plan too large; closing the plan stream");
-            return;
-        }
-        let mut body = vec![0u8; len as usize];
-        if stream.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let plan: NlbPlan = match serde_json::from_slice(&body) {
-            Ok(plan) => plan,
+        let plan: NlbPlan = match crate::link::read_frame(stream).await {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return,
             Err(error) => {
                 tracing::error!(%arn, %error, "unreadable plan; closing the plan stream");
                 return;

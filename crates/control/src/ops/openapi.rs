@@ -97,16 +97,9 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
     }
     let mut reply = output::RestApi::from_model(&api, TagsField::Omit);
     reply.warnings = plan.warnings;
-    cx.state.apis.insert(
-        id,
-        ApiState {
-            api,
-            resources,
-            deployments: BTreeMap::new(),
-            stages: BTreeMap::new(),
-            gateway_responses,
-        },
-    );
+    cx.state
+        .apis
+        .insert(id, ApiState::new(api, resources, gateway_responses));
     json(201, &reply)
 }
 

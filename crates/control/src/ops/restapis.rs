@@ -155,16 +155,9 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         )?;
     }
     let reply = output::RestApi::from_model(&api, TagsField::Omit);
-    cx.state.apis.insert(
-        id,
-        ApiState {
-            api,
-            resources,
-            deployments: BTreeMap::new(),
-            stages: BTreeMap::new(),
-            gateway_responses,
-        },
-    );
+    cx.state
+        .apis
+        .insert(id, ApiState::new(api, resources, gateway_responses));
     json(201, &reply)
 }
 

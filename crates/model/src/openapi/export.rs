@@ -220,6 +220,13 @@ impl Obj {
         }
     }
 
+    /// Puts a string map, unless it is empty (AWS leaves empty maps out).
+    fn put_map(&mut self, key: &str, map: &std::collections::BTreeMap<String, String>) {
+        if !map.is_empty() {
+            self.put(key, string_map(map));
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -391,18 +398,8 @@ fn api_extensions(snapshot: &ApiSnapshot, doc: &mut Obj) {
     for response in customised {
         let mut entry = Obj::default();
         entry.put_some("statusCode", response.status_code.clone().map(Node::Str));
-        if !response.response_parameters.is_empty() {
-            entry.put(
-                "responseParameters",
-                string_map(&response.response_parameters),
-            );
-        }
-        if !response.response_templates.is_empty() {
-            entry.put(
-                "responseTemplates",
-                string_map(&response.response_templates),
-            );
-        }
+        entry.put_map("responseParameters", &response.response_parameters);
+        entry.put_map("responseTemplates", &response.response_templates);
         responses.put(&response.response_type, entry.done());
     }
     if !responses.is_empty() {
@@ -513,18 +510,8 @@ fn integration_node(integration: &Integration, resource_id: &str) -> Node {
         "credentials",
         integration.credentials.clone().map(Node::Str),
     );
-    if !integration.request_parameters.is_empty() {
-        it.put(
-            "requestParameters",
-            string_map(&integration.request_parameters),
-        );
-    }
-    if !integration.request_templates.is_empty() {
-        it.put(
-            "requestTemplates",
-            string_map(&integration.request_templates),
-        );
-    }
+    it.put_map("requestParameters", &integration.request_parameters);
+    it.put_map("requestTemplates", &integration.request_templates);
     if !integration.integration_responses.is_empty() {
         let mut responses = Obj::default();
         let mut ordered: Vec<_> = integration.integration_responses.values().collect();
@@ -533,18 +520,8 @@ fn integration_node(integration: &Integration, resource_id: &str) -> Node {
         for response in ordered {
             let mut entry = Obj::default();
             entry.put("statusCode", Node::str(response.status_code.clone()));
-            if !response.response_parameters.is_empty() {
-                entry.put(
-                    "responseParameters",
-                    string_map(&response.response_parameters),
-                );
-            }
-            if !response.response_templates.is_empty() {
-                entry.put(
-                    "responseTemplates",
-                    string_map(&response.response_templates),
-                );
-            }
+            entry.put_map("responseParameters", &response.response_parameters);
+            entry.put_map("responseTemplates", &response.response_templates);
             entry.put_some(
                 "contentHandling",
                 response.content_handling.map(|c| Node::str(c.as_str())),

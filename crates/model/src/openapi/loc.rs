@@ -37,7 +37,7 @@ impl Loc {
         Loc(pointer
             .split('/')
             .skip(1)
-            .map(|part| Segment::Key(part.replace("~1", "/").replace("~0", "~")))
+            .map(|part| Segment::Key(crate::patch::unescape_segment(part)))
             .collect())
     }
 }

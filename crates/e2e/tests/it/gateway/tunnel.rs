@@ -37,6 +37,20 @@ fn start_node(server: &TestServer, id: &str, token: &str) -> Node {
     .unwrap()
 }
 
+/// A VPC link to `nlb_arn` (it stays PENDING until a node serving the load balancer connects).
+async fn create_link(client: &Client, name: &str, nlb_arn: &str) -> String {
+    client
+        .create_vpc_link()
+        .name(name)
+        .target_arns(nlb_arn)
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
 async fn link_status(client: &Client, link: &str) -> (VpcLinkStatus, String) {
     let got = client
         .get_vpc_link()
@@ -82,16 +96,7 @@ async fn private_integration_through_a_node_and_the_tunnel() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let link = client
-        .create_vpc_link()
-        .name("to-node")
-        .target_arns(&nlb.arn)
-        .send()
-        .await
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
+    let link = create_link(&client, "to-node", &nlb.arn).await;
     // A new link starts PENDING without a message; the reconciler then says what it waits for.
     let deadline = Instant::now() + Duration::from_secs(5);
     let message = loop {
@@ -203,16 +208,7 @@ async fn a_node_with_a_bad_credential_is_refused() {
     };
     assert!(error.contains("wrong credential"), "{error}");
     assert_eq!(status.borrow().connected, 0);
-    let link = client
-        .create_vpc_link()
-        .name("to-node")
-        .target_arns(&nlb.arn)
-        .send()
-        .await
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
+    let link = create_link(&client, "to-node", &nlb.arn).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(link_status(&client, &link).await.0, VpcLinkStatus::Pending);
     node.shutdown();
@@ -261,16 +257,7 @@ async fn two_nodes_serve_one_load_balancer() {
     let (second_id, second_token) = admit(&server, &nlb.arn).await;
     let first = start_node(&server, &first_id, &first_token);
     let second = start_node(&server, &second_id, &second_token);
-    let link = client
-        .create_vpc_link()
-        .name("to-nodes")
-        .target_arns(&nlb.arn)
-        .send()
-        .await
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
+    let link = create_link(&client, "to-nodes", &nlb.arn).await;
     assert_eq!(
         until_link(&client, &link, VpcLinkStatus::Available).await.0,
         VpcLinkStatus::Available

@@ -474,6 +474,22 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
                 causeway_link::tunnel_host(authority.host(), causeway_link::tunnel_label(arn))
             )
         }
+        // A load balancer of this process: the connection is handed to it in memory, to
+        // the listener on the uri port (TLS, if any, runs end to end with the target).
+        Some(arn) if call.upstream.runs_balancers() => {
+            if !call.snapshot.load_balancers.contains_key(arn) {
+                return Err(Failure::configuration(format!(
+                    "the network load balancer {arn} is gone"
+                )));
+            }
+            let port = authority
+                .port_u16()
+                .unwrap_or(if scheme == "https" { 443 } else { 80 });
+            format!(
+                "{}:{port}",
+                causeway_link::balancer_host(authority.host(), causeway_link::tunnel_label(arn))
+            )
+        }
         // TLS runs end to end with the target, named by the uri host; the connection itself
         // goes to the load balancer's listener on the uri port.
         Some(arn) if scheme == "https" => {

@@ -42,6 +42,9 @@ pub struct GatewayConfig {
     /// The node connections of load balancers served elsewhere (the tunnel), if a link
     /// listener runs.
     pub tunnel: Option<causeway_link::tunnel::Registry>,
+    /// The load balancers this process runs: VPC links to them hand connections over in
+    /// memory. Without it, VPC links dial their load balancer's listener address.
+    pub engine: Option<Arc<causeway_nlb::Engine>>,
 }
 
 impl Default for GatewayConfig {
@@ -52,6 +55,7 @@ impl Default for GatewayConfig {
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),
             tunnel: None,
+            engine: None,
         }
     }
 }
@@ -62,6 +66,7 @@ pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     upstream: upstream::Upstream,
     tunnel: Option<Arc<upstream::Tunnel>>,
+    balancers: Option<Arc<upstream::Balancers>>,
     limiter: Arc<dyn causeway_limits::Limiter>,
     clock: Arc<dyn Clock>,
 }
@@ -97,11 +102,16 @@ impl Gateway {
             .tunnel
             .clone()
             .map(|registry| Arc::new(upstream::Tunnel::new(registry)));
+        let balancers = config
+            .engine
+            .clone()
+            .map(|engine| Arc::new(upstream::Balancers::new(engine)));
         Gateway {
             config,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
-            upstream: upstream::Upstream::new(tunnel.clone()),
+            upstream: upstream::Upstream::new(tunnel.clone(), balancers.clone()),
             tunnel,
+            balancers,
             limiter,
             clock,
         }
@@ -114,6 +124,13 @@ impl Gateway {
         let next = Snapshot::compile(plan, &previous);
         if let Some(tunnel) = &self.tunnel {
             tunnel.set_routes(&plan.remote_load_balancers);
+        }
+        if let Some(balancers) = &self.balancers {
+            balancers.set_routes(
+                plan.load_balancers
+                    .keys()
+                    .filter(|arn| !plan.remote_load_balancers.contains(*arn)),
+            );
         }
         self.snapshot.store(Arc::new(next));
     }

@@ -46,12 +46,40 @@ impl Tunnel {
     }
 }
 
-/// Dials backends: over TCP (names resolved by [`LinkResolver`]), or through the tunnel for
-/// names made by [`causeway_link::tunnel_host`].
+/// The load balancers of this process, which VPC links reach in memory: the engine and the
+/// label → ARN routes of the current plan.
+#[derive(Debug)]
+pub struct Balancers {
+    engine: std::sync::Arc<causeway_nlb::Engine>,
+    routes: arc_swap::ArcSwap<std::collections::HashMap<String, String>>,
+}
+
+impl Balancers {
+    pub fn new(engine: std::sync::Arc<causeway_nlb::Engine>) -> Balancers {
+        Balancers {
+            engine,
+            routes: arc_swap::ArcSwap::from_pointee(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Sets the load balancers this process runs.
+    pub fn set_routes<'a>(&self, arns: impl IntoIterator<Item = &'a String>) {
+        let routes = arns
+            .into_iter()
+            .map(|arn| (causeway_link::tunnel_label(arn).to_owned(), arn.clone()))
+            .collect();
+        self.routes.store(std::sync::Arc::new(routes));
+    }
+}
+
+/// Dials backends: over TCP (names resolved by [`LinkResolver`]), through the tunnel for
+/// names made by [`causeway_link::tunnel_host`], or through a load balancer of this process
+/// for names made by [`causeway_link::balancer_host`].
 #[derive(Debug, Clone)]
 pub struct LinkConnector {
     http: HttpConnector<LinkResolver>,
     tunnel: Option<std::sync::Arc<Tunnel>>,
+    balancers: Option<std::sync::Arc<Balancers>>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -66,6 +94,26 @@ impl tower_service::Service<Uri> for LinkConnector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
+        if let Some((_, label)) = uri.host().and_then(causeway_link::split_balancer_host) {
+            let Some(balancers) = self.balancers.clone() else {
+                return Box::pin(std::future::ready(Err(
+                    "no load balancers run in this process".into(),
+                )));
+            };
+            let arn = balancers.routes.load().get(label).cloned();
+            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                Some("https") => 443,
+                _ => 80,
+            });
+            return Box::pin(async move {
+                let arn = arn.ok_or("the load balancer is gone")?;
+                let flow = balancers
+                    .engine
+                    .open(&arn, port, causeway_nlb::in_memory_peer())
+                    .await?;
+                Ok(LinkStream::Flow(hyper_util::rt::TokioIo::new(flow)))
+            });
+        }
         if let Some((_, label)) = uri.host().and_then(causeway_link::split_tunnel_host) {
             let Some(tunnel) = self.tunnel.clone() else {
                 return Box::pin(std::future::ready(Err(
@@ -88,18 +136,22 @@ impl tower_service::Service<Uri> for LinkConnector {
     }
 }
 
-/// A backend connection: a TCP socket or a tunnel stream.
+/// A backend connection: a TCP socket, a tunnel stream, or a flow through a load balancer
+/// of this process.
 #[derive(Debug)]
 pub enum LinkStream {
     Tcp(hyper_util::rt::TokioIo<tokio::net::TcpStream>),
     Tunnel(hyper_util::rt::TokioIo<causeway_link::tunnel::TunnelStream>),
+    Flow(hyper_util::rt::TokioIo<causeway_nlb::Flow>),
 }
 
 impl hyper_util::client::legacy::connect::Connection for LinkStream {
     fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
         match self {
             LinkStream::Tcp(io) => io.connected(),
-            LinkStream::Tunnel(_) => hyper_util::client::legacy::connect::Connected::new(),
+            LinkStream::Tunnel(_) | LinkStream::Flow(_) => {
+                hyper_util::client::legacy::connect::Connected::new()
+            }
         }
     }
 }
@@ -113,6 +165,7 @@ impl hyper::rt::Read for LinkStream {
         match self.get_mut() {
             LinkStream::Tcp(io) => Pin::new(io).poll_read(cx, buf),
             LinkStream::Tunnel(io) => Pin::new(io).poll_read(cx, buf),
+            LinkStream::Flow(io) => Pin::new(io).poll_read(cx, buf),
         }
     }
 }
@@ -126,6 +179,7 @@ impl hyper::rt::Write for LinkStream {
         match self.get_mut() {
             LinkStream::Tcp(io) => Pin::new(io).poll_write(cx, buf),
             LinkStream::Tunnel(io) => Pin::new(io).poll_write(cx, buf),
+            LinkStream::Flow(io) => Pin::new(io).poll_write(cx, buf),
         }
     }
 
@@ -133,6 +187,7 @@ impl hyper::rt::Write for LinkStream {
         match self.get_mut() {
             LinkStream::Tcp(io) => Pin::new(io).poll_flush(cx),
             LinkStream::Tunnel(io) => Pin::new(io).poll_flush(cx),
+            LinkStream::Flow(io) => Pin::new(io).poll_flush(cx),
         }
     }
 
@@ -140,6 +195,7 @@ impl hyper::rt::Write for LinkStream {
         match self.get_mut() {
             LinkStream::Tcp(io) => Pin::new(io).poll_shutdown(cx),
             LinkStream::Tunnel(io) => Pin::new(io).poll_shutdown(cx),
+            LinkStream::Flow(io) => Pin::new(io).poll_shutdown(cx),
         }
     }
 
@@ -151,6 +207,7 @@ impl hyper::rt::Write for LinkStream {
         match self.get_mut() {
             LinkStream::Tcp(io) => Pin::new(io).poll_write_vectored(cx, bufs),
             LinkStream::Tunnel(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            LinkStream::Flow(io) => Pin::new(io).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -158,6 +215,7 @@ impl hyper::rt::Write for LinkStream {
         match self {
             LinkStream::Tcp(io) => io.is_write_vectored(),
             LinkStream::Tunnel(io) => io.is_write_vectored(),
+            LinkStream::Flow(io) => io.is_write_vectored(),
         }
     }
 }
@@ -198,6 +256,7 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
     let host = causeway_link::split_link_host(host)
         .map(|(backend, _)| backend)
         .or_else(|| causeway_link::split_tunnel_host(host).map(|(backend, _)| backend))
+        .or_else(|| causeway_link::split_balancer_host(host).map(|(backend, _)| backend))
         .unwrap_or(host);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok(ServerName::try_from(host.to_owned())?)
@@ -206,6 +265,7 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
 /// The gateway's backend clients.
 #[derive(Debug)]
 pub struct Upstream {
+    runs_balancers: bool,
     verified: Option<HttpsClient>,
     unverified: Option<HttpsClient>,
     plain: Client<LinkConnector, Full<Bytes>>,
@@ -220,7 +280,10 @@ pub enum CallError {
 }
 
 impl Upstream {
-    pub fn new(tunnel: Option<std::sync::Arc<Tunnel>>) -> Upstream {
+    pub fn new(
+        tunnel: Option<std::sync::Arc<Tunnel>>,
+        balancers: Option<std::sync::Arc<Balancers>>,
+    ) -> Upstream {
         let mut http = HttpConnector::new_with_resolver(LinkResolver {
             gai: GaiResolver::new(),
         });
@@ -232,7 +295,12 @@ impl Upstream {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .pool_max_idle_per_host(256);
         };
-        let http = LinkConnector { http, tunnel };
+        let runs_balancers = balancers.is_some();
+        let http = LinkConnector {
+            http,
+            tunnel,
+            balancers,
+        };
         let mut plain_builder = Client::builder(TokioExecutor::new());
         pool(&mut plain_builder);
         let plain = plain_builder.build(http.clone());
@@ -266,10 +334,16 @@ impl Upstream {
                 builder.build(connector)
             });
         Upstream {
+            runs_balancers,
             verified,
             unverified,
             plain,
         }
+    }
+
+    /// Whether load balancers of this process take VPC link connections in memory.
+    pub fn runs_balancers(&self) -> bool {
+        self.runs_balancers
     }
 
     /// Sends a request and waits for the response head, at most `timeout`.
@@ -314,6 +388,6 @@ impl Upstream {
 
 impl Default for Upstream {
     fn default() -> Self {
-        Upstream::new(None)
+        Upstream::new(None, None)
     }
 }

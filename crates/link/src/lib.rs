@@ -69,6 +69,23 @@ pub fn split_tunnel_host(name: &str) -> Option<(&str, &str)> {
     (!host.is_empty() && !label.is_empty()).then_some((host, label))
 }
 
+/// The reserved suffix of host names routed to a load balancer of this process.
+const BALANCER_SUFFIX: &str = ".nlb.invalid";
+
+/// The host name under which a request through a VPC link to a load balancer run by this
+/// process is dialled: `{host}.{label}.nlb.invalid`, where `label` names the load balancer
+/// as in [`tunnel_host`]. The connection is handed to the load balancer in memory.
+pub fn balancer_host(host: &str, label: &str) -> String {
+    format!("{host}.{label}{BALANCER_SUFFIX}")
+}
+
+/// The backend host and load balancer label of a name made by [`balancer_host`].
+pub fn split_balancer_host(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_suffix(BALANCER_SUFFIX)?;
+    let (host, label) = rest.rsplit_once('.')?;
+    (!host.is_empty() && !label.is_empty()).then_some((host, label))
+}
+
 /// The label of a load balancer in tunnel host names: the hexadecimal id that ends its ARN
 /// (`arn:...:loadbalancer/net/{name}/{id}`).
 pub fn tunnel_label(load_balancer_arn: &str) -> &str {
@@ -80,6 +97,19 @@ pub fn tunnel_label(load_balancer_arn: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn balancer_hosts_round_trip() {
+        let name = super::balancer_host("backend.internal", "0123456789abcdef");
+        assert_eq!(name, "backend.internal.0123456789abcdef.nlb.invalid");
+        assert_eq!(
+            super::split_balancer_host(&name),
+            Some(("backend.internal", "0123456789abcdef"))
+        );
+        assert_eq!(super::split_balancer_host("backend.internal"), None);
+        assert_eq!(super::split_balancer_host(".x.nlb.invalid"), None);
+        assert_eq!(super::split_tunnel_host(&name), None);
+    }
+
     #[test]
     fn tunnel_hosts_round_trip() {
         let arn = "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/nlb/0123456789abcdef";

@@ -25,6 +25,19 @@ use causeway_model::elb::{LoadBalancerState, LoadBalancerStatus, NlbPlan, Target
 use tokio::task::JoinHandle;
 
 use crate::group::Group;
+pub use crate::proxy::Flow;
+
+/// A client address for a connection handed to a load balancer in memory (a tunnel stream,
+/// a gateway flow): `127.0.0.1` with a port cycling through the ephemeral range, so that the
+/// flow hash spreads such connections over the targets as it does real clients.
+pub fn in_memory_peer() -> SocketAddr {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    SocketAddr::new(
+        IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        49_152 + (n % 16_384) as u16,
+    )
+}
 
 /// Settings of the engine that are not part of the plan.
 #[derive(Debug, Clone)]
@@ -233,6 +246,25 @@ impl Engine {
             )
         })?;
         proxy::serve(client, peer, local, &route, &self.config).await
+    }
+
+    /// Opens a connection through a load balancer's listener on `port` for a client in this
+    /// process (the gateway's VPC links), as the listener would for a connection from
+    /// `peer`: same target choice, health, PROXY protocol and draining, without a socket
+    /// pair between client and listener. See [`Flow`].
+    pub async fn open(
+        &self,
+        load_balancer_arn: &str,
+        port: u16,
+        peer: SocketAddr,
+    ) -> std::io::Result<Flow> {
+        let (route, local) = self.listener(load_balancer_arn, port).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                format!("no listener on port {port} of {load_balancer_arn}"),
+            )
+        })?;
+        proxy::open_flow(peer, local, &route, &self.config).await
     }
 
     /// The state of a load balancer, or `None` if no applied plan contained it.

@@ -82,19 +82,20 @@ fn flow_hash(peer: SocketAddr, local: SocketAddr) -> u64 {
     hasher.finish()
 }
 
-/// Forwards one client connection (a TCP socket, or any byte stream handed to the load
-/// balancer) to a target of the listener's group, until either side closes, the connection
-/// idles out, or the target's drain ends it.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
-    client: S,
+/// Opens the backend side of a connection from `peer` to the listener at `local`: picks a
+/// target of the group by the flow hash (the next one when a connection is refused, which
+/// also marks that target unhealthy), connects, and sends the PROXY protocol header when
+/// the group asks for it. `None` when the listener has no target group, or the target no
+/// address: the load balancer then closes the client connection.
+async fn open_target(
     peer: SocketAddr,
     local: SocketAddr,
     route: &ArcSwapOption<Group>,
     config: &EngineConfig,
-) -> io::Result<()> {
+) -> io::Result<Option<(Arc<crate::group::Member>, TcpStream)>> {
     let Some(group) = route.load_full() else {
         // No target group behind this listener: close, as an NLB resets the connection.
-        return Ok(());
+        return Ok(None);
     };
     let hash = flow_hash(peer, local);
     let mut attempt = 0;
@@ -106,7 +107,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             ));
         };
         let Some(addr) = member.addr else {
-            return Ok(());
+            return Ok(None);
         };
         match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => break (member, stream),
@@ -123,6 +124,22 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             .write_all(&proxy_protocol::header(peer, local))
             .await?;
     }
+    Ok(Some((member, upstream)))
+}
+
+/// Forwards one client connection (a TCP socket, or any byte stream handed to the load
+/// balancer) to a target of the listener's group, until either side closes, the connection
+/// idles out, or the target's drain ends it.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    client: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    route: &ArcSwapOption<Group>,
+    config: &EngineConfig,
+) -> io::Result<()> {
+    let Some((member, upstream)) = open_target(peer, local, route, config).await? else {
+        return Ok(());
+    };
     let mut terminated = member.terminated();
     let epoch = Instant::now();
     let last = AtomicU64::new(0);
@@ -148,6 +165,117 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     Ok(())
+}
+
+/// Opens a [`Flow`]: a connection through the listener at `local` that its caller, in the
+/// same process, drives itself.
+pub async fn open_flow(
+    peer: SocketAddr,
+    local: SocketAddr,
+    route: &ArcSwapOption<Group>,
+    config: &EngineConfig,
+) -> io::Result<Flow> {
+    match open_target(peer, local, route, config).await? {
+        Some((member, upstream)) => {
+            let mut terminated = member.terminated();
+            Ok(Flow {
+                upstream,
+                terminated: Box::pin(async move { until_terminated(&mut terminated).await }),
+                ended: false,
+            })
+        }
+        None => Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "the load balancer closed the connection (no target behind the listener)",
+        )),
+    }
+}
+
+/// A connection through a load balancer whose client lives in the same process (the
+/// gateway's VPC links): the load balancer chose the target, connected, sent the PROXY
+/// protocol header, and ends the flow when the target's deregistration delay ends; the
+/// bytes then go straight between the client and the target's socket.
+///
+/// This is what [`serve`] does for a socket accepted on the listener, without the
+/// listener's socket pair and the copy between them: the same target choice, health,
+/// PROXY protocol and draining. The idle timeout (350 s) is the client's to keep: the
+/// gateway closes idle backend connections well before that.
+pub struct Flow {
+    upstream: TcpStream,
+    terminated: Pin<Box<dyn std::future::Future<Output = ()> + Send + Sync>>,
+    ended: bool,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow")
+            .field("upstream", &self.upstream)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Flow {
+    /// Fails once the target's deregistration delay has ended.
+    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !self.ended && self.terminated.as_mut().poll(cx).is_ready() {
+            self.ended = true;
+            tracing::debug!("closing flow at the end of its target's deregistration delay");
+        }
+        if self.ended {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the target's deregistration delay ended",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AsyncRead for Flow {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.upstream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Flow {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.upstream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.upstream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.upstream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().upstream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().upstream).poll_shutdown(cx)
+    }
 }
 
 /// Resolves once nothing has moved for `timeout`.

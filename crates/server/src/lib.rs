@@ -194,6 +194,7 @@ impl Server {
                     burst_limit: t.burst_limit,
                 }),
                 tunnel: Some(registry.clone()),
+                engine: Some(engine.clone()),
                 ..GatewayConfig::default()
             },
             limiter.clone(),

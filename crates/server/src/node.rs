@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use causeway_link::tunnel::{ClientStatus, ConnectError, Target, TunnelClient, TunnelClientConfig};
+use causeway_link::tunnel::{
+    ClientStatus, ConnectError, Connector, Target, TunnelClient, TunnelClientConfig, TunnelStream,
+};
 use causeway_model::elb::{NlbPlan, NodeReport};
 use causeway_nlb::{Engine, EngineConfig};
-use tokio::io::DuplexStream;
 use tokio::sync::watch;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -69,14 +70,9 @@ impl Node {
             ..EngineConfig::default()
         }));
         let plans: Arc<Mutex<BTreeMap<String, NlbPlan>>> = Arc::default();
-        let connector = {
-            let engine = engine.clone();
-            let plans = plans.clone();
-            move |target: Target| {
-                let engine = engine.clone();
-                let plans = plans.clone();
-                async move { connect(target, &engine, &plans).await }
-            }
+        let connector = NodeConnector {
+            engine: engine.clone(),
+            plans,
         };
         let client = TunnelClient::start(
             TunnelClientConfig::new(
@@ -108,56 +104,59 @@ impl Node {
     }
 }
 
-async fn connect(
-    target: Target,
-    engine: &Arc<Engine>,
-    plans: &Arc<Mutex<BTreeMap<String, NlbPlan>>>,
-) -> Result<DuplexStream, ConnectError> {
-    if target.port == PLAN_PORT {
-        let (ours, theirs) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(receive_plans(
-            ours,
-            target.nlb,
-            engine.clone(),
-            plans.clone(),
-        ));
-        return Ok(theirs);
-    }
-    if !engine.has_listener(&target.nlb, target.port) {
-        return Err(ConnectError::NotServed);
-    }
-    // The stream goes to the load balancer in memory rather than through a loopback socket
-    // to its listener: same target choice, PROXY protocol, idle timeout and draining, one
-    // TCP hop less. Each stream reports its own client port, so the flow hash spreads
-    // streams over the targets.
-    let (ours, theirs) = tokio::io::duplex(64 * 1024);
-    let peer = std::net::SocketAddr::new(
-        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-        next_client_port(),
-    );
-    let engine = engine.clone();
-    tokio::spawn(async move {
-        if let Err(error) = engine
-            .serve_stream(&target.nlb, target.port, theirs, peer)
-            .await
-        {
-            tracing::debug!(nlb = %target.nlb, port = target.port, %error, "tunnel stream ended with an error");
-        }
-    });
-    Ok(ours)
+/// Carries the node's tunnel streams: plan streams to [`receive_plans`], the others to the
+/// load balancer engine. A stream goes to its load balancer in memory rather than through a
+/// socket or pipe to the listener: same target choice, PROXY protocol, idle timeout and
+/// draining, with no hop in between.
+struct NodeConnector {
+    engine: Arc<Engine>,
+    plans: Arc<Mutex<BTreeMap<String, NlbPlan>>>,
 }
 
-/// Client ports for tunnel streams, cycling through the ephemeral range.
-fn next_client_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    49_152 + (n % 16_384) as u16
+/// What a tunnel stream is for.
+enum NodeStream {
+    Plans,
+    Balanced,
+}
+
+impl Connector for NodeConnector {
+    type Stream = NodeStream;
+
+    async fn connect(&self, target: &Target) -> Result<NodeStream, ConnectError> {
+        if target.port == PLAN_PORT {
+            return Ok(NodeStream::Plans);
+        }
+        if !self.engine.has_listener(&target.nlb, target.port) {
+            return Err(ConnectError::NotServed);
+        }
+        Ok(NodeStream::Balanced)
+    }
+
+    async fn serve(&self, target: Target, local: NodeStream, tunnel: TunnelStream) {
+        match local {
+            NodeStream::Plans => {
+                receive_plans(tunnel, target.nlb, self.engine.clone(), self.plans.clone()).await;
+            }
+            NodeStream::Balanced => {
+                // Each stream reports its own client port, so the flow hash spreads streams
+                // over the targets.
+                let peer = causeway_nlb::in_memory_peer();
+                if let Err(error) = self
+                    .engine
+                    .serve_stream(&target.nlb, target.port, tunnel, peer)
+                    .await
+                {
+                    tracing::debug!(nlb = %target.nlb, port = target.port, %error, "tunnel stream ended with an error");
+                }
+            }
+        }
+    }
 }
 
 /// Reads plan documents for one load balancer and runs the union of all plans; meanwhile
 /// reports the load balancer's state and its targets' health back every second.
 async fn receive_plans(
-    stream: DuplexStream,
+    stream: TunnelStream,
     arn: String,
     engine: Arc<Engine>,
     plans: Arc<Mutex<BTreeMap<String, NlbPlan>>>,
@@ -169,7 +168,7 @@ async fn receive_plans(
 }
 
 async fn report(
-    mut writer: tokio::io::WriteHalf<DuplexStream>,
+    mut writer: tokio::io::WriteHalf<TunnelStream>,
     arn: String,
     engine: Arc<Engine>,
     plans: Arc<Mutex<BTreeMap<String, NlbPlan>>>,
@@ -206,7 +205,7 @@ async fn report(
 }
 
 async fn read_plans(
-    stream: &mut tokio::io::ReadHalf<DuplexStream>,
+    stream: &mut tokio::io::ReadHalf<TunnelStream>,
     arn: &str,
     engine: &Arc<Engine>,
     plans: &Arc<Mutex<BTreeMap<String, NlbPlan>>>,

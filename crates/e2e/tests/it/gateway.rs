@@ -3043,3 +3043,4 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
 mod test_invoke;
 mod tunnel;
 mod usage_limits;
+mod vpc_link_flows;

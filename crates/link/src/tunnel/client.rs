@@ -100,18 +100,28 @@ impl fmt::Debug for TunnelClientConfig {
     }
 }
 
-/// Connects a stream that the gateway opened to the local listener it names. The node
-/// implements it over its load balancer engine; a closure `Fn(Target) -> impl Future`
-/// works too.
+/// Connects a stream that the gateway opened to the local listener it names, then carries
+/// it. The node implements it over its load balancer engine (which takes the tunnel stream
+/// itself, with no socket or pipe in between); a closure `Fn(Target) -> impl Future` that
+/// connects a stream works too, and is spliced with the tunnel stream.
 pub trait Connector: Send + Sync + 'static {
-    /// What the stream is spliced with: a `TcpStream` to the listener, usually.
-    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// What [`Connector::connect`] hands to [`Connector::serve`]: usually a connected stream.
+    type Stream: Send + 'static;
 
-    /// Connects to `target`, or says why not.
+    /// Connects to `target`, or says why not. The gateway learns the answer before any byte
+    /// flows.
     fn connect(
         &self,
         target: &Target,
     ) -> impl Future<Output = Result<Self::Stream, ConnectError>> + Send;
+
+    /// Carries the accepted `tunnel` stream until both directions have ended.
+    fn serve(
+        &self,
+        target: Target,
+        local: Self::Stream,
+        tunnel: TunnelStream,
+    ) -> impl Future<Output = ()> + Send;
 }
 
 impl<F, Fut, S> Connector for F
@@ -124,6 +134,19 @@ where
 
     fn connect(&self, target: &Target) -> impl Future<Output = Result<S, ConnectError>> + Send {
         self(target.clone())
+    }
+
+    async fn serve(&self, target: Target, mut local: S, mut tunnel: TunnelStream) {
+        let spliced = tokio::io::copy_bidirectional_with_sizes(
+            &mut local,
+            &mut tunnel,
+            SPLICE_BUFFER,
+            SPLICE_BUFFER,
+        )
+        .await;
+        if let Err(error) = spliced {
+            tracing::debug!(nlb = %target.nlb, port = target.port, %error, "tunnel stream ended with an error");
+        }
     }
 }
 
@@ -299,7 +322,7 @@ async fn serve<C: Connector>(
     }
 }
 
-/// One stream: connect to the listener it names, answer, and splice until both
+/// One stream: connect to the listener it names, answer, and carry it until both
 /// directions have ended.
 async fn serve_stream<C: Connector>(
     request: Request<RecvStream>,
@@ -314,7 +337,7 @@ async fn serve_stream<C: Connector>(
         );
         return;
     };
-    let mut local = match connector.connect(&target).await {
+    let local = match connector.connect(&target).await {
         Ok(local) => local,
         Err(ConnectError::NotServed) => {
             let reason = format!("this node does not serve load balancer {}", target.nlb);
@@ -333,17 +356,8 @@ async fn serve_stream<C: Connector>(
             return;
         }
     };
-    let mut tunnel = TunnelStream::new(send, request.into_body(), None);
-    let spliced = tokio::io::copy_bidirectional_with_sizes(
-        &mut local,
-        &mut tunnel,
-        SPLICE_BUFFER,
-        SPLICE_BUFFER,
-    )
-    .await;
-    if let Err(error) = spliced {
-        tracing::debug!(nlb = %target.nlb, port = target.port, %error, "tunnel stream ended with an error");
-    }
+    let tunnel = TunnelStream::new(send, request.into_body(), None);
+    connector.serve(target, local, tunnel).await;
 }
 
 fn target_of(request: &Request<RecvStream>) -> Option<Target> {

@@ -35,6 +35,9 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     if reuse_port {
         socket.set_reuseport(true)?;
     }
+    // Accepted sockets inherit TCP_NODELAY from the listener (Linux copies the listener's
+    // options to each connection it accepts): no `setsockopt` per connection.
+    socket.set_nodelay(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
 }
@@ -58,9 +61,6 @@ pub async fn accept_loop(
                 let route = route.clone();
                 let config = config.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = stream.set_nodelay(true) {
-                        tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
-                    }
                     if let Err(error) = serve(stream, peer, local, &route, &config).await {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
@@ -357,5 +357,20 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<'_, S> {
             return Poll::Ready(Ok(()));
         }
         Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_inherit_nodelay_from_the_listener() {
+        let listener = bind("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        assert!(accepted.nodelay().unwrap());
+        drop(client);
     }
 }

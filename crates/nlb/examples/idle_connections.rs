@@ -1,11 +1,15 @@
-//! Memory per idle proxied connection: opens N client connections through a load balancer
-//! listener to a backend that holds them open, then reports the growth of the process's
-//! resident memory divided by N. Client, engine and backend share this process, so the figure
-//! is an upper bound for the engine alone (it includes the client's and backend's sockets).
+//! Memory per idle proxied connection: a load balancer engine alone in this process carries N
+//! connections from clients to a backend that holds them open; the report is the growth of
+//! this process's resident memory divided by N.
+//!
+//! The clients and the backend run in a child process (this program again, with `peer`), so
+//! the figure is the engine's alone. The engine holds two descriptors per connection (the
+//! accepted client socket and the socket to the target); with the machine's cap of 20,000
+//! descriptors per process, 9,990 connections is the most one engine process can carry here.
 //!
 //! ```sh
-//! ulimit -n 20000   # four descriptors per proxied connection live in this one process
-//! cargo run --release -p causeway-nlb --example idle_connections -- 4500
+//! ulimit -n 20000
+//! cargo run --release -p causeway-nlb --example idle_connections -- 9990
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,7 +19,7 @@ use causeway_model::elb::{
     HealthCheck, ListenerPlan, LoadBalancerPlan, NlbPlan, Target, TargetGroupPlan,
 };
 use causeway_nlb::{Engine, EngineConfig};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn rss_kib() -> u64 {
@@ -30,25 +34,37 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The listener the engine serves in this example.
+const LISTENER: &str = "127.10.99.1:18299";
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(4_500);
-    // Backend: holds every connection open until its peer closes it. Its own per-connection
-    // cost is measured separately below and subtracted.
-    let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend_addr = backend.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = backend.accept().await {
-            // Hold the connection until the peer closes it.
-            tokio::spawn(async move {
-                let mut byte = [0u8; 1];
-                let _ = s.read(&mut byte).await;
-            });
-        }
-    });
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("peer") {
+        let n = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0);
+        peer(n).await;
+        return;
+    }
+    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(9_990);
+    let exe = std::env::current_exe().unwrap();
+    let mut child = tokio::process::Command::new(exe)
+        .arg("peer")
+        .arg(n.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut to_child = child.stdin.take().unwrap();
+    let mut from_child = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let backend_port: u16 = from_child
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the peer's backend port")
+        .parse()
+        .unwrap();
+
     let engine = Engine::new(EngineConfig::default());
     engine.apply(&NlbPlan {
         load_balancers: vec![LoadBalancerPlan {
@@ -64,10 +80,10 @@ async fn main() {
         }],
         target_groups: vec![TargetGroupPlan {
             arn: "tg".into(),
-            port: backend_addr.port(),
+            port: backend_port,
             targets: vec![Target {
-                id: backend_addr.ip().to_string(),
-                port: backend_addr.port(),
+                id: "127.0.0.1".into(),
+                port: backend_port,
                 availability_zone: None,
             }],
             health_check: HealthCheck {
@@ -80,36 +96,51 @@ async fn main() {
             in_use: true,
         }],
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-
-    // Baseline: the same number of direct client→backend connections (no load balancer).
-    let before_direct = rss_kib();
-    let mut direct = Vec::with_capacity(n);
-    for _ in 0..n {
-        direct.push(TcpStream::connect(backend_addr).await.unwrap());
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let direct_cost = rss_kib().saturating_sub(before_direct);
-    drop(direct);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let before = rss_kib();
-    let mut clients = Vec::with_capacity(n);
-    for _ in 0..n {
-        clients.push(TcpStream::connect("127.10.99.1:18299").await.unwrap());
-    }
+    to_child.write_all(b"connect\n").await.unwrap();
+    let connected = from_child.next_line().await.unwrap();
+    assert_eq!(
+        connected.as_deref(),
+        Some("connected"),
+        "the peer could not connect"
+    );
     // Let every proxied connection reach the backend and settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let proxied_cost = rss_kib().saturating_sub(before);
-    let engine_cost = proxied_cost.saturating_sub(direct_cost);
+    let after = rss_kib();
+    let growth = after.saturating_sub(before);
     println!("connections: {n}");
-    println!("RSS growth with direct connections (client + backend sockets): {direct_cost} KiB");
-    println!("RSS growth through the load balancer: {proxied_cost} KiB");
+    println!("engine RSS before: {before} KiB, with the connections: {after} KiB");
     println!(
         "load balancer cost per idle connection: {:.1} KiB",
-        engine_cost as f64 / n as f64
+        growth as f64 / n as f64
     );
-    // Keep everything alive until here.
-    let mut probe = [0u8; 1];
-    let _ = tokio::time::timeout(Duration::from_millis(10), clients[0].read(&mut probe)).await;
+    drop(to_child);
+    let _ = child.wait().await;
+}
+
+/// The clients and the backend: prints the backend's port, connects `n` clients through the
+/// listener when told to, says so, and holds everything open until its input closes.
+async fn peer(n: usize) {
+    let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("{}", backend.local_addr().unwrap().port());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = backend.accept().await {
+            // Hold the connection until the peer closes it.
+            tokio::spawn(async move {
+                let mut byte = [0u8; 1];
+                let _ = s.read(&mut byte).await;
+            });
+        }
+    });
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let _ = input.next_line().await;
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n {
+        clients.push(TcpStream::connect(LISTENER).await.unwrap());
+    }
+    println!("connected");
+    while let Ok(Some(_)) = input.next_line().await {}
+    drop(clients);
 }

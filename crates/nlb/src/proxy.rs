@@ -365,12 +365,12 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn accepted_connections_inherit_nodelay_from_the_listener() {
-        let listener = bind("127.0.0.1:0".parse().unwrap(), false).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let client = TcpStream::connect(addr).await.unwrap();
-        let (accepted, _) = listener.accept().await.unwrap();
-        assert!(accepted.nodelay().unwrap());
+    async fn accepted_connections_inherit_nodelay_from_the_listener() -> io::Result<()> {
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)), false)?;
+        let client = TcpStream::connect(listener.local_addr()?).await?;
+        let (accepted, _) = listener.accept().await?;
+        assert!(accepted.nodelay()?);
         drop(client);
+        Ok(())
     }
 }

@@ -476,10 +476,15 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
         }
         // A load balancer of this process: the connection is handed to it in memory, to
         // the listener on the uri port (TLS, if any, runs end to end with the target).
-        Some(arn) if call.upstream.runs_balancers() => {
+        Some(arn) => {
             if !call.snapshot.load_balancers.contains_key(arn) {
                 return Err(Failure::configuration(format!(
                     "the network load balancer {arn} is gone"
+                )));
+            }
+            if !call.upstream.runs_balancers() {
+                return Err(Failure::configuration(format!(
+                    "the network load balancer {arn} runs in no engine this gateway can reach"
                 )));
             }
             let port = authority
@@ -489,20 +494,6 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
                 "{}:{port}",
                 causeway_link::balancer_host(authority.host(), causeway_link::tunnel_label(arn))
             )
-        }
-        // TLS runs end to end with the target, named by the uri host; the connection itself
-        // goes to the load balancer's listener on the uri port.
-        Some(arn) if scheme == "https" => {
-            let port = authority.port_u16().unwrap_or(443);
-            let address = vpc_link_address(call, arn, port)?;
-            format!(
-                "{}:{port}",
-                causeway_link::link_host(authority.host(), address.ip())
-            )
-        }
-        Some(arn) => {
-            let port = authority.port_u16().unwrap_or(80);
-            vpc_link_address(call, arn, port)?.to_string()
         }
         None => host.clone(),
     };
@@ -673,18 +664,6 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
         .map(String::as_str)
         .unwrap_or_default();
     Ok(arn)
-}
-
-/// The listener of load balancer `arn` that a VPC link integration dials directly.
-fn vpc_link_address(call: &Call<'_>, arn: &str, port: u16) -> Result<SocketAddr, Failure> {
-    let address = call.snapshot.load_balancers.get(arn).ok_or_else(|| {
-        Failure::configuration(format!("the network load balancer {arn} is gone"))
-    })?;
-    causeway_link::direct_target(address, port).ok_or_else(|| {
-        Failure::configuration(format!(
-            "load balancer address '{address}' is not an IP address"
-        ))
-    })
 }
 
 async fn send(

@@ -98,14 +98,18 @@ impl Gateway {
         limiter: Arc<dyn causeway_limits::Limiter>,
         clock: Arc<dyn Clock>,
     ) -> Gateway {
-        let tunnel = config
-            .tunnel
-            .clone()
-            .map(|registry| Arc::new(upstream::Tunnel::new(registry)));
-        let balancers = config
-            .engine
-            .clone()
-            .map(|engine| Arc::new(upstream::Balancers::new(engine)));
+        let tunnel = config.tunnel.clone().map(|registry| {
+            Arc::new(upstream::Tunnel {
+                registry,
+                routes: upstream::Routes::default(),
+            })
+        });
+        let balancers = config.engine.clone().map(|engine| {
+            Arc::new(upstream::Balancers {
+                engine,
+                routes: upstream::Routes::default(),
+            })
+        });
         Gateway {
             config,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
@@ -123,10 +127,10 @@ impl Gateway {
         let previous = self.snapshot.load_full();
         let next = Snapshot::compile(plan, &previous);
         if let Some(tunnel) = &self.tunnel {
-            tunnel.set_routes(&plan.remote_load_balancers);
+            tunnel.routes.set(&plan.remote_load_balancers);
         }
         if let Some(balancers) = &self.balancers {
-            balancers.set_routes(
+            balancers.routes.set(
                 plan.load_balancers
                     .keys()
                     .filter(|arn| !plan.remote_load_balancers.contains(*arn)),

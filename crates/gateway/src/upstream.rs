@@ -2,7 +2,6 @@
 //! the public roots, or not verified when an integration asks for that.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -14,70 +13,53 @@ use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::rt::TokioExecutor;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 type HttpsClient = Client<HttpsConnector<LinkConnector>, Full<Bytes>>;
 
+/// Load balancers by the label that route host names carry (the id at the end of the ARN,
+/// [`causeway_link::tunnel_label`]), swapped whole when a plan lands.
+#[derive(Debug, Default)]
+pub struct Routes(arc_swap::ArcSwap<std::collections::HashMap<String, String>>);
+
+impl Routes {
+    /// Sets the load balancers routed here.
+    pub fn set<'a>(&self, arns: impl IntoIterator<Item = &'a String>) {
+        let routes = arns
+            .into_iter()
+            .map(|arn| (causeway_link::tunnel_label(arn).to_owned(), arn.clone()))
+            .collect();
+        self.0.store(std::sync::Arc::new(routes));
+    }
+
+    fn arn(&self, label: &str) -> Option<String> {
+        self.0.load().get(label).cloned()
+    }
+}
+
 /// Load balancers served by NLB nodes, reached through the tunnel: the registry of node
-/// connections and the label → ARN routes of the current plan.
+/// connections and the routes of the current plan.
 #[derive(Debug)]
 pub struct Tunnel {
     pub registry: causeway_link::tunnel::Registry,
-    routes: arc_swap::ArcSwap<std::collections::HashMap<String, String>>,
-}
-
-impl Tunnel {
-    pub fn new(registry: causeway_link::tunnel::Registry) -> Tunnel {
-        Tunnel {
-            registry,
-            routes: arc_swap::ArcSwap::from_pointee(std::collections::HashMap::new()),
-        }
-    }
-
-    /// Sets the load balancers that NLB nodes serve.
-    pub fn set_routes<'a>(&self, arns: impl IntoIterator<Item = &'a String>) {
-        let routes = arns
-            .into_iter()
-            .map(|arn| (causeway_link::tunnel_label(arn).to_owned(), arn.clone()))
-            .collect();
-        self.routes.store(std::sync::Arc::new(routes));
-    }
+    pub routes: Routes,
 }
 
 /// The load balancers of this process, which VPC links reach in memory: the engine and the
-/// label → ARN routes of the current plan.
+/// routes of the current plan.
 #[derive(Debug)]
 pub struct Balancers {
-    engine: std::sync::Arc<causeway_nlb::Engine>,
-    routes: arc_swap::ArcSwap<std::collections::HashMap<String, String>>,
+    pub engine: std::sync::Arc<causeway_nlb::Engine>,
+    pub routes: Routes,
 }
 
-impl Balancers {
-    pub fn new(engine: std::sync::Arc<causeway_nlb::Engine>) -> Balancers {
-        Balancers {
-            engine,
-            routes: arc_swap::ArcSwap::from_pointee(std::collections::HashMap::new()),
-        }
-    }
-
-    /// Sets the load balancers this process runs.
-    pub fn set_routes<'a>(&self, arns: impl IntoIterator<Item = &'a String>) {
-        let routes = arns
-            .into_iter()
-            .map(|arn| (causeway_link::tunnel_label(arn).to_owned(), arn.clone()))
-            .collect();
-        self.routes.store(std::sync::Arc::new(routes));
-    }
-}
-
-/// Dials backends: over TCP (names resolved by [`LinkResolver`]), through the tunnel for
+/// Dials backends: over TCP (names resolved by `getaddrinfo`), through the tunnel for
 /// names made by [`causeway_link::tunnel_host`], or through a load balancer of this process
 /// for names made by [`causeway_link::balancer_host`].
 #[derive(Debug, Clone)]
 pub struct LinkConnector {
-    http: HttpConnector<LinkResolver>,
+    http: HttpConnector,
     tunnel: Option<std::sync::Arc<Tunnel>>,
     balancers: Option<std::sync::Arc<Balancers>>,
 }
@@ -100,7 +82,7 @@ impl tower_service::Service<Uri> for LinkConnector {
                     "no load balancers run in this process".into(),
                 )));
             };
-            let arn = balancers.routes.load().get(label).cloned();
+            let arn = balancers.routes.arn(label);
             let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
                 Some("https") => 443,
                 _ => 80,
@@ -120,7 +102,7 @@ impl tower_service::Service<Uri> for LinkConnector {
                     "no tunnel listener runs here".into()
                 )));
             };
-            let arn = tunnel.routes.load().get(label).cloned();
+            let arn = tunnel.routes.arn(label);
             let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
                 Some("https") => 443,
                 _ => 80,
@@ -220,43 +202,13 @@ impl hyper::rt::Write for LinkStream {
     }
 }
 
-/// Name resolution that knows VPC link routes: a name made by [`causeway_link::link_host`]
-/// resolves to its load balancer's address; any other name goes to `getaddrinfo`.
-#[derive(Debug, Clone)]
-pub struct LinkResolver {
-    gai: GaiResolver,
-}
-
-type Resolved = std::vec::IntoIter<SocketAddr>;
-
-impl tower_service::Service<Name> for LinkResolver {
-    type Response = Resolved;
-    type Error = std::io::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Resolved, std::io::Error>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, name: Name) -> Self::Future {
-        if let Some((_, address)) = causeway_link::split_link_host(name.as_str()) {
-            // The connector puts the URL's port on the address.
-            let resolved = vec![SocketAddr::new(address, 0)].into_iter();
-            return Box::pin(std::future::ready(Ok(resolved)));
-        }
-        let lookup = self.gai.call(name);
-        Box::pin(async move { Ok(lookup.await?.collect::<Vec<_>>().into_iter()) })
-    }
-}
-
 /// The TLS server name of a request: the URL's host, or for a VPC link route the backend
 /// host inside it (so that SNI and certificate checks use the integration uri's host).
 fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Error + Send + Sync>> {
     let host = uri.host().ok_or("the URL has no host")?;
-    let host = causeway_link::split_link_host(host)
+    let host = causeway_link::split_tunnel_host(host)
+        .or_else(|| causeway_link::split_balancer_host(host))
         .map(|(backend, _)| backend)
-        .or_else(|| causeway_link::split_tunnel_host(host).map(|(backend, _)| backend))
-        .or_else(|| causeway_link::split_balancer_host(host).map(|(backend, _)| backend))
         .unwrap_or(host);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok(ServerName::try_from(host.to_owned())?)
@@ -284,9 +236,7 @@ impl Upstream {
         tunnel: Option<std::sync::Arc<Tunnel>>,
         balancers: Option<std::sync::Arc<Balancers>>,
     ) -> Upstream {
-        let mut http = HttpConnector::new_with_resolver(LinkResolver {
-            gai: GaiResolver::new(),
-        });
+        let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(10)));

@@ -132,7 +132,7 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         }
         headers.append(name, value.clone());
     }
-    set_host(headers, &target.host)?;
+    headers.insert(header::HOST, target.host.clone());
     add_forwarding_headers(headers, call);
     apply_header_mappings(headers, call)?;
     let body = if matches!(*call.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -180,7 +180,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let headers = request
         .headers_mut()
         .ok_or_else(|| Failure::configuration("invalid request"))?;
-    set_host(headers, &target.host)?;
+    headers.insert(header::HOST, target.host.clone());
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     if let Ok(agent) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", call.api_id)) {
         headers.insert(header::USER_AGENT, agent);
@@ -410,11 +410,12 @@ fn literal(template: &str) -> Result<&str, Failure> {
 /// Where a backend request goes: the URI to dial and the Host to present.
 struct BackendTarget {
     dial: Uri,
-    host: String,
+    host: HeaderValue,
 }
 
 /// Resolves the integration uri: stage variables, path parameters, query strings, and for a
-/// VPC link the load balancer listener to dial.
+/// VPC link the load balancer route to dial. The parsed uri is dialled as it is when nothing
+/// changes it (the common internet case), so that a request allocates as little as it can.
 fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
     let template = call
         .integration
@@ -431,49 +432,48 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
             "integration uri '{resolved}' is not a valid URL: {e}"
         ))
     })?;
-    let scheme = uri.scheme_str().unwrap_or("http").to_owned();
-    let authority = uri
-        .authority()
-        .ok_or_else(|| Failure::configuration(format!("integration uri '{resolved}' has no host")))?
-        .clone();
-    let mut path_and_query = uri.path().to_owned();
-    let mut query: Vec<String> = Vec::new();
-    if let Some(own) = uri.query().filter(|q| !q.is_empty()) {
-        query.push(own.to_owned());
+    let authority = uri.authority().ok_or_else(|| {
+        Failure::configuration(format!("integration uri '{resolved}' has no host"))
+    })?;
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let host = HeaderValue::from_str(authority.as_str())
+        .map_err(|e| Failure::configuration(format!("invalid host '{authority}': {e}")))?;
+    let own_query = uri.query().filter(|q| !q.is_empty());
+    let mut query = String::new();
+    let mut add = |part: &str| {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(part);
+    };
+    if let Some(own) = own_query {
+        add(own);
     }
     for (key, source) in &call.integration.request_parameters {
         if let Some(name) = key.strip_prefix("integration.request.querystring.")
             && let Some(value) = parameter_value(call, source)?
         {
             let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
-            query.push(format!("{}={}", encode(name), encode(&value)));
+            add(&format!("{}={}", encode(name), encode(&value)));
         }
     }
     if call.integration.kind == IntegrationType::HttpProxy
         && let Some(client) = call.query.filter(|q| !q.is_empty())
     {
-        query.push(client.to_owned());
+        add(client);
     }
-    if !query.is_empty() {
-        path_and_query.push('?');
-        path_and_query.push_str(&query.join("&"));
-    }
-    let host = authority.as_str().to_owned();
     let link_arn = match call.integration.connection_type {
         Some(ConnectionType::VpcLink) => Some(vpc_link_arn(call)?),
         _ => None,
     };
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let port = authority.port_u16().unwrap_or(default_port);
     let dial_authority = match link_arn {
         // A load balancer served by an NLB node elsewhere: through the tunnel.
-        Some(arn) if call.snapshot.remote_load_balancers.contains(arn) => {
-            let port = authority
-                .port_u16()
-                .unwrap_or(if scheme == "https" { 443 } else { 80 });
-            format!(
-                "{}:{port}",
-                causeway_link::tunnel_host(authority.host(), causeway_link::tunnel_label(arn))
-            )
-        }
+        Some(arn) if call.snapshot.remote_load_balancers.contains(arn) => Some(format!(
+            "{}:{port}",
+            causeway_link::tunnel_host(authority.host(), causeway_link::tunnel_label(arn))
+        )),
         // A load balancer of this process: the connection is handed to it in memory, to
         // the listener on the uri port (TLS, if any, runs end to end with the target).
         Some(arn) => {
@@ -487,21 +487,23 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
                     "the network load balancer {arn} runs in no engine this gateway can reach"
                 )));
             }
-            let port = authority
-                .port_u16()
-                .unwrap_or(if scheme == "https" { 443 } else { 80 });
-            format!(
+            Some(format!(
                 "{}:{port}",
                 causeway_link::balancer_host(authority.host(), causeway_link::tunnel_label(arn))
-            )
+            ))
         }
-        None => host.clone(),
+        None => None,
     };
-    let dial = Uri::builder()
-        .scheme(scheme.as_str())
-        .authority(dial_authority)
-        .path_and_query(path_and_query)
-        .build()
+    if dial_authority.is_none() && uri.query() == own_query && query == own_query.unwrap_or("") {
+        return Ok(BackendTarget { dial: uri, host });
+    }
+    let authority = dial_authority.as_deref().unwrap_or(authority.as_str());
+    let mut dial = format!("{scheme}://{authority}{}", uri.path());
+    if !query.is_empty() {
+        dial.push('?');
+        dial.push_str(&query);
+    }
+    let dial = Uri::try_from(dial)
         .map_err(|e| Failure::configuration(format!("cannot build the backend URL: {e}")))?;
     Ok(BackendTarget { dial, host })
 }
@@ -515,23 +517,23 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 
 /// Values for the uri's `{name}` placeholders: explicit `integration.request.path.*`
 /// mappings first, then the method's path parameters of the same name.
-fn path_values(call: &Call<'_>) -> Vec<(String, String)> {
-    let mut values: Vec<(String, String)> = Vec::new();
+fn path_values<'c>(call: &'c Call<'_>) -> Vec<(&'c str, &'c str)> {
+    let mut values: Vec<(&str, &str)> = Vec::new();
     for (key, source) in &call.integration.request_parameters {
         if let Some(name) = key.strip_prefix("integration.request.path.") {
             if let Some(param) = source.strip_prefix("method.request.path.") {
                 if let Some(raw) = call.matched.path_param(param).map(|p| p.raw.as_str()) {
-                    values.push((name.to_owned(), raw.to_owned()));
+                    values.push((name, raw));
                 }
             } else if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
             {
-                values.push((name.to_owned(), text.to_owned()));
+                values.push((name, text));
             }
         }
     }
     for param in &call.matched.path_params {
-        if !values.iter().any(|(n, _)| n == param.name) {
-            values.push((param.name.to_owned(), param.raw.clone()));
+        if !values.iter().any(|(n, _)| *n == param.name) {
+            values.push((param.name, param.raw.as_str()));
         }
     }
     values
@@ -597,13 +599,6 @@ fn apply_header_mappings(headers: &mut HeaderMap, call: &Call<'_>) -> Result<(),
     Ok(())
 }
 
-fn set_host(headers: &mut HeaderMap, host: &str) -> Result<(), Failure> {
-    let value = HeaderValue::from_str(host)
-        .map_err(|e| Failure::configuration(format!("invalid host '{host}': {e}")))?;
-    headers.insert(header::HOST, value);
-    Ok(())
-}
-
 fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
     if let Ok(id) = HeaderValue::from_str(call.api_id) {
         headers.insert(&names::API_ID, id);
@@ -647,7 +642,7 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
     let link = call
         .snapshot
         .vpc_links
-        .get(&id)
+        .get(id.as_ref())
         .ok_or_else(|| Failure::configuration(format!("VPC link '{id}' does not exist")))?;
     if link.status != causeway_model::VpcLinkStatus::Available {
         return Err(Failure::configuration(format!(

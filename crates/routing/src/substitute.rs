@@ -6,6 +6,7 @@
 //! a path placeholder, and the second pass skips `${...}`, so it never touches what the first
 //! one left.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A `${stageVariables.NAME}` whose NAME the stage does not define. The gateway answers 500
@@ -21,11 +22,14 @@ pub struct UnresolvedVariable {
 ///
 /// Substitution is a single pass: a value is inserted as is and not searched again. A
 /// `${stageVariables.` with no closing `}` is left as it stands.
-pub fn substitute_stage_variables(
-    text: &str,
+pub fn substitute_stage_variables<'t>(
+    text: &'t str,
     variables: &BTreeMap<String, String>,
-) -> Result<String, UnresolvedVariable> {
+) -> Result<Cow<'t, str>, UnresolvedVariable> {
     const OPEN: &str = "${stageVariables.";
+    if !text.contains(OPEN) {
+        return Ok(Cow::Borrowed(text));
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find(OPEN) {
@@ -42,7 +46,7 @@ pub fn substitute_stage_variables(
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Replaces every `{name}` and `{name+}` placeholder in an integration URI with the value
@@ -52,11 +56,14 @@ pub fn substitute_stage_variables(
 /// A placeholder with no value is left as it stands, and so is a `${...}` (stage variables
 /// are substituted first, by [`substitute_stage_variables`]). Placeholders may sit anywhere,
 /// including in the query (`?testVar={pathVar}`).
-pub fn substitute_path_params<N, V>(uri: &str, params: &[(N, V)]) -> String
+pub fn substitute_path_params<'u, N, V>(uri: &'u str, params: &[(N, V)]) -> Cow<'u, str>
 where
     N: AsRef<str>,
     V: AsRef<str>,
 {
+    if !uri.contains('{') {
+        return Cow::Borrowed(uri);
+    }
     let mut out = String::with_capacity(uri.len());
     let mut rest = uri;
     while let Some(open) = rest.find('{') {
@@ -85,7 +92,7 @@ where
         rest = &from_brace[close + 1..];
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -103,7 +110,7 @@ mod tests {
     fn stage_variables() {
         let vars = variables(&[("host", "example.com"), ("v", "2"), ("link", "abc123")]);
         let check = |text: &str, expect: Result<&str, &str>| {
-            let got = substitute_stage_variables(text, &vars);
+            let got = substitute_stage_variables(text, &vars).map(Cow::into_owned);
             let expect = expect
                 .map(str::to_owned)
                 .map_err(|name| UnresolvedVariable {
@@ -137,7 +144,7 @@ mod tests {
     fn stage_variable_values_are_not_searched_again() {
         let vars = variables(&[("a", "${stageVariables.b}"), ("b", "x")]);
         assert_eq!(
-            substitute_stage_variables("${stageVariables.a}", &vars),
+            substitute_stage_variables("${stageVariables.a}", &vars).map(Cow::into_owned),
             Ok("${stageVariables.b}".to_owned())
         );
     }

@@ -19,6 +19,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::ServerName;
 
+use super::Batched;
 use super::backoff::{Backoff, BackoffPolicy};
 use super::hello::{self, FrameError, Hello, Reply};
 use super::stream::TunnelStream;
@@ -258,7 +259,7 @@ async fn keep_connected<C: Connector>(context: Arc<ClientContext<C>>) {
 /// TCP, TLS, the hello, and the HTTP/2 server preface.
 async fn dial<C>(
     context: &ClientContext<C>,
-) -> Result<h2::server::Connection<TlsStream<TcpStream>, Bytes>, TunnelError> {
+) -> Result<h2::server::Connection<Batched<TlsStream<TcpStream>>, Bytes>, TunnelError> {
     let config = &context.config;
     let tcp = TcpStream::connect(&config.gateway).await?;
     let _ = tcp.set_nodelay(true);
@@ -285,12 +286,12 @@ async fn dial<C>(
         .max_concurrent_streams(config.max_concurrent_streams)
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW);
-    Ok(builder.handshake(tls).await?)
+    Ok(builder.handshake(Batched(tls)).await?)
 }
 
 /// Accepts streams until the connection fails; returns why it ended.
 async fn serve<C: Connector>(
-    mut h2: h2::server::Connection<TlsStream<TcpStream>, Bytes>,
+    mut h2: h2::server::Connection<Batched<TlsStream<TcpStream>>, Bytes>,
     context: &ClientContext<C>,
 ) -> TunnelError {
     let config = &context.config;

@@ -162,3 +162,85 @@ async fn keepalive(
         }
     }
 }
+
+/// A tunnel connection's TLS stream as HTTP/2 sees it: the same stream, except that it does
+/// not offer vectored writes.
+///
+/// h2 copies a DATA payload into its write buffer only below a threshold (256 bytes with
+/// vectored writes, 1 KiB without); a larger payload is written on its own, and TLS turns
+/// every write into a record and a system call. A proxied HTTP request is often just over
+/// 256 bytes, so with vectored writes each request crossed the tunnel in its own write;
+/// without them, the frames of many streams go out together in one record and one call.
+#[derive(Debug)]
+pub(crate) struct Batched<T>(pub(crate) T);
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Batched<T> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Batched<T> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::AsyncWrite;
+
+    /// A writer that offers vectored writes, as a TLS stream does.
+    struct Vectored;
+
+    impl AsyncWrite for Vectored {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn batched_streams_do_not_offer_vectored_writes() {
+        // h2 batches payloads under 1 KiB only for writers without vectored writes.
+        assert!(Vectored.is_write_vectored());
+        assert!(!super::Batched(Vectored).is_write_vectored());
+    }
+}

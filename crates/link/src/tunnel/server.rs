@@ -19,6 +19,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::rustls;
 use tokio_rustls::server::TlsStream;
 
+use super::Batched;
 use super::hello::{self, FrameError, Hello, Reply};
 use super::stream::{LoadGuard, TunnelStream};
 use super::{
@@ -582,7 +583,7 @@ async fn serve_node(
         .enable_push(false)
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW);
-    let (send, mut h2) = match builder.handshake::<_, Bytes>(admitted.tls).await {
+    let (send, mut h2) = match builder.handshake::<_, Bytes>(Batched(admitted.tls)).await {
         Ok(pair) => pair,
         Err(error) => {
             tracing::info!(%peer, %error, "tunnel HTTP/2 handshake failed");

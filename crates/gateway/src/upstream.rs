@@ -83,10 +83,7 @@ impl tower_service::Service<Uri> for LinkConnector {
                 )));
             };
             let arn = balancers.routes.arn(label);
-            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-                Some("https") => 443,
-                _ => 80,
-            });
+            let port = port_of(&uri);
             return Box::pin(async move {
                 let arn = arn.ok_or("the load balancer is gone")?;
                 let flow = balancers
@@ -103,10 +100,7 @@ impl tower_service::Service<Uri> for LinkConnector {
                 )));
             };
             let arn = tunnel.routes.arn(label);
-            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-                Some("https") => 443,
-                _ => 80,
-            });
+            let port = port_of(&uri);
             return Box::pin(async move {
                 let arn = arn.ok_or("no NLB node serves this load balancer")?;
                 let stream = tunnel.registry.open(&arn, port).await?;
@@ -116,6 +110,14 @@ impl tower_service::Service<Uri> for LinkConnector {
         let connecting = self.http.call(uri);
         Box::pin(async move { Ok(LinkStream::Tcp(connecting.await?)) })
     }
+}
+
+/// The port a URL names, or its scheme's default.
+fn port_of(uri: &Uri) -> u16 {
+    uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    })
 }
 
 /// A backend connection: a TCP socket, a tunnel stream, or a flow through a load balancer

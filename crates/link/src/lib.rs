@@ -21,7 +21,12 @@ pub fn tunnel_host(host: &str, label: &str) -> String {
 
 /// The backend host and load balancer label of a name made by [`tunnel_host`].
 pub fn split_tunnel_host(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_suffix(TUNNEL_SUFFIX)?;
+    split_route_host(name, TUNNEL_SUFFIX)
+}
+
+/// `{host}.{label}{suffix}` → `(host, label)`, both non-empty.
+fn split_route_host<'n>(name: &'n str, suffix: &str) -> Option<(&'n str, &'n str)> {
+    let rest = name.strip_suffix(suffix)?;
     let (host, label) = rest.rsplit_once('.')?;
     (!host.is_empty() && !label.is_empty()).then_some((host, label))
 }
@@ -38,9 +43,7 @@ pub fn balancer_host(host: &str, label: &str) -> String {
 
 /// The backend host and load balancer label of a name made by [`balancer_host`].
 pub fn split_balancer_host(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_suffix(BALANCER_SUFFIX)?;
-    let (host, label) = rest.rsplit_once('.')?;
-    (!host.is_empty() && !label.is_empty()).then_some((host, label))
+    split_route_host(name, BALANCER_SUFFIX)
 }
 
 /// The label of a load balancer in tunnel host names: the hexadecimal id that ends its ARN

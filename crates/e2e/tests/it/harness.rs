@@ -644,3 +644,127 @@ pub fn encode_label(label: &str) -> String {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Network load balancers for traffic tests.
+
+/// A network load balancer made by [`create_nlb`].
+pub struct TestNlb {
+    pub arn: String,
+    /// The address its listeners are bound to.
+    pub address: String,
+    pub dns_name: String,
+    /// The listener's TCP target group of `ip` targets.
+    pub target_group: String,
+}
+
+/// An NLB, a TCP target group of `ip` targets checked every `check_interval` seconds
+/// (timeout 2 s, healthy and unhealthy thresholds 2), and a TCP listener on `port` that
+/// forwards to it.
+pub async fn create_nlb(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+    port: i32,
+    check_interval: i32,
+) -> TestNlb {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetTypeEnum,
+    };
+    let lb = elb
+        .create_load_balancer()
+        .name(name)
+        .r#type(LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    let lb = &lb.load_balancers()[0];
+    let arn = lb.load_balancer_arn().unwrap().to_owned();
+    let dns_name = lb.dns_name().unwrap().to_owned();
+    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
+        .ip_address()
+        .unwrap()
+        .to_owned();
+    let target_group = elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Tcp)
+        .port(80)
+        .vpc_id("vpc-1")
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_interval_seconds(check_interval)
+        .health_check_timeout_seconds(2)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    elb.create_listener()
+        .load_balancer_arn(&arn)
+        .protocol(ProtocolEnum::Tcp)
+        .port(port)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&target_group)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    TestNlb {
+        arn,
+        address,
+        dns_name,
+        target_group,
+    }
+}
+
+/// An `ip` target at `addr`.
+pub fn ip_target(addr: SocketAddr) -> aws_sdk_elasticloadbalancingv2::types::TargetDescription {
+    aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+        .id(addr.ip().to_string())
+        .port(i32::from(addr.port()))
+        .build()
+}
+
+pub async fn set_target_group_attribute(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    tg: &str,
+    key: &str,
+    value: &str,
+) {
+    elb.modify_target_group_attributes()
+        .target_group_arn(tg)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The source and destination of a PROXY protocol v2 header for TCP over IPv4, after
+/// checking its signature, version, command, family and length.
+pub fn proxy_v2_ipv4(header: &[u8; 28]) -> (SocketAddr, SocketAddr) {
+    assert_eq!(&header[..12], b"\r\n\r\n\0\r\nQUIT\n", "PROXY v2 signature");
+    assert_eq!(header[12], 0x21, "version 2, command PROXY");
+    assert_eq!(header[13], 0x11, "TCP over IPv4");
+    assert_eq!(u16::from_be_bytes([header[14], header[15]]), 12);
+    let address = |ip: &[u8], port: &[u8]| {
+        SocketAddr::from((
+            [ip[0], ip[1], ip[2], ip[3]],
+            u16::from_be_bytes([port[0], port[1]]),
+        ))
+    };
+    (
+        address(&header[16..20], &header[24..26]),
+        address(&header[20..24], &header[26..28]),
+    )
+}

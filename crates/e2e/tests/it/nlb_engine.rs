@@ -44,59 +44,8 @@ async fn closed_port() -> u16 {
 /// An NLB, a fast-checked TCP target group of `ip` targets and a listener on `port`:
 /// `(load balancer ARN, its address, target group ARN)`.
 async fn nlb(client: &Client, name: &str, port: i32) -> (String, String, String) {
-    let lb = client
-        .create_load_balancer()
-        .name(name)
-        .r#type(LoadBalancerTypeEnum::Network)
-        .send()
-        .await
-        .unwrap();
-    let lb = &lb.load_balancers()[0];
-    let lb_arn = lb.load_balancer_arn().unwrap().to_owned();
-    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
-        .ip_address()
-        .unwrap()
-        .to_owned();
-    let tg = client
-        .create_target_group()
-        .name(name)
-        .protocol(ProtocolEnum::Tcp)
-        .port(80)
-        .vpc_id("vpc-1")
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_interval_seconds(5)
-        .health_check_timeout_seconds(2)
-        .healthy_threshold_count(2)
-        .unhealthy_threshold_count(2)
-        .send()
-        .await
-        .unwrap()
-        .target_groups()[0]
-        .target_group_arn()
-        .unwrap()
-        .to_owned();
-    client
-        .create_listener()
-        .load_balancer_arn(&lb_arn)
-        .protocol(ProtocolEnum::Tcp)
-        .port(port)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&tg)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (lb_arn, address, tg)
-}
-
-fn ip_target(addr: SocketAddr) -> TargetDescription {
-    TargetDescription::builder()
-        .id(addr.ip().to_string())
-        .port(i32::from(addr.port()))
-        .build()
+    let nlb = create_nlb(client, name, port, 5).await;
+    (nlb.arn, nlb.address, nlb.target_group)
 }
 
 /// Polls DescribeTargetHealth until `done` holds for the descriptions (at most `limit`).
@@ -388,21 +337,6 @@ async fn greeted_by(addr: &str) -> (u16, TcpStream) {
     (port, socket)
 }
 
-async fn set_target_group_attribute(client: &Client, tg: &str, key: &str, value: &str) {
-    client
-        .modify_target_group_attributes()
-        .target_group_arn(tg)
-        .attributes(
-            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
-                .key(key)
-                .value(value)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn connections_spread_over_every_target() {
     let server = TestServer::start().await;
@@ -563,22 +497,18 @@ async fn proxy_protocol_v2_header_reaches_the_target() {
             break (socket, header);
         }
     };
-    assert_eq!(&header[..12], b"\r\n\r\n\0\r\nQUIT\n", "PROXY v2 signature");
-    assert_eq!(header[12], 0x21, "version 2, command PROXY");
-    assert_eq!(header[13], 0x11, "TCP over IPv4");
-    assert_eq!(u16::from_be_bytes([header[14], header[15]]), 12);
-    assert_eq!(&header[16..20], &[127, 0, 0, 1], "source is the client");
-    let lb_ip: std::net::Ipv4Addr = address.parse().unwrap();
+    let (source, destination) = proxy_v2_ipv4(&header);
     assert_eq!(
-        &header[20..24],
-        &lb_ip.octets(),
-        "destination is the listener address"
+        source.ip(),
+        std::net::Ipv4Addr::LOCALHOST,
+        "source is the client"
     );
+    assert_eq!(source, client_addr, "source is the client");
     assert_eq!(
-        u16::from_be_bytes([header[24], header[25]]),
-        client_addr.port()
+        destination,
+        format!("{address}:10207").parse().unwrap(),
+        "destination is the listener"
     );
-    assert_eq!(u16::from_be_bytes([header[26], header[27]]), 10207);
     let mut payload = [0u8; 5];
     upstream.read_exact(&mut payload).await.unwrap();
     assert_eq!(&payload, b"hello");

@@ -5,10 +5,6 @@
 //! real backends on real sockets.
 
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
-use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
-    TargetGroupAttribute, TargetTypeEnum,
-};
 
 use super::*;
 
@@ -24,82 +20,19 @@ struct Balanced {
 }
 
 async fn balanced(elb: &ElbClient, name: &str, port: u16) -> Balanced {
-    let lb = elb
-        .create_load_balancer()
-        .name(name)
-        .r#type(LoadBalancerTypeEnum::Network)
-        .send()
-        .await
-        .unwrap();
-    let lb = &lb.load_balancers()[0];
-    let nlb_arn = lb.load_balancer_arn().unwrap().to_owned();
-    let dns_name = lb.dns_name().unwrap().to_owned();
-    let address: std::net::IpAddr = lb.availability_zones()[0].load_balancer_addresses()[0]
-        .ip_address()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let target_group = elb
-        .create_target_group()
-        .name(name)
-        .protocol(ProtocolEnum::Tcp)
-        .port(80)
-        .vpc_id("vpc-1")
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_interval_seconds(300)
-        .send()
-        .await
-        .unwrap()
-        .target_groups()[0]
-        .target_group_arn()
-        .unwrap()
-        .to_owned();
-    elb.create_listener()
-        .load_balancer_arn(&nlb_arn)
-        .protocol(ProtocolEnum::Tcp)
-        .port(i32::from(port))
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&target_group)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let nlb = create_nlb(elb, name, i32::from(port), 300).await;
     Balanced {
-        listener: SocketAddr::new(address, port),
-        target_group,
-        host: format!("{dns_name}:{port}"),
-        nlb_arn,
+        listener: SocketAddr::new(nlb.address.parse().unwrap(), port),
+        target_group: nlb.target_group,
+        host: format!("{}:{port}", nlb.dns_name),
+        nlb_arn: nlb.arn,
     }
-}
-
-fn target(addr: SocketAddr) -> TargetDescription {
-    TargetDescription::builder()
-        .id(addr.ip().to_string())
-        .port(i32::from(addr.port()))
-        .build()
 }
 
 async fn register(elb: &ElbClient, tg: &str, addr: SocketAddr) {
     elb.register_targets()
         .target_group_arn(tg)
-        .targets(target(addr))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn attribute(elb: &ElbClient, tg: &str, key: &str, value: &str) {
-    elb.modify_target_group_attributes()
-        .target_group_arn(tg)
-        .attributes(
-            TargetGroupAttribute::builder()
-                .key(key)
-                .value(value)
-                .build(),
-        )
+        .targets(ip_target(addr))
         .send()
         .await
         .unwrap();
@@ -205,7 +138,7 @@ async fn vpc_link_target_reads_the_proxy_protocol_header_first() {
         }
     });
     let balanced = balanced(&elb, "flow-ppv2", 10302).await;
-    attribute(
+    set_target_group_attribute(
         &elb,
         &balanced.target_group,
         "proxy_protocol_v2.enabled",
@@ -219,19 +152,9 @@ async fn vpc_link_target_reads_the_proxy_protocol_header_first() {
     assert_eq!(raw.status, 200, "body {:?}", raw.text());
     assert_eq!(raw.json()["path"], "/behind/proxy-protocol");
     let header = headers.lock().unwrap()[0];
-    assert_eq!(&header[..12], b"\r\n\r\n\0\r\nQUIT\n", "PROXY v2 signature");
-    assert_eq!(header[12], 0x21, "version 2, command PROXY");
-    assert_eq!(header[13], 0x11, "TCP over IPv4");
-    assert_eq!(&header[16..20], &[127, 0, 0, 1], "source");
-    let std::net::IpAddr::V4(lb_ip) = balanced.listener.ip() else {
-        panic!("IPv4 load balancer address expected");
-    };
-    assert_eq!(&header[20..24], &lb_ip.octets(), "destination address");
-    assert_eq!(
-        u16::from_be_bytes([header[26], header[27]]),
-        balanced.listener.port(),
-        "destination port"
-    );
+    let (source, destination) = proxy_v2_ipv4(&header);
+    assert_eq!(source.ip(), std::net::Ipv4Addr::LOCALHOST, "source");
+    assert_eq!(destination, balanced.listener, "destination: the listener");
     assert_eq!(seen.lock().unwrap()[0].path(), "/behind/proxy-protocol");
     accept.abort();
 }
@@ -246,14 +169,14 @@ async fn vpc_link_connection_to_a_drained_target_ends_with_the_delay() {
     let first = Backend::echo().await;
     let second = Backend::echo().await;
     let balanced = balanced(&elb, "flow-drain", 10303).await;
-    attribute(
+    set_target_group_attribute(
         &elb,
         &balanced.target_group,
         "deregistration_delay.timeout_seconds",
         "1",
     )
     .await;
-    attribute(
+    set_target_group_attribute(
         &elb,
         &balanced.target_group,
         "deregistration_delay.connection_termination.enabled",
@@ -268,7 +191,7 @@ async fn vpc_link_connection_to_a_drained_target_ends_with_the_delay() {
     register(&elb, &balanced.target_group, second.addr).await;
     elb.deregister_targets()
         .target_group_arn(&balanced.target_group)
-        .targets(target(first.addr))
+        .targets(ip_target(first.addr))
         .send()
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 //! Memory per idle proxied connection: a load balancer engine alone in this process carries N
-//! connections from clients to a backend that holds them open; the report is the growth of
-//! this process's resident memory divided by N.
+//! connections from clients to a backend that holds them open, each idle after one request
+//! and its answer; the report is the growth of this process's resident memory divided by N.
 //!
 //! The clients and the backend run in a child process (this program again, with `peer`), so
 //! the figure is the engine's alone. The engine holds two descriptors per connection (the
@@ -127,10 +127,12 @@ async fn peer(n: usize) {
     println!("{}", backend.local_addr().unwrap().port());
     tokio::spawn(async move {
         while let Ok((mut s, _)) = backend.accept().await {
-            // Hold the connection until the peer closes it.
+            // Answer the client's hello, then hold the connection until the peer closes it.
             tokio::spawn(async move {
-                let mut byte = [0u8; 1];
-                let _ = s.read(&mut byte).await;
+                let mut hello = [0u8; 6];
+                if s.read_exact(&mut hello).await.is_ok() && s.write_all(b"hi!\n").await.is_ok() {
+                    let _ = s.read(&mut hello).await;
+                }
             });
         }
     });
@@ -138,7 +140,13 @@ async fn peer(n: usize) {
     let _ = input.next_line().await;
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
-        clients.push(TcpStream::connect(LISTENER).await.unwrap());
+        // Each connection carries a request and its answer before it goes idle, as a kept
+        // connection does between requests.
+        let mut client = TcpStream::connect(LISTENER).await.unwrap();
+        client.write_all(b"hello\n").await.unwrap();
+        let mut answer = [0u8; 4];
+        client.read_exact(&mut answer).await.unwrap();
+        clients.push(client);
     }
     println!("connected");
     while let Ok(Some(_)) = input.next_line().await {}

@@ -15,6 +15,7 @@ mod group;
 pub mod health;
 mod proxy;
 pub mod proxy_protocol;
+mod pump;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -19,8 +19,9 @@ use crate::EngineConfig;
 use crate::group::Group;
 use crate::proxy_protocol;
 
-/// Size of each direction's copy buffer. Small enough that an idle connection stays cheap,
-/// large enough for typical request and response bodies in a few reads.
+/// Size of each direction's copy buffer for streams that arrive through a tunnel. Small
+/// enough that an idle connection stays cheap, large enough for typical request and
+/// response bodies in a few reads.
 const BUFFER: usize = 8 * 1024;
 
 /// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once, and
@@ -61,7 +62,7 @@ pub async fn accept_loop(
                 let route = route.clone();
                 let config = config.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = serve(stream, peer, local, &route, &config).await {
+                    if let Err(error) = serve_socket(stream, peer, local, &route, &config).await {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
                 });
@@ -127,8 +128,25 @@ async fn open_target(
     Ok(Some((member, upstream)))
 }
 
-/// Forwards one client connection (a TCP socket, or any byte stream handed to the load
-/// balancer) to a target of the listener's group, until either side closes, the connection
+/// Forwards one connection accepted on the listener to a target of the listener's group,
+/// until both sides close, the connection idles out, or the target's drain ends it.
+pub async fn serve_socket(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    route: &ArcSwapOption<Group>,
+    config: &EngineConfig,
+) -> io::Result<()> {
+    let Some((member, mut upstream)) = open_target(peer, local, route, config).await? else {
+        return Ok(());
+    };
+    let activity = Activity::new();
+    let copy = crate::pump::both(&mut client, &mut upstream, &activity);
+    watch_over(copy, &member, &activity, peer, config).await
+}
+
+/// Forwards one client connection (any byte stream handed to the load balancer, such as a
+/// tunnel's) to a target of the listener's group, until either side closes, the connection
 /// idles out, or the target's drain ends it.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     client: S,
@@ -140,24 +158,38 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let Some((member, upstream)) = open_target(peer, local, route, config).await? else {
         return Ok(());
     };
-    let mut terminated = member.terminated();
-    let epoch = Instant::now();
-    let last = AtomicU64::new(0);
+    let activity = Activity::new();
     let mut a = Tracked {
         inner: client,
-        last: &last,
-        epoch,
+        activity: &activity,
         read_eof: false,
     };
     let mut b = Tracked {
         inner: upstream,
-        last: &last,
-        epoch,
+        activity: &activity,
         read_eof: false,
     };
+    let copy = async {
+        tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, BUFFER, BUFFER)
+            .await
+            .map(drop)
+    };
+    watch_over(copy, &member, &activity, peer, config).await
+}
+
+/// Runs a connection's copy until it ends, the connection idles out, or the target's
+/// deregistration delay ends with connection termination on.
+async fn watch_over(
+    copy: impl std::future::Future<Output = io::Result<()>>,
+    member: &crate::group::Member,
+    activity: &Activity,
+    peer: SocketAddr,
+    config: &EngineConfig,
+) -> io::Result<()> {
+    let mut terminated = member.terminated();
     tokio::select! {
-        result = tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, BUFFER, BUFFER) => { result?; }
-        () = idle(&last, epoch, config.idle_timeout) => {
+        result = copy => result?,
+        () = activity.idle(config.idle_timeout) => {
             tracing::debug!(%peer, "closing idle connection");
         }
         () = until_terminated(&mut terminated) => {
@@ -165,6 +197,40 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     Ok(())
+}
+
+/// When a connection last moved a byte, for its idle timeout.
+pub(crate) struct Activity {
+    epoch: Instant,
+    /// Milliseconds from `epoch` to the last read that returned bytes.
+    last: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes that bytes moved now.
+    pub(crate) fn touch(&self) {
+        self.last
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `timeout`.
+    async fn idle(&self, timeout: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+            let since = self.epoch.elapsed().saturating_sub(last);
+            if since >= timeout {
+                return;
+            }
+            tokio::time::sleep(timeout - since).await;
+        }
+    }
 }
 
 /// Opens a [`Flow`]: a connection through the listener at `local` that its caller, in the
@@ -278,20 +344,6 @@ impl AsyncWrite for Flow {
     }
 }
 
-/// Resolves once nothing has moved for `timeout`.
-async fn idle(last: &AtomicU64, epoch: Instant, timeout: Duration) {
-    loop {
-        let last_ms = last.load(Ordering::Relaxed);
-        let since = epoch
-            .elapsed()
-            .saturating_sub(Duration::from_millis(last_ms));
-        if since >= timeout {
-            return;
-        }
-        tokio::time::sleep(timeout - since).await;
-    }
-}
-
 async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
     loop {
         if *receiver.borrow_and_update() {
@@ -308,8 +360,7 @@ async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
 /// reading has ended.
 struct Tracked<'a, S> {
     inner: S,
-    last: &'a AtomicU64,
-    epoch: Instant,
+    activity: &'a Activity,
     /// This side has sent its FIN (a read returned end of file).
     read_eof: bool,
 }
@@ -325,8 +376,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<'_, S> {
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if matches!(poll, Poll::Ready(Ok(()))) {
             if buf.filled().len() > before {
-                this.last
-                    .store(this.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+                this.activity.touch();
             } else if buf.remaining() > 0 {
                 this.read_eof = true;
             }

@@ -386,6 +386,88 @@ async fn half_close_lets_the_response_through() {
     assert_eq!(answer, "got 100000");
 }
 
+/// A target that greets each connection, without reading, then closes it.
+/// `one_segment` holds the greeting back (`MSG_MORE`) so that it leaves with the FIN.
+async fn greeter(greeting: Vec<u8>, one_segment: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = listener.accept().await else {
+                return;
+            };
+            let greeting = greeting.clone();
+            tokio::spawn(async move {
+                let s = s.into_std().unwrap();
+                s.set_nonblocking(false).unwrap();
+                let socket = socket2::SockRef::from(&s);
+                let flags = if one_segment { libc::MSG_MORE } else { 0 };
+                let mut rest = &greeting[..];
+                while !rest.is_empty() {
+                    let sent = socket.send_with_flags(rest, flags).unwrap();
+                    rest = &rest[sent..];
+                }
+                socket.shutdown(std::net::Shutdown::Write).unwrap();
+                // Keep the socket until the client is done, so that the close sends nothing more.
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Segments a connected socket has received so far (`segs_in` in `ss -ti`).
+fn segments_received(local: SocketAddr) -> u64 {
+    let out = std::process::Command::new("ss")
+        .args(["-tinH", "src", &local.to_string()])
+        .output()
+        .expect("ss (iproute2) is needed for this test");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find_map(|field| field.strip_prefix("segs_in:"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no segs_in for {local} in: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_targets_last_bytes_reach_the_client_in_one_segment_with_the_fin() {
+    let addr = greeter(b"220 ready, bye\r\n".to_vec(), true).await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.11", 18200, vec![target(addr)], |_| {}));
+    let mut client = TcpStream::connect("127.10.9.11:18200").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, b"220 ready, bye\r\n");
+    // The SYN-ACK, then the greeting and the FIN together (three segments when the FIN
+    // follows on its own).
+    assert_eq!(segments_received(client.local_addr().unwrap()), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_answer_that_ends_with_the_fin_arrives_whole() {
+    let answer: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    for one_segment in [true, false] {
+        let addr = greeter(answer.clone(), one_segment).await;
+        let engine = Engine::new(EngineConfig::default());
+        engine.apply(&plan("127.10.9.12", 18200, vec![target(addr)], |_| {}));
+        // Read slowly at first, so that the load balancer waits on the client's window
+        // with bytes in hand.
+        let mut client = TcpStream::connect("127.10.9.12:18200").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut got))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.len(), answer.len());
+        assert!(got == answer, "the bytes changed on the way");
+        drop(engine);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_port_that_cannot_be_bound_fails_the_load_balancer_with_a_reason() {
     let _squatter = std::net::TcpListener::bind("127.10.9.8:18200").unwrap();

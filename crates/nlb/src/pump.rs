@@ -12,6 +12,10 @@
 //! - **No buffer while idle.** A direction holds its buffer only while bytes are in flight;
 //!   an idle connection costs its sockets and its task.
 //! - **No zeroed buffers.** Reads go into a buffer's uninitialised capacity.
+//! - **Bulk transfers stay in the kernel.** Once a read fills the buffer, the direction
+//!   moves the rest with `splice(2)` through a pipe of its own (Linux), as HAProxy's
+//!   `splice-auto` does: the pages go from one socket to the other without being copied
+//!   into this process and back. Short exchanges never pay for the pipe.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,6 +90,15 @@ async fn one_way(
             break;
         }
         to.write_all(&buffer).await?;
+        #[cfg(target_os = "linux")]
+        if buffer.len() == buffer.capacity() {
+            // A full buffer means a bulk transfer: the rest moves through a pipe, in the
+            // kernel, without a copy into this process and back.
+            drop(buffer);
+            if splice::rest(&from, &to, activity).await? {
+                break;
+            }
+        }
     }
     from_done.store(true, Ordering::Release);
     // Half-close is forwarded while the other side may still send. Once it has sent its
@@ -112,4 +125,68 @@ async fn send_with_more(to: &WriteHalf<'_>, mut bytes: &[u8]) -> io::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(target_os = "linux")]
+mod splice {
+    use std::io;
+
+    use rustix::pipe::{PipeFlags, SpliceFlags, pipe_with, splice};
+    use tokio::io::Interest;
+    use tokio::net::TcpStream;
+    use tokio::net::tcp::{ReadHalf, WriteHalf};
+
+    use crate::proxy::Activity;
+
+    /// Bytes asked of each `splice` from the socket: a pipe's default capacity.
+    const CHUNK: usize = 64 * 1024;
+
+    const FLAGS: SpliceFlags = SpliceFlags::MOVE.union(SpliceFlags::NONBLOCK);
+
+    /// Moves bytes from `from` to `to` through a pipe until `from` sends its FIN.
+    /// `Ok(false)` when no pipe could be made (out of descriptors): the caller goes on
+    /// copying through its buffer.
+    pub(super) async fn rest(
+        from: &ReadHalf<'_>,
+        to: &WriteHalf<'_>,
+        activity: &Activity,
+    ) -> io::Result<bool> {
+        let Ok((pipe_out, pipe_in)) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK) else {
+            return Ok(false);
+        };
+        let source: &TcpStream = from.as_ref();
+        let sink: &TcpStream = to.as_ref();
+        loop {
+            from.ready(Interest::READABLE).await?;
+            // The pipe is empty here (everything it took went on), so `EAGAIN` can only
+            // mean that the socket has nothing to read: `try_io` then clears its readiness.
+            let moved = match source.try_io(Interest::READABLE, || {
+                splice(source, None, &pipe_in, None, CHUNK, FLAGS).map_err(io::Error::from)
+            }) {
+                Ok(0) => return Ok(true),
+                Ok(moved) => moved,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => return Err(error),
+            };
+            activity.touch();
+            let mut left = moved;
+            while left > 0 {
+                match sink.try_io(Interest::WRITABLE, || {
+                    splice(&pipe_out, None, sink, None, left, FLAGS).map_err(io::Error::from)
+                }) {
+                    Ok(0) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "the pipe gave nothing to send",
+                        ));
+                    }
+                    Ok(sent) => left -= sent,
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        to.writable().await?;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+    }
 }

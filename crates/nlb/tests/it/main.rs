@@ -468,6 +468,90 @@ async fn a_long_answer_that_ends_with_the_fin_arrives_whole() {
     }
 }
 
+/// The pipes this process holds, by their `pipe:[inode]` names.
+fn pipes() -> std::collections::HashSet<String> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .filter(|target| target.starts_with("pipe:"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_transfers_both_ways_arrive_intact() {
+    // A target that sends megabytes while it reads megabytes, both in large writes: past the
+    // first full buffer the load balancer moves each direction with splice(2).
+    const SIZE: usize = 6_000_000;
+    let pattern = |seed: u32| -> Vec<u8> {
+        (0..SIZE as u32)
+            .map(|i| (i.wrapping_mul(seed) % 251) as u8)
+            .collect()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (received_tx, mut received_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        // Health checks connect too: every connection gets the same treatment, and the one
+        // that brings bytes reports them.
+        while let Ok((stream, _)) = listener.accept().await {
+            let received_tx = received_tx.clone();
+            tokio::spawn(async move {
+                let (mut reader, mut writer) = stream.into_split();
+                tokio::spawn(async move {
+                    for chunk in pattern(7).chunks(100_000) {
+                        if writer.write_all(chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = writer.shutdown().await;
+                });
+                // Nor does the target read for a while.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let mut received = Vec::new();
+                if reader.read_to_end(&mut received).await.is_ok() && !received.is_empty() {
+                    let _ = received_tx.send(received);
+                }
+            });
+        }
+    });
+    let before = pipes();
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.13", 18200, vec![target(addr)], |_| {}));
+    let stream = TcpStream::connect("127.10.9.13:18200").await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = tokio::spawn(async move {
+        for chunk in pattern(3).chunks(100_000) {
+            writer.write_all(chunk).await.unwrap();
+        }
+        writer.shutdown().await.unwrap();
+    });
+    // The client reads nothing for a while either: both directions fill up, each past a
+    // full buffer, and each holds its pipe (both ends of a pipe share one name).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let new_pipes = pipes().difference(&before).count();
+    assert!(
+        new_pipes >= 2,
+        "each direction should splice through a pipe of its own: {new_pipes} new pipes"
+    );
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    writing.await.unwrap();
+    assert!(got == pattern(7), "the target's bytes changed on the way");
+    let received = tokio::time::timeout(Duration::from_secs(5), received_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        received == pattern(3),
+        "the client's bytes changed on the way"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_port_that_cannot_be_bound_fails_the_load_balancer_with_a_reason() {
     let _squatter = std::net::TcpListener::bind("127.10.9.8:18200").unwrap();

@@ -122,6 +122,9 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let headers = request
         .headers_mut()
         .ok_or_else(|| Failure::configuration("invalid request"))?;
+    // Room for the client's headers and the ones the gateway adds, so that the map is sized
+    // once rather than grown on the way.
+    headers.reserve(call.headers.len() + 8);
     for (name, value) in call.headers {
         if DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
             continue;
@@ -152,7 +155,8 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
             exec_log::header_braces(&parts.headers)
         ));
     }
-    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 2);
+    // Room for a default content type and the ids the pipeline adds on the way out.
+    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
     for (name, value) in parts.headers.iter() {
         if let Some((_, renamed)) = REMAPPED_RESPONSE_HEADERS.iter().find(|(n, _)| n == name) {
             headers.append(renamed.clone(), value.clone());

@@ -705,7 +705,7 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
 async fn send(
     call: &Call<'_>,
     request: http::Request<Full<Bytes>>,
-) -> Result<http::Response<hyper::body::Incoming>, Failure> {
+) -> Result<http::Response<crate::pool::PooledBody>, Failure> {
     let timeout =
         Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));
     let skip = call

@@ -14,6 +14,7 @@ mod exec_log;
 mod integration;
 mod limits;
 mod pipeline;
+mod pool;
 mod server;
 mod snapshot;
 mod test_invoke;

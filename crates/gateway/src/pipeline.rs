@@ -16,7 +16,7 @@ use crate::limits;
 use crate::snapshot::{Snapshot, StageEntry};
 
 /// What the gateway answers with: a buffered body, or a backend's body streamed through.
-pub type Body = Either<Full<Bytes>, Incoming>;
+pub type Body = Either<Full<Bytes>, crate::pool::PooledBody>;
 
 /// Where a request is headed, read from its Host header or its `/restapis/...` path.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The clients that reach backends: pooled keep-alive HTTP/1.1, with TLS verified against
-//! the public roots, or not verified when an integration asks for that.
+//! The clients that reach backends: kept-alive HTTP/1.1 ([`crate::pool`]), with TLS verified
+//! against the public roots, or not verified when an integration asks for that.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,14 +9,17 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tokio_rustls::rustls::pki_types::ServerName;
+use tower_service::Service;
 
-type HttpsClient = Client<HttpsConnector<LinkConnector>, Full<Bytes>>;
+use crate::pool::{Pool, PooledBody};
+
+/// How long a backend connection may wait unused before it is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many unused connections to one backend are kept at most.
+const MAX_IDLE_PER_BACKEND: usize = 256;
 
 /// Load balancers by the label that route host names carry (the id at the end of the ARN,
 /// [`causeway_link::tunnel_label`]), swapped whole when a plan lands.
@@ -216,13 +219,13 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
     Ok(ServerName::try_from(host.to_owned())?)
 }
 
-/// The gateway's backend clients.
+/// The gateway's backend clients: a connector and a pool for each kind of connection.
 #[derive(Debug)]
 pub struct Upstream {
     runs_balancers: bool,
-    verified: Option<HttpsClient>,
-    unverified: Option<HttpsClient>,
-    plain: Client<LinkConnector, Full<Bytes>>,
+    plain: (LinkConnector, std::sync::Arc<Pool>),
+    verified: Option<(HttpsConnector<LinkConnector>, std::sync::Arc<Pool>)>,
+    unverified: Option<(HttpsConnector<LinkConnector>, std::sync::Arc<Pool>)>,
 }
 
 /// Why a backend call failed.
@@ -242,20 +245,13 @@ impl Upstream {
         http.set_nodelay(true);
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(10)));
-        let pool = |builder: &mut hyper_util::client::legacy::Builder| {
-            builder
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(256);
-        };
         let runs_balancers = balancers.is_some();
         let http = LinkConnector {
             http,
             tunnel,
             balancers,
         };
-        let mut plain_builder = Client::builder(TokioExecutor::new());
-        pool(&mut plain_builder);
-        let plain = plain_builder.build(http.clone());
+        let pool = || Pool::new(IDLE_TIMEOUT, MAX_IDLE_PER_BACKEND);
         let verified = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(causeway_link::tls::provider())
             .map(|b| {
@@ -266,11 +262,7 @@ impl Upstream {
             })
             .map_err(|error| tracing::error!(%error, "no TLS for HTTPS integrations"))
             .ok()
-            .map(|connector| {
-                let mut builder = Client::builder(TokioExecutor::new());
-                pool(&mut builder);
-                builder.build(connector)
-            });
+            .map(|connector| (connector, pool()));
         let unverified = causeway_link::tls::accept_any_certificate()
             .map_err(|error| tracing::error!(%error, "no TLS for unverified HTTPS integrations"))
             .ok()
@@ -281,15 +273,13 @@ impl Upstream {
                     .with_server_name_resolver(server_name)
                     .enable_http1()
                     .wrap_connector(http.clone());
-                let mut builder = Client::builder(TokioExecutor::new());
-                pool(&mut builder);
-                builder.build(connector)
+                (connector, pool())
             });
         Upstream {
             runs_balancers,
+            plain: (http, pool()),
             verified,
             unverified,
-            plain,
         }
     }
 
@@ -298,26 +288,28 @@ impl Upstream {
         self.runs_balancers
     }
 
-    /// Sends a request and waits for the response head, at most `timeout`.
+    /// Sends a request and waits for the response head, at most `timeout`. The request's
+    /// uri says where to dial (scheme and authority); the request line carries its path.
     pub async fn call(
         &self,
         request: http::Request<Full<Bytes>>,
         timeout: Duration,
         skip_verification: bool,
-    ) -> Result<http::Response<Incoming>, CallError> {
+    ) -> Result<http::Response<PooledBody>, CallError> {
         let https = request.uri().scheme_str() == Some("https");
         let sent = if !https {
-            tokio::time::timeout(timeout, self.plain.request(request)).await
+            let (connector, pool) = &self.plain;
+            tokio::time::timeout(timeout, send(connector.clone(), pool, request)).await
         } else {
             let client = if skip_verification {
                 &self.unverified
             } else {
                 &self.verified
             };
-            let Some(client) = client else {
+            let Some((connector, pool)) = client else {
                 return Err(CallError::Tls("TLS is not available".to_owned()));
             };
-            tokio::time::timeout(timeout, client.request(request)).await
+            tokio::time::timeout(timeout, send(connector.clone(), pool, request)).await
         };
         match sent {
             Err(_) => Err(CallError::Timeout),
@@ -336,6 +328,65 @@ impl Upstream {
             }
         }
     }
+}
+
+/// Sends `request` over a kept connection to its uri's authority when one waits, else over
+/// a new one. A kept connection that turns out closed before the request went out (the
+/// backend ended it while it waited) is dropped and the request goes over the next one.
+async fn send<C>(
+    mut connector: C,
+    pool: &std::sync::Arc<Pool>,
+    mut request: http::Request<Full<Bytes>>,
+) -> Result<http::Response<PooledBody>, BoxError>
+where
+    C: Service<Uri> + Send,
+    C::Response: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    C::Error: Into<BoxError>,
+    C::Future: Send,
+{
+    let dial = request.uri().clone();
+    // HTTP/1.1 to an origin server: the request line carries the path (origin form).
+    *request.uri_mut() = dial
+        .path_and_query()
+        .map_or_else(|| Uri::from_static("/"), |p| Uri::from(p.clone()));
+    let authority = dial.authority().map_or("", |a| a.as_str());
+    let key = loop {
+        let (key, kept) = pool.take(authority);
+        let Some(mut sender) = kept else {
+            break key;
+        };
+        if sender.ready().await.is_err() {
+            continue;
+        }
+        match sender.try_send_request(request).await {
+            Ok(response) => return Ok(wrap(response, pool, key, sender)),
+            Err(mut error) => match error.take_message() {
+                Some(unsent) => request = unsent,
+                None => return Err(error.into_error().into()),
+            },
+        }
+    };
+    std::future::poll_fn(|cx| connector.poll_ready(cx))
+        .await
+        .map_err(Into::into)?;
+    let stream = connector.call(dial).await.map_err(Into::into)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(stream).await?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "backend connection ended with an error");
+        }
+    });
+    let response = sender.send_request(request).await?;
+    Ok(wrap(response, pool, key, sender))
+}
+
+fn wrap(
+    response: http::Response<hyper::body::Incoming>,
+    pool: &std::sync::Arc<Pool>,
+    key: std::sync::Arc<str>,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+) -> http::Response<PooledBody> {
+    response.map(|body| PooledBody::new(body, pool.clone(), key, sender))
 }
 
 impl Default for Upstream {

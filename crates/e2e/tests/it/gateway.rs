@@ -3040,6 +3040,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
     assert_internal_error(&raw);
 }
 
+mod backend_connections;
 mod test_invoke;
 mod tunnel;
 mod usage_limits;

@@ -1,0 +1,232 @@
+//! The gateway's connections to HTTP backends: kept alive between requests, dropped when
+//! the backend ends them or a client leaves in the middle of an answer, with answers of any
+//! length and framing passing through whole. The backends here are raw sockets, so each
+//! test sees exactly how many connections the gateway opened.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+
+/// How a [`RawBackend`] frames its answers.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// `Content-Length`, the connection kept.
+    Length,
+    /// `Transfer-Encoding: chunked` in chunks of 10,000 bytes, the connection kept.
+    Chunked,
+    /// `Content-Length`, half the body at once and the rest 300 ms later.
+    Paused,
+}
+
+/// A backend on a raw socket that answers every request (`GET`, no body) with `answer`,
+/// counts the connections it accepts, and, with `close_after`, closes each connection that
+/// long after each answer (as a backend's keep-alive timeout does), without saying so.
+struct RawBackend {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl RawBackend {
+    async fn start(answer: Vec<u8>, framing: Framing, close_after: Option<Duration>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let answer = Arc::new(answer);
+        let accept = tokio::spawn({
+            let accepted = accepted.clone();
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(raw_serve(stream, answer.clone(), framing, close_after));
+                }
+            }
+        });
+        RawBackend {
+            addr,
+            accepted,
+            accept,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for RawBackend {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn raw_serve(
+    mut stream: TcpStream,
+    answer: Arc<Vec<u8>>,
+    framing: Framing,
+    close_after: Option<Duration>,
+) {
+    let mut buf = Vec::new();
+    loop {
+        let read = match close_after {
+            Some(after) => match tokio::time::timeout(after, stream.read_buf(&mut buf)).await {
+                Ok(read) => read,
+                // Idle for `after`: close without a word.
+                Err(_) => return,
+            },
+            None => stream.read_buf(&mut buf).await,
+        };
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        while let Some(end) = find(&buf, b"\r\n\r\n") {
+            buf.drain(..end + 4);
+            let mut head =
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n".to_vec();
+            let mut body = Vec::new();
+            match framing {
+                Framing::Length | Framing::Paused => {
+                    head.extend_from_slice(
+                        format!("Content-Length: {}\r\n\r\n", answer.len()).as_bytes(),
+                    );
+                    body.extend_from_slice(&answer);
+                }
+                Framing::Chunked => {
+                    head.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                    for chunk in answer.chunks(10_000) {
+                        body.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                        body.extend_from_slice(chunk);
+                        body.extend_from_slice(b"\r\n");
+                    }
+                    body.extend_from_slice(b"0\r\n\r\n");
+                }
+            }
+            let (first, rest) = match framing {
+                Framing::Paused => body.split_at(answer.len() / 2),
+                _ => (&body[..], &[][..]),
+            };
+            if stream.write_all(&head).await.is_err() || stream.write_all(first).await.is_err() {
+                return;
+            }
+            if !rest.is_empty() {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if stream.write_all(rest).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// An API proxying everything to `backend`, deployed and answering.
+async fn api_for(server: &TestServer, backend: &RawBackend) -> Invoke {
+    let client = server.client();
+    let (api, _) = proxy_api(&client, &format!("http://{}", backend.addr)).await;
+    let invoke = Invoke::new(server, &api);
+    let raw = invoke.ready("/prod/warm-up").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    invoke
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn one_backend_connection_carries_request_after_request() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(b"ok".to_vec(), Framing::Length, None).await;
+    let invoke = api_for(&server, &backend).await;
+    for i in 0..10 {
+        let raw = invoke.get(&format!("/prod/item/{i}")).await;
+        assert_eq!(raw.status, 200);
+        assert_eq!(raw.body, b"ok");
+    }
+    assert_eq!(
+        backend.accepted(),
+        1,
+        "every request should reuse the kept connection"
+    );
+}
+
+#[tokio::test]
+async fn long_answers_pass_whole_and_keep_their_connection() {
+    let server = TestServer::start().await;
+    for framing in [Framing::Length, Framing::Chunked] {
+        let answer = pattern(1_500_000);
+        let backend = RawBackend::start(answer.clone(), framing, None).await;
+        let invoke = api_for(&server, &backend).await;
+        for _ in 0..3 {
+            let raw = invoke.get("/prod/large").await;
+            assert_eq!(raw.status, 200);
+            assert_eq!(raw.body.len(), answer.len());
+            assert!(raw.body == answer, "the answer changed on the way");
+        }
+        assert_eq!(backend.accepted(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_connection_the_backend_closed_while_kept_costs_no_request() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(
+        b"ok".to_vec(),
+        Framing::Length,
+        Some(Duration::from_millis(100)),
+    )
+    .await;
+    let invoke = api_for(&server, &backend).await;
+    for i in 0..3 {
+        // Longer than the backend keeps an idle connection.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let raw = invoke.get(&format!("/prod/after-idle/{i}")).await;
+        assert_eq!(raw.status, 200, "body {:?}", raw.text());
+        assert_eq!(raw.body, b"ok");
+    }
+    assert_eq!(
+        backend.accepted(),
+        4,
+        "a new connection after each idle close"
+    );
+}
+
+#[tokio::test]
+async fn a_client_leaving_mid_answer_spoils_no_later_request() {
+    let server = TestServer::start().await;
+    let answer = pattern(1_000_000);
+    let backend = RawBackend::start(answer.clone(), Framing::Paused, None).await;
+    let invoke = api_for(&server, &backend).await;
+    let before = backend.accepted();
+    // A client that reads the head and a little of the body, then goes.
+    let mut client = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    client
+        .write_all(
+            format!(
+                "GET /prod/large HTTP/1.1\r\nHost: {}.execute-api.localhost\r\n\r\n",
+                invoke.api
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut some = vec![0u8; 16 * 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), client.read(&mut some))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(read > 0);
+    // Gone while the backend pauses in the middle of the body.
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The connection that carried the abandoned answer is not handed to the next request.
+    for _ in 0..2 {
+        let raw = invoke.get("/prod/large").await;
+        assert_eq!(raw.status, 200);
+        assert!(raw.body == answer, "the answer changed on the way");
+    }
+    assert!(
+        backend.accepted() > before,
+        "the abandoned connection must not be reused"
+    );
+}

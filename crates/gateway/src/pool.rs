@@ -45,12 +45,54 @@ struct Idle {
 }
 
 impl Pool {
+    /// A pool whose connections close after `idle_timeout` unused. Within a Tokio runtime, a
+    /// task sweeps the pool every half timeout (until the pool is dropped), so that
+    /// connections to a backend that gets no more requests do not stay open.
     pub(crate) fn new(idle_timeout: Duration, max_idle: usize) -> Arc<Pool> {
-        Arc::new(Pool {
+        let pool = Arc::new(Pool {
             idle: Mutex::new(HashMap::default()),
             idle_timeout,
             max_idle,
-        })
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&pool);
+            let every = (idle_timeout / 2).max(Duration::from_millis(1));
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(pool) = weak.upgrade() else {
+                        return;
+                    };
+                    pool.sweep();
+                }
+            });
+        }
+        pool
+    }
+
+    /// Closes the connections that waited past the idle timeout or that their backend
+    /// closed (dropping a connection's sender ends its connection task, which closes it).
+    fn sweep(&self) {
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        idle.retain(|_, waiting| {
+            waiting
+                .idle
+                .retain(|c| !c.sender.is_closed() && c.since.elapsed() < self.idle_timeout);
+            !waiting.idle.is_empty()
+        });
+    }
+
+    /// Connections waiting, over all authorities.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.idle
+            .lock()
+            .map(|idle| idle.values().map(|w| w.idle.len()).sum())
+            .unwrap_or(0)
     }
 
     /// The most recently used open connection to `authority`, if one waits (its key comes
@@ -161,5 +203,66 @@ impl Body for PooledBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A kept connection to a backend (one end of an in-memory pipe standing for the
+    /// socket) that has answered one request, and the backend's end of it.
+    async fn answered(
+        pool: &Arc<Pool>,
+    ) -> Result<tokio::io::DuplexStream, Box<dyn std::error::Error>> {
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours)).await?;
+        tokio::spawn(connection);
+        let request = http::Request::builder()
+            .uri("/")
+            .header("host", "backend")
+            .body(Full::new(Bytes::new()))?;
+        let (response, _) = tokio::join!(sender.send_request(request), async {
+            let mut head = [0u8; 1024];
+            let _ = theirs.read(&mut head).await;
+            let _ = theirs
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await;
+        });
+        let (key, _) = pool.take("backend:80");
+        let body = PooledBody::new(response?.into_body(), pool.clone(), key, sender);
+        assert_eq!(body.collect().await?.to_bytes(), "ok");
+        Ok(theirs)
+    }
+
+    #[tokio::test]
+    async fn a_connection_goes_back_when_its_body_ends_and_closes_when_idle_too_long()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let pool = Pool::new(Duration::from_millis(200), 8);
+        let mut backend = answered(&pool).await?;
+        assert_eq!(
+            pool.waiting(),
+            1,
+            "the connection waits for the next request"
+        );
+        // Nobody asks for it: the sweep closes it, and the backend sees the end.
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(2), backend.read_to_end(&mut rest)).await??;
+        assert_eq!(pool.waiting(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_waiting_connection_serves_the_next_request() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        let _backend = answered(&pool).await?;
+        let (_, kept) = pool.take("backend:80");
+        assert!(kept.is_some_and(|sender| !sender.is_closed()));
+        assert_eq!(pool.waiting(), 0, "taken out while it serves a request");
+        Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub mod health;
 mod proxy;
 pub mod proxy_protocol;
 mod pump;
+mod udp;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -87,13 +88,56 @@ struct Running {
 struct RunningListener {
     bind: SocketAddr,
     route: Arc<ArcSwapOption<Group>>,
-    task: JoinHandle<()>,
+    /// The accept loop, for TCP, TLS and TCP_UDP listeners.
+    tcp: Option<JoinHandle<()>>,
+    /// The datagram loop, for UDP and TCP_UDP listeners.
+    udp: Option<JoinHandle<()>>,
 }
 
 impl Drop for RunningListener {
     fn drop(&mut self) {
         // Stops accepting; connections already accepted run in their own tasks and go on.
-        self.task.abort();
+        // A UDP listener's flows end with it.
+        for task in [&self.tcp, &self.udp].into_iter().flatten() {
+            task.abort();
+        }
+    }
+}
+
+impl RunningListener {
+    fn new(bind: SocketAddr, route: Arc<ArcSwapOption<Group>>) -> Self {
+        RunningListener {
+            bind,
+            route,
+            tcp: None,
+            udp: None,
+        }
+    }
+
+    /// Opens the sockets `protocol` needs that are not open yet and closes the ones it no
+    /// longer needs; a socket both need stays as it is.
+    fn serve(&mut self, protocol: &str, config: &EngineConfig) -> std::io::Result<()> {
+        let wants_tcp = protocol != "UDP";
+        let wants_udp = protocol == "UDP" || protocol == "TCP_UDP";
+        if !wants_tcp && let Some(task) = self.tcp.take() {
+            task.abort();
+        }
+        if !wants_udp && let Some(task) = self.udp.take() {
+            task.abort();
+        }
+        if wants_tcp && self.tcp.is_none() {
+            let socket = proxy::bind(self.bind, config.reuse_port)?;
+            self.tcp = Some(tokio::spawn(proxy::accept_loop(
+                socket,
+                self.route.clone(),
+                config.clone(),
+            )));
+        }
+        if wants_udp && self.udp.is_none() {
+            let socket = udp::bind(self.bind, config.reuse_port)?;
+            self.udp = Some(tokio::spawn(udp::serve(socket, self.route.clone())));
+        }
+        Ok(())
     }
 }
 
@@ -154,7 +198,7 @@ impl Engine {
                     .as_ref()
                     .and_then(|arn| running.groups.get(arn).cloned());
                 let existing = running.listeners.remove(&listener.arn);
-                let running_listener = match existing {
+                let mut running_listener = match existing {
                     Some(existing) if existing.bind == bind => {
                         existing.route.store(group);
                         existing
@@ -163,26 +207,16 @@ impl Engine {
                         // Close the old socket first, so a port change on the same address
                         // can rebind at once.
                         drop(other);
-                        match proxy::bind(bind, self.config.reuse_port) {
-                            Ok(socket) => {
-                                let route = Arc::new(ArcSwapOption::new(group));
-                                let task = tokio::spawn(proxy::accept_loop(
-                                    socket,
-                                    route.clone(),
-                                    self.config.clone(),
-                                ));
-                                RunningListener { bind, route, task }
-                            }
-                            Err(error) => {
-                                failures.push(format!(
-                                    "listener port {} could not be bound on {ip}: {error}",
-                                    listener.port
-                                ));
-                                continue;
-                            }
-                        }
+                        RunningListener::new(bind, Arc::new(ArcSwapOption::new(group)))
                     }
                 };
+                if let Err(error) = running_listener.serve(&listener.protocol, &self.config) {
+                    failures.push(format!(
+                        "listener port {} could not be bound on {ip}: {error}",
+                        listener.port
+                    ));
+                    continue;
+                }
                 listeners.insert(listener.arn.clone(), running_listener);
             }
             let lb_status = if failures.is_empty() {

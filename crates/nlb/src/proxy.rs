@@ -76,10 +76,11 @@ pub async fn accept_loop(
     }
 }
 
-/// The flow hash of a TCP connection: the same 5-tuple always picks the same target.
-fn flow_hash(peer: SocketAddr, local: SocketAddr) -> u64 {
+/// The flow hash of a connection (`protocol` 6) or UDP flow (17): the same 5-tuple always
+/// picks the same target.
+pub(crate) fn flow_hash(peer: SocketAddr, local: SocketAddr, protocol: u8) -> u64 {
     let mut hasher = DefaultHasher::new();
-    (peer, local, 6u8).hash(&mut hasher);
+    (peer, local, protocol).hash(&mut hasher);
     hasher.finish()
 }
 
@@ -98,7 +99,7 @@ async fn open_target(
         // No target group behind this listener: close, as an NLB resets the connection.
         return Ok(None);
     };
-    let hash = flow_hash(peer, local);
+    let hash = flow_hash(peer, local, 6);
     let mut attempt = 0;
     let (member, mut upstream) = loop {
         let Some((member, _)) = group.pick(hash, attempt) else {
@@ -207,7 +208,7 @@ pub(crate) struct Activity {
 }
 
 impl Activity {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             epoch: Instant::now(),
             last: AtomicU64::new(0),
@@ -218,6 +219,12 @@ impl Activity {
     pub(crate) fn touch(&self) {
         self.last
             .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// How long nothing has moved.
+    pub(crate) fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(last)
     }
 
     /// Resolves once nothing has moved for `timeout`.
@@ -344,7 +351,7 @@ impl AsyncWrite for Flow {
     }
 }
 
-async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
+pub(crate) async fn until_terminated(receiver: &mut watch::Receiver<bool>) {
     loop {
         if *receiver.borrow_and_update() {
             return;

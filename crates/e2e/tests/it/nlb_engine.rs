@@ -513,3 +513,80 @@ async fn proxy_protocol_v2_header_reaches_the_target() {
     upstream.read_exact(&mut payload).await.unwrap();
     assert_eq!(&payload, b"hello");
 }
+
+/// A UDP listener made through the API carries datagrams to a UDP target and its answers
+/// back; the target group's health checks still use TCP, as AWS requires for UDP.
+#[tokio::test]
+async fn udp_listener_carries_datagrams_both_ways() {
+    let server = TestServer::start().await;
+    let elb = server.elbv2_client();
+    // The target answers each datagram with `echo:` and the datagram.
+    let target = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target_addr = target.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buffer = [0u8; 2048];
+        while let Ok((len, from)) = target.recv_from(&mut buffer).await {
+            let mut answer = b"echo:".to_vec();
+            answer.extend_from_slice(&buffer[..len]);
+            let _ = target.send_to(&answer, from).await;
+        }
+    });
+    let lb = elb
+        .create_load_balancer()
+        .name("udp")
+        .r#type(LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    let lb = &lb.load_balancers()[0];
+    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
+        .ip_address()
+        .unwrap()
+        .to_owned();
+    let tg = elb
+        .create_target_group()
+        .name("udp")
+        .protocol(ProtocolEnum::Udp)
+        .port(i32::from(target_addr.port()))
+        .vpc_id("vpc-1")
+        .target_type(TargetTypeEnum::Ip)
+        .send()
+        .await
+        .unwrap();
+    let tg = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    elb.register_targets()
+        .target_group_arn(&tg)
+        .targets(ip_target(target_addr))
+        .send()
+        .await
+        .unwrap();
+    elb.create_listener()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .protocol(ProtocolEnum::Udp)
+        .port(18353)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.connect(format!("{address}:18353")).await.unwrap();
+    let mut buffer = [0u8; 2048];
+    // The plan reaches the engine a moment after CreateListener answers.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let answer = loop {
+        client.send(b"query").await.unwrap();
+        match tokio::time::timeout(Duration::from_millis(200), client.recv(&mut buffer)).await {
+            Ok(Ok(len)) => break buffer[..len].to_vec(),
+            _ if Instant::now() < deadline => continue,
+            other => panic!("no answer through the UDP listener: {other:?}"),
+        }
+    };
+    assert_eq!(answer, b"echo:query");
+    // A UDP listener takes no TCP connection.
+    assert!(TcpStream::connect(format!("{address}:18353")).await.is_err());
+}

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use causeway_model::elb::{
@@ -550,6 +551,111 @@ async fn bulk_transfers_both_ways_arrive_intact() {
         received == pattern(3),
         "the client's bytes changed on the way"
     );
+}
+
+/// A UDP target that answers each datagram with `{name}:{the datagram}` and notes where
+/// the datagrams came from.
+async fn udp_echo(
+    name: &'static str,
+    port: u16,
+) -> (SocketAddr, Arc<std::sync::Mutex<Vec<SocketAddr>>>) {
+    let socket = tokio::net::UdpSocket::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let addr = socket.local_addr().unwrap();
+    let sources = Arc::new(std::sync::Mutex::new(Vec::new()));
+    tokio::spawn({
+        let sources = sources.clone();
+        async move {
+            let mut buffer = [0u8; 2048];
+            while let Ok((len, from)) = socket.recv_from(&mut buffer).await {
+                sources.lock().unwrap().push(from);
+                let mut answer = format!("{name}:").into_bytes();
+                answer.extend_from_slice(&buffer[..len]);
+                let _ = socket.send_to(&answer, from).await;
+            }
+        }
+    });
+    (addr, sources)
+}
+
+/// Sends `datagram` from `client` and waits (at most 5 s) for the answer.
+async fn ask(client: &tokio::net::UdpSocket, datagram: &[u8]) -> String {
+    client.send(datagram).await.unwrap();
+    let mut buffer = [0u8; 2048];
+    let len = tokio::time::timeout(Duration::from_secs(5), client.recv(&mut buffer))
+        .await
+        .expect("no answer through the UDP listener")
+        .unwrap();
+    String::from_utf8_lossy(&buffer[..len]).into_owned()
+}
+
+fn with_protocol(mut plan: NlbPlan, protocol: &str) -> NlbPlan {
+    for lb in &mut plan.load_balancers {
+        for listener in &mut lb.listeners {
+            listener.protocol = protocol.into();
+        }
+    }
+    plan
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn udp_listeners_carry_each_clients_datagrams_as_one_flow() {
+    let (target_addr, sources) = udp_echo("t", 0).await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&with_protocol(
+        plan("127.10.9.14", 18200, vec![target(target_addr)], |_| {}),
+        "UDP",
+    ));
+    let listener: SocketAddr = "127.10.9.14:18200".parse().unwrap();
+    // A UDP listener takes no TCP connection.
+    assert!(TcpStream::connect(listener).await.is_err());
+    let first = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    first.connect(listener).await.unwrap();
+    let second = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    second.connect(listener).await.unwrap();
+    assert_eq!(ask(&first, b"one").await, "t:one");
+    assert_eq!(ask(&second, b"two").await, "t:two");
+    assert_eq!(ask(&first, b"three").await, "t:three");
+    // Answers come from the listener's address, and each client's datagrams reach the
+    // target from one source of their own.
+    let seen = sources.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[0], seen[2], "one client, one flow");
+    assert_ne!(seen[0], seen[1], "two clients, two flows");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tcp_udp_listeners_serve_both_on_one_port() {
+    let (tcp_target, _t) = backend("both").await;
+    let (udp_target, _) = udp_echo("both", tcp_target.port()).await;
+    assert_eq!(tcp_target.port(), udp_target.port());
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&with_protocol(
+        plan("127.10.9.15", 18200, vec![target(tcp_target)], |_| {}),
+        "TCP_UDP",
+    ));
+    let (greeting, _stream) = connect("127.10.9.15:18200".parse().unwrap()).await;
+    assert_eq!(greeting, "both");
+    let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.connect("127.10.9.15:18200").await.unwrap();
+    assert_eq!(ask(&client, b"ping").await, "both:ping");
+    // Made TCP only, the listener stops taking datagrams and keeps its TCP socket.
+    engine.apply(&with_protocol(
+        plan("127.10.9.15", 18200, vec![target(tcp_target)], |_| {}),
+        "TCP",
+    ));
+    // The datagram loop ends with its task, a moment after the plan lands.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.send(b"lost").await.unwrap();
+    let mut buffer = [0u8; 64];
+    let answer = tokio::time::timeout(Duration::from_millis(500), client.recv(&mut buffer)).await;
+    assert!(
+        !matches!(answer, Ok(Ok(_))),
+        "a TCP listener must not answer datagrams"
+    );
+    let (greeting, _stream) = connect("127.10.9.15:18200".parse().unwrap()).await;
+    assert_eq!(greeting, "both");
 }
 
 #[tokio::test(flavor = "multi_thread")]

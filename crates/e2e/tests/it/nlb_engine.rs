@@ -588,5 +588,9 @@ async fn udp_listener_carries_datagrams_both_ways() {
     };
     assert_eq!(answer, b"echo:query");
     // A UDP listener takes no TCP connection.
-    assert!(TcpStream::connect(format!("{address}:18353")).await.is_err());
+    assert!(
+        TcpStream::connect(format!("{address}:18353"))
+            .await
+            .is_err()
+    );
 }

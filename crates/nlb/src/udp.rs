@@ -84,9 +84,10 @@ pub async fn serve(socket: UdpSocket, route: Arc<ArcSwapOption<Group>>) {
                 }
                 if let Some(flow) = flows.get(&peer) {
                     flow.activity.touch();
-                    // A datagram the target's socket refuses (an earlier ICMP port
-                    // unreachable, say) is lost, as on any UDP path.
-                    let _ = flow.upstream.send(&buffer[..len]).await;
+                    // Never wait on one flow: a datagram that finds its socket's buffer full,
+                    // or that the target refuses (an earlier ICMP port unreachable, say), is
+                    // lost, as on any UDP path.
+                    let _ = flow.upstream.try_send(&buffer[..len]);
                 }
             }
             _ = sweep.tick() => {
@@ -122,6 +123,9 @@ async fn open(
     };
     let upstream = Arc::new(UdpSocket::bind(any).await?);
     upstream.connect(target).await?;
+    // Learn the new socket's readiness once, so that the listener can hand it datagrams
+    // without waiting (`try_send`).
+    upstream.writable().await?;
     let activity = Arc::new(Activity::new());
     let answers = tokio::spawn({
         let upstream = upstream.clone();

@@ -2750,8 +2750,8 @@ impl PrivateNlb {
 
 async fn private_nlb(server: &TestServer, backend: &Backend) -> PrivateNlb {
     use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum,
-        TargetDescription, TargetTypeEnum,
+        LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
+        TargetTypeEnum,
     };
     let elb = server.elbv2_client();
     let lb = elb
@@ -2801,19 +2801,14 @@ async fn private_nlb(server: &TestServer, backend: &Backend) -> PrivateNlb {
         Ok(_) => 80,
         Err(_) => 8080,
     };
-    elb.create_listener()
-        .load_balancer_arn(&arn)
-        .protocol(ProtocolEnum::Tcp)
-        .port(i32::from(port))
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&target_group)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    forward_listener(
+        &elb,
+        &arn,
+        ProtocolEnum::Tcp,
+        i32::from(port),
+        &target_group,
+    )
+    .await;
     PrivateNlb {
         arn,
         dns_name,

@@ -658,6 +658,59 @@ pub struct TestNlb {
     pub target_group: String,
 }
 
+/// A network load balancer named `name`: `(arn, dns name, address its listeners bind)`.
+pub async fn network_load_balancer(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+) -> (String, String, String) {
+    let lb = elb
+        .create_load_balancer()
+        .name(name)
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    let lb = &lb.load_balancers()[0];
+    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
+        .ip_address()
+        .unwrap()
+        .to_owned();
+    (
+        lb.load_balancer_arn().unwrap().to_owned(),
+        lb.dns_name().unwrap().to_owned(),
+        address,
+    )
+}
+
+/// A `protocol` listener on `port` of the load balancer `lb_arn`, forwarding to
+/// `target_group`: its ARN.
+pub async fn forward_listener(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lb_arn: &str,
+    protocol: aws_sdk_elasticloadbalancingv2::types::ProtocolEnum,
+    port: i32,
+    target_group: &str,
+) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
+    elb.create_listener()
+        .load_balancer_arn(lb_arn)
+        .protocol(protocol)
+        .port(port)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(target_group)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_owned()
+}
+
 /// An NLB, a TCP target group of `ip` targets checked every `check_interval` seconds
 /// (timeout 2 s, healthy and unhealthy thresholds 2), and a TCP listener on `port` that
 /// forwards to it.
@@ -667,23 +720,8 @@ pub async fn create_nlb(
     port: i32,
     check_interval: i32,
 ) -> TestNlb {
-    use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetTypeEnum,
-    };
-    let lb = elb
-        .create_load_balancer()
-        .name(name)
-        .r#type(LoadBalancerTypeEnum::Network)
-        .send()
-        .await
-        .unwrap();
-    let lb = &lb.load_balancers()[0];
-    let arn = lb.load_balancer_arn().unwrap().to_owned();
-    let dns_name = lb.dns_name().unwrap().to_owned();
-    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
-        .ip_address()
-        .unwrap()
-        .to_owned();
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
+    let (arn, dns_name, address) = network_load_balancer(elb, name).await;
     let target_group = elb
         .create_target_group()
         .name(name)
@@ -702,19 +740,7 @@ pub async fn create_nlb(
         .target_group_arn()
         .unwrap()
         .to_owned();
-    elb.create_listener()
-        .load_balancer_arn(&arn)
-        .protocol(ProtocolEnum::Tcp)
-        .port(port)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&target_group)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    forward_listener(elb, &arn, ProtocolEnum::Tcp, port, &target_group).await;
     TestNlb {
         arn,
         address,

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::client::Waiters;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum,
-    TargetDescription, TargetHealthDescription, TargetHealthStateEnum, TargetTypeEnum,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
+    TargetHealthDescription, TargetHealthStateEnum, TargetTypeEnum,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -235,24 +235,7 @@ async fn taken_listener_port_fails_the_load_balancer() {
         .target_group_arn()
         .unwrap()
         .to_owned();
-    let listener = client
-        .create_listener()
-        .load_balancer_arn(&lb_arn)
-        .protocol(ProtocolEnum::Tcp)
-        .port(10203)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&tg)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .listeners()[0]
-        .listener_arn()
-        .unwrap()
-        .to_owned();
+    let listener = forward_listener(&client, &lb_arn, ProtocolEnum::Tcp, 10203, &tg).await;
     let state_of = |client: Client, arn: String| async move {
         let out = client
             .describe_load_balancers()
@@ -531,18 +514,7 @@ async fn udp_listener_carries_datagrams_both_ways() {
             let _ = target.send_to(&answer, from).await;
         }
     });
-    let lb = elb
-        .create_load_balancer()
-        .name("udp")
-        .r#type(LoadBalancerTypeEnum::Network)
-        .send()
-        .await
-        .unwrap();
-    let lb = &lb.load_balancers()[0];
-    let address = lb.availability_zones()[0].load_balancer_addresses()[0]
-        .ip_address()
-        .unwrap()
-        .to_owned();
+    let (lb_arn, _, address) = network_load_balancer(&elb, "udp").await;
     let tg = elb
         .create_target_group()
         .name("udp")
@@ -560,19 +532,7 @@ async fn udp_listener_carries_datagrams_both_ways() {
         .send()
         .await
         .unwrap();
-    elb.create_listener()
-        .load_balancer_arn(lb.load_balancer_arn().unwrap())
-        .protocol(ProtocolEnum::Udp)
-        .port(18353)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&tg)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    forward_listener(&elb, &lb_arn, ProtocolEnum::Udp, 18353, &tg).await;
     let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     client.connect(format!("{address}:18353")).await.unwrap();
     let mut buffer = [0u8; 2048];

@@ -44,7 +44,8 @@ pub struct GatewayConfig {
     /// listener runs.
     pub tunnel: Option<causeway_link::tunnel::Registry>,
     /// The load balancers this process runs: VPC links to them hand connections over in
-    /// memory. Without it, VPC links dial their load balancer's listener address.
+    /// memory. Without it, only load balancers served by NLB nodes (through the tunnel) can
+    /// be reached; a VPC link to any other fails as a configuration error.
     pub engine: Option<Arc<causeway_nlb::Engine>>,
 }
 

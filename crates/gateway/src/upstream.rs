@@ -299,7 +299,7 @@ impl Upstream {
         let https = request.uri().scheme_str() == Some("https");
         let sent = if !https {
             let (connector, pool) = &self.plain;
-            tokio::time::timeout(timeout, send(connector.clone(), pool, request)).await
+            tokio::time::timeout(timeout, send(connector, pool, request)).await
         } else {
             let client = if skip_verification {
                 &self.unverified
@@ -309,7 +309,7 @@ impl Upstream {
             let Some((connector, pool)) = client else {
                 return Err(CallError::Tls("TLS is not available".to_owned()));
             };
-            tokio::time::timeout(timeout, send(connector.clone(), pool, request)).await
+            tokio::time::timeout(timeout, send(connector, pool, request)).await
         };
         match sent {
             Err(_) => Err(CallError::Timeout),
@@ -334,12 +334,12 @@ impl Upstream {
 /// a new one. A kept connection that turns out closed before the request went out (the
 /// backend ended it while it waited) is dropped and the request goes over the next one.
 async fn send<C>(
-    mut connector: C,
+    connector: &C,
     pool: &std::sync::Arc<Pool>,
     mut request: http::Request<Full<Bytes>>,
 ) -> Result<http::Response<PooledBody>, BoxError>
 where
-    C: Service<Uri> + Send,
+    C: Service<Uri> + Clone + Send + Sync,
     C::Response: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     C::Error: Into<BoxError>,
     C::Future: Send,
@@ -366,6 +366,8 @@ where
             },
         }
     };
+    // Only a new connection needs a connector of its own.
+    let mut connector = connector.clone();
     std::future::poll_fn(|cx| connector.poll_ready(cx))
         .await
         .map_err(Into::into)?;

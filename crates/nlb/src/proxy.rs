@@ -19,11 +19,6 @@ use crate::EngineConfig;
 use crate::group::Group;
 use crate::proxy_protocol;
 
-/// Size of each direction's copy buffer for streams that arrive through a tunnel. Small
-/// enough that an idle connection stays cheap, large enough for typical request and
-/// response bodies in a few reads.
-const BUFFER: usize = 8 * 1024;
-
 /// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once, and
 /// `SO_REUSEPORT` when asked).
 pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
@@ -171,9 +166,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         read_eof: false,
     };
     let copy = async {
-        tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, BUFFER, BUFFER)
-            .await
-            .map(drop)
+        tokio::io::copy_bidirectional_with_sizes(
+            &mut a,
+            &mut b,
+            crate::pump::BUFFER,
+            crate::pump::BUFFER,
+        )
+        .await
+        .map(drop)
     };
     watch_over(copy, &member, &activity, peer, config).await
 }

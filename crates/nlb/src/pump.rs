@@ -26,9 +26,10 @@ use tokio::net::tcp::{ReadHalf, WriteHalf};
 
 use crate::proxy::Activity;
 
-/// Size of a direction's buffer while bytes are in flight: large enough for typical
-/// request and response bodies in a few reads.
-const BUFFER: usize = 8 * 1024;
+/// Size of a direction's buffer while bytes are in flight (and of each direction's buffer
+/// for streams that arrive through a tunnel): large enough for typical request and
+/// response bodies in a few reads.
+pub(crate) const BUFFER: usize = 8 * 1024;
 
 /// `send(2)` flag that holds the bytes back for what follows (here: the FIN).
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -133,19 +133,26 @@ async fn open(
         let socket = socket.clone();
         let mut terminated = member.terminated();
         async move {
-            let mut buffer = vec![0u8; DATAGRAM];
             loop {
                 tokio::select! {
-                    received = upstream.recv(&mut buffer) => match received {
-                        Ok(len) => {
-                            activity.touch();
-                            let _ = socket.send_to(&buffer[..len], peer).await;
+                    // Wait without a buffer: a quiet flow holds none.
+                    ready = upstream.readable() => {
+                        if ready.is_err() {
+                            return;
                         }
-                        // The target's port is closed (ICMP port unreachable): the flow stays,
-                        // and the target's health checks decide about the target.
-                        Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {}
-                        Err(_) => return,
-                    },
+                        let mut buffer = Vec::with_capacity(DATAGRAM);
+                        match upstream.try_recv_buf(&mut buffer) {
+                            Ok(_) => {
+                                activity.touch();
+                                let _ = socket.send_to(&buffer, peer).await;
+                            }
+                            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                            // The target's port is closed (ICMP port unreachable): the flow
+                            // stays, and the target's health checks decide about the target.
+                            Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {}
+                            Err(_) => return,
+                        }
+                    }
                     () = until_terminated(&mut terminated) => return,
                 }
             }

@@ -89,18 +89,33 @@ struct RunningListener {
     bind: SocketAddr,
     route: Arc<ArcSwapOption<Group>>,
     /// The accept loop, for TCP, TLS and TCP_UDP listeners.
-    tcp: Option<JoinHandle<()>>,
+    tcp: Option<Serving>,
     /// The datagram loop, for UDP and TCP_UDP listeners.
-    udp: Option<JoinHandle<()>>,
+    udp: Option<Serving>,
 }
 
-impl Drop for RunningListener {
+/// A task serving a listener's socket. Dropping it stops the listener at once: connections
+/// already accepted run in their own tasks and go on; a UDP listener's flows end with it.
+#[derive(Debug)]
+struct Serving {
+    task: JoinHandle<()>,
+    /// A second descriptor of a TCP listening socket. An aborted task drops its socket only
+    /// when the runtime next gets to the task, which can be after the same port is bound
+    /// again (a listener replaced in one plan, an engine restarted): the new bind would fail
+    /// while the old socket still listens, and connections would queue on the old socket
+    /// only to be reset. Shutting the socket down through this descriptor takes it out of
+    /// the listening state before `drop` returns (connections waiting to be accepted are
+    /// reset, as a close does), and the port can be bound again straight away.
+    listening: Option<socket2::Socket>,
+}
+
+impl Drop for Serving {
     fn drop(&mut self) {
-        // Stops accepting; connections already accepted run in their own tasks and go on.
-        // A UDP listener's flows end with it.
-        for task in [&self.tcp, &self.udp].into_iter().flatten() {
-            task.abort();
+        if let Some(socket) = &self.listening {
+            // Nothing more can be done if this fails: the task's own close follows.
+            let _ = socket.shutdown(std::net::Shutdown::Both);
         }
+        self.task.abort();
     }
 }
 
@@ -119,23 +134,30 @@ impl RunningListener {
     fn serve(&mut self, protocol: &str, config: &EngineConfig) -> std::io::Result<()> {
         let wants_tcp = protocol != "UDP";
         let wants_udp = protocol == "UDP" || protocol == "TCP_UDP";
-        if !wants_tcp && let Some(task) = self.tcp.take() {
-            task.abort();
+        if !wants_tcp {
+            self.tcp = None;
         }
-        if !wants_udp && let Some(task) = self.udp.take() {
-            task.abort();
+        if !wants_udp {
+            self.udp = None;
         }
         if wants_tcp && self.tcp.is_none() {
             let socket = proxy::bind(self.bind, config.reuse_port)?;
-            self.tcp = Some(tokio::spawn(proxy::accept_loop(
-                socket,
-                self.route.clone(),
-                config.clone(),
-            )));
+            let listening = socket2::SockRef::from(&socket).try_clone()?;
+            self.tcp = Some(Serving {
+                task: tokio::spawn(proxy::accept_loop(
+                    socket,
+                    self.route.clone(),
+                    config.clone(),
+                )),
+                listening: Some(listening),
+            });
         }
         if wants_udp && self.udp.is_none() {
             let socket = udp::bind(self.bind, config.reuse_port)?;
-            self.udp = Some(tokio::spawn(udp::serve(socket, self.route.clone())));
+            self.udp = Some(Serving {
+                task: tokio::spawn(udp::serve(socket, self.route.clone())),
+                listening: None,
+            });
         }
         Ok(())
     }
@@ -176,6 +198,23 @@ impl Engine {
         }
         running.groups = groups;
 
+        // Listeners that leave the plan, or move, stop first, so that their ports are free
+        // for the listeners that take them over.
+        let wanted: HashMap<&str, (&str, u16)> = plan
+            .load_balancers
+            .iter()
+            .flat_map(|lb| {
+                lb.listeners
+                    .iter()
+                    .map(|l| (l.arn.as_str(), (lb.address.as_str(), l.port)))
+            })
+            .collect();
+        running.listeners.retain(|arn, l| {
+            wanted.get(arn.as_str()).is_some_and(|&(address, port)| {
+                address.parse::<IpAddr>().ok() == Some(l.bind.ip()) && port == l.bind.port()
+            })
+        });
+
         let mut listeners = HashMap::new();
         let mut status = HashMap::new();
         let mut names = HashMap::new();
@@ -203,12 +242,8 @@ impl Engine {
                         existing.route.store(group);
                         existing
                     }
-                    other => {
-                        // Close the old socket first, so a port change on the same address
-                        // can rebind at once.
-                        drop(other);
-                        RunningListener::new(bind, Arc::new(ArcSwapOption::new(group)))
-                    }
+                    // A listener that moved stopped above.
+                    _ => RunningListener::new(bind, Arc::new(ArcSwapOption::new(group))),
                 };
                 if let Err(error) = running_listener.serve(&listener.protocol, &self.config) {
                     failures.push(format!(

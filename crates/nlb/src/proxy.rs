@@ -62,6 +62,8 @@ pub async fn accept_loop(
                     }
                 });
             }
+            // The listener was shut down (it is being removed): this task is aborted next.
+            Err(error) if error.kind() == io::ErrorKind::InvalidInput => return,
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 tracing::warn!(%error, "accept failed");

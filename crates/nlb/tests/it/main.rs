@@ -389,28 +389,28 @@ async fn half_close_lets_the_response_through() {
 
 /// A target that greets each connection, without reading, then closes it.
 /// `one_segment` holds the greeting back (`MSG_MORE`) so that it leaves with the FIN.
+/// Each connection is served by a blocking socket on a thread of its own (the flags go to
+/// `send(2)` as they are); health checks that connect and leave end theirs early.
 async fn greeter(greeting: Vec<u8>, one_segment: bool) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = listener.accept().await else {
-                return;
-            };
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(s) = s else { return };
             let greeting = greeting.clone();
-            tokio::spawn(async move {
-                let s = s.into_std().unwrap();
-                s.set_nonblocking(false).unwrap();
+            std::thread::spawn(move || {
                 let socket = socket2::SockRef::from(&s);
                 let flags = if one_segment { libc::MSG_MORE } else { 0 };
                 let mut rest = &greeting[..];
                 while !rest.is_empty() {
-                    let sent = socket.send_with_flags(rest, flags).unwrap();
+                    let Ok(sent) = socket.send_with_flags(rest, flags) else {
+                        return;
+                    };
                     rest = &rest[sent..];
                 }
-                socket.shutdown(std::net::Shutdown::Write).unwrap();
+                let _ = socket.shutdown(std::net::Shutdown::Write);
                 // Keep the socket until the client is done, so that the close sends nothing more.
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                std::thread::sleep(Duration::from_secs(5));
             });
         }
     });
@@ -493,11 +493,14 @@ async fn bulk_transfers_both_ways_arrive_intact() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (received_tx, mut received_rx) = tokio::sync::mpsc::unbounded_channel();
+    // The target reads nothing until the pipes have been seen.
+    let (go_tx, go_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         // Health checks connect too: every connection gets the same treatment, and the one
         // that brings bytes reports them.
         while let Ok((stream, _)) = listener.accept().await {
             let received_tx = received_tx.clone();
+            let mut go = go_rx.clone();
             tokio::spawn(async move {
                 let (mut reader, mut writer) = stream.into_split();
                 tokio::spawn(async move {
@@ -509,7 +512,7 @@ async fn bulk_transfers_both_ways_arrive_intact() {
                     let _ = writer.shutdown().await;
                 });
                 // Nor does the target read for a while.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = go.wait_for(|&go| go).await;
                 let mut received = Vec::new();
                 if reader.read_to_end(&mut received).await.is_ok() && !received.is_empty() {
                     let _ = received_tx.send(received);
@@ -529,13 +532,19 @@ async fn bulk_transfers_both_ways_arrive_intact() {
         writer.shutdown().await.unwrap();
     });
     // The client reads nothing for a while either: both directions fill up, each past a
-    // full buffer, and each holds its pipe (both ends of a pipe share one name).
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let new_pipes = pipes().difference(&before).count();
+    // full buffer, and each holds its pipe (both ends of a pipe share one name) while it
+    // waits for the reader.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut new_pipes = 0;
+    while new_pipes < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        new_pipes = pipes().difference(&before).count();
+    }
     assert!(
         new_pipes >= 2,
         "each direction should splice through a pipe of its own: {new_pipes} new pipes"
     );
+    go_tx.send_replace(true);
     let mut got = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut got))
         .await
@@ -666,6 +675,75 @@ async fn a_port_that_cannot_be_bound_fails_the_load_balancer_with_a_reason() {
     let status = engine.load_balancer_status("lb-1").unwrap();
     assert_eq!(status.state, LoadBalancerState::Failed);
     assert!(status.reason.unwrap().contains("18200"));
+}
+
+/// Connects (blocking, so that no other task runs meanwhile) and reads the target's line.
+fn greeting_through(addr: &str) -> std::io::Result<String> {
+    use std::io::BufRead;
+    let stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut line = String::new();
+    std::io::BufReader::new(stream).read_line(&mut line)?;
+    Ok(line)
+}
+
+// A single-threaded runtime: the tasks the engine aborts are not dropped (and their sockets
+// not closed) until the test awaits, so whatever happens must happen inside `drop`/`apply`.
+#[tokio::test]
+async fn a_stopped_engine_stops_listening_before_drop_returns() {
+    let (a, _ta) = backend("a").await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.16", 18200, vec![target(a)], |_| {}));
+    drop(engine);
+    // Without the shutdown, the kernel would still complete this handshake on the old
+    // listening socket, and the connection would be reset once the task is dropped.
+    let error = std::net::TcpStream::connect("127.10.9.16:18200").unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+    // A new engine binds the port at once.
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.16", 18200, vec![target(a)], |_| {}));
+    let status = engine.load_balancer_status("lb-1").unwrap();
+    assert_eq!(
+        status.state,
+        LoadBalancerState::Active,
+        "{:?}",
+        status.reason
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_replaced_on_the_same_port_in_one_plan_serves_at_once() {
+    let (a, _ta) = backend("a").await;
+    let (b, _tb) = backend("b").await;
+    let engine = Engine::new(EngineConfig::default());
+    engine.apply(&plan("127.10.9.17", 18200, vec![target(a)], |_| {}));
+    let addr = "127.10.9.17:18200";
+    assert_eq!(
+        tokio::task::spawn_blocking(move || greeting_through(addr))
+            .await
+            .unwrap()
+            .unwrap(),
+        "a\n"
+    );
+    // Another listener (another ARN) on the same port, to another target: the old one
+    // stops before the new one binds.
+    let mut replaced = plan("127.10.9.17", 18200, vec![target(b)], |_| {});
+    replaced.load_balancers[0].listeners[0].arn = "listener-2".into();
+    engine.apply(&replaced);
+    let status = engine.load_balancer_status("lb-1").unwrap();
+    assert_eq!(
+        status.state,
+        LoadBalancerState::Active,
+        "{:?}",
+        status.reason
+    );
+    assert_eq!(
+        tokio::task::spawn_blocking(move || greeting_through(addr))
+            .await
+            .unwrap()
+            .unwrap(),
+        "b\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -145,7 +145,7 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     };
     log_endpoint_request(call, &request, &body);
     let request = request
-        .body(Full::new(body))
+        .body(body)
         .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
     let response = send(call, request).await?;
     let (mut parts, body) = response.into_parts();
@@ -196,7 +196,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     apply_header_mappings(headers, call)?;
     log_endpoint_request(call, &request, &body);
     let request = request
-        .body(Full::new(body))
+        .body(body)
         .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
     let response = send(call, request).await?;
     let status = response.status();
@@ -704,7 +704,7 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
 
 async fn send(
     call: &Call<'_>,
-    request: http::Request<Full<Bytes>>,
+    request: http::Request<Bytes>,
 ) -> Result<http::Response<crate::pool::PooledBody>, Failure> {
     let timeout =
         Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));

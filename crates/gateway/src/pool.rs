@@ -1,24 +1,24 @@
-//! Kept-alive HTTP/1.1 connections to backends, by where they go.
+//! Kept-alive HTTP/1.1 connections to backends, by where they go, and the response bodies
+//! that hand them back.
 //!
-//! hyper does the protocol (`hyper::client::conn::http1`); this module only keeps the
-//! connections between requests. hyper-util's pooled client did that job before, at about
-//! 8,800 instructions per proxied request (callgrind, `docs/benchmarks.md`): it hashes the
-//! pool key with SipHash byte by byte at checkout and again at check-in, and boxes and moves
-//! large futures on the way. Here a connection is looked up by the dial authority with
+//! A connection ([`crate::conn::Connection`]) is looked up by the dial authority with
 //! foldhash, taken out for one request, and put back when its response body has ended.
+//! hyper-util's pooled client did this job before, at about 8,800 instructions per proxied
+//! request (callgrind, `docs/benchmarks.md`): it hashes the pool key with SipHash byte by
+//! byte at checkout and again at check-in, and boxes and moves large futures on the way.
 
 use std::collections::HashMap;
+use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::SendRequest;
+use bytes::{Buf, Bytes};
+use causeway_http1::{ChunkedDecoder, Framing};
+use hyper::body::{Body, Frame, SizeHint};
 
-type Sender = SendRequest<Full<Bytes>>;
+use crate::conn::{Connection, Head};
 
 /// Idle connections of one kind (plain, TLS verified, TLS unverified), by dial authority.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ struct Waiting {
 
 #[derive(Debug)]
 struct Idle {
-    sender: Sender,
+    connection: Connection,
     since: Instant,
 }
 
@@ -73,7 +73,7 @@ impl Pool {
     }
 
     /// Closes the connections that waited past the idle timeout or that their backend
-    /// closed (dropping a connection's sender ends its connection task, which closes it).
+    /// closed.
     fn sweep(&self) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
@@ -81,7 +81,7 @@ impl Pool {
         idle.retain(|_, waiting| {
             waiting
                 .idle
-                .retain(|c| !c.sender.is_closed() && c.since.elapsed() < self.idle_timeout);
+                .retain_mut(|c| c.since.elapsed() < self.idle_timeout && c.connection.is_open());
             !waiting.idle.is_empty()
         });
     }
@@ -97,7 +97,7 @@ impl Pool {
 
     /// The most recently used open connection to `authority`, if one waits (its key comes
     /// with it), else the key to file a new connection under.
-    pub(crate) fn take(&self, authority: &str) -> (Arc<str>, Option<Sender>) {
+    pub(crate) fn take(&self, authority: &str) -> (Arc<str>, Option<Connection>) {
         let Ok(mut idle) = self.idle.lock() else {
             return (Arc::from(authority), None);
         };
@@ -105,19 +105,16 @@ impl Pool {
             return (Arc::from(authority), None);
         };
         let key = waiting.key.clone();
-        while let Some(connection) = waiting.idle.pop() {
-            if !connection.sender.is_closed() && connection.since.elapsed() < self.idle_timeout {
-                return (key, Some(connection.sender));
+        while let Some(mut kept) = waiting.idle.pop() {
+            if kept.since.elapsed() < self.idle_timeout && kept.connection.is_open() {
+                return (key, Some(kept.connection));
             }
         }
         (key, None)
     }
 
     /// Files a connection whose last response has ended, for the next request to `key`.
-    fn put(&self, key: Arc<str>, sender: Sender) {
-        if sender.is_closed() {
-            return;
-        }
+    fn put(&self, key: Arc<str>, connection: Connection) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -134,7 +131,7 @@ impl Pool {
         waiting.idle.drain(..expired);
         if waiting.idle.len() < self.max_idle {
             waiting.idle.push(Idle {
-                sender,
+                connection,
                 since: Instant::now(),
             });
         }
@@ -142,107 +139,284 @@ impl Pool {
 }
 
 /// A backend response's body. When it has been read to its end, its connection goes back
-/// to the pool; dropped before that, the connection closes with it.
+/// to the pool; dropped before that, the connection closes with it. A body that arrived
+/// whole with its head is handed on as it is, and its connection is back in the pool
+/// before the answer goes out.
 #[derive(Debug)]
 pub struct PooledBody {
-    inner: Incoming,
-    keep: Option<(Arc<Pool>, Arc<str>, Sender)>,
+    state: State,
+    /// Where the connection goes back to when the body has ended.
+    home: Option<(Arc<Pool>, Arc<str>)>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The whole body, in hand.
+    Whole(Bytes),
+    /// The body is still arriving on the connection.
+    Reading {
+        connection: Connection,
+        framing: Reading,
+        keep_alive: bool,
+    },
+    Done,
+}
+
+#[derive(Debug)]
+enum Reading {
+    /// Bytes left.
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    UntilClose,
 }
 
 impl PooledBody {
-    pub(crate) fn new(inner: Incoming, pool: Arc<Pool>, key: Arc<str>, sender: Sender) -> Self {
-        let mut body = PooledBody {
-            inner,
-            keep: Some((pool, key, sender)),
+    /// The body that follows `head` on `connection`, which goes back to `pool` (filed under
+    /// `key`) once the body has been read.
+    pub(crate) fn new(
+        mut connection: Connection,
+        head: &Head,
+        pool: Arc<Pool>,
+        key: Arc<str>,
+    ) -> Result<PooledBody, crate::conn::ExchangeError> {
+        let home = Some((pool, key));
+        let reading = match head.framing {
+            Framing::Empty => None,
+            Framing::Length(length) if (connection.read.len() as u64) >= length => {
+                let whole = connection.read.split_to(length as usize).freeze();
+                let mut body = PooledBody {
+                    state: State::Whole(whole),
+                    home,
+                };
+                body.check_in(connection, head.keep_alive);
+                return Ok(body);
+            }
+            Framing::Length(length) => Some(Reading::Length(length)),
+            Framing::Chunked => Some(Reading::Chunked(ChunkedDecoder::new())),
+            Framing::UntilClose => Some(Reading::UntilClose),
         };
-        if body.inner.is_end_stream() {
-            body.check_in();
+        let mut body = PooledBody {
+            state: State::Done,
+            home,
+        };
+        match reading {
+            None => body.check_in(connection, head.keep_alive),
+            Some(framing) => {
+                body.state = State::Reading {
+                    connection,
+                    framing,
+                    keep_alive: head.keep_alive,
+                };
+            }
         }
-        body
+        Ok(body)
     }
 
-    fn check_in(&mut self) {
-        if let Some((pool, key, sender)) = self.keep.take() {
-            pool.put(key, sender);
+    /// A body held whole, with no connection behind it.
+    #[cfg(test)]
+    pub(crate) fn whole(bytes: Bytes) -> PooledBody {
+        PooledBody {
+            state: State::Whole(bytes),
+            home: None,
         }
     }
-}
 
-impl Drop for PooledBody {
-    fn drop(&mut self) {
-        // Read to its end without a last poll: the connection is still good.
-        if self.inner.is_end_stream() {
-            self.check_in();
+    /// Puts the connection back, if the backend allows it and sent nothing past the body.
+    fn check_in(&mut self, mut connection: Connection, keep_alive: bool) {
+        if let Some((pool, key)) = self.home.take()
+            && keep_alive
+            && connection.read.is_empty()
+        {
+            connection.read.clear();
+            pool.put(key, connection);
         }
+    }
+
+    /// Ends the body: the connection goes back when `reusable`.
+    fn end(&mut self, reusable: bool) {
+        if let State::Reading {
+            connection,
+            keep_alive,
+            ..
+        } = std::mem::replace(&mut self.state, State::Done)
+            && reusable
+        {
+            self.check_in(connection, keep_alive);
+        }
+    }
+
+    fn fail(&mut self, error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> io::Error {
+        self.state = State::Done;
+        io::Error::other(error)
     }
 }
 
 impl Body for PooledBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => this.check_in(),
-            Poll::Ready(Some(Err(_))) => this.keep = None,
-            // hyper's server stops polling once a body says it has ended.
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.check_in(),
-            _ => {}
+        loop {
+            let (connection, framing) = match &mut this.state {
+                State::Done => return Poll::Ready(None),
+                State::Whole(_) => {
+                    let State::Whole(bytes) = std::mem::replace(&mut this.state, State::Done)
+                    else {
+                        return Poll::Ready(None);
+                    };
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                State::Reading {
+                    connection,
+                    framing,
+                    ..
+                } => (connection, framing),
+            };
+            let want = match framing {
+                Reading::Length(left) => {
+                    if !connection.read.is_empty() {
+                        let take = (*left).min(connection.read.len() as u64) as usize;
+                        let data = connection.read.split_to(take).freeze();
+                        *left -= take as u64;
+                        if *left == 0 {
+                            this.end(true);
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    usize::try_from(*left).unwrap_or(usize::MAX)
+                }
+                Reading::Chunked(decoder) => {
+                    if !connection.read.is_empty() {
+                        let step = match decoder.decode(&connection.read) {
+                            Ok(step) => step,
+                            Err(error) => return Poll::Ready(Some(Err(this.fail(error)))),
+                        };
+                        connection.read.advance(step.skip);
+                        if step.data > 0 {
+                            let data = connection.read.split_to(step.data).freeze();
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                        if step.done {
+                            this.end(true);
+                            return Poll::Ready(None);
+                        }
+                        if step.skip > 0 {
+                            continue;
+                        }
+                    }
+                    crate::conn::READ_SIZE
+                }
+                Reading::UntilClose => {
+                    if !connection.read.is_empty() {
+                        let data = connection.read.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    crate::conn::READ_SIZE
+                }
+            };
+            match connection.poll_fill(cx, want) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) => {
+                    if matches!(framing, Reading::UntilClose) {
+                        this.end(false);
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Err(
+                        this.fail("the backend closed the connection before the body ended")
+                    )));
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(this.fail(error)))),
+            }
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match &self.state {
+            State::Done => true,
+            State::Whole(bytes) => bytes.is_empty(),
+            State::Reading { .. } => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match &self.state {
+            State::Done => SizeHint::with_exact(0),
+            State::Whole(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            State::Reading {
+                framing: Reading::Length(left),
+                ..
+            } => SizeHint::with_exact(*left),
+            State::Reading { .. } => SizeHint::default(),
+        }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use http::{HeaderMap, Method};
     use http_body_util::BodyExt;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
-    /// A kept connection to a backend (one end of an in-memory pipe standing for the
-    /// socket) that has answered one request, and the backend's end of it.
-    async fn answered(
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Sends `method` over a new connection (one end of an in-memory pipe standing for the
+    /// socket) whose backend answers with `answer`, in pieces of `piece` bytes; returns the
+    /// response, what the backend received, and the backend's end.
+    async fn ask(
         pool: &Arc<Pool>,
-    ) -> Result<tokio::io::DuplexStream, Box<dyn std::error::Error>> {
-        let (ours, mut theirs) = tokio::io::duplex(4096);
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ours)).await?;
-        tokio::spawn(connection);
-        let request = http::Request::builder()
-            .uri("/")
-            .header("host", "backend")
-            .body(Full::new(Bytes::new()))?;
-        let (response, _) = tokio::join!(sender.send_request(request), async {
-            let mut head = [0u8; 1024];
-            let _ = theirs.read(&mut head).await;
-            let _ = theirs
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                .await;
-        });
+        method: Method,
+        body: &'static [u8],
+        answer: &'static [u8],
+        piece: usize,
+    ) -> (http::Response<PooledBody>, Vec<u8>, DuplexStream) {
+        let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        let mut connection = Connection::new(ours);
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "backend".parse().unwrap());
+        let body = Bytes::from_static(body);
+        let sending = connection.exchange(&method, "/x?y=1", &headers, &body);
+        let backend = async {
+            let mut received = vec![0u8; 4096];
+            let n = theirs.read(&mut received).await.unwrap();
+            received.truncate(n);
+            for chunk in answer.chunks(piece) {
+                theirs.write_all(chunk).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            received
+        };
+        // The answer may come in pieces after the head: the body reads the rest.
+        let (head, received) = tokio::join!(sending, backend);
+        let head = head.unwrap();
         let (key, _) = pool.take("backend:80");
-        let body = PooledBody::new(response?.into_body(), pool.clone(), key, sender);
-        assert_eq!(body.collect().await?.to_bytes(), "ok");
-        Ok(theirs)
+        let body = PooledBody::new(connection, &head, pool.clone(), key).unwrap();
+        (
+            http::Response::from_parts(head.parts, body),
+            received,
+            theirs,
+        )
     }
 
     #[tokio::test]
-    async fn a_connection_goes_back_when_its_body_ends_and_closes_when_idle_too_long()
-    -> Result<(), Box<dyn std::error::Error>> {
+    async fn a_connection_goes_back_when_its_body_ends_and_closes_when_idle_too_long() -> TestResult
+    {
         let pool = Pool::new(Duration::from_millis(200), 8);
-        let mut backend = answered(&pool).await?;
+        let (response, _, mut backend) = ask(
+            &pool,
+            Method::GET,
+            b"",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+            1000,
+        )
+        .await;
+        assert_eq!(response.into_body().collect().await?.to_bytes(), "ok");
         assert_eq!(
             pool.waiting(),
             1,
@@ -256,13 +430,133 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_waiting_connection_serves_the_next_request() -> Result<(), Box<dyn std::error::Error>>
-    {
+    async fn a_waiting_connection_serves_the_next_request_unless_its_backend_closed_it()
+    -> TestResult {
         let pool = Pool::new(Duration::from_secs(60), 8);
-        let _backend = answered(&pool).await?;
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let (response, _, _backend) = ask(&pool, Method::GET, b"", answer, 1000).await;
+        assert_eq!(response.into_body().collect().await?.to_bytes(), "ok");
         let (_, kept) = pool.take("backend:80");
-        assert!(kept.is_some_and(|sender| !sender.is_closed()));
+        assert!(kept.is_some());
         assert_eq!(pool.waiting(), 0, "taken out while it serves a request");
+
+        let (response, _, backend) = ask(&pool, Method::GET, b"", answer, 1000).await;
+        response.into_body().collect().await?;
+        assert_eq!(pool.waiting(), 1);
+        drop(backend);
+        let (_, kept) = pool.take("backend:80");
+        assert!(
+            kept.is_none(),
+            "a connection its backend closed is not handed out"
+        );
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn request_heads_say_the_length_of_content() {
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        let answer = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let (_, received, _b) = ask(&pool, Method::GET, b"", answer, 1000).await;
+        assert_eq!(received, b"GET /x?y=1 HTTP/1.1\r\nhost: backend\r\n\r\n");
+        let (_, received, _b) = ask(&pool, Method::POST, b"", answer, 1000).await;
+        assert_eq!(
+            received,
+            b"POST /x?y=1 HTTP/1.1\r\nhost: backend\r\ncontent-length: 0\r\n\r\n"
+        );
+        let (_, received, _b) = ask(&pool, Method::PUT, b"{}", answer, 1000).await;
+        assert_eq!(
+            received,
+            b"PUT /x?y=1 HTTP/1.1\r\nhost: backend\r\ncontent-length: 2\r\n\r\n{}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_framing_gives_the_whole_body_and_reuse_follows_the_backend() -> TestResult {
+        let cases: [(&[u8], &[u8], usize); 7] = [
+            // Length, arriving in pieces after the head.
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world",
+                b"hello world",
+                1,
+            ),
+            // Chunked, in pieces, with an extension and a trailer.
+            (
+                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n6\r\n world\r\n0\r\nx-t: 1\r\n\r\n",
+                b"hello world",
+                3,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n",
+                b"hello world",
+                1000,
+            ),
+            // An interim answer first.
+            (
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                b"ok",
+                1000,
+            ),
+            // No body.
+            (b"HTTP/1.1 304 Not Modified\r\ncontent-length: 9\r\n\r\n", b"", 1000),
+            // Not reused: the backend says close, or sends more than the body.
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                b"ok",
+                1000,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokEXTRA",
+                b"ok",
+                1000,
+            ),
+        ];
+        for (i, (answer, body, piece)) in cases.into_iter().enumerate() {
+            let pool = Pool::new(Duration::from_secs(60), 8);
+            let (response, _, _backend) = ask(&pool, Method::GET, b"", answer, piece).await;
+            let got = response.into_body().collect().await?.to_bytes();
+            assert_eq!(got, body, "case {i}");
+            let reused = i < 5;
+            assert_eq!(pool.waiting(), usize::from(reused), "case {i}");
+        }
+        // Until the close: the body ends with the connection, which is not kept.
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        let (response, _, backend) = ask(
+            &pool,
+            Method::GET,
+            b"",
+            b"HTTP/1.1 200 OK\r\n\r\nall of it",
+            2,
+        )
+        .await;
+        drop(backend);
+        assert_eq!(
+            response.into_body().collect().await?.to_bytes(),
+            "all of it"
+        );
+        assert_eq!(pool.waiting(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn cut_and_malformed_bodies_fail_and_close_their_connection() {
+        for answer in [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort"[..],
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        ] {
+            let pool = Pool::new(Duration::from_secs(60), 8);
+            let (response, _, backend) = ask(&pool, Method::GET, b"", answer, 1000).await;
+            drop(backend);
+            assert!(response.into_body().collect().await.is_err());
+            assert_eq!(pool.waiting(), 0);
+        }
+    }
+
+    #[test]
+    fn whole_bodies_say_their_size() {
+        let body = PooledBody::whole(Bytes::from_static(b"abc"));
+        assert_eq!(body.size_hint().exact(), Some(3));
+        assert!(!body.is_end_stream());
+        assert!(PooledBody::whole(Bytes::new()).is_end_stream());
     }
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
-use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tower_service::Service;
 
+use crate::conn::{Connection, ExchangeError, Head};
 use crate::pool::{Pool, PooledBody};
 
 /// How long a backend connection may wait unused before it is closed.
@@ -292,7 +292,7 @@ impl Upstream {
     /// uri says where to dial (scheme and authority); the request line carries its path.
     pub async fn call(
         &self,
-        request: http::Request<Full<Bytes>>,
+        request: http::Request<Bytes>,
         timeout: Duration,
         skip_verification: bool,
     ) -> Result<http::Response<PooledBody>, CallError> {
@@ -331,12 +331,14 @@ impl Upstream {
 }
 
 /// Sends `request` over a kept connection to its uri's authority when one waits, else over
-/// a new one. A kept connection that turns out closed before the request went out (the
-/// backend ended it while it waited) is dropped and the request goes over the next one.
+/// a new one. A kept connection found closed before the request goes out is dropped. One
+/// that fails before a byte of an answer came back (the backend may have closed it just as
+/// the request left) is retried once on a new connection when the method is idempotent
+/// (RFC 9110 §9.2.2), as nginx retries such requests on its next upstream.
 async fn send<C>(
     connector: &C,
     pool: &std::sync::Arc<Pool>,
-    mut request: http::Request<Full<Bytes>>,
+    request: http::Request<Bytes>,
 ) -> Result<http::Response<PooledBody>, BoxError>
 where
     C: Service<Uri> + Clone + Send + Sync,
@@ -344,51 +346,47 @@ where
     C::Error: Into<BoxError>,
     C::Future: Send,
 {
-    let dial = request.uri().clone();
+    let (parts, body) = request.into_parts();
     // HTTP/1.1 to an origin server: the request line carries the path (origin form).
-    *request.uri_mut() = dial
-        .path_and_query()
-        .map_or_else(|| Uri::from_static("/"), |p| Uri::from(p.clone()));
-    let authority = dial.authority().map_or("", |a| a.as_str());
-    let key = loop {
-        let (key, kept) = pool.take(authority);
-        let Some(mut sender) = kept else {
-            break key;
-        };
-        if sender.ready().await.is_err() {
-            continue;
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = parts.uri.authority().map_or("", |a| a.as_str());
+    let (key, kept) = pool.take(authority);
+    if let Some(mut connection) = kept {
+        match connection
+            .exchange(&parts.method, target, &parts.headers, &body)
+            .await
+        {
+            Ok(head) => return respond(connection, head, pool, key),
+            Err(ExchangeError::Io {
+                nothing_back: true, ..
+            }) if parts.method.is_idempotent() => {}
+            Err(error) => return Err(error.into()),
         }
-        match sender.try_send_request(request).await {
-            Ok(response) => return Ok(wrap(response, pool, key, sender)),
-            Err(mut error) => match error.take_message() {
-                Some(unsent) => request = unsent,
-                None => return Err(error.into_error().into()),
-            },
-        }
-    };
+    }
     // Only a new connection needs a connector of its own.
     let mut connector = connector.clone();
     std::future::poll_fn(|cx| connector.poll_ready(cx))
         .await
         .map_err(Into::into)?;
-    let stream = connector.call(dial).await.map_err(Into::into)?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(stream).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, "backend connection ended with an error");
-        }
-    });
-    let response = sender.send_request(request).await?;
-    Ok(wrap(response, pool, key, sender))
+    let stream = connector
+        .call(parts.uri.clone())
+        .await
+        .map_err(Into::into)?;
+    let mut connection = Connection::new(hyper_util::rt::TokioIo::new(stream));
+    let head = connection
+        .exchange(&parts.method, target, &parts.headers, &body)
+        .await?;
+    respond(connection, head, pool, key)
 }
 
-fn wrap(
-    response: http::Response<hyper::body::Incoming>,
+fn respond(
+    connection: Connection,
+    head: Head,
     pool: &std::sync::Arc<Pool>,
     key: std::sync::Arc<str>,
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-) -> http::Response<PooledBody> {
-    response.map(|body| PooledBody::new(body, pool.clone(), key, sender))
+) -> Result<http::Response<PooledBody>, BoxError> {
+    let body = PooledBody::new(connection, &head, pool.clone(), key)?;
+    Ok(http::Response::from_parts(head.parts, body))
 }
 
 impl Default for Upstream {

@@ -16,6 +16,9 @@ enum Framing {
     Chunked,
     /// `Content-Length`, half the body at once and the rest 300 ms later.
     Paused,
+    /// `Content-Length`, but each connection is closed, unanswered, when its second
+    /// request arrives (a backend closing an idle connection just as a request comes).
+    DropsSecond,
 }
 
 /// A backend on a raw socket that answers every request (`GET`, no body) with `answer`,
@@ -67,6 +70,7 @@ async fn raw_serve(
     close_after: Option<Duration>,
 ) {
     let mut buf = Vec::new();
+    let mut requests = 0;
     loop {
         let read = match close_after {
             Some(after) => match tokio::time::timeout(after, stream.read_buf(&mut buf)).await {
@@ -82,11 +86,15 @@ async fn raw_serve(
         }
         while let Some(end) = find(&buf, b"\r\n\r\n") {
             buf.drain(..end + 4);
+            requests += 1;
+            if matches!(framing, Framing::DropsSecond) && requests == 2 {
+                return;
+            }
             let mut head =
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n".to_vec();
             let mut body = Vec::new();
             match framing {
-                Framing::Length | Framing::Paused => {
+                Framing::Length | Framing::Paused | Framing::DropsSecond => {
                     head.extend_from_slice(
                         format!("Content-Length: {}\r\n\r\n", answer.len()).as_bytes(),
                     );
@@ -229,4 +237,24 @@ async fn a_client_leaving_mid_answer_spoils_no_later_request() {
         backend.accepted() > before,
         "the abandoned connection must not be reused"
     );
+}
+
+#[tokio::test]
+async fn a_request_the_backend_drops_on_a_kept_connection_goes_again_only_if_idempotent() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(b"ok".to_vec(), Framing::DropsSecond, None).await;
+    // The warm-up request is the first on the first connection.
+    let invoke = api_for(&server, &backend).await;
+    assert_eq!(backend.accepted(), 1);
+    // The second on that connection is dropped unanswered: a GET goes again, on a new one.
+    let raw = invoke.get("/prod/again").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.body, b"ok");
+    assert_eq!(backend.accepted(), 2);
+    // A POST is never sent twice: the backend may have acted on it.
+    let raw = invoke
+        .send(invoke.request("POST", "/prod/once").body("{}"))
+        .await;
+    assert_eq!(raw.status, 500, "body {:?}", raw.text());
+    assert_eq!(backend.accepted(), 2, "the POST must not go out again");
 }

@@ -1,0 +1,202 @@
+//! One HTTP/1.1 connection to a backend, driven by the task of the request that uses it.
+//!
+//! hyper's client connection ran as a task of its own, fed through a channel: each request
+//! woke that task to write, and woke the request's task again with the response, and hyper
+//! built and parsed every message through its general machinery. A proxy needs less: write
+//! one request head, read one response head, and hand the body on. Here the request's own
+//! task writes the head (and a small body) with one write and reads the answer into the
+//! connection's buffer; the syntax comes from `causeway-http1`. Header values are shared
+//! with the buffer they arrived in, not copied.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use causeway_http1::{Framing, ResponseHead};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// A byte stream to a backend: TCP, TLS over TCP, a tunnel stream or a load balancer flow.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+/// Bytes asked of each read: a typical response head and body in one.
+pub(crate) const READ_SIZE: usize = 8 * 1024;
+
+/// Request bodies up to this size go out in the same write as the head.
+const INLINE_BODY: usize = 16 * 1024;
+
+/// A kept-alive HTTP/1.1 connection to a backend.
+pub(crate) struct Connection {
+    io: Box<dyn Io>,
+    /// Bytes read and not consumed yet.
+    pub(crate) read: BytesMut,
+    /// The request being written (kept for its capacity).
+    write: Vec<u8>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("buffered", &self.read.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an exchange with a backend failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExchangeError {
+    /// The connection failed. `nothing_back` says that not a byte of an answer came, so a
+    /// kept connection may simply have been closed by the backend as the request left.
+    #[error("{error}")]
+    Io {
+        error: io::Error,
+        nothing_back: bool,
+    },
+    #[error(transparent)]
+    Protocol(#[from] causeway_http1::Error),
+    #[error("the backend's response head has an invalid {0}")]
+    Invalid(&'static str),
+}
+
+/// A response head read from a backend: the `http` parts and how its body is framed.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) parts: http::response::Parts,
+    pub(crate) framing: Framing,
+    pub(crate) keep_alive: bool,
+}
+
+impl Connection {
+    pub(crate) fn new(io: impl Io + 'static) -> Connection {
+        Connection {
+            io: Box::new(io),
+            read: BytesMut::new(),
+            write: Vec::new(),
+        }
+    }
+
+    /// Whether the connection can still carry a request: nothing arrived while it waited
+    /// (neither the backend's FIN nor stray bytes). Polls the stream once without waiting;
+    /// tokio answers from the readiness it already holds, so an idle socket costs no
+    /// system call.
+    pub(crate) fn is_open(&mut self) -> bool {
+        if !self.read.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        self.read.reserve(1);
+        matches!(
+            tokio_util::io::poll_read_buf(Pin::new(&mut self.io), &mut cx, &mut self.read),
+            Poll::Pending
+        )
+    }
+
+    /// Sends a request and reads the answer's head (interim `1xx` answers are skipped).
+    pub(crate) async fn exchange(
+        &mut self,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Head, ExchangeError> {
+        let io_error = |error| ExchangeError::Io {
+            error,
+            nothing_back: true,
+        };
+        self.write.clear();
+        // A method whose request carries content says how long it is, even when empty
+        // (RFC 9110 §8.6); others say nothing of an empty body.
+        let length = (!body.is_empty()
+            || matches!(*method, Method::POST | Method::PUT | Method::PATCH))
+        .then_some(body.len());
+        causeway_http1::write_request_head(
+            &mut self.write,
+            method.as_str(),
+            target,
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            length,
+        );
+        if body.len() <= INLINE_BODY {
+            self.write.extend_from_slice(body);
+            self.io.write_all(&self.write).await.map_err(io_error)?;
+        } else {
+            self.io.write_all(&self.write).await.map_err(io_error)?;
+            self.io.write_all(body).await.map_err(io_error)?;
+        }
+        self.io.flush().await.map_err(io_error)?;
+        let head_request = *method == Method::HEAD;
+        let mut received = false;
+        loop {
+            if !self.read.is_empty() {
+                received = true;
+                if let Some(head) = causeway_http1::parse_response(&self.read, head_request)? {
+                    let bytes = self.read.split_to(head.len).freeze();
+                    if head.is_interim() {
+                        continue;
+                    }
+                    return build(&bytes, head);
+                }
+            }
+            self.read.reserve(READ_SIZE);
+            match self.io.read_buf(&mut self.read).await {
+                Ok(0) => {
+                    return Err(ExchangeError::Io {
+                        error: io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the backend closed the connection before it answered",
+                        ),
+                        nothing_back: !received,
+                    });
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(ExchangeError::Io {
+                        error,
+                        nothing_back: !received,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Reads more of the body into the buffer, up to `want` bytes asked. `Ok(0)` at the
+    /// end of the stream.
+    pub(crate) fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        want: usize,
+    ) -> Poll<io::Result<usize>> {
+        self.read.reserve(want.clamp(1, 64 * 1024));
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read)
+    }
+}
+
+/// The `http` parts of a parsed head, its header values shared with `bytes`.
+fn build(bytes: &Bytes, head: ResponseHead) -> Result<Head, ExchangeError> {
+    let mut response = http::Response::new(());
+    *response.status_mut() =
+        StatusCode::from_u16(head.status).map_err(|_| ExchangeError::Invalid("status"))?;
+    *response.version_mut() = if head.minor_version == 0 {
+        http::Version::HTTP_10
+    } else {
+        http::Version::HTTP_11
+    };
+    // Room for the headers the gateway adds on the way out.
+    let mut headers = HeaderMap::with_capacity(head.headers.len() + 4);
+    for (name, value) in head.headers {
+        let name = HeaderName::from_bytes(&bytes[name])
+            .map_err(|_| ExchangeError::Invalid("header name"))?;
+        let value = HeaderValue::from_maybe_shared(bytes.slice(value))
+            .map_err(|_| ExchangeError::Invalid("header value"))?;
+        headers.append(name, value);
+    }
+    *response.headers_mut() = headers;
+    Ok(Head {
+        parts: response.into_parts().0,
+        framing: head.framing,
+        keep_alive: head.keep_alive,
+    })
+}

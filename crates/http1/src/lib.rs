@@ -1,0 +1,458 @@
+//! HTTP/1.1 as bytes, for the gateway's backend connections: request heads written, response
+//! heads and chunked bodies read. No I/O: the caller owns the buffers and the sockets.
+//!
+//! hyper did this job before, behind a connection task and a channel per connection; the
+//! gateway now drives each backend connection from the task of the request that uses it,
+//! and needs only the message syntax (RFC 9112) from here. `httparse` reads the head; the
+//! framing rules (RFC 9112 §6.3) and the chunked decoder are written here because they are
+//! the part a proxy has to get exactly right, and no crate offers them apart from a whole
+//! HTTP stack.
+
+use std::ops::Range;
+
+/// Headers a response head may carry at most (hyper's default as well).
+pub const MAX_HEADERS: usize = 100;
+
+/// Bytes a response head may take at most.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Why a response could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("the backend's response head is malformed: {0}")]
+    Head(String),
+    #[error("the backend's response head is larger than {MAX_HEAD_BYTES} bytes")]
+    HeadTooLarge,
+    #[error("the backend's response has more than {MAX_HEADERS} headers")]
+    TooManyHeaders,
+    #[error("the backend's Content-Length is not valid")]
+    ContentLength,
+    #[error("the backend switched protocols, which the gateway never asks for")]
+    SwitchingProtocols,
+    #[error("the backend's chunked body is malformed: {0}")]
+    Chunked(&'static str),
+}
+
+/// How a response body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: an answer to HEAD, or a 204 or 304.
+    Empty,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Everything until the backend closes the connection.
+    UntilClose,
+}
+
+/// A parsed response head. Header names and values are ranges into the parsed buffer, so
+/// that the caller can share them without a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub status: u16,
+    /// `1` for HTTP/1.1, `0` for HTTP/1.0.
+    pub minor_version: u8,
+    /// The head's length in bytes, up to and including the empty line.
+    pub len: usize,
+    pub headers: Vec<(Range<usize>, Range<usize>)>,
+    pub framing: Framing,
+    /// Whether the connection can carry another request after this response's body.
+    pub keep_alive: bool,
+}
+
+impl ResponseHead {
+    /// An interim response (1xx other than 101): the final one follows on the connection.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status)
+    }
+}
+
+/// Reads a response head from the start of `buf`. `Ok(None)` when the head is not complete
+/// yet; `head_request` says whether the request was a HEAD (whose answer has no body
+/// whatever its headers say).
+pub fn parse_response(buf: &[u8], head_request: bool) -> Result<Option<ResponseHead>, Error> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() > MAX_HEAD_BYTES {
+                Err(Error::HeadTooLarge)
+            } else {
+                Ok(None)
+            };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
+        Err(error) => return Err(Error::Head(error.to_string())),
+    };
+    if len > MAX_HEAD_BYTES {
+        return Err(Error::HeadTooLarge);
+    }
+    let status = response.code.unwrap_or_default();
+    let minor_version = response.version.unwrap_or_default();
+    if status == 101 {
+        return Err(Error::SwitchingProtocols);
+    }
+    let base = buf.as_ptr() as usize;
+    let range = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        start..start + part.len()
+    };
+    let mut content_length: Option<u64> = None;
+    let mut chunked = false;
+    let mut transfer_encoding = false;
+    let mut close = minor_version == 0;
+    let mut parsed = Vec::with_capacity(response.headers.len());
+    for header in response.headers.iter() {
+        let name = header.name.as_bytes();
+        let value = header.value;
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let length = parse_content_length(value)?;
+            if content_length.is_some_and(|known| known != length) {
+                return Err(Error::ContentLength);
+            }
+            content_length = Some(length);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            transfer_encoding = true;
+            // Only the last coding says whether the body is chunked.
+            chunked = value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && minor_version == 0 {
+                    close = false;
+                }
+            }
+        }
+        parsed.push((range(name), range(value)));
+    }
+    let framing = if head_request || status == 204 || status == 304 || (100..200).contains(&status)
+    {
+        Framing::Empty
+    } else if transfer_encoding {
+        // With both, Transfer-Encoding wins and the connection must not be reused (§6.3).
+        if content_length.is_some() {
+            close = true;
+        }
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        }
+    } else if let Some(length) = content_length {
+        Framing::Length(length)
+    } else {
+        Framing::UntilClose
+    };
+    let keep_alive = !close && framing != Framing::UntilClose;
+    Ok(Some(ResponseHead {
+        status,
+        minor_version,
+        len,
+        headers: parsed,
+        framing,
+        keep_alive,
+    }))
+}
+
+/// A `Content-Length` value: digits, or a list of equal values (§6.3 lets a recipient take
+/// a list of identical values as one).
+fn parse_content_length(value: &[u8]) -> Result<u64, Error> {
+    let mut length = None;
+    for part in value.split(|&b| b == b',').map(trim) {
+        if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+            return Err(Error::ContentLength);
+        }
+        let parsed = part
+            .iter()
+            .fold(0u64, |n, &digit| n * 10 + u64::from(digit - b'0'));
+        if length.is_some_and(|known| known != parsed) {
+            return Err(Error::ContentLength);
+        }
+        length = Some(parsed);
+    }
+    length.ok_or(Error::ContentLength)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+/// Writes a request head into `out`: the request line, `headers` as they are, and a
+/// `Content-Length` when `content_length` is given. The caller passes names and values
+/// that are valid already (`http`'s types are), so nothing here can split the head.
+pub fn write_request_head<'a>(
+    out: &mut Vec<u8>,
+    method: &str,
+    target: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    content_length: Option<usize>,
+) {
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(length) = content_length {
+        out.extend_from_slice(b"content-length: ");
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = length;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Extension bytes a chunk-size line may carry at most (they are skipped).
+const MAX_EXTENSION_BYTES: usize = 4096;
+/// Trailer bytes a chunked body may end with at most (they are skipped).
+const MAX_TRAILER_BYTES: usize = 16 * 1024;
+
+/// Reads a chunked body (RFC 9112 §7.1) incrementally: call [`ChunkedDecoder::decode`]
+/// with whatever has arrived; it never needs a byte twice.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkedDecoder {
+    state: State,
+    /// Data bytes left in the current chunk, or the size being read.
+    size: u64,
+    /// Digits read of the size, extension bytes of its line, or trailer bytes so far.
+    count: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum State {
+    #[default]
+    Size,
+    Extension,
+    SizeLf,
+    Data,
+    DataCr,
+    DataLf,
+    TrailerStart,
+    Trailer,
+    TrailerLf,
+    EndLf,
+    Done,
+}
+
+/// What one [`ChunkedDecoder::decode`] call found at the front of its input: `skip` bytes of
+/// framing, then `data` bytes of the body. Both zero (and not `done`) means more input is
+/// needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded {
+    pub skip: usize,
+    pub data: usize,
+    /// The body ended with the bytes consumed so far.
+    pub done: bool,
+}
+
+impl ChunkedDecoder {
+    /// A decoder at the start of a body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the whole body has been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Reads framing from the front of `input` up to the next run of body bytes, which it
+    /// reports without consuming past it. The caller drops `skip` bytes, takes `data` bytes
+    /// as body, and calls again with what follows.
+    pub fn decode(&mut self, input: &[u8]) -> Result<Decoded, Error> {
+        let mut at = 0;
+        while at < input.len() {
+            let byte = input[at];
+            match self.state {
+                State::Size => match hex(byte) {
+                    Some(digit) => {
+                        // 16 hex digits fill a u64; leading zeros are allowed.
+                        if self.size >> 60 != 0 {
+                            return Err(Error::Chunked("chunk size too large"));
+                        }
+                        self.size = self.size << 4 | u64::from(digit);
+                        self.count += 1;
+                        if self.count > 64 {
+                            return Err(Error::Chunked("chunk size too long"));
+                        }
+                    }
+                    None if self.count == 0 => {
+                        return Err(Error::Chunked("chunk size expected"));
+                    }
+                    None => match byte {
+                        b';' | b' ' | b'\t' => {
+                            self.count = 0;
+                            self.state = State::Extension;
+                        }
+                        b'\r' => self.state = State::SizeLf,
+                        _ => return Err(Error::Chunked("invalid chunk size")),
+                    },
+                },
+                State::Extension => {
+                    if byte == b'\r' {
+                        self.state = State::SizeLf;
+                    } else if byte == b'\n' {
+                        return Err(Error::Chunked("bare LF in chunk extension"));
+                    } else {
+                        self.count += 1;
+                        if self.count > MAX_EXTENSION_BYTES {
+                            return Err(Error::Chunked("chunk extension too long"));
+                        }
+                    }
+                }
+                State::SizeLf => {
+                    if byte != b'\n' {
+                        return Err(Error::Chunked("CRLF expected after chunk size"));
+                    }
+                    self.count = 0;
+                    self.state = if self.size == 0 {
+                        State::TrailerStart
+                    } else {
+                        State::Data
+                    };
+                }
+                State::Data => {
+                    let available = (input.len() - at) as u64;
+                    let take = self.size.min(available) as usize;
+                    self.size -= take as u64;
+                    if self.size == 0 {
+                        self.state = State::DataCr;
+                    }
+                    return Ok(Decoded {
+                        skip: at,
+                        data: take,
+                        done: false,
+                    });
+                }
+                State::DataCr => {
+                    if byte != b'\r' {
+                        return Err(Error::Chunked("CRLF expected after chunk data"));
+                    }
+                    self.state = State::DataLf;
+                }
+                State::DataLf => {
+                    if byte != b'\n' {
+                        return Err(Error::Chunked("CRLF expected after chunk data"));
+                    }
+                    self.size = 0;
+                    self.count = 0;
+                    self.state = State::Size;
+                }
+                State::TrailerStart => {
+                    if byte == b'\r' {
+                        self.state = State::EndLf;
+                    } else {
+                        self.state = State::Trailer;
+                        self.count_trailer()?;
+                    }
+                }
+                State::Trailer => {
+                    if byte == b'\r' {
+                        self.state = State::TrailerLf;
+                    } else {
+                        self.count_trailer()?;
+                    }
+                }
+                State::TrailerLf => {
+                    if byte != b'\n' {
+                        return Err(Error::Chunked("CRLF expected after a trailer field"));
+                    }
+                    self.state = State::TrailerStart;
+                }
+                State::EndLf => {
+                    if byte != b'\n' {
+                        return Err(Error::Chunked("CRLF expected at the end of the body"));
+                    }
+                    self.state = State::Done;
+                    return Ok(Decoded {
+                        skip: at + 1,
+                        data: 0,
+                        done: true,
+                    });
+                }
+                State::Done => {
+                    return Ok(Decoded {
+                        skip: at,
+                        data: 0,
+                        done: true,
+                    });
+                }
+            }
+            at += 1;
+        }
+        Ok(Decoded {
+            skip: at,
+            data: 0,
+            done: self.state == State::Done,
+        })
+    }
+
+    fn count_trailer(&mut self) -> Result<(), Error> {
+        self.count += 1;
+        if self.count > MAX_TRAILER_BYTES {
+            return Err(Error::Chunked("trailer section too long"));
+        }
+        Ok(())
+    }
+}
+
+fn hex(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a whole chunked body held in `input`, for tests and fuzzing: the body, and the
+/// bytes consumed, once it is complete; `None` while incomplete.
+pub fn decode_all(input: &[u8]) -> Result<Option<(Vec<u8>, usize)>, Error> {
+    let mut decoder = ChunkedDecoder::new();
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        let step = decoder.decode(&input[at..])?;
+        at += step.skip;
+        body.extend_from_slice(&input[at..at + step.data]);
+        at += step.data;
+        if step.done {
+            return Ok(Some((body, at)));
+        }
+        if step.skip == 0 && step.data == 0 {
+            return Ok(None);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use causeway_http1::{Framing, ResponseHead};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A byte stream to a backend: TCP, TLS over TCP, a tunnel stream or a load balancer flow.
@@ -95,12 +95,16 @@ impl Connection {
     }
 
     /// Sends a request and reads the answer's head (interim `1xx` answers are skipped).
+    /// `headers` is the header section as written (`name: value\r\n` lines), without
+    /// `Content-Length`, which is added here. With `remap`, the answer's headers come back
+    /// as an HTTP_PROXY answer carries them to the client (see [`remapped`]).
     pub(crate) async fn exchange(
         &mut self,
         method: &Method,
         target: &str,
-        headers: &HeaderMap,
+        headers: &[u8],
         body: &Bytes,
+        remap: bool,
     ) -> Result<Head, ExchangeError> {
         let io_error = |error| ExchangeError::Io {
             error,
@@ -116,7 +120,7 @@ impl Connection {
             &mut self.write,
             method.as_str(),
             target,
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            headers,
             length,
         );
         if body.len() <= INLINE_BODY {
@@ -137,7 +141,7 @@ impl Connection {
                     if head.is_interim() {
                         continue;
                     }
-                    return build(&bytes, head);
+                    return build(&bytes, head, remap);
                 }
             }
             self.read.reserve(READ_SIZE);
@@ -174,8 +178,43 @@ impl Connection {
     }
 }
 
-/// The `http` parts of a parsed head, its header values shared with `bytes`.
-fn build(bytes: &Bytes, head: ResponseHead) -> Result<Head, ExchangeError> {
+/// Backend headers API Gateway returns renamed to HTTP_PROXY clients, each with its new
+/// name; `Transfer-Encoding` is the gateway's own business and does not pass.
+pub(crate) fn remapped(name: &HeaderName) -> Option<Option<HeaderName>> {
+    static RENAMED: [(HeaderName, HeaderName); 5] = [
+        (
+            header::CONNECTION,
+            HeaderName::from_static("x-amzn-remapped-connection"),
+        ),
+        (
+            header::CONTENT_LENGTH,
+            HeaderName::from_static("x-amzn-remapped-content-length"),
+        ),
+        (
+            header::DATE,
+            HeaderName::from_static("x-amzn-remapped-date"),
+        ),
+        (
+            header::SERVER,
+            HeaderName::from_static("x-amzn-remapped-server"),
+        ),
+        (
+            HeaderName::from_static("x-amzn-requestid"),
+            HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
+        ),
+    ];
+    if name == header::TRANSFER_ENCODING {
+        return Some(None);
+    }
+    RENAMED
+        .iter()
+        .find(|(from, _)| from == name)
+        .map(|(_, to)| Some(to.clone()))
+}
+
+/// The `http` parts of a parsed head, its header values shared with `bytes`; with `remap`,
+/// as [`remapped`] says.
+fn build(bytes: &Bytes, head: ResponseHead, remap: bool) -> Result<Head, ExchangeError> {
     let mut response = http::Response::new(());
     *response.status_mut() =
         StatusCode::from_u16(head.status).map_err(|_| ExchangeError::Invalid("status"))?;
@@ -191,7 +230,11 @@ fn build(bytes: &Bytes, head: ResponseHead) -> Result<Head, ExchangeError> {
             .map_err(|_| ExchangeError::Invalid("header name"))?;
         let value = HeaderValue::from_maybe_shared(bytes.slice(value))
             .map_err(|_| ExchangeError::Invalid("header value"))?;
-        headers.append(name, value);
+        match remap.then(|| remapped(&name)).flatten() {
+            None => headers.append(name, value),
+            Some(Some(renamed)) => headers.append(renamed, value),
+            Some(None) => false,
+        };
     }
     *response.headers_mut() = headers;
     Ok(Head {

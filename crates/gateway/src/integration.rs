@@ -14,11 +14,12 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body_util::{Either, Full};
 
+use crate::conn::remapped;
 use crate::errors::{Failure, Kind};
 use crate::exec_log::{self, ExecutionLog};
 use crate::pipeline::Body;
 use crate::snapshot::{Snapshot, StageEntry};
-use crate::upstream::{CallError, Upstream};
+use crate::upstream::{CallError, Outgoing, Upstream};
 
 /// Everything an integration needs from the request.
 pub struct Call<'a> {
@@ -91,62 +92,41 @@ pub(crate) mod names {
     pub static API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 }
 
-/// Backend headers API Gateway returns renamed, each with its new name.
-static REMAPPED_RESPONSE_HEADERS: [(HeaderName, HeaderName); 5] = [
-    (
-        header::CONNECTION,
-        HeaderName::from_static("x-amzn-remapped-connection"),
-    ),
-    (
-        header::CONTENT_LENGTH,
-        HeaderName::from_static("x-amzn-remapped-content-length"),
-    ),
-    (
-        header::DATE,
-        HeaderName::from_static("x-amzn-remapped-date"),
-    ),
-    (
-        header::SERVER,
-        HeaderName::from_static("x-amzn-remapped-server"),
-    ),
-    (
-        HeaderName::from_static("x-amzn-requestid"),
-        HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
-    ),
-];
-
 async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let target = backend_uri(call)?;
     let method = backend_method(call)?;
-    let mut request = http::Request::builder().method(method).uri(target.dial);
-    let headers = request
-        .headers_mut()
-        .ok_or_else(|| Failure::configuration("invalid request"))?;
-    // Room for the client's headers and the ones the gateway adds, so that the map is sized
-    // once rather than grown on the way.
-    headers.reserve(call.headers.len() + 8);
-    for (name, value) in call.headers {
-        if DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
-            continue;
-        }
-        // A SigV4 signature is meant for API Gateway, not the backend.
-        if name == header::AUTHORIZATION && value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") {
-            continue;
-        }
-        headers.append(name, value.clone());
-    }
-    headers.insert(header::HOST, target.host.clone());
-    add_forwarding_headers(headers, call);
-    apply_header_mappings(headers, call)?;
     let body = if matches!(*call.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         Bytes::new()
     } else {
         call.body.clone()
     };
-    log_endpoint_request(call, &request, &body);
-    let request = request
-        .body(body)
-        .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
+    // The header section is written straight into the request, unless header mappings or
+    // a test invocation's log need the headers as a map first.
+    let mut head = Vec::with_capacity(HEAD_CAPACITY);
+    let mapped = call
+        .integration
+        .request_parameters
+        .keys()
+        .any(|key| key.starts_with("integration.request.header."));
+    if mapped || call.log.is_some() {
+        let mut headers = HeaderMap::with_capacity(call.headers.len() + 8);
+        proxy_headers(&mut headers, call, &target.host);
+        apply_header_mappings(&mut headers, call)?;
+        log_endpoint_request(call, &target.dial, &headers, &body);
+        write_headers(&mut head, &headers);
+    } else {
+        proxy_headers(&mut head, call, &target.host);
+    }
+    // A test invocation logs the backend's headers as they came; otherwise they are
+    // remapped as they are read.
+    let remap = call.log.is_none();
+    let request = Outgoing {
+        method: &method,
+        uri: &target.dial,
+        headers: &head,
+        body,
+        remap,
+    };
     let response = send(call, request).await?;
     let (mut parts, body) = response.into_parts();
     if let Some(log) = call.log {
@@ -155,35 +135,126 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
             exec_log::header_braces(&parts.headers)
         ));
     }
-    // Room for a default content type and the ids the pipeline adds on the way out.
-    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
-    for (name, value) in parts.headers.iter() {
-        if let Some((_, renamed)) = REMAPPED_RESPONSE_HEADERS.iter().find(|(n, _)| n == name) {
-            headers.append(renamed.clone(), value.clone());
-        } else if name != header::TRANSFER_ENCODING {
-            headers.append(name, value.clone());
+    if !remap {
+        let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
+        for (name, value) in parts.headers.iter() {
+            match remapped(name) {
+                None => headers.append(name, value.clone()),
+                Some(Some(renamed)) => headers.append(renamed, value.clone()),
+                Some(None) => false,
+            };
         }
+        parts.headers = headers;
     }
-    if !headers.contains_key(header::CONTENT_TYPE) {
-        headers.insert(
+    if !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
     }
-    parts.headers = headers;
     // The client speaks HTTP/1.1 to the gateway whatever the backend spoke.
     parts.version = http::Version::HTTP_11;
     Ok(Response::from_parts(parts, Either::Right(body)))
+}
+
+/// Room for a typical backend request's header section.
+const HEAD_CAPACITY: usize = 1024;
+
+/// Where the headers of a backend request go: a map (when something needs them as one) or
+/// the request's header section, written out.
+trait HeaderSink {
+    /// Adds a header whose value is `parts` one after the other.
+    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]);
+
+    fn put(&mut self, name: &HeaderName, value: &[u8]) {
+        self.put_parts(name, &[value]);
+    }
+}
+
+impl HeaderSink for HeaderMap {
+    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]) {
+        if let Ok(value) = HeaderValue::from_bytes(&parts.concat()) {
+            self.append(name.clone(), value);
+        }
+    }
+}
+
+impl HeaderSink for Vec<u8> {
+    // Every value comes from a `HeaderValue`, from the gateway's own ids, or from digits:
+    // none holds a CR or LF.
+    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]) {
+        self.extend_from_slice(name.as_str().as_bytes());
+        self.extend_from_slice(b": ");
+        for part in parts {
+            self.extend_from_slice(part);
+        }
+        self.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Writes a map's headers as a header section.
+fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
+    for (name, value) in headers {
+        causeway_http1::write_header(out, name.as_str(), value.as_bytes());
+    }
+}
+
+/// Client headers the gateway replaces with its own.
+fn replaced(name: &HeaderName) -> bool {
+    name == names::API_ID
+        || name == names::FORWARDED_FOR
+        || name == names::FORWARDED_PROTO
+        || name == names::FORWARDED_PORT
+}
+
+/// The headers of an HTTP_PROXY request: the client's (less hop-by-hop ones, a SigV4
+/// signature and the ones the gateway sets), the uri's Host, and the forwarding headers.
+fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue) {
+    let mut client_trace = false;
+    for (name, value) in call.headers {
+        if DROPPED_REQUEST_HEADERS.contains(&name.as_str()) || replaced(name) {
+            continue;
+        }
+        // A SigV4 signature is meant for API Gateway, not the backend.
+        if name == header::AUTHORIZATION && value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") {
+            continue;
+        }
+        // The client's own trace header passes through; otherwise the gateway starts a trace.
+        client_trace |= name == names::TRACE_ID;
+        sink.put(name, value.as_bytes());
+    }
+    sink.put(&header::HOST, host.as_bytes());
+    sink.put(&names::API_ID, call.api_id.as_bytes());
+    let mut ip = [0u8; 64];
+    let client_ip = format_ip(call.client.ip(), &mut ip).as_bytes();
+    match call
+        .headers
+        .get(&names::FORWARDED_FOR)
+        .filter(|v| v.to_str().is_ok())
+    {
+        Some(existing) => {
+            sink.put_parts(
+                &names::FORWARDED_FOR,
+                &[existing.as_bytes(), b", ", client_ip],
+            );
+        }
+        None => sink.put(&names::FORWARDED_FOR, client_ip),
+    }
+    sink.put(&names::FORWARDED_PROTO, b"http");
+    let mut port = Vec::with_capacity(5);
+    causeway_http1::write_decimal(&mut port, u64::from(call.local.port()));
+    sink.put(&names::FORWARDED_PORT, &port);
+    if !client_trace {
+        sink.put(&names::TRACE_ID, &crate::pipeline::trace_text());
+    }
 }
 
 async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let target = backend_uri(call)?;
     let method = backend_method(call)?;
     let body = request_body(call)?;
-    let mut request = http::Request::builder().method(method).uri(target.dial);
-    let headers = request
-        .headers_mut()
-        .ok_or_else(|| Failure::configuration("invalid request"))?;
+    let mut headers = HeaderMap::with_capacity(8);
+    let headers = &mut headers;
     headers.insert(header::HOST, target.host.clone());
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     if let Ok(agent) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", call.api_id)) {
@@ -194,10 +265,16 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     }
     headers.insert(&names::TRACE_ID, trace_id(call));
     apply_header_mappings(headers, call)?;
-    log_endpoint_request(call, &request, &body);
-    let request = request
-        .body(body)
-        .map_err(|e| Failure::configuration(format!("cannot build the backend request: {e}")))?;
+    log_endpoint_request(call, &target.dial, headers, &body);
+    let mut head = Vec::with_capacity(HEAD_CAPACITY);
+    write_headers(&mut head, headers);
+    let request = Outgoing {
+        method: &method,
+        uri: &target.dial,
+        headers: &head,
+        body,
+        remap: false,
+    };
     let response = send(call, request).await?;
     let status = response.status();
     let backend_headers = response.headers().clone();
@@ -233,19 +310,15 @@ fn trace_id(call: &Call<'_>) -> HeaderValue {
 }
 
 /// Logs the request about to go to the backend (test invocations only).
-fn log_endpoint_request(call: &Call<'_>, request: &http::request::Builder, body: &Bytes) {
+fn log_endpoint_request(call: &Call<'_>, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
     let Some(log) = call.log else {
         return;
     };
-    if let Some(uri) = request.uri_ref() {
-        log.line(format_args!("Endpoint request URI: {uri}"));
-    }
-    if let Some(headers) = request.headers_ref() {
-        log.line(format_args!(
-            "Endpoint request headers: {}",
-            exec_log::header_braces(headers)
-        ));
-    }
+    log.line(format_args!("Endpoint request URI: {uri}"));
+    log.line(format_args!(
+        "Endpoint request headers: {}",
+        exec_log::header_braces(headers)
+    ));
     log.line(format_args!(
         "Endpoint request body after transformations: {}",
         exec_log::body_text(body)
@@ -603,31 +676,6 @@ fn apply_header_mappings(headers: &mut HeaderMap, call: &Call<'_>) -> Result<(),
     Ok(())
 }
 
-fn add_forwarding_headers(headers: &mut HeaderMap, call: &Call<'_>) {
-    if let Ok(id) = HeaderValue::from_str(call.api_id) {
-        headers.insert(&names::API_ID, id);
-    }
-    let mut ip = [0u8; 64];
-    let client_ip = format_ip(call.client.ip(), &mut ip);
-    let forwarded_for = match call
-        .headers
-        .get(&names::FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(existing) => HeaderValue::from_str(&format!("{existing}, {client_ip}")),
-        None => HeaderValue::from_str(client_ip),
-    };
-    if let Ok(value) = forwarded_for {
-        headers.insert(&names::FORWARDED_FOR, value);
-    }
-    headers.insert(&names::FORWARDED_PROTO, HeaderValue::from_static("http"));
-    headers.insert(&names::FORWARDED_PORT, HeaderValue::from(call.local.port()));
-    // The client's own trace header passes through; otherwise the gateway starts a trace.
-    if !headers.contains_key(&names::TRACE_ID) {
-        headers.insert(&names::TRACE_ID, trace_id(call));
-    }
-}
-
 /// Writes `ip` into `buffer` and returns the text. IPv4 is written by hand: the `Display`
 /// implementation goes through the formatting machinery, which showed up in profiles of
 /// the proxied request.
@@ -704,7 +752,7 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
 
 async fn send(
     call: &Call<'_>,
-    request: http::Request<Bytes>,
+    request: Outgoing<'_>,
 ) -> Result<http::Response<crate::pool::PooledBody>, Failure> {
     let timeout =
         Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));
@@ -715,7 +763,7 @@ async fn send(
         .is_some_and(|t| t.insecure_skip_verification);
     let started = std::time::Instant::now();
     if let Some(log) = call.log {
-        log.line(format_args!("Sending request to {}", request.uri()));
+        log.line(format_args!("Sending request to {}", request.uri));
     }
     match call.upstream.call(request, timeout, skip).await {
         Ok(response) => {

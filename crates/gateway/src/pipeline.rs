@@ -237,6 +237,12 @@ fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
 
 /// An X-Ray style trace id header: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
 pub(crate) fn trace_id() -> HeaderValue {
+    HeaderValue::from_bytes(&trace_text())
+        .unwrap_or_else(|_| HeaderValue::from_static("Root=1-00000000-000000000000000000000000"))
+}
+
+/// The text of a new trace id (see [`trace_id`]).
+pub(crate) fn trace_text() -> [u8; 40] {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -248,8 +254,7 @@ pub(crate) fn trace_id() -> HeaderValue {
     write_hex(&mut text[7..15], seconds);
     write_hex(&mut text[16..24], u64::from(rng.random::<u32>()));
     write_hex(&mut text[24..40], rng.random::<u64>());
-    HeaderValue::from_bytes(&text)
-        .unwrap_or_else(|_| HeaderValue::from_static("Root=1-00000000-000000000000000000000000"))
+    text
 }
 
 /// Writes the low `out.len()` hex digits of `value` into `out` (lowercase, zero-padded).

@@ -360,13 +360,13 @@ impl Body for PooledBody {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, Method};
+    use http::Method;
     use http_body_util::BodyExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    /// Sends `method` over a new connection (one end of an in-memory pipe standing for the
+    /// Sends `method` (a DELETE with the answer's headers remapped) over a new connection (one end of an in-memory pipe standing for the
     /// socket) whose backend answers with `answer`, in pieces of `piece` bytes; returns the
     /// response, what the backend received, and the backend's end.
     async fn ask(
@@ -378,10 +378,9 @@ mod tests {
     ) -> (http::Response<PooledBody>, Vec<u8>, DuplexStream) {
         let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
         let mut connection = Connection::new(ours);
-        let mut headers = HeaderMap::new();
-        headers.insert("host", "backend".parse().unwrap());
         let body = Bytes::from_static(body);
-        let sending = connection.exchange(&method, "/x?y=1", &headers, &body);
+        let remap = method == Method::DELETE;
+        let sending = connection.exchange(&method, "/x?y=1", b"host: backend\r\n", &body, remap);
         let backend = async {
             let mut received = vec![0u8; 4096];
             let n = theirs.read(&mut received).await.unwrap();
@@ -550,6 +549,33 @@ mod tests {
             assert!(response.into_body().collect().await.is_err());
             assert_eq!(pool.waiting(), 0);
         }
+    }
+
+    #[tokio::test]
+    async fn proxied_answers_carry_the_backends_headers_remapped() {
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        let answer = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: today\r\nConnection: keep-alive\r\nX-Amzn-RequestId: theirs\r\nTransfer-Encoding: chunked\r\nX-Own: 1\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+        let (response, _, _b) = ask(&pool, Method::DELETE, b"", answer, 1000).await;
+        let names: Vec<&str> = response.headers().keys().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "x-amzn-remapped-server",
+                "x-amzn-remapped-date",
+                "x-amzn-remapped-connection",
+                "x-amzn-remapped-x-amzn-requestid",
+                "x-own"
+            ]
+        );
+        assert_eq!(response.headers()["x-amzn-remapped-server"], "nginx");
+        assert_eq!(
+            response.into_body().collect().await.unwrap().to_bytes(),
+            "ok"
+        );
+        // Not remapped: as the backend sent them.
+        let (response, _, _b) = ask(&pool, Method::GET, b"", answer, 1000).await;
+        assert_eq!(response.headers()["server"], "nginx");
+        assert_eq!(response.headers()["transfer-encoding"], "chunked");
     }
 
     #[test]

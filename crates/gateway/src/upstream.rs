@@ -219,6 +219,20 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
     Ok(ServerName::try_from(host.to_owned())?)
 }
 
+/// A request for a backend, its head written out.
+#[derive(Debug)]
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: &'a http::Method,
+    /// Where to dial (scheme and authority) and what to ask for (path and query).
+    pub(crate) uri: &'a Uri,
+    /// The header section: `name: value\r\n` lines, without `Content-Length`.
+    pub(crate) headers: &'a [u8],
+    pub(crate) body: Bytes,
+    /// Whether the answer's headers come back as an HTTP_PROXY client sees them
+    /// ([`crate::conn::remapped`]).
+    pub(crate) remap: bool,
+}
+
 /// The gateway's backend clients: a connector and a pool for each kind of connection.
 #[derive(Debug)]
 pub struct Upstream {
@@ -290,13 +304,13 @@ impl Upstream {
 
     /// Sends a request and waits for the response head, at most `timeout`. The request's
     /// uri says where to dial (scheme and authority); the request line carries its path.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
-        request: http::Request<Bytes>,
+        request: Outgoing<'_>,
         timeout: Duration,
         skip_verification: bool,
     ) -> Result<http::Response<PooledBody>, CallError> {
-        let https = request.uri().scheme_str() == Some("https");
+        let https = request.uri.scheme_str() == Some("https");
         let sent = if !https {
             let (connector, pool) = &self.plain;
             tokio::time::timeout(timeout, send(connector, pool, request)).await
@@ -338,7 +352,7 @@ impl Upstream {
 async fn send<C>(
     connector: &C,
     pool: &std::sync::Arc<Pool>,
-    request: http::Request<Bytes>,
+    request: Outgoing<'_>,
 ) -> Result<http::Response<PooledBody>, BoxError>
 where
     C: Service<Uri> + Clone + Send + Sync,
@@ -346,20 +360,26 @@ where
     C::Error: Into<BoxError>,
     C::Future: Send,
 {
-    let (parts, body) = request.into_parts();
+    let Outgoing {
+        method,
+        uri,
+        headers,
+        body,
+        remap,
+    } = request;
     // HTTP/1.1 to an origin server: the request line carries the path (origin form).
-    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let authority = parts.uri.authority().map_or("", |a| a.as_str());
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = uri.authority().map_or("", |a| a.as_str());
     let (key, kept) = pool.take(authority);
     if let Some(mut connection) = kept {
         match connection
-            .exchange(&parts.method, target, &parts.headers, &body)
+            .exchange(method, target, headers, &body, remap)
             .await
         {
             Ok(head) => return respond(connection, head, pool, key),
             Err(ExchangeError::Io {
                 nothing_back: true, ..
-            }) if parts.method.is_idempotent() => {}
+            }) if method.is_idempotent() => {}
             Err(error) => return Err(error.into()),
         }
     }
@@ -368,13 +388,10 @@ where
     std::future::poll_fn(|cx| connector.poll_ready(cx))
         .await
         .map_err(Into::into)?;
-    let stream = connector
-        .call(parts.uri.clone())
-        .await
-        .map_err(Into::into)?;
+    let stream = connector.call(uri.clone()).await.map_err(Into::into)?;
     let mut connection = Connection::new(hyper_util::rt::TokioIo::new(stream));
     let head = connection
-        .exchange(&parts.method, target, &parts.headers, &body)
+        .exchange(method, target, headers, &body, remap)
         .await?;
     respond(connection, head, pool, key)
 }

@@ -191,43 +191,52 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Writes a request head into `out`: the request line, `headers` as they are, and a
-/// `Content-Length` when `content_length` is given. The caller passes names and values
-/// that are valid already (`http`'s types are), so nothing here can split the head.
-pub fn write_request_head<'a>(
+/// Writes a request head into `out`: the request line, the header section `headers`
+/// (`name: value\r\n` lines, see [`write_header`]) as it is, and a `Content-Length` when
+/// `content_length` is given. The caller passes a method and target that are valid already
+/// (`http`'s types are), so nothing here can split the head.
+pub fn write_request_head(
     out: &mut Vec<u8>,
     method: &str,
     target: &str,
-    headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    headers: &[u8],
     content_length: Option<usize>,
 ) {
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
+    out.extend_from_slice(headers);
     if let Some(length) = content_length {
         out.extend_from_slice(b"content-length: ");
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = length;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&digits[at..]);
+        write_decimal(out, length as u64);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Writes one header line. Names and values come from `http`'s types, which hold no CR or
+/// LF, so a line never splits.
+pub fn write_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes `n` in decimal.
+pub fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Extension bytes a chunk-size line may carry at most (they are skipped).

@@ -143,24 +143,25 @@ fn connection_reuse_follows_the_version_and_the_connection_header() {
 
 #[test]
 fn request_heads_are_written_with_a_length() {
+    let mut headers = Vec::new();
+    write_header(&mut headers, "host", b"example.com");
+    write_header(&mut headers, "x-a", b"1");
     let mut out = Vec::new();
-    write_request_head(
-        &mut out,
-        "POST",
-        "/pets?a=1",
-        [("host", &b"example.com"[..]), ("x-a", &b"1"[..])],
-        Some(1234567),
-    );
+    write_request_head(&mut out, "POST", "/pets?a=1", &headers, Some(1234567));
     assert_eq!(
         out,
         b"POST /pets?a=1 HTTP/1.1\r\nhost: example.com\r\nx-a: 1\r\ncontent-length: 1234567\r\n\r\n"
     );
     out.clear();
-    write_request_head(&mut out, "GET", "/", [], Some(0));
+    write_request_head(&mut out, "GET", "/", b"", Some(0));
     assert_eq!(out, b"GET / HTTP/1.1\r\ncontent-length: 0\r\n\r\n");
     out.clear();
-    write_request_head(&mut out, "GET", "/", [], None);
+    write_request_head(&mut out, "GET", "/", b"", None);
     assert_eq!(out, b"GET / HTTP/1.1\r\n\r\n");
+    out.clear();
+    write_decimal(&mut out, 0);
+    write_decimal(&mut out, u64::MAX);
+    assert_eq!(out, b"018446744073709551615");
 }
 
 #[test]

@@ -9,12 +9,13 @@
 //! with the buffer they arrived in, not copied.
 
 use std::io;
+use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use causeway_http1::{Framing, ResponseHead};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A byte stream to a backend: TCP, TLS over TCP, a tunnel stream or a load balancer flow.
@@ -67,6 +68,9 @@ pub(crate) struct Head {
     pub(crate) parts: http::response::Parts,
     pub(crate) framing: Framing,
     pub(crate) keep_alive: bool,
+    /// The headers as they came, when they go to an HTTP_PROXY client (the parts' map is
+    /// then empty).
+    pub(crate) raw: Option<RawHeaders>,
 }
 
 impl Connection {
@@ -97,7 +101,7 @@ impl Connection {
     /// Sends a request and reads the answer's head (interim `1xx` answers are skipped).
     /// `headers` is the header section as written (`name: value\r\n` lines), without
     /// `Content-Length`, which is added here. With `remap`, the answer's headers come back
-    /// as an HTTP_PROXY answer carries them to the client (see [`remapped`]).
+    /// as an HTTP_PROXY answer carries them to the client ([`RawHeaders`]).
     pub(crate) async fn exchange(
         &mut self,
         method: &Method,
@@ -178,42 +182,69 @@ impl Connection {
     }
 }
 
-/// Backend headers API Gateway returns renamed to HTTP_PROXY clients, each with its new
-/// name; `Transfer-Encoding` is the gateway's own business and does not pass.
-pub(crate) fn remapped(name: &HeaderName) -> Option<Option<HeaderName>> {
-    static RENAMED: [(HeaderName, HeaderName); 5] = [
-        (
-            header::CONNECTION,
-            HeaderName::from_static("x-amzn-remapped-connection"),
-        ),
-        (
-            header::CONTENT_LENGTH,
-            HeaderName::from_static("x-amzn-remapped-content-length"),
-        ),
-        (
-            header::DATE,
-            HeaderName::from_static("x-amzn-remapped-date"),
-        ),
-        (
-            header::SERVER,
-            HeaderName::from_static("x-amzn-remapped-server"),
-        ),
-        (
-            HeaderName::from_static("x-amzn-requestid"),
-            HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
-        ),
-    ];
-    if name == header::TRANSFER_ENCODING {
+/// Backend headers API Gateway returns renamed to HTTP_PROXY clients, with their new
+/// names; `Transfer-Encoding` is the gateway's own business and does not pass.
+const REMAPPED: [(&str, &str); 5] = [
+    ("connection", "x-amzn-remapped-connection"),
+    ("content-length", "x-amzn-remapped-content-length"),
+    ("date", "x-amzn-remapped-date"),
+    ("server", "x-amzn-remapped-server"),
+    ("x-amzn-requestid", "x-amzn-remapped-x-amzn-requestid"),
+];
+
+/// What becomes of a backend header on an HTTP_PROXY answer: `None` when it passes as it
+/// is, `Some(None)` when it is dropped, `Some(Some(name))` when it is renamed.
+fn remap_name(name: &[u8]) -> Option<Option<&'static str>> {
+    if name.eq_ignore_ascii_case(b"transfer-encoding") {
         return Some(None);
     }
-    RENAMED
+    REMAPPED
         .iter()
-        .find(|(from, _)| from == name)
-        .map(|(_, to)| Some(to.clone()))
+        .find(|(from, _)| from.len() == name.len() && name.eq_ignore_ascii_case(from.as_bytes()))
+        .map(|&(_, to)| Some(to))
+}
+
+/// [`remap_name`] for a header in a map.
+pub(crate) fn remapped(name: &HeaderName) -> Option<Option<HeaderName>> {
+    remap_name(name.as_str().as_bytes()).map(|to| to.map(HeaderName::from_static))
+}
+
+/// A backend's response headers as they arrived, for an HTTP_PROXY answer: nothing on the
+/// way out reads them one by one, so they are written to the client from the bytes they
+/// came in, renamed as [`remap_name`] says, without a header map in between.
+#[derive(Debug, Clone)]
+pub struct RawHeaders {
+    bytes: Bytes,
+    lines: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl RawHeaders {
+    /// Whether a header named `name` (lowercase) came.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.lines
+            .iter()
+            .any(|(n, _)| self.bytes[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// Writes the headers as they go to the client. `httparse` let through only token
+    /// names and values without CR or LF, so the lines are sound as they are.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        for (name, value) in &self.lines {
+            let name = &self.bytes[name.clone()];
+            match remap_name(name) {
+                Some(None) => continue,
+                Some(Some(renamed)) => out.extend_from_slice(renamed.as_bytes()),
+                None => out.extend_from_slice(name),
+            }
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(&self.bytes[value.clone()]);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
 }
 
 /// The `http` parts of a parsed head, its header values shared with `bytes`; with `remap`,
-/// as [`remapped`] says.
+/// the headers are kept as they came, for the client ([`RawHeaders`]).
 fn build(bytes: &Bytes, head: ResponseHead, remap: bool) -> Result<Head, ExchangeError> {
     let mut response = http::Response::new(());
     *response.status_mut() =
@@ -223,6 +254,17 @@ fn build(bytes: &Bytes, head: ResponseHead, remap: bool) -> Result<Head, Exchang
     } else {
         http::Version::HTTP_11
     };
+    if remap {
+        return Ok(Head {
+            parts: response.into_parts().0,
+            framing: head.framing,
+            keep_alive: head.keep_alive,
+            raw: Some(RawHeaders {
+                bytes: bytes.clone(),
+                lines: head.headers,
+            }),
+        });
+    }
     // Room for the headers the gateway adds on the way out.
     let mut headers = HeaderMap::with_capacity(head.headers.len() + 4);
     for (name, value) in head.headers {
@@ -230,16 +272,13 @@ fn build(bytes: &Bytes, head: ResponseHead, remap: bool) -> Result<Head, Exchang
             .map_err(|_| ExchangeError::Invalid("header name"))?;
         let value = HeaderValue::from_maybe_shared(bytes.slice(value))
             .map_err(|_| ExchangeError::Invalid("header value"))?;
-        match remap.then(|| remapped(&name)).flatten() {
-            None => headers.append(name, value),
-            Some(Some(renamed)) => headers.append(renamed, value),
-            Some(None) => false,
-        };
+        headers.append(name, value);
     }
     *response.headers_mut() = headers;
     Ok(Head {
         parts: response.into_parts().0,
         framing: head.framing,
         keep_alive: head.keep_alive,
+        raw: None,
     })
 }

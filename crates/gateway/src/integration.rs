@@ -146,7 +146,11 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         }
         parts.headers = headers;
     }
-    if !parts.headers.contains_key(header::CONTENT_TYPE) {
+    let has_content_type = match body.raw_headers() {
+        Some(raw) => raw.contains("content-type"),
+        None => parts.headers.contains_key(header::CONTENT_TYPE),
+    };
+    if !has_content_type {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -4,15 +4,15 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Either, Full, Limited};
-use hyper::body::Incoming;
+use http::{HeaderValue, Request, Response};
+use http_body_util::{Either, Full};
 use rand::Rng;
 
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
 use crate::integration::{self, names};
 use crate::limits;
+use crate::server::{BodyError, RequestBody};
 use crate::snapshot::{Snapshot, StageEntry};
 
 /// What the gateway answers with: a buffered body, or a backend's body streamed through.
@@ -62,7 +62,7 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
 /// Serves one request.
 pub async fn handle(
     gateway: &Gateway,
-    request: Request<Incoming>,
+    request: Request<RequestBody<'_>>,
     client: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
@@ -151,7 +151,7 @@ async fn serve_stage<'a>(
     stage: &'a StageEntry,
     target: &Target<'a>,
     parts: &'a http::request::Parts,
-    body: Incoming,
+    body: RequestBody<'_>,
     (client, local): (SocketAddr, SocketAddr),
     request_id: &'a str,
     snapshot: &Snapshot,
@@ -173,7 +173,7 @@ async fn serve_stage<'a>(
         account_throttle: gateway.config.account_throttle,
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
-    let body = read_body(&parts.headers, body, gateway.config.max_body_bytes).await?;
+    let body = read_body(body, gateway.config.max_body_bytes).await?;
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };
@@ -198,24 +198,10 @@ async fn serve_stage<'a>(
     integration::run(call).await
 }
 
-async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, Failure> {
-    let too_large = || Failure::new(Kind::RequestTooLarge, "Request Too Long");
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error)
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(too_large())
-        }
+async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure> {
+    match body.collect(limit).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge(_)) => Err(Failure::new(Kind::RequestTooLarge, "Request Too Long")),
         Err(error) => Err(
             Failure::new(Kind::IntegrationFailure, "Internal server error")
                 .because(format!("reading the request body failed: {error}")),

@@ -398,11 +398,11 @@ where
 
 fn respond(
     connection: Connection,
-    head: Head,
+    mut head: Head,
     pool: &std::sync::Arc<Pool>,
     key: std::sync::Arc<str>,
 ) -> Result<http::Response<PooledBody>, BoxError> {
-    let body = PooledBody::new(connection, &head, pool.clone(), key)?;
+    let body = PooledBody::new(connection, &mut head, pool.clone(), key)?;
     Ok(http::Response::from_parts(head.parts, body))
 }
 

@@ -160,6 +160,135 @@ pub fn parse_response(buf: &[u8], head_request: bool) -> Result<Option<ResponseH
     }))
 }
 
+/// How a request body is delimited (RFC 9112 §6.3): a request without `Content-Length`
+/// or `Transfer-Encoding` has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFraming {
+    Empty,
+    Length(u64),
+    Chunked,
+}
+
+/// A parsed request head. The method, target, header names and values are ranges into the
+/// parsed buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    pub method: Range<usize>,
+    pub target: Range<usize>,
+    /// `1` for HTTP/1.1, `0` for HTTP/1.0.
+    pub minor_version: u8,
+    /// The head's length in bytes, up to and including the empty line.
+    pub len: usize,
+    pub headers: Vec<(Range<usize>, Range<usize>)>,
+    pub framing: RequestFraming,
+    /// Whether the client lets the connection carry another request after this one.
+    pub keep_alive: bool,
+    /// `Expect: 100-continue`: the client waits for an interim answer before the body.
+    pub expect_continue: bool,
+}
+
+/// Reads a request head from the start of `buf`. `Ok(None)` when the head is not complete
+/// yet. A request whose body cannot be delimited safely (a transfer coding other than a
+/// final `chunked`, or a bad `Content-Length`) is refused, as RFC 9112 §6.3 asks of a
+/// server, so that no two readers can disagree on where it ends.
+pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, Error> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() > MAX_HEAD_BYTES {
+                Err(Error::HeadTooLarge)
+            } else {
+                Ok(None)
+            };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
+        Err(error) => return Err(Error::Head(error.to_string())),
+    };
+    if len > MAX_HEAD_BYTES {
+        return Err(Error::HeadTooLarge);
+    }
+    let base = buf.as_ptr() as usize;
+    let range = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        start..start + part.len()
+    };
+    let method = range(request.method.unwrap_or_default().as_bytes());
+    let target = range(request.path.unwrap_or_default().as_bytes());
+    let minor_version = request.version.unwrap_or_default();
+    let mut content_length: Option<u64> = None;
+    let mut transfer_encoding = false;
+    let mut chunked = false;
+    let mut close = minor_version == 0;
+    let mut expect_continue = false;
+    let mut parsed = Vec::with_capacity(request.headers.len());
+    for header in request.headers.iter() {
+        let name = header.name.as_bytes();
+        let value = header.value;
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let length = parse_content_length(value)?;
+            if content_length.is_some_and(|known| known != length) {
+                return Err(Error::ContentLength);
+            }
+            content_length = Some(length);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            transfer_encoding = true;
+            chunked = value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && minor_version == 0 {
+                    close = false;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            expect_continue = trim(value).eq_ignore_ascii_case(b"100-continue");
+        }
+        parsed.push((range(name), range(value)));
+    }
+    let framing = if transfer_encoding {
+        if !chunked || minor_version == 0 {
+            return Err(Error::Head(
+                "a request body must end with the chunked transfer coding".to_owned(),
+            ));
+        }
+        // With both, Transfer-Encoding wins and the connection closes after (§6.3).
+        if content_length.is_some() {
+            close = true;
+        }
+        RequestFraming::Chunked
+    } else {
+        match content_length {
+            None | Some(0) => RequestFraming::Empty,
+            Some(length) => RequestFraming::Length(length),
+        }
+    };
+    Ok(Some(RequestHead {
+        method,
+        target,
+        minor_version,
+        len,
+        headers: parsed,
+        framing,
+        keep_alive: !close,
+        expect_continue,
+    }))
+}
+
+/// Writes a response's status line.
+pub fn write_status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    write_decimal(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
 /// A `Content-Length` value: digits, or a list of equal values (§6.3 lets a recipient take
 /// a list of identical values as one).
 fn parse_content_length(value: &[u8]) -> Result<u64, Error> {

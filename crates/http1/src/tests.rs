@@ -233,3 +233,79 @@ fn incomplete_chunked_bodies_wait_and_malformed_ones_fail() {
     // 16 hex digits fit a u64.
     assert_eq!(decode_all(b"000000000000000F\r\n"), Ok(None));
 }
+
+fn request(text: &str) -> Result<Option<RequestHead>, Error> {
+    parse_request(text.as_bytes())
+}
+
+#[test]
+fn request_heads_give_method_target_headers_and_framing() {
+    let text = "POST /pets?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+    let head = request(text).unwrap().unwrap();
+    assert_eq!(&text[head.method.clone()], "POST");
+    assert_eq!(&text[head.target.clone()], "/pets?x=1");
+    assert_eq!(head.len, text.len() - 3);
+    assert_eq!(head.framing, RequestFraming::Length(3));
+    assert!(head.keep_alive);
+    assert!(!head.expect_continue);
+    assert_eq!(head.headers.len(), 2);
+    assert_eq!(request("GET / HTTP/1.1\r\nHost: a\r\n"), Ok(None));
+    let get = request("GET / HTTP/1.1\r\n\r\n").unwrap().unwrap();
+    assert_eq!(get.framing, RequestFraming::Empty);
+    let chunked =
+        request("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+            .unwrap()
+            .unwrap();
+    assert_eq!(chunked.framing, RequestFraming::Chunked);
+    assert!(chunked.expect_continue);
+    let both = request("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n")
+        .unwrap()
+        .unwrap();
+    assert_eq!(both.framing, RequestFraming::Chunked);
+    assert!(!both.keep_alive);
+    assert!(
+        !request("GET / HTTP/1.0\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .keep_alive
+    );
+    assert!(
+        request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .keep_alive
+    );
+    assert!(
+        !request("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .unwrap()
+            .unwrap()
+            .keep_alive
+    );
+}
+
+#[test]
+fn requests_whose_end_is_unclear_are_refused() {
+    for bad in [
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+        "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        "GET /\x01 HTTP/1.1\r\n\r\n",
+        "GET / HTTP/2.0\r\n\r\n",
+    ] {
+        assert!(request(bad).is_err(), "{bad:?}");
+    }
+    let mut endless = b"GET / HTTP/1.1\r\n".to_vec();
+    while endless.len() <= MAX_HEAD_BYTES {
+        endless.extend_from_slice(b"x-filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+    }
+    assert!(parse_request(&endless).is_err());
+}
+
+#[test]
+fn status_lines() {
+    let mut out = Vec::new();
+    write_status_line(&mut out, 404, "Not Found");
+    assert_eq!(out, b"HTTP/1.1 404 Not Found\r\n");
+}

@@ -1,5 +1,6 @@
 //! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -112,7 +113,7 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         let mut headers = HeaderMap::with_capacity(call.headers.len() + 8);
         proxy_headers(&mut headers, call, &target.host);
         apply_header_mappings(&mut headers, call)?;
-        log_endpoint_request(call, &target.dial, &headers, &body);
+        log_endpoint_request(call, &target, &headers, &body);
         write_headers(&mut head, &headers);
     } else {
         proxy_headers(&mut head, call, &target.host);
@@ -122,7 +123,9 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let remap = call.log.is_none();
     let request = Outgoing {
         method: &method,
-        uri: &target.dial,
+        https: target.https,
+        authority: &target.authority,
+        target: &target.target,
         headers: &head,
         body,
         remap,
@@ -269,12 +272,14 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     }
     headers.insert(&names::TRACE_ID, trace_id(call));
     apply_header_mappings(headers, call)?;
-    log_endpoint_request(call, &target.dial, headers, &body);
+    log_endpoint_request(call, &target, headers, &body);
     let mut head = Vec::with_capacity(HEAD_CAPACITY);
     write_headers(&mut head, headers);
     let request = Outgoing {
         method: &method,
-        uri: &target.dial,
+        https: target.https,
+        authority: &target.authority,
+        target: &target.target,
         headers: &head,
         body,
         remap: false,
@@ -314,11 +319,16 @@ fn trace_id(call: &Call<'_>) -> HeaderValue {
 }
 
 /// Logs the request about to go to the backend (test invocations only).
-fn log_endpoint_request(call: &Call<'_>, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+fn log_endpoint_request(
+    call: &Call<'_>,
+    target: &BackendTarget<'_>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) {
     let Some(log) = call.log else {
         return;
     };
-    log.line(format_args!("Endpoint request URI: {uri}"));
+    log.line(format_args!("Endpoint request URI: {}", target.url()));
     log.line(format_args!(
         "Endpoint request headers: {}",
         exec_log::header_braces(headers)
@@ -488,44 +498,90 @@ fn literal(template: &str) -> Result<&str, Failure> {
     Ok(template)
 }
 
-/// Where a backend request goes: the URI to dial and the Host to present.
-struct BackendTarget {
-    dial: Uri,
+/// Where a backend request goes.
+struct BackendTarget<'c> {
+    https: bool,
+    /// What to dial: the uri's `host[:port]`, or for a VPC link the route name that leads
+    /// to the load balancer.
+    authority: Cow<'c, str>,
+    /// The request target: path and query string.
+    target: String,
+    /// The Host header: the uri's authority.
     host: HeaderValue,
 }
 
+impl BackendTarget<'_> {
+    /// The URL as logs show it.
+    fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.target)
+    }
+}
+
 /// Resolves the integration uri: stage variables, path parameters, query strings, and for a
-/// VPC link the load balancer route to dial. The parsed uri is dialled as it is when nothing
-/// changes it (the common internet case), so that a request allocates as little as it can.
-fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
-    let template = call
-        .integration
-        .uri
-        .as_deref()
-        .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
-    let variables = &call.stage.stage.variables;
-    let resolved = substitute_stage_variables(template, variables)
-        .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
+/// VPC link the load balancer route to dial. A uri the stage compiled (`CompiledUri`) only
+/// needs its path parameters and query filled in; any other is resolved and parsed here,
+/// and says why it cannot be used.
+fn backend_uri<'c>(call: &Call<'c>) -> Result<BackendTarget<'c>, Failure> {
     let path_values = path_values(call);
-    let resolved = causeway_routing::substitute_path_params(&resolved, &path_values);
-    let uri: Uri = resolved.parse().map_err(|e| {
-        Failure::configuration(format!(
-            "integration uri '{resolved}' is not a valid URL: {e}"
-        ))
-    })?;
-    let authority = uri.authority().ok_or_else(|| {
-        Failure::configuration(format!("integration uri '{resolved}' has no host"))
-    })?;
-    let scheme = uri.scheme_str().unwrap_or("http");
-    let host = HeaderValue::from_str(authority.as_str())
-        .map_err(|e| Failure::configuration(format!("invalid host '{authority}': {e}")))?;
-    let own_query = uri.query().filter(|q| !q.is_empty());
-    let mut query = String::new();
+    let compiled = call
+        .stage
+        .uris
+        .get(call.matched.resource_index)
+        .and_then(|uris| uris.iter().find(|(key, _)| key == call.matched.method_key))
+        .map(|(_, uri)| uri);
+    // The uri's parts: scheme, authority, Host, path (placeholders filled in), own query.
+    let parsed;
+    let (https, authority, host, path, own_query): (bool, &http::uri::Authority, _, _, _) =
+        match compiled {
+            Some(uri) => (
+                uri.https,
+                &uri.authority,
+                uri.host.clone(),
+                causeway_routing::substitute_path_params(&uri.path, &path_values),
+                uri.query.as_deref(),
+            ),
+            None => {
+                let template = call
+                    .integration
+                    .uri
+                    .as_deref()
+                    .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
+                let variables = &call.stage.stage.variables;
+                let resolved = substitute_stage_variables(template, variables)
+                    .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
+                let resolved = causeway_routing::substitute_path_params(&resolved, &path_values);
+                let uri: Uri = resolved.parse().map_err(|e| {
+                    Failure::configuration(format!(
+                        "integration uri '{resolved}' is not a valid URL: {e}"
+                    ))
+                })?;
+                parsed = uri;
+                let authority = parsed.authority().ok_or_else(|| {
+                    Failure::configuration(format!("integration uri '{resolved}' has no host"))
+                })?;
+                let host = HeaderValue::from_str(authority.as_str()).map_err(|e| {
+                    Failure::configuration(format!("invalid host '{authority}': {e}"))
+                })?;
+                (
+                    parsed.scheme_str() == Some("https"),
+                    authority,
+                    host,
+                    Cow::Borrowed(parsed.path()),
+                    parsed.query().filter(|q| !q.is_empty()),
+                )
+            }
+        };
+    let mut target = String::with_capacity(path.len() + 64);
+    if !path.starts_with('/') {
+        target.push('/');
+    }
+    target.push_str(&path);
+    let mut separator = '?';
     let mut add = |part: &str| {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        query.push_str(part);
+        target.push(separator);
+        separator = '&';
+        target.push_str(part);
     };
     if let Some(own) = own_query {
         add(own);
@@ -543,50 +599,54 @@ fn backend_uri(call: &Call<'_>) -> Result<BackendTarget, Failure> {
     {
         add(client);
     }
+    // Every part is valid in a request line already (a compiled uri parsed with its
+    // placeholders filled in; path parameters and the query string as the client sent them;
+    // mapped values percent-encoded); this keeps it so whatever changes.
+    if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(Failure::configuration(format!(
+            "the backend URL's path and query '{target}' are not valid in a request"
+        )));
+    }
     let link_arn = match call.integration.connection_type {
         Some(ConnectionType::VpcLink) => Some(vpc_link_arn(call)?),
         _ => None,
     };
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    let port = authority.port_u16().unwrap_or(default_port);
-    let dial_authority = match link_arn {
-        // A load balancer served by an NLB node elsewhere: through the tunnel.
-        Some(arn) if call.snapshot.remote_load_balancers.contains(arn) => Some(format!(
-            "{}:{port}",
-            causeway_link::tunnel_host(authority.host(), causeway_link::tunnel_label(arn))
-        )),
-        // A load balancer of this process: the connection is handed to it in memory, to
-        // the listener on the uri port (TLS, if any, runs end to end with the target).
+    let authority = match link_arn {
+        None => match compiled {
+            Some(uri) => Cow::Borrowed(uri.authority.as_str()),
+            None => Cow::Owned(authority.as_str().to_owned()),
+        },
         Some(arn) => {
-            if !call.snapshot.load_balancers.contains_key(arn) {
-                return Err(Failure::configuration(format!(
-                    "the network load balancer {arn} is gone"
-                )));
-            }
-            if !call.upstream.runs_balancers() {
-                return Err(Failure::configuration(format!(
-                    "the network load balancer {arn} runs in no engine this gateway can reach"
-                )));
-            }
-            Some(format!(
-                "{}:{port}",
-                causeway_link::balancer_host(authority.host(), causeway_link::tunnel_label(arn))
-            ))
+            let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let label = causeway_link::tunnel_label(arn);
+            // A load balancer served by an NLB node elsewhere: through the tunnel.
+            let name = if call.snapshot.remote_load_balancers.contains(arn) {
+                causeway_link::tunnel_host(authority.host(), label)
+            } else {
+                // A load balancer of this process: the connection is handed to it in
+                // memory, to the listener on the uri port (TLS, if any, runs end to end
+                // with the target).
+                if !call.snapshot.load_balancers.contains_key(arn) {
+                    return Err(Failure::configuration(format!(
+                        "the network load balancer {arn} is gone"
+                    )));
+                }
+                if !call.upstream.runs_balancers() {
+                    return Err(Failure::configuration(format!(
+                        "the network load balancer {arn} runs in no engine this gateway can reach"
+                    )));
+                }
+                causeway_link::balancer_host(authority.host(), label)
+            };
+            Cow::Owned(format!("{name}:{port}"))
         }
-        None => None,
     };
-    if dial_authority.is_none() && uri.query() == own_query && query == own_query.unwrap_or("") {
-        return Ok(BackendTarget { dial: uri, host });
-    }
-    let authority = dial_authority.as_deref().unwrap_or(authority.as_str());
-    let mut dial = format!("{scheme}://{authority}{}", uri.path());
-    if !query.is_empty() {
-        dial.push('?');
-        dial.push_str(&query);
-    }
-    let dial = Uri::try_from(dial)
-        .map_err(|e| Failure::configuration(format!("cannot build the backend URL: {e}")))?;
-    Ok(BackendTarget { dial, host })
+    Ok(BackendTarget {
+        https,
+        authority,
+        target,
+        host,
+    })
 }
 
 /// Characters escaped in mapped query values.
@@ -767,7 +827,11 @@ async fn send(
         .is_some_and(|t| t.insecure_skip_verification);
     let started = std::time::Instant::now();
     if let Some(log) = call.log {
-        log.line(format_args!("Sending request to {}", request.uri));
+        let scheme = if request.https { "https" } else { "http" };
+        log.line(format_args!(
+            "Sending request to {scheme}://{}{}",
+            request.authority, request.target
+        ));
     }
     match call.upstream.call(request, timeout, skip).await {
         Ok(response) => {

@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
-use crate::integration::{self, names};
+use crate::integration;
 use crate::limits;
 use crate::server::{BodyError, RequestBody};
 use crate::snapshot::{Snapshot, StageEntry};
@@ -59,17 +59,19 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
     })
 }
 
-/// Serves one request.
+/// The text of a request id (a hyphenated UUID).
+pub(crate) type RequestId = [u8; 36];
+
+/// Serves one request. The answer goes with the request's id: the server writes it, and
+/// an `x-amz-apigw-id`, on every answer (they are not in the answer's map).
 pub async fn handle(
     gateway: &Gateway,
     request: Request<RequestBody<'_>>,
     client: SocketAddr,
     local: SocketAddr,
-) -> Response<Body> {
-    let mut id_buffer = uuid::Uuid::encode_buffer();
-    let request_id: &str = uuid::Uuid::new_v4()
-        .hyphenated()
-        .encode_lower(&mut id_buffer);
+) -> (Response<Body>, RequestId) {
+    let mut id: RequestId = [0; 36];
+    let request_id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
     let snapshot = gateway.snapshot();
     let (parts, body) = request.into_parts();
     let host = parts
@@ -209,16 +211,12 @@ async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure
     }
 }
 
-/// Adds the headers API Gateway puts on every answer.
-fn finish(mut response: Response<Body>, request_id: &str) -> Response<Body> {
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(&names::REQUEST_ID, value);
-    }
-    if let Ok(value) = HeaderValue::from_bytes(&apigw_id()) {
-        headers.insert(&names::APIGW_ID, value);
-    }
-    response
+/// The answer with its request id.
+fn finish(response: Response<Body>, request_id: &str) -> (Response<Body>, RequestId) {
+    let mut id: RequestId = [0; 36];
+    let len = request_id.len().min(id.len());
+    id[..len].copy_from_slice(&request_id.as_bytes()[..len]);
+    (response, id)
 }
 
 /// An X-Ray style trace id header: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
@@ -254,7 +252,7 @@ fn write_hex(out: &mut [u8], mut value: u64) {
 
 /// An opaque id like AWS's `x-amz-apigw-id` (16 base64 characters ending in `=`), from one
 /// 128-bit draw: 6 bits per character.
-fn apigw_id() -> [u8; 16] {
+pub(crate) fn apigw_id() -> [u8; 16] {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bits: u128 = rand::rng().random();
     let mut id = [b'='; 16];

@@ -23,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::Gateway;
+use crate::integration::names;
 use crate::pipeline::{self, Body};
 
 /// Bytes asked of each read of a request.
@@ -225,7 +226,7 @@ async fn serve_connection(
                 client: Some(&mut client),
             },
         );
-        let response = pipeline::handle(gateway, request, client_addr, local).await;
+        let (response, request_id) = pipeline::handle(gateway, request, client_addr, local).await;
         // A body the pipeline did not read: dropped if it is all here and small, else the
         // connection closes after the answer.
         match client.body {
@@ -257,6 +258,7 @@ async fn serve_connection(
                 head_request,
                 keep_alive,
                 chunks,
+                request_id,
             },
         )
         .await?;
@@ -353,6 +355,12 @@ struct Answer {
     keep_alive: bool,
     /// The client reads chunked bodies (HTTP/1.1).
     chunks: bool,
+    request_id: pipeline::RequestId,
+}
+
+/// The ids the server writes itself: one the answer carries would be a second copy.
+fn id_header(name: &HeaderName) -> bool {
+    name == names::REQUEST_ID || name == names::APIGW_ID
 }
 
 /// Writes an answer: the head and a whole body in one write; a body still arriving from
@@ -366,6 +374,7 @@ async fn write_response(
         head_request,
         keep_alive,
         chunks,
+        request_id,
     }: Answer,
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
@@ -376,10 +385,13 @@ async fn write_response(
         parts.status.canonical_reason().unwrap_or(""),
     );
     for (name, value) in &parts.headers {
-        if !connection_header(name) {
+        if !connection_header(name) && !id_header(name) {
             causeway_http1::write_header(out, name.as_str(), value.as_bytes());
         }
     }
+    // The ids API Gateway puts on every answer.
+    causeway_http1::write_header(out, names::REQUEST_ID.as_str(), &request_id);
+    causeway_http1::write_header(out, names::APIGW_ID.as_str(), &pipeline::apigw_id());
     if let http_body_util::Either::Right(pooled) = &body
         && let Some(raw) = pooled.raw_headers()
     {

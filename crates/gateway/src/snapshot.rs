@@ -45,6 +45,98 @@ pub struct StageEntry {
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// Usage plans of API keys and method throttles.
     pub limits: StageLimits,
+    /// Integration uris with the stage's variables in, by resource index (as routes give
+    /// it) and method key.
+    pub uris: Vec<Vec<(String, CompiledUri)>>,
+}
+
+/// An integration uri with its stage's variables filled in, split when the stage is
+/// compiled: a request only fills in its path parameters and query string.
+#[derive(Debug)]
+pub struct CompiledUri {
+    pub https: bool,
+    /// `host[:port]` as written.
+    pub authority: http::uri::Authority,
+    /// The Host header the backend gets: the authority.
+    pub host: http::HeaderValue,
+    /// The path, with its `{name}` placeholders; empty when the uri has none.
+    pub path: String,
+    /// The uri's own query string, if it has a non-empty one.
+    pub query: Option<String>,
+}
+
+impl CompiledUri {
+    /// `None` when the uri needs a stage variable the stage does not have, has a placeholder
+    /// outside its path, or is no HTTP(S) URL once its placeholders are filled in: requests
+    /// then resolve it themselves and report why it fails.
+    pub fn compile(
+        template: &str,
+        variables: &std::collections::BTreeMap<String, String>,
+    ) -> Option<CompiledUri> {
+        let resolved = causeway_routing::substitute_stage_variables(template, variables).ok()?;
+        let (scheme, rest) = resolved.split_once("://")?;
+        let https = match scheme {
+            "http" => false,
+            "https" => true,
+            _ => return None,
+        };
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, rest) = rest.split_at(end);
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        if authority.contains(['{', '}']) || query.is_some_and(|q| q.contains(['{', '}'])) {
+            return None;
+        }
+        // The whole uri must parse with every placeholder filled in by a plain segment: then
+        // any value a request puts there (a path parameter as the client sent it) keeps it
+        // valid.
+        let mut probe = String::with_capacity(resolved.len());
+        let mut inside = false;
+        for c in resolved.chars() {
+            match c {
+                '{' if !inside => inside = true,
+                '}' if inside => {
+                    inside = false;
+                    probe.push('x');
+                }
+                _ if inside => {}
+                c => probe.push(c),
+            }
+        }
+        let parsed: http::Uri = probe.parse().ok()?;
+        parsed.authority()?;
+        let authority: http::uri::Authority = authority.parse().ok()?;
+        let host = http::HeaderValue::from_str(authority.as_str()).ok()?;
+        Some(CompiledUri {
+            https,
+            authority,
+            host,
+            path: path.to_owned(),
+            query: query.filter(|q| !q.is_empty()).map(str::to_owned),
+        })
+    }
+}
+
+/// The compiled integration uris of a stage's resources (HTTP and HTTP_PROXY integrations).
+fn compile_uris(routes: &CompiledApi, stage: &Stage) -> Vec<Vec<(String, CompiledUri)>> {
+    routes
+        .snapshot()
+        .resources
+        .iter()
+        .map(|deployed| {
+            deployed
+                .resource
+                .methods
+                .iter()
+                .filter_map(|(key, method)| {
+                    let uri = method.integration.as_ref()?.uri.as_deref()?;
+                    Some((key.clone(), CompiledUri::compile(uri, &stage.variables)?))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 impl Snapshot {
@@ -82,9 +174,10 @@ impl Snapshot {
                             Arc::new(StageEntry {
                                 stage: stage.stage.clone(),
                                 deployment: stage.deployment.clone(),
-                                routes,
                                 gateway_responses,
                                 limits: limits::compile_stage(plan, id, &stage.stage),
+                                uris: compile_uris(&routes, &stage.stage),
+                                routes,
                             }),
                         )
                     })
@@ -112,6 +205,54 @@ impl Snapshot {
                 .collect(),
             keys: limits::compile_keys(plan),
             remote_load_balancers: plan.remote_load_balancers.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_uris_are_split_once_with_the_stage_variables_in() {
+        let variables: std::collections::BTreeMap<String, String> = [
+            ("HOST".to_owned(), "backend.internal:8080".to_owned()),
+            ("BAD".to_owned(), "a b".to_owned()),
+        ]
+        .into();
+        let uri = CompiledUri::compile(
+            "http://${stageVariables.HOST}/pets/{id}/{proxy}?fixed=1",
+            &variables,
+        )
+        .unwrap();
+        assert!(!uri.https);
+        assert_eq!(uri.authority.as_str(), "backend.internal:8080");
+        assert_eq!(uri.host, "backend.internal:8080");
+        assert_eq!(uri.path, "/pets/{id}/{proxy}");
+        assert_eq!(uri.query.as_deref(), Some("fixed=1"));
+
+        let bare = CompiledUri::compile("https://example.com", &variables).unwrap();
+        assert!(bare.https);
+        assert_eq!(bare.path, "");
+        assert_eq!(bare.query, None);
+        let empty_query = CompiledUri::compile("http://example.com/x?", &variables).unwrap();
+        assert_eq!(empty_query.query, None);
+
+        // Left to each request, which then says why it fails.
+        for template in [
+            "http://${stageVariables.MISSING}/x",
+            "http://{host}/x",
+            "ftp://example.com/x",
+            "http://example.com/${stageVariables.BAD}",
+            "http://example.com/x?a={b}",
+            "not a url",
+            "/relative/{proxy}",
+        ] {
+            assert!(
+                CompiledUri::compile(template, &variables).is_none(),
+                "{template}"
+            );
         }
     }
 }

@@ -47,6 +47,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
             .collect(),
         // Test invocations skip API keys and throttling, as on AWS.
         limits: crate::limits::StageLimits::default(),
+        // Each test invocation resolves its uri itself.
+        uris: Vec::new(),
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),

@@ -223,8 +223,12 @@ fn server_name(uri: &Uri) -> Result<ServerName<'static>, Box<dyn std::error::Err
 #[derive(Debug)]
 pub(crate) struct Outgoing<'a> {
     pub(crate) method: &'a http::Method,
-    /// Where to dial (scheme and authority) and what to ask for (path and query).
-    pub(crate) uri: &'a Uri,
+    /// Whether to speak TLS.
+    pub(crate) https: bool,
+    /// Where to dial: `host[:port]`, or a route name ([`LinkConnector`]).
+    pub(crate) authority: &'a str,
+    /// What to ask for: path and query string.
+    pub(crate) target: &'a str,
     /// The header section: `name: value\r\n` lines, without `Content-Length`.
     pub(crate) headers: &'a [u8],
     pub(crate) body: Bytes,
@@ -310,7 +314,7 @@ impl Upstream {
         timeout: Duration,
         skip_verification: bool,
     ) -> Result<http::Response<PooledBody>, CallError> {
-        let https = request.uri.scheme_str() == Some("https");
+        let https = request.https;
         let sent = if !https {
             let (connector, pool) = &self.plain;
             tokio::time::timeout(timeout, send(connector, pool, request)).await
@@ -362,14 +366,13 @@ where
 {
     let Outgoing {
         method,
-        uri,
+        https,
+        authority,
+        target,
         headers,
         body,
         remap,
     } = request;
-    // HTTP/1.1 to an origin server: the request line carries the path (origin form).
-    let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let authority = uri.authority().map_or("", |a| a.as_str());
     let (key, kept) = pool.take(authority);
     if let Some(mut connection) = kept {
         match connection
@@ -388,7 +391,10 @@ where
     std::future::poll_fn(|cx| connector.poll_ready(cx))
         .await
         .map_err(Into::into)?;
-    let stream = connector.call(uri.clone()).await.map_err(Into::into)?;
+    // The connector needs a URL: only a new connection makes one.
+    let scheme = if https { "https" } else { "http" };
+    let uri: Uri = format!("{scheme}://{authority}/").parse()?;
+    let stream = connector.call(uri).await.map_err(Into::into)?;
     let mut connection = Connection::new(hyper_util::rt::TokioIo::new(stream));
     let head = connection
         .exchange(method, target, headers, &body, remap)

@@ -74,9 +74,14 @@ pub(crate) struct Head {
 }
 
 impl Connection {
+    #[cfg(test)]
     pub(crate) fn new(io: impl Io + 'static) -> Connection {
+        Connection::from_io(Box::new(io))
+    }
+
+    pub(crate) fn from_io(io: Box<dyn Io>) -> Connection {
         Connection {
-            io: Box::new(io),
+            io,
             read: BytesMut::new(),
             write: Vec::new(),
         }

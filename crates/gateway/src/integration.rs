@@ -663,7 +663,7 @@ fn path_values<'c>(call: &'c Call<'_>) -> Vec<(&'c str, &'c str)> {
     for (key, source) in &call.integration.request_parameters {
         if let Some(name) = key.strip_prefix("integration.request.path.") {
             if let Some(param) = source.strip_prefix("method.request.path.") {
-                if let Some(raw) = call.matched.path_param(param).map(|p| p.raw.as_str()) {
+                if let Some(raw) = call.matched.path_param(param).map(|p| p.raw.as_ref()) {
                     values.push((name, raw));
                 }
             } else if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
@@ -674,7 +674,7 @@ fn path_values<'c>(call: &'c Call<'_>) -> Vec<(&'c str, &'c str)> {
     }
     for param in &call.matched.path_params {
         if !values.iter().any(|(n, _)| *n == param.name) {
-            values.push((param.name, param.raw.as_str()));
+            values.push((param.name, param.raw.as_ref()));
         }
     }
     values
@@ -705,7 +705,10 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
         }));
     }
     if let Some(name) = source.strip_prefix("method.request.path.") {
-        return Ok(call.matched.path_param(name).map(|p| p.value.clone()));
+        return Ok(call
+            .matched
+            .path_param(name)
+            .map(|p| p.value.clone().into_owned()));
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return Ok(call.stage.stage.variables.get(name).cloned());

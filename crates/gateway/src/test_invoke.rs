@@ -204,7 +204,7 @@ async fn execute<'a>(
             matched
                 .path_params
                 .iter()
-                .map(|p| (p.name, p.value.as_str()))
+                .map(|p| (p.name, p.value.as_ref()))
         )
     ));
     let query_pairs: Vec<(String, String)> = request.query.map(form_pairs).unwrap_or_default();

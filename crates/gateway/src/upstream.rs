@@ -13,7 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tower_service::Service;
 
-use crate::conn::{Connection, ExchangeError, Head};
+use crate::conn::{Connection, ExchangeError, Head, Io};
 use crate::pool::{Pool, PooledBody};
 
 /// How long a backend connection may wait unused before it is closed.
@@ -121,6 +121,32 @@ fn port_of(uri: &Uri) -> u16 {
         Some("https") => 443,
         _ => 80,
     })
+}
+
+/// A dialled stream as a [`Connection`] reads and writes it: through tokio's traits, without
+/// the hyper adapters the connectors wrap it in (each adapter layer costs every read and
+/// write a conversion).
+pub(crate) trait IntoIo {
+    fn into_io(self) -> Box<dyn Io>;
+}
+
+impl IntoIo for LinkStream {
+    fn into_io(self) -> Box<dyn Io> {
+        match self {
+            LinkStream::Tcp(io) => Box::new(io.into_inner()),
+            LinkStream::Tunnel(io) => Box::new(io.into_inner()),
+            LinkStream::Flow(io) => Box::new(io.into_inner()),
+        }
+    }
+}
+
+impl IntoIo for hyper_rustls::MaybeHttpsStream<LinkStream> {
+    fn into_io(self) -> Box<dyn Io> {
+        match self {
+            hyper_rustls::MaybeHttpsStream::Http(stream) => stream.into_io(),
+            hyper_rustls::MaybeHttpsStream::Https(tls) => Box::new(tls.into_inner()),
+        }
+    }
 }
 
 /// A backend connection: a TCP socket, a tunnel stream, or a flow through a load balancer
@@ -360,7 +386,7 @@ async fn send<C>(
 ) -> Result<http::Response<PooledBody>, BoxError>
 where
     C: Service<Uri> + Clone + Send + Sync,
-    C::Response: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    C::Response: IntoIo,
     C::Error: Into<BoxError>,
     C::Future: Send,
 {
@@ -395,7 +421,7 @@ where
     let scheme = if https { "https" } else { "http" };
     let uri: Uri = format!("{scheme}://{authority}/").parse()?;
     let stream = connector.call(uri).await.map_err(Into::into)?;
-    let mut connection = Connection::new(hyper_util::rt::TokioIo::new(stream));
+    let mut connection = Connection::from_io(stream.into_io());
     let head = connection
         .exchange(method, target, headers, &body, remap)
         .await?;

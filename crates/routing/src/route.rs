@@ -70,11 +70,13 @@ pub struct PathParam<'a> {
     /// The name inside the braces, without a trailing `+`.
     pub name: &'a str,
     /// The percent-decoded value; for a greedy parameter, the decoded segments joined by `/`.
-    /// Bytes that do not decode to UTF-8 become U+FFFD.
-    pub value: String,
+    /// Bytes that do not decode to UTF-8 become U+FFFD. Borrowed from the path when nothing
+    /// needed decoding.
+    pub value: Cow<'a, str>,
     /// The value as the client sent it, still percent-encoded. This is what goes into an
-    /// integration URI, which must not be decoded twice.
-    pub raw: String,
+    /// integration URI, which must not be decoded twice. Borrowed from the path unless a
+    /// greedy value had to skip empty segments.
+    pub raw: Cow<'a, str>,
 }
 
 /// Why a request matched no method. The gateway answers both with 403 `Missing
@@ -148,7 +150,7 @@ impl CompiledApi {
     /// Matches a request: `method` is the request verb as sent (case-sensitive) and `raw_path`
     /// the path after the stage, still percent-encoded (`/pets/a%20b`). See the module
     /// documentation for the rules.
-    pub fn route(&self, method: &str, raw_path: &str) -> Result<RouteMatch<'_>, NoRoute> {
+    pub fn route<'a>(&'a self, method: &str, raw_path: &'a str) -> Result<RouteMatch<'a>, NoRoute> {
         let mut node = self.node(ROOT)?;
         let mut path_params = Vec::new();
         let mut segments = raw_path.split('/').filter(|segment| !segment.is_empty());
@@ -160,24 +162,35 @@ impl CompiledApi {
                 node = self.node(child)?;
                 path_params.push(PathParam {
                     name: &node.name,
-                    value: decoded.into_owned(),
-                    raw: segment.to_owned(),
+                    value: decoded,
+                    raw: Cow::Borrowed(segment),
                 });
             } else if let Some(child) = node.greedy {
                 node = self.node(child)?;
-                let mut value = decoded.into_owned();
-                let mut raw = segment.to_owned();
-                for segment in segments.by_ref() {
-                    value.push('/');
-                    value.push_str(&decode(segment));
-                    raw.push('/');
-                    raw.push_str(segment);
-                }
+                // The rest of the path from this segment on, without a trailing slash: the
+                // segments joined by `/`, unless empty segments have to be skipped.
+                let start = segment.as_ptr() as usize - raw_path.as_ptr() as usize;
+                let rest = raw_path[start..].trim_end_matches('/');
+                let raw = if rest.contains("//") {
+                    let mut raw = segment.to_owned();
+                    for segment in segments.by_ref() {
+                        raw.push('/');
+                        raw.push_str(segment);
+                    }
+                    Cow::Owned(raw)
+                } else {
+                    Cow::Borrowed(rest)
+                };
+                let value = match decode_all(&raw) {
+                    Cow::Borrowed(_) => raw.clone(),
+                    Cow::Owned(decoded) => Cow::Owned(decoded),
+                };
                 path_params.push(PathParam {
                     name: &node.name,
                     value,
                     raw,
                 });
+                break;
             } else {
                 return Err(NoRoute::UnknownPath);
             }
@@ -498,6 +511,22 @@ fn method_of<'a>(resource: &'a DeployedResource, verb: &str) -> Option<(&'a str,
 /// common case, so a static path is matched without allocating.
 fn decode(segment: &str) -> Cow<'_, str> {
     percent_decode_str(segment).decode_utf8_lossy()
+}
+
+/// Decodes a greedy value, segment by segment: `%2F` decodes to a `/` inside its segment,
+/// as when each segment is decoded alone.
+fn decode_all(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('%') {
+        return Cow::Borrowed(raw);
+    }
+    let mut value = String::with_capacity(raw.len());
+    for (i, segment) in raw.split('/').enumerate() {
+        if i > 0 {
+            value.push('/');
+        }
+        value.push_str(&decode(segment));
+    }
+    Cow::Owned(value)
 }
 
 #[cfg(test)]

@@ -281,6 +281,19 @@ fn params_are_percent_decoded_and_keep_their_raw_form() {
         "/files/a%20b/c%2Fd/e",
         "/files/{proxy+} GET proxy=a b/c/d/e[a%20b/c%2Fd/e]",
     );
+    // Empty segments are skipped and a trailing slash dropped, decoded or not.
+    check(
+        routes,
+        "GET",
+        "/files/a//b%20c/",
+        "/files/{proxy+} GET proxy=a/b c[a/b%20c]",
+    );
+    check(
+        routes,
+        "GET",
+        "/files/a/b/",
+        "/files/{proxy+} GET proxy=a/b",
+    );
     // An encoded slash does not split a segment, so it cannot reach a deeper resource.
     check(routes, "GET", "/pets%2Fx", "no route: path");
 }
@@ -392,7 +405,7 @@ fn route_match_accessors() {
     assert_eq!(found.resource_path(), "/pets/{id}");
     let id = found
         .path_param("id")
-        .map(|p| (p.value.as_str(), p.raw.as_str()));
+        .map(|p| (p.value.as_ref(), p.raw.as_ref()));
     assert_eq!(id, Some(("a/b", "a%2Fb")));
     assert_eq!(found.path_param("other"), None);
     assert_eq!(api.snapshot().resources.len(), 3);

@@ -95,6 +95,9 @@ enum Pending {
     None,
     Length(u64),
     Chunked(ChunkedDecoder),
+    /// Reading it failed part way: where the next request starts is unknown, so the
+    /// connection closes after the answer.
+    Broken,
 }
 
 /// A request body, read when the pipeline asks for it.
@@ -126,6 +129,16 @@ impl RequestBody<'_> {
         let Some(client) = self.client else {
             return Ok(Bytes::new());
         };
+        let collected = Self::read(client, limit).await;
+        if collected.is_err() && !matches!(client.body, Pending::Length(_)) {
+            client.body = Pending::Broken;
+        }
+        collected
+    }
+
+    /// Reads the body from `client`, leaving its state untouched when the body is refused
+    /// for its declared length (nothing of it has been read).
+    async fn read(client: &mut Client, limit: usize) -> Result<Bytes, BodyError> {
         if let Pending::Length(length) = client.body
             && length > limit as u64
         {
@@ -139,6 +152,10 @@ impl RequestBody<'_> {
         }
         match std::mem::replace(&mut client.body, Pending::None) {
             Pending::None => Ok(Bytes::new()),
+            Pending::Broken => {
+                client.body = Pending::Broken;
+                Err(BodyError::Read(io::ErrorKind::InvalidData.into()))
+            }
             Pending::Length(length) => {
                 let length = length as usize;
                 while client.read.len() < length {
@@ -400,6 +417,9 @@ async fn write_response(
     causeway_http1::write_header(out, "date", &date::now());
     if !keep_alive {
         out.extend_from_slice(b"connection: close\r\n");
+    } else if !chunks {
+        // An HTTP/1.0 client that asked to keep the connection learns that it may.
+        out.extend_from_slice(b"connection: keep-alive\r\n");
     }
     let length = body.size_hint().exact();
     let chunked = length.is_none() && chunks;

@@ -273,3 +273,53 @@ async fn a_body_over_the_limit_is_refused_unread_and_the_connection_closes() {
     assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(backend.requests().len(), before);
 }
+
+#[tokio::test]
+async fn http_1_0_clients_that_ask_keep_their_connection() {
+    let server = TestServer::start().await;
+    let (invoke, _backend) = echo_api(&server).await;
+    let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let mut buf = Vec::new();
+    for path in ["/one", "/two"] {
+        let request = format!(
+            "GET /prod{path} HTTP/1.0\r\nHost: {}\r\nConnection: keep-alive\r\n\r\n",
+            host(&invoke)
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut stream, &mut buf, false).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("connection"), Some("keep-alive"));
+        assert_eq!(answer.echo()["path"], path);
+    }
+}
+
+#[tokio::test]
+async fn a_chunked_body_that_breaks_off_closes_the_connection_after_the_answer() {
+    let server = TestServer::start().await;
+    let (invoke, backend) = echo_api(&server).await;
+    let before = backend.requests().len();
+    let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let request = format!(
+        "POST /prod/chunks HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\nGET /prod/next HTTP/1.1\r\nHost: a\r\n\r\n",
+        host(&invoke)
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut stream, &mut buf, false).await;
+    // The body could not be read: the integration failed before it ran (the
+    // INTEGRATION_FAILURE gateway response, 504 by default).
+    assert_eq!(answer.status, 504);
+    assert_eq!(answer.header("connection"), Some("close"));
+    // What followed the broken body is not taken for a request.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        rest.is_empty() && buf.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert_eq!(backend.requests().len(), before);
+}

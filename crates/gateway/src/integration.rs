@@ -43,6 +43,9 @@ pub struct Call<'a> {
     pub upstream: &'a Upstream,
     /// The execution log of a test invocation; `None` when serving.
     pub log: Option<&'a ExecutionLog>,
+    /// The client connection's timer for integration timeouts; `None` for a test
+    /// invocation, which times its one request itself.
+    pub timer: Option<&'a crate::upstream::Deadline>,
 }
 
 /// Runs the method's integration.
@@ -836,7 +839,7 @@ async fn send(
             request.authority, request.target
         ));
     }
-    match call.upstream.call(request, timeout, skip).await {
+    match call.upstream.call(request, timeout, skip, call.timer).await {
         Ok(response) => {
             if let Some(log) = call.log {
                 log.line(format_args!(

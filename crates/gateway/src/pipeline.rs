@@ -67,8 +67,8 @@ pub(crate) type RequestId = [u8; 36];
 pub async fn handle(
     gateway: &Gateway,
     request: Request<RequestBody<'_>>,
-    client: SocketAddr,
-    local: SocketAddr,
+    (client, local): (SocketAddr, SocketAddr),
+    timer: &crate::upstream::Deadline,
 ) -> (Response<Body>, RequestId) {
     let mut id: RequestId = [0; 36];
     let request_id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
@@ -126,6 +126,7 @@ pub async fn handle(
         request_id,
         &snapshot,
         &mut context,
+        timer,
     )
     .await;
     let response = match result {
@@ -158,6 +159,7 @@ async fn serve_stage<'a>(
     request_id: &'a str,
     snapshot: &Snapshot,
     context: &mut Context<'a>,
+    timer: &crate::upstream::Deadline,
 ) -> Result<Response<Body>, Failure> {
     let matched = stage
         .routes
@@ -196,6 +198,7 @@ async fn serve_stage<'a>(
         snapshot,
         upstream: &gateway.upstream,
         log: None,
+        timer: Some(timer),
     };
     integration::run(call).await
 }

@@ -200,8 +200,15 @@ async fn serve_connection(
     stream: TcpStream,
     client_addr: SocketAddr,
     local: SocketAddr,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) -> io::Result<()> {
+    // The stop signal, waited for between requests: one future for the connection's life
+    // rather than a new waiter on the channel for every request.
+    let mut signal = stopping.clone();
+    let stopped = async move {
+        let _ = signal.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stopped);
     let mut client = Client {
         stream,
         read: BytesMut::with_capacity(READ_SIZE),
@@ -209,8 +216,9 @@ async fn serve_connection(
         expect_continue: false,
     };
     let mut out = Vec::with_capacity(READ_SIZE);
+    let timer = crate::upstream::Deadline::new();
     loop {
-        let head = match read_head(&mut client, &mut stopping).await? {
+        let head = match read_head(&mut client, &stopping, stopped.as_mut()).await? {
             Some(Ok(head)) => head,
             Some(Err(error)) => {
                 let status = match error {
@@ -243,7 +251,8 @@ async fn serve_connection(
                 client: Some(&mut client),
             },
         );
-        let (response, request_id) = pipeline::handle(gateway, request, client_addr, local).await;
+        let (response, request_id) =
+            pipeline::handle(gateway, request, (client_addr, local), &timer).await;
         // A body the pipeline did not read: dropped if it is all here and small, else the
         // connection closes after the answer.
         match client.body {
@@ -290,7 +299,8 @@ async fn serve_connection(
 /// requests, or the server stops while the connection waits for one.
 async fn read_head(
     client: &mut Client,
-    stopping: &mut watch::Receiver<bool>,
+    stopping: &watch::Receiver<bool>,
+    mut stopped: Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> io::Result<Option<Result<RequestHead, causeway_http1::Error>>> {
     loop {
         if !client.read.is_empty() {
@@ -308,7 +318,7 @@ async fn read_head(
             }
             tokio::select! {
                 read = client.stream.read_buf(&mut client.read) => read,
-                _ = stopping.changed() => return Ok(None),
+                () = stopped.as_mut() => return Ok(None),
             }
         } else {
             client.stream.read_buf(&mut client.read).await

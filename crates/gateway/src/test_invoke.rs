@@ -241,6 +241,7 @@ async fn execute<'a>(
         snapshot: &snapshot,
         upstream: &gateway.upstream,
         log: Some(log),
+        timer: None,
     })
     .await
 }

@@ -200,13 +200,20 @@ const REMAPPED: [(&str, &str); 5] = [
 /// What becomes of a backend header on an HTTP_PROXY answer: `None` when it passes as it
 /// is, `Some(None)` when it is dropped, `Some(Some(name))` when it is renamed.
 fn remap_name(name: &[u8]) -> Option<Option<&'static str>> {
-    if name.eq_ignore_ascii_case(b"transfer-encoding") {
-        return Some(None);
+    // By length first: most names are compared with nothing.
+    let (from, to) = match name.len() {
+        4 => REMAPPED[2],
+        6 => REMAPPED[3],
+        10 => REMAPPED[0],
+        14 => REMAPPED[1],
+        16 => REMAPPED[4],
+        17 => ("transfer-encoding", ""),
+        _ => return None,
+    };
+    if !name.eq_ignore_ascii_case(from.as_bytes()) {
+        return None;
     }
-    REMAPPED
-        .iter()
-        .find(|(from, _)| from.len() == name.len() && name.eq_ignore_ascii_case(from.as_bytes()))
-        .map(|&(_, to)| Some(to))
+    Some((!to.is_empty()).then_some(to))
 }
 
 /// [`remap_name`] for a header in a map.

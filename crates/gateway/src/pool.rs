@@ -105,8 +105,11 @@ impl Pool {
             return (Arc::from(authority), None);
         };
         let key = waiting.key.clone();
+        // The most recent first: one that waited past the idle timeout would only be at the
+        // front, and the sweep and the next check-in close those. One the backend closed is
+        // dropped here.
         while let Some(mut kept) = waiting.idle.pop() {
-            if kept.since.elapsed() < self.idle_timeout && kept.connection.is_open() {
+            if kept.connection.is_open() {
                 return (key, Some(kept.connection));
             }
         }
@@ -123,16 +126,17 @@ impl Pool {
             idle: Vec::new(),
         });
         // The oldest wait at the front: drop the ones past the idle timeout.
+        let now = Instant::now();
         let expired = waiting
             .idle
             .iter()
-            .take_while(|c| c.since.elapsed() >= self.idle_timeout)
+            .take_while(|c| now.saturating_duration_since(c.since) >= self.idle_timeout)
             .count();
         waiting.idle.drain(..expired);
         if waiting.idle.len() < self.max_idle {
             waiting.idle.push(Idle {
                 connection,
-                since: Instant::now(),
+                since: now,
             });
         }
     }

@@ -35,6 +35,9 @@ pub use snapshot::Snapshot;
 pub struct GatewayConfig {
     /// Largest request body accepted (AWS: 10 MB).
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request head once it has begun (nginx's
+    /// `client_header_timeout` is 60 s too); the connection then closes without an answer.
+    pub request_head_timeout: std::time::Duration,
     /// Region and account, for `$context` values.
     pub region: String,
     pub account_id: String,
@@ -54,6 +57,7 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             max_body_bytes: 10 * 1024 * 1024,
+            request_head_timeout: std::time::Duration::from_secs(60),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),

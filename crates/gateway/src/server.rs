@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use crate::Gateway;
 use crate::integration::names;
 use crate::pipeline::{self, Body};
+use crate::upstream::Deadline;
 
 /// Bytes asked of each read of a request.
 const READ_SIZE: usize = 8 * 1024;
@@ -216,9 +217,10 @@ async fn serve_connection(
         expect_continue: false,
     };
     let mut out = Vec::with_capacity(READ_SIZE);
-    let timer = crate::upstream::Deadline::new();
+    let timer = Deadline::new();
     loop {
-        let head = match read_head(&mut client, &stopping, stopped.as_mut()).await? {
+        let head_timing = (&timer, gateway.config.request_head_timeout);
+        let head = match read_head(&mut client, &stopping, stopped.as_mut(), head_timing).await? {
             Some(Ok(head)) => head,
             Some(Err(error)) => {
                 let status = match error {
@@ -301,7 +303,11 @@ async fn read_head(
     client: &mut Client,
     stopping: &watch::Receiver<bool>,
     mut stopped: Pin<&mut impl std::future::Future<Output = ()>>,
+    (timer, head_timeout): (&Deadline, Duration),
 ) -> io::Result<Option<Result<RequestHead, causeway_http1::Error>>> {
+    // Once a head has begun, it must be complete within `head_timeout`: a client that
+    // sends a head byte by byte, or stops half way, does not hold the connection forever.
+    let mut head_deadline = None;
     loop {
         if !client.read.is_empty() {
             match causeway_http1::parse_request(&client.read) {
@@ -321,8 +327,28 @@ async fn read_head(
                 () = stopped.as_mut() => return Ok(None),
             }
         } else {
-            client.stream.read_buf(&mut client.read).await
+            let deadline =
+                *head_deadline.get_or_insert_with(|| tokio::time::Instant::now() + head_timeout);
+            let mut reading = std::pin::pin!(client.stream.read_buf(&mut client.read));
+            let mut expiry = std::pin::pin!(timer.until(deadline));
+            let read = std::future::poll_fn(|cx| {
+                if let Poll::Ready(read) = reading.as_mut().poll(cx) {
+                    return Poll::Ready(Some(read));
+                }
+                expiry.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            match read {
+                Some(read) => read,
+                None => {
+                    tracing::debug!("request head not complete in time; closing the connection");
+                    return Ok(None);
+                }
+            }
         };
+        if idle && matches!(read, Ok(n) if n > 0) {
+            head_deadline = Some(tokio::time::Instant::now() + head_timeout);
+        }
         match read {
             Ok(0) if idle => return Ok(None),
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),

@@ -56,6 +56,8 @@ pub struct Config {
     pub link_listen: Option<SocketAddr>,
     /// Names the generated link certificate is valid for (nodes check one of them).
     pub link_names: Vec<String>,
+    /// How long an invoke client may take to send a request head once it has begun.
+    pub request_head_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -73,6 +75,7 @@ impl Default for Config {
             usage_flush_interval: std::time::Duration::from_secs(1),
             link_listen: Some(SocketAddr::from(([127, 0, 0, 1], 4590))),
             link_names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
+            request_head_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -195,6 +198,7 @@ impl Server {
                 }),
                 tunnel: Some(registry.clone()),
                 engine: Some(engine.clone()),
+                request_head_timeout: config.request_head_timeout,
                 ..GatewayConfig::default()
             },
             limiter.clone(),

@@ -323,3 +323,34 @@ async fn a_chunked_body_that_breaks_off_closes_the_connection_after_the_answer()
     );
     assert_eq!(backend.requests().len(), before);
 }
+
+#[tokio::test]
+async fn a_request_head_that_does_not_complete_in_time_closes_the_connection() {
+    let server = TestServer::start_with(|config| {
+        config.request_head_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let (invoke, _backend) = echo_api(&server).await;
+    // An idle kept connection is left alone...
+    let mut idle = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    // ...a head that stops half way is not.
+    let mut slow = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let started = std::time::Instant::now();
+    slow.write_all(format!("GET /prod/slow HTTP/1.1\r\nHost: {}\r\n", host(&invoke)).as_bytes())
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut rest))
+        .await
+        .expect("the connection must close")
+        .unwrap();
+    assert!(rest.is_empty(), "no answer is written: {rest:?}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let request = format!("GET /prod/late HTTP/1.1\r\nHost: {}\r\n\r\n", host(&invoke));
+    idle.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut idle, &mut buf, false).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.echo()["path"], "/late");
+}

@@ -124,16 +124,7 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     // A test invocation logs the backend's headers as they came; otherwise they are
     // remapped as they are read.
     let remap = call.log.is_none();
-    let request = Outgoing {
-        method: &method,
-        https: target.https,
-        authority: &target.authority,
-        target: &target.target,
-        headers: &head,
-        body,
-        remap,
-    };
-    let response = send(call, request).await?;
+    let response = send(call, target.request(&method, &head, body, remap)).await?;
     let (mut parts, body) = response.into_parts();
     if let Some(log) = call.log {
         log.line(format_args!(
@@ -278,16 +269,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     log_endpoint_request(call, &target, headers, &body);
     let mut head = Vec::with_capacity(HEAD_CAPACITY);
     write_headers(&mut head, headers);
-    let request = Outgoing {
-        method: &method,
-        https: target.https,
-        authority: &target.authority,
-        target: &target.target,
-        headers: &head,
-        body,
-        remap: false,
-    };
-    let response = send(call, request).await?;
+    let response = send(call, target.request(&method, &head, body, false)).await?;
     let status = response.status();
     let backend_headers = response.headers().clone();
     let backend_body = http_body_util::BodyExt::collect(response.into_body())
@@ -514,6 +496,25 @@ struct BackendTarget<'c> {
 }
 
 impl BackendTarget<'_> {
+    /// The request to send there, its header section written out.
+    fn request<'r>(
+        &'r self,
+        method: &'r Method,
+        headers: &'r [u8],
+        body: Bytes,
+        remap: bool,
+    ) -> Outgoing<'r> {
+        Outgoing {
+            method,
+            https: self.https,
+            authority: &self.authority,
+            target: &self.target,
+            headers,
+            body,
+            remap,
+        }
+    }
+
     /// The URL as logs show it.
     fn url(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };

@@ -329,16 +329,10 @@ async fn read_head(
         } else {
             let deadline =
                 *head_deadline.get_or_insert_with(|| tokio::time::Instant::now() + head_timeout);
-            let mut reading = std::pin::pin!(client.stream.read_buf(&mut client.read));
-            let mut expiry = std::pin::pin!(timer.until(deadline));
-            let read = std::future::poll_fn(|cx| {
-                if let Poll::Ready(read) = reading.as_mut().poll(cx) {
-                    return Poll::Ready(Some(read));
-                }
-                expiry.as_mut().poll(cx).map(|()| None)
-            })
-            .await;
-            match read {
+            match timer
+                .within(deadline, client.stream.read_buf(&mut client.read))
+                .await
+            {
                 Some(read) => read,
                 None => {
                     tracing::debug!("request head not complete in time; closing the connection");
@@ -508,7 +502,7 @@ async fn write_response(
                     continue;
                 }
                 if chunked {
-                    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    causeway_http1::write_chunk_size(out, data.len());
                 }
                 if out.len() + data.len() <= 64 * 1024 {
                     out.extend_from_slice(&data);

@@ -274,6 +274,23 @@ impl Deadline {
         }
     }
 
+    /// Runs `future` until `deadline`: its output, or `None` once the deadline has passed.
+    pub(crate) async fn within<T>(
+        &self,
+        deadline: tokio::time::Instant,
+        future: impl Future<Output = T>,
+    ) -> Option<T> {
+        let mut future = std::pin::pin!(future);
+        let mut expiry = std::pin::pin!(self.until(deadline));
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Some(output));
+            }
+            expiry.as_mut().poll(cx).map(|()| None)
+        })
+        .await
+    }
+
     /// Resolves once `deadline` has passed.
     pub(crate) fn until(
         &self,
@@ -419,16 +436,9 @@ impl Upstream {
         };
         let sent = match timer {
             Some(timer) => {
-                let deadline = tokio::time::Instant::now() + timeout;
-                let mut sending = std::pin::pin!(sending);
-                let mut expiry = std::pin::pin!(timer.until(deadline));
-                std::future::poll_fn(|cx| {
-                    if let Poll::Ready(sent) = sending.as_mut().poll(cx) {
-                        return Poll::Ready(Some(sent));
-                    }
-                    expiry.as_mut().poll(cx).map(|()| None)
-                })
-                .await
+                timer
+                    .within(tokio::time::Instant::now() + timeout, sending)
+                    .await
             }
             None => tokio::time::timeout(timeout, sending).await.ok(),
         };

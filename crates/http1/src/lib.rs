@@ -82,63 +82,22 @@ pub fn parse_response(buf: &[u8], head_request: bool) -> Result<Option<ResponseH
         buf,
         &mut headers,
     );
-    let len = match parsed {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => {
-            return if buf.len() > MAX_HEAD_BYTES {
-                Err(Error::HeadTooLarge)
-            } else {
-                Ok(None)
-            };
-        }
-        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
-        Err(error) => return Err(Error::Head(error.to_string())),
+    let Some(len) = complete(parsed, buf.len())? else {
+        return Ok(None);
     };
-    if len > MAX_HEAD_BYTES {
-        return Err(Error::HeadTooLarge);
-    }
     let status = response.code.unwrap_or_default();
     let minor_version = response.version.unwrap_or_default();
     if status == 101 {
         return Err(Error::SwitchingProtocols);
     }
-    let base = buf.as_ptr() as usize;
-    let range = |part: &[u8]| {
-        let start = part.as_ptr() as usize - base;
-        start..start + part.len()
-    };
-    let mut content_length: Option<u64> = None;
-    let mut chunked = false;
-    let mut transfer_encoding = false;
-    let mut close = minor_version == 0;
-    let mut parsed = Vec::with_capacity(response.headers.len());
-    for header in response.headers.iter() {
-        let name = header.name.as_bytes();
-        let value = header.value;
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let length = parse_content_length(value)?;
-            if content_length.is_some_and(|known| known != length) {
-                return Err(Error::ContentLength);
-            }
-            content_length = Some(length);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            transfer_encoding = true;
-            // Only the last coding says whether the body is chunked.
-            chunked = value
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(trim) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && minor_version == 0 {
-                    close = false;
-                }
-            }
-        }
-        parsed.push((range(name), range(value)));
-    }
+    let Fields {
+        lines: parsed,
+        content_length,
+        transfer_encoding,
+        chunked,
+        mut close,
+        expect_continue: _,
+    } = fields(buf, response.headers, minor_version)?;
     let framing = if head_request || status == 204 || status == 304 || (100..200).contains(&status)
     {
         Framing::Empty
@@ -202,63 +161,21 @@ pub struct RequestHead {
 pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, Error> {
     let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut []);
-    let len = match request.parse_with_uninit_headers(buf, &mut headers) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => {
-            return if buf.len() > MAX_HEAD_BYTES {
-                Err(Error::HeadTooLarge)
-            } else {
-                Ok(None)
-            };
-        }
-        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
-        Err(error) => return Err(Error::Head(error.to_string())),
+    let parsed = request.parse_with_uninit_headers(buf, &mut headers);
+    let Some(len) = complete(parsed, buf.len())? else {
+        return Ok(None);
     };
-    if len > MAX_HEAD_BYTES {
-        return Err(Error::HeadTooLarge);
-    }
-    let base = buf.as_ptr() as usize;
-    let range = |part: &[u8]| {
-        let start = part.as_ptr() as usize - base;
-        start..start + part.len()
-    };
-    let method = range(request.method.unwrap_or_default().as_bytes());
-    let target = range(request.path.unwrap_or_default().as_bytes());
+    let method = range(buf, request.method.unwrap_or_default().as_bytes());
+    let target = range(buf, request.path.unwrap_or_default().as_bytes());
     let minor_version = request.version.unwrap_or_default();
-    let mut content_length: Option<u64> = None;
-    let mut transfer_encoding = false;
-    let mut chunked = false;
-    let mut close = minor_version == 0;
-    let mut expect_continue = false;
-    let mut parsed = Vec::with_capacity(request.headers.len());
-    for header in request.headers.iter() {
-        let name = header.name.as_bytes();
-        let value = header.value;
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let length = parse_content_length(value)?;
-            if content_length.is_some_and(|known| known != length) {
-                return Err(Error::ContentLength);
-            }
-            content_length = Some(length);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            transfer_encoding = true;
-            chunked = value
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(trim) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && minor_version == 0 {
-                    close = false;
-                }
-            }
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            expect_continue = trim(value).eq_ignore_ascii_case(b"100-continue");
-        }
-        parsed.push((range(name), range(value)));
-    }
+    let Fields {
+        lines: parsed,
+        content_length,
+        transfer_encoding,
+        chunked,
+        mut close,
+        expect_continue,
+    } = fields(buf, request.headers, minor_version)?;
     let framing = if transfer_encoding {
         if !chunked || minor_version == 0 {
             return Err(Error::Head(
@@ -286,6 +203,86 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, Error> {
         keep_alive: !close,
         expect_continue,
     }))
+}
+
+/// The length of a head `httparse` parsed, `None` while it is incomplete; a head over the
+/// limits is an error.
+fn complete(parsed: httparse::Result<usize>, buffered: usize) -> Result<Option<usize>, Error> {
+    match parsed {
+        Ok(httparse::Status::Complete(len)) if len > MAX_HEAD_BYTES => Err(Error::HeadTooLarge),
+        Ok(httparse::Status::Complete(len)) => Ok(Some(len)),
+        Ok(httparse::Status::Partial) if buffered > MAX_HEAD_BYTES => Err(Error::HeadTooLarge),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(Error::TooManyHeaders),
+        Err(error) => Err(Error::Head(error.to_string())),
+    }
+}
+
+/// What the header fields of a head say about its message, and where they are.
+struct Fields {
+    /// Names and values as ranges into the parsed buffer.
+    lines: Vec<(Range<usize>, Range<usize>)>,
+    content_length: Option<u64>,
+    transfer_encoding: bool,
+    /// The last transfer coding is `chunked`.
+    chunked: bool,
+    /// The connection ends after this message (by version and `Connection`).
+    close: bool,
+    /// `Expect: 100-continue`.
+    expect_continue: bool,
+}
+
+/// Where `part`, a slice `httparse` took from `buf`, lies in `buf`.
+fn range(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - buf.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// Reads the fields both kinds of head share: `Content-Length` (a single number, or a list
+/// of one number), `Transfer-Encoding`, `Connection` and `Expect`.
+fn fields(
+    buf: &[u8],
+    headers: &[httparse::Header<'_>],
+    minor_version: u8,
+) -> Result<Fields, Error> {
+    let mut fields = Fields {
+        lines: Vec::with_capacity(headers.len()),
+        content_length: None,
+        transfer_encoding: false,
+        chunked: false,
+        close: minor_version == 0,
+        expect_continue: false,
+    };
+    for header in headers {
+        let name = header.name.as_bytes();
+        let value = header.value;
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let length = parse_content_length(value)?;
+            if fields.content_length.is_some_and(|known| known != length) {
+                return Err(Error::ContentLength);
+            }
+            fields.content_length = Some(length);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            fields.transfer_encoding = true;
+            // Only the last coding says whether the body is chunked.
+            fields.chunked = value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    fields.close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && minor_version == 0 {
+                    fields.close = false;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            fields.expect_continue = trim(value).eq_ignore_ascii_case(b"100-continue");
+        }
+        fields.lines.push((range(buf, name), range(buf, value)));
+    }
+    Ok(fields)
 }
 
 /// Writes a response's status line.
@@ -358,6 +355,24 @@ pub fn write_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the line that opens a chunk of `len` bytes (size in hex, CRLF).
+pub fn write_chunk_size(out: &mut Vec<u8>, len: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let mut at = digits.len();
+    let mut n = len;
+    loop {
+        at -= 1;
+        digits[at] = DIGITS[n & 0xf];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
     out.extend_from_slice(b"\r\n");
 }
 

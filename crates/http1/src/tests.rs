@@ -162,6 +162,14 @@ fn request_heads_are_written_with_a_length() {
     write_decimal(&mut out, 0);
     write_decimal(&mut out, u64::MAX);
     assert_eq!(out, b"018446744073709551615");
+    out.clear();
+    write_chunk_size(&mut out, 0);
+    write_chunk_size(&mut out, 10_000);
+    assert_eq!(out, b"0\r\n2710\r\n");
+    assert_eq!(
+        decode_all(b"2\r\nok\r\n0\r\n\r\n").unwrap().unwrap().0,
+        b"ok"
+    );
 }
 
 #[test]

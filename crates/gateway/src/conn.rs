@@ -210,7 +210,7 @@ fn remap_name(name: &[u8]) -> Option<Option<&'static str>> {
         17 => ("transfer-encoding", ""),
         _ => return None,
     };
-    if !name.eq_ignore_ascii_case(from.as_bytes()) {
+    if !causeway_http1::is_name(name, from.as_bytes()) {
         return None;
     }
     Some((!to.is_empty()).then_some(to))
@@ -235,22 +235,38 @@ impl RawHeaders {
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.lines
             .iter()
-            .any(|(n, _)| self.bytes[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .any(|(n, _)| causeway_http1::is_name(&self.bytes[n.clone()], name.as_bytes()))
     }
 
     /// Writes the headers as they go to the client. `httparse` let through only token
     /// names and values without CR or LF, so the lines are sound as they are.
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
         for (name, value) in &self.lines {
-            let name = &self.bytes[name.clone()];
-            match remap_name(name) {
+            let Some(name_bytes) = self.bytes.get(name.clone()) else {
+                continue;
+            };
+            match remap_name(name_bytes) {
                 Some(None) => continue,
                 Some(Some(renamed)) => out.extend_from_slice(renamed.as_bytes()),
-                None => out.extend_from_slice(name),
+                None => out.extend_from_slice(name_bytes),
             }
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(&self.bytes[value.clone()]);
-            out.extend_from_slice(b"\r\n");
+            // A line the backend wrote as `name: value\r\n` (the usual way) goes on from its
+            // colon in one copy; any other spacing is written anew.
+            let rest = name.end..value.end + 2;
+            match self.bytes.get(rest) {
+                Some(rest)
+                    if value.start == name.end + 2
+                        && rest.starts_with(b": ")
+                        && rest.ends_with(b"\r\n") =>
+                {
+                    out.extend_from_slice(rest);
+                }
+                _ => {
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(self.bytes.get(value.clone()).unwrap_or_default());
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
         }
     }
 }

@@ -108,7 +108,7 @@ impl Failure {
 pub struct Context<'a> {
     pub request_id: &'a str,
     /// The method request's headers and query, for `method.request.*` header values.
-    pub request_headers: Option<&'a http::HeaderMap>,
+    pub request_headers: Option<&'a crate::request::Headers>,
     pub query: Option<&'a str>,
     /// The stage's variables, for `$stageVariables.NAME` in templates.
     pub stage_variables: Option<&'a std::collections::BTreeMap<String, String>>,
@@ -191,11 +191,7 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
         return Some(text.to_owned());
     }
     if let Some(name) = source.strip_prefix("method.request.header.") {
-        return context
-            .request_headers?
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        return context.request_headers?.get_str(name).map(str::to_owned);
     }
     if let Some(name) = source.strip_prefix("method.request.querystring.") {
         return context.query?.split('&').find_map(|pair| {

@@ -10,7 +10,7 @@ use causeway_model::{
     ConnectionType, HttpMethod, Integration, IntegrationResponse, IntegrationType,
     PassthroughBehavior,
 };
-use causeway_routing::{RouteMatch, substitute_stage_variables};
+use causeway_routing::{PathTemplate, RouteMatch, substitute_stage_variables};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body_util::{Either, Full};
@@ -19,13 +19,14 @@ use crate::conn::remapped;
 use crate::errors::{Failure, Kind};
 use crate::exec_log::{self, ExecutionLog};
 use crate::pipeline::Body;
+use crate::request::Headers;
 use crate::snapshot::{Snapshot, StageEntry};
 use crate::upstream::{CallError, Outgoing, Upstream};
 
 /// Everything an integration needs from the request.
 pub struct Call<'a> {
     pub method: &'a Method,
-    pub headers: &'a HeaderMap,
+    pub headers: &'a Headers,
     pub query: Option<&'a str>,
     pub body: Bytes,
     pub matched: &'a RouteMatch<'a>,
@@ -165,26 +166,30 @@ const HEAD_CAPACITY: usize = 1024;
 /// the request's header section, written out.
 trait HeaderSink {
     /// Adds a header whose value is `parts` one after the other.
-    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]);
+    fn put_parts(&mut self, name: &[u8], parts: &[&[u8]]);
 
-    fn put(&mut self, name: &HeaderName, value: &[u8]) {
+    fn put(&mut self, name: &[u8], value: &[u8]) {
         self.put_parts(name, &[value]);
     }
 }
 
 impl HeaderSink for HeaderMap {
-    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]) {
-        if let Ok(value) = HeaderValue::from_bytes(&parts.concat()) {
-            self.append(name.clone(), value);
+    fn put_parts(&mut self, name: &[u8], parts: &[&[u8]]) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name),
+            HeaderValue::from_bytes(&parts.concat()),
+        ) {
+            self.append(name, value);
         }
     }
 }
 
 impl HeaderSink for Vec<u8> {
-    // Every value comes from a `HeaderValue`, from the gateway's own ids, or from digits:
-    // none holds a CR or LF.
-    fn put_parts(&mut self, name: &HeaderName, parts: &[&[u8]]) {
-        self.extend_from_slice(name.as_str().as_bytes());
+    // Names are tokens and values hold no CR or LF: the client's were read by
+    // `causeway-http1`, which accepts no other, and the gateway's own are ids, digits and
+    // header values.
+    fn put_parts(&mut self, name: &[u8], parts: &[&[u8]]) {
+        self.extend_from_slice(name);
         self.extend_from_slice(b": ");
         for part in parts {
             self.extend_from_slice(part);
@@ -200,53 +205,64 @@ fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     }
 }
 
-/// Client headers the gateway replaces with its own.
-fn replaced(name: &HeaderName) -> bool {
-    name == names::API_ID
-        || name == names::FORWARDED_FOR
-        || name == names::FORWARDED_PROTO
-        || name == names::FORWARDED_PORT
+/// Client headers the gateway drops (hop-by-hop or recomputed), or replaces with its own.
+fn dropped(name: &[u8]) -> bool {
+    DROPPED_REQUEST_HEADERS
+        .iter()
+        .any(|dropped| causeway_http1::is_name(name, dropped.as_bytes()))
+        || [
+            &names::API_ID,
+            &names::FORWARDED_FOR,
+            &names::FORWARDED_PROTO,
+            &names::FORWARDED_PORT,
+        ]
+        .iter()
+        .any(|replaced| causeway_http1::is_name(name, replaced.as_str().as_bytes()))
 }
 
 /// The headers of an HTTP_PROXY request: the client's (less hop-by-hop ones, a SigV4
 /// signature and the ones the gateway sets), the uri's Host, and the forwarding headers.
 fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue) {
     let mut client_trace = false;
-    for (name, value) in call.headers {
-        if DROPPED_REQUEST_HEADERS.contains(&name.as_str()) || replaced(name) {
+    let mut forwarded_for = None;
+    for (name, value) in call.headers.iter() {
+        if dropped(name) {
+            if forwarded_for.is_none()
+                && causeway_http1::is_name(name, names::FORWARDED_FOR.as_str().as_bytes())
+            {
+                forwarded_for = Some(value);
+            }
             continue;
         }
         // A SigV4 signature is meant for API Gateway, not the backend.
-        if name == header::AUTHORIZATION && value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") {
+        if causeway_http1::is_name(name, b"authorization") && value.starts_with(b"AWS4-HMAC-SHA256")
+        {
             continue;
         }
         // The client's own trace header passes through; otherwise the gateway starts a trace.
-        client_trace |= name == names::TRACE_ID;
-        sink.put(name, value.as_bytes());
+        client_trace |= causeway_http1::is_name(name, names::TRACE_ID.as_str().as_bytes());
+        sink.put(name, value);
     }
-    sink.put(&header::HOST, host.as_bytes());
-    sink.put(&names::API_ID, call.api_id.as_bytes());
+    sink.put(b"host", host.as_bytes());
+    sink.put(names::API_ID.as_str().as_bytes(), call.api_id.as_bytes());
     let mut ip = [0u8; 64];
     let client_ip = format_ip(call.client.ip(), &mut ip).as_bytes();
-    match call
-        .headers
-        .get(&names::FORWARDED_FOR)
-        .filter(|v| v.to_str().is_ok())
-    {
+    let forwarded_for_name = names::FORWARDED_FOR.as_str().as_bytes();
+    match forwarded_for.and_then(crate::request::visible_text) {
         Some(existing) => {
-            sink.put_parts(
-                &names::FORWARDED_FOR,
-                &[existing.as_bytes(), b", ", client_ip],
-            );
+            sink.put_parts(forwarded_for_name, &[existing.as_bytes(), b", ", client_ip]);
         }
-        None => sink.put(&names::FORWARDED_FOR, client_ip),
+        None => sink.put(forwarded_for_name, client_ip),
     }
-    sink.put(&names::FORWARDED_PROTO, b"http");
+    sink.put(names::FORWARDED_PROTO.as_str().as_bytes(), b"http");
     let mut port = Vec::with_capacity(5);
     causeway_http1::write_decimal(&mut port, u64::from(call.local.port()));
-    sink.put(&names::FORWARDED_PORT, &port);
+    sink.put(names::FORWARDED_PORT.as_str().as_bytes(), &port);
     if !client_trace {
-        sink.put(&names::TRACE_ID, &crate::pipeline::trace_text());
+        sink.put(
+            names::TRACE_ID.as_str().as_bytes(),
+            &crate::pipeline::trace_text(),
+        );
     }
 }
 
@@ -448,10 +464,9 @@ fn request_body(call: &Call<'_>) -> Result<Bytes, Failure> {
     }
 }
 
-fn request_content_type(headers: &HeaderMap) -> String {
+fn request_content_type(headers: &Headers) -> String {
     headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+        .get_str("content-type")
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty())
@@ -527,60 +542,61 @@ impl BackendTarget<'_> {
 /// needs its path parameters and query filled in; any other is resolved and parsed here,
 /// and says why it cannot be used.
 fn backend_uri<'c>(call: &Call<'c>) -> Result<BackendTarget<'c>, Failure> {
-    let path_values = path_values(call);
     let compiled = call
         .stage
         .uris
         .get(call.matched.resource_index)
         .and_then(|uris| uris.iter().find(|(key, _)| key == call.matched.method_key))
         .map(|(_, uri)| uri);
-    // The uri's parts: scheme, authority, Host, path (placeholders filled in), own query.
+    let path_value = |name: &str| path_value(call, name);
+    // The request target starts with the path, placeholders filled in.
+    let mut target = String::with_capacity(128);
+    // The uri's parts: scheme, authority, Host, own query.
     let parsed;
-    let (https, authority, host, path, own_query): (bool, &http::uri::Authority, _, _, _) =
-        match compiled {
-            Some(uri) => (
+    let (https, authority, host, own_query): (bool, &http::uri::Authority, _, _) = match compiled {
+        Some(uri) => {
+            uri.path.write(&mut target, path_value);
+            (
                 uri.https,
                 &uri.authority,
                 uri.host.clone(),
-                causeway_routing::substitute_path_params(&uri.path, &path_values),
                 uri.query.as_deref(),
-            ),
-            None => {
-                let template = call
-                    .integration
-                    .uri
-                    .as_deref()
-                    .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
-                let variables = &call.stage.stage.variables;
-                let resolved = substitute_stage_variables(template, variables)
-                    .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
-                let resolved = causeway_routing::substitute_path_params(&resolved, &path_values);
-                let uri: Uri = resolved.parse().map_err(|e| {
-                    Failure::configuration(format!(
-                        "integration uri '{resolved}' is not a valid URL: {e}"
-                    ))
-                })?;
-                parsed = uri;
-                let authority = parsed.authority().ok_or_else(|| {
-                    Failure::configuration(format!("integration uri '{resolved}' has no host"))
-                })?;
-                let host = HeaderValue::from_str(authority.as_str()).map_err(|e| {
-                    Failure::configuration(format!("invalid host '{authority}': {e}"))
-                })?;
-                (
-                    parsed.scheme_str() == Some("https"),
-                    authority,
-                    host,
-                    Cow::Borrowed(parsed.path()),
-                    parsed.query().filter(|q| !q.is_empty()),
-                )
-            }
-        };
-    let mut target = String::with_capacity(path.len() + 64);
-    if !path.starts_with('/') {
-        target.push('/');
+            )
+        }
+        None => {
+            let template = call
+                .integration
+                .uri
+                .as_deref()
+                .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
+            let variables = &call.stage.stage.variables;
+            let resolved = substitute_stage_variables(template, variables)
+                .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
+            let mut filled = String::with_capacity(resolved.len());
+            PathTemplate::parse(&resolved).write(&mut filled, path_value);
+            let uri: Uri = filled.parse().map_err(|e| {
+                Failure::configuration(format!(
+                    "integration uri '{filled}' is not a valid URL: {e}"
+                ))
+            })?;
+            parsed = uri;
+            let authority = parsed.authority().ok_or_else(|| {
+                Failure::configuration(format!("integration uri '{filled}' has no host"))
+            })?;
+            let host = HeaderValue::from_str(authority.as_str())
+                .map_err(|e| Failure::configuration(format!("invalid host '{authority}': {e}")))?;
+            target.push_str(parsed.path());
+            (
+                parsed.scheme_str() == Some("https"),
+                authority,
+                host,
+                parsed.query().filter(|q| !q.is_empty()),
+            )
+        }
+    };
+    if !target.starts_with('/') {
+        target.insert(0, '/');
     }
-    target.push_str(&path);
     let mut separator = '?';
     let mut add = |part: &str| {
         target.push(separator);
@@ -606,7 +622,12 @@ fn backend_uri<'c>(call: &Call<'c>) -> Result<BackendTarget<'c>, Failure> {
     // Every part is valid in a request line already (a compiled uri parsed with its
     // placeholders filled in; path parameters and the query string as the client sent them;
     // mapped values percent-encoded); this keeps it so whatever changes.
-    if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+    // (A fold rather than `any`: it runs over every request's target, and without an early
+    // exit the compiler checks many bytes at once.)
+    if target
+        .bytes()
+        .fold(false, |bad, b| bad | (b <= b' ') | (b == 0x7f))
+    {
         return Err(Failure::configuration(format!(
             "the backend URL's path and query '{target}' are not valid in a request"
         )));
@@ -662,26 +683,25 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 
 /// Values for the uri's `{name}` placeholders: explicit `integration.request.path.*`
 /// mappings first, then the method's path parameters of the same name.
-fn path_values<'c>(call: &'c Call<'_>) -> Vec<(&'c str, &'c str)> {
-    let mut values: Vec<(&str, &str)> = Vec::new();
+/// The value for a `{name}` placeholder of the integration uri: an
+/// `integration.request.path.NAME` mapping's (from a method path parameter or a literal),
+/// else the method's own path parameter of that name, as the client sent it.
+fn path_value<'c>(call: &'c Call<'_>, name: &str) -> Option<&'c str> {
     for (key, source) in &call.integration.request_parameters {
-        if let Some(name) = key.strip_prefix("integration.request.path.") {
-            if let Some(param) = source.strip_prefix("method.request.path.") {
-                if let Some(raw) = call.matched.path_param(param).map(|p| p.raw.as_ref()) {
-                    values.push((name, raw));
-                }
-            } else if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
-            {
-                values.push((name, text));
+        if key.strip_prefix("integration.request.path.") != Some(name) {
+            continue;
+        }
+        if let Some(param) = source.strip_prefix("method.request.path.") {
+            if let Some(param) = call.matched.path_param(param) {
+                return Some(param.raw.as_ref());
             }
+        } else if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+            return Some(text);
         }
     }
-    for param in &call.matched.path_params {
-        if !values.iter().any(|(n, _)| *n == param.name) {
-            values.push((param.name, param.raw.as_ref()));
-        }
-    }
-    values
+    call.matched
+        .path_param(name)
+        .map(|param| param.raw.as_ref())
 }
 
 /// The value of a request parameter mapping source.
@@ -690,11 +710,7 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
         return Ok(Some(text.to_owned()));
     }
     if let Some(name) = source.strip_prefix("method.request.header.") {
-        return Ok(call
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned));
+        return Ok(call.headers.get_str(name).map(str::to_owned));
     }
     if let Some(name) = source.strip_prefix("method.request.querystring.") {
         return Ok(call.query.and_then(|q| {

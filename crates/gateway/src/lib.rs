@@ -16,6 +16,7 @@ mod integration;
 mod limits;
 mod pipeline;
 mod pool;
+mod request;
 mod server;
 mod snapshot;
 mod test_invoke;

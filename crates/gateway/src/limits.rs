@@ -21,7 +21,6 @@ use causeway_limits::{
 use causeway_model::Stage;
 use causeway_model::gateway::{GatewayPlan, plan_limits, throttle_config};
 use causeway_routing::RouteMatch;
-use http::HeaderMap;
 
 use crate::errors::{Failure, Kind};
 
@@ -198,7 +197,7 @@ pub struct Admission<'a> {
     pub api_id: &'a str,
     pub stage: &'a str,
     pub matched: &'a RouteMatch<'a>,
-    pub headers: &'a HeaderMap,
+    pub headers: &'a crate::request::Headers,
     pub keys: &'a crate::snapshot::FastMap<String, KeyEntry>,
     pub limits: &'a StageLimits,
     pub account_throttle: Option<ThrottleConfig>,
@@ -215,8 +214,7 @@ pub fn admit(
     let plan = if matched.method.api_key_required {
         let value = admission
             .headers
-            .get(&crate::integration::names::API_KEY)
-            .and_then(|v| v.to_str().ok())
+            .get_str(crate::integration::names::API_KEY.as_str())
             .ok_or_else(|| forbidden("no x-api-key header"))?;
         let key = admission
             .keys

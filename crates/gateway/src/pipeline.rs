@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderValue, Response};
 use http_body_util::{Either, Full};
 use rand::Rng;
 
@@ -12,6 +12,7 @@ use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
 use crate::integration;
 use crate::limits;
+use crate::request::Incoming;
 use crate::server::{BodyError, RequestBody};
 use crate::snapshot::{Snapshot, StageEntry};
 
@@ -31,14 +32,15 @@ pub struct Target<'a> {
 /// (`/{stage}/{path}`) or from `/restapis/{api}/{stage}/_user_request_/{path}`.
 pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
     let host_api = host.and_then(|h| {
-        let mut labels = h.split('.');
-        let api = labels.next()?;
-        (labels.next()? == "execute-api" && !api.is_empty()).then_some(api)
+        let (api, rest) = split_once_byte(h, b'.')?;
+        let second_label = rest.strip_prefix("execute-api")?;
+        ((second_label.is_empty() || second_label.starts_with('.')) && !api.is_empty())
+            .then_some(api)
     });
     if let Some(api_id) = host_api {
         let rest = path.strip_prefix('/')?;
-        let (stage, path) = match rest.find('/') {
-            Some(index) => (&rest[..index], &rest[index..]),
+        let (stage, path) = match rest.bytes().position(|b| b == b'/') {
+            Some(index) => rest.split_at(index),
             None => (rest, "/"),
         };
         return (!stage.is_empty()).then_some(Target {
@@ -48,8 +50,8 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
         });
     }
     let rest = path.strip_prefix("/restapis/")?;
-    let (api_id, rest) = rest.split_once('/')?;
-    let (stage, rest) = rest.split_once('/')?;
+    let (api_id, rest) = split_once_byte(rest, b'/')?;
+    let (stage, rest) = split_once_byte(rest, b'/')?;
     let path = rest.strip_prefix("_user_request_")?;
     let path = if path.is_empty() { "/" } else { path };
     (path.starts_with('/') && !api_id.is_empty() && !stage.is_empty()).then_some(Target {
@@ -59,6 +61,13 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
     })
 }
 
+/// `text` split around the first `byte` (ASCII). A plain loop: `split_once`'s searcher cost
+/// more than the search on the short strings met here.
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
 /// The text of a request id (a hyphenated UUID).
 pub(crate) type RequestId = [u8; 36];
 
@@ -66,27 +75,23 @@ pub(crate) type RequestId = [u8; 36];
 /// an `x-amz-apigw-id`, on every answer (they are not in the answer's map).
 pub async fn handle(
     gateway: &Gateway,
-    request: Request<RequestBody<'_>>,
+    request: &Incoming,
+    body: RequestBody<'_>,
     (client, local): (SocketAddr, SocketAddr),
     timer: &crate::upstream::Deadline,
 ) -> (Response<Body>, RequestId) {
     let mut id: RequestId = [0; 36];
     let request_id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
     let snapshot = gateway.snapshot();
-    let (parts, body) = request.into_parts();
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.host());
+    let (path, query) = request.path_and_query();
     let mut context = Context {
         request_id,
-        http_method: parts.method.as_str(),
-        request_headers: Some(&parts.headers),
-        query: parts.uri.query(),
+        http_method: request.method.as_str(),
+        request_headers: Some(&request.headers),
+        query,
         ..Context::default()
     };
-    let Some(target) = target(host, parts.uri.path()) else {
+    let Some(target) = target(request.host(), path) else {
         return finish(
             errors::render(&Failure::no_route(), None, &context).map(Either::Left),
             request_id,
@@ -120,7 +125,7 @@ pub async fn handle(
         gateway,
         stage,
         &target,
-        &parts,
+        (request, query),
         body,
         (client, local),
         request_id,
@@ -153,7 +158,7 @@ async fn serve_stage<'a>(
     gateway: &Gateway,
     stage: &'a StageEntry,
     target: &Target<'a>,
-    parts: &'a http::request::Parts,
+    (request, query): (&'a Incoming, Option<&'a str>),
     body: RequestBody<'_>,
     (client, local): (SocketAddr, SocketAddr),
     request_id: &'a str,
@@ -163,7 +168,7 @@ async fn serve_stage<'a>(
 ) -> Result<Response<Body>, Failure> {
     let matched = stage
         .routes
-        .route(parts.method.as_str(), target.path)
+        .route(request.method.as_str(), target.path)
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
     let method = matched.method;
@@ -171,7 +176,7 @@ async fn serve_stage<'a>(
         api_id: target.api_id,
         stage: target.stage,
         matched: &matched,
-        headers: &parts.headers,
+        headers: &request.headers,
         keys: &snapshot.keys,
         limits: &stage.limits,
         account_throttle: gateway.config.account_throttle,
@@ -183,9 +188,9 @@ async fn serve_stage<'a>(
     };
     let trace_id = std::sync::OnceLock::new();
     let call = integration::Call {
-        method: &parts.method,
-        headers: &parts.headers,
-        query: parts.uri.query(),
+        method: &request.method,
+        headers: &request.headers,
+        query,
         body,
         matched: &matched,
         integration,
@@ -348,5 +353,11 @@ mod tests {
         );
         assert_eq!(target(Some("localhost"), "/prod/x"), None);
         assert_eq!(target(Some("abc.execute-api.x"), "/"), None);
+        assert_eq!(
+            target(Some("abc.execute-api"), "/dev/x").map(|t| t.api_id),
+            Some("abc")
+        );
+        assert_eq!(target(Some("abc.execute-apix.local"), "/dev/x"), None);
+        assert_eq!(target(Some(".execute-api.local"), "/dev/x"), None);
     }
 }

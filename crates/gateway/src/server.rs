@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use causeway_http1::{ChunkedDecoder, RequestFraming, RequestHead};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri, header};
+use http::{HeaderName, Method, Response, header};
 use hyper::body::Body as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use crate::Gateway;
 use crate::integration::names;
 use crate::pipeline::{self, Body};
+use crate::request::Incoming;
 use crate::upstream::Deadline;
 
 /// Bytes asked of each read of a request.
@@ -235,10 +236,11 @@ async fn serve_connection(
             None => return Ok(()),
         };
         let bytes = client.read.split_to(head.len).freeze();
-        let Some(parts) = request_parts(&bytes, &head) else {
+        let Some(request) = Incoming::from_head(bytes, head.method, head.target, head.headers)
+        else {
             return refuse(&mut client.stream, "400 Bad Request").await;
         };
-        let head_request = parts.method == Method::HEAD;
+        let head_request = request.method == Method::HEAD;
         let http10 = head.minor_version == 0;
         let mut keep_alive = head.keep_alive;
         client.body = match head.framing {
@@ -247,14 +249,11 @@ async fn serve_connection(
             RequestFraming::Chunked => Pending::Chunked(ChunkedDecoder::new()),
         };
         client.expect_continue = head.expect_continue;
-        let request = Request::from_parts(
-            parts,
-            RequestBody {
-                client: Some(&mut client),
-            },
-        );
+        let body = RequestBody {
+            client: Some(&mut client),
+        };
         let (response, request_id) =
-            pipeline::handle(gateway, request, (client_addr, local), &timer).await;
+            pipeline::handle(gateway, &request, body, (client_addr, local), &timer).await;
         // A body the pipeline did not read: dropped if it is all here and small, else the
         // connection closes after the answer.
         match client.body {
@@ -354,28 +353,6 @@ async fn read_head(
             Err(error) => return Err(error),
         }
     }
-}
-
-/// The `http` parts of a request head, its target and header values shared with `bytes`.
-fn request_parts(bytes: &Bytes, head: &RequestHead) -> Option<http::request::Parts> {
-    let method = Method::from_bytes(&bytes[head.method.clone()]).ok()?;
-    let uri = Uri::from_maybe_shared(bytes.slice(head.target.clone())).ok()?;
-    let mut headers = HeaderMap::with_capacity(head.headers.len());
-    for (name, value) in &head.headers {
-        let name = HeaderName::from_bytes(&bytes[name.clone()]).ok()?;
-        let value = HeaderValue::from_maybe_shared(bytes.slice(value.clone())).ok()?;
-        headers.append(name, value);
-    }
-    let mut request = Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = if head.minor_version == 0 {
-        http::Version::HTTP_10
-    } else {
-        http::Version::HTTP_11
-    };
-    *request.headers_mut() = headers;
-    Some(request.into_parts().0)
 }
 
 /// Answers a request that cannot be read, and closes the connection.

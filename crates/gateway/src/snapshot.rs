@@ -60,7 +60,7 @@ pub struct CompiledUri {
     /// The Host header the backend gets: the authority.
     pub host: http::HeaderValue,
     /// The path, with its `{name}` placeholders; empty when the uri has none.
-    pub path: String,
+    pub path: causeway_routing::PathTemplate,
     /// The uri's own query string, if it has a non-empty one.
     pub query: Option<String>,
 }
@@ -113,7 +113,7 @@ impl CompiledUri {
             https,
             authority,
             host,
-            path: path.to_owned(),
+            path: causeway_routing::PathTemplate::parse(path),
             query: query.filter(|q| !q.is_empty()).map(str::to_owned),
         })
     }
@@ -229,12 +229,12 @@ mod tests {
         assert!(!uri.https);
         assert_eq!(uri.authority.as_str(), "backend.internal:8080");
         assert_eq!(uri.host, "backend.internal:8080");
-        assert_eq!(uri.path, "/pets/{id}/{proxy}");
+        assert_eq!(uri.path.as_str(), "/pets/{id}/{proxy}");
         assert_eq!(uri.query.as_deref(), Some("fixed=1"));
 
         let bare = CompiledUri::compile("https://example.com", &variables).unwrap();
         assert!(bare.https);
-        assert_eq!(bare.path, "");
+        assert_eq!(bare.path.as_str(), "");
         assert_eq!(bare.query, None);
         let empty_query = CompiledUri::compile("http://example.com/x?", &variables).unwrap();
         assert_eq!(empty_query.query, None);

@@ -11,8 +11,10 @@ use bytes::Bytes;
 use causeway_model::gateway::{TestInvoke, TestInvokeResult};
 use causeway_model::{CacheClusterStatus, Stage};
 use causeway_routing::CompiledApi;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Response};
+use http::{Method, Response};
 use http_body_util::{BodyExt, Either};
+
+use crate::request::Headers;
 
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
@@ -54,15 +56,11 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         Some((path, query)) => (path, Some(query)),
         None => (call.path_with_query_string.as_str(), None),
     };
-    let mut headers = HeaderMap::new();
-    for (name, value) in &call.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.append(name, value);
-        }
-    }
+    let headers = Headers::from_pairs(
+        call.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
     // An `ANY` method is tried with a GET, the method a test client most often means.
     let method = match call.http_method.as_str() {
         "ANY" => Method::GET,
@@ -177,7 +175,7 @@ struct Invocation<'a> {
     method: &'a Method,
     path: &'a str,
     query: Option<&'a str>,
-    headers: &'a HeaderMap,
+    headers: &'a Headers,
     body: Bytes,
     request_id: &'a str,
 }
@@ -214,7 +212,7 @@ async fn execute<'a>(
     ));
     log.line(format_args!(
         "Method request headers: {}",
-        exec_log::header_braces(request.headers)
+        exec_log::header_braces(&request.headers.to_map())
     ));
     log.line(format_args!(
         "Method request body before transformations: {}",

@@ -256,20 +256,20 @@ fn fields(
     for header in headers {
         let name = header.name.as_bytes();
         let value = header.value;
-        if name.eq_ignore_ascii_case(b"content-length") {
+        if is_name(name, b"content-length") {
             let length = parse_content_length(value)?;
             if fields.content_length.is_some_and(|known| known != length) {
                 return Err(Error::ContentLength);
             }
             fields.content_length = Some(length);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if is_name(name, b"transfer-encoding") {
             fields.transfer_encoding = true;
             // Only the last coding says whether the body is chunked.
             fields.chunked = value
                 .rsplit(|&b| b == b',')
                 .next()
                 .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if is_name(name, b"connection") {
             for token in value.split(|&b| b == b',').map(trim) {
                 if token.eq_ignore_ascii_case(b"close") {
                     fields.close = true;
@@ -277,12 +277,26 @@ fn fields(
                     fields.close = false;
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"expect") {
+        } else if is_name(name, b"expect") {
             fields.expect_continue = trim(value).eq_ignore_ascii_case(b"100-continue");
         }
         fields.lines.push((range(buf, name), range(buf, value)));
     }
     Ok(fields)
+}
+
+/// Whether the field name `name` (a token, as `httparse` lets through) is `lower` in any
+/// case, where `lower` holds only lowercase letters, digits and `-`. Setting bit 5
+/// lowercases a letter and leaves digits, `-` and every other token byte that could match
+/// as they are; the fold has no early exit, so the compiler compares many bytes at once.
+/// Every field of every head goes through here.
+pub fn is_name(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(0, |differ, (&a, &b)| differ | ((a | 0x20) ^ b))
+            == 0
 }
 
 /// Writes a response's status line.

@@ -317,3 +317,43 @@ fn status_lines() {
     write_status_line(&mut out, 404, "Not Found");
     assert_eq!(out, b"HTTP/1.1 404 Not Found\r\n");
 }
+
+#[test]
+fn empty_values_lie_inside_the_head() {
+    for text in [
+        "HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Blank:   \r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\nX-Empty:\nContent-Length: 0\n\n",
+    ] {
+        let parsed = head(text);
+        for (name, value) in &parsed.headers {
+            assert!(
+                name.end <= parsed.len && value.end <= parsed.len,
+                "{text:?}"
+            );
+            assert!(value.start >= name.end, "{text:?}");
+        }
+        assert_eq!(header(text.as_bytes(), &parsed, "x-empty"), Some(&b""[..]));
+    }
+    let text = "GET / HTTP/1.1\r\nX-Empty:\r\nX-Blank: \t \r\n\r\n";
+    let parsed = request(text).unwrap().unwrap();
+    for (name, value) in &parsed.headers {
+        assert!(name.end <= parsed.len && value.start >= name.end && value.is_empty());
+    }
+}
+
+#[test]
+fn field_names_match_in_any_case_and_only_exactly() {
+    assert!(is_name(b"Content-Length", b"content-length"));
+    assert!(is_name(b"CONNECTION", b"connection"));
+    assert!(!is_name(b"Content-Lengt", b"content-length"));
+    assert!(!is_name(b"Content_Length", b"content-length"));
+    assert!(!is_name(b"Content-Lengthx", b"content-length"));
+    assert!(!is_name(b"expecT!", b"expect"));
+    // Every token byte against every letter and `-`: bit 5 folds only letters.
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    for a in (0..=255u8).filter(|&b| token(b)) {
+        for b in (b'a'..=b'z').chain([b'-']) {
+            assert_eq!(is_name(&[a], &[b]), a.to_ascii_lowercase() == b, "{a} {b}");
+        }
+    }
+}

@@ -15,4 +15,6 @@ mod route;
 mod substitute;
 
 pub use route::{CompiledApi, Conflict, ConflictReason, NoRoute, PathParam, RouteMatch};
-pub use substitute::{UnresolvedVariable, substitute_path_params, substitute_stage_variables};
+pub use substitute::{
+    PathTemplate, UnresolvedVariable, substitute_path_params, substitute_stage_variables,
+};

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// A `${stageVariables.NAME}` whose NAME the stage does not define. The gateway answers 500
 /// `Internal server error` and logs the name.
@@ -65,34 +66,88 @@ where
         return Cow::Borrowed(uri);
     }
     let mut out = String::with_capacity(uri.len());
-    let mut rest = uri;
-    while let Some(open) = rest.find('{') {
-        let (before, from_brace) = rest.split_at(open);
-        out.push_str(before);
-        let Some(close) = from_brace.find('}') else {
-            // An unclosed brace: the rest of the URI is literal text.
-            rest = from_brace;
-            break;
-        };
-        let placeholder = &from_brace[..=close];
-        let inner = &placeholder[1..placeholder.len() - 1];
-        let name = inner.strip_suffix('+').unwrap_or(inner);
-        let value = if before.ends_with('$') || name.contains('{') {
-            None
-        } else {
-            params
-                .iter()
-                .find(|(param, _)| param.as_ref() == name)
-                .map(|(_, value)| value.as_ref())
-        };
-        match value {
-            Some(value) => out.push_str(value),
-            None => out.push_str(placeholder),
-        }
-        rest = &from_brace[close + 1..];
-    }
-    out.push_str(rest);
+    PathTemplate::parse(uri).write(&mut out, |name| {
+        params
+            .iter()
+            .find(|(param, _)| param.as_ref() == name)
+            .map(|(_, value)| value.as_ref())
+    });
     Cow::Owned(out)
+}
+
+/// A text with `{name}` and `{name+}` placeholders, split once into literal runs and
+/// placeholders, so that filling it in (for every request to an integration) is a series of
+/// copies. The rules are [`substitute_path_params`]'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    /// Text written as it is.
+    Literal(Range<usize>),
+    /// A placeholder: the name inside it, and the whole `{...}` (written when there is no
+    /// value).
+    Placeholder {
+        name: Range<usize>,
+        whole: Range<usize>,
+    },
+}
+
+impl PathTemplate {
+    pub fn parse(text: &str) -> Self {
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        let mut literal_start = 0;
+        while let Some(open) = text[at..].find('{').map(|i| at + i) {
+            let Some(close) = text[open..].find('}').map(|i| open + i) else {
+                // An unclosed brace: the rest of the text is literal.
+                break;
+            };
+            let inner = &text[open + 1..close];
+            let name_len = inner.strip_suffix('+').unwrap_or(inner).len();
+            // `${...}` is a stage variable's syntax; a name with a brace is no name.
+            if !text[..open].ends_with('$') && !inner[..name_len].contains('{') {
+                if literal_start < open {
+                    pieces.push(Piece::Literal(literal_start..open));
+                }
+                pieces.push(Piece::Placeholder {
+                    name: open + 1..open + 1 + name_len,
+                    whole: open..close + 1,
+                });
+                literal_start = close + 1;
+            }
+            at = close + 1;
+        }
+        if literal_start < text.len() {
+            pieces.push(Piece::Literal(literal_start..text.len()));
+        }
+        Self {
+            text: text.to_owned(),
+            pieces,
+        }
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Writes the text to `out` with each placeholder replaced by `value(name)`, or left as
+    /// it stands when that is `None`.
+    pub fn write<'v>(&self, out: &mut String, value: impl Fn(&str) -> Option<&'v str>) {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(range) => out.push_str(&self.text[range.clone()]),
+                Piece::Placeholder { name, whole } => match value(&self.text[name.clone()]) {
+                    Some(value) => out.push_str(value),
+                    None => out.push_str(&self.text[whole.clone()]),
+                },
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +223,26 @@ mod tests {
         check("http://h/{id", "http://h/{id");
         check("http://h/{{id}", "http://h/{{id}");
         check("http://h/}{id}", "http://h/}a%2Fb");
+        check("{id}{proxy+}", "a%2Fbx/y%20z");
+        check("x{id}}y{", "xa%2Fb}y{");
+        check("{}{+}", "{}{+}");
+        check("$${id}{id}$", "$${id}a%2Fb$");
+    }
+
+    #[test]
+    fn templates_fill_in_as_substitution_does() {
+        let template = PathTemplate::parse("/pets/{id}/{proxy+}?x={missing}");
+        assert_eq!(template.as_str(), "/pets/{id}/{proxy+}?x={missing}");
+        let mut out = String::new();
+        template.write(&mut out, |name| match name {
+            "id" => Some("7"),
+            "proxy" => Some("a/b"),
+            _ => None,
+        });
+        assert_eq!(out, "/pets/7/a/b?x={missing}");
+        let mut out = String::new();
+        PathTemplate::parse("").write(&mut out, |_| Some("x"));
+        assert_eq!(out, "");
     }
 
     #[test]

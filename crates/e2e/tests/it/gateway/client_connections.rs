@@ -121,6 +121,71 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
 }
 
 #[tokio::test]
+async fn client_headers_reach_the_backend_in_their_order_and_case() {
+    let server = TestServer::start().await;
+    let (invoke, backend) = echo_api(&server).await;
+    let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let host = host(&invoke);
+    let request = format!(
+        "GET /prod/h?x=1 HTTP/1.1\r\nHost: {host}\r\nX-First: 1\r\nx-MiXeD-Case: 2\r\n\
+         CONNECTION: keep-alive\r\nX-First: 3\r\nX-FORWARDED-FOR: 10.1.2.3\r\n\
+         X-Forwarded-Proto: https\r\nTE: trailers\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut stream, &mut buf, false).await;
+    assert_eq!(answer.status, 200);
+    let seen = backend.last();
+    let names: Vec<&str> = seen.headers.iter().map(|(n, _)| n.as_str()).collect();
+    let client: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.eq_ignore_ascii_case("x-first") || n.eq_ignore_ascii_case("x-mixed-case"))
+        .collect();
+    assert_eq!(client, ["X-First", "x-MiXeD-Case", "X-First"], "{names:?}");
+    let firsts: Vec<&str> = seen
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "X-First")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(firsts, ["1", "3"]);
+    // Hop-by-hop headers stop here, whatever their case; the forwarding headers are the
+    // gateway's, the client's address added to the chain it sent.
+    assert_eq!(seen.header("connection"), None, "{names:?}");
+    assert_eq!(seen.header("te"), None, "{names:?}");
+    assert_eq!(seen.header_count("x-forwarded-for"), 1);
+    assert_eq!(seen.header("x-forwarded-for"), Some("10.1.2.3, 127.0.0.1"));
+    assert_eq!(seen.header("x-forwarded-proto"), Some("http"));
+    assert_eq!(seen.query(), Some("x=1"));
+}
+
+#[tokio::test]
+async fn an_absolute_form_target_is_routed_by_its_own_host() {
+    let server = TestServer::start().await;
+    let (invoke, backend) = echo_api(&server).await;
+    let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let host = host(&invoke);
+    // The Host header names no API: the target's host wins (RFC 9112 §3.2.2).
+    let request = format!(
+        "GET http://{host}:{}/prod/abs/x?q=%20 HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n",
+        server.gateway_addr().port()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut stream, &mut buf, false).await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let seen = backend.last();
+    assert_eq!(seen.path(), "/abs/x");
+    assert_eq!(seen.query(), Some("q=%20"));
+}
+
+#[tokio::test]
 async fn expect_100_continue_gets_its_interim_answer_before_the_body() {
     let server = TestServer::start().await;
     let (invoke, backend) = echo_api(&server).await;
@@ -215,8 +280,14 @@ async fn head_answers_have_headers_and_no_body() {
 #[tokio::test]
 async fn requests_that_cannot_be_read_are_refused_and_the_connection_closes() {
     let server = TestServer::start().await;
-    let cases: [(Vec<u8>, u16); 4] = [
+    let cases: [(Vec<u8>, u16); 6] = [
         (b"NOT A REQUEST\r\n\r\n".to_vec(), 400),
+        // Bytes a URI may not hold, and a target in no form a server takes.
+        (b"GET /prod/a<b HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
+        (
+            b"GET example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(),
+            400,
+        ),
         (
             b"POST /prod/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
             400,

@@ -27,6 +27,8 @@ pub enum Kind {
     Throttled,
     QuotaExceeded,
     RequestTooLarge,
+    /// The request body cannot be read as its framing says (a malformed chunked body).
+    BadRequestBody,
     UnsupportedMediaType,
     ApiConfigurationError,
     IntegrationFailure,
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Throttled => "THROTTLED",
             Kind::QuotaExceeded => "QUOTA_EXCEEDED",
             Kind::RequestTooLarge => "REQUEST_TOO_LARGE",
+            Kind::BadRequestBody => "BAD_REQUEST_BODY",
             Kind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Kind::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             Kind::IntegrationFailure => "INTEGRATION_FAILURE",
@@ -58,6 +61,7 @@ impl Kind {
             Kind::Throttled => "TooManyRequestsException",
             Kind::QuotaExceeded => "LimitExceededException",
             Kind::RequestTooLarge => "RequestTooLargeException",
+            Kind::BadRequestBody => "BadRequestException",
             Kind::UnsupportedMediaType => "UnsupportedMediaTypeException",
             Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout => {
                 "InternalServerErrorException"

@@ -212,6 +212,16 @@ async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure
     match body.collect(limit).await {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge(_)) => Err(Failure::new(Kind::RequestTooLarge, "Request Too Long")),
+        // The client's framing is broken: its fault, answered as a bad body (400), and the
+        // connection closes after the answer.
+        Err(BodyError::Malformed(error)) => {
+            let detail = match error {
+                causeway_http1::Error::Chunked(what) => what.to_owned(),
+                other => other.to_string(),
+            };
+            Err(Failure::new(Kind::BadRequestBody, "Invalid request body")
+                .because(format!("the request's chunked body is malformed: {detail}")))
+        }
         Err(error) => Err(
             Failure::new(Kind::IntegrationFailure, "Internal server error")
                 .because(format!("reading the request body failed: {error}")),

@@ -89,6 +89,8 @@ pub(crate) struct Client {
     body: Pending,
     /// The client waits for `100 Continue` before it sends the body.
     expect_continue: bool,
+    /// The body paused too long: the connection closes without an answer.
+    abandoned: bool,
 }
 
 /// What is left to read of a request body.
@@ -105,6 +107,8 @@ enum Pending {
 /// A request body, read when the pipeline asks for it.
 pub(crate) struct RequestBody<'a> {
     client: Option<&'a mut Client>,
+    /// The connection's timer and how long one read of the body may wait.
+    pause: Option<(&'a Deadline, Duration)>,
 }
 
 impl std::fmt::Debug for RequestBody<'_> {
@@ -120,6 +124,8 @@ pub(crate) enum BodyError {
     TooLarge(usize),
     #[error("reading the request body failed: {0}")]
     Read(#[from] io::Error),
+    #[error("the request body paused for longer than {0:?}")]
+    Paused(Duration),
     #[error("{0}")]
     Malformed(#[from] causeway_http1::Error),
 }
@@ -131,16 +137,25 @@ impl RequestBody<'_> {
         let Some(client) = self.client else {
             return Ok(Bytes::new());
         };
-        let collected = Self::read(client, limit).await;
-        if collected.is_err() && !matches!(client.body, Pending::Length(_)) {
-            client.body = Pending::Broken;
+        let collected = Self::read(client, limit, self.pause).await;
+        match &collected {
+            Err(BodyError::Paused(_)) => {
+                client.body = Pending::Broken;
+                client.abandoned = true;
+            }
+            Err(_) if !matches!(client.body, Pending::Length(_)) => client.body = Pending::Broken,
+            _ => {}
         }
         collected
     }
 
     /// Reads the body from `client`, leaving its state untouched when the body is refused
     /// for its declared length (nothing of it has been read).
-    async fn read(client: &mut Client, limit: usize) -> Result<Bytes, BodyError> {
+    async fn read(
+        client: &mut Client,
+        limit: usize,
+        pause: Option<(&Deadline, Duration)>,
+    ) -> Result<Bytes, BodyError> {
         if let Pending::Length(length) = client.body
             && length > limit as u64
         {
@@ -164,7 +179,7 @@ impl RequestBody<'_> {
                     client
                         .read
                         .reserve((length - client.read.len()).min(1 << 20));
-                    if client.stream.read_buf(&mut client.read).await? == 0 {
+                    if read_some(client, pause).await? == 0 {
                         return Err(BodyError::Read(io::ErrorKind::UnexpectedEof.into()));
                     }
                 }
@@ -185,13 +200,31 @@ impl RequestBody<'_> {
                     }
                     if step.skip == 0 && step.data == 0 {
                         client.read.reserve(READ_SIZE);
-                        if client.stream.read_buf(&mut client.read).await? == 0 {
+                        if read_some(client, pause).await? == 0 {
                             return Err(BodyError::Read(io::ErrorKind::UnexpectedEof.into()));
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// One read of a request body, waiting at most the pause the body may make.
+async fn read_some(
+    client: &mut Client,
+    pause: Option<(&Deadline, Duration)>,
+) -> Result<usize, BodyError> {
+    let read = client.stream.read_buf(&mut client.read);
+    let Some((timer, pause)) = pause else {
+        return Ok(read.await?);
+    };
+    match timer
+        .within(tokio::time::Instant::now() + pause, read)
+        .await
+    {
+        Some(read) => Ok(read?),
+        None => Err(BodyError::Paused(pause)),
     }
 }
 
@@ -216,6 +249,7 @@ async fn serve_connection(
         read: BytesMut::with_capacity(READ_SIZE),
         body: Pending::None,
         expect_continue: false,
+        abandoned: false,
     };
     let mut out = Vec::with_capacity(READ_SIZE);
     let timer = Deadline::new();
@@ -251,9 +285,14 @@ async fn serve_connection(
         client.expect_continue = head.expect_continue;
         let body = RequestBody {
             client: Some(&mut client),
+            pause: Some((&timer, gateway.config.request_body_timeout)),
         };
         let (response, request_id) =
             pipeline::handle(gateway, &request, body, (client_addr, local), &timer).await;
+        if client.abandoned {
+            tracing::debug!(%client_addr, "request body paused too long; closing the connection");
+            return Ok(());
+        }
         // A body the pipeline did not read: dropped if it is all here and small, else the
         // connection closes after the answer.
         match client.body {

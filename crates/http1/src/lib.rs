@@ -290,6 +290,7 @@ fn fields(
 /// lowercases a letter and leaves digits, `-` and every other token byte that could match
 /// as they are; the fold has no early exit, so the compiler compares many bytes at once.
 /// Every field of every head goes through here.
+#[inline]
 pub fn is_name(name: &[u8], lower: &[u8]) -> bool {
     name.len() == lower.len()
         && name

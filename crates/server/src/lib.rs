@@ -58,6 +58,8 @@ pub struct Config {
     pub link_names: Vec<String>,
     /// How long an invoke client may take to send a request head once it has begun.
     pub request_head_timeout: std::time::Duration,
+    /// How long an invoke client's request body may pause between two reads.
+    pub request_body_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             link_listen: Some(SocketAddr::from(([127, 0, 0, 1], 4590))),
             link_names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
             request_head_timeout: std::time::Duration::from_secs(60),
+            request_body_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -199,6 +202,7 @@ impl Server {
                 tunnel: Some(registry.clone()),
                 engine: Some(engine.clone()),
                 request_head_timeout: config.request_head_timeout,
+                request_body_timeout: config.request_body_timeout,
                 ..GatewayConfig::default()
             },
             limiter.clone(),

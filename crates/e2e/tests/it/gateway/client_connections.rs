@@ -377,9 +377,14 @@ async fn a_chunked_body_that_breaks_off_closes_the_connection_after_the_answer()
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     let answer = read_answer(&mut stream, &mut buf, false).await;
-    // The body could not be read: the integration failed before it ran (the
-    // INTEGRATION_FAILURE gateway response, 504 by default).
-    assert_eq!(answer.status, 504);
+    // The body could not be read: the client's fault, answered with the BAD_REQUEST_BODY
+    // gateway response before the integration ran.
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.header("x-amzn-errortype"),
+        Some("BadRequestException")
+    );
+    assert_eq!(answer.body, br#"{"message":"Invalid request body"}"#);
     assert_eq!(answer.header("connection"), Some("close"));
     // What followed the broken body is not taken for a request.
     let mut rest = Vec::new();
@@ -424,4 +429,55 @@ async fn a_request_head_that_does_not_complete_in_time_closes_the_connection() {
     let answer = read_answer(&mut idle, &mut buf, false).await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.echo()["path"], "/late");
+}
+
+#[tokio::test]
+async fn a_request_body_that_pauses_too_long_closes_the_connection_without_an_answer() {
+    let server = TestServer::start_with(|config| {
+        config.request_body_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let (invoke, backend) = echo_api(&server).await;
+    let before = backend.requests().len();
+    // A body that keeps coming, if slowly, is read whole: each pause is shorter than the
+    // limit, though all of them together are longer.
+    let mut steady = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let head = format!(
+        "POST /prod/steady HTTP/1.1\r\nHost: {}\r\nContent-Length: 5\r\n\r\n",
+        host(&invoke)
+    );
+    steady.write_all(head.as_bytes()).await.unwrap();
+    for byte in b"hello" {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        steady.write_all(&[*byte]).await.unwrap();
+    }
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut steady, &mut buf, false).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.echo()["body"], "hello");
+    // One that stops is not: the connection closes, nothing is answered or sent on.
+    for framing in [
+        "Content-Length: 10\r\n\r\nabc",
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nab",
+    ] {
+        let mut stalled = TcpStream::connect(server.gateway_addr()).await.unwrap();
+        let started = std::time::Instant::now();
+        let request = format!(
+            "POST /prod/stalled HTTP/1.1\r\nHost: {}\r\n{framing}",
+            host(&invoke)
+        );
+        stalled.write_all(request.as_bytes()).await.unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut rest))
+            .await
+            .expect("the connection must close")
+            .unwrap();
+        assert!(
+            rest.is_empty(),
+            "no answer is written: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+    assert_eq!(backend.requests().len(), before + 1);
 }

@@ -681,8 +681,6 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Values for the uri's `{name}` placeholders: explicit `integration.request.path.*`
-/// mappings first, then the method's path parameters of the same name.
 /// The value for a `{name}` placeholder of the integration uri: an
 /// `integration.request.path.NAME` mapping's (from a method path parameter or a literal),
 /// else the method's own path parameter of that name, as the client sent it.

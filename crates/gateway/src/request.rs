@@ -16,12 +16,31 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 #[derive(Debug, Clone)]
 pub struct Incoming {
     pub method: Method,
-    /// The target's path: what comes before `?` (and `#`), or the whole target.
+    /// Where the target's parts lie in the head.
+    target: TargetParts,
+    pub headers: Headers,
+}
+
+/// Where the parts of a request target lie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TargetParts {
+    /// What comes before `?` (and `#`), or the whole target.
     path: Range<usize>,
     query: Option<Range<usize>>,
     /// The host of an absolute-form target (`GET http://host/path`).
-    target_host: Option<Range<usize>>,
-    pub headers: Headers,
+    host: Option<Range<usize>>,
+}
+
+impl TargetParts {
+    /// The same parts, `by` bytes further on.
+    fn offset(self, by: usize) -> Self {
+        let offset = |part: Range<usize>| part.start + by..part.end + by;
+        Self {
+            path: offset(self.path),
+            query: self.query.map(offset),
+            host: self.host.map(offset),
+        }
+    }
 }
 
 impl Incoming {
@@ -36,13 +55,10 @@ impl Incoming {
         fields: Vec<(Range<usize>, Range<usize>)>,
     ) -> Option<Self> {
         let method = Method::from_bytes(head.get(method)?).ok()?;
-        let (path, query, target_host) = split_target(head.get(target.clone())?)?;
-        let offset = |part: Range<usize>| target.start + part.start..target.start + part.end;
+        let parts = split_target(head.get(target.clone())?)?;
         Some(Self {
             method,
-            path: offset(path),
-            query: query.map(offset),
-            target_host: target_host.map(offset),
+            target: parts.offset(target.start),
             headers: Headers {
                 bytes: head,
                 fields,
@@ -54,26 +70,26 @@ impl Incoming {
     /// target was found to be UTF-8 when the request was made, so the path is never left
     /// empty for not being so.
     pub fn path_and_query(&self) -> (&str, Option<&str>) {
-        let start = self.path.start;
-        let end = self.query.as_ref().map_or(self.path.end, |query| query.end);
+        let TargetParts { path, query, .. } = &self.target;
+        let start = path.start;
+        let end = query.as_ref().map_or(path.end, |query| query.end);
         let text = self
             .headers
             .bytes
             .get(start..end)
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or_default();
-        let path = text.get(..self.path.end - start).unwrap_or_default();
-        let query = self
-            .query
+        let path_text = text.get(..path.end - start).unwrap_or_default();
+        let query_text = query
             .as_ref()
             .and_then(|query| text.get(query.start - start..));
-        (path, query)
+        (path_text, query_text)
     }
 
     /// The host the request is for: an absolute-form target's, else the Host header's (a
     /// server ignores the Host header of an absolute-form request, RFC 9112 §3.2.2).
     pub fn host(&self) -> Option<&str> {
-        match &self.target_host {
+        match &self.target.host {
             Some(host) => std::str::from_utf8(self.headers.bytes.get(host.clone())?).ok(),
             None => self.headers.get_str("host"),
         }
@@ -86,10 +102,7 @@ impl Incoming {
 /// A fragment (`#...`), which clients should not send, is cut off. `None` for a target that
 /// is not UTF-8 or holds a byte `http`'s `Uri` refuses (`<`, `>`, and `` ` `` in the path):
 /// the gateway answered 400 to those before it read targets itself, and still does.
-#[allow(clippy::type_complexity)]
-fn split_target(
-    target: &[u8],
-) -> Option<(Range<usize>, Option<Range<usize>>, Option<Range<usize>>)> {
+fn split_target(target: &[u8]) -> Option<TargetParts> {
     // One pass over the bytes, by class (a table: this runs for every request).
     const NORMAL: u8 = 0;
     const QUERY: u8 = 1;
@@ -113,7 +126,13 @@ fn split_target(
     };
     let (start, host) = match target.first() {
         Some(b'/') => (0, None),
-        Some(b'*') if target.len() == 1 => return Some((0..1, None, None)),
+        Some(b'*') if target.len() == 1 => {
+            return Some(TargetParts {
+                path: 0..1,
+                query: None,
+                host: None,
+            });
+        }
         _ => absolute_form(target)?,
     };
     let mut query_at = None;
@@ -141,7 +160,7 @@ fn split_target(
         Some(mark) => (start..mark, Some(mark + 1..end)),
         None => (start..end, None),
     };
-    Some((path, query, host))
+    Some(TargetParts { path, query, host })
 }
 
 /// Where the path of an absolute-form target (`scheme://authority/path?query`) starts, and

@@ -108,7 +108,7 @@ enum Pending {
 pub(crate) struct RequestBody<'a> {
     client: Option<&'a mut Client>,
     /// The connection's timer and how long one read of the body may wait.
-    pause: Option<(&'a Deadline, Duration)>,
+    pause: (&'a Deadline, Duration),
 }
 
 impl std::fmt::Debug for RequestBody<'_> {
@@ -154,7 +154,7 @@ impl RequestBody<'_> {
     async fn read(
         client: &mut Client,
         limit: usize,
-        pause: Option<(&Deadline, Duration)>,
+        pause: (&Deadline, Duration),
     ) -> Result<Bytes, BodyError> {
         if let Pending::Length(length) = client.body
             && length > limit as u64
@@ -213,12 +213,9 @@ impl RequestBody<'_> {
 /// One read of a request body, waiting at most the pause the body may make.
 async fn read_some(
     client: &mut Client,
-    pause: Option<(&Deadline, Duration)>,
+    (timer, pause): (&Deadline, Duration),
 ) -> Result<usize, BodyError> {
     let read = client.stream.read_buf(&mut client.read);
-    let Some((timer, pause)) = pause else {
-        return Ok(read.await?);
-    };
     match timer
         .within(tokio::time::Instant::now() + pause, read)
         .await
@@ -285,7 +282,7 @@ async fn serve_connection(
         client.expect_continue = head.expect_continue;
         let body = RequestBody {
             client: Some(&mut client),
-            pause: Some((&timer, gateway.config.request_body_timeout)),
+            pause: (&timer, gateway.config.request_body_timeout),
         };
         let (response, request_id) =
             pipeline::handle(gateway, &request, body, (client_addr, local), &timer).await;

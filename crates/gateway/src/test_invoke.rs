@@ -14,13 +14,12 @@ use causeway_routing::CompiledApi;
 use http::{Method, Response};
 use http_body_util::{BodyExt, Either};
 
-use crate::request::Headers;
-
 use crate::Gateway;
 use crate::errors::{self, Context, Failure, Kind};
 use crate::exec_log::{self, ExecutionLog};
 use crate::integration;
 use crate::pipeline::Body;
+use crate::request::Headers;
 use crate::snapshot::StageEntry;
 
 /// The stage name test invocations run under, as on AWS.

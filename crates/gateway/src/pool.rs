@@ -95,9 +95,10 @@ impl Pool {
             .unwrap_or(0)
     }
 
-    /// The most recently used open connection to `authority`, if one waits (its key comes
-    /// with it), else the key to file a new connection under.
-    pub(crate) fn take(&self, authority: &str) -> (Arc<str>, Option<Connection>) {
+    /// The most recently used open connection to `authority`, if one waits and has waited
+    /// less than the idle timeout at `now` (its key comes with it), else the key to file a
+    /// new connection under.
+    pub(crate) fn take(&self, authority: &str, now: Instant) -> (Arc<str>, Option<Connection>) {
         let Ok(mut idle) = self.idle.lock() else {
             return (Arc::from(authority), None);
         };
@@ -105,10 +106,14 @@ impl Pool {
             return (Arc::from(authority), None);
         };
         let key = waiting.key.clone();
-        // The most recent first: one that waited past the idle timeout would only be at the
-        // front, and the sweep and the next check-in close those. One the backend closed is
-        // dropped here.
+        // The most recent first. When it waited past the idle timeout, so did every other
+        // (they wait in the order they came back): all close, as the sweep would have closed
+        // them, and the backend may be about to. One the backend closed is dropped here.
         while let Some(mut kept) = waiting.idle.pop() {
+            if now.saturating_duration_since(kept.since) >= self.idle_timeout {
+                waiting.idle.clear();
+                break;
+            }
             if kept.connection.is_open() {
                 return (key, Some(kept.connection));
             }
@@ -410,8 +415,8 @@ mod tests {
         // The answer may come in pieces after the head: the body reads the rest.
         let (head, received) = tokio::join!(sending, backend);
         let mut head = head.unwrap();
-        let (key, _) = pool.take("backend:80");
-        let body = PooledBody::new(connection, &mut head, pool.clone(), key).unwrap();
+        let body =
+            PooledBody::new(connection, &mut head, pool.clone(), Arc::from("backend:80")).unwrap();
         (
             http::Response::from_parts(head.parts, body),
             received,
@@ -451,7 +456,7 @@ mod tests {
         let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         let (response, _, _backend) = ask(&pool, Method::GET, b"", answer, 1000).await;
         assert_eq!(response.into_body().collect().await?.to_bytes(), "ok");
-        let (_, kept) = pool.take("backend:80");
+        let (_, kept) = pool.take("backend:80", Instant::now());
         assert!(kept.is_some());
         assert_eq!(pool.waiting(), 0, "taken out while it serves a request");
 
@@ -459,11 +464,37 @@ mod tests {
         response.into_body().collect().await?;
         assert_eq!(pool.waiting(), 1);
         drop(backend);
-        let (_, kept) = pool.take("backend:80");
+        let (_, kept) = pool.take("backend:80", Instant::now());
         assert!(
             kept.is_none(),
             "a connection its backend closed is not handed out"
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_waited_past_the_idle_timeout_is_not_handed_out() -> TestResult {
+        // The sweep runs every half timeout: a minute leaves it out of this test.
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let mut backends = Vec::new();
+        for _ in 0..3 {
+            let (response, _, backend) = ask(&pool, Method::GET, b"", answer, 1000).await;
+            response.into_body().collect().await?;
+            backends.push(backend);
+        }
+        assert_eq!(pool.waiting(), 3);
+        let (_, kept) = pool.take("backend:80", Instant::now() + Duration::from_secs(59));
+        assert!(kept.is_some(), "59 s of waiting is within the timeout");
+        assert_eq!(pool.waiting(), 2);
+
+        let (_, kept) = pool.take("backend:80", Instant::now() + Duration::from_secs(60));
+        assert!(kept.is_none(), "a minute of waiting is past it");
+        assert_eq!(pool.waiting(), 0, "the older connection closes with it");
+        for backend in &mut backends[..2] {
+            let mut rest = Vec::new();
+            tokio::time::timeout(Duration::from_secs(2), backend.read_to_end(&mut rest)).await??;
+        }
         Ok(())
     }
 

@@ -428,18 +428,16 @@ impl Upstream {
             };
             (Connector::Tls(connector), pool)
         };
+        // One clock reading both times the request and ages the pool's connections.
+        let now = tokio::time::Instant::now();
         let sending = async {
             match connector {
-                Connector::Plain(connector) => send(connector, pool, request).await,
-                Connector::Tls(connector) => send(connector, pool, request).await,
+                Connector::Plain(connector) => send(connector, pool, request, now.into_std()).await,
+                Connector::Tls(connector) => send(connector, pool, request, now.into_std()).await,
             }
         };
         let sent = match timer {
-            Some(timer) => {
-                timer
-                    .within(tokio::time::Instant::now() + timeout, sending)
-                    .await
-            }
+            Some(timer) => timer.within(now + timeout, sending).await,
             None => tokio::time::timeout(timeout, sending).await.ok(),
         };
         match sent {
@@ -462,7 +460,8 @@ impl Upstream {
 }
 
 /// Sends `request` over a kept connection to its uri's authority when one waits, else over
-/// a new one. A kept connection found closed before the request goes out is dropped. One
+/// a new one. A kept connection found closed before the request goes out, or that waited
+/// past the pool's idle timeout at `now`, is dropped. One
 /// that fails before a byte of an answer came back (the backend may have closed it just as
 /// the request left) is retried once on a new connection when the method is idempotent
 /// (RFC 9110 §9.2.2), as nginx retries such requests on its next upstream.
@@ -470,6 +469,7 @@ async fn send<C>(
     connector: &C,
     pool: &std::sync::Arc<Pool>,
     request: Outgoing<'_>,
+    now: std::time::Instant,
 ) -> Result<http::Response<PooledBody>, BoxError>
 where
     C: Service<Uri> + Clone + Send + Sync,
@@ -486,7 +486,7 @@ where
         body,
         remap,
     } = request;
-    let (key, kept) = pool.take(authority);
+    let (key, kept) = pool.take(authority, now);
     if let Some(mut connection) = kept {
         match connection
             .exchange(method, target, headers, &body, remap)

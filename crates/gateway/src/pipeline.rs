@@ -222,10 +222,18 @@ async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure
             Err(Failure::new(Kind::BadRequestBody, "Invalid request body")
                 .because(format!("the request's chunked body is malformed: {detail}")))
         }
-        Err(error) => Err(
-            Failure::new(Kind::IntegrationFailure, "Internal server error")
-                .because(format!("reading the request body failed: {error}")),
-        ),
+        // The client stopped sending (or its connection failed) before the body's end: its
+        // fault too, never the integration's.
+        Err(error) => {
+            let cause = match error {
+                BodyError::Read(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    "the client ended its side of the connection before the request body's end"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            };
+            Err(Failure::new(Kind::BadRequestBody, "Invalid request body").because(cause))
+        }
     }
 }
 

@@ -401,6 +401,37 @@ async fn a_chunked_body_that_breaks_off_closes_the_connection_after_the_answer()
 }
 
 #[tokio::test]
+async fn a_body_the_client_stops_sending_before_its_end_is_a_bad_request_body() {
+    let server = TestServer::start().await;
+    let (invoke, backend) = echo_api(&server).await;
+    let before = backend.requests().len();
+    for framing in [
+        "Content-Length: 10\r\n\r\nhello",
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    ] {
+        let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+        let request = format!(
+            "POST /prod/cut HTTP/1.1\r\nHost: {}\r\n{framing}",
+            host(&invoke)
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // The client says it sends no more: the body will never be whole.
+        stream.shutdown().await.unwrap();
+        let mut buf = Vec::new();
+        let answer = read_answer(&mut stream, &mut buf, false).await;
+        // The client's fault, not the integration's (no 504 "Internal server error").
+        assert_eq!(answer.status, 400, "{framing}");
+        assert_eq!(
+            answer.header("x-amzn-errortype"),
+            Some("BadRequestException")
+        );
+        assert_eq!(answer.body, br#"{"message":"Invalid request body"}"#);
+        assert_eq!(answer.header("connection"), Some("close"));
+    }
+    assert_eq!(backend.requests().len(), before);
+}
+
+#[tokio::test]
 async fn a_request_head_that_does_not_complete_in_time_closes_the_connection() {
     let server = TestServer::start_with(|config| {
         config.request_head_timeout = Duration::from_millis(300);

@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 pub mod link;
 pub mod node;
 

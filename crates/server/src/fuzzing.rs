@@ -1,0 +1,517 @@
+//! Drives the gateway's invoke listener with arbitrary bytes over real TCP connections, for
+//! the `gateway_requests` fuzz target and for a seeded random test. Built only for tests and
+//! under `cfg(fuzzing)`.
+//!
+//! One server runs for the whole session: an API `fz` deployed to `prod` with an HTTP_PROXY
+//! `{proxy+}`, a MOCK method, an HTTP (non-proxy) method with parameter mappings, a method
+//! that needs an API key, and a `{proxy+}` behind a VPC link to a network load balancer, all
+//! in front of an echo backend. Random bytes almost never name that API, so the input's first
+//! byte picks the start of a request line aimed at it (one value in eight sends the input
+//! alone); the rest follows as it is: the rest of the target, the version, headers and body.
+//!
+//! Each input goes over a new connection whose sending side is then shut. The server must
+//! answer or close within ten seconds, start its answer with a well-formed response head,
+//! never answer 5xx (nothing in this API is misconfigured and its backend never fails) and
+//! never panic.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use causeway_control::{Control, Request};
+use serde_json::Value;
+
+use crate::{Config, Server};
+
+/// The start of the request, picked by the input's first byte.
+const PREFIXES: &[&[u8]] = &[
+    b"GET /restapis/fz/prod/_user_request_/",
+    b"POST /restapis/fz/prod/_user_request_/",
+    b"POST /restapis/fz/prod/_user_request_/mock/",
+    b"GET /restapis/fz/prod/_user_request_/mock",
+    b"GET /restapis/fz/prod/_user_request_/keyed",
+    b"PUT /restapis/fz/prod/_user_request_/private/",
+    b"GET /prod/",
+];
+
+/// How long a connection may stay without its answer ending.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// Set by the panic hook: a panic in any of the server's tasks.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// A running server with the API to aim at, and the echo backend behind it.
+#[derive(Debug)]
+pub struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+    gateway: SocketAddr,
+    data_dir: PathBuf,
+    sent: AtomicUsize,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Starts the server and the backend and sets the API up; `None` when any of it fails.
+pub fn fixture() -> Option<Fixture> {
+    // A panic in a task is caught by the runtime: the hook is what tells of it. The previous
+    // hook still runs (it prints, or under the fuzzer, aborts).
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
+        previous(info);
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .ok()?;
+    let pid = std::process::id();
+    let data_dir = std::env::temp_dir().join(format!(
+        "causeway-fuzz-{pid}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    ));
+    // Load balancers get loopback addresses of their own, away from other test processes.
+    let first = std::net::Ipv4Addr::new(127, 200, u8::try_from(pid % 250).unwrap_or(0), 1);
+    let config = Config {
+        data_dir: data_dir.clone(),
+        admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        link_listen: None,
+        account_throttle: None,
+        nlb_addresses: (first, 16),
+        ..Config::default()
+    };
+    let (server, backend) = runtime.block_on(async {
+        let backend = echo_backend().await?;
+        let server = Server::start(config).await.ok()?;
+        Some((server, backend))
+    })?;
+    let gateway = server.gateway_addr();
+    let fixture = Fixture {
+        runtime,
+        server: Some(server),
+        gateway,
+        data_dir,
+        sent: AtomicUsize::new(0),
+    };
+    let control = fixture.server.as_ref()?.control().clone();
+    set_up(&control, backend)?;
+    // The plan reaches the gateway, and the load balancer its target, a moment later.
+    let ready = [
+        &b"GET /restapis/fz/prod/_user_request_/ready HTTP/1.1\r\nhost: a\r\n\r\n"[..],
+        b"GET /restapis/fz/prod/_user_request_/private/ready HTTP/1.1\r\nhost: a\r\n\r\n",
+    ];
+    for request in ready {
+        let mut served = false;
+        for _ in 0..200 {
+            if status(&send(gateway, request)?) == Some(200) {
+                served = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !served {
+            return None;
+        }
+    }
+    Some(fixture)
+}
+
+/// An HTTP server that answers every request with its body, and its method and target in
+/// headers.
+async fn echo_backend() -> Option<SocketAddr> {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
+    let addr = listener.local_addr().ok()?;
+    let app = axum::Router::new().fallback(
+        |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| async move {
+            let kind = headers
+                .get("content-type")
+                .cloned()
+                .unwrap_or(axum::http::HeaderValue::from_static("application/json"));
+            (
+                [
+                    ("x-method", method.to_string()),
+                    ("x-target", uri.to_string()),
+                    ("content-type", kind.to_str().unwrap_or("").to_owned()),
+                ],
+                body,
+            )
+        },
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Some(addr)
+}
+
+/// The API, its stage, a usage plan with a key, and the load balancer behind the VPC link.
+fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
+    let call = |method: &str, path: &str, body: &str| -> Option<Value> {
+        let reply = control.handle(&Request {
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            body: body.as_bytes().to_vec(),
+            accept: None,
+        });
+        if reply.status >= 300 {
+            return None;
+        }
+        Some(serde_json::from_slice(&reply.body).unwrap_or_default())
+    };
+    let elb = |form: &str, tag: &str| -> Option<String> {
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: form.as_bytes().to_vec(),
+            accept: None,
+        });
+        let text = String::from_utf8_lossy(&reply.body);
+        let open = format!("<{tag}>");
+        let start = text.find(&open)? + open.len();
+        let len = text[start..].find('<')?;
+        Some(text[start..start + len].to_owned())
+    };
+
+    // The load balancer, its target and listener, and the link to it.
+    let lb = elb(
+        "Action=CreateLoadBalancer&Name=fz&Type=network&Scheme=internal&Subnets.member.1=subnet-1",
+        "LoadBalancerArn",
+    )?;
+    let dns = elb(
+        &format!("Action=DescribeLoadBalancers&LoadBalancerArns.member.1={lb}"),
+        "DNSName",
+    )?;
+    let port = backend.port();
+    let tg = elb(
+        &format!(
+            "Action=CreateTargetGroup&Name=fz&Protocol=TCP&Port={port}&TargetType=ip&VpcId=vpc-1"
+        ),
+        "TargetGroupArn",
+    )?;
+    elb(
+        &format!(
+            "Action=RegisterTargets&TargetGroupArn={tg}&Targets.member.1.Id=127.0.0.1&Targets.member.1.Port={port}"
+        ),
+        "ResponseMetadata",
+    );
+    elb(
+        &format!(
+            "Action=CreateListener&LoadBalancerArn={lb}&Protocol=TCP&Port=8080&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn={tg}"
+        ),
+        "ListenerArn",
+    )?;
+    let link = call(
+        "POST",
+        "/vpclinks",
+        &format!(r#"{{"name":"fz","targetArns":["{lb}"]}}"#),
+    )?;
+    let link = link["id"].as_str()?.to_owned();
+
+    let api = call(
+        "POST",
+        "/restapis",
+        r#"{"name":"fz","tags":{"_custom_id_":"fz"}}"#,
+    )?;
+    let root = api["rootResourceId"].as_str()?.to_owned();
+    let resource = |parent: &str, part: &str| -> Option<String> {
+        let made = call(
+            "POST",
+            &format!("/restapis/fz/resources/{parent}"),
+            &format!(r#"{{"pathPart":"{part}"}}"#),
+        )?;
+        Some(made["id"].as_str()?.to_owned())
+    };
+    let method = |id: &str, verb: &str, method: &str, integration: &str| -> Option<()> {
+        let m = format!("/restapis/fz/resources/{id}/methods/{verb}");
+        call("PUT", &m, method)?;
+        call("PUT", &format!("{m}/integration"), integration)?;
+        call("PUT", &format!("{m}/responses/200"), "{}")?;
+        Some(())
+    };
+    let integration_response = |id: &str, verb: &str, status: &str, body: &str| {
+        call(
+            "PUT",
+            &format!("/restapis/fz/resources/{id}/methods/{verb}/integration/responses/{status}"),
+            body,
+        )
+    };
+
+    // HTTP_PROXY over the internet.
+    let proxy = resource(&root, "{proxy+}")?;
+    method(
+        &proxy,
+        "ANY",
+        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#,
+        &format!(
+            r#"{{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://{backend}/{{proxy}}","timeoutInMillis":3000,"requestParameters":{{"integration.request.path.proxy":"method.request.path.proxy"}}}}"#
+        ),
+    )?;
+    // MOCK, its answer shaped by the integration response.
+    let mock = resource(&root, "mock")?;
+    method(
+        &mock,
+        "GET",
+        r#"{"authorizationType":"NONE"}"#,
+        r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#,
+    )?;
+    integration_response(
+        &mock,
+        "GET",
+        "200",
+        r#"{"responseTemplates":{"application/json":"{\"mocked\": true}"},"responseParameters":{"method.response.header.x-mock":"'yes'"}}"#,
+    )?;
+    call(
+        "PATCH",
+        &format!("/restapis/fz/resources/{mock}/methods/GET/responses/200"),
+        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-mock","value":"false"}]}"#,
+    )?;
+    // HTTP (non-proxy) with parameter mappings and a selection pattern.
+    let item = resource(&mock, "{id}")?;
+    method(
+        &item,
+        "POST",
+        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.id":true,"method.request.querystring.q":false,"method.request.header.h":false}}"#,
+        &format!(
+            r#"{{"type":"HTTP","httpMethod":"POST","uri":"http://{backend}/items/{{id}}","timeoutInMillis":3000,"passthroughBehavior":"WHEN_NO_MATCH","requestParameters":{{"integration.request.path.id":"method.request.path.id","integration.request.querystring.q":"method.request.querystring.q","integration.request.header.x-h":"method.request.header.h","integration.request.header.x-stage":"stageVariables.name"}}}}"#
+        ),
+    )?;
+    integration_response(
+        &item,
+        "POST",
+        "200",
+        r#"{"responseParameters":{"method.response.header.x-target":"integration.response.header.x-target"}}"#,
+    )?;
+    call(
+        "PATCH",
+        &format!("/restapis/fz/resources/{item}/methods/POST/responses/200"),
+        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-target","value":"false"}]}"#,
+    )?;
+    call(
+        "PUT",
+        &format!("/restapis/fz/resources/{item}/methods/POST/responses/400"),
+        "{}",
+    )?;
+    integration_response(&item, "POST", "400", r#"{"selectionPattern":"4\\d{2}"}"#)?;
+    // A method that needs an API key.
+    let keyed = resource(&root, "keyed")?;
+    method(
+        &keyed,
+        "GET",
+        r#"{"authorizationType":"NONE","apiKeyRequired":true}"#,
+        r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#,
+    )?;
+    integration_response(&keyed, "GET", "200", "{}")?;
+    // HTTP_PROXY through the VPC link, named by stage variables.
+    let private = resource(&root, "private")?;
+    let private_proxy = resource(&private, "{proxy+}")?;
+    method(
+        &private_proxy,
+        "ANY",
+        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#,
+        r#"{"type":"HTTP_PROXY","httpMethod":"ANY","connectionType":"VPC_LINK","connectionId":"${stageVariables.link}","uri":"http://${stageVariables.nlb}/{proxy}","timeoutInMillis":3000,"requestParameters":{"integration.request.path.proxy":"method.request.path.proxy"}}"#,
+    )?;
+    // A customised gateway response with a template.
+    call(
+        "PUT",
+        "/restapis/fz/gatewayresponses/DEFAULT_4XX",
+        r#"{"responseParameters":{"gatewayresponse.header.x-error":"'fz'"},"responseTemplates":{"application/json":"{\"error\":$context.error.messageString,\"type\":\"$context.error.responseType\"}"}}"#,
+    )?;
+    call(
+        "POST",
+        "/restapis/fz/deployments",
+        &format!(
+            r#"{{"stageName":"prod","variables":{{"link":"{link}","nlb":"{dns}:8080","name":"fz"}}}}"#
+        ),
+    )?;
+    let key = call(
+        "POST",
+        "/apikeys",
+        r#"{"name":"fz","enabled":true,"value":"fuzz-key-0123456789abcdef"}"#,
+    )?;
+    let key = key["id"].as_str()?.to_owned();
+    let plan = call(
+        "POST",
+        "/usageplans",
+        r#"{"name":"fz","apiStages":[{"apiId":"fz","stage":"prod"}],"throttle":{"burstLimit":1000,"rateLimit":1000}}"#,
+    )?;
+    let plan = plan["id"].as_str()?.to_owned();
+    call(
+        "POST",
+        &format!("/usageplans/{plan}/keys"),
+        &format!(r#"{{"keyId":"{key}","keyType":"API_KEY"}}"#),
+    )?;
+    Some(())
+}
+
+/// Writes `bytes` on a new connection, shuts its sending side, and returns all the server
+/// sent until it closed; `None` when it did not close within [`ANSWER_WITHIN`].
+fn send(gateway: SocketAddr, bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(gateway).ok()?;
+    stream.set_read_timeout(Some(ANSWER_WITHIN)).ok()?;
+    let started = std::time::Instant::now();
+    // The server may answer and close before it read everything: a failed write is fine.
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(answer),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(answer);
+            }
+            Err(_) => return None,
+        }
+        if started.elapsed() > ANSWER_WITHIN {
+            return None;
+        }
+    }
+}
+
+/// The status of the first response in `answer`, if it starts with a whole response head.
+fn status(answer: &[u8]) -> Option<u16> {
+    match causeway_http1::parse_response(answer, false) {
+        Ok(Some(head)) => Some(head.status),
+        _ => None,
+    }
+}
+
+/// Sends one request stream built from `data` and checks what the server answers.
+pub fn exercise(fixture: &Fixture, data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let mut bytes = Vec::with_capacity(data.len() + 64);
+    if selector % 8 != 7 {
+        bytes.extend_from_slice(PREFIXES[usize::from(selector) % PREFIXES.len()]);
+    }
+    bytes.extend_from_slice(rest);
+
+    let Some(answer) = send(fixture.gateway, &bytes) else {
+        panic!(
+            "no answer and no close within {ANSWER_WITHIN:?} for {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    };
+    assert!(
+        !PANICKED.load(Ordering::SeqCst),
+        "the server panicked on {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    if !answer.is_empty() {
+        let head = causeway_http1::parse_response(&answer, false);
+        let Ok(Some(head)) = head else {
+            panic!(
+                "the answer does not start with a response head: {head:?}\nrequest {:?}\nanswer {:?}",
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&answer)
+            );
+        };
+        assert!(
+            (100..500).contains(&head.status),
+            "status {} for {:?}\nanswer {:?}",
+            head.status,
+            String::from_utf8_lossy(&bytes),
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // Now and then, a well-formed request still gets its answer.
+    if fixture.sent.fetch_add(1, Ordering::Relaxed) % 256 == 255 {
+        check_alive(fixture);
+    }
+}
+
+/// Asserts that the server still answers a well-formed request on each path.
+pub fn check_alive(fixture: &Fixture) {
+    for request in [
+        &b"GET /restapis/fz/prod/_user_request_/alive HTTP/1.1\r\nhost: a\r\n\r\n"[..],
+        b"GET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\nhost: a\r\n\r\n",
+        b"GET /restapis/fz/prod/_user_request_/private/alive HTTP/1.1\r\nhost: a\r\n\r\n",
+    ] {
+        let answer = send(fixture.gateway, request).unwrap_or_default();
+        assert_eq!(
+            status(&answer),
+            Some(200),
+            "the server stopped serving: {:?}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// Seeds for the random requests: whole and cut requests on every method of the API,
+    /// pipelined ones, bodies by length and chunked, and hostile heads.
+    const SEEDS: &[&[u8]] = &[
+        b"\x00a/b?c=d HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"\x01x HTTP/1.1\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nhello",
+        b"\x0142 HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"\x0242?q=1 HTTP/1.1\r\nh: v\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+        b"\x03 HTTP/1.1\r\nhost: x\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
+        b"\x04 HTTP/1.1\r\nx-api-key: fuzz-key-0123456789abcdef\r\n\r\n",
+        b"\x04 HTTP/1.1\r\nx-api-key: wrong\r\n\r\n",
+        b"\x05a/b HTTP/1.1\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\nabc",
+        b"\x06x HTTP/1.1\r\nhost: fz.execute-api.localhost\r\n\r\n",
+        b"\x07GET http://fz.execute-api.localhost/prod/x HTTP/1.1\r\nhost: other\r\n\r\n",
+        b"\x07OPTIONS * HTTP/1.1\r\n\r\n",
+        b"\x07GET /restapis/fz/nope/_user_request_/x HTTP/1.0\r\n\r\n",
+        b"\x00%zz%00/..%2f HTTP/1.1\r\nconnection: close\r\n\r\n",
+        b"\x01x HTTP/1.1\r\ncontent-length: 99999999999\r\n\r\n",
+        b"\x01x HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\nzz\r\n",
+    ];
+
+    #[test]
+    fn seeded_random_requests_never_fail_the_gateway() {
+        let fixture = fixture().expect("the fuzz fixture could not be built");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for seed in SEEDS {
+            exercise(&fixture, seed);
+        }
+        for _ in 0..1500 {
+            let mut data = SEEDS[rng.random_range(0..SEEDS.len())].to_vec();
+            // A few byte flips, insertions, deletions and cuts.
+            for _ in 0..rng.random_range(1..6) {
+                let at = rng.random_range(0..data.len());
+                match rng.random_range(0..5) {
+                    0 => data[at] = rng.random(),
+                    1 => data.insert(at, rng.random()),
+                    2 if data.len() > 2 => {
+                        data.remove(at);
+                    }
+                    3 => data.truncate(at.max(1)),
+                    _ => {
+                        let byte = *b"\r\n:/?%{} \t\0"
+                            .get(rng.random_range(0..11))
+                            .unwrap_or(&b' ');
+                        data.insert(at, byte);
+                    }
+                }
+            }
+            exercise(&fixture, &data);
+        }
+        check_alive(&fixture);
+    }
+}

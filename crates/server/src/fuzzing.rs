@@ -131,10 +131,11 @@ pub fn fixture() -> Option<Fixture> {
 }
 
 /// An HTTP server that answers every request with its body, and its method and target in
-/// headers.
+/// headers; with the status the request's `x-status` header asks for, when it is from 200 to
+/// 499 (a 5xx of the backend's would pass through HTTP_PROXY and hide the gateway's own).
 async fn echo_backend() -> Option<SocketAddr> {
     use axum::body::Bytes;
-    use axum::http::{HeaderMap, Method, Uri};
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
     let addr = listener.local_addr().ok()?;
     let app = axum::Router::new().fallback(
@@ -143,7 +144,14 @@ async fn echo_backend() -> Option<SocketAddr> {
                 .get("content-type")
                 .cloned()
                 .unwrap_or(axum::http::HeaderValue::from_static("application/json"));
+            let status = headers
+                .get("x-status")
+                .and_then(|value| value.to_str().ok()?.parse::<u16>().ok())
+                .filter(|status| (200..500).contains(status))
+                .and_then(|status| StatusCode::from_u16(status).ok())
+                .unwrap_or(StatusCode::OK);
             (
+                status,
                 [
                     ("x-method", method.to_string()),
                     ("x-target", uri.to_string()),
@@ -481,6 +489,10 @@ mod tests {
         b"\x00%zz%00/..%2f HTTP/1.1\r\nconnection: close\r\n\r\n",
         b"\x01x HTTP/1.1\r\ncontent-length: 99999999999\r\n\r\n",
         b"\x01x HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\nzz\r\n",
+        b"\x0242 HTTP/1.1\r\nx-status: 404\r\ncontent-length: 1\r\n\r\nx",
+        b"\x00gone HTTP/1.1\r\nx-status: 304\r\n\r\n",
+        b"\x05p HTTP/1.1\r\ntransfer-encoding: chunked\r\nx-status: 201\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"\x07HEAD /restapis/fz/prod/_user_request_/h HTTP/1.1\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
     ];
 
     #[test]

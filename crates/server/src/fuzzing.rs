@@ -117,7 +117,11 @@ pub fn fixture() -> Option<Fixture> {
     for request in ready {
         let mut served = false;
         for _ in 0..200 {
-            if status(&send(gateway, request)?) == Some(200) {
+            if send(gateway, request)
+                .ok()
+                .and_then(|answer| status(&answer))
+                == Some(200)
+            {
                 served = true;
                 break;
             }
@@ -369,27 +373,47 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
 }
 
 /// Writes `bytes` on a new connection, shuts its sending side, and returns all the server
-/// sent until it closed; `None` when it did not close within [`ANSWER_WITHIN`].
-fn send(gateway: SocketAddr, bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut stream = TcpStream::connect(gateway).ok()?;
-    stream.set_read_timeout(Some(ANSWER_WITHIN)).ok()?;
+/// sent until it closed; else why not: the connection failed, or it did not close within
+/// [`ANSWER_WITHIN`].
+fn send(gateway: SocketAddr, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let started = std::time::Instant::now();
+    let mut stream =
+        TcpStream::connect(gateway).map_err(|error| format!("connecting failed: {error}"))?;
+    stream
+        .set_read_timeout(Some(ANSWER_WITHIN))
+        .map_err(|error| error.to_string())?;
     // The server may answer and close before it read everything: a failed write is fine.
     let _ = stream.write_all(bytes);
     let _ = stream.shutdown(Shutdown::Write);
     let mut answer = Vec::new();
     let mut buf = [0u8; 16 * 1024];
+    let stalled = |answer: &[u8]| {
+        format!(
+            "no close after {:?} ({} bytes of answer: {:?})",
+            started.elapsed(),
+            answer.len(),
+            String::from_utf8_lossy(answer)
+        )
+    };
     loop {
         match stream.read(&mut buf) {
-            Ok(0) => return Some(answer),
+            Ok(0) => return Ok(answer),
             Ok(n) => answer.extend_from_slice(&buf[..n]),
             Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
-                return Some(answer);
+                return Ok(answer);
             }
-            Err(_) => return None,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(stalled(&answer));
+            }
+            Err(error) => return Err(format!("reading failed: {error}")),
         }
         if started.elapsed() > ANSWER_WITHIN {
-            return None;
+            return Err(stalled(&answer));
         }
     }
 }
@@ -413,11 +437,9 @@ pub fn exercise(fixture: &Fixture, data: &[u8]) {
     }
     bytes.extend_from_slice(rest);
 
-    let Some(answer) = send(fixture.gateway, &bytes) else {
-        panic!(
-            "no answer and no close within {ANSWER_WITHIN:?} for {:?}",
-            String::from_utf8_lossy(&bytes)
-        );
+    let answer = match send(fixture.gateway, &bytes) {
+        Ok(answer) => answer,
+        Err(why) => panic!("{why}, for {:?}", String::from_utf8_lossy(&bytes)),
     };
     assert!(
         !PANICKED.load(Ordering::SeqCst),

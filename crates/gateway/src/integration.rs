@@ -288,13 +288,28 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let response = send(call, target.request(&method, &head, body, false)).await?;
     let status = response.status();
     let backend_headers = response.headers().clone();
-    let backend_body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .map_err(|e| {
-            Failure::new(Kind::IntegrationFailure, "Internal server error")
-                .because(format!("reading the backend response failed: {e}"))
-        })?
-        .to_bytes();
+    // The integration's timeout covers the whole answer, body included.
+    let deadline = response.body().deadline();
+    let collecting = http_body_util::BodyExt::collect(response.into_body());
+    let collected = match (deadline, call.timer) {
+        (Some(deadline), Some(timer)) => timer.within(deadline, collecting).await,
+        (Some(deadline), None) => tokio::time::timeout_at(deadline, collecting).await.ok(),
+        (None, _) => Some(collecting.await),
+    };
+    let backend_body = match collected {
+        None => {
+            return Err(
+                Failure::new(Kind::IntegrationTimeout, "Endpoint request timed out")
+                    .because("the backend's answer did not end within the integration timeout"),
+            );
+        }
+        Some(collected) => collected
+            .map_err(|e| {
+                Failure::new(Kind::IntegrationFailure, "Internal server error")
+                    .because(format!("reading the backend response failed: {e}"))
+            })?
+            .to_bytes(),
+    };
     if let Some(log) = call.log {
         log.line(format_args!(
             "Endpoint response headers: {}",

@@ -158,6 +158,8 @@ pub struct PooledBody {
     raw: Option<crate::conn::RawHeaders>,
     /// Where the connection goes back to when the body has ended.
     home: Option<(Arc<Pool>, Arc<str>)>,
+    /// When the integration's time is up: the rest of the body must have come by then.
+    deadline: Option<tokio::time::Instant>,
 }
 
 #[derive(Debug)]
@@ -200,6 +202,7 @@ impl PooledBody {
                     state: State::Whole(whole),
                     raw,
                     home,
+                    deadline: None,
                 };
                 body.check_in(connection, head.keep_alive);
                 return Ok(body);
@@ -212,6 +215,7 @@ impl PooledBody {
             state: State::Done,
             raw,
             home,
+            deadline: None,
         };
         match reading {
             None => body.check_in(connection, head.keep_alive),
@@ -233,7 +237,21 @@ impl PooledBody {
             state: State::Whole(bytes),
             raw: None,
             home: None,
+            deadline: None,
         }
+    }
+
+    /// When the rest of the body must have come: the integration's timeout counts from
+    /// when the request left, and covers the whole answer, as AWS's does.
+    pub(crate) fn deadline(&self) -> Option<tokio::time::Instant> {
+        match self.state {
+            State::Reading { .. } => self.deadline,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_deadline(&mut self, deadline: tokio::time::Instant) {
+        self.deadline = Some(deadline);
     }
 
     /// The backend's headers as they came, when they go to the client without a map.

@@ -316,6 +316,7 @@ async fn serve_connection(
         write_response(
             &mut client.stream,
             &mut out,
+            &timer,
             response,
             Answer {
                 head_request,
@@ -429,6 +430,7 @@ fn id_header(name: &HeaderName) -> bool {
 async fn write_response(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
+    timer: &Deadline,
     response: Response<Body>,
     Answer {
         head_request,
@@ -496,7 +498,23 @@ async fn write_response(
                         stream.write_all(out).await?;
                         out.clear();
                     }
-                    std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+                    let deadline = match &body {
+                        http_body_util::Either::Right(pooled) => pooled.deadline(),
+                        http_body_util::Either::Left(_) => None,
+                    };
+                    let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+                    match deadline {
+                        None => next.await,
+                        // A backend whose answer stalls past the integration's timeout: the
+                        // answer is cut, and the client sees the connection end early.
+                        Some(deadline) => timer.within(deadline, next).await.unwrap_or_else(|| {
+                            Some(Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                "the backend's answer did not end within the integration timeout",
+                            )
+                            .into()))
+                        }),
+                    }
                 }
             }
         };

@@ -442,7 +442,10 @@ impl Upstream {
         };
         match sent {
             None => Err(CallError::Timeout),
-            Some(Ok(response)) => Ok(response),
+            Some(Ok(mut response)) => {
+                response.body_mut().set_deadline(now + timeout);
+                Ok(response)
+            }
             Some(Err(error)) => {
                 let text = format!("{error:?}");
                 if https

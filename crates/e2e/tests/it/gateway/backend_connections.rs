@@ -19,6 +19,8 @@ enum Framing {
     /// `Content-Length`, but each connection is closed, unanswered, when its second
     /// request arrives (a backend closing an idle connection just as a request comes).
     DropsSecond,
+    /// `Content-Length`, half the body, and then nothing more, the connection held open.
+    Stalls,
 }
 
 /// A backend on a raw socket that answers every request (`GET`, no body) with `answer`,
@@ -94,7 +96,7 @@ async fn raw_serve(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n".to_vec();
             let mut body = Vec::new();
             match framing {
-                Framing::Length | Framing::Paused | Framing::DropsSecond => {
+                Framing::Length | Framing::Paused | Framing::DropsSecond | Framing::Stalls => {
                     head.extend_from_slice(
                         format!("Content-Length: {}\r\n\r\n", answer.len()).as_bytes(),
                     );
@@ -111,10 +113,16 @@ async fn raw_serve(
                 }
             }
             let (first, rest) = match framing {
-                Framing::Paused => body.split_at(answer.len() / 2),
+                Framing::Paused | Framing::Stalls => body.split_at(answer.len() / 2),
                 _ => (&body[..], &[][..]),
             };
             if stream.write_all(&head).await.is_err() || stream.write_all(first).await.is_err() {
+                return;
+            }
+            if matches!(framing, Framing::Stalls) {
+                // Holds the connection, reading what comes, until the gateway drops it.
+                let mut sink = Vec::new();
+                let _ = stream.read_to_end(&mut sink).await;
                 return;
             }
             if !rest.is_empty() {
@@ -257,4 +265,96 @@ async fn a_request_the_backend_drops_on_a_kept_connection_goes_again_only_if_ide
         .await;
     assert_eq!(raw.status, 500, "body {:?}", raw.text());
     assert_eq!(backend.accepted(), 2, "the POST must not go out again");
+}
+
+/// The stalling backend's API: GET `/` with an integration of `kind` timed out after 500 ms.
+async fn stalled_api(server: &TestServer, backend: &RawBackend, kind: IntegrationType) -> String {
+    let client = server.client();
+    let (api, root) = create_api(&client, "stalls").await;
+    put_method(&client, &api, &root, "GET").await;
+    client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&root)
+        .http_method("GET")
+        .r#type(kind.clone())
+        .integration_http_method("GET")
+        .uri(format!("http://{}/", backend.addr))
+        .timeout_in_millis(500)
+        .send()
+        .await
+        .unwrap();
+    if kind == IntegrationType::Http {
+        method_response(&client, &api, &root, "GET", "200").await;
+        client
+            .put_integration_response()
+            .rest_api_id(&api)
+            .resource_id(&root)
+            .http_method("GET")
+            .status_code("200")
+            .send()
+            .await
+            .unwrap();
+    }
+    deploy(&client, &api, "prod").await;
+    api
+}
+
+#[tokio::test]
+async fn a_proxied_answer_that_stalls_past_the_integration_timeout_is_cut() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
+    let api = stalled_api(&server, &backend, IntegrationType::HttpProxy).await;
+    let request = format!("GET /restapis/{api}/prod/_user_request_/ HTTP/1.1\r\nHost: a\r\n\r\n");
+    // The stage may take a moment to be served.
+    let mut answer = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        answer.clear();
+        // The answer ends, cut short, soon after the timeout: it does not hang.
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("the stalled answer was not cut")
+            .unwrap();
+        elapsed = started.elapsed();
+        if answer.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    assert!(text.contains("content-length: 20000\r\n"), "{text:?}");
+    let head = find(&answer, b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(
+        &answer[head..],
+        &pattern(20_000)[..10_000],
+        "the half that came passes, and no more"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(450),
+        "cut before the timeout: {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_mapped_answer_that_stalls_past_the_integration_timeout_times_out() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
+    let api = stalled_api(&server, &backend, IntegrationType::Http).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod").await;
+    let started = Instant::now();
+    let raw = invoke.get("/prod").await;
+    let elapsed = started.elapsed();
+    // An HTTP integration reads the whole answer before mapping it: a body that does not
+    // end within the timeout is a timeout, as on AWS.
+    assert_gateway_error(&raw, 504, "InternalServerErrorException", TIMED_OUT);
+    assert!(
+        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
 }

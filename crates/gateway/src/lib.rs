@@ -42,6 +42,9 @@ pub struct GatewayConfig {
     /// How long a request body may pause between two reads (nginx's `client_body_timeout`
     /// is 60 s too); the connection then closes without an answer.
     pub request_body_timeout: std::time::Duration,
+    /// How long a client may go without taking any of an answer being written to it
+    /// (nginx's `send_timeout` is 60 s too); the connection then closes.
+    pub send_timeout: std::time::Duration,
     /// Region and account, for `$context` values.
     pub region: String,
     pub account_id: String,
@@ -63,6 +66,7 @@ impl Default for GatewayConfig {
             max_body_bytes: 10 * 1024 * 1024,
             request_head_timeout: std::time::Duration::from_secs(60),
             request_body_timeout: std::time::Duration::from_secs(60),
+            send_timeout: std::time::Duration::from_secs(60),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),

@@ -262,14 +262,24 @@ async fn serve_connection(
                     _ => "400 Bad Request",
                 };
                 tracing::debug!(%client_addr, %error, "malformed request");
-                return refuse(&mut client.stream, status).await;
+                return refuse(
+                    &mut client.stream,
+                    status,
+                    (&timer, gateway.config.send_timeout),
+                )
+                .await;
             }
             None => return Ok(()),
         };
         let bytes = client.read.split_to(head.len).freeze();
         let Some(request) = Incoming::from_head(bytes, head.method, head.target, head.headers)
         else {
-            return refuse(&mut client.stream, "400 Bad Request").await;
+            return refuse(
+                &mut client.stream,
+                "400 Bad Request",
+                (&timer, gateway.config.send_timeout),
+            )
+            .await;
         };
         let head_request = request.method == Method::HEAD;
         let http10 = head.minor_version == 0;
@@ -316,7 +326,7 @@ async fn serve_connection(
         write_response(
             &mut client.stream,
             &mut out,
-            &timer,
+            (&timer, gateway.config.send_timeout),
             response,
             Answer {
                 head_request,
@@ -393,10 +403,44 @@ async fn read_head(
 }
 
 /// Answers a request that cannot be read, and closes the connection.
-async fn refuse(stream: &mut TcpStream, status: &str) -> io::Result<()> {
+async fn refuse(
+    stream: &mut TcpStream,
+    status: &str,
+    sending: (&Deadline, Duration),
+) -> io::Result<()> {
     let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    stream.write_all(answer.as_bytes()).await?;
+    send(stream, answer.as_bytes(), sending).await?;
     let _ = stream.shutdown().await;
+    Ok(())
+}
+
+/// Writes all of `bytes` to the client. Each write must make progress within the
+/// timeout (nginx's `send_timeout`): a client that takes none of the answer for that long
+/// does not hold the connection, or the backend connection behind it, forever. A write
+/// the socket takes at once reads no clock.
+async fn send(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    (timer, limit): (&Deadline, Duration),
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match stream.try_write(bytes) {
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                let deadline = tokio::time::Instant::now() + limit;
+                match timer.within(deadline, stream.writable()).await {
+                    Some(ready) => ready?,
+                    None => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the client took none of the answer within the send timeout",
+                        ));
+                    }
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
     Ok(())
 }
 
@@ -430,7 +474,7 @@ fn id_header(name: &HeaderName) -> bool {
 async fn write_response(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
-    timer: &Deadline,
+    sending: (&Deadline, Duration),
     response: Response<Body>,
     Answer {
         head_request,
@@ -481,7 +525,7 @@ async fn write_response(
     }
     out.extend_from_slice(b"\r\n");
     if head_request {
-        return stream.write_all(out).await;
+        return send(stream, out, sending).await;
     }
     // Frames already in hand go out with the head.
     loop {
@@ -495,7 +539,7 @@ async fn write_response(
                 Poll::Ready(frame) => frame,
                 Poll::Pending => {
                     if !out.is_empty() {
-                        stream.write_all(out).await?;
+                        send(stream, out, sending).await?;
                         out.clear();
                     }
                     let deadline = match &body {
@@ -507,13 +551,15 @@ async fn write_response(
                         None => next.await,
                         // A backend whose answer stalls past the integration's timeout: the
                         // answer is cut, and the client sees the connection end early.
-                        Some(deadline) => timer.within(deadline, next).await.unwrap_or_else(|| {
-                            Some(Err(io::Error::new(
+                        Some(deadline) => {
+                            sending.0.within(deadline, next).await.unwrap_or_else(|| {
+                                Some(Err(io::Error::new(
                                 io::ErrorKind::TimedOut,
                                 "the backend's answer did not end within the integration timeout",
                             )
                             .into()))
-                        }),
+                            })
+                        }
                     }
                 }
             }
@@ -522,7 +568,7 @@ async fn write_response(
             None => break,
             Some(Err(error)) => {
                 // The answer is cut: the client sees the connection end early.
-                stream.write_all(out).await?;
+                send(stream, out, sending).await?;
                 return Err(io::Error::other(error));
             }
             Some(Ok(frame)) => {
@@ -538,9 +584,9 @@ async fn write_response(
                 if out.len() + data.len() <= 64 * 1024 {
                     out.extend_from_slice(&data);
                 } else {
-                    stream.write_all(out).await?;
+                    send(stream, out, sending).await?;
                     out.clear();
-                    stream.write_all(&data).await?;
+                    send(stream, &data, sending).await?;
                 }
                 if chunked {
                     out.extend_from_slice(b"\r\n");
@@ -552,7 +598,7 @@ async fn write_response(
         out.extend_from_slice(b"0\r\n\r\n");
     }
     if !out.is_empty() {
-        stream.write_all(out).await?;
+        send(stream, out, sending).await?;
     }
     Ok(())
 }

@@ -62,6 +62,8 @@ pub struct Config {
     pub request_head_timeout: std::time::Duration,
     /// How long an invoke client's request body may pause between two reads.
     pub request_body_timeout: std::time::Duration,
+    /// How long an invoke client may go without taking any of an answer.
+    pub send_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             link_names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
             request_head_timeout: std::time::Duration::from_secs(60),
             request_body_timeout: std::time::Duration::from_secs(60),
+            send_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -205,6 +208,7 @@ impl Server {
                 engine: Some(engine.clone()),
                 request_head_timeout: config.request_head_timeout,
                 request_body_timeout: config.request_body_timeout,
+                send_timeout: config.send_timeout,
                 ..GatewayConfig::default()
             },
             limiter.clone(),

@@ -358,3 +358,50 @@ async fn a_mapped_answer_that_stalls_past_the_integration_timeout_times_out() {
         "{elapsed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_takes_none_of_an_answer_for_the_send_timeout_is_let_go() {
+    let server = TestServer::start_with(|config| {
+        config.send_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let answer = pattern(16 << 20);
+    let backend = RawBackend::start(answer.clone(), Framing::Length, None).await;
+    let client = server.client();
+    let (api, _) = proxy_api(&client, &format!("http://{}", backend.addr)).await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke.ready("/prod/warm-up").await;
+    assert_eq!(
+        raw.body.len(),
+        answer.len(),
+        "a client that reads gets it all"
+    );
+
+    // A client that asks and then takes nothing: its small receive buffer fills at once.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(server.gateway_addr()).await.unwrap();
+    let request =
+        format!("GET /restapis/{api}/prod/_user_request_/big HTTP/1.1\r\nHost: a\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // By now the gateway has given up on it: what it had already handed to the socket
+    // comes, then the end, long before the whole answer.
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    let reading = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received += n,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), reading)
+        .await
+        .expect("the connection was not let go");
+    assert!(
+        received > 0 && received < answer.len(),
+        "received {received} bytes"
+    );
+}

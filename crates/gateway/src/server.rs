@@ -162,10 +162,8 @@ impl RequestBody<'_> {
             return Err(BodyError::TooLarge(limit));
         }
         if std::mem::take(&mut client.expect_continue) && !matches!(client.body, Pending::None) {
-            client
-                .stream
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await?;
+            // A client that does not take it within the pause a body may make is let go.
+            send(&mut client.stream, b"HTTP/1.1 100 Continue\r\n\r\n", pause).await?;
         }
         match std::mem::replace(&mut client.body, Pending::None) {
             Pending::None => Ok(Bytes::new()),

@@ -442,6 +442,9 @@ async fn send(
     Ok(())
 }
 
+/// Why a streamed answer was cut: the backend's body stalled past the integration's deadline.
+const BACKEND_LATE: &str = "the backend's answer did not end within the integration timeout";
+
 /// Headers the connection sets itself: the framing and the connection's fate.
 fn connection_header(name: &HeaderName) -> bool {
     name == header::CONTENT_LENGTH
@@ -550,13 +553,9 @@ async fn write_response(
                         // A backend whose answer stalls past the integration's timeout: the
                         // answer is cut, and the client sees the connection end early.
                         Some(deadline) => {
-                            sending.0.within(deadline, next).await.unwrap_or_else(|| {
-                                Some(Err(io::Error::new(
-                                io::ErrorKind::TimedOut,
-                                "the backend's answer did not end within the integration timeout",
-                            )
-                            .into()))
-                            })
+                            let late = || io::Error::new(io::ErrorKind::TimedOut, BACKEND_LATE);
+                            (sending.0.within(deadline, next).await)
+                                .unwrap_or_else(|| Some(Err(late().into())))
                         }
                     }
                 }

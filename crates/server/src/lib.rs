@@ -265,15 +265,12 @@ impl Server {
         let (tx, rx) = oneshot::channel::<()>();
         let app = causeway_control::router(control.clone());
         let reconciler = tokio::spawn(reconcile_loop(control.clone()));
+        let head_timeout = config.request_head_timeout;
         let admin_task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "admin listener stopped");
-            }
+            serve_admin(listener, app, head_timeout, async {
+                let _ = rx.await;
+            })
+            .await;
             reconciler.abort();
             let _ = reconciler.await;
         });
@@ -390,6 +387,55 @@ async fn reconcile_loop(control: Arc<Control>) {
 
 /// Writes the quota usage counted since the last flush, every `interval`. Counts whose write
 /// failed are kept and written with the next batch.
+/// Serves the control plane on `listener` until `shutdown` resolves, then lets requests in
+/// flight finish (up to 30 s). A client gets `head_timeout` to send each request head, as on
+/// the invoke listener: one that sends half a head does not hold its connection forever.
+/// (`axum::serve` sets no timer, so hyper could not time heads out.)
+async fn serve_admin(
+    listener: TcpListener,
+    app: axum::Router,
+    head_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(head_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        tracing::warn!(%error, "admin accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let connection =
+                    builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "admin connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            tracing::warn!("admin connections still open 30 s after shutdown");
+        }
+    }
+}
+
 async fn flush_usage_loop(
     control: Arc<Control>,
     limiter: Arc<InMemoryLimiter>,

@@ -555,3 +555,31 @@ async fn bogus_patch_op_message_names_the_member() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_half_sent_request_head_does_not_hold_an_admin_connection() {
+    let server = TestServer::start_with(|config| {
+        config.request_head_timeout = Duration::from_millis(300);
+    })
+    .await;
+    // A whole request is served as ever.
+    let raw = server.get("/restapis").await;
+    assert_eq!(raw.status, 200);
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /restapis HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the connection was held past the head timeout"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "closed before the timeout: {:?}",
+        started.elapsed()
+    );
+}

@@ -221,8 +221,9 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         &format!(
             "Action=RegisterTargets&TargetGroupArn={tg}&Targets.member.1.Id=127.0.0.1&Targets.member.1.Port={port}"
         ),
-        "ResponseMetadata",
-    );
+        // Only a success carries the action's result element (empty here).
+        "RegisterTargetsResult",
+    )?;
     elb(
         &format!(
             "Action=CreateListener&LoadBalancerArn={lb}&Protocol=TCP&Port=8080&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn={tg}"

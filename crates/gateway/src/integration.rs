@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use causeway_model::{
     ConnectionType, HttpMethod, Integration, IntegrationResponse, IntegrationType,
-    PassthroughBehavior,
+    PassthroughBehavior, ResponseTransferMode,
 };
 use causeway_routing::{PathTemplate, RouteMatch, substitute_stage_variables};
 use http::header::{self, HeaderName};
@@ -19,6 +19,7 @@ use crate::conn::remapped;
 use crate::errors::{Failure, Kind};
 use crate::exec_log::{self, ExecutionLog};
 use crate::pipeline::Body;
+use crate::pool::{BufferError, PooledBody};
 use crate::request::Headers;
 use crate::snapshot::{Snapshot, StageEntry};
 use crate::upstream::{CallError, Outgoing, Upstream};
@@ -126,7 +127,15 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     // remapped as they are read.
     let remap = call.log.is_none();
     let response = send(call, target.request(&method, &head, body, remap)).await?;
-    let (mut parts, body) = response.into_parts();
+    let (mut parts, mut body) = response.into_parts();
+    // API Gateway holds an answer whole before it sends any of it, unless the integration
+    // streams (`responseTransferMode: STREAM`). A body that came whole with the head is
+    // within the limit: it fit in one read buffer.
+    if body.is_reading()
+        && call.integration.response_transfer_mode != Some(ResponseTransferMode::Stream)
+    {
+        buffer_answer(call, &mut body).await?;
+    }
     if let Some(log) = call.log {
         log.line(format_args!(
             "Endpoint response headers: {}",
@@ -287,29 +296,10 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     write_headers(&mut head, headers);
     let response = send(call, target.request(&method, &head, body, false)).await?;
     let status = response.status();
-    let backend_headers = response.headers().clone();
-    // The integration's timeout covers the whole answer, body included.
-    let deadline = response.body().deadline();
-    let collecting = http_body_util::BodyExt::collect(response.into_body());
-    let collected = match (deadline, call.timer) {
-        (Some(deadline), Some(timer)) => timer.within(deadline, collecting).await,
-        (Some(deadline), None) => tokio::time::timeout_at(deadline, collecting).await.ok(),
-        (None, _) => Some(collecting.await),
-    };
-    let backend_body = match collected {
-        None => {
-            return Err(
-                Failure::new(Kind::IntegrationTimeout, "Endpoint request timed out")
-                    .because("the backend's answer did not end within the integration timeout"),
-            );
-        }
-        Some(collected) => collected
-            .map_err(|e| {
-                Failure::new(Kind::IntegrationFailure, "Internal server error")
-                    .because(format!("reading the backend response failed: {e}"))
-            })?
-            .to_bytes(),
-    };
+    let (parts, mut body) = response.into_parts();
+    let backend_headers = parts.headers;
+    buffer_answer(call, &mut body).await?;
+    let backend_body = body.take_whole().unwrap_or_default();
     if let Some(log) = call.log {
         log.line(format_args!(
             "Endpoint response headers: {}",
@@ -848,6 +838,38 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
         .map(String::as_str)
         .unwrap_or_default();
     Ok(arn)
+}
+
+/// The most an integration's answer may hold, as on AWS (10 MB), unless it streams.
+pub(crate) const MAX_ANSWER_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads the rest of a backend's answer into memory, within the integration's timeout
+/// (which counts from when the request left, and covers the whole answer, as AWS's does).
+async fn buffer_answer(call: &Call<'_>, body: &mut PooledBody) -> Result<(), Failure> {
+    let buffered = match body.deadline() {
+        // Whole already (the usual case for a small answer): only its length is checked.
+        None => body.buffer(MAX_ANSWER_BYTES).await,
+        Some(deadline) => {
+            let buffering = body.buffer(MAX_ANSWER_BYTES);
+            let within = match call.timer {
+                Some(timer) => timer.within(deadline, buffering).await,
+                None => tokio::time::timeout_at(deadline, buffering).await.ok(),
+            };
+            within.ok_or_else(|| {
+                Failure::new(Kind::IntegrationTimeout, "Endpoint request timed out")
+                    .because("the backend's answer did not end within the integration timeout")
+            })?
+        }
+    };
+    buffered.map_err(|error| match error {
+        // AWS logs "Execution failed due to configuration error: Integration response of
+        // reported length N is larger than allowed maximum of 10485760 bytes."
+        BufferError::TooLarge(length) => Failure::configuration(format!(
+            "Integration response of reported length {length} is larger than allowed maximum of {MAX_ANSWER_BYTES} bytes"
+        )),
+        BufferError::Read(error) => Failure::new(Kind::IntegrationFailure, "Internal server error")
+            .because(format!("reading the backend response failed: {error}")),
+    })
 }
 
 async fn send(

@@ -45,6 +45,10 @@ pub struct GatewayConfig {
     /// How long a client may go without taking any of an answer being written to it
     /// (nginx's `send_timeout` is 60 s too); the connection then closes.
     pub send_timeout: std::time::Duration,
+    /// How long a streamed answer (`responseTransferMode: STREAM`) may go without a byte
+    /// from the backend (AWS: 5 minutes for Regional and private endpoints); the answer is
+    /// then cut.
+    pub stream_idle_timeout: std::time::Duration,
     /// Region and account, for `$context` values.
     pub region: String,
     pub account_id: String,
@@ -67,6 +71,7 @@ impl Default for GatewayConfig {
             request_head_timeout: std::time::Duration::from_secs(60),
             request_body_timeout: std::time::Duration::from_secs(60),
             send_timeout: std::time::Duration::from_secs(60),
+            stream_idle_timeout: std::time::Duration::from_secs(5 * 60),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),

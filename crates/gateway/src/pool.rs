@@ -160,6 +160,16 @@ pub struct PooledBody {
     deadline: Option<tokio::time::Instant>,
 }
 
+/// Why a body could not be held whole.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BufferError {
+    /// The body's length (declared, or read so far) is over the limit.
+    #[error("the backend's answer is {0} bytes or more, over the limit")]
+    TooLarge(u64),
+    #[error("reading the backend's answer failed: {0}")]
+    Read(io::Error),
+}
+
 #[derive(Debug)]
 enum State {
     /// The whole body, in hand.
@@ -255,6 +265,64 @@ impl PooledBody {
     /// The backend's headers as they came, when they go to the client without a map.
     pub(crate) fn raw_headers(&self) -> Option<&crate::conn::RawHeaders> {
         self.raw.as_ref()
+    }
+
+    /// Whether part of the body is still to come from the backend.
+    pub(crate) fn is_reading(&self) -> bool {
+        matches!(self.state, State::Reading { .. })
+    }
+
+    /// Reads the rest of the body into memory (an answer API Gateway buffers): afterwards it
+    /// is whole, its length known, and the connection back in the pool. A body that says or
+    /// turns out to be longer than `limit` bytes, or that cannot be read to its end, fails;
+    /// its connection closes. The caller bounds the wait (the integration's deadline).
+    pub(crate) async fn buffer(&mut self, limit: usize) -> Result<(), BufferError> {
+        let declared = match &self.state {
+            State::Reading {
+                framing: Reading::Length(left),
+                ..
+            } => Some(*left),
+            State::Reading { .. } => None,
+            State::Whole(bytes) => Some(bytes.len() as u64),
+            State::Done => return Ok(()),
+        };
+        if let Some(length) = declared
+            && length > limit as u64
+        {
+            self.state = State::Done;
+            return Err(BufferError::TooLarge(length));
+        }
+        if !self.is_reading() {
+            return Ok(());
+        }
+        let mut whole = bytes::BytesMut::with_capacity(
+            declared.map_or(crate::conn::READ_SIZE, |length| length as usize),
+        );
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *self).poll_frame(cx)).await
+        {
+            let Ok(data) = frame.map_err(BufferError::Read)?.into_data() else {
+                continue;
+            };
+            if whole.len() + data.len() > limit {
+                self.state = State::Done;
+                return Err(BufferError::TooLarge((whole.len() + data.len()) as u64));
+            }
+            whole.extend_from_slice(&data);
+        }
+        self.state = State::Whole(whole.freeze());
+        Ok(())
+    }
+
+    /// The whole body, when it is in hand (after [`PooledBody::buffer`]); empty once taken.
+    pub(crate) fn take_whole(&mut self) -> Option<Bytes> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Whole(bytes) => Some(bytes),
+            State::Done => Some(Bytes::new()),
+            reading @ State::Reading { .. } => {
+                self.state = reading;
+                None
+            }
+        }
     }
 
     /// Puts the connection back, if the backend allows it and sent nothing past the body.
@@ -485,6 +553,52 @@ mod tests {
             kept.is_none(),
             "a connection its backend closed is not handed out"
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_buffered_body_is_whole_with_its_length_and_over_the_limit_fails() -> TestResult {
+        let pool = Pool::new(Duration::from_secs(60), 8);
+        // Chunks that come one byte at a time: held whole, their length known, the
+        // connection back in the pool.
+        let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let (response, _, _backend) = ask(&pool, Method::GET, b"", chunked, 1).await;
+        let mut body = response.into_body();
+        assert!(body.is_reading());
+        body.buffer(5).await?;
+        assert!(!body.is_reading());
+        assert_eq!(body.size_hint().exact(), Some(5));
+        assert_eq!(pool.waiting(), 1);
+        assert_eq!(body.take_whole(), Some(Bytes::from_static(b"abcde")));
+
+        // A declared length over the limit fails before anything is read; the connection
+        // is not kept.
+        let long = b"HTTP/1.1 200 OK\r\ncontent-length: 6000\r\n\r\nabcdef";
+        let (_, kept) = pool.take("backend:80", Instant::now());
+        drop(kept);
+        let (response, _, _backend) = ask(&pool, Method::GET, b"", long, 1).await;
+        let mut body = response.into_body();
+        assert!(matches!(
+            body.buffer(5).await,
+            Err(BufferError::TooLarge(6000))
+        ));
+        assert_eq!(pool.waiting(), 0);
+
+        // Chunks that add up to more than the limit fail when they pass it.
+        let (response, _, _backend) = ask(&pool, Method::GET, b"", chunked, 1).await;
+        let mut body = response.into_body();
+        assert!(matches!(
+            body.buffer(4).await,
+            Err(BufferError::TooLarge(5))
+        ));
+        assert_eq!(pool.waiting(), 0);
+
+        // A body cut short by the backend fails to read.
+        let cut = b"HTTP/1.1 200 OK\r\ncontent-length: 4000\r\n\r\nabc";
+        let (response, _, backend) = ask(&pool, Method::GET, b"", cut, 1).await;
+        drop(backend);
+        let mut body = response.into_body();
+        assert!(matches!(body.buffer(5000).await, Err(BufferError::Read(_))));
         Ok(())
     }
 

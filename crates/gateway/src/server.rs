@@ -331,6 +331,7 @@ async fn serve_connection(
                 keep_alive,
                 chunks,
                 request_id,
+                stream_idle: gateway.config.stream_idle_timeout,
             },
         )
         .await?;
@@ -443,7 +444,7 @@ async fn send(
 }
 
 /// Why a streamed answer was cut: the backend's body stalled past the integration's deadline.
-const BACKEND_LATE: &str = "the backend's answer did not end within the integration timeout";
+const BACKEND_LATE: &str = "the backend's streamed answer did not end within the integration timeout, or sent nothing for the idle timeout";
 
 /// Headers the connection sets itself: the framing and the connection's fate.
 fn connection_header(name: &HeaderName) -> bool {
@@ -462,6 +463,8 @@ struct Answer {
     /// The client reads chunked bodies (HTTP/1.1).
     chunks: bool,
     request_id: pipeline::RequestId,
+    /// How long a streamed answer may go without a byte from the backend.
+    stream_idle: Duration,
 }
 
 /// The ids the server writes itself: one the answer carries would be a second copy.
@@ -482,6 +485,7 @@ async fn write_response(
         keep_alive,
         chunks,
         request_id,
+        stream_idle,
     }: Answer,
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
@@ -550,9 +554,11 @@ async fn write_response(
                     let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
                     match deadline {
                         None => next.await,
-                        // A backend whose answer stalls past the integration's timeout: the
-                        // answer is cut, and the client sees the connection end early.
+                        // A backend whose streamed answer stalls past the integration's
+                        // timeout, or for the idle timeout: the answer is cut, and the client
+                        // sees the connection end early.
                         Some(deadline) => {
+                            let deadline = deadline.min(tokio::time::Instant::now() + stream_idle);
                             let late = || io::Error::new(io::ErrorKind::TimedOut, BACKEND_LATE);
                             (sending.0.within(deadline, next).await)
                                 .unwrap_or_else(|| Some(Err(late().into())))

@@ -553,9 +553,16 @@ pub fn apply_integration(
             },
             ["timeoutInMillis"] => {
                 replace_only()?;
-                let timeout: i32 = op.number_value()?;
-                validate::timeout_in_millis(timeout, max_timeout_millis)?;
-                it.timeout_in_millis = timeout;
+                // Checked with the rest at the end: the ceiling depends on the transfer mode,
+                // which the same request may change.
+                it.timeout_in_millis = op.number_value()?;
+            }
+            ["responseTransferMode"] => {
+                replace_only()?;
+                it.response_transfer_mode = Some(op.enum_value(
+                    ResponseTransferMode::parse,
+                    ResponseTransferMode::options(", "),
+                )?);
             }
             ["passthroughBehavior"] => {
                 replace_only()?;
@@ -651,8 +658,23 @@ pub fn check_integration(it: &Integration, max_timeout_millis: i32) -> Result<()
             ));
         }
     }
+    if it.response_transfer_mode == Some(ResponseTransferMode::Stream) {
+        if !matches!(
+            it.kind,
+            IntegrationType::HttpProxy | IntegrationType::AwsProxy
+        ) {
+            return Err(ApiError::bad_request(
+                "Response transfer mode STREAM is only supported for integrations of type HTTP_PROXY and AWS_PROXY",
+            ));
+        }
+        // A streamed answer may take up to 15 minutes, whatever the buffered ceiling.
+        return validate::timeout_in_millis(it.timeout_in_millis, MAX_STREAM_TIMEOUT_MILLIS);
+    }
     validate::timeout_in_millis(it.timeout_in_millis, max_timeout_millis)
 }
+
+/// The longest integration timeout of a streamed answer: 15 minutes, as on AWS.
+pub const MAX_STREAM_TIMEOUT_MILLIS: i32 = 900_000;
 
 /// Applies operations to an integration response.
 pub fn apply_integration_response(

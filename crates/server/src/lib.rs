@@ -64,6 +64,8 @@ pub struct Config {
     pub request_body_timeout: std::time::Duration,
     /// How long an invoke client may go without taking any of an answer.
     pub send_timeout: std::time::Duration,
+    /// How long a streamed answer may go without a byte from the backend (AWS: 5 minutes).
+    pub stream_idle_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -84,6 +86,7 @@ impl Default for Config {
             request_head_timeout: std::time::Duration::from_secs(60),
             request_body_timeout: std::time::Duration::from_secs(60),
             send_timeout: std::time::Duration::from_secs(60),
+            stream_idle_timeout: std::time::Duration::from_secs(5 * 60),
         }
     }
 }
@@ -209,6 +212,7 @@ impl Server {
                 request_head_timeout: config.request_head_timeout,
                 request_body_timeout: config.request_body_timeout,
                 send_timeout: config.send_timeout,
+                stream_idle_timeout: config.stream_idle_timeout,
                 ..GatewayConfig::default()
             },
             limiter.clone(),

@@ -1,7 +1,7 @@
 //! Methods, method responses, integrations and integration responses.
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{ConnectionType, IntegrationType};
+use aws_sdk_apigateway::types::{ConnectionType, IntegrationType, ResponseTransferMode};
 
 use crate::harness::*;
 
@@ -854,6 +854,115 @@ async fn update_integration_fields() {
     assert_eq!(got.connection_id(), Some("${stageVariables.otherLink}"));
     assert_eq!(got.timeout_in_millis(), 5000);
     assert_eq!(got.request_parameters(), updated.request_parameters());
+}
+
+#[tokio::test]
+async fn response_transfer_mode_streams_only_proxy_integrations_for_up_to_15_minutes() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, pets) = api_with_pets(&client).await;
+    put_method(&client, &api, &pets, "GET").await;
+    let put = |kind: IntegrationType, mode: ResponseTransferMode, timeout: i32| {
+        let mut put = client
+            .put_integration()
+            .rest_api_id(&api)
+            .resource_id(&pets)
+            .http_method("GET")
+            .r#type(kind.clone())
+            .response_transfer_mode(mode)
+            .timeout_in_millis(timeout);
+        if kind != IntegrationType::Mock {
+            put = put
+                .integration_http_method("GET")
+                .uri("http://a.example.com/");
+        }
+        put.send()
+    };
+    // A streamed proxy answer may take up to 15 minutes.
+    let stored = put(
+        IntegrationType::HttpProxy,
+        ResponseTransferMode::Stream,
+        900_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stored.response_transfer_mode(),
+        Some(&ResponseTransferMode::Stream)
+    );
+    assert_eq!(stored.timeout_in_millis(), 900_000);
+    put(
+        IntegrationType::HttpProxy,
+        ResponseTransferMode::Stream,
+        900_001,
+    )
+    .await
+    .expect_code("BadRequestException");
+    // A buffered one keeps the usual ceiling (29 s here).
+    put(
+        IntegrationType::HttpProxy,
+        ResponseTransferMode::Buffered,
+        900_000,
+    )
+    .await
+    .expect_code("BadRequestException");
+    // Only proxy integrations stream.
+    for kind in [IntegrationType::Http, IntegrationType::Mock] {
+        put(kind, ResponseTransferMode::Stream, 29_000)
+            .await
+            .expect_error(
+                "BadRequestException",
+                "Response transfer mode STREAM is only supported for integrations of type HTTP_PROXY and AWS_PROXY",
+            );
+    }
+    let got = client
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.response_transfer_mode(),
+        Some(&ResponseTransferMode::Stream),
+        "a refused put changes nothing"
+    );
+
+    // UpdateIntegration switches it back, and a long timeout must go in the same request.
+    let update = |ops: Vec<aws_sdk_apigateway::types::PatchOperation>| {
+        client
+            .update_integration()
+            .rest_api_id(&api)
+            .resource_id(&pets)
+            .http_method("GET")
+            .set_patch_operations(Some(ops))
+            .send()
+    };
+    update(vec![replace("/responseTransferMode", "BUFFERED")])
+        .await
+        .expect_code("BadRequestException");
+    let updated = update(vec![
+        replace("/responseTransferMode", "BUFFERED"),
+        replace("/timeoutInMillis", "29000"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        updated.response_transfer_mode(),
+        Some(&ResponseTransferMode::Buffered)
+    );
+    assert_eq!(updated.timeout_in_millis(), 29_000);
+    update(vec![replace("/responseTransferMode", "SOMETIMES")])
+        .await
+        .expect_code("BadRequestException");
+    let updated = update(vec![
+        replace("/timeoutInMillis", "600000"),
+        replace("/responseTransferMode", "STREAM"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(updated.timeout_in_millis(), 600_000);
 }
 
 #[tokio::test]

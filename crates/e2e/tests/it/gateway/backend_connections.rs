@@ -145,6 +145,49 @@ async fn api_for(server: &TestServer, backend: &RawBackend) -> Invoke {
     invoke
 }
 
+/// Switches the integration of `method` on `resource` to streaming its answers
+/// (`responseTransferMode: STREAM`, by UpdateIntegration), and redeploys `prod`.
+async fn stream_answers(server: &TestServer, api: &str, resource: &str, method: &str) {
+    use aws_sdk_apigateway::types::{Op, PatchOperation, ResponseTransferMode};
+    let client = server.client();
+    let updated = client
+        .update_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/responseTransferMode")
+                .value("STREAM")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.response_transfer_mode(),
+        Some(&ResponseTransferMode::Stream)
+    );
+    deploy(&client, api, "prod").await;
+}
+
+/// An API proxying everything to `backend` with its answers streamed, deployed and
+/// answering.
+async fn streamed_api_for(server: &TestServer, backend: &RawBackend) -> Invoke {
+    let client = server.client();
+    let (api, root) = create_api(&client, "streamed").await;
+    let proxy = create_resource(&client, &api, &root, "{proxy+}").await;
+    let uri = format!("http://{}/{{proxy}}", backend.addr);
+    proxy_route(&client, &api, &proxy, "ANY", &uri, &["proxy"]).await;
+    // Deployed for the first time with the integration streaming.
+    stream_answers(server, &api, &proxy, "ANY").await;
+    let invoke = Invoke::new(server, &api);
+    let raw = invoke.ready("/prod/warm-up").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    invoke
+}
+
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
@@ -212,7 +255,8 @@ async fn a_client_leaving_mid_answer_spoils_no_later_request() {
     let server = TestServer::start().await;
     let answer = pattern(1_000_000);
     let backend = RawBackend::start(answer.clone(), Framing::Paused, None).await;
-    let invoke = api_for(&server, &backend).await;
+    // Streamed, so that the client has the answer's first half while the backend pauses.
+    let invoke = streamed_api_for(&server, &backend).await;
     let before = backend.accepted();
     // A client that reads the head and a little of the body, then goes.
     let mut client = TcpStream::connect(server.gateway_addr()).await.unwrap();
@@ -267,8 +311,15 @@ async fn a_request_the_backend_drops_on_a_kept_connection_goes_again_only_if_ide
     assert_eq!(backend.accepted(), 2, "the POST must not go out again");
 }
 
-/// The stalling backend's API: GET `/` with an integration of `kind` timed out after 500 ms.
-async fn stalled_api(server: &TestServer, backend: &RawBackend, kind: IntegrationType) -> String {
+/// An API for `backend`: GET `/` with an integration of `kind` timed out after
+/// `timeout_millis` (streaming its answers when `stream`), deployed to `prod`.
+async fn root_api(
+    server: &TestServer,
+    backend: &RawBackend,
+    kind: IntegrationType,
+    stream: bool,
+    timeout_millis: i32,
+) -> String {
     let client = server.client();
     let (api, root) = create_api(&client, "stalls").await;
     put_method(&client, &api, &root, "GET").await;
@@ -280,7 +331,7 @@ async fn stalled_api(server: &TestServer, backend: &RawBackend, kind: Integratio
         .r#type(kind.clone())
         .integration_http_method("GET")
         .uri(format!("http://{}/", backend.addr))
-        .timeout_in_millis(500)
+        .timeout_in_millis(timeout_millis)
         .send()
         .await
         .unwrap();
@@ -296,15 +347,38 @@ async fn stalled_api(server: &TestServer, backend: &RawBackend, kind: Integratio
             .await
             .unwrap();
     }
-    deploy(&client, &api, "prod").await;
+    if stream {
+        stream_answers(server, &api, &root, "GET").await;
+    } else {
+        deploy(&client, &api, "prod").await;
+    }
     api
 }
 
 #[tokio::test]
-async fn a_proxied_answer_that_stalls_past_the_integration_timeout_is_cut() {
+async fn a_proxied_answer_that_stalls_past_the_integration_timeout_times_out() {
     let server = TestServer::start().await;
     let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
-    let api = stalled_api(&server, &backend, IntegrationType::HttpProxy).await;
+    let api = root_api(&server, &backend, IntegrationType::HttpProxy, false, 500).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod").await;
+    let started = Instant::now();
+    let raw = invoke.get("/prod").await;
+    let elapsed = started.elapsed();
+    // A buffered answer (the default) goes out only once whole: one whose body does not
+    // end within the timeout is a timeout, and none of it reaches the client.
+    assert_gateway_error(&raw, 504, "InternalServerErrorException", TIMED_OUT);
+    assert!(
+        elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_stalls_past_the_integration_timeout_is_cut() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
+    let api = root_api(&server, &backend, IntegrationType::HttpProxy, true, 500).await;
     let request = format!("GET /restapis/{api}/prod/_user_request_/ HTTP/1.1\r\nHost: a\r\n\r\n");
     // The stage may take a moment to be served.
     let mut answer = Vec::new();
@@ -344,7 +418,7 @@ async fn a_proxied_answer_that_stalls_past_the_integration_timeout_is_cut() {
 async fn a_mapped_answer_that_stalls_past_the_integration_timeout_times_out() {
     let server = TestServer::start().await;
     let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
-    let api = stalled_api(&server, &backend, IntegrationType::Http).await;
+    let api = root_api(&server, &backend, IntegrationType::Http, false, 500).await;
     let invoke = Invoke::new(&server, &api);
     invoke.ready("/prod").await;
     let started = Instant::now();
@@ -367,10 +441,10 @@ async fn a_client_that_takes_none_of_an_answer_for_the_send_timeout_is_let_go() 
     .await;
     let answer = pattern(16 << 20);
     let backend = RawBackend::start(answer.clone(), Framing::Length, None).await;
-    let client = server.client();
-    let (api, _) = proxy_api(&client, &format!("http://{}", backend.addr)).await;
-    let invoke = Invoke::new(&server, &api);
-    let raw = invoke.ready("/prod/warm-up").await;
+    // Streamed: a buffered answer may not be over 10 MB.
+    let invoke = streamed_api_for(&server, &backend).await;
+    let api = invoke.api.clone();
+    let raw = invoke.get("/prod/warm-up").await;
     assert_eq!(
         raw.body.len(),
         answer.len(),
@@ -403,5 +477,100 @@ async fn a_client_that_takes_none_of_an_answer_for_the_send_timeout_is_let_go() 
     assert!(
         received > 0 && received < answer.len(),
         "received {received} bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_sends_nothing_for_the_idle_timeout_is_cut() {
+    let server = TestServer::start_with(|config| {
+        config.stream_idle_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
+    // The integration's own timeout is far off: the idle timeout cuts the answer first.
+    let api = root_api(&server, &backend, IntegrationType::HttpProxy, true, 29_000).await;
+    let request = format!("GET /restapis/{api}/prod/_user_request_/ HTTP/1.1\r\nHost: a\r\n\r\n");
+    let mut answer = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        answer.clear();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("the quiet stream was not cut")
+            .unwrap();
+        elapsed = started.elapsed();
+        if answer.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    let head = find(&answer, b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(&answer[head..], &pattern(20_000)[..10_000]);
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(4),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_buffered_answer_goes_out_with_its_length_and_a_streamed_one_in_chunks() {
+    let server = TestServer::start().await;
+    let answer = pattern(50_000);
+    let backend = RawBackend::start(answer.clone(), Framing::Chunked, None).await;
+    // Buffered (the default): the gateway holds the whole answer, so it knows its length.
+    let invoke = api_for(&server, &backend).await;
+    let raw = invoke.get("/prod/chunked").await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.header("content-length").as_deref(), Some("50000"));
+    assert_eq!(raw.header("transfer-encoding"), None);
+    assert!(raw.body == answer, "the answer changed on the way");
+    // Streamed: it goes on as it comes, in chunks.
+    let invoke = streamed_api_for(&server, &backend).await;
+    let raw = invoke.get("/prod/chunked").await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.header("transfer-encoding").as_deref(), Some("chunked"));
+    assert_eq!(raw.header("content-length"), None);
+    assert!(raw.body == answer, "the answer changed on the way");
+}
+
+#[tokio::test]
+async fn an_answer_over_10_mb_is_an_error_unless_streamed() {
+    const LIMIT: usize = 10 * 1024 * 1024;
+    let server = TestServer::start().await;
+    // Exactly the limit passes.
+    let exactly = RawBackend::start(pattern(LIMIT), Framing::Length, None).await;
+    let api = root_api(&server, &exactly, IntegrationType::HttpProxy, false, 29_000).await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke.ready("/prod").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.body.len(), LIMIT);
+    // One byte more is refused, whether the backend says so up front (Content-Length) or
+    // it turns out as the chunks come, for HTTP_PROXY and HTTP integrations alike.
+    for (framing, kind) in [
+        (Framing::Length, IntegrationType::HttpProxy),
+        (Framing::Chunked, IntegrationType::HttpProxy),
+        (Framing::Length, IntegrationType::Http),
+        (Framing::Chunked, IntegrationType::Http),
+    ] {
+        let over = RawBackend::start(pattern(LIMIT + 1), framing, None).await;
+        let api = root_api(&server, &over, kind.clone(), false, 29_000).await;
+        let invoke = Invoke::new(&server, &api);
+        let raw = invoke.ready("/prod").await;
+        assert_gateway_error(&raw, 500, "InternalServerErrorException", INTERNAL_ERROR);
+    }
+    // A streamed answer has no such limit.
+    let over = RawBackend::start(pattern(LIMIT + 1), Framing::Chunked, None).await;
+    let api = root_api(&server, &over, IntegrationType::HttpProxy, true, 29_000).await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke.ready("/prod").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert!(
+        raw.body == pattern(LIMIT + 1),
+        "the answer changed on the way"
     );
 }

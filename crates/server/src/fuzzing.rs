@@ -3,9 +3,9 @@
 //! under `cfg(fuzzing)`.
 //!
 //! One server runs for the whole session: an API `fz` deployed to `prod` with an HTTP_PROXY
-//! `{proxy+}`, a MOCK method, an HTTP (non-proxy) method with parameter mappings, a method
-//! that needs an API key, and a `{proxy+}` behind a VPC link to a network load balancer, all
-//! in front of an echo backend. Random bytes almost never name that API, so the input's first
+//! `{proxy+}` (its answers buffered), a MOCK method, an HTTP (non-proxy) method with
+//! parameter mappings, a method that needs an API key, and a `{proxy+}` behind a VPC link to
+//! a network load balancer (its answers streamed), all in front of an echo backend. Random bytes almost never name that API, so the input's first
 //! byte picks the start of a request line aimed at it (one value in eight sends the input
 //! alone); the rest follows as it is: the rest of the target, the version, headers and body.
 //!
@@ -331,14 +331,14 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#,
     )?;
     integration_response(&keyed, "GET", "200", "{}")?;
-    // HTTP_PROXY through the VPC link, named by stage variables.
+    // HTTP_PROXY through the VPC link, named by stage variables, its answers streamed.
     let private = resource(&root, "private")?;
     let private_proxy = resource(&private, "{proxy+}")?;
     method(
         &private_proxy,
         "ANY",
         r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#,
-        r#"{"type":"HTTP_PROXY","httpMethod":"ANY","connectionType":"VPC_LINK","connectionId":"${stageVariables.link}","uri":"http://${stageVariables.nlb}/{proxy}","timeoutInMillis":3000,"requestParameters":{"integration.request.path.proxy":"method.request.path.proxy"}}"#,
+        r#"{"type":"HTTP_PROXY","httpMethod":"ANY","connectionType":"VPC_LINK","connectionId":"${stageVariables.link}","uri":"http://${stageVariables.nlb}/{proxy}","timeoutInMillis":3000,"responseTransferMode":"STREAM","requestParameters":{"integration.request.path.proxy":"method.request.path.proxy"}}"#,
     )?;
     // A customised gateway response with a template.
     call(

@@ -841,13 +841,14 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
 }
 
 /// The most an integration's answer may hold, as on AWS (10 MB), unless it streams.
-pub(crate) const MAX_ANSWER_BYTES: usize = 10 * 1024 * 1024;
+const MAX_ANSWER_BYTES: usize = 10 * 1024 * 1024;
 
 /// Reads the rest of a backend's answer into memory, within the integration's timeout
 /// (which counts from when the request left, and covers the whole answer, as AWS's does).
 async fn buffer_answer(call: &Call<'_>, body: &mut PooledBody) -> Result<(), Failure> {
     let buffered = match body.deadline() {
-        // Whole already (the usual case for a small answer): only its length is checked.
+        // Whole already (the usual case for a small answer), so only its length is
+        // checked; or a body without a deadline (none is made without one).
         None => body.buffer(MAX_ANSWER_BYTES).await,
         Some(deadline) => {
             let buffering = body.buffer(MAX_ANSWER_BYTES);

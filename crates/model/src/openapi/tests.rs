@@ -621,6 +621,36 @@ fn integration_errors_follow_aws_and_name_the_place() {
     );
 }
 
+#[test]
+fn streamed_integrations_import_with_their_longer_timeout_and_only_for_proxies() {
+    // AWS's own example: a streamed HTTP_PROXY integration with a 15-minute timeout.
+    let streamed = r#"{"openapi":"3.0.1","info":{"title":"s"},"paths":{"/s":{"get":{"x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"GET","uri":"https://example.com","responseTransferMode":"STREAM","timeoutInMillis":900000}}}}}"#;
+    let plan = plan(streamed);
+    let integration = method(&plan, "/s", "GET").integration.as_ref().unwrap();
+    assert_eq!(
+        integration.response_transfer_mode,
+        Some(crate::enums::ResponseTransferMode::Stream)
+    );
+    assert_eq!(integration.timeout_in_millis, 900_000);
+
+    let refused_doc = r#"{"openapi":"3.0.1","info":{"title":"s"},"paths":{
+      "/h":{"get":{"x-amazon-apigateway-integration":{"type":"http","httpMethod":"GET","uri":"http://x","responseTransferMode":"STREAM"}}},
+      "/b":{"get":{"x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"GET","uri":"http://x","responseTransferMode":"BUFFERED","timeoutInMillis":900000}}},
+      "/x":{"get":{"x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"GET","uri":"http://x","responseTransferMode":"SOMETIMES"}}}
+    }}"#;
+    let message = refused(refused_doc);
+    for expected in [
+        "Unable to put integration on 'GET' for resource at path '/h': Response transfer mode STREAM is only supported for integrations of type HTTP_PROXY and AWS_PROXY",
+        "Unable to put integration on 'GET' for resource at path '/b': Timeout should be between 50 ms and 29000 ms, got 900000",
+        "Invalid value 'SOMETIMES' at paths.'/x'.get.x-amazon-apigateway-integration.responseTransferMode",
+    ] {
+        assert!(
+            message.contains(expected),
+            "missing {expected:?} in\n{message}"
+        );
+    }
+}
+
 const VPC_LINK_YAML: &str = r#"
 openapi: 3.0.1
 info: {title: private, version: '1'}

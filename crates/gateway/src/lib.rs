@@ -49,6 +49,9 @@ pub struct GatewayConfig {
     /// from the backend (AWS: 5 minutes for Regional and private endpoints); the answer is
     /// then cut.
     pub stream_idle_timeout: std::time::Duration,
+    /// How fast a streamed answer may go once it is past its first bytes (AWS: 2 MB/s after
+    /// the first 10 MB); `None` sends streams as fast as the client takes them.
+    pub stream_bandwidth: Option<StreamBandwidth>,
     /// Region and account, for `$context` values.
     pub region: String,
     pub account_id: String,
@@ -64,6 +67,24 @@ pub struct GatewayConfig {
     pub engine: Option<Arc<causeway_nlb::Engine>>,
 }
 
+/// The pace of a streamed answer past its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamBandwidth {
+    /// Bytes of each answer sent as fast as the client takes them.
+    pub unthrottled_bytes: u64,
+    /// The pace of the rest.
+    pub bytes_per_second: u64,
+}
+
+impl StreamBandwidth {
+    /// AWS's: "the first 10 MB of response payload is not subject to any bandwidth
+    /// restrictions; response payload data exceeding 10 MB is restricted to 2 MB/s".
+    pub const AWS: StreamBandwidth = StreamBandwidth {
+        unthrottled_bytes: 10 * 1024 * 1024,
+        bytes_per_second: 2 * 1024 * 1024,
+    };
+}
+
 impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
@@ -72,6 +93,7 @@ impl Default for GatewayConfig {
             request_body_timeout: std::time::Duration::from_secs(60),
             send_timeout: std::time::Duration::from_secs(60),
             stream_idle_timeout: std::time::Duration::from_secs(5 * 60),
+            stream_bandwidth: Some(StreamBandwidth::AWS),
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),

@@ -332,6 +332,7 @@ async fn serve_connection(
                 chunks,
                 request_id,
                 stream_idle: gateway.config.stream_idle_timeout,
+                stream_bandwidth: gateway.config.stream_bandwidth,
             },
         )
         .await?;
@@ -465,6 +466,8 @@ struct Answer {
     request_id: pipeline::RequestId,
     /// How long a streamed answer may go without a byte from the backend.
     stream_idle: Duration,
+    /// How fast a streamed answer may go past its first bytes.
+    stream_bandwidth: Option<crate::StreamBandwidth>,
 }
 
 /// The ids the server writes itself: one the answer carries would be a second copy.
@@ -486,6 +489,7 @@ async fn write_response(
         chunks,
         request_id,
         stream_idle,
+        stream_bandwidth,
     }: Answer,
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
@@ -532,6 +536,14 @@ async fn write_response(
     if head_request {
         return send(stream, out, sending).await;
     }
+    // A streamed answer's bytes past the unthrottled ones go at the set pace. A whole
+    // answer (every buffered one: at most 10 MB) is never paced.
+    let mut pace = match (&body, stream_bandwidth) {
+        (http_body_util::Either::Right(pooled), Some(bandwidth)) if pooled.is_reading() => {
+            Some(Pace::new(bandwidth))
+        }
+        _ => None,
+    };
     // Frames already in hand go out with the head.
     loop {
         let frame = if body.is_end_stream() {
@@ -581,6 +593,9 @@ async fn write_response(
                 if data.is_empty() {
                     continue;
                 }
+                if let Some(pace) = &mut pace {
+                    pace.take(data.len()).await;
+                }
                 if chunked {
                     causeway_http1::write_chunk_size(out, data.len());
                 }
@@ -604,6 +619,39 @@ async fn write_response(
         send(stream, out, sending).await?;
     }
     Ok(())
+}
+
+/// Paces a streamed answer: the bytes past the unthrottled ones go no faster than the set
+/// rate, counted from when the first of them went.
+struct Pace {
+    bandwidth: crate::StreamBandwidth,
+    sent: u64,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Pace {
+    fn new(bandwidth: crate::StreamBandwidth) -> Pace {
+        Pace {
+            bandwidth,
+            sent: 0,
+            since: None,
+        }
+    }
+
+    /// Waits until `len` more bytes may go.
+    async fn take(&mut self, len: usize) {
+        self.sent += len as u64;
+        let Some(over) = self.sent.checked_sub(self.bandwidth.unthrottled_bytes) else {
+            return;
+        };
+        let now = tokio::time::Instant::now();
+        let since = *self.since.get_or_insert(now);
+        let rate = self.bandwidth.bytes_per_second.max(1) as f64;
+        let due = since + Duration::from_secs_f64(over as f64 / rate);
+        if due > now {
+            tokio::time::sleep_until(due).await;
+        }
+    }
 }
 
 /// The `Date` header's value, formatted once per second.

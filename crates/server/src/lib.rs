@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub use causeway_control::AccountThrottle;
 use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
 use causeway_control::{Control, ControlConfig};
-pub use causeway_gateway::{Clock, ManualClock, SystemClock};
+pub use causeway_gateway::{Clock, ManualClock, StreamBandwidth, SystemClock};
 use causeway_gateway::{Gateway, GatewayConfig};
 use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
@@ -66,6 +66,9 @@ pub struct Config {
     pub send_timeout: std::time::Duration,
     /// How long a streamed answer may go without a byte from the backend (AWS: 5 minutes).
     pub stream_idle_timeout: std::time::Duration,
+    /// How fast a streamed answer may go past its first bytes (AWS: 2 MB/s after 10 MB);
+    /// `None` for no limit.
+    pub stream_bandwidth: Option<StreamBandwidth>,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             request_body_timeout: std::time::Duration::from_secs(60),
             send_timeout: std::time::Duration::from_secs(60),
             stream_idle_timeout: std::time::Duration::from_secs(5 * 60),
+            stream_bandwidth: Some(StreamBandwidth::AWS),
         }
     }
 }
@@ -213,6 +217,7 @@ impl Server {
                 request_body_timeout: config.request_body_timeout,
                 send_timeout: config.send_timeout,
                 stream_idle_timeout: config.stream_idle_timeout,
+                stream_bandwidth: config.stream_bandwidth,
                 ..GatewayConfig::default()
             },
             limiter.clone(),

@@ -437,6 +437,8 @@ async fn a_mapped_answer_that_stalls_past_the_integration_timeout_times_out() {
 async fn a_client_that_takes_none_of_an_answer_for_the_send_timeout_is_let_go() {
     let server = TestServer::start_with(|config| {
         config.send_timeout = Duration::from_millis(300);
+        // The 16 MB answer goes whole at once, unpaced past its first 10 MB.
+        config.stream_bandwidth = None;
     })
     .await;
     let answer = pattern(16 << 20);
@@ -573,4 +575,34 @@ async fn an_answer_over_10_mb_is_an_error_unless_streamed() {
         raw.body == pattern(LIMIT + 1),
         "the answer changed on the way"
     );
+}
+
+#[tokio::test]
+async fn a_streamed_answer_goes_at_the_set_pace_past_its_first_bytes() {
+    // AWS's pace (2 MB/s past the first 10 MB), scaled down: 2 MiB/s past the first MiB.
+    let server = TestServer::start_with(|config| {
+        config.stream_bandwidth = Some(causeway_server::StreamBandwidth {
+            unthrottled_bytes: 1 << 20,
+            bytes_per_second: 2 << 20,
+        });
+    })
+    .await;
+    let answer = pattern(3 << 20);
+    let backend = RawBackend::start(answer.clone(), Framing::Length, None).await;
+    let streamed = streamed_api_for(&server, &backend).await;
+    let started = Instant::now();
+    let raw = streamed.get("/prod/paced").await;
+    let elapsed = started.elapsed();
+    assert_eq!(raw.status, 200);
+    assert!(raw.body == answer, "the answer changed on the way");
+    // 2 MiB past the first at 2 MiB/s: about a second.
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
+
+    // A buffered answer (at most 10 MB) is never paced.
+    let buffered = api_for(&server, &backend).await;
+    let started = Instant::now();
+    let raw = buffered.get("/prod/whole").await;
+    let elapsed = started.elapsed();
+    assert!(raw.body == answer, "the answer changed on the way");
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
 }

@@ -9,6 +9,7 @@
 //! and any failure becomes the API's gateway response for that failure (AWS's status, body
 //! and `x-amzn-ErrorType`).
 
+mod compress;
 mod conn;
 mod errors;
 mod exec_log;

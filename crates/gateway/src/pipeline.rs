@@ -135,7 +135,15 @@ pub async fn handle(
     )
     .await;
     let response = match result {
-        Ok(response) => response,
+        // An API with `minimumCompressionSize` compresses its answers for clients that ask.
+        Ok(response) => match api.api.minimum_compression_size {
+            None => response,
+            Some(minimum) => crate::compress::maybe(
+                response,
+                request.headers.get_str("accept-encoding"),
+                usize::try_from(minimum).unwrap_or(0),
+            ),
+        },
         Err(failure) => {
             if let Some(cause) = &failure.cause {
                 tracing::warn!(

@@ -313,6 +313,23 @@ impl PooledBody {
         Ok(())
     }
 
+    /// A copy of the whole body, when it is in hand.
+    pub(crate) fn peek_whole(&self) -> Option<Bytes> {
+        match &self.state {
+            State::Whole(bytes) => Some(bytes.clone()),
+            State::Done => Some(Bytes::new()),
+            State::Reading { .. } => None,
+        }
+    }
+
+    /// Puts `bytes` in place of a body in hand (its compressed form); the backend's headers
+    /// stay. Does nothing to a body still arriving.
+    pub(crate) fn replace_whole(&mut self, bytes: Bytes) {
+        if !self.is_reading() {
+            self.state = State::Whole(bytes);
+        }
+    }
+
     /// The whole body, when it is in hand (after [`PooledBody::buffer`]); empty once taken.
     pub(crate) fn take_whole(&mut self) -> Option<Bytes> {
         match std::mem::replace(&mut self.state, State::Done) {

@@ -606,3 +606,133 @@ async fn a_streamed_answer_goes_at_the_set_pace_past_its_first_bytes() {
     assert!(raw.body == answer, "the answer changed on the way");
     assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
 }
+
+/// `data` decoded from `coding` (`gzip` or `deflate`, the zlib format).
+fn decoded(coding: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => flate2::read::GzDecoder::new(data).read_to_end(&mut out),
+        "deflate" => flate2::read::ZlibDecoder::new(data).read_to_end(&mut out),
+        other => panic!("unexpected coding {other}"),
+    }
+    .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
+    use aws_sdk_apigateway::types::{Op, PatchOperation};
+    let server = TestServer::start().await;
+    let client = server.client();
+    let answer = b"a compressible answer, ".repeat(100);
+    let chunked = RawBackend::start(answer.clone(), Framing::Chunked, None).await;
+    let (api, root) = create_api(&client, "compressed").await;
+    // Answers of 1,000 bytes or more are compressed.
+    client
+        .update_rest_api()
+        .rest_api_id(&api)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/minimumCompressionSize")
+                .value("1000")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let proxy = create_resource(&client, &api, &root, "{proxy+}").await;
+    let uri = format!("http://{}/{{proxy}}", chunked.addr);
+    proxy_route(&client, &api, &proxy, "ANY", &uri, &["proxy"]).await;
+    // A short answer: under the minimum.
+    let short = RawBackend::start(b"short".to_vec(), Framing::Length, None).await;
+    let small = create_resource(&client, &api, &root, "small").await;
+    proxy_route(
+        &client,
+        &api,
+        &small,
+        "GET",
+        &format!("http://{}/", short.addr),
+        &[],
+    )
+    .await;
+    // A backend that encodes its own answer: left as it is.
+    let encoded = Backend::start(|_| {
+        Reply::new(200)
+            .header("Content-Encoding", "br")
+            .body(vec![7u8; 3000])
+    })
+    .await;
+    let own = create_resource(&client, &api, &root, "own").await;
+    proxy_route(
+        &client,
+        &api,
+        &own,
+        "GET",
+        &format!("http://{}/", encoded.addr),
+        &[],
+    )
+    .await;
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod/warm-up").await;
+    let get = |path: &str, accept: Option<&str>| {
+        let mut request = invoke.request("GET", path);
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        invoke.send(request)
+    };
+
+    for (accept, coding) in [
+        ("gzip", "gzip"),
+        ("deflate", "deflate"),
+        ("gzip;q=0.5, deflate", "deflate"),
+        ("gzip, deflate, br", "gzip"),
+    ] {
+        let raw = get("/prod/text", Some(accept)).await;
+        assert_eq!(raw.status, 200);
+        assert_eq!(
+            raw.header("content-encoding").as_deref(),
+            Some(coding),
+            "{accept}"
+        );
+        assert!(raw.body.len() < answer.len(), "{accept}: not smaller");
+        assert_eq!(
+            raw.header("content-length").as_deref(),
+            Some(raw.body.len().to_string().as_str())
+        );
+        assert!(decoded(coding, &raw.body) == answer, "{accept}: changed");
+    }
+    // No Accept-Encoding, `*`, `identity` or an unsupported coding first: as it came.
+    for accept in [None, Some("*"), Some("identity"), Some("br, gzip;q=0.5")] {
+        let raw = get("/prod/text", accept).await;
+        assert_eq!(raw.header("content-encoding"), None, "{accept:?}");
+        assert!(raw.body == answer, "{accept:?}");
+    }
+    let raw = get("/prod/small", Some("gzip")).await;
+    assert_eq!(raw.header("content-encoding"), None);
+    assert_eq!(raw.body, b"short");
+    let raw = get("/prod/own", Some("gzip")).await;
+    assert_eq!(raw.header("content-encoding").as_deref(), Some("br"));
+    assert_eq!(raw.body, vec![7u8; 3000]);
+
+    // A streamed answer is never compressed.
+    stream_answers(&server, &api, &proxy, "ANY").await;
+    let mut raw = get("/prod/text", Some("gzip")).await;
+    for _ in 0..100 {
+        if raw.header("transfer-encoding").as_deref() == Some("chunked") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        raw = get("/prod/text", Some("gzip")).await;
+    }
+    assert_eq!(
+        raw.header("transfer-encoding").as_deref(),
+        Some("chunked"),
+        "not streamed"
+    );
+    assert_eq!(raw.header("content-encoding"), None);
+    assert!(raw.body == answer);
+}

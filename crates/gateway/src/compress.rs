@@ -132,6 +132,51 @@ fn full_bytes(full: &mut Full<Bytes>) -> Option<Bytes> {
     }
 }
 
+/// Why a request body could not be decoded.
+#[derive(Debug)]
+pub(crate) enum DecodeError {
+    /// Decoded, it is longer than the limit.
+    TooLarge,
+    /// It is not what its coding says.
+    Corrupt(std::io::Error),
+}
+
+/// A request body decoded from its `Content-Encoding`, as API Gateway decodes a method
+/// request's payload: `gzip` and `deflate` (zlib, or raw deflate as some clients send it),
+/// at most `limit` bytes once decoded. `None` for `identity` or a coding the gateway does
+/// not decode: the body goes on as it came.
+pub(crate) fn decode_request(
+    coding: &str,
+    body: &[u8],
+    limit: usize,
+) -> Result<Option<Bytes>, DecodeError> {
+    use std::io::Read;
+    let coding = coding.trim();
+    let read = |reader: &mut dyn Read| -> Result<Bytes, DecodeError> {
+        let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+        reader
+            .take(limit as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(DecodeError::Corrupt)?;
+        if out.len() > limit {
+            return Err(DecodeError::TooLarge);
+        }
+        Ok(Bytes::from(out))
+    };
+    if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+        return read(&mut flate2::read::GzDecoder::new(body)).map(Some);
+    }
+    if coding.eq_ignore_ascii_case("deflate") {
+        return match read(&mut flate2::read::ZlibDecoder::new(body)) {
+            Err(DecodeError::Corrupt(_)) => {
+                read(&mut flate2::read::DeflateDecoder::new(body)).map(Some)
+            }
+            decoded => decoded.map(Some),
+        };
+    }
+    Ok(None)
+}
+
 fn encode(data: &[u8], coding: Coding) -> std::io::Result<Bytes> {
     let level = flate2::Compression::default();
     let out = Vec::with_capacity(data.len() / 2 + 64);
@@ -176,6 +221,36 @@ mod tests {
             "a bad quality counts as 0"
         );
         assert_eq!(chosen("gzip;q=0.001, deflate;q=0.0005"), Some(Coding::Gzip));
+    }
+
+    #[test]
+    fn request_bodies_are_decoded_within_the_limit() -> std::io::Result<()> {
+        let plain = b"a request body, ".repeat(50);
+        let gzip = encode(&plain, Coding::Gzip)?;
+        let zlib = encode(&plain, Coding::Deflate)?;
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        raw.write_all(&plain)?;
+        let raw = raw.finish()?;
+        for (coding, body) in [
+            ("gzip", &gzip[..]),
+            ("X-GZIP", &gzip[..]),
+            ("deflate", &zlib[..]),
+            ("deflate", &raw[..]),
+        ] {
+            let decoded = decode_request(coding, body, plain.len()).ok().flatten();
+            assert_eq!(decoded.as_deref(), Some(&plain[..]), "{coding}");
+        }
+        assert!(matches!(
+            decode_request("gzip", &gzip, plain.len() - 1),
+            Err(DecodeError::TooLarge)
+        ));
+        assert!(matches!(
+            decode_request("gzip", b"not gzip", 1000),
+            Err(DecodeError::Corrupt(_))
+        ));
+        assert!(matches!(decode_request("identity", b"x", 10), Ok(None)));
+        assert!(matches!(decode_request("br", b"x", 10), Ok(None)));
+        Ok(())
     }
 
     /// The body of `response`, and its `Content-Encoding`.

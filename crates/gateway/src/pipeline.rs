@@ -190,7 +190,24 @@ async fn serve_stage<'a>(
         account_throttle: gateway.config.account_throttle,
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
-    let body = read_body(body, gateway.config.max_body_bytes).await?;
+    let mut body = read_body(body, gateway.config.max_body_bytes).await?;
+    // A compressed payload is decoded before the integration sees it, as API Gateway does.
+    if !body.is_empty()
+        && let Some(coding) = request.headers.get_str("content-encoding")
+    {
+        match crate::compress::decode_request(coding, &body, gateway.config.max_body_bytes) {
+            Ok(None) => {}
+            Ok(Some(decoded)) => body = decoded,
+            Err(crate::compress::DecodeError::TooLarge) => {
+                return Err(Failure::new(Kind::RequestTooLarge, "Request Too Long")
+                    .because("the request body is over 10 MB once decoded"));
+            }
+            Err(crate::compress::DecodeError::Corrupt(error)) => {
+                return Err(Failure::new(Kind::BadRequestBody, "Invalid request body")
+                    .because(format!("the request body is not {coding}: {error}")));
+            }
+        }
+    }
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };

@@ -736,3 +736,74 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
     assert_eq!(raw.header("content-encoding"), None);
     assert!(raw.body == answer);
 }
+
+#[tokio::test]
+async fn a_compressed_request_body_reaches_the_backend_decoded() {
+    use std::io::Write;
+    let server = TestServer::start().await;
+    let backend = Backend::echo().await;
+    let client = server.client();
+    let (api, _) = proxy_api(&client, &format!("http://{}", backend.addr)).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod/warm-up").await;
+    let plain = b"a compressed request body, ".repeat(40);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&plain).unwrap();
+    let gzip = gzip.finish().unwrap();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(&plain).unwrap();
+    let zlib = zlib.finish().unwrap();
+    for (coding, body) in [("gzip", gzip.clone()), ("deflate", zlib)] {
+        let raw = invoke
+            .send(
+                invoke
+                    .request("POST", "/prod/upload")
+                    .header("content-encoding", coding)
+                    .body(body),
+            )
+            .await;
+        assert_eq!(raw.status, 200, "{coding}: {:?}", raw.text());
+        let seen = backend.last();
+        assert!(seen.body == plain, "{coding}: the backend got it encoded");
+        assert_eq!(seen.header("content-encoding"), None);
+    }
+    // A body that is not what its coding says is a bad request body, as is one that would
+    // be over 10 MB decoded.
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/upload")
+                .header("content-encoding", "gzip")
+                .body(b"not gzip at all".to_vec()),
+        )
+        .await;
+    assert_gateway_error(
+        &raw,
+        400,
+        "BadRequestException",
+        r#"{"message":"Invalid request body"}"#,
+    );
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(&vec![0u8; 11 << 20]).unwrap();
+    let bomb = bomb.finish().unwrap();
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/upload")
+                .header("content-encoding", "gzip")
+                .body(bomb),
+        )
+        .await;
+    assert_eq!(raw.status, 413, "{:?}", raw.text());
+    // A coding the gateway does not decode passes as it came.
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/upload")
+                .header("content-encoding", "br")
+                .body(b"opaque".to_vec()),
+        )
+        .await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(backend.last().body, b"opaque");
+}

@@ -649,7 +649,9 @@ impl Pace {
         let rate = self.bandwidth.bytes_per_second.max(1) as f64;
         let due = since + Duration::from_secs_f64(over as f64 / rate);
         if due > now {
-            tokio::time::sleep_until(due).await;
+            // Boxed: the timer is large, and only a paced stream needs one, so every other
+            // answer's future stays small.
+            Box::pin(tokio::time::sleep_until(due)).await;
         }
     }
 }

@@ -84,16 +84,16 @@ pub(crate) fn maybe(
     let Some(coding) = accept_encoding.and_then(chosen) else {
         return response;
     };
-    let (mut parts, mut body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let already_encoded = parts.headers.contains_key(header::CONTENT_ENCODING)
         || matches!(&body, Either::Right(pooled) if pooled
             .raw_headers()
             .is_some_and(|raw| raw.contains("content-encoding")));
-    let whole = match &mut body {
+    // Only an answer held whole: a streamed one is still arriving.
+    let whole = match &body {
         _ if already_encoded => None,
         Either::Left(full) => full_bytes(full),
-        Either::Right(pooled) if !pooled.is_reading() => pooled.peek_whole(),
-        Either::Right(_) => None,
+        Either::Right(pooled) => pooled.peek_whole(),
     };
     let Some(whole) = whole.filter(|whole| whole.len() >= minimum) else {
         return Response::from_parts(parts, body);
@@ -119,7 +119,7 @@ pub(crate) fn maybe(
 }
 
 /// The bytes of a whole body held in a `Full`, without taking them out.
-fn full_bytes(full: &mut Full<Bytes>) -> Option<Bytes> {
+fn full_bytes(full: &Full<Bytes>) -> Option<Bytes> {
     use hyper::body::Body as _;
     // A `Full` yields its one frame at once; polling a clone leaves the original intact.
     let mut copy = full.clone();
@@ -260,10 +260,10 @@ mod tests {
             .get(header::CONTENT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let Either::Left(mut full) = response.into_body() else {
+        let Either::Left(full) = response.into_body() else {
             panic!("not a whole body");
         };
-        (encoding, full_bytes(&mut full).unwrap_or_default())
+        (encoding, full_bytes(&full).unwrap_or_default())
     }
 
     #[test]

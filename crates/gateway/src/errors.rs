@@ -102,6 +102,16 @@ impl Failure {
     }
 
     /// `500 Internal server error`, with the real cause for the log.
+    /// REQUEST_TOO_LARGE: a request body over the limit (413).
+    pub fn too_large() -> Failure {
+        Failure::new(Kind::RequestTooLarge, "Request Too Long")
+    }
+
+    /// BAD_REQUEST_BODY: a request body that cannot be read as it says it is (400).
+    pub fn bad_body(cause: impl Into<String>) -> Failure {
+        Failure::new(Kind::BadRequestBody, "Invalid request body").because(cause)
+    }
+
     pub fn configuration(cause: impl Into<String>) -> Failure {
         Failure::new(Kind::ApiConfigurationError, "Internal server error").because(cause)
     }

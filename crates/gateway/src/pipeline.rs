@@ -190,24 +190,7 @@ async fn serve_stage<'a>(
         account_throttle: gateway.config.account_throttle,
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
-    let mut body = read_body(body, gateway.config.max_body_bytes).await?;
-    // A compressed payload is decoded before the integration sees it, as API Gateway does.
-    if !body.is_empty()
-        && let Some(coding) = request.headers.get_str("content-encoding")
-    {
-        match crate::compress::decode_request(coding, &body, gateway.config.max_body_bytes) {
-            Ok(None) => {}
-            Ok(Some(decoded)) => body = decoded,
-            Err(crate::compress::DecodeError::TooLarge) => {
-                return Err(Failure::new(Kind::RequestTooLarge, "Request Too Long")
-                    .because("the request body is over 10 MB once decoded"));
-            }
-            Err(crate::compress::DecodeError::Corrupt(error)) => {
-                return Err(Failure::new(Kind::BadRequestBody, "Invalid request body")
-                    .because(format!("the request body is not {coding}: {error}")));
-            }
-        }
-    }
+    let body = read_body(body, &request.headers, gateway.config.max_body_bytes).await?;
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };
@@ -233,10 +216,35 @@ async fn serve_stage<'a>(
     integration::run(call).await
 }
 
-async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure> {
+/// The request body, at most `limit` bytes, decoded from its `Content-Encoding` (a
+/// compressed payload is decoded before the integration sees it, as API Gateway does).
+async fn read_body(
+    body: RequestBody<'_>,
+    headers: &crate::request::Headers,
+    limit: usize,
+) -> Result<Bytes, Failure> {
+    let body = collect_body(body, limit).await?;
+    let Some(coding) = headers
+        .get_str("content-encoding")
+        .filter(|_| !body.is_empty())
+    else {
+        return Ok(body);
+    };
+    match crate::compress::decode_request(coding, &body, limit) {
+        Ok(decoded) => Ok(decoded.unwrap_or(body)),
+        Err(crate::compress::DecodeError::TooLarge) => {
+            Err(Failure::too_large().because("the request body is over the limit once decoded"))
+        }
+        Err(crate::compress::DecodeError::Corrupt(error)) => Err(Failure::bad_body(format!(
+            "the request body is not {coding}: {error}"
+        ))),
+    }
+}
+
+async fn collect_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure> {
     match body.collect(limit).await {
         Ok(body) => Ok(body),
-        Err(BodyError::TooLarge(_)) => Err(Failure::new(Kind::RequestTooLarge, "Request Too Long")),
+        Err(BodyError::TooLarge(_)) => Err(Failure::too_large()),
         // The client's framing is broken: its fault, answered as a bad body (400), and the
         // connection closes after the answer.
         Err(BodyError::Malformed(error)) => {
@@ -244,8 +252,9 @@ async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure
                 causeway_http1::Error::Chunked(what) => what.to_owned(),
                 other => other.to_string(),
             };
-            Err(Failure::new(Kind::BadRequestBody, "Invalid request body")
-                .because(format!("the request's chunked body is malformed: {detail}")))
+            Err(Failure::bad_body(format!(
+                "the request's chunked body is malformed: {detail}"
+            )))
         }
         // The client stopped sending (or its connection failed) before the body's end: its
         // fault too, never the integration's.
@@ -257,7 +266,7 @@ async fn read_body(body: RequestBody<'_>, limit: usize) -> Result<Bytes, Failure
                 }
                 other => other.to_string(),
             };
-            Err(Failure::new(Kind::BadRequestBody, "Invalid request body").because(cause))
+            Err(Failure::bad_body(cause))
         }
     }
 }

@@ -148,20 +148,14 @@ async fn api_for(server: &TestServer, backend: &RawBackend) -> Invoke {
 /// Switches the integration of `method` on `resource` to streaming its answers
 /// (`responseTransferMode: STREAM`, by UpdateIntegration), and redeploys `prod`.
 async fn stream_answers(server: &TestServer, api: &str, resource: &str, method: &str) {
-    use aws_sdk_apigateway::types::{Op, PatchOperation, ResponseTransferMode};
+    use aws_sdk_apigateway::types::ResponseTransferMode;
     let client = server.client();
     let updated = client
         .update_integration()
         .rest_api_id(api)
         .resource_id(resource)
         .http_method(method)
-        .patch_operations(
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path("/responseTransferMode")
-                .value("STREAM")
-                .build(),
-        )
+        .patch_operations(replace("/responseTransferMode", "STREAM"))
         .send()
         .await
         .unwrap();
@@ -374,13 +368,12 @@ async fn a_proxied_answer_that_stalls_past_the_integration_timeout_times_out() {
     );
 }
 
-#[tokio::test]
-async fn a_streamed_answer_that_stalls_past_the_integration_timeout_is_cut() {
-    let server = TestServer::start().await;
-    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
-    let api = root_api(&server, &backend, IntegrationType::HttpProxy, true, 500).await;
+/// GETs `/` of `api`'s `prod` stage over a raw connection and reads until the gateway ends
+/// the connection: what came, and how long after the request it ended. The answer must end
+/// within 5 s (a streamed answer that stalls is cut, it does not hang); a new stage may take
+/// a moment to be served, so answers until the first 200 are asked again.
+async fn cut_answer(server: &TestServer, api: &str) -> (Vec<u8>, Duration) {
     let request = format!("GET /restapis/{api}/prod/_user_request_/ HTTP/1.1\r\nHost: a\r\n\r\n");
-    // The stage may take a moment to be served.
     let mut answer = Vec::new();
     let mut elapsed = Duration::ZERO;
     for _ in 0..50 {
@@ -388,7 +381,6 @@ async fn a_streamed_answer_that_stalls_past_the_integration_timeout_is_cut() {
         stream.write_all(request.as_bytes()).await.unwrap();
         let started = Instant::now();
         answer.clear();
-        // The answer ends, cut short, soon after the timeout: it does not hang.
         tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
             .await
             .expect("the stalled answer was not cut")
@@ -399,6 +391,15 @@ async fn a_streamed_answer_that_stalls_past_the_integration_timeout_is_cut() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (answer, elapsed)
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_stalls_past_the_integration_timeout_is_cut() {
+    let server = TestServer::start().await;
+    let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
+    let api = root_api(&server, &backend, IntegrationType::HttpProxy, true, 500).await;
+    let (answer, elapsed) = cut_answer(&server, &api).await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
     assert!(text.contains("content-length: 20000\r\n"), "{text:?}");
@@ -491,24 +492,7 @@ async fn a_streamed_answer_that_sends_nothing_for_the_idle_timeout_is_cut() {
     let backend = RawBackend::start(pattern(20_000), Framing::Stalls, None).await;
     // The integration's own timeout is far off: the idle timeout cuts the answer first.
     let api = root_api(&server, &backend, IntegrationType::HttpProxy, true, 29_000).await;
-    let request = format!("GET /restapis/{api}/prod/_user_request_/ HTTP/1.1\r\nHost: a\r\n\r\n");
-    let mut answer = Vec::new();
-    let mut elapsed = Duration::ZERO;
-    for _ in 0..50 {
-        let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let started = Instant::now();
-        answer.clear();
-        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
-            .await
-            .expect("the quiet stream was not cut")
-            .unwrap();
-        elapsed = started.elapsed();
-        if answer.starts_with(b"HTTP/1.1 200") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (answer, elapsed) = cut_answer(&server, &api).await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
     let head = find(&answer, b"\r\n\r\n").unwrap() + 4;
@@ -622,7 +606,6 @@ fn decoded(coding: &str, data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
-    use aws_sdk_apigateway::types::{Op, PatchOperation};
     let server = TestServer::start().await;
     let client = server.client();
     let answer = b"a compressible answer, ".repeat(100);
@@ -632,13 +615,7 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
     client
         .update_rest_api()
         .rest_api_id(&api)
-        .patch_operations(
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path("/minimumCompressionSize")
-                .value("1000")
-                .build(),
-        )
+        .patch_operations(replace("/minimumCompressionSize", "1000"))
         .send()
         .await
         .unwrap();

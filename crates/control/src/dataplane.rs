@@ -38,6 +38,11 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// Empties a stage's cache (FlushStageCache), when a gateway runs.
+    fn flush_stage_cache(&self, api_id: &str, stage: &str) {
+        let _ = (api_id, stage);
+    }
+
     /// The limiter that counts quota usage (GetUsage, UpdateUsage), when a gateway runs.
     fn limiter(&self) -> Option<&dyn causeway_limits::Limiter> {
         None

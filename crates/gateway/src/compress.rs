@@ -3,7 +3,8 @@
 //! `Content-Encoding` of its own, goes out gzip- or deflate-encoded when the client's
 //! highest-priority `Accept-Encoding` coding is one of them. A client that sends no
 //! `Accept-Encoding` (or `*`, or `identity` first) gets it as it is. A streamed answer is
-//! never compressed (AWS: "content encoding" is not supported with STREAM).
+//! never compressed, even one that came whole with its head (AWS: "content encoding" is
+//! not supported with STREAM).
 
 use std::io::Write;
 
@@ -93,6 +94,7 @@ pub(crate) fn maybe(
     let whole = match &body {
         _ if already_encoded => None,
         Either::Left(full) => full_bytes(full),
+        Either::Right(pooled) if pooled.is_streamed() => None,
         Either::Right(pooled) => pooled.peek_whole(),
     };
     let Some(whole) = whole.filter(|whole| whole.len() >= minimum) else {
@@ -119,7 +121,7 @@ pub(crate) fn maybe(
 }
 
 /// The bytes of a whole body held in a `Full`, without taking them out.
-fn full_bytes(full: &Full<Bytes>) -> Option<Bytes> {
+pub(crate) fn full_bytes(full: &Full<Bytes>) -> Option<Bytes> {
     use hyper::body::Body as _;
     // A `Full` yields its one frame at once; polling a clone leaves the original intact.
     let mut copy = full.clone();

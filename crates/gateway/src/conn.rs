@@ -231,6 +231,20 @@ pub struct RawHeaders {
 }
 
 impl RawHeaders {
+    /// The bytes the headers are held in (the whole head they came with).
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The same headers in memory of their own: the head's bytes share the allocation of
+    /// the connection's read buffer, which a kept copy must not hold on to.
+    pub(crate) fn detached(&self) -> RawHeaders {
+        RawHeaders {
+            bytes: Bytes::copy_from_slice(&self.bytes),
+            lines: self.lines.clone(),
+        }
+    }
+
     /// Whether a header named `name` (lowercase) came.
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.lines

@@ -131,9 +131,9 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     // API Gateway holds an answer whole before it sends any of it, unless the integration
     // streams (`responseTransferMode: STREAM`). A body that came whole with the head is
     // within the limit: it fit in one read buffer.
-    if body.is_reading()
-        && call.integration.response_transfer_mode != Some(ResponseTransferMode::Stream)
-    {
+    if call.integration.response_transfer_mode == Some(ResponseTransferMode::Stream) {
+        body.set_streamed();
+    } else if body.is_reading() {
         buffer_answer(call, &mut body).await?;
     }
     if let Some(log) = call.log {

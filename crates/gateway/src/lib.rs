@@ -9,6 +9,7 @@
 //! and any failure becomes the API's gateway response for that failure (AWS's status, body
 //! and `x-amzn-ErrorType`).
 
+mod cache;
 mod compress;
 mod conn;
 mod errors;
@@ -190,6 +191,23 @@ impl Gateway {
         call: causeway_model::gateway::TestInvoke,
     ) -> causeway_model::gateway::TestInvokeResult {
         test_invoke::run(self, call).await
+    }
+
+    /// Empties a stage's cache (FlushStageCache). `false` when the stage has no cache on.
+    pub fn flush_stage_cache(&self, api_id: &str, stage: &str) -> bool {
+        let snapshot = self.snapshot.load();
+        let caching = snapshot
+            .apis
+            .get(api_id)
+            .and_then(|api| api.stages.get(stage))
+            .and_then(|stage| stage.caching.as_ref());
+        match caching {
+            Some(caching) => {
+                caching.store.flush();
+                true
+            }
+            None => false,
+        }
     }
 
     /// The snapshot now in force.

@@ -194,6 +194,24 @@ async fn serve_stage<'a>(
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };
+    // A cached method answers from the stage cache, unless the client asks for a fresh
+    // answer; what the integration answers is kept for the next request.
+    let cached = stage.caching.as_ref().and_then(|caching| {
+        let (key, ttl) = caching.key(&matched, request.method.as_str(), query, &request.headers)?;
+        Some((&caching.store, key, ttl))
+    });
+    let now = match &cached {
+        Some((store, key, _)) => {
+            let now = gateway.clock.now().monotonic.0;
+            if !crate::cache::refresh_requested(&request.headers)
+                && let Some(entry) = store.get(key, now)
+            {
+                return Ok(entry.response());
+            }
+            now
+        }
+        None => 0,
+    };
     let trace_id = std::sync::OnceLock::new();
     let call = integration::Call {
         method: &request.method,
@@ -213,7 +231,11 @@ async fn serve_stage<'a>(
         log: None,
         timer: Some(timer),
     };
-    integration::run(call).await
+    let response = integration::run(call).await?;
+    Ok(match cached {
+        Some((store, key, ttl)) => store.keep(key, response, now.saturating_add(ttl)),
+        None => response,
+    })
 }
 
 /// The request body, at most `limit` bytes, decoded from its `Content-Encoding` (a

@@ -48,6 +48,8 @@ pub struct StageEntry {
     /// Integration uris with the stage's variables in, by resource index (as routes give
     /// it) and method key.
     pub uris: Vec<Vec<(String, CompiledUri)>>,
+    /// The stage cache and its cached methods, when the stage's cache is on.
+    pub caching: Option<crate::cache::StageCaching>,
 }
 
 /// An integration uri with its stage's variables filled in, split when the stage is
@@ -169,9 +171,20 @@ impl Snapshot {
                             .iter()
                             .map(|r| (r.response_type.clone(), r.clone()))
                             .collect();
+                        let previous_caching = previous
+                            .apis
+                            .get(id)
+                            .and_then(|api| api.stages.get(name))
+                            .and_then(|stage| stage.caching.as_ref());
+                        let caching = crate::cache::StageCaching::compile(
+                            &stage.stage,
+                            &routes,
+                            previous_caching,
+                        );
                         (
                             name.clone(),
                             Arc::new(StageEntry {
+                                caching,
                                 stage: stage.stage.clone(),
                                 deployment: stage.deployment.clone(),
                                 gateway_responses,

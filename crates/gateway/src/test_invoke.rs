@@ -50,6 +50,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         limits: crate::limits::StageLimits::default(),
         // Each test invocation resolves its uri itself.
         uris: Vec::new(),
+        // A test invocation never reads or fills the stage cache.
+        caching: None,
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),

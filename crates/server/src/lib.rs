@@ -529,6 +529,11 @@ impl DataPlane for DataPlaneView {
         Some(&*self.limiter)
     }
 
+    fn flush_stage_cache(&self, api_id: &str, stage: &str) {
+        let flushed = self.gateway.flush_stage_cache(api_id, stage);
+        tracing::info!(api = %api_id, stage = %stage, flushed, "stage cache flush");
+    }
+
     fn revoke_node(&self, node_id: &str) {
         let dropped = self.registry.revoke(node_id);
         tracing::info!(node = %node_id, dropped, "NLB node revoked");

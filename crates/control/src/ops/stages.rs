@@ -160,5 +160,9 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiEr
 
 pub fn flush_cache(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
     stage(cx.state.api(&cx.config.account_id, api_id)?, name)?;
+    // Nothing stored changes: the cache is the gateway's, in memory.
+    if let Some(data_plane) = cx.data_plane {
+        data_plane.flush_stage_cache(api_id, name);
+    }
     empty(202)
 }

@@ -3036,6 +3036,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
 }
 
 mod backend_connections;
+mod caching;
 mod client_connections;
 mod test_invoke;
 mod tunnel;

@@ -622,6 +622,18 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
     let proxy = create_resource(&client, &api, &root, "{proxy+}").await;
     let uri = format!("http://{}/{{proxy}}", chunked.addr);
     proxy_route(&client, &api, &proxy, "ANY", &uri, &["proxy"]).await;
+    // The same answer with a Content-Length: whole with its head.
+    let length = RawBackend::start(answer.clone(), Framing::Length, None).await;
+    let whole = create_resource(&client, &api, &root, "whole").await;
+    proxy_route(
+        &client,
+        &api,
+        &whole,
+        "GET",
+        &format!("http://{}/", length.addr),
+        &[],
+    )
+    .await;
     // A short answer: under the minimum.
     let short = RawBackend::start(b"short".to_vec(), Framing::Length, None).await;
     let small = create_resource(&client, &api, &root, "small").await;
@@ -688,6 +700,8 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
         assert_eq!(raw.header("content-encoding"), None, "{accept:?}");
         assert!(raw.body == answer, "{accept:?}");
     }
+    let raw = get("/prod/whole", Some("gzip")).await;
+    assert_eq!(raw.header("content-encoding").as_deref(), Some("gzip"));
     let raw = get("/prod/small", Some("gzip")).await;
     assert_eq!(raw.header("content-encoding"), None);
     assert_eq!(raw.body, b"short");
@@ -695,7 +709,16 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
     assert_eq!(raw.header("content-encoding").as_deref(), Some("br"));
     assert_eq!(raw.body, vec![7u8; 3000]);
 
-    // A streamed answer is never compressed.
+    // A streamed answer is never compressed, even one that came whole with its head.
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&whole)
+        .http_method("GET")
+        .patch_operations(replace("/responseTransferMode", "STREAM"))
+        .send()
+        .await
+        .unwrap();
     stream_answers(&server, &api, &proxy, "ANY").await;
     let mut raw = get("/prod/text", Some("gzip")).await;
     for _ in 0..100 {
@@ -710,6 +733,9 @@ async fn answers_are_compressed_for_clients_that_ask_when_the_api_says_so() {
         Some("chunked"),
         "not streamed"
     );
+    assert_eq!(raw.header("content-encoding"), None);
+    assert!(raw.body == answer);
+    let raw = get("/prod/whole", Some("gzip")).await;
     assert_eq!(raw.header("content-encoding"), None);
     assert!(raw.body == answer);
 }

@@ -4,6 +4,9 @@
 #   nlb      client → NLB listener on 127.0.0.1:{PORT} → backend            (compare with d)
 #   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
 #   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
+#   internet-cached  as internet, with the stage cache on (GETs kept for an hour, keyed by
+#            path): after the first request, answers come from the cache
+#            (compare with bench/x-nginx-cache.sh, nginx's proxy_cache)
 #   tunnel   as private, with the NLB run by `causeway nlb-node`, reached through its outbound
 #            tunnel (TLS + HTTP/2) instead of a direct connection                (compare with private, e)
 #   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
@@ -11,7 +14,7 @@
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
@@ -35,7 +38,7 @@ for _ in $(seq 1 100); do
 done
 
 BACKEND_HOST="${BACKEND%:*}"; BACKEND_PORT="${BACKEND##*:}"
-if [ "$MODE" != internet ]; then
+if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ]; then
   LB=$(aws elbv2 create-load-balancer --name bench --type network --scheme internal \
         --subnets subnet-bench --query 'LoadBalancers[0].LoadBalancerArn')
   DNS=$(aws elbv2 describe-load-balancers --load-balancer-arns "$LB" --query 'LoadBalancers[0].DNSName')
@@ -79,6 +82,18 @@ if [ "$MODE" != nlb ]; then
         --throttle burstLimit=1000000,rateLimit=1000000 --quota limit=2000000000,period=DAY --query id)
       aws apigateway create-usage-plan-key --usage-plan-id "$PLAN" --key-id "$KEY" --key-type API_KEY > /dev/null
     fi
+  elif [ "$MODE" = internet-cached ]; then
+    aws apigateway update-method --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
+      --patch-operations op=add,path=/requestParameters/method.request.path.proxy,value=true > /dev/null
+    aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
+      --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" \
+      --request-parameters integration.request.path.proxy=method.request.path.proxy \
+      --cache-key-parameters method.request.path.proxy > /dev/null
+    aws apigateway create-deployment --rest-api-id bench --stage-name prod > /dev/null
+    aws apigateway update-stage --rest-api-id bench --stage-name prod --patch-operations \
+      op=replace,path=/cacheClusterEnabled,value=true \
+      'op=replace,path=/*/*/caching/enabled,value=true' \
+      'op=replace,path=/*/*/caching/ttlInSeconds,value=3600' > /dev/null
   else
     aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
       --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" > /dev/null

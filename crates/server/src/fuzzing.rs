@@ -271,9 +271,9 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
     method(
         &proxy,
         "ANY",
-        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#,
+        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true,"method.request.querystring.q":false,"method.request.header.h":false}}"#,
         &format!(
-            r#"{{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://{backend}/{{proxy}}","timeoutInMillis":3000,"requestParameters":{{"integration.request.path.proxy":"method.request.path.proxy"}}}}"#
+            r#"{{"type":"HTTP_PROXY","httpMethod":"ANY","uri":"http://{backend}/{{proxy}}","timeoutInMillis":3000,"requestParameters":{{"integration.request.path.proxy":"method.request.path.proxy"}},"cacheKeyParameters":["method.request.path.proxy","method.request.querystring.q","method.request.header.h"]}}"#
         ),
     )?;
     // MOCK, its answer shaped by the integration response.
@@ -352,6 +352,13 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         &format!(
             r#"{{"stageName":"prod","variables":{{"link":"{link}","nlb":"{dns}:8080","name":"fz"}}}}"#
         ),
+    )?;
+    // The stage cache: GETs of the greedy proxy by path, `q` and `h`; POSTs of the HTTP
+    // integration by their own override.
+    call(
+        "PATCH",
+        "/restapis/fz/stages/prod",
+        r#"{"patchOperations":[{"op":"replace","path":"/cacheClusterEnabled","value":"true"},{"op":"replace","path":"/*/*/caching/enabled","value":"true"},{"op":"replace","path":"/~1mock~1{id}/POST/caching/enabled","value":"true"}]}"#,
     )?;
     let key = call(
         "POST",
@@ -497,9 +504,11 @@ mod tests {
     use super::*;
 
     /// Seeds for the random requests: whole and cut requests on every method of the API,
-    /// pipelined ones, bodies by length and chunked, and hostile heads.
+    /// pipelined ones (a cached GET refreshed, then answered from the cache), bodies by
+    /// length and chunked, and hostile heads.
     const SEEDS: &[&[u8]] = &[
         b"\x00a/b?c=d HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"\x00k%2F?q=1&q=%zz&q HTTP/1.1\r\nh: one\r\nH: two\r\ncache-control: max-age=0\r\n\r\nGET /restapis/fz/prod/_user_request_/k%2F?q=1&q=%zz&q HTTP/1.1\r\nh: one\r\nH: two\r\n\r\n",
         b"\x01x HTTP/1.1\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nhello",
         b"\x0142 HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
         b"\x0242?q=1 HTTP/1.1\r\nh: v\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",

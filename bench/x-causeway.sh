@@ -5,7 +5,9 @@
 #   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
 #   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
 #   internet-cached  as internet, with the stage cache on (GETs kept for an hour, keyed by
-#            path): after the first request, answers come from the cache
+#            path): after the first request, answers come from the cache. The stage-wide
+#            method setting that turns caching on also brings AWS's default stage throttle
+#            (10,000 requests per second), which would cap the benchmark: it is raised too.
 #            (compare with bench/x-nginx-cache.sh, nginx's proxy_cache)
 #   tunnel   as private, with the NLB run by `causeway nlb-node`, reached through its outbound
 #            tunnel (TLS + HTTP/2) instead of a direct connection                (compare with private, e)
@@ -93,7 +95,9 @@ if [ "$MODE" != nlb ]; then
     aws apigateway update-stage --rest-api-id bench --stage-name prod --patch-operations \
       op=replace,path=/cacheClusterEnabled,value=true \
       'op=replace,path=/*/*/caching/enabled,value=true' \
-      'op=replace,path=/*/*/caching/ttlInSeconds,value=3600' > /dev/null
+      'op=replace,path=/*/*/caching/ttlInSeconds,value=3600' \
+      'op=replace,path=/*/*/throttling/rateLimit,value=100000000' \
+      'op=replace,path=/*/*/throttling/burstLimit,value=100000000' > /dev/null
   else
     aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
       --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" > /dev/null

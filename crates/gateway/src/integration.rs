@@ -11,6 +11,8 @@ use causeway_model::{
     PassthroughBehavior, ResponseTransferMode,
 };
 use causeway_routing::{PathTemplate, RouteMatch, substitute_stage_variables};
+
+use crate::templates::{self, Direction};
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use http_body_util::{Either, Full};
@@ -311,7 +313,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         ));
     }
     let chosen = select_response(call.integration, status.as_str())?;
-    let mut response = respond(chosen, Some(&backend_headers), backend_body)?;
+    let mut response = respond(call, chosen, Some(&backend_headers), backend_body)?;
     // Non-proxy HTTP answers carry the trace id; MOCK and HTTP_PROXY answers do not.
     response
         .headers_mut()
@@ -350,8 +352,8 @@ fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let status = match template_for(&call.integration.request_templates, &content_type) {
         None => "200".to_owned(),
         Some(template) => {
-            let literal = literal(template)?;
-            let value: serde_json::Value = serde_json::from_str(literal).map_err(|e| {
+            let rendered = templates::render(call, template, &call.body, Direction::Request)?;
+            let value: serde_json::Value = serde_json::from_str(&rendered).map_err(|e| {
                 Failure::configuration(format!("the MOCK request template is not JSON: {e}"))
             })?;
             match &value["statusCode"] {
@@ -362,7 +364,7 @@ fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         }
     };
     let chosen = select_response(call.integration, &status)?;
-    respond(chosen, None, Bytes::new())
+    respond(call, chosen, None, Bytes::new())
 }
 
 /// Picks the integration response whose `selectionPattern` matches the whole status (as
@@ -394,6 +396,7 @@ fn select_response<'i>(
 
 /// Builds the method response from a chosen integration response.
 fn respond(
+    call: &Call<'_>,
     chosen: &IntegrationResponse,
     backend_headers: Option<&HeaderMap>,
     backend_body: Bytes,
@@ -411,7 +414,12 @@ fn respond(
         .get("application/json")
         .or_else(|| chosen.response_templates.values().next())
     {
-        Some(template) => Bytes::from(literal(template)?.to_owned()),
+        Some(template) => Bytes::from(templates::render(
+            call,
+            template,
+            &backend_body,
+            Direction::Response,
+        )?),
         None => backend_body,
     };
     let mut response = Response::new(Either::Left(Full::new(body)));
@@ -453,7 +461,12 @@ fn request_body(call: &Call<'_>) -> Result<Bytes, Failure> {
     let templates = &call.integration.request_templates;
     let content_type = request_content_type(call.headers);
     if let Some(template) = template_for(templates, &content_type) {
-        return Ok(Bytes::from(literal(template)?.to_owned()));
+        return Ok(Bytes::from(templates::render(
+            call,
+            template,
+            &call.body,
+            Direction::Request,
+        )?));
     }
     let behavior = call
         .integration
@@ -486,21 +499,6 @@ fn template_for<'t>(
         .iter()
         .find(|(ct, _)| ct.eq_ignore_ascii_case(content_type))
         .map(|(_, t)| t)
-}
-
-/// A mapping template used as it is. Templates that need VTL (variables or directives) are
-/// a configuration error, never a silent wrong answer.
-fn literal(template: &str) -> Result<&str, Failure> {
-    if template.contains('$')
-        || template.contains("#set")
-        || template.contains("#if")
-        || template.contains("#foreach")
-    {
-        return Err(Failure::configuration(
-            "this mapping template uses VTL ($ variables or # directives), which Causeway does not evaluate yet",
-        ));
-    }
-    Ok(template)
 }
 
 /// Where a backend request goes.

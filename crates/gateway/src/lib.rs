@@ -21,6 +21,7 @@ mod pool;
 mod request;
 mod server;
 mod snapshot;
+mod templates;
 mod test_invoke;
 mod upstream;
 

@@ -2158,47 +2158,172 @@ async fn http_literal_request_template_is_sent_as_is() {
     assert_eq!(seen.body, b"{\n  \"fixed\": [1, 2, 3]\n}");
 }
 
+/// Mapping templates (VTL) shape the integration request and the method response: the
+/// payload, parameters, `$context`, `$stageVariables`, `$util`, `#set`, `#if` and
+/// `#foreach`, as API Gateway evaluates them.
 #[tokio::test]
-async fn http_vtl_templates_are_configuration_errors() {
+async fn http_vtl_templates_map_requests_and_responses() {
     let server = TestServer::start().await;
     let client = server.client();
-    let backend = Backend::echo().await;
+    let backend = Backend::start(|seen: &Seen| {
+        if seen.path() == "/pets" {
+            Reply::new(200)
+                .header("Content-Type", "application/json")
+                .body(r##"{"items":[{"id":1,"name":"cat"},{"id":2,"name":"dog"}],"next":null}"##)
+        } else {
+            Reply::echo(seen)
+        }
+    })
+    .await;
     let (api, root) = create_api(&client, "vtl").await;
-    // A response template that needs VTL.
-    let response_vtl = create_resource(&client, &api, &root, "response").await;
-    HttpIntegration::new("GET", format!("{}/r", backend.base()))
-        .put(&client, &api, &response_vtl)
+
+    // A request template: the backend receives what it renders.
+    let request = create_resource(&client, &api, &root, "request").await;
+    let item = create_resource(&client, &api, &request, "{id}").await;
+    let mut integration = HttpIntegration::new("POST", format!("{}/q", backend.base()));
+    integration.method_params = vec!["method.request.path.id"];
+    integration.templates = vec![(
+        "application/json",
+        r##"#set($body = $input.path('$'))
+{
+  "name": $input.json('$.name'),
+  "upper": "$body.name.toUpperCase()",
+  "id": "$input.params('id')",
+  "q": "$input.params('q')",
+  "agent": "$input.params().header.get('x-agent')",
+  "stage": "$context.stage",
+  "resource": "$context.resourcePath",
+  "method": "$context.httpMethod",
+  "env": "$stageVariables.env",
+  "escaped": "$util.escapeJavaScript($body.quote).replaceAll("\\'","'")",
+  "tags": [#foreach($tag in $body.tags)"$tag"#if($foreach.hasNext), #end#end],
+  "count": $body.tags.size(),
+  #if($body.vip)"tier": "gold"#{else}"tier": "basic"#end,
+  "missing": "$body.nothing"
+}"##,
+    )];
+    integration.put(&client, &api, &item).await;
+
+    // A response template over the backend's answer.
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    HttpIntegration::new("GET", format!("{}/pets", backend.base()))
+        .put(&client, &api, &pets)
         .await;
     client
         .put_integration_response()
         .rest_api_id(&api)
-        .resource_id(&response_vtl)
+        .resource_id(&pets)
         .http_method("GET")
         .status_code("200")
-        .response_templates("application/json", r#"{"id": "$input.path('$.id')"}"#)
+        .response_templates(
+            "application/json",
+            r##"#set($root = $input.path('$'))
+{"names": [#foreach($pet in $root.items)"$pet.name"#if($foreach.hasNext),#end#end], "first": $input.json('$.items[0]'), "request": "$context.requestId"}"##,
+        )
         .send()
         .await
         .unwrap();
-    // A request template with a directive.
-    let request_vtl = create_resource(&client, &api, &root, "request").await;
-    let mut integration = HttpIntegration::new("POST", format!("{}/q", backend.base()));
-    integration.templates = vec![(
-        "application/json",
-        "#set($name = $input.json('$.name'))\n{\"name\": $name}",
-    )];
-    integration.put(&client, &api, &request_vtl).await;
-    deploy(&client, &api, "prod").await;
-    let invoke = Invoke::new(&server, &api);
 
-    assert_internal_error(&invoke.ready("/prod/response").await);
+    // A MOCK whose status the request decides.
+    let mock = create_resource(&client, &api, &root, "mock").await;
+    put_method(&client, &api, &mock, "GET").await;
+    client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&mock)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_templates(
+            "application/json",
+            r##"#if($input.params('fail') == 'yes'){"statusCode": 404}#else{"statusCode": 200}#end"##,
+        )
+        .send()
+        .await
+        .unwrap();
+    for (status, pattern, template) in [
+        (
+            "200",
+            None,
+            r##"{"ok": true, "from": "$context.resourcePath"}"##,
+        ),
+        ("404", Some("404"), r##"{"ok": false}"##),
+    ] {
+        method_response(&client, &api, &mock, "GET", status).await;
+        let mut response = client
+            .put_integration_response()
+            .rest_api_id(&api)
+            .resource_id(&mock)
+            .http_method("GET")
+            .status_code(status)
+            .response_templates("application/json", template);
+        if let Some(pattern) = pattern {
+            response = response.selection_pattern(pattern);
+        }
+        response.send().await.unwrap();
+    }
+
+    // A template that fails to render: the payload is not JSON.
+    let broken = create_resource(&client, &api, &root, "broken").await;
+    let mut integration = HttpIntegration::new("POST", format!("{}/b", backend.base()));
+    integration.templates = vec![("application/json", "{\"name\": $input.json('$.name')}")];
+    integration.put(&client, &api, &broken).await;
+
+    deploy_with(&client, &api, "prod", &[("env", "production")]).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod/mock").await;
+
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/request/42?q=a%20b")
+                .header("content-type", "application/json")
+                .header("x-agent", "tester")
+                .body(r##"{"name":"felix","quote":"it's \"x\"","tags":["a","b","c"],"vip":true}"##),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let seen = backend.last();
+    let sent: Value = serde_json::from_slice(&seen.body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&seen.body)));
+    assert_eq!(
+        sent,
+        json!({
+            "name": "felix",
+            "upper": "FELIX",
+            "id": "42",
+            "q": "a b",
+            "agent": "tester",
+            "stage": "prod",
+            "resource": "/request/{id}",
+            "method": "POST",
+            "env": "production",
+            "escaped": "it's \"x\"",
+            "tags": ["a", "b", "c"],
+            "count": 3,
+            "tier": "gold",
+            "missing": ""
+        })
+    );
+
+    let raw = invoke.get("/prod/pets").await;
+    assert_eq!(raw.status, 200);
+    let answer = raw.json();
+    assert_eq!(answer["names"], json!(["cat", "dog"]));
+    assert_eq!(answer["first"], json!({"id": 1, "name": "cat"}));
+    assert_eq!(
+        answer["request"].as_str(),
+        raw.header("x-amzn-requestid").as_deref()
+    );
+
+    let ok = invoke.get("/prod/mock").await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json(), json!({"ok": true, "from": "/mock"}));
+    let missing = invoke.get("/prod/mock?fail=yes").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json(), json!({"ok": false}));
+
     let before = backend.requests().len();
-    let raw = post_typed(
-        &invoke,
-        "/prod/request",
-        "application/json",
-        r#"{"name":"x"}"#,
-    )
-    .await;
+    let raw = post_typed(&invoke, "/prod/broken", "application/json", "not json").await;
     assert_internal_error(&raw);
     assert_eq!(
         backend.requests().len(),

@@ -1,0 +1,158 @@
+//! Mapping templates on the invoke path: a request template shapes the integration request
+//! (or, for MOCK, picks the status), a response template the method response. The
+//! language is `causeway_vtl`'s; this module gives a template its scope: the payload, the
+//! method request's parameters, `$context` and `$stageVariables`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use causeway_vtl::{Scope, Template, Value};
+
+use crate::errors::Failure;
+use crate::integration::Call;
+
+/// Which way a template maps, for the reason a failure gives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Direction {
+    Request,
+    Response,
+}
+
+/// Renders `source` against `payload` (the request body for a request template, the
+/// integration's answer for a response template). A template that cannot be parsed or
+/// rendered is the API's configuration error (500), as on AWS ("Unable to transform").
+pub(crate) fn render(
+    call: &Call<'_>,
+    source: &str,
+    payload: &[u8],
+    direction: Direction,
+) -> Result<String, Failure> {
+    let what = match direction {
+        Direction::Request => "request",
+        Direction::Response => "response",
+    };
+    let failed =
+        |e: causeway_vtl::Error| Failure::configuration(format!("Unable to transform {what}: {e}"));
+    let template = Template::parse(source).map_err(failed)?;
+    if let Some(text) = template.literal() {
+        return Ok(text.to_owned());
+    }
+    template.render(&scope(call, payload)).map_err(failed)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
+    let querystring = call
+        .query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decoded(k), decoded(v))
+        })
+        .collect();
+    let header: Vec<(String, String)> = call
+        .headers
+        .iter()
+        .map(|(name, value)| (text(name), text(value)))
+        .collect();
+    let header_value = |name: &str| {
+        header
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+            .to_owned()
+    };
+    let host = header_value("host");
+    let domain_prefix = host.split('.').next().unwrap_or_default().to_owned();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let s = |v: &str| Value::Str(v.to_owned());
+    let identity = Value::Map(vec![
+        ("sourceIp".to_owned(), s(&call.client.ip().to_string())),
+        ("userAgent".to_owned(), s(&header_value("user-agent"))),
+        ("apiKey".to_owned(), s(&header_value("x-api-key"))),
+    ]);
+    let context = Value::Map(vec![
+        ("requestId".to_owned(), s(call.request_id)),
+        ("extendedRequestId".to_owned(), s(call.request_id)),
+        ("apiId".to_owned(), s(call.api_id)),
+        ("stage".to_owned(), s(&call.stage.stage.stage_name)),
+        (
+            "resourceId".to_owned(),
+            s(&call.matched.resource.resource.id),
+        ),
+        ("resourcePath".to_owned(), s(&call.matched.resource.path)),
+        ("httpMethod".to_owned(), s(call.method.as_str())),
+        ("protocol".to_owned(), s("HTTP/1.1")),
+        ("domainName".to_owned(), s(&host)),
+        ("domainPrefix".to_owned(), s(&domain_prefix)),
+        ("requestTime".to_owned(), s(&common_log_time(now.as_secs()))),
+        (
+            "requestTimeEpoch".to_owned(),
+            Value::Int(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
+        ),
+        ("identity".to_owned(), identity),
+    ]);
+    Scope {
+        body: text(payload),
+        path: call
+            .matched
+            .path_params
+            .iter()
+            .map(|p| (p.name.to_owned(), p.value.clone().into_owned()))
+            .collect(),
+        querystring,
+        header,
+        context,
+        stage_variables: Value::string_map(
+            call.stage
+                .stage
+                .variables
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        ),
+    }
+}
+
+/// `$context.requestTime`: Common Log Format, `26/Nov/2026:17:30:00 +0000`.
+fn common_log_time(unix_seconds: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = i64::try_from(unix_seconds).unwrap_or(0);
+    let (year, month, day) = causeway_limits::Day::from_unix_seconds(seconds).ymd();
+    let of_day = seconds.rem_euclid(86_400);
+    let month = MONTHS
+        .get(month.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("Jan");
+    format!(
+        "{day:02}/{month}/{year}:{:02}:{:02}:{:02} +0000",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_time_is_in_common_log_format() {
+        // 2015-04-09 12:34:56 UTC, AWS's own example.
+        assert_eq!(common_log_time(1_428_582_896), "09/Apr/2015:12:34:56 +0000");
+        assert_eq!(common_log_time(0), "01/Jan/1970:00:00:00 +0000");
+    }
+}

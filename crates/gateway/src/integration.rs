@@ -280,7 +280,7 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
 async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let target = backend_uri(call)?;
     let method = backend_method(call)?;
-    let body = request_body(call)?;
+    let (body, header_overrides) = request_body(call)?;
     let mut headers = HeaderMap::with_capacity(8);
     let headers = &mut headers;
     headers.insert(header::HOST, target.host.clone());
@@ -293,6 +293,8 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     }
     headers.insert(&names::TRACE_ID, trace_id(call));
     apply_header_mappings(headers, call)?;
+    // `$context.requestOverride.header.*` from the request template wins.
+    apply_overrides(headers, &header_overrides);
     log_endpoint_request(call, &target, headers, &body);
     let mut head = Vec::with_capacity(HEAD_CAPACITY);
     write_headers(&mut head, headers);
@@ -353,7 +355,7 @@ fn mock(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         None => "200".to_owned(),
         Some(template) => {
             let rendered = templates::render(call, template, &call.body, Direction::Request)?;
-            let value: serde_json::Value = serde_json::from_str(&rendered).map_err(|e| {
+            let value: serde_json::Value = serde_json::from_str(&rendered.text).map_err(|e| {
                 Failure::configuration(format!("the MOCK request template is not JSON: {e}"))
             })?;
             match &value["statusCode"] {
@@ -409,26 +411,43 @@ fn respond(
         .ok_or_else(|| {
             Failure::configuration(format!("invalid status code {}", chosen.status_code))
         })?;
-    let body = match chosen
-        .response_templates
-        .get("application/json")
-        .or_else(|| chosen.response_templates.values().next())
-    {
-        Some(template) => Bytes::from(templates::render(
-            call,
-            template,
-            &backend_body,
-            Direction::Response,
-        )?),
-        None => backend_body,
+    // The template for the client's first Accept type, else application/json, else the
+    // first one.
+    let accepted = call
+        .headers
+        .get_str("accept")
+        .and_then(|accept| accept.split(',').next())
+        .and_then(|first| first.split(';').next())
+        .map(str::trim)
+        .filter(|first| !first.is_empty() && *first != "*/*");
+    let templates = &chosen.response_templates;
+    let template = accepted
+        .and_then(|accepted| {
+            templates
+                .iter()
+                .find(|(ct, _)| ct.eq_ignore_ascii_case(accepted))
+        })
+        .or_else(|| templates.get_key_value("application/json"))
+        .or_else(|| templates.iter().next());
+    let mut overrides = templates::Mapped::default();
+    let body = match template {
+        Some((_, template)) => {
+            overrides = templates::render(call, template, &backend_body, Direction::Response)?;
+            Bytes::from(std::mem::take(&mut overrides.text))
+        }
+        None => backend_body.clone(),
     };
     let mut response = Response::new(Either::Left(Full::new(body)));
-    *response.status_mut() = status;
+    *response.status_mut() = overrides
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(status);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    // The answer is of the type its template makes.
+    let content_type = template
+        .and_then(|(ct, _)| HeaderValue::from_str(ct).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+    headers.insert(header::CONTENT_TYPE, content_type);
     for (key, source) in &chosen.response_parameters {
         let Some(name) = key.strip_prefix("method.response.header.") else {
             continue;
@@ -441,9 +460,25 @@ fn respond(
                 .and_then(|h| h.get(from))
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
+        } else if source == "integration.response.body" {
+            Some(String::from_utf8_lossy(&backend_body).into_owned())
+        } else if let Some(path) = source.strip_prefix("integration.response.body.") {
+            // `integration.response.body.JSONPath`, with or without its leading `$.`.
+            let path = if path.starts_with('$') {
+                path.to_owned()
+            } else {
+                format!("$.{path}")
+            };
+            let body = String::from_utf8_lossy(&backend_body);
+            let found = causeway_vtl::json_path(&body, &path)
+                .map_err(|e| Failure::configuration(format!("response parameter {source}: {e}")))?;
+            found.map(|value| match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            })
         } else {
             return Err(Failure::configuration(format!(
-                "response parameter source '{source}' is not supported yet (use 'static' or integration.response.header.NAME)"
+                "response parameter source '{source}' is not supported yet (use 'static', integration.response.header.NAME or integration.response.body[.JSONPath])"
             )));
         };
         if let (Ok(name), Some(Ok(value))) = (
@@ -453,28 +488,38 @@ fn respond(
             headers.insert(name, value);
         }
     }
+    apply_overrides(headers, &overrides.headers);
     Ok(response)
 }
 
-/// The body of a non-proxy HTTP request, as the passthrough behaviour decides.
-fn request_body(call: &Call<'_>) -> Result<Bytes, Failure> {
+/// Headers a template set through `$context.requestOverride.header.*` or
+/// `$context.responseOverride.header.*`; they replace any of the same name.
+fn apply_overrides(headers: &mut HeaderMap, overrides: &[(String, String)]) {
+    for (name, value) in overrides {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// The body of a non-proxy HTTP request, as the passthrough behaviour decides, and the
+/// headers its request template set (`$context.requestOverride.header.*`).
+fn request_body(call: &Call<'_>) -> Result<(Bytes, Vec<(String, String)>), Failure> {
     let templates = &call.integration.request_templates;
     let content_type = request_content_type(call.headers);
     if let Some(template) = template_for(templates, &content_type) {
-        return Ok(Bytes::from(templates::render(
-            call,
-            template,
-            &call.body,
-            Direction::Request,
-        )?));
+        let mapped = templates::render(call, template, &call.body, Direction::Request)?;
+        return Ok((Bytes::from(mapped.text), mapped.headers));
     }
     let behavior = call
         .integration
         .passthrough_behavior
         .unwrap_or(PassthroughBehavior::WhenNoMatch);
     match behavior {
-        PassthroughBehavior::WhenNoMatch => Ok(call.body.clone()),
-        PassthroughBehavior::WhenNoTemplates if templates.is_empty() => Ok(call.body.clone()),
+        PassthroughBehavior::WhenNoMatch => Ok((call.body.clone(), Vec::new())),
+        PassthroughBehavior::WhenNoTemplates if templates.is_empty() => {
+            Ok((call.body.clone(), Vec::new()))
+        }
         _ => Err(Failure::new(
             Kind::UnsupportedMediaType,
             "Unsupported Media Type",

@@ -17,6 +17,18 @@ pub(crate) enum Direction {
     Response,
 }
 
+/// A rendered template with the overrides it set.
+#[derive(Debug, Default)]
+pub(crate) struct Mapped {
+    pub text: String,
+    /// `$context.responseOverride.status`, when a response template set one from 100 to
+    /// 599 (other values are ignored, as on AWS).
+    pub status: Option<u16>,
+    /// `$context.requestOverride.header.*` (request templates) or
+    /// `$context.responseOverride.header.*` (response templates).
+    pub headers: Vec<(String, String)>,
+}
+
 /// Renders `source` against `payload` (the request body for a request template, the
 /// integration's answer for a response template). A template that cannot be parsed or
 /// rendered is the API's configuration error (500), as on AWS ("Unable to transform").
@@ -25,7 +37,7 @@ pub(crate) fn render(
     source: &str,
     payload: &[u8],
     direction: Direction,
-) -> Result<String, Failure> {
+) -> Result<Mapped, Failure> {
     let what = match direction {
         Direction::Request => "request",
         Direction::Response => "response",
@@ -34,9 +46,36 @@ pub(crate) fn render(
         |e: causeway_vtl::Error| Failure::configuration(format!("Unable to transform {what}: {e}"));
     let template = Template::parse(source).map_err(failed)?;
     if let Some(text) = template.literal() {
-        return Ok(text.to_owned());
+        return Ok(Mapped {
+            text: text.to_owned(),
+            ..Mapped::default()
+        });
     }
-    template.render(&scope(call, payload)).map_err(failed)
+    let rendered = template
+        .render_with_context(&scope(call, payload))
+        .map_err(failed)?;
+    let overrides = rendered.context.get(match direction {
+        Direction::Request => "requestOverride",
+        Direction::Response => "responseOverride",
+    });
+    let headers = match overrides.and_then(|o| o.get("header")) {
+        Some(Value::Map(entries)) => entries
+            .iter()
+            .map(|(name, value)| (name.clone(), value.to_text()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let status = match (direction, overrides.and_then(|o| o.get("status"))) {
+        (Direction::Response, Some(Value::Int(n))) => u16::try_from(*n).ok(),
+        (Direction::Response, Some(Value::Str(s))) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|status| (100..=599).contains(status));
+    Ok(Mapped {
+        text: rendered.text,
+        status,
+        headers,
+    })
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -103,6 +142,18 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
             Value::Int(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
         ),
         ("identity".to_owned(), identity),
+        (
+            "requestOverride".to_owned(),
+            Value::Map(vec![
+                ("header".to_owned(), Value::Map(Vec::new())),
+                ("querystring".to_owned(), Value::Map(Vec::new())),
+                ("path".to_owned(), Value::Map(Vec::new())),
+            ]),
+        ),
+        (
+            "responseOverride".to_owned(),
+            Value::Map(vec![("header".to_owned(), Value::Map(Vec::new()))]),
+        ),
     ]);
     Scope {
         body: text(payload),

@@ -35,12 +35,20 @@ pub(crate) struct Render<'s> {
 
 impl<'s> Render<'s> {
     pub(crate) fn new(scope: &'s Scope) -> Self {
+        // `$context` is a variable of its own, so that a template can set
+        // `$context.responseOverride.status` and the like.
+        let vars = HashMap::from([("context".to_owned(), scope.context.clone())]);
         Render {
             scope,
             json: OnceLock::new(),
-            vars: HashMap::new(),
+            vars,
             steps: 0,
         }
+    }
+
+    /// `$context` as the template left it.
+    pub(crate) fn into_context(mut self) -> Value {
+        self.vars.remove("context").unwrap_or_default()
     }
 
     fn step(&mut self) -> Result<(), Error> {

@@ -82,10 +82,47 @@ impl Template {
 
     /// Renders the template against `scope`.
     pub fn render(&self, scope: &Scope) -> Result<String, Error> {
-        let mut out = String::new();
-        eval::Render::new(scope).nodes(&self.nodes, &mut out)?;
-        Ok(out)
+        self.render_with_context(scope)
+            .map(|rendered| rendered.text)
     }
+
+    /// Renders the template and hands back `$context` as the template left it (for
+    /// `$context.requestOverride.*` and `$context.responseOverride.*`).
+    pub fn render_with_context(&self, scope: &Scope) -> Result<Rendered, Error> {
+        let mut out = String::new();
+        let mut render = eval::Render::new(scope);
+        render.nodes(&self.nodes, &mut out)?;
+        Ok(Rendered {
+            text: out,
+            context: render.into_context(),
+        })
+    }
+}
+
+/// A rendered template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub text: String,
+    /// `$context` after the rendering.
+    pub context: Value,
+}
+
+/// What `path` (JSONPath, as in `$input.json`) selects in the JSON document `body`: the
+/// value for a path without wildcards (`None` when nothing matches), else an array of
+/// every match. For `integration.response.body.*` response parameters.
+pub fn json_path(body: &str, path: &str) -> Result<Option<serde_json::Value>, Error> {
+    let root: serde_json::Value = if body.trim().is_empty() {
+        serde_json::Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_str(body)
+            .map_err(|e| Error::Render(format!("the payload is not JSON: {e}")))?
+    };
+    Ok(match jsonpath::select(&root, path)? {
+        jsonpath::Selection::One(found) => found.cloned(),
+        jsonpath::Selection::Many(found) => Some(serde_json::Value::Array(
+            found.into_iter().cloned().collect(),
+        )),
+    })
 }
 
 #[cfg(test)]

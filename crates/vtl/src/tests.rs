@@ -260,3 +260,38 @@ fn bad_and_hostile_templates_fail_cleanly() {
         );
     }
 }
+
+#[test]
+fn context_overrides_come_back_and_json_paths_select() {
+    let mut scope = scope("");
+    scope.context = Value::Map(vec![(
+        "responseOverride".to_owned(),
+        Value::Map(vec![("header".to_owned(), Value::Map(Vec::new()))]),
+    )]);
+    let rendered = Template::parse(
+        "#set($context.responseOverride.status = 404)#set($context.responseOverride.header.X-Why = 'gone')done",
+    )
+    .unwrap()
+    .render_with_context(&scope)
+    .unwrap();
+    assert_eq!(rendered.text, "done");
+    let overrides = rendered.context.get("responseOverride").unwrap();
+    assert_eq!(overrides.get("status"), Some(&Value::Int(404)));
+    assert_eq!(
+        overrides.get("header").and_then(|h| h.get("X-Why")),
+        Some(&Value::Str("gone".to_owned()))
+    );
+
+    let body = r#"{"id": 7, "tags": ["a", "b"], "o": {"k": "v"}}"#;
+    assert_eq!(json_path(body, "$.id").unwrap(), Some(serde_json::json!(7)));
+    assert_eq!(
+        json_path(body, "$.o").unwrap(),
+        Some(serde_json::json!({"k": "v"}))
+    );
+    assert_eq!(
+        json_path(body, "$.tags[*]").unwrap(),
+        Some(serde_json::json!(["a", "b"]))
+    );
+    assert_eq!(json_path(body, "$.nope").unwrap(), None);
+    assert!(json_path("{oops", "$.id").is_err());
+}

@@ -2200,7 +2200,8 @@ async fn http_vtl_templates_map_requests_and_responses() {
   "count": $body.tags.size(),
   #if($body.vip)"tier": "gold"#{else}"tier": "basic"#end,
   "missing": "$body.nothing"
-}"##,
+}
+#set($context.requestOverride.header.X-From-Template = "yes-$input.params('id')")"##,
     )];
     integration.put(&client, &api, &item).await;
 
@@ -2210,15 +2211,39 @@ async fn http_vtl_templates_map_requests_and_responses() {
         .put(&client, &api, &pets)
         .await;
     client
+        .update_method_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .patch_operations(add(
+            "/responseParameters/method.response.header.X-First",
+            "false",
+        ))
+        .send()
+        .await
+        .unwrap();
+    client
         .put_integration_response()
         .rest_api_id(&api)
         .resource_id(&pets)
         .http_method("GET")
         .status_code("200")
+        .response_parameters(
+            "method.response.header.X-First",
+            "integration.response.body.items[0].name",
+        )
         .response_templates(
             "application/json",
             r##"#set($root = $input.path('$'))
-{"names": [#foreach($pet in $root.items)"$pet.name"#if($foreach.hasNext),#end#end], "first": $input.json('$.items[0]'), "request": "$context.requestId"}"##,
+{"names": [#foreach($pet in $root.items)"$pet.name"#if($foreach.hasNext),#end#end], "first": $input.json('$.items[0]'), "request": "$context.requestId"}
+#set($context.responseOverride.header.X-Count = $root.items.size())
+#if($input.params('teapot') == 'yes')#set($context.responseOverride.status = 418)#end
+#if($input.params('bad') == 'yes')#set($context.responseOverride.status = 999)#end"##,
+        )
+        .response_templates(
+            "application/xml",
+            r##"<names>#foreach($pet in $input.path('$.items'))<name>$pet.name</name>#end</names>"##,
         )
         .send()
         .await
@@ -2304,6 +2329,7 @@ async fn http_vtl_templates_map_requests_and_responses() {
             "missing": ""
         })
     );
+    assert_eq!(seen.header("x-from-template"), Some("yes-42"));
 
     let raw = invoke.get("/prod/pets").await;
     assert_eq!(raw.status, 200);
@@ -2314,6 +2340,32 @@ async fn http_vtl_templates_map_requests_and_responses() {
         answer["request"].as_str(),
         raw.header("x-amzn-requestid").as_deref()
     );
+    assert_eq!(raw.header("x-count").as_deref(), Some("2"));
+    assert_eq!(raw.header("x-first").as_deref(), Some("cat"));
+    // `$context.responseOverride.status` from 100 to 599 replaces the status; others are
+    // ignored.
+    assert_eq!(invoke.get("/prod/pets?teapot=yes").await.status, 418);
+    assert_eq!(invoke.get("/prod/pets?bad=yes").await.status, 200);
+    // The template for the client's first Accept type.
+    let xml = invoke
+        .send(
+            invoke
+                .request("GET", "/prod/pets")
+                .header("accept", "application/xml, application/json;q=0.9"),
+        )
+        .await;
+    assert_eq!(
+        xml.text(),
+        "<names><name>cat</name><name>dog</name></names>"
+    );
+    assert_eq!(
+        xml.header("content-type").as_deref(),
+        Some("application/xml")
+    );
+    let any = invoke
+        .send(invoke.request("GET", "/prod/pets").header("accept", "*/*"))
+        .await;
+    assert_eq!(any.json()["names"], json!(["cat", "dog"]));
 
     let ok = invoke.get("/prod/mock").await;
     assert_eq!(ok.status, 200);

@@ -305,11 +305,41 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             r#"{{"type":"HTTP","httpMethod":"POST","uri":"http://{backend}/items/{{id}}","timeoutInMillis":3000,"passthroughBehavior":"WHEN_NO_MATCH","requestParameters":{{"integration.request.path.id":"method.request.path.id","integration.request.querystring.q":"method.request.querystring.q","integration.request.header.x-h":"method.request.header.h","integration.request.header.x-stage":"stageVariables.name"}}}}"#
         ),
     )?;
+    // Mapping templates over what a client sends: JSON requests go through a request template
+    // (which always makes JSON), and every answer through a response template. Neither reads
+    // the payload as JSON, which a client may break (that would be a 500): the `vtl` fuzz
+    // target covers `$input.path` and `$input.json` on arbitrary payloads.
+    let request_template = concat!(
+        r#"{"id": "$util.escapeJavaScript($input.params('id')).replaceAll("\\'","'")", "#,
+        r#""q": "$util.escapeJavaScript($input.params('q')).replaceAll("\\'","'")", "#,
+        r#""body": "$util.base64Encode($input.body)", "len": $input.body.length(), "#,
+        r#""ctx": "$context.requestId", "stage": "$stageVariables.name""#,
+        r#"#foreach($i in [1..3]), "k$i": $i#end}"#,
+        "\n#set($context.requestOverride.header.x-vtl = $input.params('h'))"
+    );
+    call(
+        "PATCH",
+        &format!("/restapis/fz/resources/{item}/methods/POST/integration"),
+        &serde_json::json!({"patchOperations": [{
+            "op": "add",
+            "path": "/requestTemplates/application~1json",
+            "value": request_template,
+        }]})
+        .to_string(),
+    )?;
     integration_response(
         &item,
         "POST",
         "200",
-        r#"{"responseParameters":{"method.response.header.x-target":"integration.response.header.x-target"}}"#,
+        &serde_json::json!({
+            "responseParameters": {
+                "method.response.header.x-target": "integration.response.header.x-target"
+            },
+            "responseTemplates": {
+                "application/json": "#set($context.responseOverride.header.x-len = $input.body.length())\n{\"echo\": \"$util.base64Encode($input.body)\", \"q\": \"$util.urlEncode($input.params('q'))\"}"
+            }
+        })
+        .to_string(),
     )?;
     call(
         "PATCH",
@@ -529,9 +559,30 @@ mod tests {
         b"\x07HEAD /restapis/fz/prod/_user_request_/h HTTP/1.1\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
     ];
 
+    /// The fixture's templates are in force, so the fuzzer drives requests through them.
+    fn assert_templates_apply(fixture: &Fixture) {
+        let request = b"POST /restapis/fz/prod/_user_request_/mock/4%27?q=it%27s HTTP/1.1\r\nh: hv\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+        let answer = send(fixture.gateway, request).unwrap();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        assert_eq!(status(&answer), Some(200), "{text}");
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        // The response template's header: the length of what the backend echoed, which is
+        // what the request template made of `{}`.
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("x-len: "))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no x-len header: {head}"));
+        assert!(length > 100, "{head}");
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["q"], "it%27s", "$util.urlEncode of the decoded q");
+        assert!(body["echo"].as_str().is_some_and(|echo| echo.len() > 100));
+    }
+
     #[test]
     fn seeded_random_requests_never_fail_the_gateway() {
         let fixture = fixture().expect("the fuzz fixture could not be built");
+        assert_templates_apply(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

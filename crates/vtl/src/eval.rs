@@ -29,7 +29,7 @@ const MAX_RANGE: i64 = 10_000;
 pub(crate) struct Render<'s> {
     scope: &'s Scope,
     json: OnceLock<Result<serde_json::Value, String>>,
-    vars: HashMap<String, Value>,
+    vars: HashMap<String, Value, foldhash::fast::RandomState>,
     steps: u64,
 }
 
@@ -37,7 +37,8 @@ impl<'s> Render<'s> {
     pub(crate) fn new(scope: &'s Scope) -> Self {
         // `$context` is a variable of its own, so that a template can set
         // `$context.responseOverride.status` and the like.
-        let vars = HashMap::from([("context".to_owned(), scope.context.clone())]);
+        let mut vars = HashMap::with_hasher(foldhash::fast::RandomState::default());
+        vars.insert("context".to_owned(), scope.context.clone());
         Render {
             scope,
             json: OnceLock::new(),
@@ -118,23 +119,38 @@ impl<'s> Render<'s> {
                     items.truncate(MAX_FOREACH);
                     let saved = [var.as_str(), "foreach", "velocityCount"]
                         .map(|name| (name.to_owned(), self.vars.remove(name)));
-                    let count = items.len();
-                    for (i, item) in items.into_iter().enumerate() {
+                    let count = items.len() as i64;
+                    self.vars.insert(var.clone(), Value::Null);
+                    self.vars.insert(
+                        "foreach".to_owned(),
+                        Value::Map(
+                            ["index", "count", "first", "last", "hasNext"]
+                                .map(|key| (key.to_owned(), Value::Null))
+                                .into(),
+                        ),
+                    );
+                    self.vars.insert("velocityCount".to_owned(), Value::Null);
+                    for (i, item) in (0..).zip(items) {
                         self.step()?;
-                        self.vars.insert(var.clone(), item);
-                        let i = i as i64;
-                        self.vars.insert(
-                            "foreach".to_owned(),
-                            Value::Map(vec![
-                                ("index".to_owned(), Value::Int(i)),
-                                ("count".to_owned(), Value::Int(i + 1)),
-                                ("first".to_owned(), Value::Bool(i == 0)),
-                                ("last".to_owned(), Value::Bool(i + 1 == count as i64)),
-                                ("hasNext".to_owned(), Value::Bool(i + 1 < count as i64)),
-                            ]),
-                        );
-                        self.vars
-                            .insert("velocityCount".to_owned(), Value::Int(i + 1));
+                        // The loop's variables are updated in place, round after round.
+                        if let Some(slot) = self.vars.get_mut(var.as_str()) {
+                            *slot = item;
+                        }
+                        if let Some(Value::Map(entries)) = self.vars.get_mut("foreach") {
+                            let values = [
+                                Value::Int(i),
+                                Value::Int(i + 1),
+                                Value::Bool(i == 0),
+                                Value::Bool(i + 1 == count),
+                                Value::Bool(i + 1 < count),
+                            ];
+                            for ((_, slot), value) in entries.iter_mut().zip(values) {
+                                *slot = value;
+                            }
+                        }
+                        if let Some(slot) = self.vars.get_mut("velocityCount") {
+                            *slot = Value::Int(i + 1);
+                        }
                         self.nodes(body, out)?;
                     }
                     for (name, value) in saved {

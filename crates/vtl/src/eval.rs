@@ -522,14 +522,7 @@ fn property<'v>(scope: &Scope, value: &'v Value, name: &str) -> Cow<'v, Value> {
 fn index_of<'v>(value: &'v Value, index: &Value) -> Cow<'v, Value> {
     let found = match (value, index) {
         (Value::List(items), Value::Int(i)) => {
-            let at = if *i < 0 {
-                i64::try_from(items.len())
-                    .ok()
-                    .and_then(|len| usize::try_from(len + i).ok())
-            } else {
-                usize::try_from(*i).ok()
-            };
-            at.and_then(|at| items.get(at))
+            jsonpath::position(items.len(), *i).and_then(|at| items.get(at))
         }
         (Value::Map(_), key) => value.get(&key.to_text()),
         _ => None,

@@ -72,18 +72,22 @@ fn parse(path: &str) -> Result<Vec<Step>, Error> {
     Ok(steps)
 }
 
+/// Where index `i` points in a list of `len` items; a negative index counts from the end.
+pub(crate) fn position(len: usize, i: i64) -> Option<usize> {
+    if i < 0 {
+        i64::try_from(len)
+            .ok()
+            .and_then(|len| usize::try_from(len + i).ok())
+    } else {
+        usize::try_from(i).ok()
+    }
+}
+
 fn child<'v>(value: &'v Value, step: &Step, out: &mut Vec<&'v Value>) {
     match (step, value) {
         (Step::Name(name), Value::Object(map)) => out.extend(map.get(name)),
         (Step::Index(i), Value::Array(items)) => {
-            let at = if *i < 0 {
-                i64::try_from(items.len())
-                    .ok()
-                    .and_then(|len| usize::try_from(len + i).ok())
-            } else {
-                usize::try_from(*i).ok()
-            };
-            out.extend(at.and_then(|at| items.get(at)));
+            out.extend(position(items.len(), *i).and_then(|at| items.get(at)));
         }
         (Step::Wildcard, Value::Array(items)) => out.extend(items.iter()),
         (Step::Wildcard, Value::Object(map)) => out.extend(map.values()),

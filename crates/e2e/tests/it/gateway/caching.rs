@@ -127,74 +127,53 @@ async fn caching_api(client: &Client, base: &str) -> String {
             .await
             .unwrap();
     }
+    // GET routes to the backend, each with one change to its integration.
+    let key = |param: &str| add_path(&format!("/cacheKeyParameters/method.request.path.{param}"));
     for (part, param) in [("status", "code"), ("size", "bytes")] {
         let parent = create_resource(client, &api, &root, part).await;
         let resource = create_resource(client, &api, &parent, &format!("{{{param}}}")).await;
-        proxy_route(
-            client,
-            &api,
-            &resource,
-            "GET",
-            &format!("{base}/{part}/{{{param}}}"),
-            &[param],
-        )
-        .await;
-        client
-            .update_integration()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method("GET")
-            .patch_operations(add_path(&format!(
-                "/cacheKeyParameters/method.request.path.{param}"
-            )))
-            .send()
-            .await
-            .unwrap();
+        let uri = format!("{base}/{part}/{{{param}}}");
+        patched_route(client, &api, &resource, &uri, &[param], key(param)).await;
     }
-    let streamed = create_resource(client, &api, &root, "streamed").await;
-    proxy_route(
-        client,
-        &api,
-        &streamed,
-        "GET",
-        &format!("{base}/plain"),
-        &[],
-    )
-    .await;
-    client
-        .update_integration()
-        .rest_api_id(&api)
-        .resource_id(&streamed)
-        .http_method("GET")
-        .patch_operations(replace("/responseTransferMode", "STREAM"))
-        .send()
-        .await
-        .unwrap();
-    let slow = create_resource(client, &api, &root, "slow-once").await;
-    proxy_route(
-        client,
-        &api,
-        &slow,
-        "GET",
-        &format!("{base}/slow-once"),
-        &[],
-    )
-    .await;
-    client
-        .update_integration()
-        .rest_api_id(&api)
-        .resource_id(&slow)
-        .http_method("GET")
-        .patch_operations(replace("/timeoutInMillis", "200"))
-        .send()
-        .await
-        .unwrap();
+    for (part, path, operation) in [
+        (
+            "streamed",
+            "plain",
+            replace("/responseTransferMode", "STREAM"),
+        ),
+        ("slow-once", "slow-once", replace("/timeoutInMillis", "200")),
+    ] {
+        let resource = create_resource(client, &api, &root, part).await;
+        let uri = format!("{base}/{path}");
+        patched_route(client, &api, &resource, &uri, &[], operation).await;
+    }
     let http = create_resource(client, &api, &root, "http").await;
     HttpIntegration::new("GET", format!("{base}/plain"))
         .put(client, &api, &http)
         .await;
     deploy(client, &api, "prod").await;
     api
+}
+
+/// GET on `resource` as HTTP_PROXY to `uri`, then `operation` on its integration.
+async fn patched_route(
+    client: &Client,
+    api: &str,
+    resource: &str,
+    uri: &str,
+    params: &[&str],
+    operation: PatchOperation,
+) {
+    proxy_route(client, api, resource, "GET", uri, params).await;
+    client
+        .update_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .patch_operations(operation)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn update_stage(client: &Client, api: &str, operations: Vec<PatchOperation>) {
@@ -229,6 +208,60 @@ async fn until_caching(invoke: &Invoke, path: &str, cached: bool) -> Raw {
     }
 }
 
+/// A server on a manual clock with the caching fixture deployed and answering, before any
+/// cache setting.
+struct Cached {
+    /// Kept for as long as the test runs: dropping them stops the server and the backend.
+    _server: TestServer,
+    clock: Arc<ManualClock>,
+    client: Client,
+    _backend: Backend,
+    count: Arc<AtomicUsize>,
+    api: String,
+    invoke: Invoke,
+}
+
+impl Cached {
+    async fn start() -> Cached {
+        let (server, clock) = cached_server().await;
+        let client = server.client();
+        let (backend, count) = numbering_backend().await;
+        let api = caching_api(&client, &backend.base()).await;
+        let invoke = Invoke::new(&server, &api);
+        invoke.ready("/prod/plain").await;
+        Cached {
+            _server: server,
+            clock,
+            client,
+            _backend: backend,
+            count,
+            api,
+            invoke,
+        }
+    }
+
+    /// Applies `operations` to the stage and waits until GET `path` is served from the
+    /// cache.
+    async fn cache(&self, operations: Vec<PatchOperation>, path: &str) -> Raw {
+        update_stage(&self.client, &self.api, operations).await;
+        until_caching(&self.invoke, path, true).await
+    }
+
+    /// GETs `path` until its number is no longer `old` (a change reached the gateway);
+    /// returns the new number.
+    async fn until_not(&self, path: &str, old: u64, what: &str) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let n = number(&self.invoke.get(path).await);
+            if n != old {
+                return n;
+            }
+            assert!(Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 async fn cached_server() -> (TestServer, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(NOON));
     let server = TestServer::start_with({
@@ -244,36 +277,38 @@ async fn cached_server() -> (TestServer, Arc<ManualClock>) {
 /// reach the backend every time; `Cache-Control: max-age=0` refreshes an entry.
 #[tokio::test]
 async fn the_stage_cache_answers_get_requests_by_their_key_until_the_ttl() {
-    let (server, clock) = cached_server().await;
-    let client = server.client();
-    let (backend, count) = numbering_backend().await;
-    let api = caching_api(&client, &backend.base()).await;
-    let invoke = Invoke::new(&server, &api);
-    invoke.ready("/prod/plain").await;
+    let fixture = Cached::start().await;
+    let Cached {
+        clock,
+        client,
+        count,
+        api,
+        invoke,
+        ..
+    } = &fixture;
 
     // Without a cache, every request reaches the backend.
     let first = number(&invoke.get("/prod/plain").await);
     assert_ne!(number(&invoke.get("/prod/plain").await), first);
 
-    update_stage(
-        &client,
-        &api,
-        vec![
-            replace("/cacheClusterEnabled", "true"),
-            replace("/*/*/caching/enabled", "true"),
-            replace("/*/*/caching/ttlInSeconds", "60"),
-        ],
-    )
-    .await;
+    let kept = fixture
+        .cache(
+            vec![
+                replace("/cacheClusterEnabled", "true"),
+                replace("/*/*/caching/enabled", "true"),
+                replace("/*/*/caching/ttlInSeconds", "60"),
+            ],
+            "/prod/plain",
+        )
+        .await;
     let stage = client
         .get_stage()
-        .rest_api_id(&api)
+        .rest_api_id(api)
         .stage_name("prod")
         .send()
         .await
         .unwrap();
     assert_eq!(stage.cache_cluster_size().map(|s| s.as_str()), Some("0.5"));
-    let kept = until_caching(&invoke, "/prod/plain", true).await;
     let kept_n = number(&kept);
 
     // A hit is the kept answer: status, the backend's headers and body, with ids of its own.
@@ -373,22 +408,17 @@ async fn the_stage_cache_answers_get_requests_by_their_key_until_the_ttl() {
 /// 1 MiB, HTTP integrations too; never a streamed answer or a gateway failure.
 #[tokio::test]
 async fn the_stage_cache_keeps_whole_answers_up_to_1_mib_and_never_failures() {
-    let (server, _clock) = cached_server().await;
-    let client = server.client();
-    let (backend, count) = numbering_backend().await;
-    let api = caching_api(&client, &backend.base()).await;
-    let invoke = Invoke::new(&server, &api);
-    invoke.ready("/prod/plain").await;
-    update_stage(
-        &client,
-        &api,
-        vec![
-            replace("/cacheClusterEnabled", "true"),
-            replace("/*/*/caching/enabled", "true"),
-        ],
-    )
-    .await;
-    until_caching(&invoke, "/prod/plain", true).await;
+    let fixture = Cached::start().await;
+    let Cached { count, invoke, .. } = &fixture;
+    fixture
+        .cache(
+            vec![
+                replace("/cacheClusterEnabled", "true"),
+                replace("/*/*/caching/enabled", "true"),
+            ],
+            "/prod/plain",
+        )
+        .await;
 
     // A backend error is an answer, and kept.
     let error = invoke.get("/prod/status/503").await;
@@ -444,24 +474,25 @@ async fn the_stage_cache_keeps_whole_answers_up_to_1_mib_and_never_failures() {
 /// leave no entry served; the stage throttle still counts hits.
 #[tokio::test]
 async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
-    let (server, _clock) = cached_server().await;
-    let client = server.client();
-    let (backend, count) = numbering_backend().await;
-    let api = caching_api(&client, &backend.base()).await;
-    let invoke = Invoke::new(&server, &api);
-    invoke.ready("/prod/plain").await;
-    update_stage(
-        &client,
-        &api,
-        vec![
-            replace("/cacheClusterEnabled", "true"),
-            replace("/*/*/caching/enabled", "true"),
-            replace("/~1items~1{id}/POST/caching/enabled", "true"),
-            replace("/~1plain/GET/caching/ttlInSeconds", "0"),
-        ],
-    )
-    .await;
-    until_caching(&invoke, "/prod/items/7", true).await;
+    let fixture = Cached::start().await;
+    let Cached {
+        client,
+        count,
+        api,
+        invoke,
+        ..
+    } = &fixture;
+    fixture
+        .cache(
+            vec![
+                replace("/cacheClusterEnabled", "true"),
+                replace("/*/*/caching/enabled", "true"),
+                replace("/~1items~1{id}/POST/caching/enabled", "true"),
+                replace("/~1plain/GET/caching/ttlInSeconds", "0"),
+            ],
+            "/prod/items/7",
+        )
+        .await;
 
     // POST is cached by its override, apart from GET.
     let post = || invoke.send(invoke.request("POST", "/prod/items/7").body("{}"));
@@ -482,7 +513,7 @@ async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
     assert_eq!(number(&invoke.get("/prod/items/7").await), kept);
     client
         .flush_stage_cache()
-        .rest_api_id(&api)
+        .rest_api_id(api)
         .stage_name("prod")
         .send()
         .await
@@ -492,48 +523,33 @@ async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
     assert_eq!(number(&invoke.get("/prod/items/7").await), flushed);
 
     // A new deployment serves nothing kept for the old one.
-    deploy(&client, &api, "prod").await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let redeployed = loop {
-        let n = number(&invoke.get("/prod/items/7").await);
-        if n != flushed {
-            break n;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new deployment still answered from the cache"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    deploy(client, api, "prod").await;
+    let redeployed = fixture
+        .until_not(
+            "/prod/items/7",
+            flushed,
+            "the new deployment still answered from the cache",
+        )
+        .await;
     assert_eq!(number(&invoke.get("/prod/items/7").await), redeployed);
 
     // A new size is a new, empty cache (AWS recreates it).
-    update_stage(&client, &api, vec![replace("/cacheClusterSize", "1.6")]).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let resized = loop {
-        let n = number(&invoke.get("/prod/items/7").await);
-        if n != redeployed {
-            break n;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the resized cache kept its entries"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    update_stage(client, api, vec![replace("/cacheClusterSize", "1.6")]).await;
+    let resized = fixture
+        .until_not(
+            "/prod/items/7",
+            redeployed,
+            "the resized cache kept its entries",
+        )
+        .await;
     assert_eq!(number(&invoke.get("/prod/items/7").await), resized);
 
     // Turned off, the cache answers nothing.
-    update_stage(
-        &client,
-        &api,
-        vec![replace("/cacheClusterEnabled", "false")],
-    )
-    .await;
-    until_caching(&invoke, "/prod/items/7", false).await;
+    update_stage(client, api, vec![replace("/cacheClusterEnabled", "false")]).await;
+    until_caching(invoke, "/prod/items/7", false).await;
     let stage = client
         .get_stage()
-        .rest_api_id(&api)
+        .rest_api_id(api)
         .stage_name("prod")
         .send()
         .await
@@ -542,11 +558,11 @@ async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
 
     // Back on, the stage throttle still counts hits: with the clock frozen, a burst of 2
     // lets two requests through, and the rest are refused before the cache.
-    update_stage(&client, &api, vec![replace("/cacheClusterEnabled", "true")]).await;
-    until_caching(&invoke, "/prod/items/7", true).await;
+    update_stage(client, api, vec![replace("/cacheClusterEnabled", "true")]).await;
+    until_caching(invoke, "/prod/items/7", true).await;
     update_stage(
-        &client,
-        &api,
+        client,
+        api,
         vec![
             replace("/*/*/throttling/burstLimit", "2"),
             replace("/*/*/throttling/rateLimit", "1"),

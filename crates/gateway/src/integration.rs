@@ -101,7 +101,7 @@ pub(crate) mod names {
 }
 
 async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
-    let target = backend_uri(call)?;
+    let target = backend_uri(call, &templates::Mapped::default())?;
     let method = backend_method(call)?;
     let body = if matches!(*call.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         Bytes::new()
@@ -278,9 +278,11 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
 }
 
 async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
-    let target = backend_uri(call)?;
+    // The request template first: what it sets in `$context.requestOverride` shapes the
+    // integration request.
+    let (body, overrides) = request_body(call)?;
+    let target = backend_uri(call, &overrides)?;
     let method = backend_method(call)?;
-    let (body, header_overrides) = request_body(call)?;
     let mut headers = HeaderMap::with_capacity(8);
     let headers = &mut headers;
     headers.insert(header::HOST, target.host.clone());
@@ -294,7 +296,7 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     headers.insert(&names::TRACE_ID, trace_id(call));
     apply_header_mappings(headers, call)?;
     // `$context.requestOverride.header.*` from the request template wins.
-    apply_overrides(headers, &header_overrides);
+    apply_overrides(headers, &overrides.headers);
     log_endpoint_request(call, &target, headers, &body);
     let mut head = Vec::with_capacity(HEAD_CAPACITY);
     write_headers(&mut head, headers);
@@ -502,23 +504,24 @@ fn apply_overrides(headers: &mut HeaderMap, overrides: &[(String, String)]) {
     }
 }
 
-/// The body of a non-proxy HTTP request, as the passthrough behaviour decides, and the
-/// headers its request template set (`$context.requestOverride.header.*`).
-fn request_body(call: &Call<'_>) -> Result<(Bytes, Vec<(String, String)>), Failure> {
+/// The body of a non-proxy HTTP request, as the passthrough behaviour decides, and what its
+/// request template set in `$context.requestOverride` (the template's text taken out).
+fn request_body(call: &Call<'_>) -> Result<(Bytes, templates::Mapped), Failure> {
     let templates = &call.integration.request_templates;
     let content_type = request_content_type(call.headers);
     if let Some(template) = template_for(templates, &content_type) {
-        let mapped = templates::render(call, template, &call.body, Direction::Request)?;
-        return Ok((Bytes::from(mapped.text), mapped.headers));
+        let mut mapped = templates::render(call, template, &call.body, Direction::Request)?;
+        let text = std::mem::take(&mut mapped.text);
+        return Ok((Bytes::from(text), mapped));
     }
     let behavior = call
         .integration
         .passthrough_behavior
         .unwrap_or(PassthroughBehavior::WhenNoMatch);
     match behavior {
-        PassthroughBehavior::WhenNoMatch => Ok((call.body.clone(), Vec::new())),
+        PassthroughBehavior::WhenNoMatch => Ok((call.body.clone(), templates::Mapped::default())),
         PassthroughBehavior::WhenNoTemplates if templates.is_empty() => {
-            Ok((call.body.clone(), Vec::new()))
+            Ok((call.body.clone(), templates::Mapped::default()))
         }
         _ => Err(Failure::new(
             Kind::UnsupportedMediaType,
@@ -589,14 +592,25 @@ impl BackendTarget<'_> {
 /// VPC link the load balancer route to dial. A uri the stage compiled (`CompiledUri`) only
 /// needs its path parameters and query filled in; any other is resolved and parsed here,
 /// and says why it cannot be used.
-fn backend_uri<'c>(call: &Call<'c>) -> Result<BackendTarget<'c>, Failure> {
+fn backend_uri<'c>(
+    call: &Call<'c>,
+    overrides: &templates::Mapped,
+) -> Result<BackendTarget<'c>, Failure> {
     let compiled = call
         .stage
         .uris
         .get(call.matched.resource_index)
         .and_then(|uris| uris.iter().find(|(key, _)| key == call.matched.method_key))
         .map(|(_, uri)| uri);
-    let path_value = |name: &str| path_value(call, name);
+    // `$context.requestOverride.path.NAME` wins over the mapped or method value.
+    let path_value = |name: &str| {
+        overrides
+            .path
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| path_value(call, name))
+    };
     // The request target starts with the path, placeholders filled in.
     let mut target = String::with_capacity(128);
     // The uri's parts: scheme, authority, Host, own query.
@@ -654,13 +668,18 @@ fn backend_uri<'c>(call: &Call<'c>) -> Result<BackendTarget<'c>, Failure> {
     if let Some(own) = own_query {
         add(own);
     }
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
     for (key, source) in &call.integration.request_parameters {
         if let Some(name) = key.strip_prefix("integration.request.querystring.")
+            && !overrides.querystring.iter().any(|(n, _)| n == name)
             && let Some(value) = parameter_value(call, source)?
         {
-            let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
             add(&format!("{}={}", encode(name), encode(&value)));
         }
+    }
+    // `$context.requestOverride.querystring.NAME` replaces a mapped parameter of that name.
+    for (name, value) in &overrides.querystring {
+        add(&format!("{}={}", encode(name), encode(value)));
     }
     if call.integration.kind == IntegrationType::HttpProxy
         && let Some(client) = call.query.filter(|q| !q.is_empty())

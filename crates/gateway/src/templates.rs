@@ -27,6 +27,10 @@ pub(crate) struct Mapped {
     /// `$context.requestOverride.header.*` (request templates) or
     /// `$context.responseOverride.header.*` (response templates).
     pub headers: Vec<(String, String)>,
+    /// `$context.requestOverride.querystring.*`: query parameters of the integration request.
+    pub querystring: Vec<(String, String)>,
+    /// `$context.requestOverride.path.*`: values for the integration uri's `{name}`s.
+    pub path: Vec<(String, String)>,
 }
 
 /// Renders `source` against `payload` (the request body for a request template, the
@@ -58,12 +62,17 @@ pub(crate) fn render(
         Direction::Request => "requestOverride",
         Direction::Response => "responseOverride",
     });
-    let headers = match overrides.and_then(|o| o.get("header")) {
+    let entries = |group: &str| match overrides.and_then(|o| o.get(group)) {
         Some(Value::Map(entries)) => entries
             .iter()
             .map(|(name, value)| (name.clone(), value.to_text()))
             .collect(),
         _ => Vec::new(),
+    };
+    let headers = entries("header");
+    let (querystring, path) = match direction {
+        Direction::Request => (entries("querystring"), entries("path")),
+        Direction::Response => (Vec::new(), Vec::new()),
     };
     let status = match (direction, overrides.and_then(|o| o.get("status"))) {
         (Direction::Response, Some(Value::Int(n))) => u16::try_from(*n).ok(),
@@ -75,6 +84,8 @@ pub(crate) fn render(
         text: rendered.text,
         status,
         headers,
+        querystring,
+        path,
     })
 }
 

@@ -2180,8 +2180,15 @@ async fn http_vtl_templates_map_requests_and_responses() {
     // A request template: the backend receives what it renders.
     let request = create_resource(&client, &api, &root, "request").await;
     let item = create_resource(&client, &api, &request, "{id}").await;
-    let mut integration = HttpIntegration::new("POST", format!("{}/q", backend.base()));
-    integration.method_params = vec!["method.request.path.id"];
+    let mut integration = HttpIntegration::new("POST", format!("{}/q/{{id}}", backend.base()));
+    integration.method_params = vec!["method.request.path.id", "method.request.querystring.q"];
+    integration.params = vec![
+        ("integration.request.path.id", "method.request.path.id"),
+        (
+            "integration.request.querystring.mapped",
+            "method.request.querystring.q",
+        ),
+    ];
     integration.templates = vec![(
         "application/json",
         r##"#set($body = $input.path('$'))
@@ -2201,7 +2208,10 @@ async fn http_vtl_templates_map_requests_and_responses() {
   #if($body.vip)"tier": "gold"#{else}"tier": "basic"#end,
   "missing": "$body.nothing"
 }
-#set($context.requestOverride.header.X-From-Template = "yes-$input.params('id')")"##,
+#set($context.requestOverride.header.X-From-Template = "yes-$input.params('id')")
+#set($context.requestOverride.path.id = "over-$input.params('id')")
+#set($context.requestOverride.querystring.mapped = 'replaced')
+#set($context.requestOverride.querystring.extra = 'x y')"##,
     )];
     integration.put(&client, &api, &item).await;
 
@@ -2330,6 +2340,7 @@ async fn http_vtl_templates_map_requests_and_responses() {
         })
     );
     assert_eq!(seen.header("x-from-template"), Some("yes-42"));
+    assert_eq!(seen.target, "/q/over-42?mapped=replaced&extra=x%20y");
 
     let raw = invoke.get("/prod/pets").await;
     assert_eq!(raw.status, 200);

@@ -154,7 +154,6 @@ impl StageCache {
     pub(crate) fn keep(&self, key: Key, response: Response<Body>, expires: u64) -> Response<Body> {
         let whole = match response.body() {
             Either::Left(full) => crate::compress::full_bytes(full),
-            Either::Right(pooled) if pooled.is_streamed() => None,
             Either::Right(pooled) => pooled.peek_whole(),
         };
         let Some(body) = whole.filter(|body| body.len() <= MAX_ENTRY_BYTES) else {
@@ -597,7 +596,7 @@ mod tests {
     }
 
     #[test]
-    fn answers_over_1_mib_or_streamed_are_not_kept() {
+    fn answers_over_1_mib_are_not_kept() {
         let cache = StageCache::new(8 << 20);
         let at_limit = Bytes::from(vec![b'x'; MAX_ENTRY_BYTES]);
         cache.keep(
@@ -620,17 +619,6 @@ mod tests {
             10,
         );
         assert!(cache.get(b"pooled", 0).is_some());
-        let mut streamed = crate::pool::PooledBody::whole(Bytes::from_static(b"whole"));
-        streamed.set_streamed();
-        cache.keep(
-            b"streamed".to_vec().into(),
-            Response::new(Either::Right(streamed)),
-            10,
-        );
-        assert!(
-            cache.get(b"streamed", 0).is_none(),
-            "a streamed answer is never kept"
-        );
         // A cache smaller than an answer keeps nothing rather than failing.
         let tiny = StageCache::new(64);
         tiny.keep(b"k".to_vec().into(), full(b"hello"), 10);

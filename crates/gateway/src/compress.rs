@@ -94,7 +94,6 @@ pub(crate) fn maybe(
     let whole = match &body {
         _ if already_encoded => None,
         Either::Left(full) => full_bytes(full),
-        Either::Right(pooled) if pooled.is_streamed() => None,
         Either::Right(pooled) => pooled.peek_whole(),
     };
     let Some(whole) = whole.filter(|whole| whole.len() >= minimum) else {

@@ -101,7 +101,7 @@ pub(crate) mod names {
 }
 
 async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
-    let target = backend_uri(call, &templates::Mapped::default())?;
+    let target = backend_uri(call, None)?;
     let method = backend_method(call)?;
     let body = if matches!(*call.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         Bytes::new()
@@ -133,9 +133,9 @@ async fn http_proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     // API Gateway holds an answer whole before it sends any of it, unless the integration
     // streams (`responseTransferMode: STREAM`). A body that came whole with the head is
     // within the limit: it fit in one read buffer.
-    if call.integration.response_transfer_mode == Some(ResponseTransferMode::Stream) {
-        body.set_streamed();
-    } else if body.is_reading() {
+    if body.is_reading()
+        && call.integration.response_transfer_mode != Some(ResponseTransferMode::Stream)
+    {
         buffer_answer(call, &mut body).await?;
     }
     if let Some(log) = call.log {
@@ -278,10 +278,22 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
 }
 
 async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let (target, method, head, body) = http_request(call)?;
+    let response = send(call, target.request(&method, &head, body, false)).await?;
+    http_answer(call, response).await
+}
+
+/// The backend request of a non-proxy HTTP integration: target, method, header section and
+/// body. Made apart from the wait for the answer, so that nothing it needs (the request
+/// template's overrides, the header map) makes the integration's future, and with it
+/// every request's, larger.
+fn http_request<'c>(
+    call: &Call<'c>,
+) -> Result<(BackendTarget<'c>, http::Method, Vec<u8>, Bytes), Failure> {
     // The request template first: what it sets in `$context.requestOverride` shapes the
     // integration request.
     let (body, overrides) = request_body(call)?;
-    let target = backend_uri(call, &overrides)?;
+    let target = backend_uri(call, Some(&overrides))?;
     let method = backend_method(call)?;
     let mut headers = HeaderMap::with_capacity(8);
     let headers = &mut headers;
@@ -300,7 +312,14 @@ async fn http(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     log_endpoint_request(call, &target, headers, &body);
     let mut head = Vec::with_capacity(HEAD_CAPACITY);
     write_headers(&mut head, headers);
-    let response = send(call, target.request(&method, &head, body, false)).await?;
+    Ok((target, method, head, body))
+}
+
+/// The method response of a non-proxy HTTP integration, from the backend's answer.
+async fn http_answer(
+    call: &Call<'_>,
+    response: http::Response<crate::pool::PooledBody>,
+) -> Result<Response<Body>, Failure> {
     let status = response.status();
     let (parts, mut body) = response.into_parts();
     let backend_headers = parts.headers;
@@ -594,7 +613,7 @@ impl BackendTarget<'_> {
 /// and says why it cannot be used.
 fn backend_uri<'c>(
     call: &Call<'c>,
-    overrides: &templates::Mapped,
+    overrides: Option<&templates::Mapped>,
 ) -> Result<BackendTarget<'c>, Failure> {
     let compiled = call
         .stage
@@ -605,9 +624,7 @@ fn backend_uri<'c>(
     // `$context.requestOverride.path.NAME` wins over the mapped or method value.
     let path_value = |name: &str| {
         overrides
-            .path
-            .iter()
-            .find(|(n, _)| n == name)
+            .and_then(|o| o.path.iter().find(|(n, _)| n == name))
             .map(|(_, v)| v.as_str())
             .or_else(|| path_value(call, name))
     };
@@ -671,14 +688,14 @@ fn backend_uri<'c>(
     let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
     for (key, source) in &call.integration.request_parameters {
         if let Some(name) = key.strip_prefix("integration.request.querystring.")
-            && !overrides.querystring.iter().any(|(n, _)| n == name)
+            && !overrides.is_some_and(|o| o.querystring.iter().any(|(n, _)| n == name))
             && let Some(value) = parameter_value(call, source)?
         {
             add(&format!("{}={}", encode(name), encode(&value)));
         }
     }
     // `$context.requestOverride.querystring.NAME` replaces a mapped parameter of that name.
-    for (name, value) in &overrides.querystring {
+    for (name, value) in overrides.iter().flat_map(|o| &o.querystring) {
         add(&format!("{}={}", encode(name), encode(value)));
     }
     if call.integration.kind == IntegrationType::HttpProxy

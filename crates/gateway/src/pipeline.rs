@@ -123,7 +123,7 @@ pub async fn handle(
     context.stage_variables = Some(&stage.stage.variables);
     let result = serve_stage(
         gateway,
-        stage,
+        (stage, api.api.minimum_compression_size),
         &target,
         (request, query),
         body,
@@ -135,15 +135,7 @@ pub async fn handle(
     )
     .await;
     let response = match result {
-        // An API with `minimumCompressionSize` compresses its answers for clients that ask.
-        Ok(response) => match api.api.minimum_compression_size {
-            None => response,
-            Some(minimum) => crate::compress::maybe(
-                response,
-                request.headers.get_str("accept-encoding"),
-                usize::try_from(minimum).unwrap_or(0),
-            ),
-        },
+        Ok(response) => response,
         Err(failure) => {
             if let Some(cause) = &failure.cause {
                 tracing::warn!(
@@ -164,7 +156,7 @@ pub async fn handle(
 #[allow(clippy::too_many_arguments)]
 async fn serve_stage<'a>(
     gateway: &Gateway,
-    stage: &'a StageEntry,
+    (stage, minimum_compression_size): (&'a StageEntry, Option<i32>),
     target: &Target<'a>,
     (request, query): (&'a Incoming, Option<&'a str>),
     body: RequestBody<'_>,
@@ -206,7 +198,11 @@ async fn serve_stage<'a>(
             if !crate::cache::refresh_requested(&request.headers)
                 && let Some(entry) = store.get(key, now)
             {
-                return Ok(entry.response());
+                return Ok(compressed(
+                    entry.response(),
+                    minimum_compression_size,
+                    request,
+                ));
             }
             now
         }
@@ -232,10 +228,33 @@ async fn serve_stage<'a>(
         timer: Some(timer),
     };
     let response = integration::run(call).await?;
-    Ok(match cached {
+    let response = match cached {
         Some((store, key, ttl)) => store.keep(key, response, now.saturating_add(ttl)),
         None => response,
-    })
+    };
+    // A streamed answer is never compressed, even one that came whole with its head (AWS:
+    // content encoding is not supported with STREAM).
+    if integration.response_transfer_mode == Some(causeway_model::ResponseTransferMode::Stream) {
+        return Ok(response);
+    }
+    Ok(compressed(response, minimum_compression_size, request))
+}
+
+/// The answer, compressed for a client that asks when the API sets
+/// `minimumCompressionSize`.
+fn compressed(
+    response: Response<Body>,
+    minimum: Option<i32>,
+    request: &Incoming,
+) -> Response<Body> {
+    match minimum {
+        None => response,
+        Some(minimum) => crate::compress::maybe(
+            response,
+            request.headers.get_str("accept-encoding"),
+            usize::try_from(minimum).unwrap_or(0),
+        ),
+    }
 }
 
 /// The request body, at most `limit` bytes, decoded from its `Content-Encoding` (a

@@ -158,10 +158,6 @@ pub struct PooledBody {
     home: Option<(Arc<Pool>, Arc<str>)>,
     /// When the integration's time is up: the rest of the body must have come by then.
     deadline: Option<tokio::time::Instant>,
-    /// The integration streams its answers (`responseTransferMode: STREAM`): nothing that
-    /// needs the whole answer (compression, the stage cache) applies, even to one that came
-    /// whole with its head.
-    streamed: bool,
 }
 
 /// Why a body could not be held whole.
@@ -215,7 +211,6 @@ impl PooledBody {
                     raw,
                     home,
                     deadline: None,
-                    streamed: false,
                 };
                 body.check_in(connection, head.keep_alive);
                 return Ok(body);
@@ -229,7 +224,6 @@ impl PooledBody {
             raw,
             home,
             deadline: None,
-            streamed: false,
         };
         match reading {
             None => body.check_in(connection, head.keep_alive),
@@ -252,7 +246,6 @@ impl PooledBody {
             raw: None,
             home: None,
             deadline: None,
-            streamed: false,
         }
     }
 
@@ -264,7 +257,6 @@ impl PooledBody {
             raw: Some(raw),
             home: None,
             deadline: None,
-            streamed: false,
         }
     }
 
@@ -284,16 +276,6 @@ impl PooledBody {
     /// The backend's headers as they came, when they go to the client without a map.
     pub(crate) fn raw_headers(&self) -> Option<&crate::conn::RawHeaders> {
         self.raw.as_ref()
-    }
-
-    /// Marks the answer as streamed (see the field).
-    pub(crate) fn set_streamed(&mut self) {
-        self.streamed = true;
-    }
-
-    /// Whether the answer is streamed: never compressed or kept whole.
-    pub(crate) fn is_streamed(&self) -> bool {
-        self.streamed
     }
 
     /// Whether part of the body is still to come from the backend.

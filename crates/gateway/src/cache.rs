@@ -30,7 +30,8 @@ use http::{HeaderMap, Response, StatusCode};
 use http_body_util::{Either, Full};
 
 use crate::pipeline::Body;
-use crate::request::Headers;
+use crate::request::{Headers, query_pairs};
+use crate::snapshot::MethodTable;
 
 /// The largest answer body kept (AWS: 1048576 bytes).
 pub(crate) const MAX_ENTRY_BYTES: usize = 1_048_576;
@@ -237,8 +238,8 @@ pub(crate) struct Policy {
 #[derive(Debug)]
 pub struct StageCaching {
     pub store: Arc<StageCache>,
-    /// By resource index (as routes give it) and method key; only cached methods.
-    policies: Vec<Vec<(String, Policy)>>,
+    /// Only cached methods.
+    policies: MethodTable<Policy>,
 }
 
 /// The setting that applies to a method: its override, else the stage-wide one for GET.
@@ -299,48 +300,35 @@ impl StageCaching {
             _ => Arc::new(StageCache::new(capacity)),
         };
         let deployment = &stage.deployment_id;
-        let policies = routes
-            .snapshot()
-            .resources
-            .iter()
-            .map(|deployed| {
-                deployed
-                    .resource
-                    .methods
-                    .iter()
-                    .filter_map(|(key, method)| {
-                        let integration = method.integration.as_ref()?;
-                        // AWS: "endpoint caching" is not supported with STREAM.
-                        if integration.response_transfer_mode
-                            == Some(causeway_model::ResponseTransferMode::Stream)
-                        {
-                            return None;
-                        }
-                        let setting = setting_for(stage, &deployed.path, key)?;
-                        let namespace = if integration.cache_namespace.is_empty() {
-                            &deployed.resource.id
-                        } else {
-                            &integration.cache_namespace
-                        };
-                        let mut prefix = Vec::new();
-                        push_part(&mut prefix, deployment.as_bytes());
-                        push_part(&mut prefix, namespace.as_bytes());
-                        let params = integration
-                            .cache_key_parameters
-                            .iter()
-                            .filter_map(|name| KeyParam::parse(name, integration))
-                            .collect();
-                        let policy = Policy {
-                            ttl: setting.ttl_seconds.saturating_mul(1_000_000_000),
-                            get_only: setting.get_only,
-                            prefix,
-                            params,
-                        };
-                        Some((key.clone(), policy))
-                    })
-                    .collect()
+        let policies = MethodTable::compile(routes, |deployed, key, method| {
+            let integration = method.integration.as_ref()?;
+            // AWS: "endpoint caching" is not supported with STREAM.
+            if integration.response_transfer_mode
+                == Some(causeway_model::ResponseTransferMode::Stream)
+            {
+                return None;
+            }
+            let setting = setting_for(stage, &deployed.path, key)?;
+            let namespace = if integration.cache_namespace.is_empty() {
+                &deployed.resource.id
+            } else {
+                &integration.cache_namespace
+            };
+            let mut prefix = Vec::new();
+            push_part(&mut prefix, deployment.as_bytes());
+            push_part(&mut prefix, namespace.as_bytes());
+            let params = integration
+                .cache_key_parameters
+                .iter()
+                .filter_map(|name| KeyParam::parse(name, integration))
+                .collect();
+            Some(Policy {
+                ttl: setting.ttl_seconds.saturating_mul(1_000_000_000),
+                get_only: setting.get_only,
+                prefix,
+                params,
             })
-            .collect();
+        });
         Some(StageCaching { store, policies })
     }
 
@@ -352,11 +340,7 @@ impl StageCaching {
         query: Option<&str>,
         headers: &Headers,
     ) -> Option<(Key, u64)> {
-        let (_, policy) = self
-            .policies
-            .get(matched.resource_index)?
-            .iter()
-            .find(|(key, _)| key == matched.method_key)?;
+        let policy = self.policies.get(matched)?;
         if policy.get_only && verb != "GET" {
             return None;
         }
@@ -371,14 +355,10 @@ impl StageCaching {
                 KeyParam::Query(name) => {
                     // Every value of the parameter, in order.
                     let mut found = false;
-                    for (k, v) in query
-                        .into_iter()
-                        .flat_map(|q| q.split('&'))
-                        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-                    {
-                        if decoded(k) == name.as_str() {
+                    for (k, v) in query_pairs(query) {
+                        if k == name.as_str() {
                             found = true;
-                            push_value(&mut key, Some(decoded(v).as_bytes()));
+                            push_value(&mut key, Some(v.as_bytes()));
                         }
                     }
                     if !found {
@@ -401,10 +381,6 @@ impl StageCaching {
         }
         Some((key.into_boxed_slice(), policy.ttl))
     }
-}
-
-fn decoded(text: &str) -> std::borrow::Cow<'_, str> {
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy()
 }
 
 /// Appends a length-prefixed part, so that no two different lists of parts make one key.

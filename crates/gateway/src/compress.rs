@@ -2,9 +2,10 @@
 //! `minimumCompressionSize`: an answer held whole, at least that long, without a
 //! `Content-Encoding` of its own, goes out gzip- or deflate-encoded when the client's
 //! highest-priority `Accept-Encoding` coding is one of them. A client that sends no
-//! `Accept-Encoding` (or `*`, or `identity` first) gets it as it is. A streamed answer is
-//! never compressed, even one that came whole with its head (AWS: "content encoding" is
-//! not supported with STREAM).
+//! `Accept-Encoding` (or `*`, or `identity` first) gets it as it is. An answer still
+//! arriving is never compressed here, and the pipeline does not ask for the answers of a
+//! STREAM integration at all, even one that came whole with its head (AWS: "content
+//! encoding" is not supported with STREAM).
 
 use std::io::Write;
 

@@ -615,12 +615,7 @@ fn backend_uri<'c>(
     call: &Call<'c>,
     overrides: Option<&templates::Mapped>,
 ) -> Result<BackendTarget<'c>, Failure> {
-    let compiled = call
-        .stage
-        .uris
-        .get(call.matched.resource_index)
-        .and_then(|uris| uris.iter().find(|(key, _)| key == call.matched.method_key))
-        .map(|(_, uri)| uri);
+    let compiled = call.stage.uris.get(call.matched);
     // `$context.requestOverride.path.NAME` wins over the mapped or method value.
     let path_value = |name: &str| {
         overrides

@@ -7,6 +7,7 @@
 //! name and hand the rest on in order. Here a lookup is a scan of a handful of names, and
 //! the headers go on to a backend as the client wrote them.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -262,6 +263,22 @@ impl Headers {
 /// A field value of [`Headers`] as text when it is visible ASCII, spaces and tabs (what
 /// `HeaderValue::to_str` accepts). Such values hold no other control byte (`causeway-http1`
 /// and `HeaderValue` refuse them), so the check is `is_ascii`, made a word at a time.
+/// The parameters of a query string, names and values percent-decoded (bytes that do not
+/// decode to UTF-8 become U+FFFD), in order; empty pairs (`a&&b`) are skipped.
+pub(crate) fn query_pairs(
+    query: Option<&str>,
+) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    let decoded = |text| percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|pair| !pair.is_empty())
+        .map(move |pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decoded(k), decoded(v))
+        })
+}
+
 pub(crate) fn visible_text(value: &[u8]) -> Option<&str> {
     if value.is_ascii() {
         std::str::from_utf8(value).ok()

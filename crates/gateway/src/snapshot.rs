@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use causeway_model::gateway::GatewayPlan;
-use causeway_model::{Deployment, GatewayResponse, RestApi, Stage, VpcLink};
+use causeway_model::{
+    DeployedResource, Deployment, GatewayResponse, Method, RestApi, Stage, VpcLink,
+};
 use causeway_routing::CompiledApi;
 
 use crate::limits::{self, KeyEntry, StageLimits};
@@ -45,9 +47,8 @@ pub struct StageEntry {
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// Usage plans of API keys and method throttles.
     pub limits: StageLimits,
-    /// Integration uris with the stage's variables in, by resource index (as routes give
-    /// it) and method key.
-    pub uris: Vec<Vec<(String, CompiledUri)>>,
+    /// Integration uris with the stage's variables in.
+    pub uris: MethodTable<CompiledUri>,
     /// The stage cache and its cached methods, when the stage's cache is on.
     pub caching: Option<crate::cache::StageCaching>,
 }
@@ -121,24 +122,59 @@ impl CompiledUri {
     }
 }
 
-/// The compiled integration uris of a stage's resources (HTTP and HTTP_PROXY integrations).
-fn compile_uris(routes: &CompiledApi, stage: &Stage) -> Vec<Vec<(String, CompiledUri)>> {
-    routes
-        .snapshot()
-        .resources
-        .iter()
-        .map(|deployed| {
-            deployed
-                .resource
-                .methods
+/// Something compiled for some of a deployment's methods, found by the route a request
+/// matched: by resource index (as routes give it), then method key.
+#[derive(Debug)]
+pub struct MethodTable<T>(Vec<Vec<(String, T)>>);
+
+impl<T> Default for MethodTable<T> {
+    fn default() -> Self {
+        MethodTable(Vec::new())
+    }
+}
+
+impl<T> MethodTable<T> {
+    /// `compile` for every method of `routes`' deployment; methods it gives `None` for are
+    /// left out.
+    pub fn compile(
+        routes: &CompiledApi,
+        mut compile: impl FnMut(&DeployedResource, &str, &Method) -> Option<T>,
+    ) -> Self {
+        MethodTable(
+            routes
+                .snapshot()
+                .resources
                 .iter()
-                .filter_map(|(key, method)| {
-                    let uri = method.integration.as_ref()?.uri.as_deref()?;
-                    Some((key.clone(), CompiledUri::compile(uri, &stage.variables)?))
+                .map(|deployed| {
+                    deployed
+                        .resource
+                        .methods
+                        .iter()
+                        .filter_map(|(key, method)| {
+                            Some((key.clone(), compile(deployed, key, method)?))
+                        })
+                        .collect()
                 })
-                .collect()
-        })
-        .collect()
+                .collect(),
+        )
+    }
+
+    /// The entry of the matched method.
+    pub fn get(&self, matched: &causeway_routing::RouteMatch<'_>) -> Option<&T> {
+        self.0
+            .get(matched.resource_index)?
+            .iter()
+            .find(|(key, _)| key == matched.method_key)
+            .map(|(_, value)| value)
+    }
+}
+
+/// The compiled integration uris of a stage's resources (HTTP and HTTP_PROXY integrations).
+fn compile_uris(routes: &CompiledApi, stage: &Stage) -> MethodTable<CompiledUri> {
+    MethodTable::compile(routes, |_, _, method| {
+        let uri = method.integration.as_ref()?.uri.as_deref()?;
+        CompiledUri::compile(uri, &stage.variables)
+    })
 }
 
 impl Snapshot {

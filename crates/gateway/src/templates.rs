@@ -93,22 +93,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn decoded(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
-    let querystring = call
-        .query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decoded(k), decoded(v))
-        })
+    let querystring = crate::request::query_pairs(call.query)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let header: Vec<(String, String)> = call
         .headers

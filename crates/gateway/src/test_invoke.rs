@@ -49,7 +49,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         // Test invocations skip API keys and throttling, as on AWS.
         limits: crate::limits::StageLimits::default(),
         // Each test invocation resolves its uri itself.
-        uris: Vec::new(),
+        uris: crate::snapshot::MethodTable::default(),
         // A test invocation never reads or fills the stage cache.
         caching: None,
     };

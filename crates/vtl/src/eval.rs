@@ -176,17 +176,8 @@ impl<'s> Render<'s> {
             && matches!(name.as_str(), "put" | "add" | "remove" | "putAll" | "clear")
             && self.vars.contains_key(&reference.root)
         {
-            let args = args
-                .iter()
-                .map(|arg| self.expr(arg))
-                .collect::<Result<Vec<_>, _>>()?;
-            let indexes = path
-                .iter()
-                .map(|part| match part {
-                    Part::Index(expr) => self.expr(expr).map(Some),
-                    _ => Ok(None),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let args = self.exprs(args)?;
+            let indexes = self.indexes(path)?;
             for arg in &args {
                 self.charge(arg)?;
             }
@@ -213,10 +204,7 @@ impl<'s> Render<'s> {
             operands.push(match part {
                 Part::Prop(_) => Vec::new(),
                 Part::Index(expr) => vec![self.expr(expr)?],
-                Part::Call(_, args) => args
-                    .iter()
-                    .map(|arg| self.expr(arg))
-                    .collect::<Result<Vec<_>, _>>()?,
+                Part::Call(_, args) => self.exprs(args)?,
             });
         }
         let mut units = 0u64;
@@ -286,13 +274,7 @@ impl<'s> Render<'s> {
             self.vars.insert(target.root.clone(), value);
             return Ok(());
         };
-        let indexes = path
-            .iter()
-            .map(|part| match part {
-                Part::Index(expr) => self.expr(expr).map(Some),
-                _ => Ok(None),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let indexes = self.indexes(path)?;
         let key = match last {
             Part::Prop(name) => Value::Str(name.clone()),
             Part::Index(expr) => self.expr(expr)?,
@@ -312,6 +294,22 @@ impl<'s> Render<'s> {
             }
         }
         Ok(())
+    }
+
+    /// The values of `exprs`, in order.
+    fn exprs(&mut self, exprs: &[Expr]) -> Result<Vec<Value>, Error> {
+        exprs.iter().map(|expr| self.expr(expr)).collect()
+    }
+
+    /// The value of each index along `path` (`None` for the other parts), for
+    /// [`Render::target`].
+    fn indexes(&mut self, path: &[Part]) -> Result<Vec<Option<Value>>, Error> {
+        path.iter()
+            .map(|part| match part {
+                Part::Index(expr) => self.expr(expr).map(Some),
+                _ => Ok(None),
+            })
+            .collect()
     }
 
     fn expr(&mut self, expr: &Expr) -> Result<Value, Error> {
@@ -338,12 +336,7 @@ impl<'s> Render<'s> {
                 self.nodes(nodes, &mut text)?;
                 Value::Str(text)
             }
-            Expr::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|item| self.expr(item))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Expr::List(items) => Value::List(self.exprs(items)?),
             Expr::Range(from, to) => {
                 let (Value::Int(from), Value::Int(to)) = (self.expr(from)?, self.expr(to)?) else {
                     return Ok(Value::Null);

@@ -146,24 +146,21 @@ impl<'s> Parser<'s> {
         self.src.get(self.pos..).unwrap_or("")
     }
 
-    fn enter(&mut self) -> Result<(), Error> {
+    /// Runs `parse` one level deeper: blocks and expressions count, so that nesting past
+    /// [`MAX_DEPTH`] is refused before it can exhaust the stack.
+    fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.error("the template is nested too deeply"));
         }
-        Ok(())
-    }
-
-    fn leave(&mut self) {
+        let result = parse(self);
         self.depth -= 1;
+        result
     }
 
     /// Text and nodes up to the end of the source or of the enclosing block.
     fn nodes(&mut self) -> Result<(Vec<Node>, End), Error> {
-        self.enter()?;
-        let result = self.nodes_inner();
-        self.leave();
-        result
+        self.nested(Self::nodes_inner)
     }
 
     fn nodes_inner(&mut self) -> Result<(Vec<Node>, End), Error> {
@@ -474,10 +471,7 @@ impl<'s> Parser<'s> {
                 }
                 Some(b'[') => {
                     self.pos += 1;
-                    self.enter()?;
-                    let index = self.expr();
-                    self.leave();
-                    let index = index?;
+                    let index = self.expr()?;
                     self.skip_space();
                     if self.peek() != Some(b']') {
                         return Err(self.error("an index is missing its closing ']'"));
@@ -510,12 +504,10 @@ impl<'s> Parser<'s> {
 
     /// Comma-separated expressions up to `close`.
     fn arguments(&mut self, close: u8) -> Result<Vec<Expr>, Error> {
-        self.enter()?;
         let mut args = Vec::new();
         self.skip_space();
         if self.peek() == Some(close) {
             self.pos += 1;
-            self.leave();
             return Ok(args);
         }
         loop {
@@ -525,7 +517,6 @@ impl<'s> Parser<'s> {
                 Some(b',') => self.pos += 1,
                 Some(b) if b == close => {
                     self.pos += 1;
-                    self.leave();
                     return Ok(args);
                 }
                 _ => {
@@ -539,10 +530,7 @@ impl<'s> Parser<'s> {
     }
 
     pub(crate) fn expr(&mut self) -> Result<Expr, Error> {
-        self.enter()?;
-        let result = self.binary(0);
-        self.leave();
-        result
+        self.nested(|parser| parser.binary(0))
     }
 
     /// Operators by precedence, lowest first.
@@ -589,10 +577,10 @@ impl<'s> Parser<'s> {
                 return Ok(left);
             };
             self.pos += text.len();
-            self.enter()?;
-            let right = self.binary(level + 1);
-            self.leave();
-            left = Expr::Binary(op, Box::new(left), Box::new(right?));
+            // At most one level of recursion per operator level; nesting beyond goes
+            // through `expr` or `unary`, which count it.
+            let right = self.binary(level + 1)?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
     }
 
@@ -601,24 +589,18 @@ impl<'s> Parser<'s> {
         let rest = self.rest();
         if rest.starts_with('!') && !rest.starts_with("!=") {
             self.pos += 1;
-            self.enter()?;
-            let inner = self.unary();
-            self.leave();
-            return Ok(Expr::Not(Box::new(inner?)));
+            let inner = self.nested(Self::unary)?;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         if rest.starts_with("not") && !rest.as_bytes().get(3).copied().is_some_and(is_ident) {
             self.pos += 3;
-            self.enter()?;
-            let inner = self.unary();
-            self.leave();
-            return Ok(Expr::Not(Box::new(inner?)));
+            let inner = self.nested(Self::unary)?;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         if rest.starts_with('-') && !self.peek_at(1).is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
-            self.enter()?;
-            let inner = self.unary();
-            self.leave();
-            return Ok(Expr::Neg(Box::new(inner?)));
+            let inner = self.nested(Self::unary)?;
+            return Ok(Expr::Neg(Box::new(inner)));
         }
         self.primary()
     }
@@ -678,10 +660,7 @@ impl<'s> Parser<'s> {
                     self.pos += 1;
                     return Ok(Expr::List(Vec::new()));
                 }
-                self.enter()?;
-                let first = self.expr();
-                self.leave();
-                let first = first?;
+                let first = self.expr()?;
                 self.skip_space();
                 if self.rest().starts_with("..") {
                     self.pos += 2;
@@ -707,12 +686,10 @@ impl<'s> Parser<'s> {
             }
             b'{' => {
                 self.pos += 1;
-                self.enter()?;
                 let mut entries = Vec::new();
                 self.skip_space();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
-                    self.leave();
                     return Ok(Expr::Map(entries));
                 }
                 loop {
@@ -729,7 +706,6 @@ impl<'s> Parser<'s> {
                         Some(b',') => self.pos += 1,
                         Some(b'}') => {
                             self.pos += 1;
-                            self.leave();
                             return Ok(Expr::Map(entries));
                         }
                         _ => return Err(self.error("expected ',' or '}' in a map")),

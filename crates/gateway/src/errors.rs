@@ -1,5 +1,6 @@
 //! Failures of a request and the gateway responses that answer them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use bytes::Bytes;
@@ -13,7 +14,7 @@ use http_body_util::Full;
 pub struct Failure {
     pub kind: Kind,
     /// What the client sees in `message` (AWS's text).
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
     /// The cause, for the log only (clients never see configuration details).
     pub cause: Option<String>,
 }
@@ -23,6 +24,8 @@ pub struct Failure {
 pub enum Kind {
     MissingAuthenticationToken,
     Forbidden,
+    /// The resource policy does not let the caller in.
+    AccessDenied,
     InvalidApiKey,
     Throttled,
     QuotaExceeded,
@@ -40,7 +43,7 @@ impl Kind {
     pub fn response_type(self) -> &'static str {
         match self {
             Kind::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
-            Kind::Forbidden => "ACCESS_DENIED",
+            Kind::Forbidden | Kind::AccessDenied => "ACCESS_DENIED",
             Kind::InvalidApiKey => "INVALID_API_KEY",
             Kind::Throttled => "THROTTLED",
             Kind::QuotaExceeded => "QUOTA_EXCEEDED",
@@ -58,6 +61,7 @@ impl Kind {
         match self {
             Kind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Kind::Forbidden | Kind::InvalidApiKey => "ForbiddenException",
+            Kind::AccessDenied => "AccessDeniedException",
             Kind::Throttled => "TooManyRequestsException",
             Kind::QuotaExceeded => "LimitExceededException",
             Kind::RequestTooLarge => "RequestTooLargeException",
@@ -83,7 +87,17 @@ impl Failure {
     pub fn new(kind: Kind, message: &'static str) -> Failure {
         Failure {
             kind,
-            message,
+            message: Cow::Borrowed(message),
+            cause: None,
+        }
+    }
+
+    /// ACCESS_DENIED from the resource policy (403, `AccessDeniedException`), with AWS's
+    /// `User: anonymous is not authorized ...` text.
+    pub fn access_denied(message: String) -> Failure {
+        Failure {
+            kind: Kind::AccessDenied,
+            message: Cow::Owned(message),
             cause: None,
         }
     }
@@ -162,10 +176,12 @@ pub fn render(
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(default_status);
     let message_string =
-        serde_json::to_string(failure.message).unwrap_or_else(|_| "\"\"".to_owned());
+        serde_json::to_string(&*failure.message).unwrap_or_else(|_| "\"\"".to_owned());
     let body = match customised.and_then(|c| c.response_templates.get("application/json")) {
         Some(template) => render_template(template, failure, &message_string, context),
         None if failure.kind.spaced() => format!("{{\"message\": {message_string}}}"),
+        // Denials from IAM-style policies are written by IAM's code, with a capital M.
+        None if failure.kind == Kind::AccessDenied => format!("{{\"Message\":{message_string}}}"),
         None => format!("{{\"message\":{message_string}}}"),
     };
     let mut response = Response::new(Full::new(Bytes::from(body)));
@@ -248,7 +264,7 @@ fn render_template(
         }
     }
     text.replace("$context.error.messageString", message_string)
-        .replace("$context.error.message", failure.message)
+        .replace("$context.error.message", &failure.message)
         .replace("$context.error.responseType", failure.kind.response_type())
         .replace("$context.requestId", context.request_id)
         .replace("$context.apiId", context.api_id)

@@ -171,7 +171,11 @@ impl Gateway {
     /// compiled routes.
     pub fn apply(&self, plan: &GatewayPlan) {
         let previous = self.snapshot.load_full();
-        let next = Snapshot::compile(plan, &previous);
+        let next = Snapshot::compile(
+            plan,
+            &previous,
+            (&self.config.region, &self.config.account_id),
+        );
         if let Some(tunnel) = &self.tunnel {
             tunnel.routes.set(&plan.remote_load_balancers);
         }

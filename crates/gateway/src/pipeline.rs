@@ -14,7 +14,7 @@ use crate::integration;
 use crate::limits;
 use crate::request::Incoming;
 use crate::server::{BodyError, RequestBody};
-use crate::snapshot::{Snapshot, StageEntry};
+use crate::snapshot::{Snapshot, StageEntry, StagePolicy};
 
 /// What the gateway answers with: a buffered body, or a backend's body streamed through.
 pub type Body = Either<Full<Bytes>, crate::pool::PooledBody>;
@@ -59,6 +59,69 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
         stage,
         path,
     })
+}
+
+/// Checks the request against the deployment's resource policy, before API keys and
+/// throttles, so that a denied caller uses up no quota.
+fn authorize(
+    gateway: &Gateway,
+    policy: &StagePolicy,
+    target: &Target<'_>,
+    request: &Incoming,
+    client: SocketAddr,
+) -> Result<(), Failure> {
+    use causeway_model::policy::{Decision, INVOKE, Request, Scope};
+    let policy = match policy {
+        StagePolicy::Valid(policy) => policy,
+        StagePolicy::Invalid(reason) => {
+            return Err(Failure::configuration(format!(
+                "the deployment's resource policy is invalid ({reason}); fix it and deploy again"
+            )));
+        }
+    };
+    let scope = Scope {
+        region: &gateway.config.region,
+        account_id: &gateway.config.account_id,
+        api_id: target.api_id,
+    };
+    let resource = scope.invoke_arn(target.stage, request.method.as_str(), target.path);
+    let epoch_seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let decision = policy.evaluate(&Request {
+        action: INVOKE,
+        resource: &resource,
+        source_ip: client.ip(),
+        epoch_seconds,
+        secure_transport: false,
+        user_agent: request.headers.get_str("user-agent"),
+        referer: request.headers.get_str("referer"),
+    });
+    let explicitly = match decision {
+        Decision::Allow => return Ok(()),
+        Decision::ExplicitDeny => " with an explicit deny",
+        Decision::ImplicitDeny => "",
+    };
+    Err(Failure::access_denied(format!(
+        "User: anonymous is not authorized to perform: {INVOKE} on resource: {}{explicitly}",
+        masked_account(&resource, &gateway.config.account_id)
+    ))
+    .because(format!(
+        "the resource policy denies {} from {}{explicitly}",
+        resource,
+        client.ip()
+    )))
+}
+
+/// The ARN as AWS shows it to callers: the account id masked but for its last four digits.
+fn masked_account(arn: &str, account_id: &str) -> String {
+    let keep = account_id.len().saturating_sub(4);
+    let masked = format!(
+        "{}{}",
+        "*".repeat(keep),
+        account_id.get(keep..).unwrap_or_default()
+    );
+    arn.replacen(&format!(":{account_id}:"), &format!(":{masked}:"), 1)
 }
 
 /// `text` split around the first `byte` (ASCII). A plain loop: `split_once`'s searcher cost
@@ -137,7 +200,13 @@ pub async fn handle(
     let response = match result {
         Ok(response) => response,
         Err(failure) => {
-            if let Some(cause) = &failure.cause {
+            // A denial is the policy working, not a fault: at debug level, so that a caller
+            // knocking over and over cannot flood the log.
+            if let Some(cause) = &failure.cause
+                && failure.kind == Kind::AccessDenied
+            {
+                tracing::debug!(request_id = %request_id, api = %target.api_id, %cause, "request denied");
+            } else if let Some(cause) = &failure.cause {
                 tracing::warn!(
                     request_id = %request_id,
                     api = %target.api_id,
@@ -171,6 +240,9 @@ async fn serve_stage<'a>(
         .route(request.method.as_str(), target.path)
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
+    if let Some(policy) = &stage.policy {
+        authorize(gateway, policy, target, request, client)?;
+    }
     let method = matched.method;
     let admission = limits::Admission {
         api_id: target.api_id,

@@ -51,6 +51,27 @@ pub struct StageEntry {
     pub uris: MethodTable<CompiledUri>,
     /// The stage cache and its cached methods, when the stage's cache is on.
     pub caching: Option<crate::cache::StageCaching>,
+    /// The deployment's resource policy, if its API had one when deployed.
+    pub policy: Option<StagePolicy>,
+}
+
+/// A deployment's resource policy, ready to evaluate.
+#[derive(Debug)]
+pub enum StagePolicy {
+    Valid(causeway_model::policy::Policy),
+    /// A stored policy that does not parse (stored before policies were checked): every
+    /// request fails as a configuration error, so it can never let anyone in by mistake.
+    Invalid(String),
+}
+
+impl StagePolicy {
+    fn compile(api: &RestApi, scope: causeway_model::policy::Scope<'_>) -> Option<StagePolicy> {
+        let text = api.policy.as_deref()?;
+        Some(match causeway_model::policy::Policy::parse(text, scope) {
+            Ok(policy) => StagePolicy::Valid(policy),
+            Err(e) => StagePolicy::Invalid(e.0),
+        })
+    }
 }
 
 /// An integration uri with its stage's variables filled in, split when the stage is
@@ -179,7 +200,12 @@ fn compile_uris(routes: &CompiledApi, stage: &Stage) -> MethodTable<CompiledUri>
 
 impl Snapshot {
     /// Compiles a plan. Route trees of deployments already compiled in `previous` are reused.
-    pub fn compile(plan: &GatewayPlan, previous: &Snapshot) -> Snapshot {
+    /// `region` and `account_id` place the APIs' ARNs, which resource policies name.
+    pub fn compile(
+        plan: &GatewayPlan,
+        previous: &Snapshot,
+        (region, account_id): (&str, &str),
+    ) -> Snapshot {
         let mut compiled: HashMap<*const Deployment, Arc<CompiledApi>> = HashMap::new();
         for api in previous.apis.values() {
             for stage in api.stages.values() {
@@ -217,10 +243,19 @@ impl Snapshot {
                             &routes,
                             previous_caching,
                         );
+                        let policy = StagePolicy::compile(
+                            &stage.deployment.snapshot.api,
+                            causeway_model::policy::Scope {
+                                region,
+                                account_id,
+                                api_id: id,
+                            },
+                        );
                         (
                             name.clone(),
                             Arc::new(StageEntry {
                                 caching,
+                                policy,
                                 stage: stage.stage.clone(),
                                 deployment: stage.deployment.clone(),
                                 gateway_responses,

@@ -52,6 +52,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         uris: crate::snapshot::MethodTable::default(),
         // A test invocation never reads or fills the stage cache.
         caching: None,
+        // Test invocations skip authorization, the resource policy included, as on AWS.
+        policy: None,
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),
@@ -90,7 +92,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
     let response = match outcome {
         Ok(response) => response,
         Err(failure) => {
-            let cause = failure.cause.as_deref().unwrap_or(failure.message);
+            let cause = failure.cause.as_deref().unwrap_or(&failure.message);
             match failure.kind {
                 Kind::ApiConfigurationError => log.line(format_args!(
                     "Execution failed due to configuration error: {cause}"

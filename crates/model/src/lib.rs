@@ -17,6 +17,7 @@ pub mod gateway_responses;
 pub mod node;
 pub mod openapi;
 pub mod patch;
+pub mod policy;
 pub mod usage;
 pub mod validate;
 

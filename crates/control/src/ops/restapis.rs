@@ -42,6 +42,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             "Invalid minimum compression size, must be between 0 and 10485760",
         ));
     }
+    check_policy(req.policy.as_deref())?;
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;
     let id = match tags.get(CUSTOM_ID_TAG) {
@@ -161,6 +162,15 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     json(201, &reply)
 }
 
+/// A resource policy is checked when it is stored, so that no deployment ever carries one the
+/// gateway cannot evaluate.
+fn check_policy(policy: Option<&str>) -> Result<(), ApiError> {
+    match policy {
+        Some(text) => causeway_model::policy::check(text).map_err(|e| ApiError::bad_request(e.0)),
+        None => Ok(()),
+    }
+}
+
 fn fresh_resource_id(cx: &mut Ctx<'_>, pending: &BTreeMap<String, Resource>, len: usize) -> String {
     // Resource ids need only be unique within their API: 10 characters for a root, 6 for
     // the others, as on AWS.
@@ -246,6 +256,9 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
     let account = cx.config.account_id.clone();
     let current = &cx.state.api(&account, id)?.api;
     let updated = patch::apply_rest_api(current, &ops)?;
+    if updated.policy != current.policy {
+        check_policy(updated.policy.as_deref())?;
+    }
     cx.put(kind::REST_API, id.to_owned(), &updated)?;
     let reply = output::RestApi::from_model(&updated, TagsField::Include);
     cx.state.api_mut(&account, id)?.api = updated;

@@ -3226,6 +3226,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
 mod backend_connections;
 mod caching;
 mod client_connections;
+mod resource_policies;
 mod test_invoke;
 mod tunnel;
 mod usage_limits;

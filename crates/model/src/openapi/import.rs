@@ -512,6 +512,10 @@ impl<'d> Reader<'d> {
                             None
                         }
                     };
+                    if let Some(Err(e)) = plan.policy.as_deref().map(crate::policy::check) {
+                        self.error(format!("{e} (at {loc})"));
+                        plan.policy = None;
+                    }
                 }
                 "x-amazon-apigateway-endpoint-configuration" => {
                     self.endpoint_configuration(value, &loc, plan);

@@ -1,0 +1,715 @@
+//! Resource policies: the IAM policy document a REST API carries in its `policy` field. It is
+//! checked when it is stored, frozen into each deployment, and evaluated by the gateway for
+//! every request of a stage whose deployment has one.
+//!
+//! Callers of a Causeway gateway are anonymous (there is no IAM to sign requests with), so a
+//! statement applies to a request only when its principal includes everyone (`"*"` or
+//! `{"AWS": "*"}`). Statements naming IAM principals never match, which is AWS's behaviour for
+//! methods without `AWS_IAM` authorization. The evaluation is IAM's for a resource policy
+//! alone: an explicit `Deny` wins, else an `Allow` is needed, else the request is denied.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{Map, Value};
+
+/// The action of a call through the gateway.
+pub const INVOKE: &str = "execute-api:Invoke";
+
+/// The largest policy document accepted, in bytes. AWS's quota for a REST API's resource
+/// policy is 8,192 characters.
+pub const MAX_POLICY_BYTES: usize = 8192;
+
+/// Why a policy document cannot be used, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyError(pub String);
+
+fn invalid(message: impl Into<String>) -> PolicyError {
+    PolicyError(message.into())
+}
+
+/// A parsed resource policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone)]
+struct Statement {
+    allow: bool,
+    /// Whether the statement's principal covers anonymous callers.
+    anonymous: bool,
+    actions: Patterns,
+    resources: Patterns,
+    conditions: Vec<Condition>,
+}
+
+/// `Action`/`Resource` (or their `Not` forms): wildcard patterns.
+#[derive(Debug, Clone)]
+struct Patterns {
+    negated: bool,
+    patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Condition {
+    operator: Operator,
+    /// `...IfExists`: a missing key satisfies the condition.
+    if_exists: bool,
+    /// `ForAllValues:` (a missing key satisfies it) or `ForAnyValue:` (it does not). The keys
+    /// a gateway request has are single-valued, so that is all the qualifiers change.
+    set: Option<SetQualifier>,
+    /// The context key, lower-cased (keys are case-insensitive).
+    key: String,
+    values: Vec<Operand>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetQualifier {
+    ForAllValues,
+    ForAnyValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    Equals,
+    NotEquals,
+    LessThan,
+    LessThanEquals,
+    GreaterThan,
+    GreaterThanEquals,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    String {
+        negated: bool,
+        ignore_case: bool,
+        like: bool,
+    },
+    Numeric(Comparison),
+    Date(Comparison),
+    Bool,
+    IpAddress {
+        negated: bool,
+    },
+    Arn {
+        negated: bool,
+    },
+    Null,
+}
+
+impl Operator {
+    fn parse(name: &str) -> Option<Operator> {
+        let comparison = |rest: &str| match rest {
+            "Equals" => Some(Comparison::Equals),
+            "NotEquals" => Some(Comparison::NotEquals),
+            "LessThan" => Some(Comparison::LessThan),
+            "LessThanEquals" => Some(Comparison::LessThanEquals),
+            "GreaterThan" => Some(Comparison::GreaterThan),
+            "GreaterThanEquals" => Some(Comparison::GreaterThanEquals),
+            _ => None,
+        };
+        let string = |negated, ignore_case, like| {
+            Some(Operator::String {
+                negated,
+                ignore_case,
+                like,
+            })
+        };
+        match name {
+            "StringEquals" => string(false, false, false),
+            "StringNotEquals" => string(true, false, false),
+            "StringEqualsIgnoreCase" => string(false, true, false),
+            "StringNotEqualsIgnoreCase" => string(true, true, false),
+            "StringLike" => string(false, false, true),
+            "StringNotLike" => string(true, false, true),
+            "Bool" => Some(Operator::Bool),
+            "IpAddress" => Some(Operator::IpAddress { negated: false }),
+            "NotIpAddress" => Some(Operator::IpAddress { negated: true }),
+            "ArnEquals" | "ArnLike" => Some(Operator::Arn { negated: false }),
+            "ArnNotEquals" | "ArnNotLike" => Some(Operator::Arn { negated: true }),
+            "Null" => Some(Operator::Null),
+            _ => {
+                if let Some(rest) = name.strip_prefix("Numeric") {
+                    comparison(rest).map(Operator::Numeric)
+                } else if let Some(rest) = name.strip_prefix("Date") {
+                    comparison(rest).map(Operator::Date)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Negated operators are satisfied by a key the request does not have.
+    fn negated(self) -> bool {
+        match self {
+            Operator::String { negated, .. }
+            | Operator::IpAddress { negated }
+            | Operator::Arn { negated } => negated,
+            Operator::Numeric(c) | Operator::Date(c) => c == Comparison::NotEquals,
+            Operator::Bool | Operator::Null => false,
+        }
+    }
+}
+
+/// A condition value, converted once for its operator.
+#[derive(Debug, Clone)]
+enum Operand {
+    Text(String),
+    Number(f64),
+    /// Seconds since the epoch.
+    Time(f64),
+    Network(IpNet),
+    Flag(bool),
+}
+
+/// What the gateway knows of a request, for matching statements and conditions.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `execute-api:Invoke`.
+    pub action: &'a str,
+    /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`.
+    pub resource: &'a str,
+    /// `aws:SourceIp`: the address of the client's connection.
+    pub source_ip: IpAddr,
+    /// `aws:EpochTime`, in seconds.
+    pub epoch_seconds: i64,
+    /// `aws:SecureTransport`.
+    pub secure_transport: bool,
+    /// `aws:UserAgent`.
+    pub user_agent: Option<&'a str>,
+    /// `aws:Referer`.
+    pub referer: Option<&'a str>,
+}
+
+impl Request<'_> {
+    /// The value of a context key (lower-cased), if the request has it. Keys that only signed
+    /// or VPC-endpoint requests carry (`aws:PrincipalArn`, `aws:SourceVpce`, ...) are absent.
+    fn value(&self, key: &str) -> Option<Cow<'_, str>> {
+        Some(match key {
+            "aws:sourceip" => Cow::Owned(self.source_ip.to_string()),
+            "aws:epochtime" => Cow::Owned(self.epoch_seconds.to_string()),
+            "aws:currenttime" => Cow::Owned(iso_time(self.epoch_seconds)?),
+            "aws:securetransport" => Cow::Borrowed(if self.secure_transport {
+                "true"
+            } else {
+                "false"
+            }),
+            "aws:useragent" => Cow::Borrowed(self.user_agent?),
+            "aws:referer" => Cow::Borrowed(self.referer?),
+            "aws:principaltype" => Cow::Borrowed("Anonymous"),
+            _ => return None,
+        })
+    }
+}
+
+/// What a policy decides for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// A `Deny` statement matched.
+    ExplicitDeny,
+    /// No statement allowed the request.
+    ImplicitDeny,
+}
+
+/// Where `execute-api:/` points: the API the policy belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub region: &'a str,
+    pub account_id: &'a str,
+    pub api_id: &'a str,
+}
+
+impl Scope<'_> {
+    /// `arn:aws:execute-api:{region}:{account}:{api}`.
+    pub fn api_arn(&self) -> String {
+        format!(
+            "arn:aws:execute-api:{}:{}:{}",
+            self.region, self.account_id, self.api_id
+        )
+    }
+
+    /// The ARN a request for `method` and `path` (beginning with `/`) on `stage` is checked
+    /// against.
+    pub fn invoke_arn(&self, stage: &str, method: &str, path: &str) -> String {
+        format!("{}/{stage}/{method}{path}", self.api_arn())
+    }
+}
+
+/// Checks a policy document before it is stored: whether it parses does not depend on the
+/// API it belongs to.
+pub fn check(text: &str) -> Result<(), PolicyError> {
+    Policy::parse(
+        text,
+        Scope {
+            region: "us-east-1",
+            account_id: "000000000000",
+            api_id: "check",
+        },
+    )
+    .map(drop)
+}
+
+impl Policy {
+    /// Parses and checks a policy document. `execute-api:/...` resources are read as the
+    /// API's own ARN followed by the rest (`execute-api:/*` is every stage, method and path).
+    pub fn parse(text: &str, scope: Scope<'_>) -> Result<Policy, PolicyError> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(invalid(format!(
+                "Invalid policy document: it is {} characters long, and a resource policy can have at most {MAX_POLICY_BYTES}.",
+                text.len()
+            )));
+        }
+        let document: Value = serde_json::from_str(text)
+            .map_err(|e| invalid(format!("Invalid policy document: it is not JSON ({e}).")))?;
+        let Value::Object(document) = document else {
+            return Err(invalid(
+                "Invalid policy document: it must be a JSON object.",
+            ));
+        };
+        for key in document.keys() {
+            if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+                return Err(invalid(format!(
+                    "Invalid policy document: unknown field '{key}' (expected Version, Id and Statement)."
+                )));
+            }
+        }
+        if let Some(version) = document.get("Version")
+            && !matches!(version.as_str(), Some("2012-10-17" | "2008-10-17"))
+        {
+            return Err(invalid(
+                "Invalid policy document: Version must be \"2012-10-17\" or \"2008-10-17\".",
+            ));
+        }
+        let statements = match document.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+            Some(item @ Value::Object(_)) => vec![item],
+            Some(_) => {
+                return Err(invalid(
+                    "Invalid policy document: Statement must be an object or a list of objects.",
+                ));
+            }
+            None => return Err(invalid("Invalid policy document: it has no Statement.")),
+        };
+        if statements.is_empty() {
+            return Err(invalid("Invalid policy document: Statement is empty."));
+        }
+        let statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Statement::parse(value, scope, index + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy { statements })
+    }
+
+    /// The decision for `request`: an explicit `Deny` wins over any `Allow`.
+    pub fn evaluate(&self, request: &Request<'_>) -> Decision {
+        let mut allowed = false;
+        for statement in &self.statements {
+            if statement.applies(request) {
+                if !statement.allow {
+                    return Decision::ExplicitDeny;
+                }
+                allowed = true;
+            }
+        }
+        if allowed {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        }
+    }
+}
+
+impl Statement {
+    fn parse(value: &Value, scope: Scope<'_>, number: usize) -> Result<Statement, PolicyError> {
+        let at = |message: &str| {
+            invalid(format!(
+                "Invalid policy document: statement {number}: {message}"
+            ))
+        };
+        let Value::Object(fields) = value else {
+            return Err(at("a statement must be a JSON object."));
+        };
+        for key in fields.keys() {
+            if !matches!(
+                key.as_str(),
+                "Sid"
+                    | "Effect"
+                    | "Principal"
+                    | "NotPrincipal"
+                    | "Action"
+                    | "NotAction"
+                    | "Resource"
+                    | "NotResource"
+                    | "Condition"
+            ) {
+                return Err(at(&format!("unknown field '{key}'.")));
+            }
+        }
+        let allow = match fields.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => true,
+            Some("Deny") => false,
+            _ => return Err(at("Effect must be \"Allow\" or \"Deny\".")),
+        };
+        let anonymous = match (fields.get("Principal"), fields.get("NotPrincipal")) {
+            (Some(principal), None) => {
+                principal_includes_everyone(principal).map_err(|m| at(&m))?
+            }
+            (None, Some(principal)) => {
+                !principal_includes_everyone(principal).map_err(|m| at(&m))?
+            }
+            (Some(_), Some(_)) => return Err(at("it has both Principal and NotPrincipal.")),
+            (None, None) => {
+                return Err(at(
+                    "a resource policy statement needs a Principal (\"*\" for every caller).",
+                ));
+            }
+        };
+        let actions = patterns(fields, "Action", "NotAction").map_err(|m| at(&m))?;
+        for action in &actions.patterns {
+            if action != "*" && !action.contains(':') {
+                return Err(at(&format!(
+                    "action '{action}' must be \"*\" or service:action, such as execute-api:Invoke."
+                )));
+            }
+        }
+        let mut resources = patterns(fields, "Resource", "NotResource").map_err(|m| at(&m))?;
+        for resource in &mut resources.patterns {
+            if let Some(rest) = resource.strip_prefix("execute-api:") {
+                *resource = format!("{}{rest}", scope.api_arn());
+            } else if resource != "*" && !resource.starts_with("arn:") {
+                return Err(at(&format!(
+                    "resource '{resource}' must be an ARN (arn:aws:execute-api:...), execute-api:/... or \"*\"."
+                )));
+            }
+        }
+        let conditions = match fields.get("Condition") {
+            None => Vec::new(),
+            Some(Value::Object(blocks)) => conditions(blocks).map_err(|m| at(&m))?,
+            Some(_) => return Err(at("Condition must be a JSON object.")),
+        };
+        Ok(Statement {
+            allow,
+            anonymous,
+            actions,
+            resources,
+            conditions,
+        })
+    }
+
+    fn applies(&self, request: &Request<'_>) -> bool {
+        self.anonymous
+            && self.actions.matches(|pattern| {
+                wildcard_match(
+                    &pattern.to_ascii_lowercase(),
+                    &request.action.to_ascii_lowercase(),
+                )
+            })
+            && self
+                .resources
+                .matches(|pattern| arn_match(pattern, request.resource))
+            && self.conditions.iter().all(|c| c.holds(request))
+    }
+}
+
+impl Patterns {
+    fn matches(&self, mut matches: impl FnMut(&str) -> bool) -> bool {
+        self.patterns.iter().any(|p| matches(p)) != self.negated
+    }
+}
+
+/// Whether a `Principal` value names every caller; an error for a value IAM would refuse.
+fn principal_includes_everyone(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::String(s) if s == "*" => Ok(true),
+        Value::String(s) => Err(format!(
+            "Principal '{s}' must be \"*\" or an object such as {{\"AWS\": \"*\"}}."
+        )),
+        Value::Object(kinds) if !kinds.is_empty() => {
+            let mut everyone = false;
+            for (kind, names) in kinds {
+                if !matches!(
+                    kind.as_str(),
+                    "AWS" | "Service" | "Federated" | "CanonicalUser"
+                ) {
+                    return Err(format!(
+                        "unknown principal type '{kind}' (expected AWS, Service, Federated or CanonicalUser)."
+                    ));
+                }
+                let names = strings(names).ok_or_else(|| {
+                    format!("the {kind} principal must be a string or a list of strings.")
+                })?;
+                everyone |= kind == "AWS" && names.iter().any(|n| n == "*");
+            }
+            Ok(everyone)
+        }
+        _ => Err("Principal must be \"*\" or an object such as {\"AWS\": \"*\"}.".to_owned()),
+    }
+}
+
+fn patterns(fields: &Map<String, Value>, name: &str, negated: &str) -> Result<Patterns, String> {
+    let (value, is_negated, field) = match (fields.get(name), fields.get(negated)) {
+        (Some(value), None) => (value, false, name),
+        (None, Some(value)) => (value, true, negated),
+        (Some(_), Some(_)) => return Err(format!("it has both {name} and {negated}.")),
+        (None, None) => return Err(format!("it needs {name} (or {negated}).")),
+    };
+    let patterns = strings(value)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| format!("{field} must be a string or a non-empty list of strings."))?;
+    Ok(Patterns {
+        negated: is_negated,
+        patterns,
+    })
+}
+
+fn strings(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    }
+}
+
+fn conditions(blocks: &Map<String, Value>) -> Result<Vec<Condition>, String> {
+    let mut out = Vec::new();
+    for (name, keys) in blocks {
+        let (set, rest) = if let Some(rest) = name.strip_prefix("ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), rest)
+        } else if let Some(rest) = name.strip_prefix("ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), rest)
+        } else {
+            (None, name.as_str())
+        };
+        let (rest, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(rest) if rest != "Null" => (rest, true),
+            _ => (rest, false),
+        };
+        let operator =
+            Operator::parse(rest).ok_or_else(|| format!("unknown condition operator '{name}'."))?;
+        let Value::Object(keys) = keys else {
+            return Err(format!(
+                "the {name} condition must map context keys to values."
+            ));
+        };
+        if keys.is_empty() {
+            return Err(format!("the {name} condition has no context key."));
+        }
+        for (key, values) in keys {
+            let values = match values {
+                Value::Array(items) if !items.is_empty() => items.iter().collect::<Vec<_>>(),
+                Value::Array(_) => return Err(format!("{name} {key}: no value to compare with.")),
+                value => vec![value],
+            };
+            let values = values
+                .into_iter()
+                .map(|value| operand(operator, value))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| format!("{name} {key}: {m}"))?;
+            out.push(Condition {
+                operator,
+                if_exists,
+                set,
+                key: key.to_ascii_lowercase(),
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn operand(operator: Operator, value: &Value) -> Result<Operand, String> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return Err("a value must be a string, a number or a boolean.".to_owned()),
+    };
+    Ok(match operator {
+        Operator::String { .. } | Operator::Arn { .. } => Operand::Text(text),
+        Operator::Numeric(_) => Operand::Number(
+            text.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("'{text}' is not a number."))?,
+        ),
+        Operator::Date(_) => Operand::Time(
+            seconds(&text).ok_or_else(|| {
+                format!("'{text}' is not a date (ISO 8601, such as 2026-01-31T00:00:00Z, or seconds since 1970).")
+            })?,
+        ),
+        Operator::Bool | Operator::Null => match text.to_ascii_lowercase().as_str() {
+            "true" => Operand::Flag(true),
+            "false" => Operand::Flag(false),
+            _ => return Err(format!("'{text}' is not true or false.")),
+        },
+        Operator::IpAddress { .. } => Operand::Network(network(&text).ok_or_else(|| {
+            format!("'{text}' is not an IP address or CIDR range (such as 203.0.113.0/24).")
+        })?),
+    })
+}
+
+/// An address or CIDR range; a lone address is a range of one.
+fn network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+        .map(|net| net.trunc())
+}
+
+/// Seconds since the epoch of an ISO 8601 (RFC 3339) time or of a plain number of seconds.
+fn seconds(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<f64>() {
+        return Some(n);
+    }
+    let time =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(time.unix_timestamp() as f64)
+}
+
+fn iso_time(epoch_seconds: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(epoch_seconds)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+impl Condition {
+    fn holds(&self, request: &Request<'_>) -> bool {
+        let actual = request.value(&self.key);
+        if self.operator == Operator::Null {
+            let absent = actual.is_none();
+            return self
+                .values
+                .iter()
+                .any(|v| matches!(v, Operand::Flag(want) if *want == absent));
+        }
+        let Some(actual) = actual else {
+            return match self.set {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => false,
+                None => self.if_exists || self.operator.negated(),
+            };
+        };
+        let any = self
+            .values
+            .iter()
+            .any(|v| compare(self.operator, &actual, v));
+        // Negated operators hold when no value matches; `compare` tests the positive form.
+        if self.operator.negated() { !any } else { any }
+    }
+}
+
+/// The positive form of `operator` (equals, like, in range) between a request's value and one
+/// condition value.
+fn compare(operator: Operator, actual: &str, value: &Operand) -> bool {
+    match (operator, value) {
+        (
+            Operator::String {
+                ignore_case, like, ..
+            },
+            Operand::Text(want),
+        ) => match (ignore_case, like) {
+            (true, _) => actual.eq_ignore_ascii_case(want),
+            (false, true) => wildcard_match(want, actual),
+            (false, false) => actual == want,
+        },
+        (Operator::Arn { .. }, Operand::Text(want)) => arn_match(want, actual),
+        (Operator::Numeric(c), Operand::Number(want)) => actual
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|n| ordered(c, n, *want)),
+        (Operator::Date(c), Operand::Time(want)) => {
+            seconds(actual).is_some_and(|n| ordered(c, n, *want))
+        }
+        (Operator::Bool, Operand::Flag(want)) => {
+            actual.eq_ignore_ascii_case(if *want { "true" } else { "false" })
+        }
+        (Operator::IpAddress { .. }, Operand::Network(net)) => actual
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| net.contains(&canonical(ip))),
+        _ => false,
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:203.0.113.5`, what a dual-stack socket reports) as
+/// the IPv4 address it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn ordered(comparison: Comparison, actual: f64, want: f64) -> bool {
+    match comparison {
+        // NotEquals is negated by the caller.
+        Comparison::Equals | Comparison::NotEquals => actual == want,
+        Comparison::LessThan => actual < want,
+        Comparison::LessThanEquals => actual <= want,
+        Comparison::GreaterThan => actual > want,
+        Comparison::GreaterThanEquals => actual >= want,
+    }
+}
+
+/// IAM's ARN matching: the six colon-separated parts (`arn:partition:service:region:account:
+/// resource`) match one by one, each with `*` and `?` wildcards, so a wildcard never reaches
+/// across a part; `*` alone matches everything.
+pub fn arn_match(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let mut patterns = pattern.splitn(6, ':');
+    let mut parts = arn.splitn(6, ':');
+    loop {
+        match (patterns.next(), parts.next()) {
+            (None, None) => return true,
+            (Some(p), Some(a)) if wildcard_match(p, a) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// `*` (any run of characters, `/` included) and `?` (any one character) matching, in time
+/// proportional to the product of the lengths at worst: the greedy scan with one backtrack
+/// point, which cannot blow up the way recursive matching can.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests;

@@ -241,6 +241,166 @@ impl Scope<'_> {
     }
 }
 
+/// The policy document in a stored or submitted `policy` value. AWS keeps and returns a
+/// policy as the body of a JSON string (`{\"Version\":...,\"Resource\":\"arn:...\/*\"}`),
+/// and its documentation submits one as a JSON string literal (`"{\"Version\": ...}"`); plain
+/// JSON is accepted too. Any of the three gives the plain document.
+pub fn document(value: &str) -> Cow<'_, str> {
+    let trimmed = value.trim();
+    if trimmed.starts_with('"')
+        && let Ok(inner) = serde_json::from_str::<String>(trimmed)
+    {
+        return Cow::Owned(inner);
+    }
+    if trimmed.starts_with("{\\\"")
+        && let Ok(inner) = serde_json::from_str::<String>(&format!("\"{trimmed}\""))
+    {
+        return Cow::Owned(inner);
+    }
+    Cow::Borrowed(value)
+}
+
+/// The form AWS stores a policy in, and GetRestApi returns: checked, `execute-api:/...`
+/// resources written out as the API's ARN, compact JSON with its keys in their order, then
+/// escaped as the body of a JSON string (quotes and slashes escaped). Tools read it that
+/// way: Terraform's provider wraps it in quotes and decodes it as a JSON string.
+pub fn normalize(value: &str, scope: Scope<'_>) -> Result<String, PolicyError> {
+    let text = document(value);
+    Policy::parse(&text, scope)?;
+    let mut tree: Ordered = serde_json::from_str(&text)
+        .map_err(|e| invalid(format!("Invalid policy document: it is not JSON ({e}).")))?;
+    if let Ordered::Object(fields) = &mut tree
+        && let Some((_, statements)) = fields.iter_mut().find(|(k, _)| k == "Statement")
+    {
+        let statements = match statements {
+            Ordered::Array(items) => items.iter_mut().collect::<Vec<_>>(),
+            item => vec![item],
+        };
+        for statement in statements {
+            let Ordered::Object(fields) = statement else {
+                continue;
+            };
+            for (key, value) in fields.iter_mut() {
+                if key != "Resource" && key != "NotResource" {
+                    continue;
+                }
+                let resources = match value {
+                    Ordered::Array(items) => items.iter_mut().collect::<Vec<_>>(),
+                    item => vec![item],
+                };
+                for resource in resources {
+                    if let Ordered::String(text) = resource
+                        && let Some(rest) = text.strip_prefix("execute-api:")
+                    {
+                        *text = format!("{}{rest}", scope.api_arn());
+                    }
+                }
+            }
+        }
+    }
+    let compact = serde_json::to_string(&tree)
+        .map_err(|e| invalid(format!("Invalid policy document: {e}.")))?;
+    let quoted = serde_json::to_string(&compact)
+        .map_err(|e| invalid(format!("Invalid policy document: {e}.")))?;
+    let body = quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(&quoted);
+    Ok(body.replace('/', "\\/"))
+}
+
+/// A JSON value that keeps the order of its objects' keys (`serde_json::Value` sorts them),
+/// so that a stored policy reads as it was written.
+#[derive(Debug, Clone)]
+enum Ordered {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Ordered>),
+    Object(Vec<(String, Ordered)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Number(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Number(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Ordered, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Ordered::Null, Ordered::Number))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
+                Ok(Ordered::String(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Ordered, E> {
+                Ok(Ordered::String(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Ordered::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((key, value)) = map.next_entry()? {
+                    fields.push((key, value));
+                }
+                Ok(Ordered::Object(fields))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Ordered::Null => serializer.serialize_unit(),
+            Ordered::Bool(b) => serializer.serialize_bool(*b),
+            Ordered::Number(n) => n.serialize(serializer),
+            Ordered::String(s) => serializer.serialize_str(s),
+            Ordered::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Ordered::Object(fields) => {
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (key, value) in fields {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 /// Checks a policy document before it is stored: whether it parses does not depend on the
 /// API it belongs to.
 pub fn check(text: &str) -> Result<(), PolicyError> {
@@ -259,6 +419,7 @@ impl Policy {
     /// Parses and checks a policy document. `execute-api:/...` resources are read as the
     /// API's own ARN followed by the rest (`execute-api:/*` is every stage, method and path).
     pub fn parse(text: &str, scope: Scope<'_>) -> Result<Policy, PolicyError> {
+        let text = &*document(text);
         if text.len() > MAX_POLICY_BYTES {
             return Err(invalid(format!(
                 "Invalid policy document: it is {} characters long, and a resource policy can have at most {MAX_POLICY_BYTES}.",
@@ -406,10 +567,7 @@ impl Statement {
     fn applies(&self, request: &Request<'_>) -> bool {
         self.anonymous
             && self.actions.matches(|pattern| {
-                wildcard_match(
-                    &pattern.to_ascii_lowercase(),
-                    &request.action.to_ascii_lowercase(),
-                )
+                wildcard_match_by(pattern, request.action, |a, b| a.eq_ignore_ascii_case(&b))
             })
             && self
                 .resources
@@ -684,17 +842,37 @@ pub fn arn_match(pattern: &str, arn: &str) -> bool {
 /// proportional to the product of the lengths at worst: the greedy scan with one backtrack
 /// point, which cannot blow up the way recursive matching can.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
+    wildcard_match_by(pattern, text, |a, b| a == b)
+}
+
+/// [`wildcard_match`] with `same` deciding whether two characters match. ASCII text (what
+/// request paths and actions are) is matched byte by byte, with no allocation.
+fn wildcard_match_by(pattern: &str, text: &str, same: impl Fn(char, char) -> bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        let same_byte = |a: u8, b: u8| same(char::from(a), char::from(b));
+        greedy(pattern.as_bytes(), text.as_bytes(), same_byte, (b'*', b'?'))
+    } else {
+        let pattern: Vec<char> = pattern.chars().collect();
+        let text: Vec<char> = text.chars().collect();
+        greedy(&pattern, &text, same, ('*', '?'))
+    }
+}
+
+fn greedy<T: Copy + PartialEq>(
+    pattern: &[T],
+    text: &[T],
+    same: impl Fn(T, T) -> bool,
+    (any_run, any_one): (T, T),
+) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
+    while let Some(&c) = text.get(t) {
         match pattern.get(p) {
-            Some('*') => {
+            Some(&w) if w == any_run => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == '?' || c == text[t] => {
+            Some(&w) if w == any_one || same(w, c) => {
                 p += 1;
                 t += 1;
             }
@@ -708,7 +886,9 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|&w| w == any_run))
 }
 
 #[cfg(test)]

@@ -240,7 +240,9 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
     let api = call(
         "POST",
         "/restapis",
-        r#"{"name":"fz","tags":{"_custom_id_":"fz"}}"#,
+        // A resource policy that lets everyone in but denies one item to some user agents, so
+        // that every request is evaluated and some are denied.
+        r#"{"name":"fz","tags":{"_custom_id_":"fz"},"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"execute-api:/*\"},{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:*\",\"Resource\":\"execute-api:/*/POST/mock/?\",\"Condition\":{\"StringLike\":{\"aws:UserAgent\":\"*deny*\"},\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}"}"#,
     )?;
     let root = api["rootResourceId"].as_str()?.to_owned();
     let resource = |parent: &str, part: &str| -> Option<String> {
@@ -557,6 +559,7 @@ mod tests {
         b"\x00gone HTTP/1.1\r\nx-status: 304\r\n\r\n",
         b"\x05p HTTP/1.1\r\ntransfer-encoding: chunked\r\nx-status: 201\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
         b"\x07HEAD /restapis/fz/prod/_user_request_/h HTTP/1.1\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
+        b"\x027 HTTP/1.1\r\nuser-agent: deny\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}",
     ];
 
     /// The fixture's templates are in force, so the fuzzer drives requests through them.
@@ -579,10 +582,31 @@ mod tests {
         assert!(body["echo"].as_str().is_some_and(|echo| echo.len() > 100));
     }
 
+    /// The fixture's resource policy is in force: one user agent is denied one-character items.
+    fn assert_policy_applies(fixture: &Fixture) {
+        let request = |agent: &str| {
+            format!(
+                "POST /restapis/fz/prod/_user_request_/mock/4 HTTP/1.1\r\nuser-agent: {agent}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        };
+        let denied = send(fixture.gateway, request("please-deny-me").as_bytes()).unwrap();
+        let text = String::from_utf8_lossy(&denied).into_owned();
+        assert_eq!(status(&denied), Some(403), "{text}");
+        assert!(text.contains("AccessDeniedException"), "{text}");
+        let allowed = send(fixture.gateway, request("curl").as_bytes()).unwrap();
+        assert_eq!(
+            status(&allowed),
+            Some(200),
+            "{}",
+            String::from_utf8_lossy(&allowed)
+        );
+    }
+
     #[test]
     fn seeded_random_requests_never_fail_the_gateway() {
         let fixture = fixture().expect("the fuzz fixture could not be built");
         assert_templates_apply(&fixture);
+        assert_policy_applies(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

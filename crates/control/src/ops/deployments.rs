@@ -25,6 +25,17 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             api.path_of(resource)
         )));
     }
+    if api
+        .api
+        .endpoint_configuration
+        .types
+        .contains(&causeway_model::EndpointType::Private)
+        && api.api.policy.is_none()
+    {
+        return Err(ApiError::bad_request(
+            "Private REST API doesn't have a resource policy attached to it",
+        ));
+    }
     let snapshot = snapshot(api);
     if let Some(stage_name) = &req.stage_name {
         validate::stage_name(stage_name)?;

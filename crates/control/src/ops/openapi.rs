@@ -71,7 +71,11 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
             ip_address_type: if private { "dualstack" } else { "ipv4" }.to_owned(),
             vpc_endpoint_ids: plan.vpc_endpoint_ids.clone().unwrap_or_default(),
         },
-        policy: plan.policy.clone(),
+        policy: plan
+            .policy
+            .as_deref()
+            .map(|text| crate::ops::restapis::stored_policy(cx, &id, text))
+            .transpose()?,
         tags: BTreeMap::new(),
         disable_execute_api_endpoint: plan.disable_execute_api_endpoint.unwrap_or(false),
         root_resource_id,
@@ -166,6 +170,11 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     // plan, so it stays.
     let resources = build_resources(cx, &plan, &existing_ids, &kept, &current.resources);
 
+    let stored_policy = plan
+        .policy
+        .as_deref()
+        .map(|text| crate::ops::restapis::stored_policy(cx, api_id, text))
+        .transpose()?;
     let mut api = current.api.clone();
     if plan.description.is_some() {
         api.description = plan.description.clone();
@@ -178,7 +187,7 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
             api.binary_media_types = plan.binary_media_types.clone().unwrap_or_default();
             api.api_key_source = plan.api_key_source.unwrap_or(ApiKeySource::Header);
             api.minimum_compression_size = plan.minimum_compression_size;
-            api.policy = plan.policy.clone();
+            api.policy = stored_policy.clone();
         }
         Mode::Merge => {
             for media_type in plan.binary_media_types.iter().flatten() {
@@ -192,8 +201,8 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
             if plan.minimum_compression_size.is_some() {
                 api.minimum_compression_size = plan.minimum_compression_size;
             }
-            if plan.policy.is_some() {
-                api.policy = plan.policy.clone();
+            if stored_policy.is_some() {
+                api.policy = stored_policy.clone();
             }
         }
     }

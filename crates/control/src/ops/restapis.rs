@@ -136,7 +136,11 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         minimum_compression_size: req.minimum_compression_size,
         api_key_source,
         endpoint_configuration,
-        policy: req.policy,
+        policy: req
+            .policy
+            .as_deref()
+            .map(|text| stored_policy(cx, &id, text))
+            .transpose()?,
         tags,
         disable_execute_api_endpoint: req.disable_execute_api_endpoint.unwrap_or(false),
         root_resource_id: root_id,
@@ -169,6 +173,17 @@ fn check_policy(policy: Option<&str>) -> Result<(), ApiError> {
         Some(text) => causeway_model::policy::check(text).map_err(|e| ApiError::bad_request(e.0)),
         None => Ok(()),
     }
+}
+
+/// A policy as AWS keeps it for API `api_id`: checked, `execute-api:/` written out as the
+/// API's ARN, compact and escaped (see `policy::normalize`).
+pub(crate) fn stored_policy(cx: &Ctx<'_>, api_id: &str, text: &str) -> Result<String, ApiError> {
+    let scope = causeway_model::policy::Scope {
+        region: &cx.config.region,
+        account_id: &cx.config.account_id,
+        api_id,
+    };
+    causeway_model::policy::normalize(text, scope).map_err(|e| ApiError::bad_request(e.0))
 }
 
 fn fresh_resource_id(cx: &mut Ctx<'_>, pending: &BTreeMap<String, Resource>, len: usize) -> String {
@@ -255,9 +270,11 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
     let ops = patch_operations(body, "updateRestApiInput")?;
     let account = cx.config.account_id.clone();
     let current = &cx.state.api(&account, id)?.api;
-    let updated = patch::apply_rest_api(current, &ops)?;
-    if updated.policy != current.policy {
-        check_policy(updated.policy.as_deref())?;
+    let mut updated = patch::apply_rest_api(current, &ops)?;
+    if updated.policy != current.policy
+        && let Some(text) = &updated.policy
+    {
+        updated.policy = Some(stored_policy(cx, id, text)?);
     }
     cx.put(kind::REST_API, id.to_owned(), &updated)?;
     let reply = output::RestApi::from_model(&updated, TagsField::Include);

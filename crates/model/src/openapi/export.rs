@@ -384,7 +384,8 @@ fn api_extensions(snapshot: &ApiSnapshot, doc: &mut Obj) {
         );
     }
     if let Some(policy) = &api.policy
-        && let Ok(policy) = serde_json::from_str::<serde_json::Value>(policy)
+        && let Ok(policy) =
+            serde_json::from_str::<serde_json::Value>(&crate::policy::document(policy))
     {
         doc.put("x-amazon-apigateway-policy", Node::from_json(&policy));
     }

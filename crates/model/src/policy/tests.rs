@@ -127,6 +127,9 @@ fn wildcards_stay_inside_their_arn_part_and_not_forms_invert() {
     assert!(wildcard_match("a*b*c", "axxbyyc"));
     assert!(!wildcard_match("a*b*c", "axxbyy"));
     assert!(wildcard_match("**", ""));
+    // `?` is one character, however many bytes it takes.
+    assert!(wildcard_match("caf?", "café"));
+    assert!(!wildcard_match("caf??", "café"));
     // A long run of stars against a long text that does not match ends quickly.
     let stars = "*a".repeat(500);
     assert!(!wildcard_match(&stars, &"a".repeat(400)));
@@ -290,4 +293,32 @@ fn invoke_arns_are_built_from_the_scope() {
         SCOPE.invoke_arn("prod", "GET", "/"),
         "arn:aws:execute-api:us-east-1:123456789012:a1b2c3/prod/GET/"
     );
+}
+
+#[test]
+fn stored_policies_take_aws_form_and_read_back_in_any_form() {
+    let written = r#"{
+      "Version": "2012-10-17",
+      "Statement": [{"Sid": "pets", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                     "Resource": ["execute-api:/prod/GET/pets/*", "arn:aws:execute-api:*:*:other/*"]}]
+    }"#;
+    let stored = normalize(written, SCOPE).unwrap();
+    // Compact, keys in their written order, execute-api:/ written out, then escaped as the
+    // body of a JSON string (what GetRestApi returns on AWS).
+    assert_eq!(
+        stored,
+        r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"pets\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":[\"arn:aws:execute-api:us-east-1:123456789012:a1b2c3\/prod\/GET\/pets\/*\",\"arn:aws:execute-api:*:*:other\/*\"]}]}"#
+    );
+    // Storing it again changes nothing, and it reads back as the plain document.
+    assert_eq!(normalize(&stored, SCOPE).unwrap(), stored);
+    let plain: serde_json::Value = serde_json::from_str(&document(&stored)).unwrap();
+    assert_eq!(
+        plain["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:a1b2c3/prod/GET/pets/*"
+    );
+    assert_eq!(decide(&stored, GET_PETS, "10.0.0.1"), Decision::Allow);
+    // A JSON string literal, as AWS's documentation submits one, is its content.
+    let literal = serde_json::to_string(written).unwrap();
+    assert_eq!(normalize(&literal, SCOPE).unwrap(), stored);
+    assert_eq!(document("{\"a\":1}"), "{\"a\":1}");
 }

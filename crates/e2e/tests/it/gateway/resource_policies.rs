@@ -210,6 +210,86 @@ async fn a_resource_policy_admits_callers_by_address_and_route() {
     assert_eq!(route_of(&raw), "admin");
 }
 
+/// ADMIN_FROM_NEAR_ONLY as AWS keeps and returns it for `api`: compact, `execute-api:/`
+/// written out, escaped as the body of a JSON string.
+fn aws_form(api: &str) -> String {
+    let arn = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}");
+    format!(
+        r#"{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"{arn}\/*\"}},{{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"{arn}\/*\/*\/admin\",\"Condition\":{{\"NotIpAddress\":{{\"aws:SourceIp\":\"127.0.0.1\/32\"}}}}}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn policies_are_kept_in_aws_form_and_private_apis_need_one() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = policy_api(&client, ADMIN_FROM_NEAR_ONLY).await;
+    let stored = client
+        .get_rest_api()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap();
+    let text = stored.policy().unwrap();
+    assert_eq!(text, aws_form(&api));
+    // Read back the way Terraform's provider reads it: as the body of a JSON string.
+    let document: String = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+    let document: Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(
+        document["Statement"][1]["Resource"],
+        format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*/*/admin")
+    );
+    // The policy as returned can be stored again unchanged, and so can the JSON-string form
+    // AWS's documentation writes it in.
+    for value in [
+        text.to_owned(),
+        serde_json::to_string(ADMIN_FROM_NEAR_ONLY).unwrap(),
+    ] {
+        let updated = client
+            .update_rest_api()
+            .rest_api_id(&api)
+            .patch_operations(replace("/policy", &value))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(updated.policy(), Some(aws_form(&api).as_str()));
+    }
+
+    // A private API cannot be deployed without a policy.
+    let private = client
+        .create_rest_api()
+        .name("private")
+        .endpoint_configuration(
+            aws_sdk_apigateway::types::EndpointConfiguration::builder()
+                .types(aws_sdk_apigateway::types::EndpointType::Private)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let private_id = private.id().unwrap();
+    mock_route(
+        &client,
+        private_id,
+        private.root_resource_id().unwrap(),
+        "GET",
+        "root",
+    )
+    .await;
+    client
+        .create_deployment()
+        .rest_api_id(private_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Private REST API doesn't have a resource policy attached to it",
+        );
+    set_policy(&client, private_id, Some(ADMIN_FROM_NEAR_ONLY)).await;
+    deploy(&client, private_id, "prod").await;
+}
+
 #[tokio::test]
 async fn malformed_policies_are_refused_and_nothing_stored_changes() {
     let server = TestServer::start().await;
@@ -246,7 +326,7 @@ async fn malformed_policies_are_refused_and_nothing_stored_changes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(stored.policy(), Some(ADMIN_FROM_NEAR_ONLY));
+    assert_eq!(stored.policy(), Some(aws_form(&api).as_str()));
     // Other changes to an API are not held up by its policy.
     client
         .update_rest_api()

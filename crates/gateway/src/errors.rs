@@ -143,7 +143,13 @@ pub struct Context<'a> {
     pub api_id: &'a str,
     pub stage: &'a str,
     pub resource_path: &'a str,
+    pub resource_id: &'a str,
     pub http_method: &'a str,
+    /// The request's path as sent (`$context.path`).
+    pub path: &'a str,
+    /// The client's address (`$context.identity.sourceIp`).
+    pub source_ip: Option<std::net::IpAddr>,
+    pub account_id: &'a str,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -239,41 +245,126 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
     None
 }
 
-/// Fills the `$context` references a gateway response template uses. Templates are taken
-/// literally otherwise (VTL directives are not evaluated here).
+/// Fills in the variables of a gateway response template. AWS documents these templates as
+/// "not processed by the VTL engine", "supporting only simple variable substitutions":
+/// `$context.X` and `$stageVariables.X` (or `$stageVariables['X']`). A reference to a variable
+/// that does not exist stays as written.
 fn render_template(
     template: &str,
     failure: &Failure,
     message_string: &str,
     context: &Context<'_>,
 ) -> String {
-    let mut text = template.to_owned();
-    if let Some(variables) = context.stage_variables {
-        // Longest names first, so that `$stageVariables.ab` is not cut short by `.a`.
-        let mut names: Vec<&String> = variables.keys().collect();
-        names.sort_by_key(|name| std::cmp::Reverse(name.len()));
-        for name in names {
-            for form in [
-                format!("$stageVariables.{name}"),
-                format!("$stageVariables['{name}']"),
-            ] {
-                if text.contains(&form) {
-                    text = text.replace(&form, &variables[name]);
-                }
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match variable(tail, failure, message_string, context) {
+            Some((value, used)) => {
+                out.push_str(&value);
+                rest = &tail[used..];
+            }
+            None => {
+                out.push('$');
+                rest = &tail[1..];
             }
         }
     }
-    text.replace("$context.error.messageString", message_string)
-        .replace("$context.error.message", &failure.message)
-        .replace("$context.error.responseType", failure.kind.response_type())
-        .replace("$context.requestId", context.request_id)
-        .replace("$context.apiId", context.api_id)
-        .replace("$context.stage", context.stage)
-        .replace("$context.resourcePath", context.resource_path)
-        .replace("$context.httpMethod", context.http_method)
+    out.push_str(rest);
+    out
+}
+
+/// The value of the variable `tail` starts with, and how many bytes of `tail` name it.
+fn variable<'a>(
+    tail: &str,
+    failure: &'a Failure,
+    message_string: &'a str,
+    context: &Context<'a>,
+) -> Option<(std::borrow::Cow<'a, str>, usize)> {
+    let name_len = |text: &str| {
+        let len = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(text.len());
+        // A sentence may end right after a reference: the dot is not the name's.
+        text[..len].trim_end_matches('.').len()
+    };
+    if let Some(rest) = tail.strip_prefix("$context.") {
+        let name = &rest[..name_len(rest)];
+        let value = context_variable(name, failure, message_string, context)?;
+        return Some((value, "$context.".len() + name.len()));
+    }
+    let variables = context.stage_variables?;
+    if let Some(rest) = tail.strip_prefix("$stageVariables['") {
+        let end = rest.find("']")?;
+        let value = variables.get(&rest[..end])?;
+        return Some((value.as_str().into(), "$stageVariables['".len() + end + 2));
+    }
+    let rest = tail.strip_prefix("$stageVariables.")?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let value = variables.get(&rest[..len])?;
+    Some((value.as_str().into(), "$stageVariables.".len() + len))
+}
+
+fn context_variable<'a>(
+    name: &str,
+    failure: &'a Failure,
+    message_string: &'a str,
+    context: &Context<'a>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow::{Borrowed, Owned};
+    let header = |name: &str| {
+        context
+            .request_headers
+            .and_then(|h| h.get_str(name))
+            .unwrap_or_default()
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    };
+    Some(match name {
+        "error.message" => Borrowed(&*failure.message),
+        "error.messageString" => Borrowed(message_string),
+        "error.responseType" => Borrowed(failure.kind.response_type()),
+        // No request validators yet, so never a validation error to tell.
+        "error.validationErrorString" => Borrowed(""),
+        "requestId" | "extendedRequestId" => Borrowed(context.request_id),
+        "apiId" => Borrowed(context.api_id),
+        "stage" => Borrowed(context.stage),
+        "resourcePath" => Borrowed(context.resource_path),
+        "resourceId" => Borrowed(context.resource_id),
+        "httpMethod" => Borrowed(context.http_method),
+        "path" => Borrowed(context.path),
+        "accountId" => Borrowed(context.account_id),
+        "protocol" => Borrowed("HTTP/1.1"),
+        "domainName" => Owned(header("host").to_owned()),
+        "domainPrefix" => Owned(
+            header("host")
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        "identity.sourceIp" => Owned(
+            context
+                .source_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
+        ),
+        "identity.userAgent" => Owned(header("user-agent").to_owned()),
+        "identity.apiKey" => Owned(header("x-api-key").to_owned()),
+        "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
+        "requestTimeEpoch" => Owned(now().as_millis().to_string()),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -311,6 +402,61 @@ mod tests {
             (status, text.as_str()),
             (500, r#"{"message": "Internal server error"}"#)
         );
+    }
+
+    #[test]
+    fn templates_fill_in_simple_variables_only() {
+        let headers = crate::request::Headers::from_pairs(
+            [
+                ("Host", "a1b2c3.execute-api.localhost:8080"),
+                ("User-Agent", "curl/8.5.0"),
+            ]
+            .into_iter(),
+        );
+        let variables = std::collections::BTreeMap::from([
+            ("env".to_owned(), "test".to_owned()),
+            ("envx".to_owned(), "longer".to_owned()),
+        ]);
+        let context = Context {
+            request_id: "r-1",
+            request_headers: Some(&headers),
+            stage_variables: Some(&variables),
+            api_id: "a1b2c3",
+            stage: "prod",
+            resource_path: "/pets/{id}",
+            resource_id: "abc123",
+            http_method: "GET",
+            path: "/prod/pets/7",
+            source_ip: Some("203.0.113.9".parse().unwrap()),
+            account_id: "123456789012",
+            ..Context::default()
+        };
+        let failure = Failure::new(Kind::Throttled, "Too Many Requests");
+        let template = concat!(
+            "$context.error.messageString|$context.error.message|$context.error.responseType|",
+            "$context.identity.sourceIp|$context.identity.userAgent|$context.domainName|",
+            "$context.domainPrefix|$context.path|$context.resourcePath|$context.resourceId|",
+            "$context.stage.|$stageVariables.env|$stageVariables.envx|$stageVariables['env']|",
+            "$context.accountId|$context.nothing|$stageVariables.none|$5|$context.error.validationErrorString|"
+        );
+        let text = render_template(template, &failure, "\"Too Many Requests\"", &context);
+        assert_eq!(
+            text,
+            concat!(
+                "\"Too Many Requests\"|Too Many Requests|THROTTLED|203.0.113.9|curl/8.5.0|",
+                "a1b2c3.execute-api.localhost:8080|a1b2c3|/prod/pets/7|/pets/{id}|abc123|prod.|",
+                "test|longer|test|123456789012|$context.nothing|$stageVariables.none|$5||"
+            )
+        );
+        let time = render_template(
+            "$context.requestTime $context.requestTimeEpoch",
+            &failure,
+            "",
+            &context,
+        );
+        let (clf, epoch) = time.rsplit_once(' ').unwrap();
+        assert!(clf.ends_with(" +0000") && clf.len() == 26, "{clf}");
+        assert!(epoch.parse::<u64>().unwrap() > 1_700_000_000_000, "{epoch}");
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub async fn handle(
         http_method: request.method.as_str(),
         request_headers: Some(&request.headers),
         query,
+        path,
+        source_ip: Some(client.ip()),
+        account_id: &gateway.config.account_id,
         ..Context::default()
     };
     let Some(target) = target(request.host(), path) else {
@@ -240,6 +243,7 @@ async fn serve_stage<'a>(
         .route(request.method.as_str(), target.path)
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
+    context.resource_id = &matched.resource.resource.id;
     if let Some(policy) = &stage.policy {
         authorize(gateway, policy, target, request, client)?;
     }

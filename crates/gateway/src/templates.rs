@@ -175,7 +175,7 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
 }
 
 /// `$context.requestTime`: Common Log Format, `26/Nov/2026:17:30:00 +0000`.
-fn common_log_time(unix_seconds: u64) -> String {
+pub(crate) fn common_log_time(unix_seconds: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];

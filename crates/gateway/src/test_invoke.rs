@@ -78,6 +78,10 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         api_id,
         stage: TEST_STAGE,
         resource_path: "",
+        resource_id: "",
+        path,
+        source_ip: Some(TEST_CLIENT.ip()),
+        account_id: &gateway.config.account_id,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {
@@ -195,6 +199,7 @@ async fn execute<'a>(
         .route(request.method.as_str(), request.path)
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
+    context.resource_id = &matched.resource.resource.id;
     log.line(format_args!(
         "HTTP Method: {}, Resource Path: {}",
         request.method, request.path

@@ -2511,6 +2511,54 @@ async fn vpc_link_unresolved_stage_variable_is_internal_error() {
 // 5. Gateway responses
 
 #[tokio::test]
+async fn gateway_response_templates_fill_in_simple_variables() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = routing_api(&client).await;
+    client
+        .put_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::MissingAuthenticationToken)
+        .response_templates(
+            "application/json",
+            concat!(
+                r#"{"type":"$context.error.responseType","path":"$context.path","#,
+                r#""ip":"$context.identity.sourceIp","agent":"$context.identity.userAgent","#,
+                r#""domain":"$context.domainName","api":"$context.apiId","stage":"$context.stage","#,
+                r#""env":"$stageVariables.env","quoted":"$stageVariables['env']","#,
+                r#""id":"$context.requestId","unknown":"$context.nothing"}"#
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    deploy_with(&client, &api, "prod", &[("env", "blue")]).await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke
+        .until("GET", "/prod/files", |raw| {
+            raw.text().contains("\"type\"")
+        })
+        .await;
+    assert_eq!(raw.status, 403);
+    assert_eq!(
+        raw.json(),
+        json!({
+            "type": "MISSING_AUTHENTICATION_TOKEN",
+            "path": "/prod/files",
+            "ip": "127.0.0.1",
+            "agent": "",
+            "domain": format!("{api}.execute-api.localhost:{}", invoke.gateway.port()),
+            "api": api,
+            "stage": "prod",
+            "env": "blue",
+            "quoted": "blue",
+            "id": raw.header("x-amzn-requestid").unwrap(),
+            "unknown": "$context.nothing",
+        })
+    );
+}
+
+#[tokio::test]
 async fn custom_missing_token_response_after_redeploy() {
     let server = TestServer::start().await;
     let client = server.client();

@@ -406,13 +406,10 @@ mod tests {
 
     #[test]
     fn templates_fill_in_simple_variables_only() {
-        let headers = crate::request::Headers::from_pairs(
-            [
-                ("Host", "a1b2c3.execute-api.localhost:8080"),
-                ("User-Agent", "curl/8.5.0"),
-            ]
-            .into_iter(),
-        );
+        let headers = crate::request::Headers::from_pairs([
+            ("Host", "a1b2c3.execute-api.localhost:8080"),
+            ("User-Agent", "curl/8.5.0"),
+        ]);
         let variables = std::collections::BTreeMap::from([
             ("env".to_owned(), "test".to_owned()),
             ("envx".to_owned(), "longer".to_owned()),

@@ -2535,9 +2535,7 @@ async fn gateway_response_templates_fill_in_simple_variables() {
     deploy_with(&client, &api, "prod", &[("env", "blue")]).await;
     let invoke = Invoke::new(&server, &api);
     let raw = invoke
-        .until("GET", "/prod/files", |raw| {
-            raw.text().contains("\"type\"")
-        })
+        .until("GET", "/prod/files", |raw| raw.text().contains("\"type\""))
         .await;
     assert_eq!(raw.status, 403);
     assert_eq!(

@@ -219,6 +219,13 @@ fn aws_form(api: &str) -> String {
     )
 }
 
+/// A policy in AWS's form read back as Terraform's provider does: as the body of a JSON
+/// string, then as JSON.
+fn decoded(text: &str) -> Value {
+    let document: String = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+    serde_json::from_str(&document).unwrap()
+}
+
 #[tokio::test]
 async fn policies_are_kept_in_aws_form_and_private_apis_need_one() {
     let server = TestServer::start().await;
@@ -232,9 +239,7 @@ async fn policies_are_kept_in_aws_form_and_private_apis_need_one() {
         .unwrap();
     let text = stored.policy().unwrap();
     assert_eq!(text, aws_form(&api));
-    // Read back the way Terraform's provider reads it: as the body of a JSON string.
-    let document: String = serde_json::from_str(&format!("\"{text}\"")).unwrap();
-    let document: Value = serde_json::from_str(&document).unwrap();
+    let document = decoded(text);
     assert_eq!(
         document["Statement"][1]["Resource"],
         format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*/*/admin")
@@ -288,6 +293,49 @@ async fn policies_are_kept_in_aws_form_and_private_apis_need_one() {
         );
     set_policy(&client, private_id, Some(ADMIN_FROM_NEAR_ONLY)).await;
     deploy(&client, private_id, "prod").await;
+
+    // An imported policy is kept the same way, and exported as the plain document.
+    let document = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "imported", "version": "1"},
+        "paths": {"/": {"get": {
+            "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {
+                "type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "responses": {"default": {"statusCode": "200"}}
+            }
+        }}},
+        "x-amazon-apigateway-policy": serde_json::from_str::<Value>(ADMIN_FROM_NEAR_ONLY).unwrap()
+    });
+    let imported = client
+        .import_rest_api()
+        .body(aws_sdk_apigateway::primitives::Blob::new(
+            document.to_string(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let imported_id = imported.id().unwrap();
+    // (The document went through serde_json here, so its keys come sorted.)
+    assert_eq!(
+        decoded(imported.policy().unwrap()),
+        decoded(&aws_form(imported_id))
+    );
+    deploy(&client, imported_id, "prod").await;
+    let exported = client
+        .get_export()
+        .rest_api_id(imported_id)
+        .stage_name("prod")
+        .export_type("oas30")
+        .parameters("extensions", "apigateway")
+        .send()
+        .await
+        .unwrap();
+    let exported: Value = serde_json::from_slice(exported.body().unwrap().as_ref()).unwrap();
+    assert_eq!(
+        exported["x-amazon-apigateway-policy"]["Statement"][0]["Resource"],
+        format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{imported_id}/*")
+    );
 }
 
 #[tokio::test]

@@ -237,11 +237,18 @@ impl State {
                         .values()
                         .filter_map(|stage| {
                             let deployment = a.deployments.get(&stage.deployment_id)?.clone();
+                            let canary = stage
+                                .canary_settings
+                                .as_ref()
+                                .and_then(|c| c.deployment_id.as_ref())
+                                .and_then(|id| a.deployments.get(id))
+                                .cloned();
                             Some((
                                 stage.stage_name.clone(),
                                 StagePlan {
                                     stage: stage.clone(),
                                     deployment,
+                                    canary,
                                 },
                             ))
                         })

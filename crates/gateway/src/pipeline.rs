@@ -186,6 +186,13 @@ pub async fn handle(
             request_id,
         );
     };
+    // A stage with a canary release sends its share of requests to the canary deployment.
+    let stage = match &stage.canary {
+        Some(canary) if canary.share > 0.0 && rand::rng().random::<f64>() < canary.share => {
+            &canary.entry
+        }
+        _ => stage,
+    };
     context.stage_variables = Some(&stage.stage.variables);
     let result = serve_stage(
         gateway,

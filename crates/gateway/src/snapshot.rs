@@ -53,6 +53,51 @@ pub struct StageEntry {
     pub caching: Option<crate::cache::StageCaching>,
     /// The deployment's resource policy, if its API had one when deployed.
     pub policy: Option<StagePolicy>,
+    /// The stage's canary release, if it has one.
+    pub canary: Option<Canary>,
+    /// Whether this is a canary's entry (`$context.isCanaryRequest`).
+    pub is_canary: bool,
+}
+
+/// A stage's canary: the share of its requests (0.0 to 1.0) served by the canary deployment.
+#[derive(Debug)]
+pub struct Canary {
+    pub share: f64,
+    pub entry: Arc<StageEntry>,
+}
+
+impl StageEntry {
+    /// Compiles `stage` serving `deployment`, reusing route trees already in `compiled`.
+    fn compile(
+        plan: &GatewayPlan,
+        api_id: &str,
+        (stage, deployment): (&Stage, &Arc<Deployment>),
+        compiled: &mut HashMap<*const Deployment, Arc<CompiledApi>>,
+        previous_caching: Option<&crate::cache::StageCaching>,
+        scope: causeway_model::policy::Scope<'_>,
+    ) -> StageEntry {
+        let routes = compiled
+            .entry(Arc::as_ptr(deployment))
+            .or_insert_with(|| Arc::new(CompiledApi::compile(&deployment.snapshot)))
+            .clone();
+        StageEntry {
+            caching: crate::cache::StageCaching::compile(stage, &routes, previous_caching),
+            policy: StagePolicy::compile(&deployment.snapshot.api, scope),
+            stage: stage.clone(),
+            deployment: deployment.clone(),
+            gateway_responses: deployment
+                .snapshot
+                .gateway_responses
+                .iter()
+                .map(|r| (r.response_type.clone(), r.clone()))
+                .collect(),
+            limits: limits::compile_stage(plan, api_id, stage),
+            uris: compile_uris(&routes, stage),
+            routes,
+            canary: None,
+            is_canary: false,
+        }
+    }
 }
 
 /// A deployment's resource policy, ready to evaluate.
@@ -210,60 +255,68 @@ impl Snapshot {
         for api in previous.apis.values() {
             for stage in api.stages.values() {
                 compiled.insert(Arc::as_ptr(&stage.deployment), stage.routes.clone());
+                if let Some(canary) = &stage.canary {
+                    compiled.insert(
+                        Arc::as_ptr(&canary.entry.deployment),
+                        canary.entry.routes.clone(),
+                    );
+                }
             }
         }
         let apis = plan
             .apis
             .iter()
             .map(|(id, api)| {
+                let scope = causeway_model::policy::Scope {
+                    region,
+                    account_id,
+                    api_id: id,
+                };
                 let stages = api
                     .stages
                     .iter()
                     .map(|(name, stage)| {
-                        let routes = compiled
-                            .entry(Arc::as_ptr(&stage.deployment))
-                            .or_insert_with(|| {
-                                Arc::new(CompiledApi::compile(&stage.deployment.snapshot))
-                            })
-                            .clone();
-                        let gateway_responses = stage
-                            .deployment
-                            .snapshot
-                            .gateway_responses
-                            .iter()
-                            .map(|r| (r.response_type.clone(), r.clone()))
-                            .collect();
                         let previous_caching = previous
                             .apis
                             .get(id)
                             .and_then(|api| api.stages.get(name))
                             .and_then(|stage| stage.caching.as_ref());
-                        let caching = crate::cache::StageCaching::compile(
-                            &stage.stage,
-                            &routes,
+                        let mut entry = StageEntry::compile(
+                            plan,
+                            id,
+                            (&stage.stage, &stage.deployment),
+                            &mut compiled,
                             previous_caching,
+                            scope,
                         );
-                        let policy = StagePolicy::compile(
-                            &stage.deployment.snapshot.api,
-                            causeway_model::policy::Scope {
-                                region,
-                                account_id,
-                                api_id: id,
-                            },
-                        );
-                        (
-                            name.clone(),
-                            Arc::new(StageEntry {
-                                caching,
-                                policy,
-                                stage: stage.stage.clone(),
-                                deployment: stage.deployment.clone(),
-                                gateway_responses,
-                                limits: limits::compile_stage(plan, id, &stage.stage),
-                                uris: compile_uris(&routes, &stage.stage),
-                                routes,
-                            }),
-                        )
+                        entry.canary = stage.canary.as_ref().and_then(|deployment| {
+                            let settings = stage.stage.canary_settings.as_ref()?;
+                            // The canary serves its deployment with the stage's variables and
+                            // its own overrides, and shares the stage cache only if told to.
+                            let mut canary_stage = stage.stage.clone();
+                            canary_stage
+                                .variables
+                                .extend(settings.stage_variable_overrides.clone());
+                            canary_stage.canary_settings = None;
+                            if !settings.use_stage_cache {
+                                canary_stage.cache_cluster_enabled = false;
+                            }
+                            let mut canary = StageEntry::compile(
+                                plan,
+                                id,
+                                (&canary_stage, deployment),
+                                &mut compiled,
+                                entry.caching.as_ref(),
+                                scope,
+                            );
+                            canary.caching = canary.caching.filter(|_| settings.use_stage_cache);
+                            canary.is_canary = true;
+                            Some(Canary {
+                                share: settings.percent_traffic.unwrap_or(0.0) / 100.0,
+                                entry: Arc::new(canary),
+                            })
+                        });
+                        (name.clone(), Arc::new(entry))
                     })
                     .collect();
                 (

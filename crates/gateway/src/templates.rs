@@ -141,6 +141,10 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
         ),
         ("identity".to_owned(), identity),
         (
+            "isCanaryRequest".to_owned(),
+            Value::Bool(call.stage.is_canary),
+        ),
+        (
             "requestOverride".to_owned(),
             Value::Map(vec![
                 ("header".to_owned(), Value::Map(Vec::new())),

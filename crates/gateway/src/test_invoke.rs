@@ -54,6 +54,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         caching: None,
         // Test invocations skip authorization, the resource policy included, as on AWS.
         policy: None,
+        canary: None,
+        is_canary: false,
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),

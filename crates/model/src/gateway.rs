@@ -46,6 +46,8 @@ pub struct ApiPlan {
 pub struct StagePlan {
     pub stage: Stage,
     pub deployment: Arc<Deployment>,
+    /// The canary deployment, when the stage's canary settings name one that exists.
+    pub canary: Option<Arc<Deployment>>,
 }
 
 /// Where a load balancer can be reached.

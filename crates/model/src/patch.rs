@@ -917,11 +917,7 @@ pub fn apply_stage(
             ["canarySettings", "percentTraffic"] => {
                 op.expect_op(&[Op::Replace])?;
                 let percent: f64 = op.number_value()?;
-                if !(0.0..=100.0).contains(&percent) {
-                    return Err(ApiError::bad_request(
-                        "Canary percentTraffic must be between 0.0 and 100.0",
-                    ));
-                }
+                crate::validate::canary_percent(Some(percent))?;
                 stage
                     .canary_settings
                     .get_or_insert_with(CanarySettings::default)

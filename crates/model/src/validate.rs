@@ -166,6 +166,16 @@ pub fn http_uri(uri: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks a canary's share of traffic (0.0 to 100.0 percent).
+pub fn canary_percent(percent: Option<f64>) -> Result<(), ApiError> {
+    match percent {
+        Some(p) if !(0.0..=100.0).contains(&p) => Err(ApiError::bad_request(
+            "Canary percentTraffic must be between 0.0 and 100.0",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a stage cache size against the sizes AWS offers.
 pub fn cache_cluster_size(size: &str) -> Result<(), ApiError> {
     if crate::enums::CACHE_CLUSTER_SIZES.contains(&size) {

@@ -46,6 +46,24 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
     if let Some(size) = &req.cache_cluster_size {
         validate::cache_cluster_size(size)?;
     }
+    // AWS: "you cannot specify any non-existing stage name when creating a canary release
+    // deployment".
+    if let Some(canary) = &req.canary_settings {
+        match &req.stage_name {
+            Some(name) if api.stages.contains_key(name) => {}
+            Some(name) => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid stage identifier specified: a canary release deployment needs an existing stage, and '{name}' does not exist; deploy to it without canarySettings first"
+                )));
+            }
+            None => {
+                return Err(ApiError::bad_request(
+                    "A canary release deployment needs the stageName of an existing stage",
+                ));
+            }
+        }
+        validate::canary_percent(canary.percent_traffic)?;
+    }
     let taken: Vec<String> = api.deployments.keys().cloned().collect();
     let id = cx.new_id(6, |id| taken.iter().any(|t| t == id));
     let deployment = Deployment {
@@ -63,7 +81,11 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             Some(existing) => existing.clone(),
             None => stages::new_stage(stage_name.clone(), id.clone(), cx.now),
         };
-        stage.deployment_id = id.clone();
+        // A canary release deployment goes to the stage's canary; the stage keeps serving
+        // its deployment to the rest of the traffic.
+        if req.canary_settings.is_none() {
+            stage.deployment_id = id.clone();
+        }
         stage.last_updated_date = cx.now;
         if let Some(description) = req.stage_description.filter(|d| !d.is_empty()) {
             stage.description = Some(description);

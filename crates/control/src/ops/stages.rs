@@ -85,6 +85,7 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             {
                 return Err(ApiError::bad_request("Deployment id does not exist"));
             }
+            causeway_model::validate::canary_percent(canary.percent_traffic)?;
             Some(CanarySettings {
                 percent_traffic: canary.percent_traffic,
                 deployment_id: canary.deployment_id,

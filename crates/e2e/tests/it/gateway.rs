@@ -3271,6 +3271,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
 
 mod backend_connections;
 mod caching;
+mod canary;
 mod client_connections;
 mod resource_policies;
 mod test_invoke;

@@ -1,0 +1,202 @@
+//! Canary releases: a stage's `canarySettings` send a share of its requests to the canary
+//! deployment, with the canary's stage variable overrides, until the canary is promoted.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_apigateway::types::{DeploymentCanarySettings, Op, PatchOperation};
+
+use super::*;
+
+/// Makes GET `/` a MOCK answering `{"version":"<version>","color":"$stageVariables.color",
+/// "canary":$context.isCanaryRequest}`
+/// (from then on, with `set_version`).
+async fn versioned_root(client: &Client, api: &str, root: &str, version: &str) {
+    mock_route(client, api, root, "GET", "unused").await;
+    set_version(client, api, root, version).await;
+}
+
+async fn set_version(client: &Client, api: &str, root: &str, version: &str) {
+    client
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(root)
+        .http_method("GET")
+        .status_code("200")
+        .response_templates(
+            "application/json",
+            format!(
+                r#"{{"version":"{version}","color":"$stageVariables.color","canary":$context.isCanaryRequest}}"#
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// `(version, color)` of `n` answers of GET /prod/, counted.
+async fn tally(invoke: &Invoke, n: usize) -> BTreeMap<(String, String), usize> {
+    let mut seen = BTreeMap::new();
+    for _ in 0..n {
+        let raw = invoke.get("/prod/").await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+        let body = raw.json();
+        // Only the canary is green.
+        assert_eq!(body["canary"], body["color"] == "green", "{body}");
+        let key = (
+            body["version"].as_str().unwrap().to_owned(),
+            body["color"].as_str().unwrap().to_owned(),
+        );
+        *seen.entry(key).or_default() += 1;
+    }
+    seen
+}
+
+fn pair(version: &str, color: &str) -> (String, String) {
+    (version.to_owned(), color.to_owned())
+}
+
+async fn patch_stage(client: &Client, api: &str, operations: Vec<PatchOperation>) {
+    client
+        .update_stage()
+        .rest_api_id(api)
+        .stage_name("prod")
+        .set_patch_operations(Some(operations))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "canary").await;
+    versioned_root(&client, &api, &root, "v1").await;
+    let base = deploy_with(&client, &api, "prod", &[("color", "blue")]).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke.ready("/prod/").await;
+
+    // The canary deployment: version 2, seen as green.
+    set_version(&client, &api, &root, "v2").await;
+    let canary_settings = |percent: f64| {
+        DeploymentCanarySettings::builder()
+            .percent_traffic(percent)
+            .stage_variable_overrides("color", "green")
+            .build()
+    };
+    let canary = client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .canary_settings(canary_settings(0.0))
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    // The stage keeps its deployment; the new one is its canary.
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.deployment_id(), Some(base.as_str()));
+    let settings = stage.canary_settings().unwrap();
+    assert_eq!(settings.deployment_id(), Some(canary.as_str()));
+    assert_eq!(settings.percent_traffic(), 0.0);
+
+    // 0 %: nothing reaches the canary.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        tally(&invoke, 30).await,
+        BTreeMap::from([(pair("v1", "blue"), 30)])
+    );
+
+    // 100 %: everything does, with the canary's variables.
+    patch_stage(
+        &client,
+        &api,
+        vec![replace("/canarySettings/percentTraffic", "100")],
+    )
+    .await;
+    invoke
+        .until("GET", "/prod/", |raw| raw.json()["version"] == "v2")
+        .await;
+    assert_eq!(
+        tally(&invoke, 30).await,
+        BTreeMap::from([(pair("v2", "green"), 30)])
+    );
+
+    // 50 %: both, in about equal shares (the bounds are over five standard deviations out).
+    patch_stage(
+        &client,
+        &api,
+        vec![replace("/canarySettings/percentTraffic", "50")],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let split = tally(&invoke, 200).await;
+    let to_canary = split.get(&pair("v2", "green")).copied().unwrap_or(0);
+    let to_base = split.get(&pair("v1", "blue")).copied().unwrap_or(0);
+    assert_eq!(to_canary + to_base, 200, "{split:?}");
+    assert!((60..=140).contains(&to_canary), "{split:?}");
+
+    // Promotion: the canary's deployment becomes the stage's, and the canary goes.
+    patch_stage(
+        &client,
+        &api,
+        vec![
+            PatchOperation::builder()
+                .op(Op::Copy)
+                .from("/canarySettings/deploymentId")
+                .path("/deploymentId")
+                .build(),
+            remove("/canarySettings"),
+        ],
+    )
+    .await;
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.deployment_id(), Some(canary.as_str()));
+    assert!(stage.canary_settings().is_none());
+    invoke
+        .until("GET", "/prod/", |raw| {
+            raw.json()["color"] == "blue" && raw.json()["version"] == "v2"
+        })
+        .await;
+    assert_eq!(
+        tally(&invoke, 30).await,
+        BTreeMap::from([(pair("v2", "blue"), 30)])
+    );
+
+    // A canary release needs an existing stage and a share between 0 and 100.
+    client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("nosuch")
+        .canary_settings(canary_settings(10.0))
+        .send()
+        .await
+        .expect_error_containing("BadRequestException", "'nosuch' does not exist");
+    client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .canary_settings(canary_settings(150.0))
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Canary percentTraffic must be between 0.0 and 100.0",
+        );
+    let stages = client.get_stages().rest_api_id(&api).send().await.unwrap();
+    assert_eq!(stages.item().len(), 1, "no stage was made: {stages:?}");
+}

@@ -578,3 +578,58 @@ async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
     assert_eq!(invoke.get("/prod/items/7").await.status, 429);
     assert_eq!(count.load(Ordering::SeqCst), before);
 }
+
+/// A canary taking every request reads and fills the stage cache only with `useStageCache`.
+#[tokio::test]
+async fn a_canary_uses_the_stage_cache_only_when_told() {
+    let fixture = Cached::start().await;
+    let Cached {
+        client,
+        api,
+        invoke,
+        ..
+    } = &fixture;
+    fixture
+        .cache(
+            vec![
+                replace("/cacheClusterEnabled", "true"),
+                replace("/*/*/caching/enabled", "true"),
+            ],
+            "/prod/plain",
+        )
+        .await;
+    let canary = |use_stage_cache: bool| {
+        client
+            .create_deployment()
+            .rest_api_id(api)
+            .stage_name("prod")
+            .canary_settings(
+                aws_sdk_apigateway::types::DeploymentCanarySettings::builder()
+                    .percent_traffic(100.0)
+                    .use_stage_cache(use_stage_cache)
+                    .build(),
+            )
+            .send()
+    };
+    // Two GETs in a row, until they agree (or not) on the backend's number.
+    let until_cached = |cached: bool| async move {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let first = number(&invoke.get("/prod/plain").await);
+            let second = number(&invoke.get("/prod/plain").await);
+            if (first == second) == cached {
+                return;
+            }
+            assert!(Instant::now() < deadline, "cached should be {cached}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    canary(false).await.unwrap();
+    until_cached(false).await;
+    for _ in 0..5 {
+        let first = number(&invoke.get("/prod/plain").await);
+        assert_ne!(number(&invoke.get("/prod/plain").await), first);
+    }
+    canary(true).await.unwrap();
+    until_cached(true).await;
+}

@@ -825,6 +825,15 @@ pub fn apply_stage(
             op.path
         ))
     };
+    // A canary attached by a patch starts on the stage's own deployment (AWS: "both the
+    // production release and canary release point to the same deployment").
+    fn canary_of(stage: &mut Stage) -> &mut CanarySettings {
+        let deployment_id = stage.deployment_id.clone();
+        stage.canary_settings.get_or_insert_with(|| CanarySettings {
+            deployment_id: Some(deployment_id),
+            ..CanarySettings::default()
+        })
+    }
     for op in ops {
         // Method-setting keys keep their `~1` escapes, as AWS reports them, so split the raw
         // path here instead of unescaping.
@@ -918,10 +927,50 @@ pub fn apply_stage(
                 op.expect_op(&[Op::Replace])?;
                 let percent: f64 = op.number_value()?;
                 crate::validate::canary_percent(Some(percent))?;
-                stage
+                canary_of(&mut stage).percent_traffic = Some(percent);
+            }
+            ["canarySettings", "useStageCache"] => {
+                op.expect_op(&[Op::Replace])?;
+                let use_stage_cache = op.bool_value()?;
+                canary_of(&mut stage).use_stage_cache = use_stage_cache;
+            }
+            ["canarySettings", "deploymentId"] => {
+                op.expect_op(&[Op::Replace])?;
+                let id = op.value()?.to_owned();
+                if !deployment_exists(&id) {
+                    return Err(ApiError::bad_request("Deployment id does not exist"));
+                }
+                canary_of(&mut stage).deployment_id = Some(id);
+            }
+            ["canarySettings", "stageVariableOverrides", name] => {
+                let name = unescape_segment(name);
+                match op.op {
+                    Op::Replace | Op::Add => {
+                        let value = op.value()?;
+                        validate::stage_variable(&name, value)?;
+                        canary_of(&mut stage)
+                            .stage_variable_overrides
+                            .insert(name, value.to_owned());
+                    }
+                    Op::Remove => {
+                        if let Some(canary) = &mut stage.canary_settings {
+                            canary.stage_variable_overrides.remove(&name);
+                        }
+                    }
+                    _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
+                }
+            }
+            // Promotion carries the canary's variables over to the stage.
+            ["variables"]
+                if op.op == Op::Copy
+                    && op.from.as_deref() == Some("/canarySettings/stageVariableOverrides") =>
+            {
+                let overrides = stage
                     .canary_settings
-                    .get_or_insert_with(CanarySettings::default)
-                    .percent_traffic = Some(percent);
+                    .as_ref()
+                    .map(|c| c.stage_variable_overrides.clone())
+                    .unwrap_or_default();
+                stage.variables.extend(overrides);
             }
             ["variables", name] => {
                 let name = unescape_segment(name);

@@ -81,9 +81,10 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             Some(existing) => existing.clone(),
             None => stages::new_stage(stage_name.clone(), id.clone(), cx.now),
         };
-        // A canary release deployment goes to the stage's canary; the stage keeps serving
-        // its deployment to the rest of the traffic.
-        if req.canary_settings.is_none() {
+        // A canary release deployment goes to the stage's canary, and the stage keeps serving
+        // its deployment to the rest of the traffic; the first one, on a stage without a
+        // canary, is both (AWS: "both the stage and the canary have the same deploymentId").
+        if req.canary_settings.is_none() || stage.canary_settings.is_none() {
             stage.deployment_id = id.clone();
         }
         stage.last_updated_date = cx.now;

@@ -40,7 +40,7 @@ async fn tally(invoke: &Invoke, n: usize) -> BTreeMap<(String, String), usize> {
         let raw = invoke.get("/prod/").await;
         assert_eq!(raw.status, 200, "{}", raw.text());
         let body = raw.json();
-        // Only the canary is green.
+        // Until the promotion, only the canary is green.
         assert_eq!(body["canary"], body["color"] == "green", "{body}");
         let key = (
             body["version"].as_str().unwrap().to_owned(),
@@ -72,41 +72,62 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     let client = server.client();
     let (api, root) = create_api(&client, "canary").await;
     versioned_root(&client, &api, &root, "v1").await;
-    let base = deploy_with(&client, &api, "prod", &[("color", "blue")]).await;
+    deploy_with(&client, &api, "prod", &[("color", "blue")]).await;
     let invoke = Invoke::new(&server, &api);
     invoke.ready("/prod/").await;
-
-    // The canary deployment: version 2, seen as green.
-    set_version(&client, &api, &root, "v2").await;
     let canary_settings = |percent: f64| {
         DeploymentCanarySettings::builder()
             .percent_traffic(percent)
             .stage_variable_overrides("color", "green")
             .build()
     };
-    let canary = client
-        .create_deployment()
-        .rest_api_id(&api)
-        .stage_name("prod")
-        .canary_settings(canary_settings(0.0))
-        .send()
-        .await
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    // The stage keeps its deployment; the new one is its canary.
-    let stage = client
-        .get_stage()
-        .rest_api_id(&api)
-        .stage_name("prod")
-        .send()
-        .await
-        .unwrap();
+    let canary_deployment = || async {
+        client
+            .create_deployment()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .canary_settings(canary_settings(0.0))
+            .send()
+            .await
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned()
+    };
+    let get_stage = || async {
+        client
+            .get_stage()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .send()
+            .await
+            .unwrap()
+    };
+    // The first canary deployment on a stage without a canary is both the stage's and the
+    // canary's (AWS: "both the stage and the canary have the same deploymentId").
+    let base = canary_deployment().await;
+    let stage = get_stage().await;
+    assert_eq!(stage.deployment_id(), Some(base.as_str()));
+    assert_eq!(
+        stage.canary_settings().unwrap().deployment_id(),
+        Some(base.as_str())
+    );
+    // The next one, version 2, goes to the canary only; the stage keeps its deployment.
+    set_version(&client, &api, &root, "v2").await;
+    let canary = canary_deployment().await;
+    let stage = get_stage().await;
     assert_eq!(stage.deployment_id(), Some(base.as_str()));
     let settings = stage.canary_settings().unwrap();
     assert_eq!(settings.deployment_id(), Some(canary.as_str()));
     assert_eq!(settings.percent_traffic(), 0.0);
+    assert_eq!(
+        settings
+            .stage_variable_overrides()
+            .unwrap()
+            .get("color")
+            .map(String::as_str),
+        Some("green")
+    );
 
     // 0 %: nothing reaches the canary.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -154,28 +175,81 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
                 .from("/canarySettings/deploymentId")
                 .path("/deploymentId")
                 .build(),
+            PatchOperation::builder()
+                .op(Op::Copy)
+                .from("/canarySettings/stageVariableOverrides")
+                .path("/variables")
+                .build(),
             remove("/canarySettings"),
         ],
     )
     .await;
-    let stage = client
-        .get_stage()
-        .rest_api_id(&api)
-        .stage_name("prod")
-        .send()
-        .await
-        .unwrap();
+    let stage = get_stage().await;
     assert_eq!(stage.deployment_id(), Some(canary.as_str()));
     assert!(stage.canary_settings().is_none());
-    invoke
-        .until("GET", "/prod/", |raw| {
-            raw.json()["color"] == "blue" && raw.json()["version"] == "v2"
-        })
+    assert_eq!(
+        stage.variables().unwrap().get("color").map(String::as_str),
+        Some("green")
+    );
+    // Now the stage's own, so not a canary request.
+    let raw = invoke
+        .until("GET", "/prod/", |raw| raw.json()["canary"] == false)
+        .await;
+    assert_eq!(raw.json()["version"], "v2");
+    for _ in 0..10 {
+        let body = invoke.get("/prod/").await.json();
+        assert_eq!(
+            body,
+            json!({"version": "v2", "color": "green", "canary": false})
+        );
+    }
+
+    // A canary attached by patches starts on the stage's deployment, and its settings can be
+    // changed one by one.
+    patch_stage(
+        &client,
+        &api,
+        vec![
+            replace("/canarySettings/percentTraffic", "100"),
+            replace("/canarySettings/useStageCache", "true"),
+            replace("/canarySettings/stageVariableOverrides/color", "red"),
+        ],
+    )
+    .await;
+    let settings = get_stage().await.canary_settings().cloned().unwrap();
+    assert_eq!(settings.deployment_id(), Some(canary.as_str()));
+    assert!(settings.use_stage_cache());
+    let raw = invoke
+        .until("GET", "/prod/", |raw| raw.json()["color"] == "red")
         .await;
     assert_eq!(
-        tally(&invoke, 30).await,
-        BTreeMap::from([(pair("v2", "blue"), 30)])
+        raw.json(),
+        json!({"version": "v2", "color": "red", "canary": true})
     );
+    patch_stage(
+        &client,
+        &api,
+        vec![
+            replace("/canarySettings/deploymentId", &base),
+            remove("/canarySettings/stageVariableOverrides/color"),
+        ],
+    )
+    .await;
+    let raw = invoke
+        .until("GET", "/prod/", |raw| raw.json()["version"] == "v1")
+        .await;
+    assert_eq!(
+        raw.json(),
+        json!({"version": "v1", "color": "green", "canary": true})
+    );
+    client
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(replace("/canarySettings/deploymentId", "nosuch"))
+        .send()
+        .await
+        .expect_error("BadRequestException", "Deployment id does not exist");
 
     // A canary release needs an existing stage and a share between 0 and 100.
     client

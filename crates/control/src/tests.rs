@@ -117,6 +117,10 @@ fn seeded_random_requests_never_fail_the_server() {
 a,abcdefghijklmnopqrstuvwxyz,true,'x,y'
 ",
         br#"{"stageName":"s","deploymentId":"nope","variables":{"a":"b"}}"#,
+        br#"{"name":"p","policy":"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:*\",\"Resource\":\"execute-api:/*\",\"Condition\":{\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}"}"#,
+        br#"{"patchOperations":[{"op":"replace","path":"/policy","value":"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"*\",\"Resource\":\"*\"}}"}]}"#,
+        br#"{"stageName":"prod","canarySettings":{"percentTraffic":10,"stageVariableOverrides":{"a":"b"},"useStageCache":true}}"#,
+        br#"{"patchOperations":[{"op":"replace","path":"/canarySettings/stageVariableOverrides/a","value":"c"},{"op":"copy","from":"/canarySettings/stageVariableOverrides","path":"/variables"},{"op":"replace","path":"/canarySettings/useStageCache","value":"true"}]}"#,
         b"Attributes.member.1.Key=deregistration_delay.timeout_seconds&Attributes.member.1.Value=5",
         b"Targets.member.1.Id=10.0.0.1&Targets.member.1.Port=80&Targets.member.2.Id=::1",
         b"Protocol=TCP&Port=81&DefaultActions.member.1.Type=forward&DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=x",

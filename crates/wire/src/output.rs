@@ -45,10 +45,6 @@ pub enum TagsField {
     Include,
 }
 
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
 /// RestApi.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -505,7 +501,7 @@ pub struct CanarySettings {
     pub deployment_id: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub stage_variable_overrides: StringMap,
-    #[serde(skip_serializing_if = "is_false")]
+    /// Always written, `false` included, as AWS's guide shows it.
     pub use_stage_cache: bool,
 }
 

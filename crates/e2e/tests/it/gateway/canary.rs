@@ -120,6 +120,12 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     let settings = stage.canary_settings().unwrap();
     assert_eq!(settings.deployment_id(), Some(canary.as_str()));
     assert_eq!(settings.percent_traffic(), 0.0);
+    // As AWS's guide shows it: `useStageCache` is written even when false.
+    let raw = server
+        .get(&format!("/restapis/{api}/stages/prod"))
+        .await
+        .json();
+    assert_eq!(raw["canarySettings"]["useStageCache"], false, "{raw}");
     assert_eq!(
         settings
             .stage_variable_overrides()

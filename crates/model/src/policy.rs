@@ -366,9 +366,24 @@ pub fn document(value: &str) -> Cow<'_, str> {
 /// way: Terraform's provider wraps it in quotes and decodes it as a JSON string.
 pub fn normalize(value: &str, scope: Scope<'_>) -> Result<String, PolicyError> {
     let text = document(value);
-    Policy::parse(&text, scope)?;
     let mut tree: Ordered = serde_json::from_str(&text)
         .map_err(|e| invalid(format!("Invalid policy document: it is not JSON ({e}).")))?;
+    // The limit counts the document compact, with the API's own ARN counted as the
+    // `execute-api:` it abbreviates: spaces are free, and a stored policy (its ARNs written
+    // out) fits when it is sent back.
+    let written = serde_json::to_string(&tree)
+        .map_err(|e| invalid(format!("Invalid policy document: {e}.")))?;
+    let api_arn = scope.api_arn();
+    let length = written.len().saturating_sub(
+        written.matches(api_arn.as_str()).count()
+            * api_arn.len().saturating_sub("execute-api:".len()),
+    );
+    if length > MAX_POLICY_BYTES {
+        return Err(invalid(format!(
+            "Invalid policy document: it is {length} characters long without spaces, and a resource policy can have at most {MAX_POLICY_BYTES}."
+        )));
+    }
+    Policy::parse(&written, scope)?;
     if let Ordered::Object(fields) = &mut tree
         && let Some((_, statements)) = fields.iter_mut().find(|(k, _)| k == "Statement")
     {
@@ -504,7 +519,7 @@ impl serde::Serialize for Ordered {
 /// Checks a policy document before it is stored: whether it parses does not depend on the
 /// API it belongs to.
 pub fn check(text: &str) -> Result<(), PolicyError> {
-    Policy::parse(
+    normalize(
         text,
         Scope {
             region: "us-east-1",
@@ -520,12 +535,6 @@ impl Policy {
     /// API's own ARN followed by the rest (`execute-api:/*` is every stage, method and path).
     pub fn parse(text: &str, scope: Scope<'_>) -> Result<Policy, PolicyError> {
         let text = &*document(text);
-        if text.len() > MAX_POLICY_BYTES {
-            return Err(invalid(format!(
-                "Invalid policy document: it is {} characters long, and a resource policy can have at most {MAX_POLICY_BYTES}.",
-                text.len()
-            )));
-        }
         let document: Value = serde_json::from_str(text)
             .map_err(|e| invalid(format!("Invalid policy document: it is not JSON ({e}).")))?;
         let Value::Object(document) = document else {

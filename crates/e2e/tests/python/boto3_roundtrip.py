@@ -8,6 +8,7 @@ Each step prints what it is doing so a failure is easy to place.
 """
 
 import datetime
+import json
 import sys
 
 import boto3
@@ -153,6 +154,57 @@ def main():
     assert updated["methodSettings"]["*/*"]["throttlingRateLimit"] == 100.0, updated
     again = client.get_stage(restApiId=API_ID, stageName="prod")
     assert again["methodSettings"]["*/*"]["throttlingRateLimit"] == 100.0, again
+
+    step("create_deployment with canarySettings: the stage's canary, useStageCache false")
+    first = client.create_deployment(
+        restApiId=API_ID,
+        stageName="prod",
+        canarySettings={"percentTraffic": 10.0, "stageVariableOverrides": {"v": "c"}},
+    )
+    second = client.create_deployment(
+        restApiId=API_ID, stageName="prod", canarySettings={"percentTraffic": 25.0}
+    )
+    stage = client.get_stage(restApiId=API_ID, stageName="prod")
+    assert stage["deploymentId"] == first["id"], stage
+    assert stage["canarySettings"]["deploymentId"] == second["id"], stage
+    assert stage["canarySettings"]["percentTraffic"] == 25.0, stage
+    assert stage["canarySettings"]["useStageCache"] is False, stage
+    client.update_stage(
+        restApiId=API_ID,
+        stageName="prod",
+        patchOperations=[{"op": "remove", "path": "/canarySettings"}],
+    )
+
+    step("update_rest_api /policy: kept in AWS's escaped form, ARNs written out")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+            }
+        ],
+    }
+    updated = client.update_rest_api(
+        restApiId=API_ID,
+        patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}],
+    )
+    stored = updated["policy"]
+    assert "\\/" in stored and '\\"' in stored, stored
+    # Read back as Terraform's provider does: the body of a JSON string, then JSON.
+    document = json.loads(json.loads('"' + stored + '"'))
+    assert document["Statement"][0]["Resource"] == (
+        "arn:aws:execute-api:us-east-1:000000000000:%s/*" % API_ID
+    ), document
+    error = expect_error(
+        exceptions.BadRequestException,
+        client.update_rest_api,
+        restApiId=API_ID,
+        patchOperations=[{"op": "replace", "path": "/policy", "value": "{}"}],
+    )
+    assert "Statement" in str(error), error
 
     step("get_resources paginator over 31 resources with PageSize 7")
     for i in range(29):

@@ -150,6 +150,8 @@ pub struct Context<'a> {
     /// The client's address (`$context.identity.sourceIp`).
     pub source_ip: Option<std::net::IpAddr>,
     pub account_id: &'a str,
+    /// Whether the stage's canary serves the request (`$context.isCanaryRequest`).
+    pub is_canary: bool,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -341,6 +343,7 @@ fn context_variable<'a>(
         "path" => Borrowed(context.path),
         "accountId" => Borrowed(context.account_id),
         "protocol" => Borrowed("HTTP/1.1"),
+        "isCanaryRequest" => Borrowed(if context.is_canary { "true" } else { "false" }),
         "domainName" => Owned(header("host").to_owned()),
         "domainPrefix" => Owned(
             header("host")
@@ -434,7 +437,8 @@ mod tests {
             "$context.identity.sourceIp|$context.identity.userAgent|$context.domainName|",
             "$context.domainPrefix|$context.path|$context.resourcePath|$context.resourceId|",
             "$context.stage.|$stageVariables.env|$stageVariables.envx|$stageVariables['env']|",
-            "$context.accountId|$context.nothing|$stageVariables.none|$5|$context.error.validationErrorString|"
+            "$context.accountId|$context.nothing|$stageVariables.none|$5|$context.error.validationErrorString|",
+            "$context.isCanaryRequest"
         );
         let text = render_template(template, &failure, "\"Too Many Requests\"", &context);
         assert_eq!(
@@ -442,7 +446,7 @@ mod tests {
             concat!(
                 "\"Too Many Requests\"|Too Many Requests|THROTTLED|203.0.113.9|curl/8.5.0|",
                 "a1b2c3.execute-api.localhost:8080|a1b2c3|/prod/pets/7|/pets/{id}|abc123|prod.|",
-                "test|longer|test|123456789012|$context.nothing|$stageVariables.none|$5||"
+                "test|longer|test|123456789012|$context.nothing|$stageVariables.none|$5||false"
             )
         );
         let time = render_template(

@@ -194,6 +194,7 @@ pub async fn handle(
         _ => stage,
     };
     context.stage_variables = Some(&stage.stage.variables);
+    context.is_canary = stage.is_canary;
     let result = serve_stage(
         gateway,
         (stage, api.api.minimum_compression_size),

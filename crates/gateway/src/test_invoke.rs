@@ -84,6 +84,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         path,
         source_ip: Some(TEST_CLIENT.ip()),
         account_id: &gateway.config.account_id,
+        is_canary: false,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {

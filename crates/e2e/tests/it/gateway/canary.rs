@@ -112,8 +112,20 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         stage.canary_settings().unwrap().deployment_id(),
         Some(base.as_str())
     );
-    // The next one, version 2, goes to the canary only; the stage keeps its deployment.
+    // The next one, version 2, goes to the canary only; the stage keeps its deployment. It
+    // also brings a gateway response of its own.
     set_version(&client, &api, &root, "v2").await;
+    client
+        .put_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::MissingAuthenticationToken)
+        .response_templates(
+            "application/json",
+            r#"{"canary":$context.isCanaryRequest,"color":"$stageVariables.color"}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     let canary = canary_deployment().await;
     let stage = get_stage().await;
     assert_eq!(stage.deployment_id(), Some(base.as_str()));
@@ -156,6 +168,10 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         tally(&invoke, 30).await,
         BTreeMap::from([(pair("v2", "green"), 30)])
     );
+    // Gateway responses come from the canary's deployment too.
+    let missing = invoke.get("/prod/nowhere").await;
+    assert_eq!(missing.status, 403);
+    assert_eq!(missing.json(), json!({"canary": true, "color": "green"}));
 
     // 50 %: both, in about equal shares (the bounds are over five standard deviations out).
     patch_stage(

@@ -53,7 +53,7 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             Some(name) if api.stages.contains_key(name) => {}
             Some(name) => {
                 return Err(ApiError::bad_request(format!(
-                    "Invalid stage identifier specified: a canary release deployment needs an existing stage, and '{name}' does not exist; deploy to it without canarySettings first"
+                    "Invalid deployment content specified.Stage {name} must already be created before making a canary release deployment"
                 )));
             }
             None => {
@@ -63,6 +63,16 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             }
         }
         validate::canary_percent(canary.percent_traffic)?;
+    } else if let Some(name) = &req.stage_name
+        && api
+            .stages
+            .get(name)
+            .is_some_and(|stage| stage.canary_settings.is_some())
+    {
+        // AWS's words, as recorded from it.
+        return Err(ApiError::bad_request(format!(
+            "Invalid deployment content specified.Non canary deployment not supported on stage {name} because Canary is enabled. Provide CanarySettings in deploymentInput."
+        )));
     }
     let taken: Vec<String> = api.deployments.keys().cloned().collect();
     let id = cx.new_id(6, |id| taken.iter().any(|t| t == id));
@@ -84,6 +94,7 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
         // A canary release deployment goes to the stage's canary, and the stage keeps serving
         // its deployment to the rest of the traffic; the first one, on a stage without a
         // canary, is both (AWS: "both the stage and the canary have the same deploymentId").
+        // (A plain deployment to a stage with a canary was refused above.)
         if req.canary_settings.is_none() || stage.canary_settings.is_none() {
             stage.deployment_id = id.clone();
         }

@@ -187,6 +187,18 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     assert_eq!(to_canary + to_base, 200, "{split:?}");
     assert!((60..=140).contains(&to_canary), "{split:?}");
 
+    // While the stage has a canary, every deployment to it must be a canary one.
+    client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Invalid deployment content specified.Non canary deployment not supported on stage prod because Canary is enabled. Provide CanarySettings in deploymentInput.",
+        );
+
     // Promotion: the canary's deployment becomes the stage's, and the canary goes.
     patch_stage(
         &client,
@@ -281,7 +293,10 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         .canary_settings(canary_settings(10.0))
         .send()
         .await
-        .expect_error_containing("BadRequestException", "'nosuch' does not exist");
+        .expect_error(
+            "BadRequestException",
+            "Invalid deployment content specified.Stage nosuch must already be created before making a canary release deployment",
+        );
     client
         .create_deployment()
         .rest_api_id(&api)

@@ -309,7 +309,6 @@ impl Snapshot {
                                 entry.caching.as_ref(),
                                 scope,
                             );
-                            canary.caching = canary.caching.filter(|_| settings.use_stage_cache);
                             canary.is_canary = true;
                             Some(Canary {
                                 share: settings.percent_traffic.unwrap_or(0.0) / 100.0,

@@ -614,6 +614,22 @@ async fn deploy_with(
         .to_owned()
 }
 
+/// Applies `operations` to stage `prod`.
+async fn update_stage(
+    client: &Client,
+    api: &str,
+    operations: Vec<aws_sdk_apigateway::types::PatchOperation>,
+) {
+    client
+        .update_stage()
+        .rest_api_id(api)
+        .stage_name("prod")
+        .set_patch_operations(Some(operations))
+        .send()
+        .await
+        .unwrap();
+}
+
 async fn method_response(client: &Client, api: &str, resource: &str, method: &str, status: &str) {
     client
         .put_method_response()

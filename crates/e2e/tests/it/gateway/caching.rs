@@ -176,17 +176,6 @@ async fn patched_route(
         .unwrap();
 }
 
-async fn update_stage(client: &Client, api: &str, operations: Vec<PatchOperation>) {
-    client
-        .update_stage()
-        .rest_api_id(api)
-        .stage_name("prod")
-        .set_patch_operations(Some(operations))
-        .send()
-        .await
-        .unwrap();
-}
-
 /// GETs `path` until two answers in a row carry the same number (the cache is on and
 /// serves it), or (`cached` false) differ; returns the last answer.
 async fn until_caching(invoke: &Invoke, path: &str, cached: bool) -> Raw {

@@ -55,17 +55,6 @@ fn pair(version: &str, color: &str) -> (String, String) {
     (version.to_owned(), color.to_owned())
 }
 
-async fn patch_stage(client: &Client, api: &str, operations: Vec<PatchOperation>) {
-    client
-        .update_stage()
-        .rest_api_id(api)
-        .stage_name("prod")
-        .set_patch_operations(Some(operations))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     let server = TestServer::start().await;
@@ -155,7 +144,7 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     );
 
     // 100 %: everything does, with the canary's variables.
-    patch_stage(
+    update_stage(
         &client,
         &api,
         vec![replace("/canarySettings/percentTraffic", "100")],
@@ -174,7 +163,7 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
     assert_eq!(missing.json(), json!({"canary": true, "color": "green"}));
 
     // 50 %: both, in about equal shares (the bounds are over five standard deviations out).
-    patch_stage(
+    update_stage(
         &client,
         &api,
         vec![replace("/canarySettings/percentTraffic", "50")],
@@ -200,7 +189,7 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         );
 
     // Promotion: the canary's deployment becomes the stage's, and the canary goes.
-    patch_stage(
+    update_stage(
         &client,
         &api,
         vec![
@@ -240,7 +229,7 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
 
     // A canary attached by patches starts on the stage's deployment, and its settings can be
     // changed one by one.
-    patch_stage(
+    update_stage(
         &client,
         &api,
         vec![
@@ -260,7 +249,7 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         raw.json(),
         json!({"version": "v2", "color": "red", "canary": true})
     );
-    patch_stage(
+    update_stage(
         &client,
         &api,
         vec![

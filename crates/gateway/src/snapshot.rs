@@ -293,7 +293,10 @@ impl Snapshot {
                             let settings = stage.stage.canary_settings.as_ref()?;
                             // The canary serves its deployment with the stage's variables and
                             // its own overrides, and shares the stage cache only if told to.
+                            // It is the stage as the canary's deployment serves it: its
+                            // deployment id is the canary's, so cache keys never mix.
                             let mut canary_stage = stage.stage.clone();
+                            canary_stage.deployment_id = deployment.id.clone();
                             canary_stage
                                 .variables
                                 .extend(settings.stage_variable_overrides.clone());

@@ -622,3 +622,63 @@ async fn a_canary_uses_the_stage_cache_only_when_told() {
     canary(true).await.unwrap();
     until_cached(true).await;
 }
+
+/// A canary sharing the stage cache keeps entries of its own: an answer its deployment put
+/// in the cache never answers a request the stage's deployment serves.
+#[tokio::test]
+async fn a_canary_and_its_stage_never_answer_from_each_others_entries() {
+    let fixture = Cached::start().await;
+    let Cached {
+        client,
+        api,
+        invoke,
+        ..
+    } = &fixture;
+    fixture
+        .cache(
+            vec![
+                replace("/cacheClusterEnabled", "true"),
+                replace("/*/*/caching/enabled", "true"),
+            ],
+            "/prod/plain",
+        )
+        .await;
+    // The first canary deployment is the stage's too; the second is the canary alone.
+    for _ in 0..2 {
+        client
+            .create_deployment()
+            .rest_api_id(api)
+            .stage_name("prod")
+            .canary_settings(
+                aws_sdk_apigateway::types::DeploymentCanarySettings::builder()
+                    .percent_traffic(100.0)
+                    .use_stage_cache(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Every request is the canary's, and it answers from its entry.
+    let canary = number(&until_caching(invoke, "/prod/plain", true).await);
+    // Every request is the stage's: its deployment has no entry yet.
+    update_stage(
+        client,
+        api,
+        vec![replace("/canarySettings/percentTraffic", "0")],
+    )
+    .await;
+    let stage = fixture
+        .until_not(
+            "/prod/plain",
+            canary,
+            "the stage answered with the canary's entry",
+        )
+        .await;
+    assert_eq!(
+        number(&invoke.get("/prod/plain").await),
+        stage,
+        "kept for the stage"
+    );
+}

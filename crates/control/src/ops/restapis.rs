@@ -42,7 +42,6 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             "Invalid minimum compression size, must be between 0 and 10485760",
         ));
     }
-    check_policy(req.policy.as_deref())?;
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;
     let id = match tags.get(CUSTOM_ID_TAG) {
@@ -166,17 +165,9 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     json(201, &reply)
 }
 
-/// A resource policy is checked when it is stored, so that no deployment ever carries one the
-/// gateway cannot evaluate.
-fn check_policy(policy: Option<&str>) -> Result<(), ApiError> {
-    match policy {
-        Some(text) => causeway_model::policy::check(text).map_err(|e| ApiError::bad_request(e.0)),
-        None => Ok(()),
-    }
-}
-
-/// A policy as AWS keeps it for API `api_id`: checked, `execute-api:/` written out as the
-/// API's ARN, compact and escaped (see `policy::normalize`).
+/// A policy as AWS keeps it for API `api_id`: checked (so that no deployment ever carries one
+/// the gateway cannot evaluate), `execute-api:/` written out as the API's ARN, compact and
+/// escaped (see `policy::normalize`).
 pub(crate) fn stored_policy(cx: &Ctx<'_>, api_id: &str, text: &str) -> Result<String, ApiError> {
     let scope = causeway_model::policy::Scope {
         region: &cx.config.region,

@@ -47,6 +47,12 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
     fn limiter(&self) -> Option<&dyn causeway_limits::Limiter> {
         None
     }
+
+    /// The UTC day the limiter counts quotas in, on the gateway's clock (UpdateUsage
+    /// changes that day's period, whatever the control plane's own clock says).
+    fn quota_today(&self) -> Option<causeway_limits::Day> {
+        None
+    }
 }
 
 /// The answer to a test invocation when no gateway runs.

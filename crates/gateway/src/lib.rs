@@ -167,6 +167,11 @@ impl Gateway {
         }
     }
 
+    /// The clock of throttles and quotas.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
     /// Compiles `plan` and swaps it in. Stages whose deployment did not change reuse their
     /// compiled routes.
     pub fn apply(&self, plan: &GatewayPlan) {

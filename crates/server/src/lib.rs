@@ -529,6 +529,10 @@ impl DataPlane for DataPlaneView {
         Some(&*self.limiter)
     }
 
+    fn quota_today(&self) -> Option<causeway_limits::Day> {
+        Some(self.gateway.clock().now().today)
+    }
+
     fn flush_stage_cache(&self, api_id: &str, stage: &str) {
         let flushed = self.gateway.flush_stage_cache(api_id, stage);
         tracing::info!(api = %api_id, stage = %stage, flushed, "stage cache flush");

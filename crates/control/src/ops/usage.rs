@@ -123,8 +123,11 @@ pub fn update(
             "The usage plan has no quota, so there is no remaining count to change",
         ));
     }
-    let today = Day::from_unix_seconds(cx.now);
     let limiter = limiter(cx)?;
+    let today = cx
+        .data_plane
+        .and_then(|d| d.quota_today())
+        .unwrap_or_else(|| Day::from_unix_seconds(cx.now));
     let key = PlanKey { plan_id, key_id };
     for op in &ops {
         match (op.op, op.path.as_str()) {

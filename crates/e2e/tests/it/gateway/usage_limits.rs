@@ -170,7 +170,13 @@ async fn futures_join_all<F: std::future::Future>(
 }
 
 fn count(answers: &[Raw], status: u16) -> usize {
-    answers.iter().filter(|a| a.status == status).count()
+    let n = answers.iter().filter(|a| a.status == status).count();
+    if n == 0 || n < answers.len() {
+        // The whole burst, for when a count does not match.
+        let seen: Vec<(u16, String)> = answers.iter().map(|a| (a.status, a.text())).collect();
+        eprintln!("burst answers: {seen:?}");
+    }
+    n
 }
 
 fn assert_throttled(raw: &Raw) {

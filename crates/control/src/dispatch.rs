@@ -10,8 +10,8 @@ use percent_encoding::percent_decode_str;
 use crate::ctx::{Ctx, Query};
 use crate::ops::{account, apikeys, nodes, usage, usageplans};
 use crate::ops::{
-    deployments, gateway_responses, methods, resources, restapis, stages, tags, test_invoke,
-    vpclinks,
+    deployments, gateway_responses, methods, models, request_validators, resources, restapis,
+    stages, tags, test_invoke, vpclinks,
 };
 use crate::{Reply, Request};
 
@@ -137,6 +137,27 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         }
         ("DELETE", ["restapis", api, "gatewayresponses", kind]) => {
             gateway_responses::delete(cx, api, kind)
+        }
+
+        ("POST", ["restapis", api, "models"]) => models::create(cx, api, body),
+        ("GET", ["restapis", api, "models"]) => models::list(cx, api, q),
+        ("GET", ["restapis", api, "models", name]) => models::get(cx, api, name, q),
+        ("PATCH", ["restapis", api, "models", name]) => models::update(cx, api, name, body),
+        ("DELETE", ["restapis", api, "models", name]) => models::delete(cx, api, name),
+        ("GET", ["restapis", api, "models", name, "default_template"]) => {
+            models::template(cx, api, name)
+        }
+
+        ("POST", ["restapis", api, "requestvalidators"]) => {
+            request_validators::create(cx, api, body)
+        }
+        ("GET", ["restapis", api, "requestvalidators"]) => request_validators::list(cx, api, q),
+        ("GET", ["restapis", api, "requestvalidators", id]) => request_validators::get(cx, api, id),
+        ("PATCH", ["restapis", api, "requestvalidators", id]) => {
+            request_validators::update(cx, api, id, body)
+        }
+        ("DELETE", ["restapis", api, "requestvalidators", id]) => {
+            request_validators::delete(cx, api, id)
         }
 
         ("POST", ["vpclinks"]) => vpclinks::create(cx, body),

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_model::usage::{Account, ApiKey, UsagePlan};
 use causeway_model::{
-    ApiError, Deployment, GatewayResponse, Method, Resource, RestApi, Stage, VpcLink,
+    ApiError, Deployment, GatewayResponse, Method, Model, RequestValidator, Resource, RestApi,
+    Stage, VpcLink,
 };
 use causeway_store::Record;
 
@@ -18,6 +19,10 @@ pub mod kind {
     pub const DEPLOYMENT: &str = "deployment";
     pub const STAGE: &str = "stage";
     pub const GATEWAY_RESPONSE: &str = "gatewayresponse";
+    /// An API's model, keyed `{apiId}/{name}`.
+    pub const MODEL: &str = "model";
+    /// An API's request validator, keyed `{apiId}/{id}`.
+    pub const REQUEST_VALIDATOR: &str = "requestvalidator";
     pub const VPC_LINK: &str = "vpclink";
     pub const LOAD_BALANCER: &str = "loadbalancer";
     pub const TARGET_GROUP: &str = "targetgroup";
@@ -102,6 +107,10 @@ pub struct ApiState {
     pub deployments: BTreeMap<String, std::sync::Arc<Deployment>>,
     pub stages: BTreeMap<String, Stage>,
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// Models by name.
+    pub models: BTreeMap<String, Model>,
+    /// Request validators by id.
+    pub request_validators: BTreeMap<String, RequestValidator>,
 }
 
 impl State {
@@ -205,6 +214,17 @@ impl State {
                     if let Some(response) = parse::<GatewayResponse>(&record) {
                         api.gateway_responses
                             .insert(response.response_type.clone(), response);
+                    }
+                }
+                kind::MODEL => {
+                    if let Some(model) = parse::<Model>(&record) {
+                        api.models.insert(model.name.clone(), model);
+                    }
+                }
+                kind::REQUEST_VALIDATOR => {
+                    if let Some(validator) = parse::<RequestValidator>(&record) {
+                        api.request_validators
+                            .insert(validator.id.clone(), validator);
                     }
                 }
                 other => {
@@ -478,6 +498,22 @@ impl ApiState {
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
             gateway_responses,
+            models: BTreeMap::new(),
+            request_validators: BTreeMap::new(),
+        }
+    }
+
+    /// The API as a deployment (or a test invocation) freezes it, with these resources.
+    pub fn snapshot_with(
+        &self,
+        resources: Vec<causeway_model::DeployedResource>,
+    ) -> causeway_model::ApiSnapshot {
+        causeway_model::ApiSnapshot {
+            api: self.api.clone(),
+            resources,
+            gateway_responses: self.gateway_responses.values().cloned().collect(),
+            models: self.models.values().cloned().collect(),
+            request_validators: self.request_validators.values().cloned().collect(),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Failure {
     pub message: Cow<'static, str>,
     /// The cause, for the log only (clients never see configuration details).
     pub cause: Option<String>,
+    /// What request validation found (`$context.error.validationErrorString`).
+    pub validation: Option<String>,
 }
 
 /// Gateway response types this gateway produces.
@@ -30,8 +32,11 @@ pub enum Kind {
     Throttled,
     QuotaExceeded,
     RequestTooLarge,
-    /// The request body cannot be read as its framing says (a malformed chunked body).
+    /// The request body cannot be read as its framing says (a malformed chunked body), or
+    /// does not match its model.
     BadRequestBody,
+    /// A parameter the method's request validator requires is missing.
+    BadRequestParameters,
     UnsupportedMediaType,
     ApiConfigurationError,
     IntegrationFailure,
@@ -49,6 +54,7 @@ impl Kind {
             Kind::QuotaExceeded => "QUOTA_EXCEEDED",
             Kind::RequestTooLarge => "REQUEST_TOO_LARGE",
             Kind::BadRequestBody => "BAD_REQUEST_BODY",
+            Kind::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
             Kind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Kind::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             Kind::IntegrationFailure => "INTEGRATION_FAILURE",
@@ -65,7 +71,7 @@ impl Kind {
             Kind::Throttled => "TooManyRequestsException",
             Kind::QuotaExceeded => "LimitExceededException",
             Kind::RequestTooLarge => "RequestTooLargeException",
-            Kind::BadRequestBody => "BadRequestException",
+            Kind::BadRequestBody | Kind::BadRequestParameters => "BadRequestException",
             Kind::UnsupportedMediaType => "UnsupportedMediaTypeException",
             Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout => {
                 "InternalServerErrorException"
@@ -89,6 +95,7 @@ impl Failure {
             kind,
             message: Cow::Borrowed(message),
             cause: None,
+            validation: None,
         }
     }
 
@@ -99,6 +106,7 @@ impl Failure {
             kind: Kind::AccessDenied,
             message: Cow::Owned(message),
             cause: None,
+            validation: None,
         }
     }
 
@@ -124,6 +132,34 @@ impl Failure {
     /// BAD_REQUEST_BODY: a request body that cannot be read as it says it is (400).
     pub fn bad_body(cause: impl Into<String>) -> Failure {
         Failure::new(Kind::BadRequestBody, "Invalid request body").because(cause)
+    }
+
+    /// BAD_REQUEST_PARAMETERS: required parameters the request lacks (400), named as AWS
+    /// names them.
+    pub fn missing_parameters(names: &[&str]) -> Failure {
+        let message = format!(
+            "Missing required request parameters: [{}]",
+            names.join(", ")
+        );
+        Failure {
+            kind: Kind::BadRequestParameters,
+            validation: Some(message.clone()),
+            message: Cow::Owned(message),
+            cause: None,
+        }
+    }
+
+    /// BAD_REQUEST_BODY: a body that does not match its model (400). Clients see only
+    /// `Invalid request body`; `detail` goes to the log and `validationErrorString`.
+    pub fn invalid_body(model: &str, content_type: &str, detail: String) -> Failure {
+        Failure {
+            kind: Kind::BadRequestBody,
+            message: Cow::Borrowed("Invalid request body"),
+            cause: Some(format!(
+                "Request body does not match model schema for content type {content_type} (model {model}): {detail}"
+            )),
+            validation: Some(format!("[{detail}]")),
+        }
     }
 
     pub fn configuration(cause: impl Into<String>) -> Failure {
@@ -332,8 +368,7 @@ fn context_variable<'a>(
         "error.message" => Borrowed(&*failure.message),
         "error.messageString" => Borrowed(message_string),
         "error.responseType" => Borrowed(failure.kind.response_type()),
-        // No request validators yet, so never a validation error to tell.
-        "error.validationErrorString" => Borrowed(""),
+        "error.validationErrorString" => Borrowed(failure.validation.as_deref().unwrap_or("")),
         "requestId" | "extendedRequestId" => Borrowed(context.request_id),
         "apiId" => Borrowed(context.api_id),
         "stage" => Borrowed(context.stage),

@@ -24,6 +24,7 @@ mod snapshot;
 mod templates;
 mod test_invoke;
 mod upstream;
+mod validation;
 
 use std::sync::Arc;
 

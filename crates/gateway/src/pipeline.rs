@@ -211,12 +211,12 @@ pub async fn handle(
     let response = match result {
         Ok(response) => response,
         Err(failure) => {
-            // A denial is the policy working, not a fault: at debug level, so that a caller
-            // knocking over and over cannot flood the log.
+            // A denial or a request that fails validation is the API working, not a fault: at
+            // debug level, so that a caller knocking over and over cannot flood the log.
             if let Some(cause) = &failure.cause
-                && failure.kind == Kind::AccessDenied
+                && (failure.kind == Kind::AccessDenied || failure.validation.is_some())
             {
-                tracing::debug!(request_id = %request_id, api = %target.api_id, %cause, "request denied");
+                tracing::debug!(request_id = %request_id, api = %target.api_id, %cause, "request refused");
             } else if let Some(cause) = &failure.cause {
                 tracing::warn!(
                     request_id = %request_id,
@@ -266,7 +266,14 @@ async fn serve_stage<'a>(
         account_throttle: gateway.config.account_throttle,
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
+    let validation = stage.validation.get(&matched);
+    if let Some(validation) = validation {
+        crate::validation::check_parameters(validation, &matched, &request.headers, query)?;
+    }
     let body = read_body(body, &request.headers, gateway.config.max_body_bytes).await?;
+    if let Some(validation) = validation {
+        crate::validation::check_body(validation, &request.headers, &body)?;
+    }
     let Some(integration) = method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };

@@ -43,6 +43,8 @@ pub struct StageEntry {
     pub stage: Stage,
     pub deployment: Arc<Deployment>,
     pub routes: Arc<CompiledApi>,
+    /// The deployment's request validation, by method.
+    pub validation: Arc<crate::validation::Validations>,
     /// Customised gateway responses of the deployment, by type.
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// Usage plans of API keys and method throttles.
@@ -66,21 +68,30 @@ pub struct Canary {
     pub entry: Arc<StageEntry>,
 }
 
+/// What is compiled once per deployment, whichever stages serve it: the route tree and the
+/// request validation.
+type Compiled = (Arc<CompiledApi>, Arc<crate::validation::Validations>);
+
 impl StageEntry {
     /// Compiles `stage` serving `deployment`, reusing route trees already in `compiled`.
     fn compile(
         plan: &GatewayPlan,
         api_id: &str,
         (stage, deployment): (&Stage, &Arc<Deployment>),
-        compiled: &mut HashMap<*const Deployment, Arc<CompiledApi>>,
+        compiled: &mut HashMap<*const Deployment, Compiled>,
         previous_caching: Option<&crate::cache::StageCaching>,
         scope: causeway_model::policy::Scope<'_>,
     ) -> StageEntry {
-        let routes = compiled
+        let (routes, validation) = compiled
             .entry(Arc::as_ptr(deployment))
-            .or_insert_with(|| Arc::new(CompiledApi::compile(&deployment.snapshot)))
+            .or_insert_with(|| {
+                let routes = Arc::new(CompiledApi::compile(&deployment.snapshot));
+                let validation = Arc::new(crate::validation::compile(api_id, &routes));
+                (routes, validation)
+            })
             .clone();
         StageEntry {
+            validation,
             caching: crate::cache::StageCaching::compile(stage, &routes, previous_caching),
             policy: StagePolicy::compile(&deployment.snapshot.api, scope),
             stage: stage.clone(),
@@ -251,14 +262,17 @@ impl Snapshot {
         previous: &Snapshot,
         (region, account_id): (&str, &str),
     ) -> Snapshot {
-        let mut compiled: HashMap<*const Deployment, Arc<CompiledApi>> = HashMap::new();
+        let mut compiled: HashMap<*const Deployment, Compiled> = HashMap::new();
         for api in previous.apis.values() {
             for stage in api.stages.values() {
-                compiled.insert(Arc::as_ptr(&stage.deployment), stage.routes.clone());
+                compiled.insert(
+                    Arc::as_ptr(&stage.deployment),
+                    (stage.routes.clone(), stage.validation.clone()),
+                );
                 if let Some(canary) = &stage.canary {
                     compiled.insert(
                         Arc::as_ptr(&canary.entry.deployment),
-                        canary.entry.routes.clone(),
+                        (canary.entry.routes.clone(), canary.entry.validation.clone()),
                     );
                 }
             }

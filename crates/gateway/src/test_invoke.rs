@@ -37,10 +37,13 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
     log.line(format_args!("Starting execution for request: {request_id}"));
     let snapshot = &call.deployment.snapshot;
     let api_id = snapshot.api.id.as_str();
+    let routes = Arc::new(CompiledApi::compile(snapshot));
     let stage = StageEntry {
         stage: test_stage(&call),
         deployment: call.deployment.clone(),
-        routes: Arc::new(CompiledApi::compile(snapshot)),
+        // Test invocations validate requests, as on AWS.
+        validation: Arc::new(crate::validation::compile(api_id, &routes)),
+        routes,
         gateway_responses: snapshot
             .gateway_responses
             .iter()
@@ -229,6 +232,18 @@ async fn execute<'a>(
         "Method request body before transformations: {}",
         exec_log::body_text(&request.body)
     ));
+    if let Some(validation) = stage.validation.get(&matched) {
+        crate::validation::check_parameters(validation, &matched, request.headers, request.query)
+            .and_then(|()| {
+                crate::validation::check_body(validation, request.headers, &request.body)
+            })
+            .inspect_err(|failure| {
+                if let Some(found) = &failure.validation {
+                    log.line(format_args!("Request validation failed: {found}"));
+                }
+            })?;
+        log.line("Request validation succeeded");
+    }
     let Some(integration) = matched.method.integration.as_ref() else {
         return Err(Failure::configuration("the method has no integration"));
     };

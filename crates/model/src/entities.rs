@@ -188,8 +188,8 @@ pub struct Deployment {
     pub snapshot: ApiSnapshot,
 }
 
-/// What a deployment freezes: the API settings, every resource with its full path, and the
-/// customised gateway responses.
+/// What a deployment freezes: the API settings, every resource with its full path, the
+/// customised gateway responses, and the models and request validators.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiSnapshot {
@@ -198,6 +198,11 @@ pub struct ApiSnapshot {
     pub resources: Vec<DeployedResource>,
     #[serde(default)]
     pub gateway_responses: Vec<GatewayResponse>,
+    /// The API's models, which request validation checks bodies against.
+    #[serde(default)]
+    pub models: Vec<Model>,
+    #[serde(default)]
+    pub request_validators: Vec<RequestValidator>,
 }
 
 /// A resource frozen in a deployment, with its path resolved.
@@ -334,4 +339,32 @@ pub struct GatewayResponse {
     #[serde(default)]
     pub response_templates: StringMap,
     pub default_response: bool,
+}
+
+/// A data model of an API: a JSON Schema (draft 4) for the payloads of a content type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub id: String,
+    /// Alphanumeric, unique in its API; methods name models by it.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The schema as the caller wrote it.
+    pub schema: String,
+    pub content_type: String,
+}
+
+/// What a method's request validator checks: the required parameters, the body against the
+/// model of its content type, or both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestValidator {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub validate_request_body: bool,
+    #[serde(default)]
+    pub validate_request_parameters: bool,
 }

@@ -18,6 +18,7 @@ pub mod node;
 pub mod openapi;
 pub mod patch;
 pub mod policy;
+pub mod schemas;
 pub mod usage;
 pub mod validate;
 

@@ -1087,5 +1087,75 @@ fn apply_method_setting(
     Ok(())
 }
 
+/// The AWS answers of an update that allows `replace` on `paths` only: another path, or
+/// another op on one of them.
+fn replace_only(op: &PatchOperation, paths: &[&str]) -> Result<(), ApiError> {
+    if !paths.contains(&op.path.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid patch path  '{}' specified for op '{}'. Must be one of: [{}]",
+            op.path,
+            op.op.as_str(),
+            paths.join(", ")
+        )));
+    }
+    if op.op != Op::Replace {
+        return Err(ApiError::bad_request(format!(
+            "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+            op.path,
+            op.op.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Applies operations to a model (`replace` on `/description` and `/schema`). The caller
+/// checks the new schema.
+pub fn apply_model(model: &crate::Model, ops: &[PatchOperation]) -> Result<crate::Model, ApiError> {
+    let mut model = model.clone();
+    for op in ops {
+        replace_only(op, &["/description", "/schema"])?;
+        match op.path.as_str() {
+            "/description" => model.description = op.optional_value(),
+            _ => model.schema = op.value.clone().unwrap_or_default(),
+        }
+    }
+    Ok(model)
+}
+
+/// Applies operations to a request validator (`replace` on `/name`,
+/// `/validateRequestParameters` and `/validateRequestBody`; a flag without a value is
+/// `false`, as on AWS).
+pub fn apply_request_validator(
+    validator: &crate::RequestValidator,
+    ops: &[PatchOperation],
+) -> Result<crate::RequestValidator, ApiError> {
+    let mut validator = validator.clone();
+    for op in ops {
+        replace_only(
+            op,
+            &[
+                "/name",
+                "/validateRequestParameters",
+                "/validateRequestBody",
+            ],
+        )?;
+        let flag = || match op.value.as_deref() {
+            None | Some("") => Ok(false),
+            Some(_) => op.bool_value(),
+        };
+        match op.path.as_str() {
+            "/name" => {
+                validator.name = Some(op.optional_value().ok_or_else(|| {
+                    ApiError::bad_request("Request Validator name cannot be blank")
+                })?);
+            }
+            "/validateRequestParameters" => validator.validate_request_parameters = flag()?,
+            _ => validator.validate_request_body = flag()?,
+        }
+    }
+    Ok(validator)
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

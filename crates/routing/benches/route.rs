@@ -94,6 +94,8 @@ fn snapshot(paths: &[String]) -> ApiSnapshot {
         },
         resources,
         gateway_responses: Vec::new(),
+        models: Vec::new(),
+        request_validators: Vec::new(),
     }
 }
 

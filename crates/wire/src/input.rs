@@ -176,6 +176,25 @@ pub struct PutGatewayResponse {
     pub response_templates: Option<StringMap>,
 }
 
+/// CreateModel.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateModel {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub schema: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// CreateRequestValidator.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRequestValidator {
+    pub name: Option<String>,
+    pub validate_request_body: Option<bool>,
+    pub validate_request_parameters: Option<bool>,
+}
+
 /// TagResource.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

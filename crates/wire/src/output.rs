@@ -622,6 +622,60 @@ impl GatewayResponse {
     }
 }
 
+/// Model.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub schema: String,
+    pub content_type: String,
+}
+
+impl Model {
+    /// The wire form of a model.
+    pub fn from_model(model: &m::Model) -> Model {
+        Model {
+            id: model.id.clone(),
+            name: model.name.clone(),
+            description: model.description.clone(),
+            schema: model.schema.clone(),
+            content_type: model.content_type.clone(),
+        }
+    }
+}
+
+/// GetModelTemplate.
+#[derive(Debug, Serialize)]
+pub struct Template {
+    pub value: String,
+}
+
+/// RequestValidator: both flags are always written.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestValidator {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub validate_request_body: bool,
+    pub validate_request_parameters: bool,
+}
+
+impl RequestValidator {
+    /// The wire form of a request validator.
+    pub fn from_model(validator: &m::RequestValidator) -> RequestValidator {
+        RequestValidator {
+            id: validator.id.clone(),
+            name: validator.name.clone(),
+            validate_request_body: validator.validate_request_body,
+            validate_request_parameters: validator.validate_request_parameters,
+        }
+    }
+}
+
 /// TestInvokeMethod.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

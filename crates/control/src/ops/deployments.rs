@@ -145,11 +145,7 @@ fn snapshot(api: &ApiState) -> ApiSnapshot {
         })
         .collect();
     resources.sort_by_key(|r| r.resource.seq);
-    ApiSnapshot {
-        api: api.api.clone(),
-        resources,
-        gateway_responses: api.gateway_responses.values().cloned().collect(),
-    }
+    api.snapshot_with(resources)
 }
 
 fn deployment<'a>(api: &'a ApiState, id: &str) -> Result<&'a Deployment, ApiError> {

@@ -78,6 +78,46 @@ fn integration_of_mut<'r>(
         .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
 }
 
+/// The request validator ids and model names of the API, which its methods may name.
+fn known_references(cx: &Ctx<'_>, api: &str) -> (Vec<String>, Vec<String>) {
+    cx.state
+        .apis
+        .get(api)
+        .map(|api| {
+            (
+                api.request_validators.keys().cloned().collect(),
+                api.models.keys().cloned().collect(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A method may only name request validators and models its API has. Against `before` (an
+/// update), only what changed is checked.
+fn check_references(
+    method: &Method,
+    before: Option<&Method>,
+    (validators, models): &(Vec<String>, Vec<String>),
+) -> Result<(), ApiError> {
+    if let Some(id) = &method.request_validator_id
+        && before.is_none_or(|b| b.request_validator_id.as_ref() != Some(id))
+        && !validators.contains(id)
+    {
+        return Err(ApiError::bad_request(
+            "Invalid Request Validator identifier specified",
+        ));
+    }
+    for (content_type, model) in &method.request_models {
+        let unchanged = before.is_some_and(|b| b.request_models.get(content_type) == Some(model));
+        if !unchanged && !models.contains(model) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid model identifier specified: {model}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn http_method(text: &str) -> Result<HttpMethod, ApiError> {
     HttpMethod::parse(text).ok_or_else(|| {
         ApiError::bad_request("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
@@ -114,7 +154,7 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
         authorization_type,
         authorizer_id: req.authorizer_id,
         api_key_required: req.api_key_required.unwrap_or(false),
-        request_validator_id: req.request_validator_id,
+        request_validator_id: req.request_validator_id.filter(|id| !id.is_empty()),
         operation_name: req.operation_name,
         request_parameters,
         request_models: req.request_models.unwrap_or_default(),
@@ -122,6 +162,7 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
         integration: None,
         authorization_scopes: req.authorization_scopes.unwrap_or_default(),
     };
+    check_references(&method, None, &known_references(cx, at.api))?;
     let reply = output::Method::from_model(&method);
     modify(cx, at, |resource| {
         if resource.methods.contains_key(verb.as_str()) {
@@ -144,9 +185,12 @@ pub fn get_method(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {
 
 pub fn update_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateMethodInput")?;
+    let known = known_references(cx, at.api);
     let method = modify(cx, at, |resource| {
         let method = method_of_mut(resource, at.method)?;
-        *method = patch::apply_method(method, &ops)?;
+        let updated = patch::apply_method(method, &ops)?;
+        check_references(&updated, Some(method), &known)?;
+        *method = updated;
         Ok(output::Method::from_model(method))
     })?;
     json(200, &method)

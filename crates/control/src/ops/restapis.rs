@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use causeway_model::{
-    ApiError, ApiKeySource, EndpointConfiguration, EndpointType, Resource, RestApi, patch, validate,
+    ApiError, ApiKeySource, EndpointConfiguration, EndpointType, Model, Resource, RestApi, patch,
+    schemas, validate,
 };
 use causeway_wire::input;
 use causeway_wire::output::{self, Page, TagsField};
@@ -150,6 +151,50 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     for resource in resources.values() {
         cx.put(kind::RESOURCE, format!("{id}/{}", resource.id), resource)?;
     }
+    // Models: a new API starts with AWS's two defaults; a clone gets its source's models (their
+    // references to each other now name the clone) and request validators.
+    let (models, request_validators) = match &source {
+        None => {
+            let mut models = BTreeMap::new();
+            for (name, description, schema) in schemas::DEFAULT_MODELS {
+                let taken: Vec<String> = models.values().map(|m: &Model| m.id.clone()).collect();
+                let model_id = cx.new_id(6, |candidate| taken.iter().any(|t| t == candidate));
+                let model = Model {
+                    id: model_id,
+                    name: name.to_owned(),
+                    description: Some(description.to_owned()),
+                    schema: schema.to_owned(),
+                    content_type: "application/json".to_owned(),
+                };
+                models.insert(model.name.clone(), model);
+            }
+            (models, BTreeMap::new())
+        }
+        Some(source) => {
+            let from = schemas::model_url(&source.api.id, "");
+            let to = schemas::model_url(&id, "");
+            let models = source
+                .models
+                .iter()
+                .map(|(name, model)| {
+                    let mut copy = model.clone();
+                    copy.schema = copy.schema.replace(&from, &to);
+                    (name.clone(), copy)
+                })
+                .collect();
+            (models, source.request_validators.clone())
+        }
+    };
+    for model in models.values() {
+        cx.put(kind::MODEL, format!("{id}/{}", model.name), model)?;
+    }
+    for validator in request_validators.values() {
+        cx.put(
+            kind::REQUEST_VALIDATOR,
+            format!("{id}/{}", validator.id),
+            validator,
+        )?;
+    }
     let gateway_responses = source.map(|s| s.gateway_responses).unwrap_or_default();
     for response in gateway_responses.values() {
         cx.put(
@@ -159,9 +204,10 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         )?;
     }
     let reply = output::RestApi::from_model(&api, TagsField::Omit);
-    cx.state
-        .apis
-        .insert(id, ApiState::new(api, resources, gateway_responses));
+    let mut state = ApiState::new(api, resources, gateway_responses);
+    state.models = models;
+    state.request_validators = request_validators;
+    cx.state.apis.insert(id, state);
     json(201, &reply)
 }
 
@@ -281,6 +327,8 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
         kind::DEPLOYMENT,
         kind::STAGE,
         kind::GATEWAY_RESPONSE,
+        kind::MODEL,
+        kind::REQUEST_VALIDATOR,
     ] {
         cx.delete_prefix(child, format!("{id}/"));
     }

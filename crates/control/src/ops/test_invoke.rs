@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use causeway_model::gateway::TestInvoke;
-use causeway_model::{ApiError, ApiSnapshot, DeployedResource, Deployment, validate};
+use causeway_model::{ApiError, DeployedResource, Deployment, validate};
 use causeway_routing::CompiledApi;
 use causeway_wire::input;
 
@@ -81,11 +81,7 @@ pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, 
         parent = ancestor.parent_id.as_deref();
     }
     resources.sort_by_key(|r| r.resource.seq);
-    let snapshot = ApiSnapshot {
-        api: api.api.clone(),
-        resources,
-        gateway_responses: api.gateway_responses.values().cloned().collect(),
-    };
+    let snapshot = api.snapshot_with(resources);
     // The path must be one the resource answers, so that path parameters have values.
     let path = path_with_query_string
         .split_once('?')

@@ -3289,6 +3289,7 @@ mod backend_connections;
 mod caching;
 mod canary;
 mod client_connections;
+mod request_validation;
 mod resource_policies;
 mod test_invoke;
 mod tunnel;

@@ -10,6 +10,7 @@ mod elbv2;
 mod gateway;
 mod gateway_responses;
 mod methods;
+mod models;
 mod nlb_engine;
 mod openapi;
 mod persistence;

@@ -757,6 +757,8 @@ fn snapshot(plan: &ImportPlan) -> ApiSnapshot {
         },
         resources,
         gateway_responses: plan.gateway_responses.clone(),
+        models: Vec::new(),
+        request_validators: Vec::new(),
     }
 }
 

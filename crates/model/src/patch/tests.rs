@@ -134,3 +134,79 @@ fn resource_update_rules() {
     let bad = ops(&[("add", "/pathPart", Some("x"))]);
     assert!(resource_update(false, &bad).is_err());
 }
+
+#[test]
+fn models_take_replace_on_description_and_schema_only() {
+    let model = crate::Model {
+        id: "m1".into(),
+        name: "Pet".into(),
+        description: Some("a pet".into()),
+        schema: "{}".into(),
+        content_type: "application/json".into(),
+    };
+    let updated = apply_model(
+        &model,
+        &ops(&[
+            ("replace", "/description", Some("")),
+            ("replace", "/schema", Some(r#"{"type":"object"}"#)),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(updated.description, None);
+    assert_eq!(updated.schema, r#"{"type":"object"}"#);
+    let message = |list| match apply_model(&model, &ops(list)) {
+        Err(ApiError::BadRequest(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        message(&[("add", "/wrong-path", Some("x"))]),
+        "Invalid patch path  '/wrong-path' specified for op 'add'. Must be one of: [/description, /schema]"
+    );
+    assert_eq!(
+        message(&[("remove", "/schema", None)]),
+        "Invalid patch path  '/schema' specified for op 'remove'. Please choose supported operations"
+    );
+    assert_eq!(
+        message(&[("replace", "/name", Some("Dog"))]),
+        "Invalid patch path  '/name' specified for op 'replace'. Must be one of: [/description, /schema]"
+    );
+}
+
+#[test]
+fn request_validators_take_replace_on_their_three_fields() {
+    let validator = crate::RequestValidator {
+        id: "v1".into(),
+        name: Some("all".into()),
+        validate_request_body: true,
+        validate_request_parameters: false,
+    };
+    let updated = apply_request_validator(
+        &validator,
+        &ops(&[
+            ("replace", "/name", Some("params")),
+            ("replace", "/validateRequestParameters", Some("true")),
+            ("replace", "/validateRequestBody", None),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("params"));
+    assert!(updated.validate_request_parameters);
+    assert!(!updated.validate_request_body);
+    let message = |list| match apply_request_validator(&validator, &ops(list)) {
+        Err(ApiError::BadRequest(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        message(&[("add", "/validateRequestBody", Some("true"))]),
+        "Invalid patch path  '/validateRequestBody' specified for op 'add'. Please choose supported operations"
+    );
+    assert_eq!(
+        message(&[("replace", "/invalidPath", Some("x"))]),
+        "Invalid patch path  '/invalidPath' specified for op 'replace'. Must be one of: [/name, /validateRequestParameters, /validateRequestBody]"
+    );
+    assert_eq!(
+        message(&[("replace", "/name", None)]),
+        "Request Validator name cannot be blank"
+    );
+    assert!(message(&[("replace", "/validateRequestBody", Some("yes"))]).contains("boolean"));
+}

@@ -54,6 +54,8 @@ fn snapshot(routes: Routes<'_>) -> ApiSnapshot {
         },
         resources,
         gateway_responses: Vec::new(),
+        models: Vec::new(),
+        request_validators: Vec::new(),
     }
 }
 

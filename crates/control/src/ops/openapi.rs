@@ -14,7 +14,7 @@ use causeway_model::openapi::{
 use causeway_model::validate::{self, PathPart};
 use causeway_model::{
     ApiError, ApiKeySource, ConnectionType, EndpointConfiguration, EndpointType, GatewayResponse,
-    Method, Resource, RestApi,
+    Method, Model, RequestValidator, Resource, RestApi, schemas,
 };
 use causeway_wire::output::{self, TagsField};
 
@@ -27,14 +27,23 @@ use crate::state::{ApiState, kind};
 pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, ApiError> {
     let (options, fail_on_warnings) = import_options(cx, query)?;
     let endpoint_type = endpoint_type(query)?;
-    let plan = openapi::import(body, &options)?;
+    let mut plan = openapi::import(body, &options)?;
     let Some(name) = plan.name.clone() else {
         return Err(openapi::errors_found(&[
             "Missing title at info.title: the title becomes the name of the imported API".into(),
         ]));
     };
+    let taken: Vec<String> = cx.state.apis.keys().cloned().collect();
+    let id = cx.new_id(10, |id| taken.iter().any(|t| t == id));
     let mut problems = Vec::new();
     check_vpc_links(cx, &plan, &mut problems);
+    let (models, request_validators) = models_and_validators(
+        cx,
+        &id,
+        &mut plan,
+        (BTreeMap::new(), BTreeMap::new()),
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(openapi::errors_found(&problems));
     }
@@ -42,8 +51,6 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
         return Err(openapi::warnings_found(&plan.warnings));
     }
 
-    let taken: Vec<String> = cx.state.apis.keys().cloned().collect();
-    let id = cx.new_id(10, |id| taken.iter().any(|t| t == id));
     let resources = build_resources(
         cx,
         &plan,
@@ -99,11 +106,13 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
             response,
         )?;
     }
+    save_models_and_validators(cx, &id, &models, &request_validators, None)?;
     let mut reply = output::RestApi::from_model(&api, TagsField::Omit);
     reply.warnings = plan.warnings;
-    cx.state
-        .apis
-        .insert(id, ApiState::new(api, resources, gateway_responses));
+    let mut state = ApiState::new(api, resources, gateway_responses);
+    state.models = models;
+    state.request_validators = request_validators;
+    cx.state.apis.insert(id, state);
     json(201, &reply)
 }
 
@@ -137,7 +146,7 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     let (options, fail_on_warnings) = import_options(cx, query)?;
     let account = cx.config.account_id.clone();
     let current = cx.state.api(&account, api_id)?.clone();
-    let plan = openapi::import(body, &options)?;
+    let mut plan = openapi::import(body, &options)?;
 
     let existing: BTreeMap<String, &Resource> = current
         .resources
@@ -149,6 +158,12 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     if mode == Mode::Merge {
         check_merge_placement(&current, &existing, &plan, &mut problems);
     }
+    let kept = match mode {
+        Mode::Merge => (current.models.clone(), current.request_validators.clone()),
+        Mode::Overwrite => (BTreeMap::new(), BTreeMap::new()),
+    };
+    let (models, request_validators) =
+        models_and_validators(cx, api_id, &mut plan, kept, &mut problems);
     if !problems.is_empty() {
         return Err(openapi::errors_found(&problems));
     }
@@ -243,13 +258,130 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
             cx.delete(kind::GATEWAY_RESPONSE, format!("{api_id}/{response_type}"));
         }
     }
+    save_models_and_validators(cx, api_id, &models, &request_validators, Some(&current))?;
     let mut reply = output::RestApi::from_model(&api, TagsField::Include);
     reply.warnings = plan.warnings;
     let state = cx.state.api_mut(&account, api_id)?;
     state.api = api;
     state.resources = resources;
     state.gateway_responses = gateway_responses;
+    state.models = models;
+    state.request_validators = request_validators;
     json(200, &reply)
+}
+
+/// The models and request validators of API `api_id` after an import: `kept` (what stays of
+/// the API's own) with the plan's added, a model or validator of the same name replaced (its
+/// id kept). The plan's methods then name validators by id. Models that do not pass
+/// CreateModel's checks are reported in `problems`.
+fn models_and_validators(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    plan: &mut ImportPlan,
+    (mut models, mut validators): (BTreeMap<String, Model>, BTreeMap<String, RequestValidator>),
+    problems: &mut Vec<String>,
+) -> (BTreeMap<String, Model>, BTreeMap<String, RequestValidator>) {
+    for planned in &plan.models {
+        let id = match models.get(&planned.name) {
+            Some(existing) => existing.id.clone(),
+            None => {
+                let taken: Vec<String> = models.values().map(|m| m.id.clone()).collect();
+                cx.new_id(6, |candidate| taken.iter().any(|t| t == candidate))
+            }
+        };
+        let model = Model {
+            id,
+            name: planned.name.clone(),
+            description: planned.description.clone(),
+            schema: planned.schema_for(api_id),
+            content_type: "application/json".to_owned(),
+        };
+        models.insert(model.name.clone(), model);
+    }
+    for planned in &plan.models {
+        let others: BTreeMap<String, String> = models
+            .values()
+            .filter(|m| m.name != planned.name)
+            .map(|m| (m.name.clone(), m.schema.clone()))
+            .collect();
+        if let Some(model) = models.get(&planned.name)
+            && let Err(e) = schemas::check_schema(api_id, &model.name, &model.schema, &others)
+        {
+            problems.push(format!(
+                "Unable to create model for '{}' at {}: {e}",
+                planned.name, planned.at
+            ));
+        }
+    }
+    let mut ids_by_name = BTreeMap::new();
+    for planned in &plan.request_validators {
+        let existing = validators
+            .values()
+            .find(|v| v.name.as_deref() == Some(planned.name.as_str()))
+            .map(|v| v.id.clone());
+        let id = existing.unwrap_or_else(|| {
+            let taken: Vec<String> = validators.keys().cloned().collect();
+            cx.new_id(6, |candidate| taken.iter().any(|t| t == candidate))
+        });
+        validators.insert(
+            id.clone(),
+            RequestValidator {
+                id: id.clone(),
+                name: Some(planned.name.clone()),
+                validate_request_body: planned.validate_request_body,
+                validate_request_parameters: planned.validate_request_parameters,
+            },
+        );
+        ids_by_name.insert(planned.name.clone(), id);
+    }
+    for resource in &mut plan.resources {
+        for planned in resource.methods.values_mut() {
+            let method = &mut planned.method;
+            method.request_validator_id = method
+                .request_validator_id
+                .as_ref()
+                .and_then(|name| ids_by_name.get(name).cloned());
+        }
+    }
+    (models, validators)
+}
+
+/// Stores the models and request validators an import leaves, and deletes those of
+/// `previous` (the API before a PutRestApi) that are gone.
+fn save_models_and_validators(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    models: &BTreeMap<String, Model>,
+    validators: &BTreeMap<String, RequestValidator>,
+    previous: Option<&ApiState>,
+) -> Result<(), ApiError> {
+    for model in models.values() {
+        if previous.and_then(|p| p.models.get(&model.name)) != Some(model) {
+            cx.put(kind::MODEL, format!("{api_id}/{}", model.name), model)?;
+        }
+    }
+    for validator in validators.values() {
+        if previous.and_then(|p| p.request_validators.get(&validator.id)) != Some(validator) {
+            cx.put(
+                kind::REQUEST_VALIDATOR,
+                format!("{api_id}/{}", validator.id),
+                validator,
+            )?;
+        }
+    }
+    if let Some(previous) = previous {
+        for name in previous.models.keys() {
+            if !models.contains_key(name) {
+                cx.delete(kind::MODEL, format!("{api_id}/{name}"));
+            }
+        }
+        for id in previous.request_validators.keys() {
+            if !validators.contains_key(id) {
+                cx.delete(kind::REQUEST_VALIDATOR, format!("{api_id}/{id}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GetExport (`GET /restapis/{id}/stages/{stage}/exports/{oas30|swagger}`): the stage's

@@ -318,7 +318,7 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
             };
             uses_api_key |= method.api_key_required;
             uses_iam |= method.authorization_type == AuthorizationType::AwsIam;
-            item.put(key, operation(method, deployed, options));
+            item.put(key, operation(method, deployed, snapshot, options));
         }
         paths.put(&deployed.path, item.done());
     }
@@ -340,12 +340,23 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
         scheme.put("x-amazon-apigateway-authtype", Node::str("awsSigv4"));
         schemes.put(IAM_SCHEME, scheme.done());
     }
-    if !schemes.is_empty() {
-        if v2 {
+    let definitions = definitions(snapshot, v2);
+    if v2 {
+        if !definitions.is_empty() {
+            doc.put("definitions", definitions.done());
+        }
+        if !schemes.is_empty() {
             doc.put("securityDefinitions", schemes.done());
-        } else {
-            let mut components = Obj::default();
+        }
+    } else {
+        let mut components = Obj::default();
+        if !definitions.is_empty() {
+            components.put("schemas", definitions.done());
+        }
+        if !schemes.is_empty() {
             components.put("securitySchemes", schemes.done());
+        }
+        if !components.is_empty() {
             doc.put("components", components.done());
         }
     }
@@ -356,9 +367,85 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
     doc.done()
 }
 
+/// Where a document keeps its schemas.
+fn schema_prefix(v2: bool) -> &'static str {
+    if v2 {
+        "#/definitions/"
+    } else {
+        "#/components/schemas/"
+    }
+}
+
+/// The models as the document's schemas, their model URLs made local references again.
+fn definitions(snapshot: &ApiSnapshot, v2: bool) -> Obj {
+    let url = crate::schemas::model_url(&snapshot.api.id, "");
+    let local = schema_prefix(v2);
+    let mut definitions = Obj::default();
+    let mut models: Vec<_> = snapshot.models.iter().collect();
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    for model in models {
+        let Ok(mut schema) = serde_json::from_str::<serde_json::Value>(&model.schema) else {
+            continue;
+        };
+        localise_refs(&mut schema, &url, local);
+        definitions.put(&model.name, Node::from_json(&schema));
+    }
+    definitions
+}
+
+fn localise_refs(value: &mut serde_json::Value, url: &str, local: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "$ref"
+                    && let serde_json::Value::String(reference) = child
+                    && let Some(rest) = reference.strip_prefix(url)
+                {
+                    *reference = match rest.split_once("#/") {
+                        Some((name, pointer)) => format!("{local}{name}/{pointer}"),
+                        None => format!("{local}{rest}"),
+                    };
+                } else {
+                    localise_refs(child, url, local);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items {
+                localise_refs(child, url, local);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A validator's name in a document (its id when it has none).
+fn validator_name(validator: &crate::RequestValidator) -> String {
+    validator
+        .name
+        .clone()
+        .unwrap_or_else(|| validator.id.clone())
+}
+
 /// The API-level AWS extensions.
 fn api_extensions(snapshot: &ApiSnapshot, doc: &mut Obj) {
     let api = &snapshot.api;
+    if !snapshot.request_validators.is_empty() {
+        let mut validators = Obj::default();
+        for validator in &snapshot.request_validators {
+            let mut entry = Obj::default();
+            entry.put(
+                "validateRequestBody",
+                Node::Bool(validator.validate_request_body),
+            );
+            entry.put(
+                "validateRequestParameters",
+                Node::Bool(validator.validate_request_parameters),
+            );
+            validators.put(&validator_name(validator), entry.done());
+        }
+        doc.put("x-amazon-apigateway-request-validators", validators.done());
+    }
     if !api.binary_media_types.is_empty() {
         doc.put(
             "x-amazon-apigateway-binary-media-types",
@@ -408,7 +495,12 @@ fn api_extensions(snapshot: &ApiSnapshot, doc: &mut Obj) {
     }
 }
 
-fn operation(method: &Method, deployed: &DeployedResource, options: &ExportOptions) -> Node {
+fn operation(
+    method: &Method,
+    deployed: &DeployedResource,
+    snapshot: &ApiSnapshot,
+    options: &ExportOptions,
+) -> Node {
     let v2 = options.export_type == ExportType::Swagger;
     let mut op = Obj::default();
     op.put_some("operationId", method.operation_name.clone().map(Node::Str));
@@ -437,8 +529,51 @@ fn operation(method: &Method, deployed: &DeployedResource, options: &ExportOptio
         }
         parameters.push(parameter.done());
     }
+    let local = schema_prefix(v2);
+    let reference = |model: &str| {
+        let mut schema = Obj::default();
+        schema.put("$ref", Node::str(format!("{local}{model}")));
+        schema.done()
+    };
+    if v2 {
+        // A 2.0 operation has one body: the first model, for the types it consumes.
+        if let Some(model) = method.request_models.values().next() {
+            let consumes: Vec<Node> = method
+                .request_models
+                .keys()
+                .filter(|ct| ct.as_str() != "$default")
+                .map(|ct| Node::str(ct.clone()))
+                .collect();
+            if !consumes.is_empty() {
+                op.put("consumes", Node::Seq(consumes));
+            }
+            let mut body = Obj::default();
+            body.put("in", Node::str("body"));
+            body.put("name", Node::str(model.clone()));
+            body.put("required", Node::Bool(true));
+            body.put("schema", reference(model));
+            parameters.push(body.done());
+        }
+    }
     if !parameters.is_empty() {
         op.put("parameters", Node::Seq(parameters));
+    }
+    if !v2 && !method.request_models.is_empty() {
+        let mut content = Obj::default();
+        for (content_type, model) in &method.request_models {
+            let media_type = if content_type == "$default" {
+                "*/*"
+            } else {
+                content_type.as_str()
+            };
+            let mut media = Obj::default();
+            media.put("schema", reference(model));
+            content.put(media_type, media.done());
+        }
+        let mut body = Obj::default();
+        body.put("content", content.done());
+        body.put("required", Node::Bool(true));
+        op.put("requestBody", body.done());
     }
     let mut responses = Obj::default();
     for (code, response) in &method.method_responses {
@@ -465,6 +600,17 @@ fn operation(method: &Method, deployed: &DeployedResource, options: &ExportOptio
     }
     if !requirement.is_empty() {
         op.put("security", Node::Seq(vec![requirement.done()]));
+    }
+    if options.extensions.integrations()
+        && let Some(validator) = method
+            .request_validator_id
+            .as_ref()
+            .and_then(|id| snapshot.request_validators.iter().find(|v| &v.id == id))
+    {
+        op.put(
+            "x-amazon-apigateway-request-validator",
+            Node::str(validator_name(validator)),
+        );
     }
     if options.extensions.integrations()
         && let Some(integration) = &method.integration

@@ -4,7 +4,8 @@
 //! parameters, responses, security, the `x-amazon-apigateway-*` extensions) and collects every
 //! problem before it answers, so that one reply lists all of them. Problems that make the
 //! document unusable are errors; what the document asks and Causeway does not do becomes a
-//! warning. Schemas are read only as far as `$ref`s lead through them: models are not imported.
+//! warning. Schemas become models (`definitions`, `components.schemas`, inline request bodies),
+//! their local `$ref`s rewritten into AWS's model URLs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +14,8 @@ use serde_json::{Map, Value};
 use super::loc::Loc;
 use super::refs::resolve;
 use super::{
-    BasePath, ImportOptions, ImportPlan, PlannedMethod, PlannedResource, errors_found, source,
+    BasePath, ImportOptions, ImportPlan, PLANNED_API, PlannedMethod, PlannedModel, PlannedResource,
+    PlannedValidator, errors_found, source,
 };
 use crate::entities::{
     GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse, StringMap, TlsConfig,
@@ -79,6 +81,14 @@ struct Reader<'d> {
     schemes: BTreeMap<String, Scheme>,
     /// Schemes already warned about, so each unsupported one is named once.
     warned_schemes: BTreeSet<String>,
+    /// Names of `x-amazon-apigateway-request-validators`.
+    validators: BTreeSet<String>,
+    /// The root `x-amazon-apigateway-request-validator`: every method's unless it names one.
+    default_validator: Option<String>,
+    /// Models made from inline request body schemas.
+    inline_models: Vec<PlannedModel>,
+    /// Names of every model so far, so that inline ones get new names.
+    model_names: BTreeSet<String>,
 }
 
 /// A resource path while the tree is assembled.
@@ -124,6 +134,10 @@ impl<'d> Reader<'d> {
             more_warnings: 0,
             schemes: BTreeMap::new(),
             warned_schemes: BTreeSet::new(),
+            validators: BTreeSet::new(),
+            default_validator: None,
+            inline_models: Vec::new(),
+            model_names: BTreeSet::new(),
         })
     }
 
@@ -176,17 +190,29 @@ impl<'d> Reader<'d> {
             disable_execute_api_endpoint: None,
             gateway_responses: Vec::new(),
             resources: Vec::new(),
+            models: Vec::new(),
+            request_validators: Vec::new(),
             warnings: Vec::new(),
         };
         self.security_schemes();
         self.root_extensions(&mut plan);
         self.components_extensions();
+        if let Some(name) = self.default_validator.clone()
+            && !self.validators.contains(&name)
+        {
+            self.error(format!(
+                "Invalid request validator '{name}' at {}: it is not one of x-amazon-apigateway-request-validators",
+                Loc::root().key("x-amazon-apigateway-request-validator")
+            ));
+        }
+        plan.models = self.models();
         let base = self.base_segments();
         let default_security = self
             .root
             .get("security")
             .map(|v| (v, Loc::root().key("security")));
         plan.resources = self.paths(&base, default_security);
+        plan.models.append(&mut self.inline_models);
         plan.warnings = self.finished_warnings();
         plan
     }
@@ -529,9 +555,12 @@ impl<'d> Reader<'d> {
                 "x-amazon-apigateway-documentation" => self.warn(format!(
                     "Documentation parts ({key} at {loc}) are not supported and were not imported; pass ignore=documentation to skip them without a warning"
                 )),
-                "x-amazon-apigateway-request-validators" => self.warn(format!(
-                    "Request validators ({key} at {loc}) are not supported: requests are not validated"
-                )),
+                "x-amazon-apigateway-request-validators" => {
+                    plan.request_validators = self.request_validators(value, &loc);
+                }
+                "x-amazon-apigateway-request-validator" => {
+                    self.default_validator = self.text(value, &loc);
+                }
                 "webhooks" => self.warn(format!(
                     "Webhooks (at {loc}) have no meaning for a REST API and were ignored"
                 )),
@@ -898,11 +927,20 @@ impl<'d> Reader<'d> {
                 )),
             }
         }
+        if method.request_validator_id.is_none()
+            && !op.contains_key("x-amazon-apigateway-request-validator")
+        {
+            method.request_validator_id = self.default_validator.clone();
+        }
+        let mut body = None;
         for (parameter, parameter_loc) in parameters {
-            if let Some((key, required)) = self.parameter(parameter, &parameter_loc) {
+            if let Some((value, body_loc)) = self.body_parameter(parameter, &parameter_loc) {
+                body = Some((value, body_loc));
+            } else if let Some((key, required)) = self.parameter(parameter, &parameter_loc) {
                 method.request_parameters.insert(key, required);
             }
         }
+        method.request_models = self.request_models(op, body, &loc, verb, path);
         if let Some(responses) = op.get("responses") {
             method.method_responses = self.method_responses(responses, &loc.key("responses"));
         }
@@ -920,9 +958,9 @@ impl<'d> Reader<'d> {
                     method.integration = self.integration(item, &item_loc, verb, path);
                 }
                 "x-amazon-apigateway-auth" => self.auth(item, &item_loc, &mut method),
-                "x-amazon-apigateway-request-validator" => self.warn(format!(
-                    "Request validators ({key} at {item_loc}) are not supported: requests are not validated"
-                )),
+                "x-amazon-apigateway-request-validator" => {
+                    method.request_validator_id = self.validator_name(item, &item_loc);
+                }
                 other if other.starts_with("x-amazon-apigateway-") => self.warn(format!(
                     "Unsupported extension {other} at {item_loc} was ignored"
                 )),
@@ -930,6 +968,243 @@ impl<'d> Reader<'d> {
             }
         }
         Some(PlannedMethod { method, at: loc })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Models and request validators.
+
+    /// The document's schemas as models: `definitions` (2.0) or `components.schemas` (3.x).
+    fn models(&mut self) -> Vec<PlannedModel> {
+        let (schemas, loc) = match self.version {
+            Version::V2 => (self.root.get("definitions"), Loc::root().key("definitions")),
+            Version::V3 => (
+                self.root.get("components").and_then(|c| c.get("schemas")),
+                Loc::root().key("components").key("schemas"),
+            ),
+        };
+        let Some(schemas) = schemas else {
+            return Vec::new();
+        };
+        let Some(schemas) = self.object(schemas, &loc) else {
+            return Vec::new();
+        };
+        let mut models = Vec::new();
+        for (name, schema) in schemas {
+            let at = loc.key(name);
+            if let Err(e) = crate::schemas::check_name(name) {
+                self.error(format!("Unable to create model for '{name}' at {at}: {e}"));
+                continue;
+            }
+            if let Some(model) = self.model(name, schema, &at) {
+                self.model_names.insert(name.clone());
+                models.push(model);
+            }
+        }
+        models
+    }
+
+    /// A schema as a model, its local references made model URLs.
+    fn model(&mut self, name: &str, schema: &Value, at: &Loc) -> Option<PlannedModel> {
+        if !schema.is_object() {
+            self.error(format!(
+                "Unable to create model for '{name}' at {at}: expected a schema (an object), found {}",
+                describe(schema)
+            ));
+            return None;
+        }
+        let mut schema = schema.clone();
+        rewrite_refs(&mut schema, self.version);
+        let description = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        Some(PlannedModel {
+            name: name.to_owned(),
+            description,
+            schema: schema.to_string(),
+            at: at.clone(),
+        })
+    }
+
+    /// `x-amazon-apigateway-request-validators`: name → what it checks.
+    fn request_validators(&mut self, value: &'d Value, loc: &Loc) -> Vec<PlannedValidator> {
+        let Some(map) = self.object(value, loc) else {
+            return Vec::new();
+        };
+        let mut validators = Vec::new();
+        for (name, entry) in map {
+            let at = loc.key(name);
+            let Some(fields) = self.object(entry, &at) else {
+                continue;
+            };
+            let mut validator = PlannedValidator {
+                name: name.clone(),
+                validate_request_body: false,
+                validate_request_parameters: false,
+            };
+            for (field, flag) in fields {
+                let field_loc = at.key(field);
+                match field.as_str() {
+                    "validateRequestBody" => {
+                        validator.validate_request_body =
+                            self.boolean(flag, &field_loc).unwrap_or(false);
+                    }
+                    "validateRequestParameters" => {
+                        validator.validate_request_parameters =
+                            self.boolean(flag, &field_loc).unwrap_or(false);
+                    }
+                    other => self.warn(format!(
+                        "Unknown request validator field '{other}' at {field_loc} was ignored"
+                    )),
+                }
+            }
+            self.validators.insert(name.clone());
+            validators.push(validator);
+        }
+        validators
+    }
+
+    /// An operation's `x-amazon-apigateway-request-validator`: a validator's name.
+    fn validator_name(&mut self, value: &Value, loc: &Loc) -> Option<String> {
+        let name = self.text(value, loc)?;
+        if self.validators.contains(&name) {
+            Some(name)
+        } else {
+            self.error(format!(
+                "Invalid request validator '{name}' at {loc}: it is not one of x-amazon-apigateway-request-validators"
+            ));
+            None
+        }
+    }
+
+    /// A 2.0 `in: body` parameter: its schema. `None` for any other parameter.
+    fn body_parameter(&mut self, value: &'d Value, loc: &Loc) -> Option<(&'d Value, Loc)> {
+        let (value, loc) = resolve(self.doc, value, loc).ok()?;
+        if value.get("in").and_then(Value::as_str) != Some("body") {
+            return None;
+        }
+        match value.get("schema") {
+            Some(schema) => Some((schema, loc.key("schema"))),
+            None => {
+                self.error(format!("Missing schema at {}", loc.key("schema")));
+                None
+            }
+        }
+    }
+
+    /// The models of an operation's request body by content type: `requestBody.content`
+    /// (3.x), or the body parameter's schema for each type the operation consumes (2.0).
+    fn request_models(
+        &mut self,
+        op: &'d Map<String, Value>,
+        body: Option<(&'d Value, Loc)>,
+        loc: &Loc,
+        verb: HttpMethod,
+        path: &str,
+    ) -> StringMap {
+        let mut models = StringMap::new();
+        let mut bodies: Vec<(String, &'d Value, Loc)> = Vec::new();
+        match self.version {
+            Version::V2 => {
+                if let Some((schema, schema_loc)) = body {
+                    let consumes = op
+                        .get("consumes")
+                        .or_else(|| self.root.get("consumes"))
+                        .and_then(Value::as_array)
+                        .map(|list| {
+                            list.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|list| !list.is_empty())
+                        .unwrap_or_else(|| vec!["application/json".to_owned()]);
+                    for content_type in consumes {
+                        bodies.push((content_type, schema, schema_loc.clone()));
+                    }
+                }
+            }
+            Version::V3 => {
+                let Some(request_body) = op.get("requestBody") else {
+                    return models;
+                };
+                let Some((request_body, body_loc)) =
+                    self.resolved(request_body, &loc.key("requestBody"))
+                else {
+                    return models;
+                };
+                let content_loc = body_loc.key("content");
+                let Some(content) = request_body.get("content").and_then(Value::as_object) else {
+                    return models;
+                };
+                for (content_type, media) in content {
+                    if let Some(schema) = media.get("schema") {
+                        let schema_loc = content_loc.key(content_type).key("schema");
+                        // Any type at all is the model every other type falls back to.
+                        let content_type = if content_type == "*/*" {
+                            "$default".to_owned()
+                        } else {
+                            content_type.clone()
+                        };
+                        bodies.push((content_type, schema, schema_loc));
+                    }
+                }
+            }
+        }
+        for (content_type, schema, schema_loc) in bodies {
+            let named = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| local_schema_name(r, self.version));
+            let name = match named {
+                Some(name) if self.model_names.contains(name) => name.to_owned(),
+                Some(name) => {
+                    self.error(format!(
+                        "Invalid model '{name}' at {schema_loc}: no such schema in the document"
+                    ));
+                    continue;
+                }
+                None => {
+                    // An inline schema becomes a model of its own.
+                    let name = self.inline_model_name(op, verb, path);
+                    let Some(model) = self.model(&name, schema, &schema_loc) else {
+                        continue;
+                    };
+                    self.model_names.insert(name.clone());
+                    self.inline_models.push(model);
+                    name
+                }
+            };
+            models.insert(content_type, name);
+        }
+        models
+    }
+
+    /// A new model name for an inline body schema: the operation id (or verb and path),
+    /// letters and digits only, then `Body`, then a number if taken.
+    fn inline_model_name(&self, op: &Map<String, Value>, verb: HttpMethod, path: &str) -> String {
+        let base: String = match op.get("operationId").and_then(Value::as_str) {
+            Some(id) if id.chars().any(|c| c.is_ascii_alphanumeric()) => id.to_owned(),
+            _ => format!("{}{path}", verb.as_str().to_ascii_lowercase()),
+        }
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect();
+        let base = format!("{base}Body");
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.model_names.contains(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        name
     }
 
     /// A parameter as a method request parameter (`method.request.path.petId` → required).
@@ -1360,6 +1635,53 @@ impl<'d> Reader<'d> {
 }
 
 /// The document's OpenAPI version, from `swagger: "2.0"` or `openapi: 3.0.x / 3.1.x`.
+/// The schema a local reference names (`#/definitions/Pet`, `#/components/schemas/Pet`).
+fn local_schema_name(reference: &str, version: Version) -> Option<&str> {
+    let prefix = match version {
+        Version::V2 => "#/definitions/",
+        Version::V3 => "#/components/schemas/",
+    };
+    let name = reference.strip_prefix(prefix)?;
+    (!name.contains('/')).then_some(name)
+}
+
+/// Makes a schema's local references to other schemas model URLs (of [`PLANNED_API`]),
+/// as AWS stores them: `#/definitions/Pet` → `.../models/Pet`, `#/definitions/Pet/x` →
+/// `.../models/Pet#/x`.
+fn rewrite_refs(value: &mut Value, version: Version) {
+    let prefix = match version {
+        Version::V2 => "#/definitions/",
+        Version::V3 => "#/components/schemas/",
+    };
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "$ref"
+                    && let Value::String(reference) = child
+                    && let Some(rest) = reference.strip_prefix(prefix)
+                {
+                    let url = match rest.split_once('/') {
+                        Some((name, pointer)) => format!(
+                            "{}#/{pointer}",
+                            crate::schemas::model_url(PLANNED_API, name)
+                        ),
+                        None => crate::schemas::model_url(PLANNED_API, rest),
+                    };
+                    *reference = url;
+                } else {
+                    rewrite_refs(child, version);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                rewrite_refs(child, version);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn version(root: &Map<String, Value>) -> Result<Version, ApiError> {
     if let Some(swagger) = root.get("swagger") {
         let text = match swagger {

@@ -106,8 +106,46 @@ pub struct ImportPlan {
     /// Every resource the document needs, parents before children: the root (`/`), each path
     /// of the document and every intermediate path (`/a` for `/a/b`).
     pub resources: Vec<PlannedResource>,
+    /// Models: the document's schemas (`definitions`, `components.schemas`) and the inline
+    /// schemas of request bodies.
+    pub models: Vec<PlannedModel>,
+    /// `x-amazon-apigateway-request-validators`, by name. Methods name theirs by name in
+    /// `request_validator_id` until the control plane gives validators ids.
+    pub request_validators: Vec<PlannedValidator>,
     /// What the document asks and Causeway does not do, one sentence each.
     pub warnings: Vec<String>,
+}
+
+/// A model of an [`ImportPlan`]. Its references to other models use the API id
+/// [`PLANNED_API`] until [`PlannedModel::schema_for`] names the real one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedModel {
+    pub name: String,
+    pub description: Option<String>,
+    pub schema: String,
+    /// Where the schema is in the document.
+    pub at: Loc,
+}
+
+/// The stand-in API id of model references in a plan.
+pub const PLANNED_API: &str = "{restapi_id}";
+
+impl PlannedModel {
+    /// The schema with its model references naming API `api_id`.
+    pub fn schema_for(&self, api_id: &str) -> String {
+        self.schema.replace(
+            &crate::schemas::model_url(PLANNED_API, ""),
+            &crate::schemas::model_url(api_id, ""),
+        )
+    }
+}
+
+/// A request validator of an [`ImportPlan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedValidator {
+    pub name: String,
+    pub validate_request_body: bool,
+    pub validate_request_parameters: bool,
 }
 
 /// A resource of an [`ImportPlan`].

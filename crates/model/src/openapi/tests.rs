@@ -553,7 +553,6 @@ fn unsupported_things_are_warnings_never_silence() {
     let text = plan.warnings.join("\n");
     for expected in [
         "Documentation parts (x-amazon-apigateway-documentation at x-amazon-apigateway-documentation)",
-        "Request validators (x-amazon-apigateway-request-validators",
         "Unsupported extension x-amazon-apigateway-shiny-new-thing",
         "Security scheme 'lambda' (a Lambda or Cognito authorizer) is not supported",
         "TRACE is not a method API Gateway supports",
@@ -757,8 +756,28 @@ fn snapshot(plan: &ImportPlan) -> ApiSnapshot {
         },
         resources,
         gateway_responses: plan.gateway_responses.clone(),
-        models: Vec::new(),
-        request_validators: Vec::new(),
+        models: plan
+            .models
+            .iter()
+            .map(|m| crate::Model {
+                id: m.name.to_lowercase(),
+                name: m.name.clone(),
+                description: m.description.clone(),
+                schema: m.schema_for("abc123defg"),
+                content_type: "application/json".into(),
+            })
+            .collect(),
+        // Methods of a plan name validators by name: here the ids are the names.
+        request_validators: plan
+            .request_validators
+            .iter()
+            .map(|v| crate::RequestValidator {
+                id: v.name.clone(),
+                name: Some(v.name.clone()),
+                validate_request_body: v.validate_request_body,
+                validate_request_parameters: v.validate_request_parameters,
+            })
+            .collect(),
     }
 }
 
@@ -810,6 +829,14 @@ fn export_then_import_gives_the_same_api() {
                 assert_eq!(paths(&again), paths(&original), "{text}");
                 assert_eq!(methods(&again), methods(&original), "{text}");
                 assert_eq!(again.gateway_responses, original.gateway_responses);
+                let models = |plan: &ImportPlan| {
+                    plan.models
+                        .iter()
+                        .map(|m| (m.name.clone(), m.description.clone(), m.schema.clone()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(models(&again), models(&original), "{text}");
+                assert_eq!(again.request_validators, original.request_validators);
                 assert_eq!(again.binary_media_types, original.binary_media_types);
                 assert!(again.warnings.is_empty(), "{:?}\n{text}", again.warnings);
             }
@@ -964,4 +991,121 @@ fn yaml_export_of_awkward_strings_reads_back() {
     let expected: serde_json::Value =
         serde_json::from_slice(&render(&node, Format::Json).unwrap()).unwrap();
     assert_eq!(back, expected, "{text}");
+}
+
+#[test]
+fn request_validators_and_models_are_imported() {
+    let doc = r##"{
+      "openapi": "3.0.1",
+      "info": {"title": "Validated"},
+      "x-amazon-apigateway-request-validators": {
+        "all": {"validateRequestBody": true, "validateRequestParameters": true},
+        "params": {"validateRequestParameters": true}
+      },
+      "x-amazon-apigateway-request-validator": "params",
+      "paths": {
+        "/pets": {
+          "post": {
+            "operationId": "create-pet",
+            "x-amazon-apigateway-request-validator": "all",
+            "requestBody": {"content": {
+              "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}},
+              "application/xml": {"schema": {"type": "object", "required": ["id"]}}
+            }},
+            "responses": {"200": {"description": "ok"}}
+          },
+          "get": {
+            "parameters": [{"name": "limit", "in": "query", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok"}}
+          }
+        }
+      },
+      "components": {"schemas": {
+        "Pet": {"type": "object", "description": "a pet",
+                "properties": {"owner": {"$ref": "#/components/schemas/Owner"},
+                               "tag": {"$ref": "#/components/schemas/Owner/properties/name"}}},
+        "Owner": {"type": "object", "properties": {"name": {"type": "string"}}}
+      }}
+    }"##;
+    let plan = plan(doc);
+    assert_eq!(
+        plan.request_validators,
+        [
+            PlannedValidator {
+                name: "all".into(),
+                validate_request_body: true,
+                validate_request_parameters: true
+            },
+            PlannedValidator {
+                name: "params".into(),
+                validate_request_body: false,
+                validate_request_parameters: true
+            }
+        ]
+    );
+    let names: Vec<&str> = plan.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Owner", "Pet", "CreatePetBody"]);
+    let pet = &plan.models[1];
+    assert_eq!(pet.description.as_deref(), Some("a pet"));
+    let schema = pet.schema_for("abc123defg");
+    assert!(
+        schema.contains(
+            r#""$ref":"https://apigateway.amazonaws.com/restapis/abc123defg/models/Owner""#
+        ),
+        "{schema}"
+    );
+    assert!(schema.contains("models/Owner#/properties/name"), "{schema}");
+    let pets = plan.resources.iter().find(|r| r.path == "/pets").unwrap();
+    let post = &pets.methods["POST"].method;
+    assert_eq!(post.request_validator_id.as_deref(), Some("all"));
+    assert_eq!(post.request_models["application/json"], "Pet");
+    assert_eq!(post.request_models["application/xml"], "CreatePetBody");
+    let get = &pets.methods["GET"].method;
+    assert_eq!(get.request_validator_id.as_deref(), Some("params"));
+    assert!(get.request_models.is_empty());
+
+    // A validator the document does not declare, or a body model it does not have.
+    let bad = doc
+        .replace(
+            r#""x-amazon-apigateway-request-validator": "all""#,
+            r#""x-amazon-apigateway-request-validator": "nope""#,
+        )
+        .replace(
+            "#/components/schemas/Pet\"}",
+            "#/components/schemas/Gone\"}",
+        );
+    let message = import(bad.as_bytes(), &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("Invalid request validator 'nope' at paths.'/pets'.post.x-amazon-apigateway-request-validator"), "{message}");
+    assert!(message.contains("Invalid model 'Gone' at paths.'/pets'.post.requestBody.content.'application/json'.schema"), "{message}");
+    let bad_name = doc.replace("\"Owner\": {\"type\"", "\"Own_er\": {\"type\"");
+    let message = import(bad_name.as_bytes(), &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("Unable to create model for 'Own_er'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn swagger_body_parameters_name_models_for_what_they_consume() {
+    let doc = r##"{
+      "swagger": "2.0",
+      "info": {"title": "Bodies"},
+      "consumes": ["application/json", "text/plain"],
+      "paths": {"/pets": {"post": {
+        "parameters": [{"name": "NewPet", "in": "body", "required": true,
+                        "schema": {"$ref": "#/definitions/NewPet"}}],
+        "responses": {"200": {"description": "ok"}}
+      }}},
+      "definitions": {"NewPet": {"type": "object"}}
+    }"##;
+    let plan = plan(doc);
+    let pets = plan.resources.iter().find(|r| r.path == "/pets").unwrap();
+    let post = &pets.methods["POST"].method;
+    assert_eq!(post.request_models.len(), 2);
+    assert_eq!(post.request_models["text/plain"], "NewPet");
+    assert!(post.request_parameters.is_empty());
 }

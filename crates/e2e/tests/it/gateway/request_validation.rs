@@ -283,3 +283,146 @@ async fn test_invoke_validates_too() {
             .contains("Request validation succeeded")
     );
 }
+
+/// An OpenAPI document's validators and schemas become the API's, validate its requests once
+/// deployed, and come back in the export.
+#[tokio::test]
+async fn imported_validators_and_models_validate_and_export() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let document = r##"{
+      "openapi": "3.0.1",
+      "info": {"title": "Imported", "version": "1"},
+      "x-amazon-apigateway-request-validators": {
+        "all": {"validateRequestBody": true, "validateRequestParameters": true}
+      },
+      "x-amazon-apigateway-request-validator": "all",
+      "paths": {"/pets": {"post": {
+        "parameters": [{"name": "x-tenant", "in": "header", "required": true, "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {
+          "type": "mock",
+          "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+          "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "{\"ok\": 1}"}}}
+        }
+      }}},
+      "components": {"schemas": {
+        "Pet": {"type": "object", "required": ["owner"], "properties": {"owner": {"$ref": "#/components/schemas/Owner"}}},
+        "Owner": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+      }}
+    }"##;
+    let imported = client
+        .import_rest_api()
+        .fail_on_warnings(true)
+        .body(aws_sdk_apigateway::primitives::Blob::new(document))
+        .send()
+        .await
+        .unwrap();
+    let api = imported.id().unwrap().to_owned();
+    // Only the document's models: an import has no default ones.
+    let models = client.get_models().rest_api_id(&api).send().await.unwrap();
+    let names: Vec<&str> = models.items().iter().filter_map(|m| m.name()).collect();
+    assert_eq!(names, ["Owner", "Pet"]);
+    let pet = models
+        .items()
+        .iter()
+        .find(|m| m.name() == Some("Pet"))
+        .unwrap();
+    assert!(
+        pet.schema().unwrap().contains(&format!(
+            "https://apigateway.amazonaws.com/restapis/{api}/models/Owner"
+        )),
+        "{:?}",
+        pet.schema()
+    );
+    let validators = client
+        .get_request_validators()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validators.items().len(), 1);
+    assert_eq!(validators.items()[0].name(), Some("all"));
+
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke
+        .until("POST", "/prod/pets", |raw| raw.status == 400)
+        .await;
+    assert_gateway_error(
+        &raw,
+        400,
+        "BadRequestException",
+        r#"{"message":"Missing required request parameters: [x-tenant]"}"#,
+    );
+    let send = |body: &'static str| {
+        invoke.send(
+            invoke
+                .request("POST", "/prod/pets")
+                .header("x-tenant", "t")
+                .header("content-type", "application/json")
+                .body(body),
+        )
+    };
+    assert_eq!(send(r#"{"owner": {}}"#).await.status, 400);
+    let raw = send(r#"{"owner": {"name": "Ann"}}"#).await;
+    assert_eq!((raw.status, raw.text().as_str()), (200, r#"{"ok": 1}"#));
+
+    // The export writes them back, with local references.
+    let exported = client
+        .get_export()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .export_type("oas30")
+        .parameters("extensions", "apigateway")
+        .send()
+        .await
+        .unwrap();
+    let document: Value = serde_json::from_slice(exported.body().unwrap().as_ref()).unwrap();
+    assert_eq!(
+        document["components"]["schemas"]["Pet"]["properties"]["owner"]["$ref"],
+        "#/components/schemas/Owner"
+    );
+    assert_eq!(
+        document["x-amazon-apigateway-request-validators"]["all"]["validateRequestBody"],
+        true
+    );
+    let post = &document["paths"]["/pets"]["post"];
+    assert_eq!(post["x-amazon-apigateway-request-validator"], "all");
+    assert_eq!(
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Pet"
+    );
+
+    // Overwriting with a document without them leaves the API without them.
+    let bare = r#"{"openapi": "3.0.1", "info": {"title": "Imported"}, "paths": {"/pets": {"get": {"responses": {}}}}}"#;
+    client
+        .put_rest_api()
+        .rest_api_id(&api)
+        .mode(aws_sdk_apigateway::types::PutMode::Overwrite)
+        .body(aws_sdk_apigateway::primitives::Blob::new(bare))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .get_models()
+            .rest_api_id(&api)
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    assert!(
+        client
+            .get_request_validators()
+            .rest_api_id(&api)
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+}

@@ -119,8 +119,26 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         )),
         "ListenerArn",
     )?;
+    // A model that names another, and a request validator.
+    call(
+        "POST",
+        "/restapis/fz/models",
+        r#"{"name":"Pet","contentType":"application/json","schema":"{\"type\":\"object\",\"properties\":{\"e\":{\"$ref\":\"https://apigateway.amazonaws.com/restapis/fz/models/Error\"}}}"}"#,
+    );
+    let validator = call(
+        "POST",
+        "/restapis/fz/requestvalidators",
+        r#"{"name":"all","validateRequestBody":true,"validateRequestParameters":true}"#,
+    );
+    let validator = validator["id"].as_str()?.to_owned();
     let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
     let paths = vec![
+        "/restapis/fz/models".to_owned(),
+        "/restapis/fz/models/Pet".to_owned(),
+        "/restapis/fz/models/Error".to_owned(),
+        "/restapis/fz/models/Pet/default_template".to_owned(),
+        "/restapis/fz/requestvalidators".to_owned(),
+        format!("/restapis/fz/requestvalidators/{validator}"),
         "/restapis".to_owned(),
         "/restapis/fz".to_owned(),
         "/restapis/fz/resources".to_owned(),

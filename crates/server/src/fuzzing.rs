@@ -297,6 +297,40 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         &format!("/restapis/fz/resources/{mock}/methods/GET/responses/200"),
         r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-mock","value":"false"}]}"#,
     )?;
+    // MOCK behind a request validator: a required header and query parameter, and JSON bodies
+    // checked against a model that names another (with a pattern and bounds), so that every
+    // request to it is validated.
+    call(
+        "POST",
+        "/restapis/fz/models",
+        r#"{"name":"Tag","contentType":"application/json","schema":"{\"type\":\"string\",\"pattern\":\"^[a-z]+(-[a-z]+)*$\",\"maxLength\":20}"}"#,
+    )?;
+    call(
+        "POST",
+        "/restapis/fz/models",
+        r#"{"name":"Item","contentType":"application/json","schema":"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1},\"n\":{\"type\":\"integer\",\"minimum\":0},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"https://apigateway.amazonaws.com/restapis/fz/models/Tag\"}}}}"}"#,
+    )?;
+    let validator = call(
+        "POST",
+        "/restapis/fz/requestvalidators",
+        r#"{"name":"all","validateRequestBody":true,"validateRequestParameters":true}"#,
+    )?;
+    let validator = validator["id"].as_str()?.to_owned();
+    let valid = resource(&root, "valid")?;
+    method(
+        &valid,
+        "POST",
+        &format!(
+            r#"{{"authorizationType":"NONE","requestValidatorId":"{validator}","requestParameters":{{"method.request.header.h":true,"method.request.querystring.q":true}},"requestModels":{{"application/json":"Item","$default":"Item"}}}}"#
+        ),
+        r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#,
+    )?;
+    integration_response(
+        &valid,
+        "POST",
+        "200",
+        r#"{"responseTemplates":{"application/json":"{\"valid\": true}"}}"#,
+    )?;
     // HTTP (non-proxy) with parameter mappings and a selection pattern.
     let item = resource(&mock, "{id}")?;
     method(
@@ -560,6 +594,8 @@ mod tests {
         b"\x05p HTTP/1.1\r\ntransfer-encoding: chunked\r\nx-status: 201\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
         b"\x07HEAD /restapis/fz/prod/_user_request_/h HTTP/1.1\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
         b"\x027 HTTP/1.1\r\nuser-agent: deny\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}",
+        b"\x01valid?q=1 HTTP/1.1\r\nh: x\r\ncontent-type: application/json\r\ncontent-length: 33\r\n\r\n{\"name\":\"a\",\"n\":1,\"tags\":[\"a-b\"]}",
+        b"\x01valid HTTP/1.1\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 2\r\n\r\n{}",
     ];
 
     /// The fixture's templates are in force, so the fuzzer drives requests through them.
@@ -602,11 +638,41 @@ mod tests {
         );
     }
 
+    /// The fixture's request validator is in force: a valid item passes, a bad one does not.
+    fn assert_validation_applies(fixture: &Fixture) {
+        let request = |body: &str| {
+            format!(
+                "POST /restapis/fz/prod/_user_request_/valid?q=1 HTTP/1.1\r\nh: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let good = send(
+            fixture.gateway,
+            request(r#"{"name":"a","tags":["b-c"]}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            status(&good),
+            Some(200),
+            "{}",
+            String::from_utf8_lossy(&good)
+        );
+        let bad = send(
+            fixture.gateway,
+            request(r#"{"name":"a","tags":["B"]}"#).as_bytes(),
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&bad).into_owned();
+        assert_eq!(status(&bad), Some(400), "{text}");
+        assert!(text.contains("Invalid request body"), "{text}");
+    }
+
     #[test]
     fn seeded_random_requests_never_fail_the_gateway() {
         let fixture = fixture().expect("the fuzz fixture could not be built");
         assert_templates_apply(&fixture);
         assert_policy_applies(&fixture);
+        assert_validation_applies(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

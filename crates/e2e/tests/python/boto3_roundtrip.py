@@ -273,6 +273,45 @@ def main():
     links = client.get_vpc_links()["items"]
     assert link["id"] in [item["id"] for item in links], links
 
+    step("models: the defaults, create, get, update, template, delete")
+    names = [m["name"] for m in client.get_models(restApiId=API_ID)["items"]]
+    assert names == ["Empty", "Error"], names
+    owner = client.create_model(
+        restApiId=API_ID, name="Owner", contentType="application/json",
+        schema='{"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}',
+    )
+    assert owner["name"] == "Owner" and len(owner["id"]) == 6, owner
+    model = client.get_model(restApiId=API_ID, modelName="Owner", flatten=True)
+    assert json.loads(model["schema"])["required"] == ["name"], model
+    model = client.update_model(
+        restApiId=API_ID, modelName="Owner",
+        patchOperations=[{"op": "replace", "path": "/description", "value": "an owner"}],
+    )
+    assert model["description"] == "an owner", model
+    template = client.get_model_template(restApiId=API_ID, modelName="Owner")["value"]
+    assert '"name" : "$inputRoot.name"' in template, template
+    expect_error(exceptions.ConflictException, client.create_model, restApiId=API_ID,
+                 name="Owner", contentType="application/json", schema='{"type": "object"}')
+    expect_error(exceptions.BadRequestException, client.create_model, restApiId=API_ID,
+                 name="Bad", contentType="application/json", schema='{"type": 5}')
+
+    step("request validators: create, list, update, delete")
+    validator = client.create_request_validator(restApiId=API_ID, name="all",
+                                                validateRequestBody=True, validateRequestParameters=True)
+    assert validator["validateRequestBody"] is True, validator
+    listed = client.get_request_validators(restApiId=API_ID)["items"]
+    assert [v["id"] for v in listed] == [validator["id"]], listed
+    updated = client.update_request_validator(
+        restApiId=API_ID, requestValidatorId=validator["id"],
+        patchOperations=[{"op": "replace", "path": "/validateRequestBody", "value": "false"}],
+    )
+    assert updated["validateRequestBody"] is False and updated["validateRequestParameters"] is True, updated
+    client.delete_request_validator(restApiId=API_ID, requestValidatorId=validator["id"])
+    expect_error(exceptions.NotFoundException, client.get_request_validator,
+                 restApiId=API_ID, requestValidatorId=validator["id"])
+    client.delete_model(restApiId=API_ID, modelName="Owner")
+    expect_error(exceptions.NotFoundException, client.get_model, restApiId=API_ID, modelName="Owner")
+
     step("createdDate parses on get_rest_apis items")
     apis = client.get_rest_apis()["items"]
     assert any(item["id"] == API_ID for item in apis), apis

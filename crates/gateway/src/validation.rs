@@ -45,7 +45,10 @@ pub fn check_parameters(
         return Ok(());
     }
     let missing = validation.missing(|location, name| match location {
-        ParameterIn::Header => headers.get_str(name).is_some_and(|v| !v.trim().is_empty()),
+        // Any bytes count, not only visible ASCII: a value is there unless it is blank.
+        ParameterIn::Header => headers
+            .get(name)
+            .is_some_and(|v| !v.iter().all(u8::is_ascii_whitespace)),
         ParameterIn::Path => matched
             .path_params
             .iter()

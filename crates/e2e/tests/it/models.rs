@@ -318,6 +318,26 @@ async fn models_in_use_cannot_be_deleted() {
             "ConflictException",
             "Cannot delete model 'Owner', is referenced in model: Pet",
         );
+    client
+        .put_method_response()
+        .rest_api_id(&api)
+        .resource_id(&root)
+        .http_method("ANY")
+        .status_code("200")
+        .response_models("application/json", "Error")
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_model()
+        .rest_api_id(&api)
+        .model_name("Error")
+        .send()
+        .await
+        .expect_error(
+            "ConflictException",
+            "Cannot delete model 'Error', is referenced in method response: //ANY/200",
+        );
     // Methods may only name models and validators the API has.
     let pets = create_resource(&client, &api, &root, "pets").await;
     client

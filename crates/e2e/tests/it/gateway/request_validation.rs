@@ -165,6 +165,20 @@ async fn parameters_and_bodies_are_validated() {
         assert_eq!(raw.status, 200, "{}", raw.text());
         assert_eq!(raw.text(), r#"{"saved": true}"#);
     }
+    // A header value of any bytes is there (only a blank one is missing).
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/pets/7?verbose=1")
+                .header(
+                    "x-tenant",
+                    reqwest::header::HeaderValue::from_bytes("tënant".as_bytes()).unwrap(),
+                )
+                .header("content-type", "application/json")
+                .body(GOOD),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
     // A content type without a model is not checked.
     let raw = post(
         &invoke,

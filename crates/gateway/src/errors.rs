@@ -188,6 +188,9 @@ pub struct Context<'a> {
     pub account_id: &'a str,
     /// Whether the stage's canary serves the request (`$context.isCanaryRequest`).
     pub is_canary: bool,
+    /// The integration's status and how long it took, once it answered (measured only for
+    /// stages that write access logs).
+    pub integration: Option<(u16, std::time::Duration)>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -222,7 +225,11 @@ pub fn render(
     let message_string =
         serde_json::to_string(&*failure.message).unwrap_or_else(|_| "\"\"".to_owned());
     let body = match customised.and_then(|c| c.response_templates.get("application/json")) {
-        Some(template) => render_template(template, failure, &message_string, context),
+        Some(template) => render_template(
+            template,
+            &|name| error_variable(name, failure, &message_string),
+            context,
+        ),
         None if failure.kind.spaced() => format!("{{\"message\": {message_string}}}"),
         // Denials from IAM-style policies are written by IAM's code, with a capital M.
         None if failure.kind == Kind::AccessDenied => format!("{{\"Message\":{message_string}}}"),
@@ -287,18 +294,17 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
 /// "not processed by the VTL engine", "supporting only simple variable substitutions":
 /// `$context.X` and `$stageVariables.X` (or `$stageVariables['X']`). A reference to a variable
 /// that does not exist stays as written.
-fn render_template(
+pub(crate) fn render_template<'a, 'o>(
     template: &str,
-    failure: &Failure,
-    message_string: &str,
-    context: &Context<'_>,
+    own: &dyn Fn(&str) -> Option<std::borrow::Cow<'o, str>>,
+    context: &Context<'a>,
 ) -> String {
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        match variable(tail, failure, message_string, context) {
+        match variable(tail, own, context) {
             Some((value, used)) => {
                 out.push_str(&value);
                 rest = &tail[used..];
@@ -314,12 +320,11 @@ fn render_template(
 }
 
 /// The value of the variable `tail` starts with, and how many bytes of `tail` name it.
-fn variable<'a>(
+fn variable<'r, 'a: 'r, 'o: 'r>(
     tail: &str,
-    failure: &'a Failure,
-    message_string: &'a str,
+    own: &dyn Fn(&str) -> Option<std::borrow::Cow<'o, str>>,
     context: &Context<'a>,
-) -> Option<(std::borrow::Cow<'a, str>, usize)> {
+) -> Option<(std::borrow::Cow<'r, str>, usize)> {
     let name_len = |text: &str| {
         let len = text
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
@@ -329,7 +334,10 @@ fn variable<'a>(
     };
     if let Some(rest) = tail.strip_prefix("$context.") {
         let name = &rest[..name_len(rest)];
-        let value = context_variable(name, failure, message_string, context)?;
+        let value: std::borrow::Cow<'r, str> = match own(name) {
+            Some(value) => value,
+            None => context_variable(name, context)?,
+        };
         return Some((value, "$context.".len() + name.len()));
     }
     let variables = context.stage_variables?;
@@ -346,12 +354,24 @@ fn variable<'a>(
     Some((value.as_str().into(), "$stageVariables.".len() + len))
 }
 
-fn context_variable<'a>(
+/// The `$context.error.*` values of a failure.
+fn error_variable<'a>(
     name: &str,
     failure: &'a Failure,
     message_string: &'a str,
-    context: &Context<'a>,
 ) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow::Borrowed;
+    Some(match name {
+        "error.message" => Borrowed(&*failure.message),
+        "error.messageString" => Borrowed(message_string),
+        "error.responseType" => Borrowed(failure.kind.response_type()),
+        "error.validationErrorString" => Borrowed(failure.validation.as_deref().unwrap_or("")),
+        _ => return None,
+    })
+}
+
+/// The `$context` values every template of the gateway's own may use.
+fn context_variable<'a>(name: &str, context: &Context<'a>) -> Option<std::borrow::Cow<'a, str>> {
     use std::borrow::Cow::{Borrowed, Owned};
     let header = |name: &str| {
         context
@@ -365,10 +385,6 @@ fn context_variable<'a>(
             .unwrap_or_default()
     };
     Some(match name {
-        "error.message" => Borrowed(&*failure.message),
-        "error.messageString" => Borrowed(message_string),
-        "error.responseType" => Borrowed(failure.kind.response_type()),
-        "error.validationErrorString" => Borrowed(failure.validation.as_deref().unwrap_or("")),
         "requestId" | "extendedRequestId" => Borrowed(context.request_id),
         "apiId" => Borrowed(context.api_id),
         "stage" => Borrowed(context.stage),
@@ -475,7 +491,8 @@ mod tests {
             "$context.accountId|$context.nothing|$stageVariables.none|$5|$context.error.validationErrorString|",
             "$context.isCanaryRequest"
         );
-        let text = render_template(template, &failure, "\"Too Many Requests\"", &context);
+        let own = |name: &str| error_variable(name, &failure, "\"Too Many Requests\"");
+        let text = render_template(template, &own, &context);
         assert_eq!(
             text,
             concat!(
@@ -486,8 +503,7 @@ mod tests {
         );
         let time = render_template(
             "$context.requestTime $context.requestTimeEpoch",
-            &failure,
-            "",
+            &|name| error_variable(name, &failure, ""),
             &context,
         );
         let (clf, epoch) = time.rsplit_once(' ').unwrap();

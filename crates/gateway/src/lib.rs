@@ -9,6 +9,7 @@
 //! and any failure becomes the API's gateway response for that failure (AWS's status, body
 //! and `x-amzn-ErrorType`).
 
+mod access_log;
 mod cache;
 mod compress;
 mod conn;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use causeway_model::gateway::GatewayPlan;
 
+pub use access_log::AccessLogSink;
 pub use limits::{Clock, ManualClock, SystemClock};
 pub use server::serve;
 pub use snapshot::Snapshot;
@@ -69,6 +71,9 @@ pub struct GatewayConfig {
     /// memory. Without it, only load balancers served by NLB nodes (through the tunnel) can
     /// be reached; a VPC link to any other fails as a configuration error.
     pub engine: Option<Arc<causeway_nlb::Engine>>,
+    /// Where stages' access log lines go; without one, access log settings are kept but
+    /// nothing is written.
+    pub access_logs: Option<Arc<dyn AccessLogSink>>,
 }
 
 /// The pace of a streamed answer past its first bytes.
@@ -103,6 +108,7 @@ impl Default for GatewayConfig {
             account_throttle: Some(causeway_limits::ThrottleConfig::ACCOUNT_DEFAULT),
             tunnel: None,
             engine: None,
+            access_logs: None,
         }
     }
 }

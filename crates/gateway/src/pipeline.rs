@@ -195,6 +195,7 @@ pub async fn handle(
     };
     context.stage_variables = Some(&stage.stage.variables);
     context.is_canary = stage.is_canary;
+    let started = stage.access_log.is_some().then(std::time::Instant::now);
     let result = serve_stage(
         gateway,
         (stage, api.api.minimum_compression_size),
@@ -208,6 +209,7 @@ pub async fn handle(
         timer,
     )
     .await;
+    let mut error = None;
     let response = match result {
         Ok(response) => response,
         Err(failure) => {
@@ -227,9 +229,25 @@ pub async fn handle(
                     "request failed"
                 );
             }
-            errors::render(&failure, Some(&stage.gateway_responses), &context).map(Either::Left)
+            let response = errors::render(&failure, Some(&stage.gateway_responses), &context)
+                .map(Either::Left);
+            error = Some(failure);
+            response
         }
     };
+    if let (Some(log), Some(sink), Some(started)) =
+        (&stage.access_log, &gateway.config.access_logs, started)
+    {
+        use hyper::body::Body as _;
+        let outcome = crate::access_log::Outcome {
+            status: response.status().as_u16(),
+            response_length: response.body().size_hint().exact(),
+            started,
+            integration: context.integration,
+            error: error.as_ref(),
+        };
+        log.write(&**sink, &context, &outcome);
+    }
     finish(response, request_id)
 }
 
@@ -318,7 +336,11 @@ async fn serve_stage<'a>(
         log: None,
         timer: Some(timer),
     };
+    let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;
+    if let Some(called) = called {
+        context.integration = Some((response.status().as_u16(), called.elapsed()));
+    }
     let response = match cached {
         Some((store, key, ttl)) => store.keep(key, response, now.saturating_add(ttl)),
         None => response,

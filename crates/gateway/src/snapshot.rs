@@ -43,6 +43,8 @@ pub struct StageEntry {
     pub stage: Stage,
     pub deployment: Arc<Deployment>,
     pub routes: Arc<CompiledApi>,
+    /// Where and how the stage writes access logs, if it does.
+    pub access_log: Option<Arc<crate::access_log::AccessLog>>,
     /// The deployment's request validation, by method.
     pub validation: Arc<crate::validation::Validations>,
     /// Customised gateway responses of the deployment, by type.
@@ -91,6 +93,7 @@ impl StageEntry {
             })
             .clone();
         StageEntry {
+            access_log: crate::access_log::AccessLog::compile(stage),
             validation,
             caching: crate::cache::StageCaching::compile(stage, &routes, previous_caching),
             policy: StagePolicy::compile(&deployment.snapshot.api, scope),

@@ -41,6 +41,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
     let stage = StageEntry {
         stage: test_stage(&call),
         deployment: call.deployment.clone(),
+        // Test invocations are not access-logged.
+        access_log: None,
         // Test invocations validate requests, as on AWS.
         validation: Arc::new(crate::validation::compile(api_id, &routes)),
         routes,
@@ -88,6 +90,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         source_ip: Some(TEST_CLIENT.ip()),
         account_id: &gateway.config.account_id,
         is_canary: false,
+        integration: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {

@@ -176,6 +176,62 @@ pub fn canary_percent(percent: Option<f64>) -> Result<(), ApiError> {
     }
 }
 
+/// Where a stage's access logs go: the CloudWatch Logs log group
+/// (`arn:aws:logs:{region}:{account}:log-group:{name}`, a trailing `:*` allowed) or the
+/// Kinesis Data Firehose stream (`arn:aws:firehose:...:deliverystream/amazon-apigateway-{name}`)
+/// an ARN names. Causeway writes each to a file of that name.
+pub fn access_log_destination(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, _partition, service, _region, _account, rest] = parts.as_slice() else {
+        return None;
+    };
+    if *prefix != "arn" {
+        return None;
+    }
+    let name = match *service {
+        "logs" => {
+            let name = rest.strip_prefix("log-group:")?;
+            name.strip_suffix(":*").unwrap_or(name)
+        }
+        "firehose" => rest
+            .strip_prefix("deliverystream/")
+            .filter(|n| n.starts_with("amazon-apigateway-"))?,
+        _ => return None,
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 512
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#'));
+    valid.then(|| name.to_owned())
+}
+
+/// Checks a stage's access log settings once a patch has set them: a destination Causeway can
+/// write to, and a one-line format that names the request.
+pub fn access_log_settings(settings: &crate::AccessLogSettings) -> Result<(), ApiError> {
+    if let Some(arn) = &settings.destination_arn
+        && access_log_destination(arn).is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "Invalid ARN specified in the request: {arn}. Access logs go to a CloudWatch Logs log group (arn:aws:logs:REGION:ACCOUNT:log-group:NAME) or a Kinesis Data Firehose stream named amazon-apigateway-*"
+        )));
+    }
+    if let Some(format) = &settings.format {
+        if format.trim_end_matches(['\n', '\r']).contains(['\n', '\r']) {
+            return Err(ApiError::bad_request(
+                "Access Log format must be single line, new line character is allowed only at end of the format",
+            ));
+        }
+        if !format.contains("$context.requestId") && !format.contains("$context.extendedRequestId")
+        {
+            return Err(ApiError::bad_request(
+                "Access Log format must contain either $context.requestId or $context.extendedRequestId",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a stage cache size against the sizes AWS offers.
 pub fn cache_cluster_size(size: &str) -> Result<(), ApiError> {
     if crate::enums::CACHE_CLUSTER_SIZES.contains(&size) {

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod access_logs;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 pub mod link;
@@ -104,6 +105,9 @@ pub enum StartError {
     /// The link listener's certificate could not be made or read.
     #[error(transparent)]
     LinkIdentity(#[from] link::IdentityError),
+    /// The access log writer could not be started.
+    #[error("cannot start the access log writer: {0}")]
+    AccessLogs(std::io::Error),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -218,6 +222,10 @@ impl Server {
                 send_timeout: config.send_timeout,
                 stream_idle_timeout: config.stream_idle_timeout,
                 stream_bandwidth: config.stream_bandwidth,
+                access_logs: Some(Arc::new(
+                    access_logs::FileAccessLogs::start(config.data_dir.join("access-logs"))
+                        .map_err(StartError::AccessLogs)?,
+                )),
                 ..GatewayConfig::default()
             },
             limiter.clone(),

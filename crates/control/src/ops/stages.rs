@@ -139,6 +139,11 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
     let current = stage(api, name)?;
     let exists = |id: &str| api.deployments.contains_key(id);
     let updated = patch::apply_stage(current, &ops, &exists, cx.now)?;
+    if let Some(settings) = &updated.access_log_settings
+        && updated.access_log_settings != current.access_log_settings
+    {
+        causeway_model::validate::access_log_settings(settings)?;
+    }
     cx.put(kind::STAGE, format!("{api_id}/{name}"), &updated)?;
     let reply = output::Stage::from_model(&updated);
     cx.state

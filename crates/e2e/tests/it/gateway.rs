@@ -3285,6 +3285,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
     assert_internal_error(&raw);
 }
 
+mod access_logs;
 mod backend_connections;
 mod caching;
 mod canary;

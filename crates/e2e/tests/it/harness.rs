@@ -95,6 +95,11 @@ impl TestServer {
             .expect("build reqwest client");
     }
 
+    /// The server's data folder.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Address of the management API.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -1,0 +1,131 @@
+//! Stage access logs: `accessLogSettings` checked as AWS checks them, and a line per request
+//! in the stage's format written to `{data dir}/access-logs/{log group}.log`.
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+
+use super::*;
+
+fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+const GROUP_ARN: &str = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/apigateway/shop";
+
+const FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","length":"$context.responseLength","error":"$context.error.message","type":"$context.error.responseType","stage":"$context.stage","integrationLatency":"$context.integrationLatency","integrationStatus":"$context.integrationStatus","latency":"$context.responseLatency"}"#;
+
+/// The lines of the log file once it has `count` of them (at most ~5 s).
+async fn lines(path: &std::path::Path, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        if lines.len() >= count || Instant::now() >= deadline {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn stages_write_access_logs_in_their_format() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "logged").await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    mock_route(&client, &api, &pets, "GET", "pets").await;
+    deploy(&client, &api, "prod").await;
+
+    // What AWS refuses.
+    for (path, value, message) in [
+        (
+            "/accessLogSettings/format",
+            "$context.requestId\n$context.status",
+            "Access Log format must be single line, new line character is allowed only at end of the format",
+        ),
+        (
+            "/accessLogSettings/format",
+            "$context.status",
+            "Access Log format must contain either $context.requestId or $context.extendedRequestId",
+        ),
+    ] {
+        client
+            .update_stage()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .patch_operations(replace(path, value))
+            .send()
+            .await
+            .expect_error("BadRequestException", message);
+    }
+    client
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(replace(
+            "/accessLogSettings/destinationArn",
+            "arn:aws:s3:::my-bucket",
+        ))
+        .send()
+        .await
+        .expect_error_containing(
+            "BadRequestException",
+            "Invalid ARN specified in the request",
+        );
+
+    update_stage(
+        &client,
+        &api,
+        vec![
+            replace("/accessLogSettings/destinationArn", GROUP_ARN),
+            // A newline at the end is allowed, and not written twice.
+            replace("/accessLogSettings/format", &format!("{FORMAT}\n")),
+        ],
+    )
+    .await;
+    let invoke = Invoke::new(&server, &api);
+    let ok = invoke.ready("/prod/pets").await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let missing = invoke.get("/prod/nothing-here").await;
+    assert_eq!(missing.status, 403);
+
+    let path = server
+        .data_dir()
+        .join("access-logs")
+        .join("_aws_apigateway_shop.log");
+    let lines = lines(&path, 2).await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let first = &lines[0];
+    assert_eq!(
+        first["requestId"].as_str(),
+        ok.header("x-amzn-requestid").as_deref()
+    );
+    assert_eq!(first["ip"], "127.0.0.1");
+    assert_eq!(first["method"], "GET");
+    assert_eq!(first["resourcePath"], "/pets");
+    assert_eq!(first["status"], "200");
+    assert_eq!(first["length"], ok.body.len().to_string());
+    assert_eq!(first["error"], "-");
+    assert_eq!(first["stage"], "prod");
+    for field in ["integrationLatency", "latency"] {
+        let millis = first[field].as_str().unwrap();
+        assert!(millis.parse::<u64>().is_ok(), "{field}: {millis}");
+    }
+    assert_eq!(first["integrationStatus"], "200");
+    let second = &lines[1];
+    assert_eq!(
+        second["requestId"].as_str(),
+        missing.header("x-amzn-requestid").as_deref()
+    );
+    assert_eq!(second["status"], "403");
+    assert_eq!(second["error"], "Missing Authentication Token");
+    assert_eq!(second["type"], "MISSING_AUTHENTICATION_TOKEN");
+    assert_eq!(second["integrationLatency"], "-");
+    assert_eq!(second["integrationStatus"], "-");
+}

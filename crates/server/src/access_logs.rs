@@ -1,0 +1,141 @@
+//! Stage access logs on disk: one file per destination under `{data_dir}/access-logs/`,
+//! written by a thread of its own so that requests never wait on the disk.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::Duration;
+
+use causeway_gateway::AccessLogSink;
+
+/// Lines waiting for the writer; past this, lines are dropped (and counted).
+const QUEUE: usize = 65_536;
+
+/// How long written lines may sit in a buffer before they reach the file.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// The sink the gateway writes to.
+#[derive(Debug)]
+pub struct FileAccessLogs {
+    queue: SyncSender<(Box<str>, String)>,
+    dropped: AtomicU64,
+}
+
+impl FileAccessLogs {
+    /// Starts the writer thread for files in `dir`.
+    pub fn start(dir: PathBuf) -> std::io::Result<FileAccessLogs> {
+        let (queue, lines) = std::sync::mpsc::sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("access-logs".into())
+            .spawn(move || write_lines(&dir, &lines))?;
+        Ok(FileAccessLogs {
+            queue,
+            dropped: AtomicU64::new(0),
+        })
+    }
+}
+
+impl AccessLogSink for FileAccessLogs {
+    fn write(&self, destination: &str, line: String) {
+        match self.queue.try_send((destination.into(), line)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(
+                        dropped,
+                        "access log lines dropped: the disk does not keep up"
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+}
+
+/// The file a destination's lines go to: its name with every character but letters, digits,
+/// `.`, `-` and `_` made `_` (`/aws/apigateway/shop` → `_aws_apigateway_shop.log`).
+pub fn file_name(destination: &str) -> String {
+    let name: String = destination
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Never `.` or `..`, nor a hidden file.
+    format!("{}.log", name.replace("..", "__").trim_start_matches('.'))
+}
+
+fn write_lines(dir: &Path, lines: &Receiver<(Box<str>, String)>) {
+    let mut files: HashMap<Box<str>, BufWriter<File>> = HashMap::new();
+    loop {
+        match lines.recv_timeout(FLUSH_EVERY) {
+            Ok((destination, line)) => {
+                if !files.contains_key(&destination) {
+                    match open(dir, &destination) {
+                        Ok(file) => {
+                            files.insert(destination.clone(), BufWriter::new(file));
+                        }
+                        Err(error) => {
+                            tracing::error!(%destination, %error, "cannot open the access log file; line dropped");
+                            continue;
+                        }
+                    }
+                }
+                if let Some(file) = files.get_mut(&destination)
+                    && let Err(error) = writeln!(file, "{line}")
+                {
+                    tracing::error!(%destination, %error, "cannot write the access log");
+                    files.remove(&destination);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => flush(&mut files),
+            Err(RecvTimeoutError::Disconnected) => {
+                flush(&mut files);
+                return;
+            }
+        }
+    }
+}
+
+fn open(dir: &Path, destination: &str) -> std::io::Result<File> {
+    std::fs::create_dir_all(dir)?;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(file_name(destination)))
+}
+
+fn flush(files: &mut HashMap<Box<str>, BufWriter<File>>) {
+    files.retain(|destination, file| match file.flush() {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%destination, %error, "cannot write the access log");
+            false
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_become_plain_file_names() {
+        assert_eq!(
+            file_name("/aws/apigateway/shop"),
+            "_aws_apigateway_shop.log"
+        );
+        assert_eq!(file_name("access"), "access.log");
+        assert_eq!(file_name(".."), "__.log");
+        assert_eq!(file_name("../../etc/x"), "______etc_x.log");
+        assert_eq!(file_name(".hidden"), "hidden.log");
+    }
+}

@@ -38,8 +38,22 @@ impl AccessLog {
     }
 
     /// Writes the line of a finished request.
-    pub fn write(&self, sink: &dyn AccessLogSink, context: &Context<'_>, outcome: &Outcome<'_>) {
-        let own = |name: &str| outcome.variable(name);
+    pub fn write<'a>(
+        &self,
+        sink: &dyn AccessLogSink,
+        context: &Context<'a>,
+        outcome: &Outcome<'_>,
+    ) {
+        // A `$context` value the gateway does not have (`identity.caller`, say) is `-`, as
+        // AWS writes a value a request does not have.
+        let own = |name: &str| -> Option<Cow<'a, str>> {
+            Some(
+                outcome
+                    .variable(name)
+                    .or_else(|| crate::errors::context_variable(name, context))
+                    .unwrap_or(Cow::Borrowed("-")),
+            )
+        };
         let line = crate::errors::render_template(&self.format, &own, context);
         sink.write(&self.destination, line);
     }

@@ -371,7 +371,10 @@ fn error_variable<'a>(
 }
 
 /// The `$context` values every template of the gateway's own may use.
-fn context_variable<'a>(name: &str, context: &Context<'a>) -> Option<std::borrow::Cow<'a, str>> {
+pub(crate) fn context_variable<'a>(
+    name: &str,
+    context: &Context<'a>,
+) -> Option<std::borrow::Cow<'a, str>> {
     use std::borrow::Cow::{Borrowed, Owned};
     let header = |name: &str| {
         context

@@ -15,7 +15,7 @@ fn replace(path: &str, value: &str) -> PatchOperation {
 
 const GROUP_ARN: &str = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/apigateway/shop";
 
-const FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","length":"$context.responseLength","error":"$context.error.message","type":"$context.error.responseType","stage":"$context.stage","integrationLatency":"$context.integrationLatency","integrationStatus":"$context.integrationStatus","latency":"$context.responseLatency"}"#;
+const FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","length":"$context.responseLength","error":"$context.error.message","type":"$context.error.responseType","stage":"$context.stage","integrationLatency":"$context.integrationLatency","integrationStatus":"$context.integrationStatus","latency":"$context.responseLatency","caller":"$context.identity.caller"}"#;
 
 /// The lines of the log file once it has `count` of them (at most ~5 s).
 async fn lines(path: &std::path::Path, count: usize) -> Vec<Value> {
@@ -118,6 +118,7 @@ async fn stages_write_access_logs_in_their_format() {
         assert!(millis.parse::<u64>().is_ok(), "{field}: {millis}");
     }
     assert_eq!(first["integrationStatus"], "200");
+    assert_eq!(first["caller"], "-");
     let second = &lines[1];
     assert_eq!(
         second["requestId"].as_str(),

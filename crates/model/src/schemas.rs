@@ -158,6 +158,30 @@ fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
     walk(value, refs, 0);
 }
 
+/// Replaces each `$ref` string in `value` that `rewrite` gives a new text for, however deep.
+pub fn rewrite_refs(value: &mut Value, rewrite: &mut dyn FnMut(&str) -> Option<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(reference) if key == "$ref" => {
+                        if let Some(new) = rewrite(reference) {
+                            *reference = new;
+                        }
+                    }
+                    _ => rewrite_refs(child, rewrite),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                rewrite_refs(child, rewrite);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn parse_all(models: &BTreeMap<String, String>) -> HashMap<String, Value> {
     models
         .iter()

@@ -387,36 +387,16 @@ fn definitions(snapshot: &ApiSnapshot, v2: bool) -> Obj {
         let Ok(mut schema) = serde_json::from_str::<serde_json::Value>(&model.schema) else {
             continue;
         };
-        localise_refs(&mut schema, &url, local);
+        crate::schemas::rewrite_refs(&mut schema, &mut |reference| {
+            let rest = reference.strip_prefix(&url)?;
+            Some(match rest.split_once("#/") {
+                Some((name, pointer)) => format!("{local}{name}/{pointer}"),
+                None => format!("{local}{rest}"),
+            })
+        });
         definitions.put(&model.name, Node::from_json(&schema));
     }
     definitions
-}
-
-fn localise_refs(value: &mut serde_json::Value, url: &str, local: &str) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "$ref"
-                    && let serde_json::Value::String(reference) = child
-                    && let Some(rest) = reference.strip_prefix(url)
-                {
-                    *reference = match rest.split_once("#/") {
-                        Some((name, pointer)) => format!("{local}{name}/{pointer}"),
-                        None => format!("{local}{rest}"),
-                    };
-                } else {
-                    localise_refs(child, url, local);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for child in items {
-                localise_refs(child, url, local);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// A validator's name in a document (its id when it has none).

@@ -1013,7 +1013,17 @@ impl<'d> Reader<'d> {
             return None;
         }
         let mut schema = schema.clone();
-        rewrite_refs(&mut schema, self.version);
+        let prefix = schema_prefix(self.version);
+        crate::schemas::rewrite_refs(&mut schema, &mut |reference| {
+            let rest = reference.strip_prefix(prefix)?;
+            Some(match rest.split_once('/') {
+                Some((name, pointer)) => format!(
+                    "{}#/{pointer}",
+                    crate::schemas::model_url(PLANNED_API, name)
+                ),
+                None => crate::schemas::model_url(PLANNED_API, rest),
+            })
+        });
         let description = schema
             .get("description")
             .and_then(Value::as_str)
@@ -1635,51 +1645,18 @@ impl<'d> Reader<'d> {
 }
 
 /// The document's OpenAPI version, from `swagger: "2.0"` or `openapi: 3.0.x / 3.1.x`.
-/// The schema a local reference names (`#/definitions/Pet`, `#/components/schemas/Pet`).
-fn local_schema_name(reference: &str, version: Version) -> Option<&str> {
-    let prefix = match version {
+/// Where a document keeps its schemas.
+fn schema_prefix(version: Version) -> &'static str {
+    match version {
         Version::V2 => "#/definitions/",
         Version::V3 => "#/components/schemas/",
-    };
-    let name = reference.strip_prefix(prefix)?;
-    (!name.contains('/')).then_some(name)
+    }
 }
 
-/// Makes a schema's local references to other schemas model URLs (of [`PLANNED_API`]),
-/// as AWS stores them: `#/definitions/Pet` → `.../models/Pet`, `#/definitions/Pet/x` →
-/// `.../models/Pet#/x`.
-fn rewrite_refs(value: &mut Value, version: Version) {
-    let prefix = match version {
-        Version::V2 => "#/definitions/",
-        Version::V3 => "#/components/schemas/",
-    };
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "$ref"
-                    && let Value::String(reference) = child
-                    && let Some(rest) = reference.strip_prefix(prefix)
-                {
-                    let url = match rest.split_once('/') {
-                        Some((name, pointer)) => format!(
-                            "{}#/{pointer}",
-                            crate::schemas::model_url(PLANNED_API, name)
-                        ),
-                        None => crate::schemas::model_url(PLANNED_API, rest),
-                    };
-                    *reference = url;
-                } else {
-                    rewrite_refs(child, version);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for child in items {
-                rewrite_refs(child, version);
-            }
-        }
-        _ => {}
-    }
+/// The schema a local reference names (`#/definitions/Pet`, `#/components/schemas/Pet`).
+fn local_schema_name(reference: &str, version: Version) -> Option<&str> {
+    let name = reference.strip_prefix(schema_prefix(version))?;
+    (!name.contains('/')).then_some(name)
 }
 
 fn version(root: &Map<String, Value>) -> Result<Version, ApiError> {

@@ -107,8 +107,22 @@ fn check_references(
             "Invalid Request Validator identifier specified",
         ));
     }
-    for (content_type, model) in &method.request_models {
-        let unchanged = before.is_some_and(|b| b.request_models.get(content_type) == Some(model));
+    check_models(
+        &method.request_models,
+        before.map(|b| &b.request_models),
+        models,
+    )
+}
+
+/// The models a method request or response names (by content type) must exist; against
+/// `before`, only the changed ones are checked.
+fn check_models(
+    named: &StringMap,
+    before: Option<&StringMap>,
+    models: &[String],
+) -> Result<(), ApiError> {
+    for (content_type, model) in named {
+        let unchanged = before.is_some_and(|b| b.get(content_type) == Some(model));
         if !unchanged && !models.contains(model) {
             return Err(ApiError::bad_request(format!(
                 "Invalid model identifier specified: {model}"
@@ -220,6 +234,8 @@ pub fn put_method_response(
         response_parameters: req.response_parameters.unwrap_or_default(),
         response_models: req.response_models.unwrap_or_default(),
     };
+    let (_, models) = known_references(cx, at.api);
+    check_models(&response.response_models, None, &models)?;
     let reply = output::MethodResponse::from_model(&response);
     modify(cx, at, |resource| {
         method_of_mut(resource, at.method)?
@@ -248,12 +264,19 @@ pub fn update_method_response(
     body: &[u8],
 ) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateMethodResponseInput")?;
+    let (_, models) = known_references(cx, at.api);
     let response = modify(cx, at, |resource| {
         let response = method_of_mut(resource, at.method)?
             .method_responses
             .get_mut(code)
             .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))?;
-        *response = patch::apply_method_response(response, &ops)?;
+        let updated = patch::apply_method_response(response, &ops)?;
+        check_models(
+            &updated.response_models,
+            Some(&response.response_models),
+            &models,
+        )?;
+        *response = updated;
         Ok(output::MethodResponse::from_model(response))
     })?;
     // AWS answers UpdateMethodResponse with 201, unlike every other update.

@@ -338,7 +338,20 @@ async fn models_in_use_cannot_be_deleted() {
             "ConflictException",
             "Cannot delete model 'Error', is referenced in method response: //ANY/200",
         );
-    // Methods may only name models and validators the API has.
+    // Methods may only name models and validators the API has, responses too.
+    client
+        .put_method_response()
+        .rest_api_id(&api)
+        .resource_id(&root)
+        .http_method("ANY")
+        .status_code("404")
+        .response_models("application/json", "Gone")
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Invalid model identifier specified: Gone",
+        );
     let pets = create_resource(&client, &api, &root, "pets").await;
     client
         .put_method()

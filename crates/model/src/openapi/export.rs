@@ -556,9 +556,29 @@ fn operation(
         op.put("requestBody", body.done());
     }
     let mut responses = Obj::default();
+    let mut produces: Vec<String> = Vec::new();
     for (code, response) in &method.method_responses {
         let mut entry = Obj::default();
         entry.put("description", Node::str(format!("{code} response")));
+        if v2 {
+            // A 2.0 response has one schema, for the types the operation produces.
+            if let Some(model) = response.response_models.values().next() {
+                entry.put("schema", reference(model));
+            }
+            for content_type in response.response_models.keys() {
+                if !produces.contains(content_type) {
+                    produces.push(content_type.clone());
+                }
+            }
+        } else if !response.response_models.is_empty() {
+            let mut content = Obj::default();
+            for (content_type, model) in &response.response_models {
+                let mut media = Obj::default();
+                media.put("schema", reference(model));
+                content.put(content_type, media.done());
+            }
+            entry.put("content", content.done());
+        }
         let mut headers = Obj::default();
         for key in response.response_parameters.keys() {
             if let Some(name) = key.strip_prefix("method.response.header.") {
@@ -569,6 +589,12 @@ fn operation(
             entry.put("headers", headers.done());
         }
         responses.put(code, entry.done());
+    }
+    if !produces.is_empty() {
+        op.put(
+            "produces",
+            Node::Seq(produces.into_iter().map(Node::Str).collect()),
+        );
     }
     op.put("responses", responses.done());
     let mut requirement = Obj::default();

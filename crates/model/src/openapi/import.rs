@@ -942,7 +942,9 @@ impl<'d> Reader<'d> {
         }
         method.request_models = self.request_models(op, body, &loc, verb, path);
         if let Some(responses) = op.get("responses") {
-            method.method_responses = self.method_responses(responses, &loc.key("responses"));
+            let produces = self.media_types(op, "produces");
+            method.method_responses =
+                self.method_responses(responses, &loc.key("responses"), &produces);
         }
         let security = op
             .get("security")
@@ -1088,6 +1090,56 @@ impl<'d> Reader<'d> {
         }
     }
 
+    /// A 2.0 operation's `produces` or `consumes` (else the document's, else
+    /// `application/json`).
+    fn media_types(&self, op: &Map<String, Value>, key: &str) -> Vec<String> {
+        op.get(key)
+            .or_else(|| self.root.get(key))
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|list| !list.is_empty())
+            .unwrap_or_else(|| vec!["application/json".to_owned()])
+    }
+
+    /// The models of a response, by content type: the schemas its `schema` (2.0, for each
+    /// type the operation produces) or `content` (3.x) names with a `$ref`. Inline response
+    /// schemas describe nothing the gateway checks and are not made models.
+    fn response_models(&self, response: &Map<String, Value>, produces: &[String]) -> StringMap {
+        let named = |schema: &Value| {
+            schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| local_schema_name(r, self.version))
+                .filter(|name| self.model_names.contains(*name))
+                .map(str::to_owned)
+        };
+        let mut models = StringMap::new();
+        match self.version {
+            Version::V2 => {
+                if let Some(name) = response.get("schema").and_then(named) {
+                    for content_type in produces {
+                        models.insert(content_type.clone(), name.clone());
+                    }
+                }
+            }
+            Version::V3 => {
+                if let Some(content) = response.get("content").and_then(Value::as_object) {
+                    for (content_type, media) in content {
+                        if let Some(name) = media.get("schema").and_then(named) {
+                            models.insert(content_type.clone(), name);
+                        }
+                    }
+                }
+            }
+        }
+        models
+    }
+
     /// A 2.0 `in: body` parameter: its schema. `None` for any other parameter.
     fn body_parameter(&mut self, value: &'d Value, loc: &Loc) -> Option<(&'d Value, Loc)> {
         let (value, loc) = resolve(self.doc, value, loc).ok()?;
@@ -1118,19 +1170,7 @@ impl<'d> Reader<'d> {
         match self.version {
             Version::V2 => {
                 if let Some((schema, schema_loc)) = body {
-                    let consumes = op
-                        .get("consumes")
-                        .or_else(|| self.root.get("consumes"))
-                        .and_then(Value::as_array)
-                        .map(|list| {
-                            list.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect::<Vec<_>>()
-                        })
-                        .filter(|list| !list.is_empty())
-                        .unwrap_or_else(|| vec!["application/json".to_owned()]);
-                    for content_type in consumes {
+                    for content_type in self.media_types(op, "consumes") {
                         bodies.push((content_type, schema, schema_loc.clone()));
                     }
                 }
@@ -1277,6 +1317,7 @@ impl<'d> Reader<'d> {
         &mut self,
         value: &'d Value,
         loc: &Loc,
+        produces: &[String],
     ) -> BTreeMap<String, MethodResponse> {
         let mut out = BTreeMap::new();
         let Some((value, loc)) = self.resolved(value, loc) else {
@@ -1336,7 +1377,7 @@ impl<'d> Reader<'d> {
                 MethodResponse {
                     status_code: code.clone(),
                     response_parameters,
-                    response_models: StringMap::new(),
+                    response_models: self.response_models(response, produces),
                 },
             );
         }

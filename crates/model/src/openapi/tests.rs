@@ -1016,7 +1016,10 @@ fn request_validators_and_models_are_imported() {
           },
           "get": {
             "parameters": [{"name": "limit", "in": "query", "required": true, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "ok"}}
+            "responses": {"200": {"description": "ok", "content": {
+              "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}},
+              "text/plain": {"schema": {"type": "string"}}
+            }}}
           }
         }
       },
@@ -1063,6 +1066,11 @@ fn request_validators_and_models_are_imported() {
     let get = &pets.methods["GET"].method;
     assert_eq!(get.request_validator_id.as_deref(), Some("params"));
     assert!(get.request_models.is_empty());
+    // A response schema named by `$ref` is the response's model; an inline one is not.
+    assert_eq!(
+        get.method_responses["200"].response_models,
+        crate::StringMap::from([("application/json".to_owned(), "Pet".to_owned())])
+    );
 
     // A validator the document does not declare, or a body model it does not have.
     let bad = doc

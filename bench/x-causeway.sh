@@ -9,6 +9,9 @@
 #            method setting that turns caching on also brings AWS's default stage throttle
 #            (10,000 requests per second), which would cap the benchmark: it is raised too.
 #            (compare with bench/x-nginx-cache.sh, nginx's proxy_cache)
+#   internet-logged  as internet, with a stage access log (a JSON line of eleven
+#            $context values per request, written to a file under the data folder)
+#            (compare with internet: the access log's cost)
 #   tunnel   as private, with the NLB run by `causeway nlb-node`, reached through its outbound
 #            tunnel (TLS + HTTP/2) instead of a direct connection                (compare with private, e)
 #   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
@@ -16,7 +19,7 @@
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
@@ -40,7 +43,7 @@ for _ in $(seq 1 100); do
 done
 
 BACKEND_HOST="${BACKEND%:*}"; BACKEND_PORT="${BACKEND##*:}"
-if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ]; then
+if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != internet-logged ]; then
   LB=$(aws elbv2 create-load-balancer --name bench --type network --scheme internal \
         --subnets subnet-bench --query 'LoadBalancers[0].LoadBalancerArn')
   DNS=$(aws elbv2 describe-load-balancers --load-balancer-arns "$LB" --query 'LoadBalancers[0].DNSName')
@@ -102,6 +105,15 @@ if [ "$MODE" != nlb ]; then
     aws apigateway put-integration --rest-api-id bench --resource-id "$PROXY" --http-method ANY \
       --type HTTP_PROXY --integration-http-method ANY --uri "http://$BACKEND/{proxy}" > /dev/null
     aws apigateway create-deployment --rest-api-id bench --stage-name prod > /dev/null
+    if [ "$MODE" = internet-logged ]; then
+      FORMAT='{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency"}'
+      # JSON patch operations: the format's commas and braces would split the shorthand.
+      PATCH=$(python3 -c 'import json, sys; print(json.dumps([
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": "arn:aws:logs:us-east-1:000000000000:log-group:bench"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": sys.argv[1]}]))' "$FORMAT")
+      aws apigateway update-stage --rest-api-id bench --stage-name prod --patch-operations "$PATCH" > /dev/null
+    fi
   fi
 fi
 wait "$SERVER"

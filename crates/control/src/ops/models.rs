@@ -26,9 +26,9 @@ fn model<'a>(
     Ok((api, model))
 }
 
-/// The schemas of the API's models other than `name`, which `name` may refer to.
-fn others(api: &ApiState, name: &str) -> BTreeMap<String, String> {
-    api.models
+/// The schemas of the models other than `name`, which `name` may refer to.
+pub(crate) fn others(models: &BTreeMap<String, Model>, name: &str) -> BTreeMap<String, String> {
+    models
         .values()
         .filter(|m| m.name != name)
         .map(|m| (m.name.clone(), m.schema.clone()))
@@ -49,7 +49,7 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             "Model name already exists for this REST API",
         ));
     }
-    schemas::check_schema(api_id, &name, &schema, &others(api, &name))?;
+    schemas::check_schema(api_id, &name, &schema, &others(&api.models, &name))?;
     let taken: Vec<String> = api.models.values().map(|m| m.id.clone()).collect();
     let id = cx.new_id(6, |candidate| taken.iter().any(|t| t == candidate));
     let model = Model {
@@ -147,7 +147,7 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
     let (api, model) = model(cx, api_id, name)?;
     let updated = patch::apply_model(model, &ops)?;
     if updated.schema != model.schema {
-        schemas::check_schema(api_id, name, &updated.schema, &others(api, name))?;
+        schemas::check_schema(api_id, name, &updated.schema, &others(&api.models, name))?;
     }
     save(cx, &account, api_id, updated, 200)
 }

@@ -299,11 +299,7 @@ fn models_and_validators(
         models.insert(model.name.clone(), model);
     }
     for planned in &plan.models {
-        let others: BTreeMap<String, String> = models
-            .values()
-            .filter(|m| m.name != planned.name)
-            .map(|m| (m.name.clone(), m.schema.clone()))
-            .collect();
+        let others = crate::ops::models::others(&models, &planned.name);
         if let Some(model) = models.get(&planned.name)
             && let Err(e) = schemas::check_schema(api_id, &model.name, &model.schema, &others)
         {

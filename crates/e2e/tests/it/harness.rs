@@ -507,6 +507,11 @@ pub fn add_path(path: &str) -> PatchOperation {
     PatchOperation::builder().op(Op::Add).path(path).build()
 }
 
+/// `{"op":"replace","path":path}` (no value: a flag without one is `false`, say).
+pub fn replace_path(path: &str) -> PatchOperation {
+    PatchOperation::builder().op(Op::Replace).path(path).build()
+}
+
 /// `{"op":"remove","path":path}`.
 pub fn remove(path: &str) -> PatchOperation {
     PatchOperation::builder().op(Op::Remove).path(path).build()

@@ -2,18 +2,9 @@
 //! model's name and schema follow, references between models and from methods, and the
 //! request validator life cycle.
 
-use aws_sdk_apigateway::types::{Op, PatchOperation};
 use serde_json::Value;
 
 use crate::harness::*;
-
-fn replace(path: &str, value: Option<&str>) -> PatchOperation {
-    PatchOperation::builder()
-        .op(Op::Replace)
-        .path(path)
-        .set_value(value.map(str::to_owned))
-        .build()
-}
 
 const OWNER: &str =
     r#"{"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}"#;
@@ -152,8 +143,8 @@ async fn model_life_cycle_and_wire_shape() {
         .update_model()
         .rest_api_id(&api)
         .model_name("Pet")
-        .patch_operations(replace("/description", Some("")))
-        .patch_operations(replace("/schema", Some(r#"{"type": "array"}"#)))
+        .patch_operations(replace("/description", ""))
+        .patch_operations(replace("/schema", r#"{"type": "array"}"#))
         .send()
         .await
         .unwrap();
@@ -163,7 +154,7 @@ async fn model_life_cycle_and_wire_shape() {
         .update_model()
         .rest_api_id(&api)
         .model_name("Pet")
-        .patch_operations(replace("/name", Some("Dog")))
+        .patch_operations(replace("/name", "Dog"))
         .send()
         .await
         .expect_error(
@@ -174,7 +165,7 @@ async fn model_life_cycle_and_wire_shape() {
         .update_model()
         .rest_api_id(&api)
         .model_name("Pet")
-        .patch_operations(replace("/schema", Some(r#"{"type": 7}"#)))
+        .patch_operations(replace("/schema", r#"{"type": 7}"#))
         .send()
         .await
         .expect_error_containing(
@@ -384,7 +375,7 @@ async fn models_in_use_cannot_be_deleted() {
         .rest_api_id(&api)
         .resource_id(&root)
         .http_method("ANY")
-        .patch_operations(replace("/requestValidatorId", Some("nope00")))
+        .patch_operations(replace("/requestValidatorId", "nope00"))
         .send()
         .await
         .expect_error(
@@ -425,8 +416,8 @@ async fn request_validator_life_cycle() {
         .update_request_validator()
         .rest_api_id(&api)
         .request_validator_id(&id)
-        .patch_operations(replace("/name", Some("params")))
-        .patch_operations(replace("/validateRequestBody", None))
+        .patch_operations(replace("/name", "params"))
+        .patch_operations(replace_path("/validateRequestBody"))
         .send()
         .await
         .unwrap();
@@ -437,13 +428,7 @@ async fn request_validator_life_cycle() {
         .update_request_validator()
         .rest_api_id(&api)
         .request_validator_id(&id)
-        .patch_operations(
-            PatchOperation::builder()
-                .op(Op::Add)
-                .path("/validateRequestBody")
-                .value("true")
-                .build(),
-        )
+        .patch_operations(add("/validateRequestBody", "true"))
         .send()
         .await
         .expect_error(

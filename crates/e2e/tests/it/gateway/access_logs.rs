@@ -1,17 +1,7 @@
 //! Stage access logs: `accessLogSettings` checked as AWS checks them, and a line per request
 //! in the stage's format written to `{data dir}/access-logs/{log group}.log`.
 
-use aws_sdk_apigateway::types::{Op, PatchOperation};
-
 use super::*;
-
-fn replace(path: &str, value: &str) -> PatchOperation {
-    PatchOperation::builder()
-        .op(Op::Replace)
-        .path(path)
-        .value(value)
-        .build()
-}
 
 const GROUP_ARN: &str = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/apigateway/shop";
 

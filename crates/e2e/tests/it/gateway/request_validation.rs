@@ -2,8 +2,6 @@
 //! checked against the model of their content type (BAD_REQUEST_BODY), frozen per
 //! deployment, and the same checks in TestInvokeMethod.
 
-use aws_sdk_apigateway::types::{Op, PatchOperation};
-
 use super::*;
 
 const OWNER: &str = r#"{"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}"#;
@@ -206,13 +204,7 @@ async fn validation_is_frozen_per_deployment_and_customisable() {
         .update_request_validator()
         .rest_api_id(&api)
         .request_validator_id(&validator)
-        .patch_operations(
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path("/validateRequestBody")
-                .value("false")
-                .build(),
-        )
+        .patch_operations(replace("/validateRequestBody", "false"))
         .send()
         .await
         .unwrap();

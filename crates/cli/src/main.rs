@@ -92,9 +92,20 @@ struct NodeArgs {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// Folder of the embedded store; created when missing.
+    /// Folder of the embedded store (created when missing), the link certificate and the
+    /// access logs.
     #[arg(long, env = "CAUSEWAY_DATA_DIR", default_value = "./causeway-data")]
     data_dir: PathBuf,
+    /// A PostgreSQL database to keep the configuration in instead of the embedded store
+    /// (postgres://user:password@host:port/dbname): every node given the same URL serves the
+    /// same configuration, and sees the others' changes at once (LISTEN/NOTIFY).
+    #[arg(long, env = "CAUSEWAY_STORE_URL", value_parser = parse_store_url)]
+    store_url: Option<String>,
+    /// The roles this node runs: control (management API), gateway (invoke URLs and the link
+    /// listener), or both (comma-separated). A node without the control role needs a shared
+    /// --store-url to learn its configuration from.
+    #[arg(long = "role", env = "CAUSEWAY_ROLE", value_delimiter = ',', default_value = "control,gateway", value_parser = ["control", "gateway"])]
+    roles: Vec<String>,
     /// Address of the management APIs (apigateway and elbv2); port 0 picks a free port.
     #[arg(long, env = "CAUSEWAY_ADMIN_LISTEN", default_value = "127.0.0.1:4580")]
     admin_listen: SocketAddr,
@@ -138,6 +149,31 @@ struct ServeArgs {
     /// Burst of the account-level throttle (AWS's default quota: 5000).
     #[arg(long, env = "CAUSEWAY_ACCOUNT_BURST_LIMIT", default_value_t = 5_000)]
     account_burst_limit: u64,
+}
+
+fn parse_store_url(text: &str) -> Result<String, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not a PostgreSQL URL (postgres://user:password@host:port/dbname)",
+            masked(text)
+        ))
+    }
+}
+
+/// A store URL with its password hidden, for printing.
+fn masked(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 /// `--link-listen`: an address, or `off`.
@@ -211,9 +247,27 @@ fn main() -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut signals = Signals::listen()?;
     println!("causeway {}", env!("CARGO_PKG_VERSION"));
+    let roles = causeway_server::Roles {
+        control: args.roles.iter().any(|r| r == "control"),
+        gateway: args.roles.iter().any(|r| r == "gateway"),
+    };
+    if !roles.control && args.store_url.is_none() {
+        anyhow::bail!(
+            "a node without the control role learns its configuration from a shared store: give it --store-url"
+        );
+    }
     println!("  data dir      {}", args.data_dir.display());
-    println!("  admin listen  {}", args.admin_listen);
-    println!("  gateway listen {}", args.gateway_listen);
+    match &args.store_url {
+        Some(url) => println!("  store         {} (shared)", masked(url)),
+        None => println!("  store         embedded (SQLite in the data dir)"),
+    }
+    println!("  roles         {}", args.roles.join(","));
+    if roles.control {
+        println!("  admin listen  {}", args.admin_listen);
+    }
+    if roles.gateway {
+        println!("  gateway listen {}", args.gateway_listen);
+    }
     println!("  region        {}", args.region);
     println!("  account id    {}", args.account_id);
     println!(
@@ -223,6 +277,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
+        store: match args.store_url {
+            Some(url) => causeway_server::StoreLocation::Postgres(url),
+            None => causeway_server::StoreLocation::Embedded,
+        },
+        roles,
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),
@@ -242,30 +301,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .context("causeway could not start")?;
-    let admin = server.admin_addr();
-    // One line of its own, so that scripts and tests can read the bound address.
-    let gateway = server.gateway_addr();
-    println!("admin listening on {admin}");
-    println!("gateway listening on {gateway}");
+    // One line each, of their own, so that scripts and tests can read the bound addresses.
+    if let Some(admin) = server.admin_addr() {
+        println!("admin listening on {admin}");
+    }
+    if let Some(gateway) = server.gateway_addr() {
+        println!("gateway listening on {gateway}");
+    }
     if let Some(link) = server.link_addr() {
         println!(
             "link listening on {link} (NLB nodes; certificate {})",
             server.link_certificate().display()
         );
     }
-    println!();
-    println!("Try it with the aws CLI:");
-    println!(
-        "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url http://{admin} apigateway get-rest-apis",
-        args.region
-    );
-    println!();
-    println!("Invoke URLs:");
-    println!(
-        "  http://{{api-id}}.execute-api.localhost:{}/{{stage}}/{{path}}",
-        gateway.port()
-    );
-    println!("  http://{gateway}/restapis/{{api-id}}/{{stage}}/_user_request_/{{path}}");
+    if let Some(admin) = server.admin_addr() {
+        println!();
+        println!("Try it with the aws CLI:");
+        println!(
+            "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url http://{admin} apigateway get-rest-apis",
+            args.region
+        );
+    }
+    if let Some(gateway) = server.gateway_addr() {
+        println!();
+        println!("Invoke URLs:");
+        println!(
+            "  http://{{api-id}}.execute-api.localhost:{}/{{stage}}/{{path}}",
+            gateway.port()
+        );
+        println!("  http://{gateway}/restapis/{{api-id}}/{{stage}}/_user_request_/{{path}}");
+    }
     signals.wait().await;
     println!("shutting down");
     server.shutdown().await;
@@ -443,4 +508,30 @@ async fn answer(request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::
         anyhow::bail!("{code} ({status}): {message}");
     }
     Ok(value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls_are_printed_without_their_password() {
+        assert_eq!(
+            masked("postgres://causeway:s3cr@t@db:5432/causeway"),
+            "postgres://causeway:***@db:5432/causeway"
+        );
+        assert_eq!(
+            masked("postgres://causeway@db/causeway"),
+            "postgres://causeway@db/causeway"
+        );
+        assert_eq!(masked("not a url"), "not a url");
+    }
+
+    #[test]
+    fn only_postgres_urls_are_accepted() {
+        assert!(parse_store_url("postgresql://u@h/d").is_ok());
+        let refused = parse_store_url("mysql://u:pw@h/d").unwrap_err();
+        assert!(refused.contains("mysql://u:***@h/d"), "{refused}");
+    }
 }

@@ -148,12 +148,15 @@ struct Inner {
     state: state::State,
     store: Box<dyn Store>,
     rng: StdRng,
+    /// The store revision `state` was loaded at or written as.
+    revision: u64,
 }
 
 impl Control {
     /// Loads every record of `store` and starts the control plane on it.
     pub fn open(mut store: Box<dyn Store>, config: ControlConfig) -> Result<Control, StoreError> {
-        let state = state::State::load(store.load_all()?);
+        let loaded = store.load()?;
+        let state = state::State::load(loaded.records);
         let (plan, _) = watch::channel(Arc::new(state.nlb_plan()));
         let (gateway_plan, _) = watch::channel(Arc::new(state.gateway_plan()));
         Ok(Control {
@@ -162,6 +165,7 @@ impl Control {
                 state,
                 store,
                 rng: StdRng::from_os_rng(),
+                revision: loaded.revision,
             }),
             data_plane: RwLock::new(None),
             plan,
@@ -218,7 +222,7 @@ impl Control {
             return Ok(());
         }
         let mut guard = self.lock();
-        guard.store.apply(&changes).map(|_| ())
+        guard.store.put_untracked(&changes)
     }
 
     /// Plugs in the live view of the load balancing engine.
@@ -258,39 +262,115 @@ impl Control {
 
     /// Handles one management request. Never panics on any input: every client mistake is
     /// an AWS-shaped 4xx reply.
+    ///
+    /// The state is first brought up to the store's revision (another node sharing the store
+    /// may have written it). A change is written only if the store is still at that
+    /// revision; when another node wrote in between, the state is reloaded and the operation
+    /// runs again on it, so that no node overwrites a change it has not seen.
     pub fn handle(&self, request: &Request) -> Reply {
-        let now = now_epoch_seconds();
         let mut guard = self.lock();
         let inner = &mut *guard;
+        // Requests that may write keep other nodes' writers out while they run, so that
+        // they are not overtaken between their read and their write (reads never wait).
+        let may_write = request.method != "GET" && request.method != "HEAD";
+        if may_write && let Err(error) = inner.store.lock_writers() {
+            tracing::error!(%error, "cannot take the store's writers' lock");
+            return Reply::error(&ApiError::Internal(
+                "The store is unavailable; nothing was changed. Check the server log.".into(),
+            ));
+        }
+        let reply = self.handle_locked(inner, request);
+        if may_write {
+            inner.store.unlock_writers();
+        }
+        reply
+    }
+
+    fn handle_locked(&self, inner: &mut Inner, request: &Request) -> Reply {
+        if let Err(error) = self.catch_up(inner) {
+            tracing::warn!(%error, "cannot read the store's revision; answering from memory");
+        }
         let data_plane = self.data_plane();
-        let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now);
-        cx.data_plane = data_plane.as_deref();
-        let result = dispatch::dispatch(&mut cx, request);
-        let changes = cx.into_changes();
-        match result {
-            Ok(reply) => {
-                if changes.is_empty() {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut cx = ctx::Ctx::new(
+                &mut inner.state,
+                &mut inner.rng,
+                &self.config,
+                now_epoch_seconds(),
+            );
+            cx.data_plane = data_plane.as_deref();
+            let result = dispatch::dispatch(&mut cx, request);
+            let changes = cx.into_changes();
+            let reply = match result {
+                Ok(reply) => reply,
+                Err(error) => return Reply::error(&error),
+            };
+            if changes.is_empty() {
+                return reply;
+            }
+            match inner.store.apply(inner.revision, &changes) {
+                Ok(revision) => {
+                    inner.revision = revision;
+                    self.publish(&inner.state, &changes);
                     return reply;
                 }
-                match inner.store.apply(&changes) {
-                    Ok(_) => {
-                        self.publish(&inner.state, &changes);
-                        reply
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "store write failed; reloading state from the store");
-                        match inner.store.load_all() {
-                            Ok(records) => inner.state = state::State::load(records),
-                            Err(error) => tracing::error!(%error, "reloading the store failed"),
-                        }
-                        Reply::error(&ApiError::Internal(
-                            "The change could not be saved; nothing was changed. Check the server log.".into(),
-                        ))
+                Err(StoreError::Conflict { found, .. }) if attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(found, attempt, "another node wrote first; running again");
+                    if let Err(error) = self.reload(inner) {
+                        return self.write_failed(inner, &error);
                     }
                 }
+                Err(error) => return self.write_failed(inner, &error),
             }
-            Err(error) => Reply::error(&error),
         }
+    }
+
+    /// After a failed write: memory goes back to what the store holds, and the client is told
+    /// that nothing changed.
+    fn write_failed(&self, inner: &mut Inner, error: &StoreError) -> Reply {
+        tracing::error!(%error, "store write failed; reloading state from the store");
+        if let Err(error) = self.reload(inner) {
+            tracing::error!(%error, "reloading the store failed");
+        }
+        Reply::error(&ApiError::Internal(
+            "The change could not be saved; nothing was changed. Check the server log.".into(),
+        ))
+    }
+
+    /// Reloads the state when the store has moved past it (another node wrote); true when it
+    /// did.
+    fn catch_up(&self, inner: &mut Inner) -> Result<bool, StoreError> {
+        if inner.store.revision()? == inner.revision {
+            return Ok(false);
+        }
+        self.reload(inner)?;
+        Ok(true)
+    }
+
+    /// Replaces the state with the store's, and publishes both plans whole.
+    fn reload(&self, inner: &mut Inner) -> Result<(), StoreError> {
+        let loaded = inner.store.load()?;
+        inner.state = state::State::load(loaded.records);
+        inner.revision = loaded.revision;
+        self.plan.send_replace(Arc::new(inner.state.nlb_plan()));
+        self.gateway_plan
+            .send_replace(Arc::new(inner.state.gateway_plan()));
+        Ok(())
+    }
+
+    /// Brings the state up to the store's revision, publishing the plans if it moved. Nodes
+    /// that share a store call it when they learn of another node's write; it blocks on the
+    /// store, so call it from a blocking thread.
+    pub fn refresh(&self) -> Result<bool, StoreError> {
+        let mut guard = self.lock();
+        self.catch_up(&mut guard)
+    }
+
+    /// The revision of the store the state was last brought up to.
+    pub fn revision(&self) -> u64 {
+        self.lock().revision
     }
 
     /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
@@ -298,6 +378,10 @@ impl Control {
     pub fn reconcile_vpc_links(&self) {
         let mut guard = self.lock();
         let inner = &mut *guard;
+        if let Err(error) = self.catch_up(inner) {
+            tracing::warn!(%error, "cannot read the store; VPC links settle later");
+            return;
+        }
         let data_plane = self.data_plane();
         let mut cx = ctx::Ctx::new(
             &mut inner.state,
@@ -311,17 +395,27 @@ impl Control {
         if changes.is_empty() {
             return;
         }
-        match inner.store.apply(&changes) {
-            Ok(_) => self.publish(&inner.state, &changes),
+        match inner.store.apply(inner.revision, &changes) {
+            Ok(revision) => {
+                inner.revision = revision;
+                self.publish(&inner.state, &changes);
+            }
             Err(error) => {
-                tracing::error!(%error, "could not save VPC link status");
-                if let Ok(records) = inner.store.load_all() {
-                    inner.state = state::State::load(records);
+                // A conflict included: the next round runs on the other node's state.
+                if !matches!(error, StoreError::Conflict { .. }) {
+                    tracing::error!(%error, "could not save VPC link status");
+                }
+                if let Err(error) = self.reload(inner) {
+                    tracing::error!(%error, "reloading the store failed");
                 }
             }
         }
     }
 }
+
+/// How many times an operation runs when other nodes keep writing between its read and its
+/// write.
+const MAX_ATTEMPTS: u32 = 8;
 
 fn now_epoch_seconds() -> i64 {
     std::time::SystemTime::now()

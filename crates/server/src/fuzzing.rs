@@ -99,7 +99,7 @@ pub fn fixture() -> Option<Fixture> {
         let server = Server::start(config).await.ok()?;
         Some((server, backend))
     })?;
-    let gateway = server.gateway_addr();
+    let gateway = server.gateway_addr()?;
     let fixture = Fixture {
         runtime,
         server: Some(server),

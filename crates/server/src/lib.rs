@@ -16,7 +16,7 @@ use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
 use causeway_model::gateway::TestInvoke;
 use causeway_nlb::{Engine, EngineConfig};
-use causeway_store::SqliteStore;
+use causeway_store::{PostgresStore, PostgresWatcher, SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -27,11 +27,49 @@ pub mod fuzzing;
 pub mod link;
 pub mod node;
 
+/// Where the configuration is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded SQLite store in the data folder: one node.
+    #[default]
+    Embedded,
+    /// A PostgreSQL database (`postgres://user:password@host:port/dbname`), which several
+    /// nodes can share.
+    Postgres(String),
+}
+
+/// The parts of Causeway a node runs. Every node runs the in-process NLB engine, which the
+/// control plane reports load balancer state from and the gateway reaches VPC links through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    /// The management API (apigateway and elbv2) on `admin_listen`.
+    pub control: bool,
+    /// Invoke URLs on `gateway_listen`, and the link listener for NLB nodes.
+    pub gateway: bool,
+}
+
+impl Default for Roles {
+    fn default() -> Self {
+        Roles {
+            control: true,
+            gateway: true,
+        }
+    }
+}
+
 /// What a server needs to start. Every field has the default of the `causeway serve` flags.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Folder of the embedded store; created when missing.
+    /// Folder of the embedded store (created when missing), the link certificate and the
+    /// access logs.
     pub data_dir: PathBuf,
+    /// Where the configuration lives: the embedded store, or PostgreSQL for several nodes.
+    pub store: StoreLocation,
+    /// Which listeners this node runs.
+    pub roles: Roles,
+    /// With a shared store: how often the revision is read besides the notifications, in case
+    /// one was lost.
+    pub store_poll: std::time::Duration,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -76,6 +114,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("./causeway-data"),
+            store: StoreLocation::Embedded,
+            roles: Roles::default(),
+            store_poll: std::time::Duration::from_secs(2),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -105,6 +146,9 @@ pub enum StartError {
     /// The link listener's certificate could not be made or read.
     #[error(transparent)]
     LinkIdentity(#[from] link::IdentityError),
+    /// Start-up work on a blocking thread failed unexpectedly.
+    #[error("start-up failed: {0}")]
+    Startup(String),
     /// The access log writer could not be started.
     #[error("cannot start the access log writer: {0}")]
     AccessLogs(std::io::Error),
@@ -121,12 +165,16 @@ pub enum StartError {
 /// A running server: its bound addresses and the means to stop it.
 #[derive(Debug)]
 pub struct Server {
-    admin_addr: SocketAddr,
-    gateway_addr: SocketAddr,
-    gateway_task: JoinHandle<()>,
+    admin_addr: Option<SocketAddr>,
+    gateway_addr: Option<SocketAddr>,
+    /// Tells this node of other nodes' writes to a shared store.
+    watcher: Option<PostgresWatcher>,
+    follow_task: Option<JoinHandle<()>>,
+    gateway_task: Option<JoinHandle<()>>,
+    gateway_updates: JoinHandle<()>,
     gateway_shutdown: Option<oneshot::Sender<()>>,
     shutdown: Option<oneshot::Sender<()>>,
-    admin_task: JoinHandle<()>,
+    admin_task: Option<JoinHandle<()>>,
     control: Arc<Control>,
     engine: Arc<Engine>,
     plan_task: JoinHandle<()>,
@@ -138,9 +186,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store in `config.data_dir`, binds the listeners and starts serving.
+    /// Opens the store (in `config.data_dir`, or the PostgreSQL database), binds the
+    /// listeners of the node's roles and starts serving.
     pub async fn start(config: Config) -> Result<Server, StartError> {
-        let store = SqliteStore::open(&config.data_dir)?;
         let mut control_config =
             ControlConfig::new(config.region.clone(), config.account_id.clone());
         control_config.nlb_addresses = config.nlb_addresses;
@@ -148,11 +196,45 @@ impl Server {
         if let Some(throttle) = config.account_throttle {
             control_config.account_throttle = throttle;
         }
-        let control = Arc::new(Control::open(Box::new(store), control_config)?);
+        // Opening and loading block on the database: a blocking thread does it.
+        let (control, usage) = {
+            let location = config.store.clone();
+            let data_dir = config.data_dir.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+                let store: Box<dyn Store> = match &location {
+                    StoreLocation::Embedded => Box::new(SqliteStore::open(&data_dir)?),
+                    StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(url)?),
+                };
+                let control = Control::open(store, control_config)?;
+                let usage = control.usage_records()?;
+                Ok((Arc::new(control), usage))
+            })
+            .await
+            .map_err(|error| StartError::Startup(error.to_string()))??
+        };
+        // With a shared store, other nodes' writes reach this node's state (and from there
+        // its gateway and engine) through the watcher.
+        let (watcher, follow_task) = match &config.store {
+            StoreLocation::Postgres(url) => {
+                let (seen, revisions) = tokio::sync::watch::channel(0_u64);
+                let watcher = PostgresWatcher::start(url, config.store_poll, move |revision| {
+                    seen.send_replace(revision);
+                })?;
+                (
+                    Some(watcher),
+                    Some(tokio::spawn(follow_store(control.clone(), revisions))),
+                )
+            }
+            StoreLocation::Embedded => (None, None),
+        };
 
         // The in-process NLB node: it runs every load balancer's plan and reports live
-        // state back to the control plane.
-        let engine = Arc::new(Engine::new(EngineConfig::default()));
+        // state back to the control plane. Nodes sharing a store each run every load
+        // balancer; on one host they share its ports.
+        let engine = Arc::new(Engine::new(EngineConfig {
+            reuse_port: matches!(config.store, StoreLocation::Postgres(_)),
+            ..EngineConfig::default()
+        }));
         let mut plans = control.subscribe_nlb_plan();
         engine.apply(&plans.borrow_and_update());
         let plan_task = tokio::spawn({
@@ -164,23 +246,11 @@ impl Server {
                 }
             }
         });
-        let listener = TcpListener::bind(config.admin_listen)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: config.admin_listen,
-                source,
-            })?;
-        let admin_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.admin_listen,
-            source,
-        })?;
-        // The gateway: compiles every stage into its routing snapshot and swaps it in when
-        // the control plane publishes a change.
         // The tunnel: NLB nodes in private networks dial in here; the gateway reaches their
         // load balancers through the registry of their connections.
         let registry = causeway_link::tunnel::Registry::new();
         let link_server = match config.link_listen {
-            Some(addr) => {
+            Some(addr) if config.roles.gateway => {
                 let tls = link::tls_identity(&config.data_dir, &config.link_names)?;
                 let listener = TcpListener::bind(addr)
                     .await
@@ -195,7 +265,7 @@ impl Server {
                 .map_err(|source| StartError::Bind { addr, source })?;
                 Some(server)
             }
-            None => None,
+            _ => None,
         };
         let node_reports = link::NodeReports::default();
         let plan_push_task = tokio::spawn(link::push_plans(
@@ -206,7 +276,10 @@ impl Server {
         // Quota usage lives in the limiter, starts from what the store kept, and goes back
         // to the store in batches.
         let limiter = Arc::new(InMemoryLimiter::new());
-        limiter.restore(control.usage_records()?);
+        limiter.restore(usage);
+        // The gateway compiles every stage into its routing snapshot and swaps it in when
+        // the control plane publishes a change. It runs on every node (TestInvokeMethod
+        // uses it); only a node with the gateway role listens for invokes.
         let gateway = Arc::new(Gateway::with_limiter(
             GatewayConfig {
                 region: config.region.clone(),
@@ -245,58 +318,62 @@ impl Server {
         ));
         let mut gateway_plans = control.subscribe_gateway_plan();
         gateway.apply(&gateway_plans.borrow_and_update());
-        let gateway_listener =
-            TcpListener::bind(config.gateway_listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.gateway_listen,
-                    source,
-                })?;
-        let gateway_addr = gateway_listener
-            .local_addr()
-            .map_err(|source| StartError::Bind {
-                addr: config.gateway_listen,
-                source,
-            })?;
-        let (gateway_stop, gateway_stopped) = oneshot::channel::<()>();
-        let gateway_task = tokio::spawn({
+        let gateway_updates = tokio::spawn({
             let gateway = gateway.clone();
             async move {
-                let updates = {
-                    let gateway = gateway.clone();
-                    tokio::spawn(async move {
-                        while gateway_plans.changed().await.is_ok() {
-                            let plan = gateway_plans.borrow_and_update().clone();
-                            gateway.apply(&plan);
-                        }
-                    })
-                };
-                causeway_gateway::serve(gateway, gateway_listener, async {
-                    let _ = gateway_stopped.await;
-                })
-                .await;
-                updates.abort();
+                while gateway_plans.changed().await.is_ok() {
+                    let plan = gateway_plans.borrow_and_update().clone();
+                    gateway.apply(&plan);
+                }
             }
         });
 
-        let (tx, rx) = oneshot::channel::<()>();
-        let app = causeway_control::router(control.clone());
-        let reconciler = tokio::spawn(reconcile_loop(control.clone()));
-        let head_timeout = config.request_head_timeout;
-        let admin_task = tokio::spawn(async move {
-            serve_admin(listener, app, head_timeout, async {
-                let _ = rx.await;
-            })
-            .await;
-            reconciler.abort();
-            let _ = reconciler.await;
-        });
+        let mut gateway_addr = None;
+        let mut gateway_task = None;
+        let mut gateway_shutdown = None;
+        if config.roles.gateway {
+            let listener = bind(config.gateway_listen).await?;
+            gateway_addr = Some(local_addr(&listener, config.gateway_listen)?);
+            let (stop, stopped) = oneshot::channel::<()>();
+            gateway_shutdown = Some(stop);
+            gateway_task = Some(tokio::spawn(causeway_gateway::serve(
+                gateway.clone(),
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+            )));
+        }
+
+        let mut admin_addr = None;
+        let mut admin_task = None;
+        let mut shutdown = None;
+        if config.roles.control {
+            let listener = bind(config.admin_listen).await?;
+            admin_addr = Some(local_addr(&listener, config.admin_listen)?);
+            let (tx, rx) = oneshot::channel::<()>();
+            shutdown = Some(tx);
+            let app = causeway_control::router(control.clone());
+            let reconciler = tokio::spawn(reconcile_loop(control.clone()));
+            let head_timeout = config.request_head_timeout;
+            admin_task = Some(tokio::spawn(async move {
+                serve_admin(listener, app, head_timeout, async {
+                    let _ = rx.await;
+                })
+                .await;
+                reconciler.abort();
+                let _ = reconciler.await;
+            }));
+        }
         Ok(Server {
             admin_addr,
             gateway_addr,
+            watcher,
+            follow_task,
             gateway_task,
-            gateway_shutdown: Some(gateway_stop),
-            shutdown: Some(tx),
+            gateway_updates,
+            gateway_shutdown,
+            shutdown,
             admin_task,
             control,
             engine,
@@ -309,13 +386,14 @@ impl Server {
         })
     }
 
-    /// The address the control plane listens on (the `--endpoint-url` of the aws CLI).
-    pub fn admin_addr(&self) -> SocketAddr {
+    /// The address the control plane listens on (the `--endpoint-url` of the aws CLI);
+    /// `None` on a node without the control role.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin_addr
     }
 
-    /// The address invoke URLs are served on.
-    pub fn gateway_addr(&self) -> SocketAddr {
+    /// The address invoke URLs are served on; `None` on a node without the gateway role.
+    pub fn gateway_addr(&self) -> Option<SocketAddr> {
         self.gateway_addr
     }
 
@@ -348,8 +426,17 @@ impl Server {
         if let Some(tx) = self.gateway_shutdown.take() {
             let _ = tx.send(());
         }
-        let _ = (&mut self.admin_task).await;
-        let _ = (&mut self.gateway_task).await;
+        if let Some(task) = self.admin_task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.gateway_task.take() {
+            let _ = task.await;
+        }
+        self.gateway_updates.abort();
+        if let Some(task) = self.follow_task.take() {
+            task.abort();
+        }
+        drop(self.watcher.take());
         self.plan_task.abort();
         self.plan_push_task.abort();
         if let Some(link) = self.link_server.take() {
@@ -386,6 +473,36 @@ impl Server {
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }
             }
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, asked: SocketAddr) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        addr: asked,
+        source,
+    })
+}
+
+/// Brings the control plane up to each revision the store watcher reports (other nodes'
+/// writes), which publishes the new plans to this node's gateway and engine.
+async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::Receiver<u64>) {
+    while revisions.changed().await.is_ok() {
+        let revision = *revisions.borrow_and_update();
+        let control = control.clone();
+        match tokio::task::spawn_blocking(move || control.refresh()).await {
+            Ok(Ok(true)) => tracing::debug!(revision, "configuration reloaded from the store"),
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, revision, "cannot reload the configuration from the store");
+            }
+            Err(error) => tracing::error!(%error, "reloading the configuration failed"),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{Change, Record, Store, StoreError};
+use crate::{Change, Loaded, Record, Store, StoreError};
 
 /// Schema version written by this build.
 const SCHEMA_VERSION: i64 = 1;
@@ -98,23 +98,9 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn load_all(&mut self) -> Result<Vec<Record>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT kind, key, body FROM records ORDER BY kind, key")?;
-        let rows = statement.query_map([], |row| {
-            Ok(Record {
-                kind: row.get(0)?,
-                key: row.get(1)?,
-                body: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    fn apply(&mut self, batch: &[Change]) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction()?;
+impl SqliteStore {
+    /// Writes one batch's changes inside `tx`.
+    fn write(tx: &rusqlite::Transaction<'_>, batch: &[Change]) -> Result<(), StoreError> {
         for change in batch {
             match change {
                 Change::Put { kind, key, body } => {
@@ -137,25 +123,70 @@ impl Store for SqliteStore {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+fn read_revision(conn: &Connection) -> Result<u64, StoreError> {
+    let revision: i64 = conn.query_row(
+        "SELECT value FROM meta WHERE name = 'revision'",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(u64::try_from(revision).unwrap_or_default())
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        let tx = self.conn.transaction()?;
+        let revision = read_revision(&tx)?;
+        let records = {
+            let mut statement =
+                tx.prepare("SELECT kind, key, body FROM records ORDER BY kind, key")?;
+            let rows = statement.query_map([], |row| {
+                Ok(Record {
+                    kind: row.get(0)?,
+                    key: row.get(1)?,
+                    body: row.get(2)?,
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        tx.commit()?;
+        Ok(Loaded { revision, records })
+    }
+
+    fn apply(&mut self, base: u64, batch: &[Change]) -> Result<u64, StoreError> {
+        // IMMEDIATE takes the write lock first, so the revision read below cannot change
+        // before the commit.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found = read_revision(&tx)?;
+        if found != base {
+            return Err(StoreError::Conflict {
+                expected: base,
+                found,
+            });
+        }
+        Self::write(&tx, batch)?;
         tx.execute(
             "UPDATE meta SET value = value + 1 WHERE name = 'revision'",
             [],
         )?;
-        let revision: i64 = tx.query_row(
-            "SELECT value FROM meta WHERE name = 'revision'",
-            [],
-            |row| row.get(0),
-        )?;
+        let revision = read_revision(&tx)?;
         tx.commit()?;
-        Ok(u64::try_from(revision).unwrap_or_default())
+        Ok(revision)
+    }
+
+    fn put_untracked(&mut self, batch: &[Change]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        Self::write(&tx, batch)?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn revision(&mut self) -> Result<u64, StoreError> {
-        let revision: i64 = self.conn.query_row(
-            "SELECT value FROM meta WHERE name = 'revision'",
-            [],
-            |row| row.get(0),
-        )?;
-        Ok(u64::try_from(revision).unwrap_or_default())
+        read_revision(&self.conn)
     }
 }

@@ -3290,6 +3290,7 @@ mod backend_connections;
 mod caching;
 mod canary;
 mod client_connections;
+mod multinode;
 mod request_validation;
 mod resource_policies;
 mod test_invoke;

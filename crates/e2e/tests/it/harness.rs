@@ -18,6 +18,8 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use causeway_server::{Config, Server};
+
+pub mod postgres;
 use serde_json::Value;
 
 /// Account id of the default server configuration, as it appears in messages and ARNs.
@@ -35,7 +37,8 @@ const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
 pub struct TestServer {
     dir: tempfile::TempDir,
     server: Option<Server>,
-    addr: SocketAddr,
+    /// The management API's address; `None` for a node without the control role.
+    addr: Option<SocketAddr>,
     http: reqwest::Client,
     /// Changes to the default configuration, applied again on restart.
     tweak: Tweak,
@@ -102,7 +105,7 @@ impl TestServer {
 
     /// Address of the management API.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addr.expect("the server runs the control role")
     }
 
     /// Address of the gateway (invoke URLs).
@@ -111,6 +114,7 @@ impl TestServer {
             .as_ref()
             .expect("server is running")
             .gateway_addr()
+            .expect("the server runs the gateway role")
     }
 
     /// The running server (for in-process views: its engine, link listener, ...).
@@ -124,7 +128,7 @@ impl TestServer {
         let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
         let config = aws_sdk_apigateway::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(format!("http://{}", self.addr))
+            .endpoint_url(format!("http://{}", self.addr()))
             .region(Region::new(REGION))
             .credentials_provider(aws_credential_types::Credentials::new(
                 "test", "test", None, None, "static",
@@ -143,7 +147,7 @@ impl TestServer {
         let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
         let config = elbv2::Builder::new()
             .behavior_version(elbv2::BehaviorVersion::latest())
-            .endpoint_url(format!("http://{}", self.addr))
+            .endpoint_url(format!("http://{}", self.addr()))
             .region(elbv2::Region::new(REGION))
             .credentials_provider(aws_credential_types::Credentials::new(
                 "test", "test", None, None, "static",
@@ -156,7 +160,7 @@ impl TestServer {
 
     /// Full URL of a path on the management API.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("http://{}{}", self.addr(), path)
     }
 
     /// Sends a raw request. A `Some` body is sent with `Content-Type: application/json`.

@@ -101,6 +101,11 @@ struct ServeArgs {
     /// same configuration, and sees the others' changes at once (LISTEN/NOTIFY).
     #[arg(long, env = "CAUSEWAY_STORE_URL", value_parser = parse_store_url)]
     store_url: Option<String>,
+    /// A Redis server to count throttles and quotas in (redis://[:password@]host:port/db),
+    /// so that every node sharing it enforces usage plans, stage throttles and the account
+    /// throttle together; without it, each node counts for itself.
+    #[arg(long, env = "CAUSEWAY_REDIS_URL", value_parser = parse_redis_url)]
+    redis_url: Option<String>,
     /// The roles this node runs: control (management API), gateway (invoke URLs and the link
     /// listener), or both (comma-separated). A node without the control role needs a shared
     /// --store-url to learn its configuration from.
@@ -157,6 +162,17 @@ fn parse_store_url(text: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "'{}' is not a PostgreSQL URL (postgres://user:password@host:port/dbname)",
+            masked(text)
+        ))
+    }
+}
+
+fn parse_redis_url(text: &str) -> Result<String, String> {
+    if text.starts_with("redis://") || text.starts_with("rediss://") {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not a Redis URL (redis://host:port/db)",
             masked(text)
         ))
     }
@@ -262,6 +278,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => println!("  store         embedded (SQLite in the data dir)"),
     }
     println!("  roles         {}", args.roles.join(","));
+    match &args.redis_url {
+        Some(url) => println!(
+            "  limits        counted in Redis at {} (shared)",
+            masked(url)
+        ),
+        None => println!("  limits        counted in memory (this node only)"),
+    }
     if roles.control {
         println!("  admin listen  {}", args.admin_listen);
     }
@@ -282,6 +305,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => causeway_server::StoreLocation::Embedded,
         },
         roles,
+        redis: args.redis_url,
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),

@@ -204,8 +204,8 @@ pub struct Admission<'a> {
 }
 
 /// Checks the API key and counts the request against every limit that applies; a refusal is
-/// the failure to answer with.
-pub fn admit(
+/// the failure to answer with. Waits only for a limiter whose counters are elsewhere.
+pub async fn admit(
     admission: &Admission<'_>,
     limiter: &dyn Limiter,
     clock: &dyn Clock,
@@ -273,7 +273,11 @@ pub fn admit(
         stage_throttle,
         account_throttle: admission.account_throttle,
     };
-    match limiter.check(&request, clock.now()) {
+    let decision = match limiter.admit(&request, clock.now()) {
+        causeway_limits::Checking::Ready(decision) => decision,
+        causeway_limits::Checking::Pending(decision) => decision.await,
+    };
+    match decision {
         Decision::Allow => Ok(()),
         Decision::Throttled(level) => Err(Failure::new(Kind::Throttled, "Too Many Requests")
             .because(format!("throttled at the {} level", level.as_str()))),

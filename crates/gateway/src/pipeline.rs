@@ -283,7 +283,7 @@ async fn serve_stage<'a>(
         limits: &stage.limits,
         account_throttle: gateway.config.account_throttle,
     };
-    limits::admit(&admission, &*gateway.limiter, &*gateway.clock)?;
+    limits::admit(&admission, &*gateway.limiter, &*gateway.clock).await?;
     let validation = stage.validation.get(&matched);
     if let Some(validation) = validation {
         crate::validation::check_parameters(validation, &matched, &request.headers, query)?;

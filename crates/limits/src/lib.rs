@@ -53,10 +53,10 @@ pub mod quota;
 pub use bucket::{Nanos, SharedBucket, ThrottleConfig, TokenBucket};
 pub use calendar::{Day, Period};
 pub use limiter::{
-    DEFAULT_METHOD_KEY, Decision, Forget, InMemoryLimiter, Level, Limiter, MethodRef, Now, PlanKey,
-    PlanRequest, Request, UsageRecord, method_key,
+    Checking, DEFAULT_METHOD_KEY, Decision, Forget, InMemoryLimiter, Level, Limiter, MethodRef,
+    Now, PlanKey, PlanRequest, Request, UsageRecord, method_key,
 };
-pub use quota::{DayUsage, PlanLimits, QuotaConfig, UsageDay};
+pub use quota::{DayUsage, PlanLimits, QuotaConfig, UsageDay, daily_usage};
 
 /// Errors of the limiter's management operations. The per-request check has none: its
 /// outcome is a [`Decision`].
@@ -68,4 +68,7 @@ pub enum LimitsError {
     /// A date that is not a valid `yyyy-mm-dd`.
     #[error("invalid date {0:?}: expected yyyy-mm-dd")]
     InvalidDate(String),
+    /// The counters are kept elsewhere (Redis) and could not be reached.
+    #[error("the usage counters are unavailable: {0}")]
+    Unavailable(String),
 }

@@ -129,6 +129,24 @@ pub struct UsageRecord {
     pub usage: DayUsage,
 }
 
+/// The outcome of [`Limiter::admit`]: decided at once (an in-memory limiter), or to be
+/// awaited (a limiter whose counters live in another process).
+pub enum Checking {
+    /// The decision.
+    Ready(Decision),
+    /// The decision, once the counters have answered.
+    Pending(std::pin::Pin<Box<dyn std::future::Future<Output = Decision> + Send>>),
+}
+
+impl fmt::Debug for Checking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Checking::Ready(decision) => f.debug_tuple("Ready").field(decision).finish(),
+            Checking::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
 /// State to drop when configuration goes away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Forget<'a> {
@@ -149,9 +167,16 @@ pub enum Forget<'a> {
 
 /// Rate limiting and quota accounting for the gateway. The in-memory implementation serves a
 /// single node; one on a shared store (Redis, say) would serve several.
-pub trait Limiter: Send + Sync {
+pub trait Limiter: Send + Sync + fmt::Debug {
     /// Checks a request against every level, in AWS's order, and counts it if it passes.
+    /// Blocks for as long as the counters take: the gateway calls [`Limiter::admit`].
     fn check(&self, request: &Request<'_>, now: Now) -> Decision;
+
+    /// [`Limiter::check`] for the gateway's hot path: a limiter whose counters are elsewhere
+    /// answers with a future (which owns what it needs) instead of blocking.
+    fn admit(&self, request: &Request<'_>, now: Now) -> Checking {
+        Checking::Ready(self.check(request, now))
+    }
 
     /// GetUsage for one key: a `[used, remaining]` entry for every day of `from..=to`.
     fn usage(&self, key: PlanKey<'_>, limits: &PlanLimits, from: Day, to: Day) -> Vec<UsageDay>;

@@ -26,6 +26,7 @@ pub mod access_logs;
 pub mod fuzzing;
 pub mod link;
 pub mod node;
+pub mod redis_limiter;
 
 /// Where the configuration is stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +71,9 @@ pub struct Config {
     /// With a shared store: how often the revision is read besides the notifications, in case
     /// one was lost.
     pub store_poll: std::time::Duration,
+    /// A Redis server (`redis://host:port/db`) to count throttles and quotas in, shared by
+    /// several nodes; `None` counts in this process's memory.
+    pub redis: Option<String>,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -117,6 +121,7 @@ impl Default for Config {
             store: StoreLocation::Embedded,
             roles: Roles::default(),
             store_poll: std::time::Duration::from_secs(2),
+            redis: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -146,6 +151,9 @@ pub enum StartError {
     /// The link listener's certificate could not be made or read.
     #[error(transparent)]
     LinkIdentity(#[from] link::IdentityError),
+    /// The Redis server for throttles and quotas cannot be reached.
+    #[error("cannot connect to Redis for throttles and quotas: {0}")]
+    Redis(String),
     /// Start-up work on a blocking thread failed unexpectedly.
     #[error("start-up failed: {0}")]
     Startup(String),
@@ -179,7 +187,7 @@ pub struct Server {
     engine: Arc<Engine>,
     plan_task: JoinHandle<()>,
     usage_task: JoinHandle<()>,
-    limiter: Arc<InMemoryLimiter>,
+    limiter: Arc<dyn Limiter>,
     link_server: Option<causeway_link::tunnel::TunnelServer>,
     plan_push_task: JoinHandle<()>,
     link_certificate: std::path::PathBuf,
@@ -275,8 +283,21 @@ impl Server {
         ));
         // Quota usage lives in the limiter, starts from what the store kept, and goes back
         // to the store in batches.
-        let limiter = Arc::new(InMemoryLimiter::new());
-        limiter.restore(usage);
+        let limiter: Arc<dyn Limiter> = match &config.redis {
+            Some(url) => Arc::new(
+                redis_limiter::RedisLimiter::connect(url)
+                    .await
+                    .map_err(|error| StartError::Redis(error.to_string()))?,
+            ),
+            None => Arc::new(InMemoryLimiter::new()),
+        };
+        {
+            // Restoring into Redis blocks on it.
+            let limiter = limiter.clone();
+            tokio::task::spawn_blocking(move || limiter.restore(usage))
+                .await
+                .map_err(|error| StartError::Startup(error.to_string()))?;
+        }
         // The gateway compiles every stage into its routing snapshot and swaps it in when
         // the control plane publishes a change. It runs on every node (TestInvokeMethod
         // uses it); only a node with the gateway role listens for invokes.
@@ -572,7 +593,7 @@ async fn serve_admin(
 
 async fn flush_usage_loop(
     control: Arc<Control>,
-    limiter: Arc<InMemoryLimiter>,
+    limiter: Arc<dyn Limiter>,
     interval: std::time::Duration,
 ) {
     let mut tick = tokio::time::interval(interval);
@@ -619,7 +640,7 @@ async fn flush_usage(
 struct DataPlaneView {
     engine: Arc<Engine>,
     gateway: Arc<Gateway>,
-    limiter: Arc<InMemoryLimiter>,
+    limiter: Arc<dyn Limiter>,
     registry: causeway_link::tunnel::Registry,
     node_reports: link::NodeReports,
 }

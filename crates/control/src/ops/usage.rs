@@ -137,7 +137,13 @@ pub fn update(
                     .map_err(|_| ApiError::bad_request("The remaining count cannot be negative"))?;
                 limiter
                     .set_remaining(key, &limits, remaining, today)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    .map_err(|e| match e {
+                        causeway_limits::LimitsError::Unavailable(_) => ApiError::Internal(
+                            "The usage counters are unavailable; nothing was changed. Check the server log."
+                                .into(),
+                        ),
+                        e => ApiError::bad_request(e.to_string()),
+                    })?;
             }
             _ => {
                 return Err(ApiError::bad_request(format!(

@@ -20,6 +20,7 @@ use aws_smithy_types::body::SdkBody;
 use causeway_server::{Config, Server};
 
 pub mod postgres;
+pub mod redis;
 use serde_json::Value;
 
 /// Account id of the default server configuration, as it appears in messages and ARNs.

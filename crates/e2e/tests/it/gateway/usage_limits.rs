@@ -522,3 +522,5 @@ async fn account_throttle() {
     assert_eq!(count(&answers, 200), 4);
     assert_eq!(count(&answers, 429), 4);
 }
+
+mod shared;

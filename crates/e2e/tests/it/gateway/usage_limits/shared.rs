@@ -1,0 +1,266 @@
+//! Throttles and quotas shared by several nodes through Redis (`--redis-url`): two nodes on
+//! one PostgreSQL database and one Redis server enforce a usage plan's quota, report and
+//! reset its usage, and share a stage's throttle as one gateway would; while Redis is down
+//! requests are let through, and counting resumes when it is back.
+//!
+//! Buckets run on Redis's clock, so the throttles here use a rate far below anything the test
+//! can refill (one request per 1,000 s); quotas count by the nodes' UTC day, which the test
+//! freezes.
+
+use causeway_server::StoreLocation;
+
+use super::*;
+use crate::harness::postgres::Postgres;
+use crate::harness::redis::Redis;
+
+/// A node on the shared database and Redis, on the frozen clock.
+async fn shared_node(pg: &Postgres, redis: &Redis, clock: &Arc<ManualClock>) -> TestServer {
+    let (store, counters, clock) = (pg.url(), redis.url(), clock.clone());
+    TestServer::start_with(move |config| {
+        config.store = StoreLocation::Postgres(store.clone());
+        config.redis = Some(counters.clone());
+        config.clock = clock.clone();
+        config.nlb_addresses = (std::net::Ipv4Addr::new(127, 28, 0, 1), 250);
+    })
+    .await
+}
+
+async fn with_key(invoke: &Invoke, count: usize, key: &str) -> Vec<Raw> {
+    burst(invoke, count, Some(key)).await
+}
+
+#[tokio::test]
+async fn two_nodes_share_a_usage_plan_quota() {
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
+    let clock = Arc::new(ManualClock::at(NOON));
+    let a = shared_node(&pg, &redis, &clock).await;
+    let b = shared_node(&pg, &redis, &clock).await;
+    let (ca, cb) = (a.client(), b.client());
+    let (api, _) = keyed_api(&ca, true).await;
+    let (key, value) = api_key(&ca, "k", true).await;
+    let plan = plan(&ca, &api, None, Some(6), None).await;
+    add_key(&ca, &plan, &key).await;
+    let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
+    // One request each once the plan has reached both gateways: 2 of 6 used.
+    assert_eq!(until_status(&on_a, Some(&value), 200).await.status, 200);
+    assert_eq!(until_status(&on_b, Some(&value), 200).await.status, 200);
+
+    assert_eq!(count(&with_key(&on_a, 2, &value).await, 200), 2);
+    let answers = with_key(&on_b, 4, &value).await;
+    assert_eq!(
+        count(&answers, 200),
+        2,
+        "the quota counts both nodes' requests"
+    );
+    for raw in answers.iter().filter(|a| a.status == 429) {
+        assert_quota_exceeded(raw);
+    }
+    assert_quota_exceeded(&with_key(&on_a, 1, &value).await[0]);
+
+    // Either node reports the usage of both.
+    let usage = cb
+        .get_usage()
+        .usage_plan_id(&plan)
+        .start_date("2026-11-26")
+        .end_date("2026-11-26")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.items().unwrap().get(&key).unwrap(), &vec![vec![6, 0]]);
+
+    // UpdateUsage on b grants one more, which a's gateway lets through.
+    cb.update_usage()
+        .usage_plan_id(&plan)
+        .key_id(&key)
+        .patch_operations(replace("/remaining", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key(&on_a, 1, &value).await[0].status, 200);
+    assert_quota_exceeded(&with_key(&on_b, 1, &value).await[0]);
+    let usage = ca
+        .get_usage()
+        .usage_plan_id(&plan)
+        .start_date("2026-11-26")
+        .end_date("2026-11-26")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.items().unwrap().get(&key).unwrap(), &vec![vec![7, 0]]);
+
+    // A new UTC day is a new period on both nodes.
+    clock.advance(Duration::from_secs(12 * 3600));
+    let answers = with_key(&on_b, 4, &value).await;
+    assert_eq!(count(&answers, 200), 4);
+    let answers = with_key(&on_a, 3, &value).await;
+    assert_eq!(count(&answers, 200), 2);
+}
+
+#[tokio::test]
+async fn two_nodes_share_a_stage_throttle_and_survive_redis_going_away() {
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let mut redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
+    let clock = Arc::new(ManualClock::at(NOON));
+    let a = shared_node(&pg, &redis, &clock).await;
+    let b = shared_node(&pg, &redis, &clock).await;
+    let ca = a.client();
+    let (api, _) = keyed_api(&ca, false).await;
+    let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
+    assert_eq!(until_status(&on_b, None, 200).await.status, 200);
+    ca.update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(replace("/*/*/throttling/burstLimit", "4"))
+        .patch_operations(replace("/*/*/throttling/rateLimit", "0.001"))
+        .send()
+        .await
+        .unwrap();
+    // The stage reaches b's gateway through the database's notification, within
+    // milliseconds; half a second is a wide margin.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut answers = burst(&on_a, 3, None).await;
+    answers.extend(burst(&on_b, 3, None).await);
+    assert_eq!(count(&answers, 200), 4, "one bucket of 4 for both nodes");
+    for raw in answers.iter().filter(|a| a.status == 429) {
+        assert_throttled(raw);
+    }
+
+    // Redis goes away: requests are let through rather than refused.
+    redis.stop();
+    let answers = burst(&on_b, 2, None).await;
+    assert_eq!(count(&answers, 200), 2);
+    // It comes back (empty): the nodes reconnect and throttle again.
+    let redis = tokio::task::spawn_blocking(move || {
+        redis.run();
+        redis
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let raw = on_a.get("/prod/items").await;
+        if raw.status == 429 {
+            assert_throttled(&raw);
+            break;
+        }
+        assert_eq!(raw.status, 200, "{}", raw.text());
+        assert!(
+            Instant::now() < deadline,
+            "the nodes never counted in Redis again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(redis);
+}
+
+/// The limiter's own calls that no invoke makes: restoring usage kept by the store (a node
+/// that counted in memory before), reporting it, the blocking check, and forgetting the state
+/// of a deleted key, plan or stage.
+#[tokio::test]
+async fn the_redis_limiter_restores_reports_and_forgets() {
+    use causeway_limits::{
+        Day, DayUsage, Decision, Forget, Limiter, MethodRef, Now, Period, PlanKey, PlanLimits,
+        PlanRequest, QuotaConfig, Request, ThrottleConfig, UsageRecord,
+    };
+    use causeway_server::redis_limiter::RedisLimiter;
+
+    let redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
+    let limiter = Arc::new(RedisLimiter::connect(&redis.url()).await.unwrap());
+    let today = Day::parse("2026-11-26").unwrap();
+    let limits = PlanLimits {
+        throttle: Some(ThrottleConfig {
+            rate_limit: 0.001,
+            burst_limit: 10,
+        }),
+        quota: Some(QuotaConfig {
+            limit: 5,
+            offset: 0,
+            period: Period::Week,
+        }),
+        quota_start: Day(today.0 - 30),
+    };
+    let limiter_ = limiter.clone();
+    tokio::task::spawn_blocking(move || {
+        let limiter = limiter_;
+        // Yesterday's 3 requests, from the store: the week (from Sunday the 22nd) has 2 left.
+        limiter.restore(vec![UsageRecord {
+            plan_id: "p1".into(),
+            key_id: "k1".into(),
+            usage: DayUsage {
+                day: Day(today.0 - 1),
+                used: 3,
+                adjustment: 0,
+            },
+        }]);
+        let key = PlanKey {
+            plan_id: "p1",
+            key_id: "k1",
+        };
+        let request = Request {
+            method: MethodRef {
+                api_id: "api1",
+                stage: "prod",
+                method_key: "/items/GET",
+            },
+            plan: Some(PlanRequest {
+                key,
+                limits: &limits,
+                method_throttle: Some(ThrottleConfig {
+                    rate_limit: 0.001,
+                    burst_limit: 10,
+                }),
+            }),
+            stage_throttle: Some(ThrottleConfig {
+                rate_limit: 0.001,
+                burst_limit: 10,
+            }),
+            account_throttle: None,
+        };
+        let now = Now {
+            monotonic: causeway_limits::Nanos(0),
+            today,
+        };
+        let decisions: Vec<Decision> = (0..3).map(|_| limiter.check(&request, now)).collect();
+        assert_eq!(
+            decisions,
+            [Decision::Allow, Decision::Allow, Decision::QuotaExceeded]
+        );
+        let days = limiter.usage(key, &limits, Day(today.0 - 1), today);
+        let report: Vec<(u64, Option<u64>)> = days.iter().map(|d| (d.used, d.remaining)).collect();
+        assert_eq!(report, [(3, Some(2)), (2, Some(0))]);
+        // Restoring again never counts a day twice.
+        limiter.restore(vec![UsageRecord {
+            plan_id: "p1".into(),
+            key_id: "k1".into(),
+            usage: DayUsage {
+                day: Day(today.0 - 1),
+                used: 3,
+                adjustment: 0,
+            },
+        }]);
+        assert_eq!(
+            limiter.usage(key, &limits, today, today)[0].remaining,
+            Some(0)
+        );
+
+        assert_eq!(
+            redis.keys("cw:*"),
+            [
+                "cw:b:p:p1/k1",
+                "cw:b:pm:p1/k1/api1/prod//items/GET",
+                "cw:b:s:api1/prod//items/GET",
+                "cw:u:p1/k1",
+            ]
+        );
+        limiter.forget(Forget::Stage {
+            api_id: "api1",
+            stage: "prod",
+        });
+        assert_eq!(redis.keys("cw:*"), ["cw:b:p:p1/k1", "cw:u:p1/k1"]);
+        limiter.forget(Forget::Key("k1"));
+        assert_eq!(redis.keys("cw:*"), Vec::<String>::new());
+    })
+    .await
+    .unwrap();
+}

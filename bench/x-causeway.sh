@@ -12,6 +12,9 @@
 #   internet-logged  as internet, with a stage access log (a JSON line of eleven
 #            $context values per request, written to a file under the data folder)
 #            (compare with internet: the access log's cost)
+#   internet-redis  as internet, with throttles counted in a Redis server of its own
+#            (`--redis-url`, redis-server on {PORT}+500): every request runs the limiter's
+#            script in Redis for the account throttle  (compare with internet: Redis's cost)
 #   tunnel   as private, with the NLB run by `causeway nlb-node`, reached through its outbound
 #            tunnel (TLS + HTTP/2) instead of a direct connection                (compare with private, e)
 #   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
@@ -19,7 +22,7 @@
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
@@ -33,9 +36,20 @@ ACCOUNT_LIMITS="--account-rate-limit 100000000 --account-burst-limit 100000000"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1
 aws() { command aws --endpoint-url "http://127.0.0.1:$ADMIN_PORT" --output text "$@"; }
 
+REDIS=""
+if [ "$MODE" = internet-redis ]; then
+  REDIS_PORT=$((PORT + 500))
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" > "$DIR/redis.out" 2>&1 &
+  for _ in $(seq 1 100); do
+    redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+  done
+  REDIS="--redis-url redis://127.0.0.1:$REDIS_PORT/"
+fi
+
 # The NLB gets the first address of the range: 127.0.0.1 (a /30 has two usable addresses).
 CAUSEWAY_LOG=warn "$BIN" serve --data-dir "$DIR/data" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 --link-listen "127.0.0.1:$LINK_PORT" $ACCOUNT_LIMITS > "$DIR/causeway.out" 2>&1 &
+  --gateway-listen "127.0.0.1:$GATEWAY_PORT" --nlb-address-range 127.0.0.0/30 --link-listen "127.0.0.1:$LINK_PORT" $ACCOUNT_LIMITS $REDIS > "$DIR/causeway.out" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
   grep -q "admin listening" "$DIR/causeway.out" 2>/dev/null && break
@@ -43,7 +57,7 @@ for _ in $(seq 1 100); do
 done
 
 BACKEND_HOST="${BACKEND%:*}"; BACKEND_PORT="${BACKEND##*:}"
-if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != internet-logged ]; then
+if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != internet-logged ] && [ "$MODE" != internet-redis ]; then
   LB=$(aws elbv2 create-load-balancer --name bench --type network --scheme internal \
         --subnets subnet-bench --query 'LoadBalancers[0].LoadBalancerArn')
   DNS=$(aws elbv2 describe-load-balancers --load-balancer-arns "$LB" --query 'LoadBalancers[0].DNSName')

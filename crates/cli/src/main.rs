@@ -168,8 +168,13 @@ fn parse_store_url(text: &str) -> Result<String, String> {
 }
 
 fn parse_redis_url(text: &str) -> Result<String, String> {
-    if text.starts_with("redis://") || text.starts_with("rediss://") {
+    if text.starts_with("redis://") {
         Ok(text.to_owned())
+    } else if text.starts_with("rediss://") {
+        Err(
+            "TLS to Redis (rediss://) is not supported yet: use redis:// on a private network"
+                .into(),
+        )
     } else {
         Err(format!(
             "'{}' is not a Redis URL (redis://host:port/db)",
@@ -550,6 +555,18 @@ mod tests {
             "postgres://causeway@db/causeway"
         );
         assert_eq!(masked("not a url"), "not a url");
+    }
+
+    #[test]
+    fn only_plain_redis_urls_are_accepted() {
+        assert!(parse_redis_url("redis://127.0.0.1:6379/0").is_ok());
+        assert!(
+            parse_redis_url("rediss://h/0")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        let refused = parse_redis_url("http://u:pw@h").unwrap_err();
+        assert!(refused.contains("http://u:***@h"), "{refused}");
     }
 
     #[test]

@@ -299,6 +299,13 @@ impl Limiter for RedisLimiter {
     }
 
     fn admit(&self, request: &Request<'_>, now: Now) -> Checking {
+        if request.plan.is_none()
+            && request.stage_throttle.is_none()
+            && request.account_throttle.is_none()
+        {
+            // Nothing to count: no round trip.
+            return Checking::Ready(Decision::Allow);
+        }
         let (keys, args) = self.invocation(request, now);
         let mut connection = self.connection.clone();
         let script = self.check.clone();

@@ -7,13 +7,14 @@
 //! with the new revision; a [`PostgresWatcher`] on every node listens for it, and also reads
 //! the revision every few seconds in case a notification was lost with its connection.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 
 use crate::{Change, Loaded, Record, Store, StoreError};
 
@@ -38,6 +39,9 @@ pub struct PostgresStore {
     config: postgres::Config,
     /// Always `Some` but while being dropped.
     client: Option<Client>,
+    /// Statements prepared on `client`, by their text: each later use is one round trip
+    /// instead of two (parse, then execute). Emptied when the connection is made again.
+    statements: HashMap<&'static str, Statement>,
 }
 
 impl Drop for PostgresStore {
@@ -91,6 +95,7 @@ impl PostgresStore {
         let mut store = PostgresStore {
             config,
             client: Some(client),
+            statements: HashMap::new(),
         };
         store.init()?;
         Ok(store)
@@ -137,9 +142,23 @@ impl PostgresStore {
     fn client(&mut self) -> Result<&mut Client, StoreError> {
         let client = match self.client.take() {
             Some(client) if !client.is_closed() => client,
-            _ => self.config.connect(NoTls)?,
+            _ => {
+                self.statements.clear();
+                self.config.connect(NoTls)?
+            }
         };
         Ok(self.client.insert(client))
+    }
+
+    /// `sql` prepared on the current connection (once per connection).
+    fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        self.client()?;
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client()?.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
     }
 
     /// Runs a read; if the connection turns out to have broken since its last use (the
@@ -148,42 +167,56 @@ impl PostgresStore {
     /// unknown, and the caller reloads to find out.
     fn read<T>(
         &mut self,
-        read: impl Fn(&mut Client) -> Result<T, StoreError>,
+        read: impl Fn(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        match read(self.client()?) {
+        match read(self) {
             Err(StoreError::Postgres(error))
                 if error.is_closed() || self.client.as_ref().is_none_or(Client::is_closed) =>
             {
                 tracing::info!(%error, "PostgreSQL connection lost; connecting again");
                 self.client = None;
-                read(self.client()?)
+                self.statements.clear();
+                read(self)
             }
             other => other,
         }
     }
 
-    fn write(tx: &mut Transaction<'_>, batch: &[Change]) -> Result<(), StoreError> {
+    /// The statements a batch's changes need.
+    fn writers(&mut self) -> Result<Writers, StoreError> {
+        Ok(Writers {
+            put: self.prepared(
+                "INSERT INTO causeway_records (kind, key, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
+            )?,
+            delete: self.prepared("DELETE FROM causeway_records WHERE kind = $1 AND key = $2")?,
+            // starts_with() rather than LIKE, so that '%' and '_' in keys are literal.
+            delete_prefix: self.prepared(
+                "DELETE FROM causeway_records WHERE kind = $1 AND starts_with(key, $2)",
+            )?,
+        })
+    }
+}
+
+/// Prepared statements for the changes of a batch.
+struct Writers {
+    put: Statement,
+    delete: Statement,
+    delete_prefix: Statement,
+}
+
+impl Writers {
+    fn write(&self, tx: &mut Transaction<'_>, batch: &[Change]) -> Result<(), StoreError> {
         for change in batch {
             match change {
                 Change::Put { kind, key, body } => {
-                    tx.execute(
-                        "INSERT INTO causeway_records (kind, key, body) VALUES ($1, $2, $3)
-                         ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
-                        &[kind, key, body],
-                    )?;
+                    tx.execute(&self.put, &[kind, key, body])?;
                 }
                 Change::Delete { kind, key } => {
-                    tx.execute(
-                        "DELETE FROM causeway_records WHERE kind = $1 AND key = $2",
-                        &[kind, key],
-                    )?;
+                    tx.execute(&self.delete, &[kind, key])?;
                 }
                 Change::DeletePrefix { kind, prefix } => {
-                    // starts_with() rather than LIKE, so that '%' and '_' in keys are literal.
-                    tx.execute(
-                        "DELETE FROM causeway_records WHERE kind = $1 AND starts_with(key, $2)",
-                        &[kind, prefix],
-                    )?;
+                    tx.execute(&self.delete_prefix, &[kind, prefix])?;
                 }
             }
         }
@@ -201,40 +234,36 @@ impl Store for PostgresStore {
     }
 
     fn apply(&mut self, base: u64, batch: &[Change]) -> Result<u64, StoreError> {
+        let writers = self.writers()?;
+        // The update takes the revision row's lock, so every other node's batch waits for
+        // this one's commit, and matches only if no other batch came first. The notification
+        // is delivered to listeners when the transaction commits, and only then.
+        let bump = self.prepared(
+            "WITH bumped AS (
+                 UPDATE causeway_meta SET value = value + 1
+                 WHERE name = 'revision' AND value = $1 RETURNING value
+             )
+             SELECT value, pg_notify('causeway_revision', value::text) FROM bumped",
+        )?;
+        let base_value = i64::try_from(base).unwrap_or(i64::MAX);
         let mut tx = self.client()?.transaction()?;
-        // The row lock makes every other node's batch wait for this one's commit.
-        let found: i64 = tx
-            .query_one(
-                "SELECT value FROM causeway_meta WHERE name = 'revision' FOR UPDATE",
-                &[],
-            )?
-            .get(0);
-        let found = revision_of(found);
-        if found != base {
+        let Some(row) = tx.query_opt(&bump, &[&base_value])? else {
+            drop(tx);
             return Err(StoreError::Conflict {
                 expected: base,
-                found,
+                found: self.revision()?,
             });
-        }
-        Self::write(&mut tx, batch)?;
-        let revision: i64 = tx
-            .query_one(
-                "UPDATE causeway_meta SET value = value + 1 WHERE name = 'revision' RETURNING value",
-                &[],
-            )?
-            .get(0);
-        // Delivered to listeners when the transaction commits, and only then.
-        tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&CHANNEL, &revision.to_string()],
-        )?;
+        };
+        let revision: i64 = row.get(0);
+        writers.write(&mut tx, batch)?;
         tx.commit()?;
         Ok(revision_of(revision))
     }
 
     fn put_untracked(&mut self, batch: &[Change]) -> Result<(), StoreError> {
+        let writers = self.writers()?;
         let mut tx = self.client()?.transaction()?;
-        Self::write(&mut tx, batch)?;
+        writers.write(&mut tx, batch)?;
         tx.commit()?;
         Ok(())
     }
@@ -242,37 +271,37 @@ impl Store for PostgresStore {
     fn lock_writers(&mut self) -> Result<(), StoreError> {
         // A session lock: it is held across the operation's reads and its write, and
         // released by the server if this connection ends.
-        self.read(|client| {
-            client.execute("SELECT pg_advisory_lock($1)", &[&WRITERS_LOCK])?;
+        self.read(|store| {
+            let lock = store.prepared("SELECT pg_advisory_lock($1)")?;
+            store.client()?.execute(&lock, &[&WRITERS_LOCK])?;
             Ok(())
         })
     }
 
     fn unlock_writers(&mut self) {
         // Not on a new connection: if the old one is gone, the lock went with it.
-        if let Some(client) = self.client.as_mut()
-            && let Err(error) = client.execute("SELECT pg_advisory_unlock($1)", &[&WRITERS_LOCK])
-        {
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
+        if let Err(error) = client.execute("SELECT pg_advisory_unlock($1)", &[&WRITERS_LOCK]) {
             tracing::debug!(%error, "cannot release the writers' lock");
         }
     }
 
     fn revision(&mut self) -> Result<u64, StoreError> {
-        self.read(|client| {
-            let revision: i64 = client
-                .query_one(
-                    "SELECT value FROM causeway_meta WHERE name = 'revision'",
-                    &[],
-                )?
-                .get(0);
+        self.read(|store| {
+            let select =
+                store.prepared("SELECT value FROM causeway_meta WHERE name = 'revision'")?;
+            let revision: i64 = store.client()?.query_one(&select, &[])?.get(0);
             Ok(revision_of(revision))
         })
     }
 }
 
 /// Every record and their revision, in one repeatable-read transaction.
-fn load(client: &mut Client) -> Result<Loaded, StoreError> {
-    let mut tx = client
+fn load(store: &mut PostgresStore) -> Result<Loaded, StoreError> {
+    let mut tx = store
+        .client()?
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)

@@ -160,8 +160,8 @@ async fn two_nodes_share_a_stage_throttle_and_survive_redis_going_away() {
 #[tokio::test]
 async fn the_redis_limiter_restores_reports_and_forgets() {
     use causeway_limits::{
-        Day, DayUsage, Decision, Forget, Limiter, MethodRef, Now, Period, PlanKey, PlanLimits,
-        PlanRequest, QuotaConfig, Request, ThrottleConfig, UsageRecord,
+        Checking, Day, DayUsage, Decision, Forget, Limiter, MethodRef, Now, Period, PlanKey,
+        PlanLimits, PlanRequest, QuotaConfig, Request, ThrottleConfig, UsageRecord,
     };
     use causeway_server::redis_limiter::RedisLimiter;
 
@@ -221,6 +221,18 @@ async fn the_redis_limiter_restores_reports_and_forgets() {
             monotonic: causeway_limits::Nanos(0),
             today,
         };
+        // A request with nothing to count makes no round trip; others go to Redis.
+        let free = Request {
+            plan: None,
+            stage_throttle: None,
+            account_throttle: None,
+            ..request
+        };
+        assert!(matches!(
+            limiter.admit(&free, now),
+            Checking::Ready(Decision::Allow)
+        ));
+        assert!(matches!(limiter.admit(&request, now), Checking::Pending(_)));
         let decisions: Vec<Decision> = (0..3).map(|_| limiter.check(&request, now)).collect();
         assert_eq!(
             decisions,

@@ -37,6 +37,14 @@ pub const DEFAULT_VPC_ID: &str = "vpc-00000000000000000";
 /// The most items a Describe* page holds, and its default size (AWS's limit).
 const MAX_PAGE_SIZE: usize = 400;
 
+/// Whether the request only reads (a `Describe…` action): it then need not wait for other
+/// nodes' writers.
+pub fn is_read(request: &Request) -> bool {
+    Params::parse(request.query.as_bytes(), &request.body)
+        .get("Action")
+        .is_some_and(|action| action.starts_with("Describe"))
+}
+
 /// Runs the elbv2 operation named by the request's `Action`. Errors are XML replies, so this
 /// never fails; on an error reply no change is kept.
 pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Reply {

@@ -91,6 +91,51 @@ async fn postgres_store_conforms_notifies_and_reconnects() {
     .unwrap();
 }
 
+/// While another node's writer holds the database's writers' lock, reads (apigateway GETs,
+/// elbv2 Describe calls) answer at once, and a write waits for it, then goes through.
+#[tokio::test]
+async fn reads_never_wait_for_another_nodes_writer() {
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let a = node(&pg.url(), Roles::default()).await;
+    let client = a.client();
+    let url = pg.url();
+    let mut other = tokio::task::spawn_blocking(move || {
+        let mut other = PostgresStore::connect(&url).unwrap();
+        other.lock_writers().unwrap();
+        other
+    })
+    .await
+    .unwrap();
+
+    let started = Instant::now();
+    client.get_rest_apis().send().await.unwrap();
+    a.elbv2_client()
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "reads waited");
+
+    let create = tokio::spawn({
+        let client = client.clone();
+        async move { client.create_rest_api().name("waits").send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !create.is_finished(),
+        "a write went ahead of another node's writer"
+    );
+    other = tokio::task::spawn_blocking(move || {
+        other.unlock_writers();
+        other
+    })
+    .await
+    .unwrap();
+    let created = create.await.unwrap().unwrap();
+    assert_eq!(created.name(), Some("waits"));
+    drop(other);
+}
+
 /// Two all-in-one nodes on one database: an API made on one is served by the other's
 /// gateway, management reads on either see every write at once, a redeploy on either
 /// reaches both gateways, concurrent writers lose nothing, and a delete is seen everywhere.

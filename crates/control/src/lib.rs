@@ -196,6 +196,16 @@ impl Control {
         }
     }
 
+    /// Whether an NLB node may stay connected: it exists and is not revoked. A node revoked
+    /// through another node sharing the store learns of it here.
+    pub fn node_admitted(&self, node_id: &str) -> bool {
+        self.lock()
+            .state
+            .nodes
+            .get(node_id)
+            .is_some_and(|node| !node.revoked)
+    }
+
     /// The plan of some load balancers, to send to the NLB node that serves them.
     pub fn nlb_plan_for_arns(&self, arns: &[String]) -> NlbPlan {
         let guard = self.lock();

@@ -240,6 +240,8 @@ pub struct StageCaching {
     pub store: Arc<StageCache>,
     /// Only cached methods.
     policies: MethodTable<Policy>,
+    /// The stage's flush count the cache was made or kept under.
+    flushes: u64,
 }
 
 /// The setting that applies to a method: its override, else the stage-wide one for GET.
@@ -295,8 +297,14 @@ impl StageCaching {
             return None;
         }
         let capacity = capacity(stage);
+        // A new flush count is a FlushStageCache made through another node.
         let store = match previous {
-            Some(previous) if previous.store.capacity == capacity => previous.store.clone(),
+            Some(previous)
+                if previous.store.capacity == capacity
+                    && previous.flushes == stage.cache_flushes =>
+            {
+                previous.store.clone()
+            }
             _ => Arc::new(StageCache::new(capacity)),
         };
         let deployment = &stage.deployment_id;
@@ -329,7 +337,11 @@ impl StageCaching {
                 params,
             })
         });
-        Some(StageCaching { store, policies })
+        Some(StageCaching {
+            store,
+            policies,
+            flushes: stage.cache_flushes,
+        })
     }
 
     /// The key and time to live of the request's answer, when its method is cached.
@@ -450,6 +462,7 @@ mod tests {
             tags: BTreeMap::new(),
             created_date: 0,
             last_updated_date: 0,
+            cache_flushes: 0,
         }
     }
 

@@ -310,5 +310,6 @@ fn test_stage(call: &TestInvoke) -> Stage {
         tags: BTreeMap::new(),
         created_date: call.deployment.created_date,
         last_updated_date: call.deployment.created_date,
+        cache_flushes: 0,
     }
 }

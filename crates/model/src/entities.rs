@@ -247,6 +247,14 @@ pub struct Stage {
     pub tags: StringMap,
     pub created_date: i64,
     pub last_updated_date: i64,
+    /// How many times FlushStageCache ran (not on the wire): a new count tells every gateway
+    /// node sharing the configuration to empty its copy of the stage's cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_flushes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Per-method (or `*/*`) settings of a stage.

@@ -107,6 +107,14 @@ pub async fn push_plans(control: Arc<Control>, registry: Registry, reports: Node
     let mut streams: BTreeMap<(String, String), (PlanWriter, NlbPlan)> = BTreeMap::new();
     loop {
         connected.borrow_and_update();
+        // A node revoked (or deleted) through another node sharing the store: its tunnel
+        // here goes too, within a tick.
+        for connection in registry.connections() {
+            if !control.node_admitted(&connection.node_id) {
+                let dropped = registry.revoke(&connection.node_id);
+                tracing::info!(node = %connection.node_id, dropped, "NLB node no longer admitted");
+            }
+        }
         let pairs: std::collections::BTreeSet<(String, String)> = registry
             .connections()
             .into_iter()

@@ -130,6 +130,7 @@ fn stage_with_method_settings() {
         tags: BTreeMap::new(),
         created_date: 1_700_000_000,
         last_updated_date: 1_700_000_001,
+        cache_flushes: 0,
     };
     insta::assert_json_snapshot!(Stage::from_model(&stage));
 }

@@ -30,6 +30,7 @@ pub fn new_stage(name: String, deployment_id: String, now: i64) -> Stage {
         tags: StringMap::new(),
         created_date: now,
         last_updated_date: now,
+        cache_flushes: 0,
     }
 }
 
@@ -165,10 +166,18 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiEr
 }
 
 pub fn flush_cache(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
-    stage(cx.state.api(&cx.config.account_id, api_id)?, name)?;
-    // Nothing stored changes: the cache is the gateway's, in memory.
+    let account = cx.config.account_id.clone();
+    let mut flushed = stage(cx.state.api(&account, api_id)?, name)?.clone();
+    // The cache is in each gateway's memory. This node's is emptied now; the stage's flush
+    // count, stored, tells the other nodes sharing the configuration to empty theirs.
     if let Some(data_plane) = cx.data_plane {
         data_plane.flush_stage_cache(api_id, name);
     }
+    flushed.cache_flushes = flushed.cache_flushes.wrapping_add(1);
+    cx.put(kind::STAGE, format!("{api_id}/{name}"), &flushed)?;
+    cx.state
+        .api_mut(&account, api_id)?
+        .stages
+        .insert(name.to_owned(), flushed);
     empty(202)
 }

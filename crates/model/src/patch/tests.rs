@@ -34,6 +34,7 @@ fn stage() -> Stage {
         tags: StringMap::new(),
         created_date: 1,
         last_updated_date: 1,
+        cache_flushes: 0,
     }
 }
 

@@ -682,3 +682,58 @@ async fn a_canary_and_its_stage_never_answer_from_each_others_entries() {
         "kept for the stage"
     );
 }
+
+/// Nodes sharing one configuration each keep their own copy of a stage's cache (in their
+/// memory); FlushStageCache through any node empties every node's copy.
+#[tokio::test]
+async fn flush_stage_cache_through_one_node_empties_every_nodes_copy() {
+    use causeway_server::StoreLocation;
+
+    use crate::harness::postgres::Postgres;
+
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let node = |url: String| {
+        TestServer::start_with(move |config| {
+            config.store = StoreLocation::Postgres(url.clone());
+            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 27, 0, 1), 250);
+        })
+    };
+    let a = node(pg.url()).await;
+    let b = node(pg.url()).await;
+    let client = a.client();
+    let (backend, _) = numbering_backend().await;
+    let api = caching_api(&client, &backend.base()).await;
+    update_stage(
+        &client,
+        &api,
+        vec![
+            replace("/cacheClusterEnabled", "true"),
+            replace("/*/*/caching/enabled", "true"),
+        ],
+    )
+    .await;
+    let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
+    on_a.ready("/prod/plain").await;
+    on_b.ready("/prod/plain").await;
+    let kept_a = number(&until_caching(&on_a, "/prod/plain", true).await);
+    let kept_b = number(&until_caching(&on_b, "/prod/plain", true).await);
+    assert_ne!(kept_a, kept_b, "each node keeps its own copy");
+
+    client
+        .flush_stage_cache()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(number(&on_a.get("/prod/plain").await), kept_a);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while number(&on_b.get("/prod/plain").await) == kept_b {
+        assert!(Instant::now() < deadline, "b's copy was never emptied");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // GetStage does not show the flush.
+    let raw = b.get(&format!("/restapis/{api}/stages/prod")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert!(!raw.text().contains("lush"), "{}", raw.text());
+}

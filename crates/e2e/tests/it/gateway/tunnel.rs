@@ -310,3 +310,47 @@ async fn two_nodes_serve_one_load_balancer() {
     first.shutdown();
     second.shutdown();
 }
+
+/// Several gateway nodes on one database: a node dials one of them; revoking it through
+/// another drops its tunnel within about a second, and it is refused when it dials again.
+#[tokio::test]
+async fn revoking_a_node_through_another_gateway_node_drops_its_tunnel() {
+    use causeway_server::StoreLocation;
+
+    use crate::harness::postgres::Postgres;
+
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let node_on = |url: String| {
+        TestServer::start_with(move |config| {
+            config.store = StoreLocation::Postgres(url.clone());
+            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 26, 0, 1), 250);
+        })
+    };
+    let a = node_on(pg.url()).await;
+    let b = node_on(pg.url()).await;
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&a, &backend).await;
+    let (node_id, token) = admit(&a, &nlb.arn).await;
+    let node = start_node(&b, &node_id, &token);
+    let mut status = node.status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status.borrow_and_update().connected == 0 {
+        assert!(Instant::now() < deadline, "the node never connected to b");
+        let _ = tokio::time::timeout(Duration::from_millis(100), status.changed()).await;
+    }
+
+    a.delete(&format!("/causeway/nodes/{node_id}"))
+        .await
+        .assert_status(202);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status.borrow_and_update().connected > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "b kept the tunnel of a node revoked through a"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(100), status.changed()).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(status.borrow().connected, 0, "the revoked node got back in");
+    node.shutdown();
+}

@@ -21,6 +21,9 @@ pub struct Ctx<'a> {
     pub now: i64,
     /// The live view of the load balancing engine, when one runs.
     pub data_plane: Option<&'a dyn crate::dataplane::DataPlane>,
+    /// Remote load balancers whose NLB node's tunnel another process sharing the store holds
+    /// (only the VPC-link reconciler reads it).
+    pub tunnels_elsewhere: std::collections::BTreeSet<String>,
     changes: Vec<Change>,
 }
 
@@ -37,6 +40,7 @@ impl<'a> Ctx<'a> {
             config,
             now,
             data_plane: None,
+            tunnels_elsewhere: std::collections::BTreeSet::new(),
             changes: Vec::new(),
         }
     }

@@ -235,6 +235,65 @@ impl Control {
         guard.store.put_untracked(&changes)
     }
 
+    /// Records which remote load balancers this process (`instance`) holds an NLB node's
+    /// tunnel for, until `expires` (epoch seconds), so that every node sharing the store
+    /// settles VPC links to them alike; an empty list removes the record.
+    pub fn announce_tunnels(
+        &self,
+        instance: &str,
+        load_balancer_arns: &[String],
+        expires: i64,
+    ) -> Result<(), StoreError> {
+        let change = if load_balancer_arns.is_empty() {
+            causeway_store::Change::Delete {
+                kind: state::kind::TUNNELS.to_owned(),
+                key: instance.to_owned(),
+            }
+        } else {
+            causeway_store::Change::Put {
+                kind: state::kind::TUNNELS.to_owned(),
+                key: instance.to_owned(),
+                body: serde_json::json!({
+                    "loadBalancerArns": load_balancer_arns,
+                    "expires": expires,
+                })
+                .to_string(),
+            }
+        };
+        self.lock().store.put_untracked(&[change])
+    }
+
+    /// The remote load balancers that some process sharing the store (this one included)
+    /// announced a tunnel for, unexpired at `now`.
+    fn announced_tunnels(inner: &mut Inner, now: i64) -> std::collections::BTreeSet<String> {
+        let records = match inner.store.load_kind(state::kind::TUNNELS) {
+            Ok(records) => records,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the tunnels other nodes hold");
+                return std::collections::BTreeSet::new();
+            }
+        };
+        records
+            .iter()
+            .filter_map(|record| serde_json::from_str::<serde_json::Value>(&record.body).ok())
+            .filter(|body| {
+                body["expires"]
+                    .as_i64()
+                    .is_some_and(|expires| expires > now)
+            })
+            .flat_map(|body| {
+                body["loadBalancerArns"]
+                    .as_array()
+                    .map(|arns| {
+                        arns.iter()
+                            .filter_map(|arn| arn.as_str().map(str::to_owned))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Plugs in the live view of the load balancing engine.
     pub fn attach_data_plane(&self, data_plane: Arc<dyn dataplane::DataPlane>) {
         if let Ok(mut slot) = self.data_plane.write() {
@@ -395,13 +454,24 @@ impl Control {
             return;
         }
         let data_plane = self.data_plane();
-        let mut cx = ctx::Ctx::new(
-            &mut inner.state,
-            &mut inner.rng,
-            &self.config,
-            now_epoch_seconds(),
-        );
+        let now = now_epoch_seconds();
+        // Tunnels other processes hold count only for links to remote load balancers that
+        // no tunnel here serves: read them only then.
+        let remote = inner.state.remote_load_balancers();
+        let needs_others = inner.state.vpc_links.values().any(|link| {
+            link.target_arns.first().is_some_and(|arn| {
+                remote.contains(arn)
+                    && !data_plane.as_ref().is_some_and(|dp| dp.node_connected(arn))
+            })
+        });
+        let elsewhere = if needs_others {
+            Self::announced_tunnels(inner, now)
+        } else {
+            std::collections::BTreeSet::new()
+        };
+        let mut cx = ctx::Ctx::new(&mut inner.state, &mut inner.rng, &self.config, now);
         cx.data_plane = data_plane.as_deref();
+        cx.tunnels_elsewhere = elsewhere;
         ops::vpclinks::reconcile(&mut cx);
         let changes = cx.into_changes();
         if changes.is_empty() {

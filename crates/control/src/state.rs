@@ -35,6 +35,9 @@ pub mod kind {
     pub const ACCOUNT: &str = "account";
     pub const ACCOUNT_KEY: &str = "account";
     pub const NODE: &str = "node";
+    /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
+    /// without a revision, and expiring).
+    pub const TUNNELS: &str = "tunnels";
 }
 
 /// Whether a stored change concerns what the gateway serves.
@@ -174,7 +177,7 @@ impl State {
                     }
                 }
                 // Quota usage belongs to the data plane's limiter (`crate::usage`).
-                crate::usage::KIND => {}
+                crate::usage::KIND | kind::TUNNELS => {}
                 kind::NODE => {
                     if let Some(node) = parse::<causeway_model::node::Node>(&record) {
                         state.nodes.insert(node.id.clone(), node);

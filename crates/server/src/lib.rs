@@ -190,6 +190,8 @@ pub struct Server {
     limiter: Arc<dyn Limiter>,
     link_server: Option<causeway_link::tunnel::TunnelServer>,
     plan_push_task: JoinHandle<()>,
+    /// This process among the nodes sharing the store.
+    instance: String,
     link_certificate: std::path::PathBuf,
 }
 
@@ -276,10 +278,20 @@ impl Server {
             _ => None,
         };
         let node_reports = link::NodeReports::default();
+        // This process among the nodes sharing the store (for the tunnels it announces).
+        let instance = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        );
         let plan_push_task = tokio::spawn(link::push_plans(
             control.clone(),
             registry.clone(),
             node_reports.clone(),
+            instance.clone(),
         ));
         // Quota usage lives in the limiter, starts from what the store kept, and goes back
         // to the store in batches.
@@ -403,6 +415,7 @@ impl Server {
             limiter,
             link_server,
             plan_push_task,
+            instance,
             link_certificate: config.data_dir.join("link").join("cert.pem"),
         })
     }
@@ -460,6 +473,16 @@ impl Server {
         drop(self.watcher.take());
         self.plan_task.abort();
         self.plan_push_task.abort();
+        // The tunnels this process held go with it.
+        {
+            let (control, instance) = (self.control.clone(), self.instance.clone());
+            let withdrawn =
+                tokio::task::spawn_blocking(move || control.announce_tunnels(&instance, &[], 0))
+                    .await;
+            if let Ok(Err(error)) = withdrawn {
+                tracing::warn!(%error, "cannot withdraw this node's tunnels");
+            }
+        }
         if let Some(link) = self.link_server.take() {
             link.shutdown().await;
         }

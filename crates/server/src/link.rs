@@ -97,7 +97,13 @@ pub fn tls_identity(
 /// Keeps every connected node supplied with the plans of its load balancers: opens a plan
 /// stream per node and load balancer and writes the plan again whenever it changes. Several
 /// nodes may serve one load balancer; each gets its plan.
-pub async fn push_plans(control: Arc<Control>, registry: Registry, reports: NodeReports) {
+pub async fn push_plans(
+    control: Arc<Control>,
+    registry: Registry,
+    reports: NodeReports,
+    instance: String,
+) {
+    let mut announced: (Vec<String>, Option<tokio::time::Instant>) = (Vec::new(), None);
     let mut connected = registry.watch_connected();
     let mut changes = control.subscribe_nlb_plan();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -158,11 +164,58 @@ pub async fn push_plans(control: Arc<Control>, registry: Registry, reports: Node
                 }
             }
         }
+        announce_tunnels(&control, &registry, &instance, &mut announced).await;
         tokio::select! {
             changed = connected.changed() => if changed.is_err() { return },
             changed = changes.changed() => if changed.is_err() { return },
             _ = tick.tick() => {}
         }
+    }
+}
+
+/// How long an announcement of the tunnels this process holds stays valid: a process that
+/// stops without withdrawing it (a crash) counts for that long.
+const TUNNELS_VALID: Duration = Duration::from_secs(15);
+
+/// Records in the store which remote load balancers this process holds a tunnel for, when
+/// that changes and every few seconds while it holds any, so that every node sharing the
+/// store settles VPC links to them alike (not only the one the NLB node dialled).
+async fn announce_tunnels(
+    control: &Arc<Control>,
+    registry: &Registry,
+    instance: &str,
+    announced: &mut (Vec<String>, Option<tokio::time::Instant>),
+) {
+    let mut held: Vec<String> = registry
+        .connections()
+        .into_iter()
+        .flat_map(|connection| connection.nlbs)
+        .collect();
+    held.sort();
+    held.dedup();
+    let fresh = announced
+        .1
+        .is_some_and(|at| at.elapsed() < TUNNELS_VALID / 3);
+    if held == announced.0 && (held.is_empty() || fresh) {
+        return;
+    }
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|now| (now + TUNNELS_VALID).as_secs())
+        .unwrap_or_default();
+    let (control, instance_id, arns) = (control.clone(), instance.to_owned(), held.clone());
+    let written = tokio::task::spawn_blocking(move || {
+        control.announce_tunnels(
+            &instance_id,
+            &arns,
+            i64::try_from(expires).unwrap_or(i64::MAX),
+        )
+    })
+    .await;
+    match written {
+        Ok(Ok(())) => *announced = (held, Some(tokio::time::Instant::now())),
+        Ok(Err(error)) => tracing::warn!(%error, "cannot record this node's tunnels"),
+        Err(error) => tracing::warn!(%error, "recording this node's tunnels failed"),
     }
 }
 

@@ -98,6 +98,15 @@ pub trait Store: Send + std::fmt::Debug {
         self.load().map(|loaded| loaded.records)
     }
 
+    /// The records of one kind.
+    fn load_kind(&mut self, kind: &str) -> Result<Vec<Record>, StoreError> {
+        Ok(self
+            .load_all()?
+            .into_iter()
+            .filter(|record| record.kind == kind)
+            .collect())
+    }
+
     /// Applies a batch in one transaction, if the store is still at revision `base`, and
     /// returns the new revision; [`StoreError::Conflict`] (nothing written) when another
     /// writer got there first.

@@ -260,6 +260,24 @@ impl Store for PostgresStore {
         Ok(revision_of(revision))
     }
 
+    fn load_kind(&mut self, kind: &str) -> Result<Vec<Record>, StoreError> {
+        self.read(|store| {
+            let select = store.prepared(
+                "SELECT kind, key, body FROM causeway_records WHERE kind = $1 ORDER BY key",
+            )?;
+            Ok(store
+                .client()?
+                .query(&select, &[&kind])?
+                .into_iter()
+                .map(|row| Record {
+                    kind: row.get(0),
+                    key: row.get(1),
+                    body: row.get(2),
+                })
+                .collect())
+        })
+    }
+
     fn put_untracked(&mut self, batch: &[Change]) -> Result<(), StoreError> {
         let writers = self.writers()?;
         let mut tx = self.client()?.transaction()?;

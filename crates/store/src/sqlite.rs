@@ -179,6 +179,20 @@ impl Store for SqliteStore {
         Ok(revision)
     }
 
+    fn load_kind(&mut self, kind: &str) -> Result<Vec<Record>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT kind, key, body FROM records WHERE kind = ?1 ORDER BY key")?;
+        let rows = statement.query_map(params![kind], |row| {
+            Ok(Record {
+                kind: row.get(0)?,
+                key: row.get(1)?,
+                body: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     fn put_untracked(&mut self, batch: &[Change]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         Self::write(&tx, batch)?;

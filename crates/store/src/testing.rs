@@ -87,6 +87,11 @@ pub fn conformance(store: &mut dyn Store) -> Result<(), String> {
         store.revision().map_err(e)? == 2,
         "an untracked write keeps the revision",
     )?;
+    let usage = store.load_kind("usage").map_err(e)?;
+    check(
+        usage.len() == 1 && usage[0].key == "p/k/2026-01-01",
+        &format!("load_kind reads one kind, got {usage:?}"),
+    )?;
     store
         .put_untracked(&[Change::Delete {
             kind: "usage".into(),

@@ -82,7 +82,9 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
             ),
             // Served by an NLB node elsewhere: usable while the node's tunnel is up.
             Some(_) if cx.state.remote_load_balancers().contains(&arn) => {
-                if cx.data_plane.is_some_and(|dp| dp.node_connected(&arn)) {
+                if cx.data_plane.is_some_and(|dp| dp.node_connected(&arn))
+                    || cx.tunnels_elsewhere.contains(&arn)
+                {
                     (
                         VpcLinkStatus::Available,
                         "Your vpc link is ready for use".to_owned(),

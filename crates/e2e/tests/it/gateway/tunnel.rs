@@ -354,3 +354,56 @@ async fn revoking_a_node_through_another_gateway_node_drops_its_tunnel() {
     assert_eq!(status.borrow().connected, 0, "the revoked node got back in");
     node.shutdown();
 }
+
+/// Several gateway nodes on one database, an NLB node dialled into one of them: every node
+/// settles the VPC link alike (AVAILABLE while the tunnel is up, PENDING once it is gone),
+/// instead of each writing what it sees on its own.
+#[tokio::test]
+async fn every_gateway_node_agrees_on_a_link_to_a_node_dialled_into_one() {
+    use causeway_server::StoreLocation;
+
+    use crate::harness::postgres::Postgres;
+
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let node_on = |url: String| {
+        TestServer::start_with(move |config| {
+            config.store = StoreLocation::Postgres(url.clone());
+            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 25, 0, 1), 250);
+        })
+    };
+    let a = node_on(pg.url()).await;
+    let b = node_on(pg.url()).await;
+    let (ca, cb) = (a.client(), b.client());
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&a, &backend).await;
+    let (node_id, token) = admit(&a, &nlb.arn).await;
+    let node = start_node(&b, &node_id, &token);
+    let link = create_link(&ca, "to-node", &nlb.arn).await;
+    let (status, message) = until_link(&ca, &link, VpcLinkStatus::Available).await;
+    assert_eq!(status, VpcLinkStatus::Available, "{message}");
+
+    // Settled: for two seconds, nobody writes the link again, and both nodes report it
+    // AVAILABLE.
+    let revision = a.server().control().revision();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(link_status(&ca, &link).await.0, VpcLinkStatus::Available);
+    assert_eq!(link_status(&cb, &link).await.0, VpcLinkStatus::Available);
+    assert_eq!(
+        a.server().control().revision(),
+        revision,
+        "the nodes kept rewriting the link"
+    );
+
+    node.shutdown();
+    let (status, message) = until_link(&ca, &link, VpcLinkStatus::Pending).await;
+    assert_eq!(status, VpcLinkStatus::Pending, "{message}");
+    assert!(message.contains("No NLB node"), "{message}");
+    let revision = a.server().control().revision();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(link_status(&cb, &link).await.0, VpcLinkStatus::Pending);
+    assert_eq!(
+        a.server().control().revision(),
+        revision,
+        "the nodes kept rewriting the link"
+    );
+}

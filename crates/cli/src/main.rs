@@ -72,14 +72,22 @@ fn parse_variable(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, clap::Args)]
 struct NodeArgs {
-    /// The gateway's link listener (`causeway serve --link-listen`), HOST:PORT.
-    #[arg(long, env = "CAUSEWAY_GATEWAY_LINK")]
-    gateway: String,
+    /// The gateway's link listener (`causeway serve --link-listen`), HOST:PORT. With several
+    /// gateway nodes, give each (repeat the flag, or separate with commas): the node keeps a
+    /// tunnel to every one.
+    #[arg(
+        long,
+        env = "CAUSEWAY_GATEWAY_LINK",
+        value_delimiter = ',',
+        required = true
+    )]
+    gateway: Vec<String>,
     /// The name in the gateway's certificate (the generated one has localhost and 127.0.0.1,
     /// plus every --link-name).
     #[arg(long, env = "CAUSEWAY_GATEWAY_NAME", default_value = "localhost")]
     gateway_name: String,
-    /// The gateway's certificate, `{data-dir}/link/cert.pem` on the gateway host.
+    /// The gateway's certificate, `{data-dir}/link/cert.pem` on the gateway host (with several
+    /// gateway nodes, their certificates one after the other in one file).
     #[arg(long, env = "CAUSEWAY_GATEWAY_CA")]
     ca: PathBuf,
     /// The node id the gateway issued.
@@ -395,7 +403,7 @@ async fn nlb_node(args: NodeArgs) -> anyhow::Result<()> {
     let ca_pem = std::fs::read(&args.ca)
         .with_context(|| format!("cannot read the gateway certificate {}", args.ca.display()))?;
     let node = causeway_server::node::Node::start(causeway_server::node::NodeConfig {
-        gateway: args.gateway.clone(),
+        gateways: args.gateway.clone(),
         server_name: args.gateway_name,
         ca_pem,
         node_id: args.node_id.clone(),
@@ -404,25 +412,33 @@ async fn nlb_node(args: NodeArgs) -> anyhow::Result<()> {
     .context("the NLB node could not start")?;
     println!("causeway nlb-node {}", env!("CARGO_PKG_VERSION"));
     println!("  node id   {}", args.node_id);
-    println!("  gateway   {}", args.gateway);
-    let mut status = node.status();
-    let report = tokio::spawn(async move {
-        let mut was = usize::MAX;
-        while status.changed().await.is_ok() {
-            let now = status.borrow_and_update().clone();
-            if now.connected != was {
-                match &now.last_error {
-                    Some(error) if now.connected == 0 => {
-                        println!("tunnel down ({error}); retrying");
+    println!("  gateways  {}", args.gateway.join(", "));
+    let reports: Vec<_> = node
+        .statuses()
+        .into_iter()
+        .zip(args.gateway.clone())
+        .map(|(mut status, gateway)| {
+            tokio::spawn(async move {
+                let mut was = usize::MAX;
+                while status.changed().await.is_ok() {
+                    let now = status.borrow_and_update().clone();
+                    if now.connected != was {
+                        match &now.last_error {
+                            Some(error) if now.connected == 0 => {
+                                println!("tunnel to {gateway} down ({error}); retrying");
+                            }
+                            _ => println!("tunnel to {gateway}: connections up: {}", now.connected),
+                        }
+                        was = now.connected;
                     }
-                    _ => println!("tunnel connections up: {}", now.connected),
                 }
-                was = now.connected;
-            }
-        }
-    });
+            })
+        })
+        .collect();
     signals.wait().await;
-    report.abort();
+    for report in reports {
+        report.abort();
+    }
     println!("shutting down");
     node.shutdown();
     Ok(())

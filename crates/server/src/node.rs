@@ -1,5 +1,5 @@
 //! `causeway nlb-node`: runs network load balancers inside a private network. It dials out
-//! to the gateway's link listener (no inbound port), receives the plans of the load
+//! to the link listener of each gateway node (no inbound port), receives the plans of the load
 //! balancers it was admitted for, runs them in its own engine (listeners and health checks
 //! in this network), and carries each tunnel stream to the listener it names.
 
@@ -21,11 +21,13 @@ use crate::link::PLAN_PORT;
 /// What a node needs to start.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// The gateway's link listener, `host:port`.
-    pub gateway: String,
-    /// The name the gateway's certificate carries (`localhost` for the generated one).
+    /// The link listener of each gateway node, `host:port`: the node keeps a tunnel to every
+    /// one, so that each can reach its load balancers.
+    pub gateways: Vec<String>,
+    /// The name the gateways' certificates carry (`localhost` for the generated one).
     pub server_name: String,
-    /// The gateway's certificate (`{data-dir}/link/cert.pem`), PEM.
+    /// The gateways' certificates (`{data-dir}/link/cert.pem` of each), PEM, one after the
+    /// other.
     pub ca_pem: Vec<u8>,
     pub node_id: String,
     pub token: String,
@@ -34,6 +36,8 @@ pub struct NodeConfig {
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    #[error("no gateway to dial: give at least one")]
+    NoGateway,
     #[error("invalid gateway certificate: {0}")]
     Certificate(String),
     #[error("invalid gateway name '{0}'")]
@@ -44,12 +48,16 @@ pub enum NodeError {
 #[derive(Debug)]
 pub struct Node {
     engine: Arc<Engine>,
-    client: TunnelClient,
+    /// One per gateway, in the order given.
+    clients: Vec<TunnelClient>,
 }
 
 impl Node {
     /// Starts the engine and the tunnel client.
     pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        if config.gateways.is_empty() {
+            return Err(NodeError::NoGateway);
+        }
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&config.ca_pem) {
             let cert = cert.map_err(|e| NodeError::Certificate(e.to_string()))?;
@@ -74,22 +82,37 @@ impl Node {
             engine: engine.clone(),
             plans,
         };
-        let client = TunnelClient::start(
-            TunnelClientConfig::new(
-                config.gateway,
-                server_name,
-                Arc::new(tls),
-                config.node_id,
-                config.token,
-            ),
-            connector,
-        );
-        Ok(Node { engine, client })
+        let tls = Arc::new(tls);
+        let clients = config
+            .gateways
+            .iter()
+            .map(|gateway| {
+                TunnelClient::start(
+                    TunnelClientConfig::new(
+                        gateway.clone(),
+                        server_name.clone(),
+                        tls.clone(),
+                        config.node_id.clone(),
+                        config.token.clone(),
+                    ),
+                    connector.clone(),
+                )
+            })
+            .collect();
+        Ok(Node { engine, clients })
     }
 
-    /// The tunnel's state: connections up, the last error.
+    /// The tunnel's state to the first gateway: connections up, the last error.
     pub fn status(&self) -> watch::Receiver<ClientStatus> {
-        self.client.status()
+        self.clients.first().map_or_else(
+            || watch::channel(ClientStatus::default()).1,
+            TunnelClient::status,
+        )
+    }
+
+    /// The tunnels' states, one per gateway in the order given.
+    pub fn statuses(&self) -> Vec<watch::Receiver<ClientStatus>> {
+        self.clients.iter().map(TunnelClient::status).collect()
     }
 
     /// The node's engine (its load balancers' live state).
@@ -99,7 +122,7 @@ impl Node {
 
     /// Stops the tunnel and the load balancers.
     pub fn shutdown(self) {
-        drop(self.client);
+        drop(self.clients);
         self.engine.shutdown();
     }
 }
@@ -108,6 +131,7 @@ impl Node {
 /// load balancer engine. A stream goes to its load balancer in memory rather than through a
 /// socket or pipe to the listener: same target choice, PROXY protocol, idle timeout and
 /// draining, with no hop in between.
+#[derive(Clone)]
 struct NodeConnector {
     engine: Arc<Engine>,
     plans: Arc<Mutex<BTreeMap<String, NlbPlan>>>,

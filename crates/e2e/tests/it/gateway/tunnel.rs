@@ -28,7 +28,7 @@ async fn admit(server: &TestServer, nlb_arn: &str) -> (String, String) {
 fn start_node(server: &TestServer, id: &str, token: &str) -> Node {
     let link = server.server().link_addr().expect("link listener");
     Node::start(NodeConfig {
-        gateway: link.to_string(),
+        gateways: vec![link.to_string()],
         server_name: "localhost".to_owned(),
         ca_pem: std::fs::read(server.server().link_certificate()).unwrap(),
         node_id: id.to_owned(),
@@ -406,4 +406,67 @@ async fn every_gateway_node_agrees_on_a_link_to_a_node_dialled_into_one() {
         revision,
         "the nodes kept rewriting the link"
     );
+}
+
+/// An NLB node given every gateway node keeps a tunnel to each, so the private path works
+/// through any of them.
+#[tokio::test]
+async fn a_node_dialling_every_gateway_node_serves_through_each() {
+    use causeway_server::StoreLocation;
+
+    use crate::harness::postgres::Postgres;
+
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let node_on = |url: String| {
+        TestServer::start_with(move |config| {
+            config.store = StoreLocation::Postgres(url.clone());
+            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 24, 0, 1), 250);
+        })
+    };
+    let a = node_on(pg.url()).await;
+    let b = node_on(pg.url()).await;
+    let client = a.client();
+    let backend = Backend::echo().await;
+    let nlb = private_nlb(&a, &backend).await;
+    let (node_id, token) = admit(&a, &nlb.arn).await;
+    // Each gateway node made its own link certificate: the node trusts both.
+    let mut ca_pem = std::fs::read(a.server().link_certificate()).unwrap();
+    ca_pem.extend(std::fs::read(b.server().link_certificate()).unwrap());
+    let node = Node::start(NodeConfig {
+        gateways: [&a, &b]
+            .iter()
+            .map(|server| server.server().link_addr().unwrap().to_string())
+            .collect(),
+        server_name: "localhost".to_owned(),
+        ca_pem,
+        node_id,
+        token,
+    })
+    .unwrap();
+    let link = create_link(&client, "to-node", &nlb.arn).await;
+    let (status, message) = until_link(&client, &link, VpcLinkStatus::Available).await;
+    assert_eq!(status, VpcLinkStatus::Available, "{message}");
+    let api = vpc_link_proxy_api(
+        &client,
+        "${stageVariables.VPCLINK}",
+        "http://${stageVariables.VPCNLB}/{proxy}",
+    )
+    .await;
+    deploy_with(
+        &client,
+        &api,
+        "prod",
+        &[("VPCLINK", &link), ("VPCNLB", &nlb.host())],
+    )
+    .await;
+    for (name, server) in [("a", &a), ("b", &b)] {
+        let invoke = Invoke::new(server, &api);
+        let raw = invoke
+            .until("GET", &format!("/prod/via/{name}"), |r| r.status == 200)
+            .await;
+        assert_eq!(raw.status, 200, "through {name}: {}", raw.text());
+        assert_eq!(backend.last().path(), format!("/via/{name}"));
+    }
+    assert!(node.statuses().iter().all(|s| s.borrow().connected > 0));
+    node.shutdown();
 }

@@ -109,6 +109,10 @@ struct ServeArgs {
     /// same configuration, and sees the others' changes at once (LISTEN/NOTIFY).
     #[arg(long, env = "CAUSEWAY_STORE_URL", value_parser = parse_store_url)]
     store_url: Option<String>,
+    /// Certificates (PEM) to trust for the store's TLS, besides the public roots: the URL's
+    /// `sslmode=require` turns TLS on, and the server's certificate must then check out.
+    #[arg(long, env = "CAUSEWAY_STORE_CA")]
+    store_ca: Option<PathBuf>,
     /// A Redis server to count throttles and quotas in (redis://[:password@]host:port/db),
     /// so that every node sharing it enforces usage plans, stage throttles and the account
     /// throttle together; without it, each node counts for itself.
@@ -311,8 +315,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.nlb_address_range.0,
         args.nlb_address_range.1.saturating_sub(1)
     );
+    let store_ca_pem = match &args.store_ca {
+        Some(path) => Some(std::fs::read(path).with_context(|| {
+            format!("cannot read the store's CA certificates {}", path.display())
+        })?),
+        None => None,
+    };
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
+        store_ca_pem,
         store: match args.store_url {
             Some(url) => causeway_server::StoreLocation::Postgres(url),
             None => causeway_server::StoreLocation::Embedded,

@@ -66,6 +66,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where the configuration lives: the embedded store, or PostgreSQL for several nodes.
     pub store: StoreLocation,
+    /// Certificates (PEM) to trust, besides the public roots, for a PostgreSQL store whose
+    /// URL says `sslmode=require`.
+    pub store_ca_pem: Option<Vec<u8>>,
     /// Which listeners this node runs.
     pub roles: Roles,
     /// With a shared store: how often the revision is read besides the notifications, in case
@@ -119,6 +122,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./causeway-data"),
             store: StoreLocation::Embedded,
+            store_ca_pem: None,
             roles: Roles::default(),
             store_poll: std::time::Duration::from_secs(2),
             redis: None,
@@ -210,10 +214,13 @@ impl Server {
         let (control, usage) = {
             let location = config.store.clone();
             let data_dir = config.data_dir.clone();
+            let ca_pem = config.store_ca_pem.clone();
             tokio::task::spawn_blocking(move || -> Result<_, StartError> {
                 let store: Box<dyn Store> = match &location {
                     StoreLocation::Embedded => Box::new(SqliteStore::open(&data_dir)?),
-                    StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(url)?),
+                    StoreLocation::Postgres(url) => {
+                        Box::new(PostgresStore::connect(url, ca_pem.as_deref())?)
+                    }
                 };
                 let control = Control::open(store, control_config)?;
                 let usage = control.usage_records()?;
@@ -227,9 +234,14 @@ impl Server {
         let (watcher, follow_task) = match &config.store {
             StoreLocation::Postgres(url) => {
                 let (seen, revisions) = tokio::sync::watch::channel(0_u64);
-                let watcher = PostgresWatcher::start(url, config.store_poll, move |revision| {
-                    seen.send_replace(revision);
-                })?;
+                let watcher = PostgresWatcher::start(
+                    url,
+                    config.store_ca_pem.as_deref(),
+                    config.store_poll,
+                    move |revision| {
+                        seen.send_replace(revision);
+                    },
+                )?;
                 (
                     Some(watcher),
                     Some(tokio::spawn(follow_store(control.clone(), revisions))),
@@ -295,6 +307,12 @@ impl Server {
         ));
         // Quota usage lives in the limiter, starts from what the store kept, and goes back
         // to the store in batches.
+        if matches!(config.store, StoreLocation::Postgres(_)) && config.redis.is_none() {
+            tracing::warn!(
+                "throttles and quotas are counted by this node alone: give every node sharing \
+                 the store the same --redis-url to count them together"
+            );
+        }
         let limiter: Arc<dyn Limiter> = match &config.redis {
             Some(url) => Arc::new(
                 redis_limiter::RedisLimiter::connect(url)

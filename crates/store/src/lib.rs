@@ -72,7 +72,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     /// PostgreSQL reported an error, or the connection to it failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The PostgreSQL URL cannot be used.
     #[error("invalid PostgreSQL URL: {0}")]
@@ -86,6 +86,18 @@ pub enum StoreError {
         "the store has schema version {found}, newer than this build understands ({supported})"
     )]
     NewerSchema { found: i64, supported: i64 },
+}
+
+/// A PostgreSQL error with what the client's own message leaves out: the server's message
+/// ("db error" alone says nothing) or the cause of a connection failure.
+fn postgres_detail(error: &::postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    match std::error::Error::source(error) {
+        Some(source) => format!("{error}: {source}"),
+        None => error.to_string(),
+    }
 }
 
 /// A place to persist records. Implementations apply each batch atomically.

@@ -13,8 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
 
 use crate::{Change, Loaded, Record, Store, StoreError};
 
@@ -37,6 +42,7 @@ const LOCK_TIMEOUT: &str = "10s";
 /// A store in a PostgreSQL database, shared by every node configured with the same URL.
 pub struct PostgresStore {
     config: postgres::Config,
+    tls: MakeRustlsConnect,
     /// Always `Some` but while being dropped.
     client: Option<Client>,
     /// Statements prepared on `client`, by their text: each later use is one round trip
@@ -86,14 +92,58 @@ fn parse_config(url: &str) -> Result<postgres::Config, StoreError> {
     Ok(config)
 }
 
+/// The TLS a connection uses when its URL says `sslmode=require`: the server's certificate
+/// is checked against the public roots (webpki-roots) and `ca_pem`'s certificates.
+fn tls(ca_pem: Option<&[u8]>) -> Result<MakeRustlsConnect, StoreError> {
+    let bad =
+        |error: String| StoreError::PostgresUrl(format!("PostgreSQL CA certificates: {error}"));
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = ca_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|error| bad(error.to_string()))?;
+            roots.add(cert).map_err(|error| bad(error.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("no certificate found".to_owned()));
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|error| bad(error.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// A connection, over TLS when the URL asks for it (`sslmode=require`), in the clear
+/// otherwise (`prefer`, the default, does not ask: a server's certificate is then never
+/// trusted unchecked).
+fn open(config: &postgres::Config, tls: &MakeRustlsConnect) -> Result<Client, postgres::Error> {
+    if config.get_ssl_mode() == SslMode::Require {
+        config.connect(tls.clone())
+    } else {
+        config.connect(NoTls)
+    }
+}
+
 impl PostgresStore {
     /// Connects to the database at `url` and creates Causeway's tables if they are missing.
-    /// Must not be called from an async task (the client blocks): use a blocking thread.
-    pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+    /// With `sslmode=require` in the URL the connection uses TLS, trusting the public roots
+    /// and the certificates of `ca_pem`. Must not be called from an async task (the client
+    /// blocks): use a blocking thread.
+    pub fn connect(url: &str, ca_pem: Option<&[u8]>) -> Result<PostgresStore, StoreError> {
         let config = parse_config(url)?;
-        let client = config.connect(NoTls)?;
+        let tls = tls(ca_pem)?;
+        let client = open(&config, &tls)?;
         let mut store = PostgresStore {
             config,
+            tls,
             client: Some(client),
             statements: HashMap::new(),
         };
@@ -144,7 +194,7 @@ impl PostgresStore {
             Some(client) if !client.is_closed() => client,
             _ => {
                 self.statements.clear();
-                self.config.connect(NoTls)?
+                open(&self.config, &self.tls)?
             }
         };
         Ok(self.client.insert(client))
@@ -365,16 +415,18 @@ impl PostgresWatcher {
     /// broken connection is made again every second until it works.
     pub fn start(
         url: &str,
+        ca_pem: Option<&[u8]>,
         poll: Duration,
         on_revision: impl Fn(u64) + Send + 'static,
     ) -> Result<PostgresWatcher, StoreError> {
         let config = parse_config(url)?;
+        let tls = tls(ca_pem)?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread = std::thread::Builder::new()
             .name("causeway-store-watch".into())
             .spawn({
                 let stop = stop.clone();
-                move || watch(&config, poll, &stop, &on_revision)
+                move || watch(&config, &tls, poll, &stop, &on_revision)
             })
             .map_err(|error| StoreError::PostgresUrl(format!("cannot start watcher: {error}")))?;
         Ok(PostgresWatcher {
@@ -396,10 +448,16 @@ impl Drop for PostgresWatcher {
 /// How long one wait for notifications lasts: also how quickly the watcher sees `stop`.
 const WAIT: Duration = Duration::from_millis(500);
 
-fn watch(config: &postgres::Config, poll: Duration, stop: &AtomicBool, on_revision: &dyn Fn(u64)) {
+fn watch(
+    config: &postgres::Config,
+    tls: &MakeRustlsConnect,
+    poll: Duration,
+    stop: &AtomicBool,
+    on_revision: &dyn Fn(u64),
+) {
     let mut last = None;
     while !stop.load(Ordering::Relaxed) {
-        match watch_connection(config, poll, stop, on_revision, &mut last) {
+        match watch_connection(config, tls, poll, stop, on_revision, &mut last) {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%error, "store watcher lost PostgreSQL; connecting again in 1 s");
@@ -412,12 +470,13 @@ fn watch(config: &postgres::Config, poll: Duration, stop: &AtomicBool, on_revisi
 /// One connection's life: LISTEN, then report revisions until `stop` or an error.
 fn watch_connection(
     config: &postgres::Config,
+    tls: &MakeRustlsConnect,
     poll: Duration,
     stop: &AtomicBool,
     on_revision: &dyn Fn(u64),
     last: &mut Option<u64>,
 ) -> Result<(), StoreError> {
-    let mut client = config.connect(NoTls)?;
+    let mut client = open(config, tls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     let report = |client: &mut Client, last: &mut Option<u64>| -> Result<(), StoreError> {
         let revision: i64 = client

@@ -40,18 +40,19 @@ async fn postgres_store_conforms_notifies_and_reconnects() {
     tokio::task::spawn_blocking(|| {
         let pg = Postgres::start();
         let url = pg.url();
-        let mut a = PostgresStore::connect(&url).unwrap();
+        let mut a = PostgresStore::connect(&url, None).unwrap();
         conformance(&mut a).unwrap();
 
-        let mut b = PostgresStore::connect(&url).unwrap();
+        let mut b = PostgresStore::connect(&url, None).unwrap();
         assert_eq!(b.revision().unwrap(), 3);
         assert_eq!(b.load_all().unwrap().len(), 1);
         let (seen, revisions) = std::sync::mpsc::channel();
         // A poll far longer than the test: only the notification can be fast.
-        let watcher = PostgresWatcher::start(&url, Duration::from_secs(600), move |revision| {
-            let _ = seen.send(revision);
-        })
-        .unwrap();
+        let watcher =
+            PostgresWatcher::start(&url, None, Duration::from_secs(600), move |revision| {
+                let _ = seen.send(revision);
+            })
+            .unwrap();
         assert_eq!(revisions.recv_timeout(Duration::from_secs(10)), Ok(3));
         let started = Instant::now();
         assert_eq!(b.apply(3, &[put("from-b")]).unwrap(), 4);
@@ -91,6 +92,43 @@ async fn postgres_store_conforms_notifies_and_reconnects() {
     .unwrap();
 }
 
+/// With `sslmode=require` the store speaks TLS and checks the server's certificate: a
+/// server that accepts TLS only serves the conformance checks and the watcher, and refuses
+/// a connection without TLS; without the CA, the certificate is refused.
+#[tokio::test]
+async fn the_store_speaks_tls_when_asked() {
+    tokio::task::spawn_blocking(|| {
+        let (pg, ca) = Postgres::start_tls();
+        let url = format!("{}?sslmode=require", pg.url());
+        let mut store = PostgresStore::connect(&url, Some(&ca)).unwrap();
+        conformance(&mut store).unwrap();
+        let (seen, revisions) = std::sync::mpsc::channel();
+        let _watcher =
+            PostgresWatcher::start(&url, Some(&ca), Duration::from_secs(600), move |r| {
+                let _ = seen.send(r);
+            })
+            .unwrap();
+        assert_eq!(revisions.recv_timeout(Duration::from_secs(10)), Ok(3));
+        store.apply(3, &[put("over-tls")]).unwrap();
+        assert_eq!(revisions.recv_timeout(Duration::from_secs(5)), Ok(4));
+
+        let plain = PostgresStore::connect(&pg.url(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            plain.contains("no encryption") || plain.contains("pg_hba"),
+            "{plain}"
+        );
+        let untrusted = PostgresStore::connect(&url, None).unwrap_err().to_string();
+        assert!(
+            untrusted.to_lowercase().contains("certificate"),
+            "{untrusted}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
 /// While another node's writer holds the database's writers' lock, reads (apigateway GETs,
 /// elbv2 Describe calls) answer at once, and a write waits for it, then goes through.
 #[tokio::test]
@@ -100,7 +138,7 @@ async fn reads_never_wait_for_another_nodes_writer() {
     let client = a.client();
     let url = pg.url();
     let mut other = tokio::task::spawn_blocking(move || {
-        let mut other = PostgresStore::connect(&url).unwrap();
+        let mut other = PostgresStore::connect(&url, None).unwrap();
         other.lock_writers().unwrap();
         other
     })

@@ -14,6 +14,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     port: u16,
     as_postgres: bool,
+    /// More `-c` settings for the server (TLS).
+    settings: String,
 }
 
 impl Postgres {
@@ -42,17 +44,59 @@ impl Postgres {
             dir,
             port: free_port(),
             as_postgres,
+            settings: String::new(),
         };
         server.run();
         server
     }
 
+    /// A server that accepts TCP connections over TLS only, with a certificate for
+    /// `127.0.0.1` and `localhost` from a CA of its own; returns the CA's certificate (PEM).
+    pub fn start_tls() -> (Postgres, Vec<u8>) {
+        let mut server = Postgres::start();
+        server.stop();
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let cert =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .expect("server params")
+                .signed_by(&key, &ca_cert, &ca_key)
+                .expect("server certificate");
+        let data = server.dir.path().join("data");
+        std::fs::write(data.join("server.crt"), cert.pem()).expect("write server.crt");
+        std::fs::write(data.join("server.key"), key.serialize_pem()).expect("write server.key");
+        // Over TCP, TLS or nothing.
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .expect("write pg_hba.conf");
+        let status = Command::new("chmod")
+            .arg("600")
+            .arg(data.join("server.key"))
+            .status()
+            .expect("chmod");
+        assert!(status.success());
+        if server.as_postgres {
+            for file in ["server.crt", "server.key", "pg_hba.conf"] {
+                chown_postgres(&data.join(file));
+            }
+        }
+        server.settings = "-c ssl=on".to_owned();
+        server.run();
+        (server, ca_cert.pem().into_bytes())
+    }
+
     /// Starts the server on its data folder and port (again, after [`Postgres::stop`]).
     pub fn run(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off {}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.settings
         );
         let start = command(&self.bin, "pg_ctl", self.as_postgres)
             .arg("start")

@@ -47,6 +47,9 @@ pub struct ControlConfig {
     /// The account-wide throttle GetAccount reports (AWS: 10,000 requests per second with
     /// bursts of 5,000 per region).
     pub account_throttle: AccountThrottle,
+    /// This node's id when several nodes share the store but each counts quota usage in its
+    /// own memory: its usage records carry it, so that none overwrites another's.
+    pub usage_node: Option<String>,
 }
 
 /// An account-wide token bucket: `rate_limit` requests per second, bursts of `burst_limit`.
@@ -75,6 +78,7 @@ impl ControlConfig {
             nlb_addresses: (Ipv4Addr::new(127, 10, 0, 1), 65_000),
             max_integration_timeout_millis: causeway_model::validate::DEFAULT_MAX_TIMEOUT_MILLIS,
             account_throttle: AccountThrottle::default(),
+            usage_node: None,
         }
     }
 }
@@ -212,22 +216,29 @@ impl Control {
         guard.state.nlb_plan_for(arns)
     }
 
-    /// Every stored day of quota usage, for the limiter to start from.
+    /// Every stored day of quota usage this node counted, for the limiter to start from
+    /// (with [`ControlConfig::usage_node`], its own records and those written before nodes
+    /// kept their own).
     pub fn usage_records(&self) -> Result<Vec<causeway_limits::UsageRecord>, StoreError> {
         let mut guard = self.lock();
+        let node = self.config.usage_node.as_deref();
         Ok(guard
             .store
-            .load_all()?
+            .load_kind(usage::KIND)?
             .iter()
-            .filter(|record| record.kind == usage::KIND)
             .filter_map(usage::from_record)
+            .filter(|(_, counted_by)| counted_by.is_none() || counted_by.as_deref() == node)
+            .map(|(record, _)| record)
             .collect())
     }
 
     /// Writes drained quota usage in one transaction.
     pub fn save_usage(&self, records: &[causeway_limits::UsageRecord]) -> Result<(), StoreError> {
-        let changes: Vec<causeway_store::Change> =
-            records.iter().filter_map(usage::to_change).collect();
+        let node = self.config.usage_node.as_deref();
+        let changes: Vec<causeway_store::Change> = records
+            .iter()
+            .filter_map(|record| usage::to_change(record, node))
+            .collect();
         if changes.is_empty() {
             return Ok(());
         }

@@ -210,6 +210,13 @@ impl Server {
         if let Some(throttle) = config.account_throttle {
             control_config.account_throttle = throttle;
         }
+        if matches!(config.store, StoreLocation::Postgres(_)) && config.redis.is_none() {
+            // Each node counts quota usage for itself: its records carry its id.
+            control_config.usage_node = Some(
+                node_id(&config.data_dir)
+                    .map_err(|error| StartError::Startup(format!("node id: {error}")))?,
+            );
+        }
         // Opening and loading block on the database: a blocking thread does it.
         let (control, usage) = {
             let location = config.store.clone();
@@ -537,6 +544,30 @@ impl Server {
             }
         }
     }
+}
+
+/// This node's id among nodes sharing a store, kept in `{data_dir}/node-id` (made once).
+fn node_id(data_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.write_u32(std::process::id());
+    let id = format!("{:016x}", hasher.finish());
+    std::fs::create_dir_all(data_dir)?;
+    std::fs::write(&path, &id)?;
+    Ok(id)
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {

@@ -276,3 +276,65 @@ async fn the_redis_limiter_restores_reports_and_forgets() {
     .await
     .unwrap();
 }
+
+/// Without Redis, nodes sharing a store each count for themselves, and each keeps its own
+/// usage records: neither overwrites the other's counts, and each finds its own after a
+/// restart.
+#[tokio::test]
+async fn without_redis_each_node_keeps_its_own_usage() {
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let clock = Arc::new(ManualClock::at(NOON));
+    let node = |url: String, clock: Arc<ManualClock>| {
+        TestServer::start_with(move |config| {
+            config.store = StoreLocation::Postgres(url.clone());
+            config.clock = clock.clone();
+            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 23, 0, 1), 250);
+        })
+    };
+    let mut a = node(pg.url(), clock.clone()).await;
+    let mut b = node(pg.url(), clock.clone()).await;
+    let ca = a.client();
+    let (api, _) = keyed_api(&ca, true).await;
+    let (key, value) = api_key(&ca, "k", true).await;
+    let plan = plan(&ca, &api, None, Some(100), None).await;
+    add_key(&ca, &plan, &key).await;
+    assert_eq!(
+        until_status(&Invoke::new(&a, &api), Some(&value), 200)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        until_status(&Invoke::new(&b, &api), Some(&value), 200)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        count(&with_key(&Invoke::new(&a, &api), 1, &value).await, 200),
+        1
+    );
+    assert_eq!(
+        count(&with_key(&Invoke::new(&b, &api), 2, &value).await, 200),
+        2
+    );
+
+    // The shutdown writes each node's counts; the restart reads them back.
+    a.restart().await;
+    b.restart().await;
+    for (server, used) in [(&a, 2), (&b, 3)] {
+        let usage = server
+            .client()
+            .get_usage()
+            .usage_plan_id(&plan)
+            .start_date("2026-11-26")
+            .end_date("2026-11-26")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            usage.items().unwrap().get(&key).unwrap(),
+            &vec![vec![used, 100 - used]]
+        );
+    }
+}

@@ -31,12 +31,39 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_millis(250);
 /// How long a key's usage is kept after its last change: the in-memory limiter's retention.
 const USAGE_TTL_SECONDS: i64 = 93 * 24 * 3600;
 
+/// Prepends to a script the one definition of what is left of a quota period:
+/// `period_left(hash, start, today, allowance)` is the allowance plus the adjustments, minus
+/// the requests, of the days `start..=today` in a key's usage hash.
+macro_rules! with_period_left {
+    ($script:literal) => {
+        concat!(
+            r#"
+local function period_left(hash, start, today, allowance)
+  local fields = {}
+  for d = start, today do
+    fields[#fields + 1] = tostring(d)
+    fields[#fields + 1] = 'a' .. d
+  end
+  local values = redis.call('HMGET', hash, unpack(fields))
+  local left = allowance
+  for j = 1, #values, 2 do
+    left = left - (tonumber(values[j]) or 0) + (tonumber(values[j + 1]) or 0)
+  end
+  return left
+end
+"#,
+            $script
+        )
+    };
+}
+
 /// Every level of a request, decided and counted at once. Answers 0 (allowed), 1–4 (throttled
 /// at the plan method, plan, stage method or account level) or 5 (quota exceeded).
 ///
 /// KEYS: the four levels' buckets, then the key's usage hash.
 /// ARGV: per level `present rate burst`; then `plan quota today period_start allowance`.
-const CHECK: &str = r#"
+const CHECK: &str = with_period_left!(
+    r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local function decide(i)
@@ -70,18 +97,7 @@ end
 local plan = ARGV[13] == '1'
 local today = tonumber(ARGV[15])
 if plan and ARGV[14] == '1' then
-  local start = tonumber(ARGV[16])
-  local fields = {}
-  for d = start, today do
-    fields[#fields + 1] = tostring(d)
-    fields[#fields + 1] = 'a' .. d
-  end
-  local values = redis.call('HMGET', KEYS[5], unpack(fields))
-  local left = tonumber(ARGV[17])
-  for j = 1, #values, 2 do
-    left = left - (tonumber(values[j]) or 0) + (tonumber(values[j + 1]) or 0)
-  end
-  if left <= 0 then return 5 end
+  if period_left(KEYS[5], tonumber(ARGV[16]), today, tonumber(ARGV[17])) <= 0 then return 5 end
 end
 for i = 3, 4 do
   local s = decide(i)
@@ -103,26 +119,20 @@ if plan then
   redis.call('EXPIRE', KEYS[5], ARGV[18])
 end
 return 0
-"#;
+"#
+);
 
 /// UpdateUsage's `replace /remaining`: records today the adjustment that makes what remains
 /// of the period `target`. KEYS: the usage hash. ARGV: `today period_start allowance target`.
-const SET_REMAINING: &str = r#"
+const SET_REMAINING: &str = with_period_left!(
+    r#"
 local today = tonumber(ARGV[1])
-local fields = {}
-for d = tonumber(ARGV[2]), today do
-  fields[#fields + 1] = tostring(d)
-  fields[#fields + 1] = 'a' .. d
-end
-local values = redis.call('HMGET', KEYS[1], unpack(fields))
-local left = tonumber(ARGV[3])
-for j = 1, #values, 2 do
-  left = left - (tonumber(values[j]) or 0) + (tonumber(values[j + 1]) or 0)
-end
+local left = period_left(KEYS[1], tonumber(ARGV[2]), today, tonumber(ARGV[3]))
 redis.call('HINCRBY', KEYS[1], 'a' .. today, tonumber(ARGV[4]) - left)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 0
-"#;
+"#
+);
 
 /// The [`Limiter`] on a Redis server shared by the nodes.
 pub struct RedisLimiter {
@@ -236,6 +246,11 @@ fn usage_key(plan_scope: &str) -> String {
     format!("cw:u:{plan_scope}")
 }
 
+/// The usage hash of a key in a plan.
+fn usage_key_of(plan_id: &str, key_id: &str) -> String {
+    usage_key(&format!("{plan_id}/{key_id}"))
+}
+
 fn flag(on: bool) -> String {
     if on { "1" } else { "0" }.to_owned()
 }
@@ -338,7 +353,7 @@ impl Limiter for RedisLimiter {
     }
 
     fn usage(&self, key: PlanKey<'_>, limits: &PlanLimits, from: Day, to: Day) -> Vec<UsageDay> {
-        let hash = usage_key(&format!("{}/{}", key.plan_id, key.key_id));
+        let hash = usage_key_of(key.plan_id, key.key_id);
         let fields: Vec<(String, i64)> =
             match self.blocking(|connection| redis::cmd("HGETALL").arg(&hash).query(connection)) {
                 Ok(fields) => fields,
@@ -380,7 +395,7 @@ impl Limiter for RedisLimiter {
     ) -> Result<(), LimitsError> {
         let quota = limits.quota.as_ref().ok_or(LimitsError::NoQuota)?;
         let start = quota.period.start(today);
-        let hash = usage_key(&format!("{}/{}", key.plan_id, key.key_id));
+        let hash = usage_key_of(key.plan_id, key.key_id);
         let allowance = quota.allowance(start, limits.quota_start);
         let result = self.blocking(|connection| {
             self.set_remaining
@@ -407,7 +422,7 @@ impl Limiter for RedisLimiter {
         // Usage the store kept from before Redis counted (a single node that grew): added
         // where Redis has nothing for that day, so a restart never counts a day twice.
         for record in records {
-            let hash = usage_key(&format!("{}/{}", record.plan_id, record.key_id));
+            let hash = usage_key_of(&record.plan_id, &record.key_id);
             let day = record.usage.day.0;
             let result = self.blocking(|connection| {
                 redis::pipe()

@@ -80,6 +80,31 @@ impl TestServer {
         }
     }
 
+    /// A node on the PostgreSQL database at `store_url` (a [`postgres::Postgres`] of the
+    /// test's own), then `tweak`. Nodes of one database get the same block of NLB addresses,
+    /// as their engines all serve its load balancers; the block comes from the database's
+    /// port, so tests running side by side keep apart.
+    pub async fn start_sharing(
+        store_url: &str,
+        tweak: impl Fn(&mut Config) + Send + Sync + 'static,
+    ) -> TestServer {
+        let port: u32 = store_url
+            .rsplit(':')
+            .next()
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .expect("a port in the store URL");
+        let block =
+            std::net::Ipv4Addr::new(127, 100 + (port % 100) as u8, (port / 100 % 256) as u8, 1);
+        let store_url = store_url.to_owned();
+        TestServer::start_with(move |config| {
+            config.store = causeway_server::StoreLocation::Postgres(store_url.clone());
+            config.nlb_addresses = (block, 250);
+            tweak(config);
+        })
+        .await
+    }
+
     /// Gracefully stops the server and starts a new one on the same data folder.
     ///
     /// The port changes: take a new [`TestServer::client`] afterwards.

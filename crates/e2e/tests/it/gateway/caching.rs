@@ -687,19 +687,11 @@ async fn a_canary_and_its_stage_never_answer_from_each_others_entries() {
 /// memory); FlushStageCache through any node empties every node's copy.
 #[tokio::test]
 async fn flush_stage_cache_through_one_node_empties_every_nodes_copy() {
-    use causeway_server::StoreLocation;
-
     use crate::harness::postgres::Postgres;
 
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
-    let node = |url: String| {
-        TestServer::start_with(move |config| {
-            config.store = StoreLocation::Postgres(url.clone());
-            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 27, 0, 1), 250);
-        })
-    };
-    let a = node(pg.url()).await;
-    let b = node(pg.url()).await;
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
     let client = a.client();
     let (backend, _) = numbering_backend().await;
     let api = caching_api(&client, &backend.base()).await;

@@ -5,23 +5,16 @@
 
 use std::collections::HashSet;
 
-use causeway_server::{Roles, StoreLocation};
+use causeway_server::Roles;
 use causeway_store::testing::conformance;
 use causeway_store::{Change, PostgresStore, PostgresWatcher, Store, StoreError};
 
 use super::*;
 use crate::harness::postgres::Postgres;
 
-/// A node on the shared database, with the same block of NLB addresses as its peers (the
-/// harness gives each server a block of its own otherwise).
+/// A node on the shared database with `roles`.
 async fn node(url: &str, roles: Roles) -> TestServer {
-    let url = url.to_owned();
-    TestServer::start_with(move |config| {
-        config.store = StoreLocation::Postgres(url.clone());
-        config.roles = roles;
-        config.nlb_addresses = (std::net::Ipv4Addr::new(127, 29, 0, 1), 250);
-    })
-    .await
+    TestServer::start_sharing(url, move |config| config.roles = roles).await
 }
 
 fn put(key: &str) -> Change {

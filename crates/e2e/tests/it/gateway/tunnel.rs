@@ -315,19 +315,11 @@ async fn two_nodes_serve_one_load_balancer() {
 /// another drops its tunnel within about a second, and it is refused when it dials again.
 #[tokio::test]
 async fn revoking_a_node_through_another_gateway_node_drops_its_tunnel() {
-    use causeway_server::StoreLocation;
-
     use crate::harness::postgres::Postgres;
 
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
-    let node_on = |url: String| {
-        TestServer::start_with(move |config| {
-            config.store = StoreLocation::Postgres(url.clone());
-            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 26, 0, 1), 250);
-        })
-    };
-    let a = node_on(pg.url()).await;
-    let b = node_on(pg.url()).await;
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
     let backend = Backend::echo().await;
     let nlb = private_nlb(&a, &backend).await;
     let (node_id, token) = admit(&a, &nlb.arn).await;
@@ -360,19 +352,11 @@ async fn revoking_a_node_through_another_gateway_node_drops_its_tunnel() {
 /// instead of each writing what it sees on its own.
 #[tokio::test]
 async fn every_gateway_node_agrees_on_a_link_to_a_node_dialled_into_one() {
-    use causeway_server::StoreLocation;
-
     use crate::harness::postgres::Postgres;
 
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
-    let node_on = |url: String| {
-        TestServer::start_with(move |config| {
-            config.store = StoreLocation::Postgres(url.clone());
-            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 25, 0, 1), 250);
-        })
-    };
-    let a = node_on(pg.url()).await;
-    let b = node_on(pg.url()).await;
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
     let (ca, cb) = (a.client(), b.client());
     let backend = Backend::echo().await;
     let nlb = private_nlb(&a, &backend).await;
@@ -412,19 +396,11 @@ async fn every_gateway_node_agrees_on_a_link_to_a_node_dialled_into_one() {
 /// through any of them.
 #[tokio::test]
 async fn a_node_dialling_every_gateway_node_serves_through_each() {
-    use causeway_server::StoreLocation;
-
     use crate::harness::postgres::Postgres;
 
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
-    let node_on = |url: String| {
-        TestServer::start_with(move |config| {
-            config.store = StoreLocation::Postgres(url.clone());
-            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 24, 0, 1), 250);
-        })
-    };
-    let a = node_on(pg.url()).await;
-    let b = node_on(pg.url()).await;
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
     let client = a.client();
     let backend = Backend::echo().await;
     let nlb = private_nlb(&a, &backend).await;

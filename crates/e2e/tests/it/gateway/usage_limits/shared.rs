@@ -7,20 +7,16 @@
 //! can refill (one request per 1,000 s); quotas count by the nodes' UTC day, which the test
 //! freezes.
 
-use causeway_server::StoreLocation;
-
 use super::*;
 use crate::harness::postgres::Postgres;
 use crate::harness::redis::Redis;
 
 /// A node on the shared database and Redis, on the frozen clock.
 async fn shared_node(pg: &Postgres, redis: &Redis, clock: &Arc<ManualClock>) -> TestServer {
-    let (store, counters, clock) = (pg.url(), redis.url(), clock.clone());
-    TestServer::start_with(move |config| {
-        config.store = StoreLocation::Postgres(store.clone());
+    let (counters, clock) = (redis.url(), clock.clone());
+    TestServer::start_sharing(&pg.url(), move |config| {
         config.redis = Some(counters.clone());
         config.clock = clock.clone();
-        config.nlb_addresses = (std::net::Ipv4Addr::new(127, 28, 0, 1), 250);
     })
     .await
 }
@@ -284,15 +280,12 @@ async fn the_redis_limiter_restores_reports_and_forgets() {
 async fn without_redis_each_node_keeps_its_own_usage() {
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let clock = Arc::new(ManualClock::at(NOON));
-    let node = |url: String, clock: Arc<ManualClock>| {
-        TestServer::start_with(move |config| {
-            config.store = StoreLocation::Postgres(url.clone());
-            config.clock = clock.clone();
-            config.nlb_addresses = (std::net::Ipv4Addr::new(127, 23, 0, 1), 250);
-        })
+    let frozen = |clock: &Arc<ManualClock>| {
+        let clock = clock.clone();
+        move |config: &mut causeway_server::Config| config.clock = clock.clone()
     };
-    let mut a = node(pg.url(), clock.clone()).await;
-    let mut b = node(pg.url(), clock.clone()).await;
+    let mut a = TestServer::start_sharing(&pg.url(), frozen(&clock)).await;
+    let mut b = TestServer::start_sharing(&pg.url(), frozen(&clock)).await;
     let ca = a.client();
     let (api, _) = keyed_api(&ca, true).await;
     let (key, value) = api_key(&ca, "k", true).await;

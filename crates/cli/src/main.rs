@@ -118,6 +118,12 @@ struct ServeArgs {
     /// throttle together; without it, each node counts for itself.
     #[arg(long, env = "CAUSEWAY_REDIS_URL", value_parser = parse_redis_url)]
     redis_url: Option<String>,
+    /// Where the functions of Lambda authorizers run: an endpoint of Lambda's Invoke API
+    /// (LocalStack's http://localhost:4566, `sam local start-lambda`'s
+    /// http://127.0.0.1:3001), or the invocation URL of one function's Runtime Interface
+    /// Emulator (http://localhost:9000/2015-03-31/functions/function/invocations).
+    #[arg(long, env = "CAUSEWAY_LAMBDA_ENDPOINT", value_parser = causeway_server::LambdaEndpoint::parse)]
+    lambda_endpoint: Option<causeway_server::LambdaEndpoint>,
     /// The roles this node runs: control (management API), gateway (invoke URLs and the link
     /// listener), or both (comma-separated). A node without the control role needs a shared
     /// --store-url to learn its configuration from.
@@ -330,6 +336,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         roles,
         redis: args.redis_url,
+        lambda_endpoint: args.lambda_endpoint,
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),

@@ -8,7 +8,7 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
-use crate::ops::{account, apikeys, nodes, usage, usageplans};
+use crate::ops::{account, apikeys, authorizers, nodes, usage, usageplans};
 use crate::ops::{
     deployments, gateway_responses, methods, models, request_validators, resources, restapis,
     stages, tags, test_invoke, vpclinks,
@@ -110,17 +110,12 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["restapis", api, "stages", name]) => stages::get(cx, api, name),
         ("PATCH", ["restapis", api, "stages", name]) => stages::update(cx, api, name, body),
         ("DELETE", ["restapis", api, "stages", name]) => stages::delete(cx, api, name),
-        (
-            "DELETE",
-            [
-                "restapis",
-                api,
-                "stages",
-                name,
-                "cache",
-                "data" | "authorizers",
-            ],
-        ) => stages::flush_cache(cx, api, name),
+        ("DELETE", ["restapis", api, "stages", name, "cache", "data"]) => {
+            stages::flush_cache(cx, api, name)
+        }
+        ("DELETE", ["restapis", api, "stages", name, "cache", "authorizers"]) => {
+            stages::flush_authorizers(cx, api, name)
+        }
         ("GET", ["restapis", api, "stages", name, "exports", kind]) => {
             crate::ops::openapi::export(cx, api, name, kind, q, request.accept.as_deref())
         }
@@ -159,6 +154,12 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("DELETE", ["restapis", api, "requestvalidators", id]) => {
             request_validators::delete(cx, api, id)
         }
+
+        ("POST", ["restapis", api, "authorizers"]) => authorizers::create(cx, api, body),
+        ("GET", ["restapis", api, "authorizers"]) => authorizers::list(cx, api, q),
+        ("GET", ["restapis", api, "authorizers", id]) => authorizers::get(cx, api, id),
+        ("PATCH", ["restapis", api, "authorizers", id]) => authorizers::update(cx, api, id, body),
+        ("DELETE", ["restapis", api, "authorizers", id]) => authorizers::delete(cx, api, id),
 
         ("POST", ["vpclinks"]) => vpclinks::create(cx, body),
         ("GET", ["vpclinks"]) => vpclinks::list(cx, q),

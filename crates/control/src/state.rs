@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_model::usage::{Account, ApiKey, UsagePlan};
 use causeway_model::{
-    ApiError, Deployment, GatewayResponse, Method, Model, RequestValidator, Resource, RestApi,
-    Stage, VpcLink,
+    ApiError, Authorizer, Deployment, GatewayResponse, Method, Model, RequestValidator, Resource,
+    RestApi, Stage, VpcLink,
 };
 use causeway_store::Record;
 
@@ -23,6 +23,8 @@ pub mod kind {
     pub const MODEL: &str = "model";
     /// An API's request validator, keyed `{apiId}/{id}`.
     pub const REQUEST_VALIDATOR: &str = "requestvalidator";
+    /// An API's authorizer, keyed `{apiId}/{id}`.
+    pub const AUTHORIZER: &str = "authorizer";
     pub const VPC_LINK: &str = "vpclink";
     pub const LOAD_BALANCER: &str = "loadbalancer";
     pub const TARGET_GROUP: &str = "targetgroup";
@@ -114,6 +116,8 @@ pub struct ApiState {
     pub models: BTreeMap<String, Model>,
     /// Request validators by id.
     pub request_validators: BTreeMap<String, RequestValidator>,
+    /// Authorizers by id.
+    pub authorizers: BTreeMap<String, Authorizer>,
 }
 
 impl State {
@@ -228,6 +232,11 @@ impl State {
                     if let Some(validator) = parse::<RequestValidator>(&record) {
                         api.request_validators
                             .insert(validator.id.clone(), validator);
+                    }
+                }
+                kind::AUTHORIZER => {
+                    if let Some(authorizer) = parse::<Authorizer>(&record) {
+                        api.authorizers.insert(authorizer.id.clone(), authorizer);
                     }
                 }
                 other => {
@@ -503,6 +512,7 @@ impl ApiState {
             gateway_responses,
             models: BTreeMap::new(),
             request_validators: BTreeMap::new(),
+            authorizers: BTreeMap::new(),
         }
     }
 
@@ -517,6 +527,7 @@ impl ApiState {
             gateway_responses: self.gateway_responses.values().cloned().collect(),
             models: self.models.values().cloned().collect(),
             request_validators: self.request_validators.values().cloned().collect(),
+            authorizers: self.authorizers.values().cloned().collect(),
         }
     }
 

@@ -463,6 +463,7 @@ mod tests {
             created_date: 0,
             last_updated_date: 0,
             cache_flushes: 0,
+            authorizer_flushes: 0,
         }
     }
 

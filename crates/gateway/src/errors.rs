@@ -38,6 +38,10 @@ pub enum Kind {
     /// A parameter the method's request validator requires is missing.
     BadRequestParameters,
     UnsupportedMediaType,
+    /// An authorizer found no identity, or refused the caller (401).
+    Unauthorized,
+    /// An authorizer could not be asked or gave an answer that does not read (500).
+    AuthorizerConfigurationError,
     ApiConfigurationError,
     IntegrationFailure,
     IntegrationTimeout,
@@ -56,6 +60,8 @@ impl Kind {
             Kind::BadRequestBody => "BAD_REQUEST_BODY",
             Kind::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
             Kind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Kind::Unauthorized => "UNAUTHORIZED",
+            Kind::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
             Kind::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             Kind::IntegrationFailure => "INTEGRATION_FAILURE",
             Kind::IntegrationTimeout => "INTEGRATION_TIMEOUT",
@@ -73,6 +79,8 @@ impl Kind {
             Kind::RequestTooLarge => "RequestTooLargeException",
             Kind::BadRequestBody | Kind::BadRequestParameters => "BadRequestException",
             Kind::UnsupportedMediaType => "UnsupportedMediaTypeException",
+            Kind::Unauthorized => "UnauthorizedException",
+            Kind::AuthorizerConfigurationError => "AuthorizerConfigurationException",
             Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout => {
                 "InternalServerErrorException"
             }
@@ -84,7 +92,10 @@ impl Kind {
     fn spaced(self) -> bool {
         matches!(
             self,
-            Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout
+            Kind::ApiConfigurationError
+                | Kind::IntegrationFailure
+                | Kind::IntegrationTimeout
+                | Kind::AuthorizerConfigurationError
         )
     }
 }
@@ -162,6 +173,17 @@ impl Failure {
         }
     }
 
+    /// UNAUTHORIZED: the authorizer found no identity in the request, or refused it (401).
+    pub fn unauthorized() -> Failure {
+        Failure::new(Kind::Unauthorized, "Unauthorized")
+    }
+
+    /// AUTHORIZER_CONFIGURATION_ERROR: the authorizer could not be asked, or its answer does
+    /// not read (500, `{"message": null}` as on AWS), with the real cause for the log.
+    pub fn authorizer_configuration(cause: impl Into<String>) -> Failure {
+        Failure::new(Kind::AuthorizerConfigurationError, "").because(cause)
+    }
+
     pub fn configuration(cause: impl Into<String>) -> Failure {
         Failure::new(Kind::ApiConfigurationError, "Internal server error").because(cause)
     }
@@ -222,8 +244,12 @@ pub fn render(
         .and_then(|c| c.status_code.as_deref())
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(default_status);
-    let message_string =
-        serde_json::to_string(&*failure.message).unwrap_or_else(|_| "\"\"".to_owned());
+    // AWS's authorizer errors carry no message: `$context.error.messageString` is `null`.
+    let message_string = if failure.kind == Kind::AuthorizerConfigurationError {
+        "null".to_owned()
+    } else {
+        serde_json::to_string(&*failure.message).unwrap_or_else(|_| "\"\"".to_owned())
+    };
     let body = match customised.and_then(|c| c.response_templates.get("application/json")) {
         Some(template) => render_template(
             template,

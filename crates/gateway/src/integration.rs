@@ -50,6 +50,8 @@ pub struct Call<'a> {
     /// The client connection's timer for integration timeouts; `None` for a test
     /// invocation, which times its one request itself.
     pub timer: Option<&'a crate::upstream::Deadline>,
+    /// What the method's authorizer said of the caller (`$context.authorizer.*`).
+    pub authorizer: Option<&'a crate::authorizer::Outcome>,
 }
 
 /// Runs the method's integration.
@@ -809,6 +811,12 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return Ok(call.stage.stage.variables.get(name).cloned());
+    }
+    if let Some(name) = source.strip_prefix("context.authorizer.") {
+        return Ok(call
+            .authorizer
+            .and_then(|a| a.value(name))
+            .map(str::to_owned));
     }
     match source {
         "context.requestId" => Ok(Some(call.request_id.to_owned())),

@@ -10,12 +10,14 @@
 //! and `x-amzn-ErrorType`).
 
 mod access_log;
+mod authorizer;
 mod cache;
 mod compress;
 mod conn;
 mod errors;
 mod exec_log;
 mod integration;
+pub mod lambda;
 mod limits;
 mod pipeline;
 mod pool;
@@ -74,6 +76,9 @@ pub struct GatewayConfig {
     /// Where stages' access log lines go; without one, access log settings are kept but
     /// nothing is written.
     pub access_logs: Option<Arc<dyn AccessLogSink>>,
+    /// Where Lambda functions (authorizers) are invoked; without one, methods with a Lambda
+    /// authorizer answer 500 with the reason in the log.
+    pub lambda: Option<lambda::LambdaEndpoint>,
 }
 
 /// The pace of a streamed answer past its first bytes.
@@ -109,6 +114,7 @@ impl Default for GatewayConfig {
             tunnel: None,
             engine: None,
             access_logs: None,
+            lambda: None,
         }
     }
 }

@@ -201,6 +201,8 @@ pub struct Admission<'a> {
     pub keys: &'a crate::snapshot::FastMap<String, KeyEntry>,
     pub limits: &'a StageLimits,
     pub account_throttle: Option<ThrottleConfig>,
+    /// For an API whose key source is AUTHORIZER: the key its authorizer gave, if any.
+    pub authorizer_key: Option<Option<&'a str>>,
 }
 
 /// Checks the API key and counts the request against every limit that applies; a refusal is
@@ -212,10 +214,15 @@ pub async fn admit(
 ) -> Result<(), Failure> {
     let matched = admission.matched;
     let plan = if matched.method.api_key_required {
-        let value = admission
-            .headers
-            .get_str(crate::integration::names::API_KEY.as_str())
-            .ok_or_else(|| forbidden("no x-api-key header"))?;
+        let value = match admission.authorizer_key {
+            Some(key) => key.ok_or_else(|| {
+                forbidden("the API's key source is AUTHORIZER and its authorizer gave no usageIdentifierKey")
+            })?,
+            None => admission
+                .headers
+                .get_str(crate::integration::names::API_KEY.as_str())
+                .ok_or_else(|| forbidden("no x-api-key header"))?,
+        };
         let key = admission
             .keys
             .get(value)

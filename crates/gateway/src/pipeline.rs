@@ -62,13 +62,15 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
 }
 
 /// Checks the request against the deployment's resource policy, before API keys and
-/// throttles, so that a denied caller uses up no quota.
+/// throttles, so that a denied caller uses up no quota. For a method with an authorizer, only
+/// an explicit deny refuses: where the policy says nothing, the authorizer decides (AWS's
+/// table for a resource policy with a Lambda or Cognito authorizer).
 fn authorize(
     gateway: &Gateway,
     policy: &StagePolicy,
     target: &Target<'_>,
     request: &Incoming,
-    client: SocketAddr,
+    (client, authorizer_decides): (SocketAddr, bool),
 ) -> Result<(), Failure> {
     use causeway_model::policy::{Decision, INVOKE, Request, Scope};
     let policy = match policy {
@@ -100,6 +102,7 @@ fn authorize(
     let explicitly = match decision {
         Decision::Allow => return Ok(()),
         Decision::ExplicitDeny => " with an explicit deny",
+        Decision::ImplicitDeny if authorizer_decides => return Ok(()),
         Decision::ImplicitDeny => "",
     };
     Err(Failure::access_denied(format!(
@@ -270,10 +273,27 @@ async fn serve_stage<'a>(
         .map_err(|_| Failure::no_route())?;
     context.resource_path = matched.resource_path();
     context.resource_id = &matched.resource.resource.id;
-    if let Some(policy) = &stage.policy {
-        authorize(gateway, policy, target, request, client)?;
-    }
     let method = matched.method;
+    let uses_authorizer = method.authorization_type.uses_authorizer();
+    if let Some(policy) = &stage.policy {
+        authorize(gateway, policy, target, request, (client, uses_authorizer))?;
+    }
+    let authorized = if uses_authorizer {
+        let ask = crate::authorizer::Ask {
+            gateway,
+            stage,
+            api_id: target.api_id,
+            request,
+            path: target.path,
+            query,
+            matched: &matched,
+            client,
+            request_id,
+        };
+        Some(crate::authorizer::authorize(&ask).await?)
+    } else {
+        None
+    };
     let admission = limits::Admission {
         api_id: target.api_id,
         stage: target.stage,
@@ -282,6 +302,14 @@ async fn serve_stage<'a>(
         keys: &snapshot.keys,
         limits: &stage.limits,
         account_throttle: gateway.config.account_throttle,
+        // AUTHORIZER: the key is the one the authorizer named (`usageIdentifierKey`).
+        authorizer_key: (stage.deployment.snapshot.api.api_key_source
+            == causeway_model::ApiKeySource::Authorizer)
+            .then(|| {
+                authorized
+                    .as_ref()
+                    .and_then(|a| a.usage_identifier_key.as_deref())
+            }),
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock).await?;
     let validation = stage.validation.get(&matched);
@@ -335,6 +363,7 @@ async fn serve_stage<'a>(
         upstream: &gateway.upstream,
         log: None,
         timer: Some(timer),
+        authorizer: authorized.as_deref(),
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;

@@ -57,6 +57,8 @@ pub struct StageEntry {
     pub caching: Option<crate::cache::StageCaching>,
     /// The deployment's resource policy, if its API had one when deployed.
     pub policy: Option<StagePolicy>,
+    /// The deployment's authorizers and the decisions they made, if it has any.
+    pub authorizers: Option<crate::authorizer::StageAuthorizers>,
     /// The stage's canary release, if it has one.
     pub canary: Option<Canary>,
     /// Whether this is a canary's entry (`$context.isCanaryRequest`).
@@ -81,7 +83,7 @@ impl StageEntry {
         api_id: &str,
         (stage, deployment): (&Stage, &Arc<Deployment>),
         compiled: &mut HashMap<*const Deployment, Compiled>,
-        previous_caching: Option<&crate::cache::StageCaching>,
+        previous: Previous<'_>,
         scope: causeway_model::policy::Scope<'_>,
     ) -> StageEntry {
         let (routes, validation) = compiled
@@ -95,8 +97,13 @@ impl StageEntry {
         StageEntry {
             access_log: crate::access_log::AccessLog::compile(stage),
             validation,
-            caching: crate::cache::StageCaching::compile(stage, &routes, previous_caching),
+            caching: crate::cache::StageCaching::compile(stage, &routes, previous.caching),
             policy: StagePolicy::compile(&deployment.snapshot.api, scope),
+            authorizers: crate::authorizer::StageAuthorizers::compile(
+                stage,
+                deployment,
+                previous.authorizers,
+            ),
             stage: stage.clone(),
             deployment: deployment.clone(),
             gateway_responses: deployment
@@ -110,6 +117,23 @@ impl StageEntry {
             routes,
             canary: None,
             is_canary: false,
+        }
+    }
+}
+
+/// What a stage's new entry keeps of the entry it replaces: its cache and its authorizers'
+/// decisions.
+#[derive(Clone, Copy, Default)]
+struct Previous<'a> {
+    caching: Option<&'a crate::cache::StageCaching>,
+    authorizers: Option<&'a crate::authorizer::StageAuthorizers>,
+}
+
+impl<'a> Previous<'a> {
+    fn of(entry: Option<&'a StageEntry>) -> Previous<'a> {
+        Previous {
+            caching: entry.and_then(|e| e.caching.as_ref()),
+            authorizers: entry.and_then(|e| e.authorizers.as_ref()),
         }
     }
 }
@@ -293,17 +317,14 @@ impl Snapshot {
                     .stages
                     .iter()
                     .map(|(name, stage)| {
-                        let previous_caching = previous
-                            .apis
-                            .get(id)
-                            .and_then(|api| api.stages.get(name))
-                            .and_then(|stage| stage.caching.as_ref());
+                        let previous_entry =
+                            previous.apis.get(id).and_then(|api| api.stages.get(name));
                         let mut entry = StageEntry::compile(
                             plan,
                             id,
                             (&stage.stage, &stage.deployment),
                             &mut compiled,
-                            previous_caching,
+                            Previous::of(previous_entry.map(|e| &**e)),
                             scope,
                         );
                         entry.canary = stage.canary.as_ref().and_then(|deployment| {
@@ -321,12 +342,18 @@ impl Snapshot {
                             if !settings.use_stage_cache {
                                 canary_stage.cache_cluster_enabled = false;
                             }
+                            let previous_canary = previous_entry
+                                .and_then(|e| e.canary.as_ref())
+                                .map(|c| &*c.entry);
                             let mut canary = StageEntry::compile(
                                 plan,
                                 id,
                                 (&canary_stage, deployment),
                                 &mut compiled,
-                                entry.caching.as_ref(),
+                                Previous {
+                                    caching: entry.caching.as_ref(),
+                                    authorizers: Previous::of(previous_canary).authorizers,
+                                },
                                 scope,
                             );
                             canary.is_canary = true;

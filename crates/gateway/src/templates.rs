@@ -141,6 +141,18 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
         ),
         ("identity".to_owned(), identity),
         (
+            "authorizer".to_owned(),
+            Value::Map(
+                call.authorizer
+                    .map(|outcome| {
+                        std::iter::once(("principalId".to_owned(), s(&outcome.principal_id)))
+                            .chain(outcome.context.iter().map(|(k, v)| (k.clone(), s(v))))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+        ),
+        (
             "isCanaryRequest".to_owned(),
             Value::Bool(call.stage.is_canary),
         ),

@@ -59,6 +59,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         caching: None,
         // Test invocations skip authorization, the resource policy included, as on AWS.
         policy: None,
+        authorizers: None,
         canary: None,
         is_canary: false,
     };
@@ -269,6 +270,7 @@ async fn execute<'a>(
         upstream: &gateway.upstream,
         log: Some(log),
         timer: None,
+        authorizer: None,
     })
     .await
 }
@@ -311,5 +313,6 @@ fn test_stage(call: &TestInvoke) -> Stage {
         created_date: call.deployment.created_date,
         last_updated_date: call.deployment.created_date,
         cache_flushes: 0,
+        authorizer_flushes: 0,
     }
 }

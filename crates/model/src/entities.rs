@@ -203,6 +203,8 @@ pub struct ApiSnapshot {
     pub models: Vec<Model>,
     #[serde(default)]
     pub request_validators: Vec<RequestValidator>,
+    #[serde(default)]
+    pub authorizers: Vec<Authorizer>,
 }
 
 /// A resource frozen in a deployment, with its path resolved.
@@ -251,6 +253,10 @@ pub struct Stage {
     /// node sharing the configuration to empty its copy of the stage's cache.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_flushes: u64,
+    /// How many times FlushStageAuthorizersCache ran on the stage: tells every gateway node
+    /// to forget the decisions its authorizers made.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub authorizer_flushes: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -361,6 +367,37 @@ pub struct Model {
     /// The schema as the caller wrote it.
     pub schema: String,
     pub content_type: String,
+}
+
+/// An authorizer of an API: who decides whether a caller may invoke the methods that name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorizer {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: AuthorizerType,
+    /// Cognito user pool ARNs (`COGNITO_USER_POOLS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provider_arns: Vec<String>,
+    /// Free text kept for the SDKs (`authType`, for example `custom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
+    /// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_credentials: Option<String>,
+    /// `method.request.header.X` (TOKEN, Cognito) or a comma-separated list of
+    /// `method.request.{header,querystring}.X`, `stageVariables.X` and `context.X` (REQUEST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_source: Option<String>,
+    /// A regular expression the token must match before the function is called (TOKEN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_validation_expression: Option<String>,
+    /// How long a decision is kept, 0 to 3600 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_result_ttl_in_seconds: Option<i32>,
 }
 
 /// What a method's request validator checks: the required parameters, the body against the

@@ -91,6 +91,22 @@ string_enum! {
 }
 
 string_enum! {
+    /// What an authorizer checks: a token given to a Lambda function, a request's identity
+    /// sources given to a Lambda function, or a Cognito user pool's token.
+    AuthorizerType { Token = "TOKEN", Request = "REQUEST", CognitoUserPools = "COGNITO_USER_POOLS" }
+}
+
+impl AuthorizationType {
+    /// Whether methods of this type name an authorizer (`authorizerId`).
+    pub fn uses_authorizer(self) -> bool {
+        matches!(
+            self,
+            AuthorizationType::Custom | AuthorizationType::CognitoUserPools
+        )
+    }
+}
+
+string_enum! {
     /// Life cycle of a VPC link.
     VpcLinkStatus { Available = "AVAILABLE", Pending = "PENDING", Deleting = "DELETING", Failed = "FAILED" }
 }

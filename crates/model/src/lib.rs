@@ -7,6 +7,7 @@
 //! `causeway-wire`.
 
 pub mod arn;
+pub mod authorizer;
 pub mod elb;
 pub mod elb_api;
 pub mod entities;

@@ -480,6 +480,11 @@ pub fn apply_method(method: &Method, ops: &[PatchOperation]) -> Result<Method, A
             _ => return Err(op.invalid_path()),
         }
     }
+    // Only CUSTOM and COGNITO_USER_POOLS methods name an authorizer: AWS drops the id of any
+    // other (a `replace /authorizerId` on a NONE method answers 200 without it).
+    if !method.authorization_type.uses_authorizer() {
+        method.authorizer_id = None;
+    }
     Ok(method)
 }
 
@@ -1154,6 +1159,66 @@ pub fn apply_request_validator(
         }
     }
     Ok(validator)
+}
+
+/// Applies operations to an authorizer: `replace` on its settings, and `add`/`remove` of a
+/// user pool on `/providerARNs` (the value is the ARN, as Terraform sends it). The caller
+/// checks the result with [`crate::authorizer::check`].
+pub fn apply_authorizer(
+    authorizer: &crate::Authorizer,
+    ops: &[PatchOperation],
+) -> Result<crate::Authorizer, ApiError> {
+    const PATHS: &[&str] = &[
+        "/name",
+        "/type",
+        "/authType",
+        "/authorizerUri",
+        "/authorizerCredentials",
+        "/identitySource",
+        "/identityValidationExpression",
+        "/authorizerResultTtlInSeconds",
+        "/providerARNs",
+    ];
+    let mut authorizer = authorizer.clone();
+    for op in ops {
+        if op.path == "/providerARNs" {
+            if !matches!(op.op, Op::Add | Op::Remove) {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+                    op.path,
+                    op.op.as_str()
+                )));
+            }
+            let arn = op.value()?.to_owned();
+            if op.op == Op::Add {
+                if !authorizer.provider_arns.contains(&arn) {
+                    authorizer.provider_arns.push(arn);
+                }
+            } else {
+                authorizer.provider_arns.retain(|a| *a != arn);
+            }
+            continue;
+        }
+        replace_only(op, PATHS)?;
+        match op.path.as_str() {
+            "/name" => authorizer.name = op.value()?.to_owned(),
+            "/type" => {
+                authorizer.kind =
+                    op.enum_value(AuthorizerType::parse, AuthorizerType::options(", "))?;
+            }
+            "/authType" => authorizer.auth_type = op.optional_value(),
+            "/authorizerUri" => authorizer.authorizer_uri = op.optional_value(),
+            "/authorizerCredentials" => authorizer.authorizer_credentials = op.optional_value(),
+            "/identitySource" => authorizer.identity_source = op.optional_value(),
+            "/identityValidationExpression" => {
+                authorizer.identity_validation_expression = op.optional_value();
+            }
+            _ => {
+                authorizer.authorizer_result_ttl_in_seconds = Some(op.number_value()?);
+            }
+        }
+    }
+    Ok(authorizer)
 }
 
 #[cfg(test)]

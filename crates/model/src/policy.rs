@@ -534,6 +534,17 @@ impl Policy {
     /// Parses and checks a policy document. `execute-api:/...` resources are read as the
     /// API's own ARN followed by the rest (`execute-api:/*` is every stage, method and path).
     pub fn parse(text: &str, scope: Scope<'_>) -> Result<Policy, PolicyError> {
+        Policy::parse_as(text, scope, false)
+    }
+
+    /// Parses the policy a Lambda authorizer returns for its caller: an identity-based policy,
+    /// whose statements need no `Principal` (they are about the caller the authorizer
+    /// identified).
+    pub fn parse_identity(text: &str, scope: Scope<'_>) -> Result<Policy, PolicyError> {
+        Policy::parse_as(text, scope, true)
+    }
+
+    fn parse_as(text: &str, scope: Scope<'_>, identity: bool) -> Result<Policy, PolicyError> {
         let text = &*document(text);
         let document: Value = serde_json::from_str(text)
             .map_err(|e| invalid(format!("Invalid policy document: it is not JSON ({e}).")))?;
@@ -572,7 +583,7 @@ impl Policy {
         let statements = statements
             .into_iter()
             .enumerate()
-            .map(|(index, value)| Statement::parse(value, scope, index + 1))
+            .map(|(index, value)| Statement::parse(value, scope, index + 1, identity))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy { statements })
     }
@@ -598,7 +609,12 @@ impl Policy {
 }
 
 impl Statement {
-    fn parse(value: &Value, scope: Scope<'_>, number: usize) -> Result<Statement, PolicyError> {
+    fn parse(
+        value: &Value,
+        scope: Scope<'_>,
+        number: usize,
+        identity: bool,
+    ) -> Result<Statement, PolicyError> {
         let at = |message: &str| {
             invalid(format!(
                 "Invalid policy document: statement {number}: {message}"
@@ -636,6 +652,7 @@ impl Statement {
                 !principal_includes_everyone(principal).map_err(|m| at(&m))?
             }
             (Some(_), Some(_)) => return Err(at("it has both Principal and NotPrincipal.")),
+            (None, None) if identity => true,
             (None, None) => {
                 return Err(at(
                     "a resource policy statement needs a Principal (\"*\" for every caller).",

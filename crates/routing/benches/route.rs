@@ -96,6 +96,7 @@ fn snapshot(paths: &[String]) -> ApiSnapshot {
         gateway_responses: Vec::new(),
         models: Vec::new(),
         request_validators: Vec::new(),
+        authorizers: Vec::new(),
     }
 }
 

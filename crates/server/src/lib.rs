@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub use causeway_control::AccountThrottle;
 use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
 use causeway_control::{Control, ControlConfig};
+pub use causeway_gateway::lambda::LambdaEndpoint;
 pub use causeway_gateway::{Clock, ManualClock, StreamBandwidth, SystemClock};
 use causeway_gateway::{Gateway, GatewayConfig};
 use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
@@ -77,6 +78,9 @@ pub struct Config {
     /// A Redis server (`redis://host:port/db`) to count throttles and quotas in, shared by
     /// several nodes; `None` counts in this process's memory.
     pub redis: Option<String>,
+    /// Where Lambda authorizers' functions are invoked: an endpoint of Lambda's Invoke API
+    /// (LocalStack, `sam local start-lambda`), or one function's emulator URL.
+    pub lambda_endpoint: Option<causeway_gateway::lambda::LambdaEndpoint>,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -126,6 +130,7 @@ impl Default for Config {
             roles: Roles::default(),
             store_poll: std::time::Duration::from_secs(2),
             redis: None,
+            lambda_endpoint: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -353,6 +358,7 @@ impl Server {
                 send_timeout: config.send_timeout,
                 stream_idle_timeout: config.stream_idle_timeout,
                 stream_bandwidth: config.stream_bandwidth,
+                lambda: config.lambda_endpoint.clone(),
                 access_logs: Some(Arc::new(
                     access_logs::FileAccessLogs::start(config.data_dir.join("access-logs"))
                         .map_err(StartError::AccessLogs)?,

@@ -195,6 +195,35 @@ pub struct CreateRequestValidator {
     pub validate_request_parameters: Option<bool>,
 }
 
+/// CreateAuthorizer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAuthorizer {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(rename = "providerARNs")]
+    pub provider_arns: Option<Vec<String>>,
+    pub auth_type: Option<String>,
+    pub authorizer_uri: Option<String>,
+    pub authorizer_credentials: Option<String>,
+    pub identity_source: Option<String>,
+    pub identity_validation_expression: Option<String>,
+    pub authorizer_result_ttl_in_seconds: Option<i32>,
+}
+
+/// TestInvokeAuthorizer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestInvokeAuthorizer {
+    pub headers: Option<StringMap>,
+    pub multi_value_headers: Option<BTreeMap<String, Vec<String>>>,
+    pub path_with_query_string: Option<String>,
+    pub body: Option<String>,
+    pub stage_variables: Option<StringMap>,
+    pub additional_context: Option<StringMap>,
+}
+
 /// TagResource.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

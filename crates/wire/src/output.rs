@@ -676,6 +676,65 @@ impl RequestValidator {
     }
 }
 
+/// Authorizer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorizer {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: m::AuthorizerType,
+    #[serde(rename = "providerARNs", skip_serializing_if = "Vec::is_empty")]
+    pub provider_arns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer_credentials: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_validation_expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer_result_ttl_in_seconds: Option<i32>,
+}
+
+impl Authorizer {
+    /// The wire form of an authorizer.
+    pub fn from_model(authorizer: &m::Authorizer) -> Authorizer {
+        Authorizer {
+            id: authorizer.id.clone(),
+            name: authorizer.name.clone(),
+            kind: authorizer.kind,
+            provider_arns: authorizer.provider_arns.clone(),
+            auth_type: authorizer.auth_type.clone(),
+            authorizer_uri: authorizer.authorizer_uri.clone(),
+            authorizer_credentials: authorizer.authorizer_credentials.clone(),
+            identity_source: authorizer.identity_source.clone(),
+            identity_validation_expression: authorizer.identity_validation_expression.clone(),
+            authorizer_result_ttl_in_seconds: authorizer.authorizer_result_ttl_in_seconds,
+        }
+    }
+}
+
+/// TestInvokeAuthorizer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestInvokeAuthorizer {
+    pub client_status: u16,
+    pub log: String,
+    pub latency: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorization: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "StringMap::is_empty")]
+    pub claims: StringMap,
+}
+
 /// TestInvokeMethod.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

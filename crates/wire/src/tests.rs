@@ -131,6 +131,7 @@ fn stage_with_method_settings() {
         created_date: 1_700_000_000,
         last_updated_date: 1_700_000_001,
         cache_flushes: 0,
+        authorizer_flushes: 0,
     };
     insta::assert_json_snapshot!(Stage::from_model(&stage));
 }

@@ -78,27 +78,74 @@ fn integration_of_mut<'r>(
         .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
 }
 
-/// The request validator ids and model names of the API, which its methods may name.
-fn known_references(cx: &Ctx<'_>, api: &str) -> (Vec<String>, Vec<String>) {
+/// What of the API its methods may name: request validators, models and authorizers.
+#[derive(Debug, Default)]
+struct Known {
+    validators: Vec<String>,
+    models: Vec<String>,
+    authorizers: BTreeMap<String, AuthorizerType>,
+}
+
+fn known_references(cx: &Ctx<'_>, api: &str) -> Known {
     cx.state
         .apis
         .get(api)
-        .map(|api| {
-            (
-                api.request_validators.keys().cloned().collect(),
-                api.models.keys().cloned().collect(),
-            )
+        .map(|api| Known {
+            validators: api.request_validators.keys().cloned().collect(),
+            models: api.models.keys().cloned().collect(),
+            authorizers: api
+                .authorizers
+                .values()
+                .map(|a| (a.id.clone(), a.kind))
+                .collect(),
         })
         .unwrap_or_default()
 }
 
-/// A method may only name request validators and models its API has. Against `before` (an
-/// update), only what changed is checked.
+/// A CUSTOM method names a Lambda authorizer of its API, a COGNITO_USER_POOLS method a user
+/// pool authorizer.
+fn check_authorizer(method: &Method, known: &Known) -> Result<(), ApiError> {
+    let lambda = match method.authorization_type {
+        AuthorizationType::Custom => true,
+        AuthorizationType::CognitoUserPools => false,
+        AuthorizationType::None | AuthorizationType::AwsIam => return Ok(()),
+    };
+    let kind = method
+        .authorizer_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .and_then(|id| known.authorizers.get(id));
+    match kind {
+        None => Err(ApiError::bad_request(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+        )),
+        Some(AuthorizerType::CognitoUserPools) if lambda => Err(ApiError::bad_request(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM requires an authorizer of type TOKEN or REQUEST.",
+        )),
+        Some(AuthorizerType::Token | AuthorizerType::Request) if !lambda => {
+            Err(ApiError::bad_request(
+                "Invalid authorizer ID specified. Setting the authorization type to COGNITO_USER_POOLS requires an authorizer of type COGNITO_USER_POOLS.",
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// A method may only name request validators, models and authorizers its API has. Against
+/// `before` (an update), only what changed is checked.
 fn check_references(
     method: &Method,
     before: Option<&Method>,
-    (validators, models): &(Vec<String>, Vec<String>),
+    known: &Known,
 ) -> Result<(), ApiError> {
+    let Known {
+        validators, models, ..
+    } = known;
+    if before.is_none_or(|b| {
+        b.authorization_type != method.authorization_type || b.authorizer_id != method.authorizer_id
+    }) {
+        check_authorizer(method, known)?;
+    }
     if let Some(id) = &method.request_validator_id
         && before.is_none_or(|b| b.request_validator_id.as_ref() != Some(id))
         && !validators.contains(id)
@@ -150,15 +197,6 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
             AuthorizationType::options(", "),
         )?,
     };
-    if matches!(
-        authorization_type,
-        AuthorizationType::Custom | AuthorizationType::CognitoUserPools
-    ) && req.authorizer_id.as_deref().is_none_or(str::is_empty)
-    {
-        return Err(ApiError::bad_request(
-            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
-        ));
-    }
     let request_parameters = req.request_parameters.unwrap_or_default();
     for key in request_parameters.keys() {
         validate::method_request_parameter(key)?;
@@ -166,7 +204,9 @@ pub fn put_method(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, A
     let method = Method {
         http_method: verb,
         authorization_type,
-        authorizer_id: req.authorizer_id,
+        authorizer_id: req
+            .authorizer_id
+            .filter(|_| authorization_type.uses_authorizer()),
         api_key_required: req.api_key_required.unwrap_or(false),
         request_validator_id: req.request_validator_id.filter(|id| !id.is_empty()),
         operation_name: req.operation_name,
@@ -234,7 +274,7 @@ pub fn put_method_response(
         response_parameters: req.response_parameters.unwrap_or_default(),
         response_models: req.response_models.unwrap_or_default(),
     };
-    let (_, models) = known_references(cx, at.api);
+    let models = known_references(cx, at.api).models;
     check_models(&response.response_models, None, &models)?;
     let reply = output::MethodResponse::from_model(&response);
     modify(cx, at, |resource| {
@@ -264,7 +304,7 @@ pub fn update_method_response(
     body: &[u8],
 ) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateMethodResponseInput")?;
-    let (_, models) = known_references(cx, at.api);
+    let models = known_references(cx, at.api).models;
     let response = modify(cx, at, |resource| {
         let response = method_of_mut(resource, at.method)?
             .method_responses

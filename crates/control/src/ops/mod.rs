@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod apikeys;
+pub mod authorizers;
 pub mod deployments;
 pub mod gateway_responses;
 pub mod methods;

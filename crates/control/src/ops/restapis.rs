@@ -188,6 +188,17 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     for model in models.values() {
         cx.put(kind::MODEL, format!("{id}/{}", model.name), model)?;
     }
+    let authorizers = source
+        .as_ref()
+        .map(|s| s.authorizers.clone())
+        .unwrap_or_default();
+    for authorizer in authorizers.values() {
+        cx.put(
+            kind::AUTHORIZER,
+            format!("{id}/{}", authorizer.id),
+            authorizer,
+        )?;
+    }
     for validator in request_validators.values() {
         cx.put(
             kind::REQUEST_VALIDATOR,
@@ -207,6 +218,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     let mut state = ApiState::new(api, resources, gateway_responses);
     state.models = models;
     state.request_validators = request_validators;
+    state.authorizers = authorizers;
     cx.state.apis.insert(id, state);
     json(201, &reply)
 }
@@ -329,6 +341,7 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
         kind::GATEWAY_RESPONSE,
         kind::MODEL,
         kind::REQUEST_VALIDATOR,
+        kind::AUTHORIZER,
     ] {
         cx.delete_prefix(child, format!("{id}/"));
     }

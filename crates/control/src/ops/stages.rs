@@ -31,6 +31,7 @@ pub fn new_stage(name: String, deployment_id: String, now: i64) -> Stage {
         created_date: now,
         last_updated_date: now,
         cache_flushes: 0,
+        authorizer_flushes: 0,
     }
 }
 
@@ -162,6 +163,20 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiEr
     crate::ops::usageplans::forget_stages(cx, api_id, Some(name))?;
     cx.delete(kind::STAGE, format!("{api_id}/{name}"));
     cx.state.api_mut(&account, api_id)?.stages.remove(name);
+    empty(202)
+}
+
+/// FlushStageAuthorizersCache: every gateway node forgets the decisions the stage's
+/// authorizers made, once the stage's authorizer flush count (stored) reaches it.
+pub fn flush_authorizers(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
+    let account = cx.config.account_id.clone();
+    let mut flushed = stage(cx.state.api(&account, api_id)?, name)?.clone();
+    flushed.authorizer_flushes = flushed.authorizer_flushes.wrapping_add(1);
+    cx.put(kind::STAGE, format!("{api_id}/{name}"), &flushed)?;
+    cx.state
+        .api_mut(&account, api_id)?
+        .stages
+        .insert(name.to_owned(), flushed);
     empty(202)
 }
 

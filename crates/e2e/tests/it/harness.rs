@@ -547,6 +547,15 @@ pub fn remove(path: &str) -> PatchOperation {
     PatchOperation::builder().op(Op::Remove).path(path).build()
 }
 
+/// `{"op":"remove","path":path,"value":value}` (a member of a list, as in `/providerARNs`).
+pub fn remove_value(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Remove)
+        .path(path)
+        .value(value)
+        .build()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 

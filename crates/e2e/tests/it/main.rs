@@ -5,6 +5,7 @@
 mod harness;
 
 mod apikeys;
+mod authorizers;
 mod deployments;
 mod elbv2;
 mod gateway;

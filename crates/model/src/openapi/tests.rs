@@ -778,6 +778,7 @@ fn snapshot(plan: &ImportPlan) -> ApiSnapshot {
                 validate_request_parameters: v.validate_request_parameters,
             })
             .collect(),
+        authorizers: Vec::new(),
     }
 }
 

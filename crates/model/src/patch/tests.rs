@@ -35,6 +35,7 @@ fn stage() -> Stage {
         created_date: 1,
         last_updated_date: 1,
         cache_flushes: 0,
+        authorizer_flushes: 0,
     }
 }
 

@@ -56,6 +56,7 @@ fn snapshot(routes: Routes<'_>) -> ApiSnapshot {
         gateway_responses: Vec::new(),
         models: Vec::new(),
         request_validators: Vec::new(),
+        authorizers: Vec::new(),
     }
 }
 

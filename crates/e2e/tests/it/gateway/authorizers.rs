@@ -1,0 +1,726 @@
+//! Lambda authorizers on the invoke path. The functions run behind a Lambda Invoke API
+//! endpoint that this file starts (a backend of the kind above, reading each event and
+//! answering as an authorizer function would), given to the server as `--lambda-endpoint`.
+
+use aws_sdk_apigateway::types::{
+    ApiKeySourceType, ApiStage, AuthorizerType, QuotaPeriodType, QuotaSettings,
+};
+
+use super::*;
+use crate::authorizers::{FUNCTION, function_uri};
+
+const UNAUTHORIZED: &str = r#"{"message":"Unauthorized"}"#;
+const NOT_AUTHORIZED: &str = r#"{"Message":"User is not authorized to access this resource"}"#;
+const EXPLICIT_DENY: &str =
+    r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#;
+const CONFIGURATION_ERROR: &str = r#"{"message": null}"#;
+
+/// The events a function was invoked with.
+fn events(lambda: &Backend) -> Vec<Value> {
+    lambda
+        .requests()
+        .iter()
+        .map(|seen| serde_json::from_slice(&seen.body).expect("events are JSON"))
+        .collect()
+}
+
+/// An authorizer function. What it answers depends on the caller's identity (the token, or
+/// the `X-User` header of a REQUEST event):
+/// - `allow-pets`: allows `GET /pets` and `GET /pets/*` of the stage, with a context;
+/// - `allow-all`: allows every method of the stage;
+/// - `keyed-{key}`: allows everything and names API key `{key}` (`usageIdentifierKey`);
+/// - `deny`: denies the method asked for;
+/// - `unauthorized`: fails with `Unauthorized`;
+/// - `boom`: fails with another error; `garbage`: answers what is not JSON.
+///
+/// `error_header` says whether function errors carry `X-Amz-Function-Error` (Lambda,
+/// LocalStack, SAM) or come back as a plain result (the Runtime Interface Emulator).
+fn authorizer_function(error_header: bool) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+    move |seen| {
+        let event: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
+        let method_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
+        let identity = match event["type"].as_str() {
+            Some("TOKEN") => event["authorizationToken"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches("Bearer ")
+                .to_owned(),
+            _ => event["headers"]["X-User"]
+                .as_str()
+                .or(event["headers"]["x-user"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        // `arn:aws:execute-api:{region}:{account}:{api}/{stage}/`
+        let stage_arn = method_arn
+            .match_indices('/')
+            .nth(1)
+            .map_or(method_arn.as_str(), |(at, _)| &method_arn[..=at])
+            .to_owned();
+        let policy = |effect: &str, resources: Vec<String>| {
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}]
+            })
+        };
+        let failure = |message: &str| {
+            let reply = Reply::new(200).body(
+                json!({"errorMessage": message, "errorType": "Error", "stackTrace": []})
+                    .to_string(),
+            );
+            if error_header {
+                reply.header("X-Amz-Function-Error", "Unhandled")
+            } else {
+                reply
+            }
+        };
+        let answer = match identity.as_str() {
+            "allow-pets" => json!({
+                "principalId": "user-1",
+                "policyDocument": policy("Allow", vec![format!("{stage_arn}GET/pets"), format!("{stage_arn}GET/pets/*")]),
+                "context": {"user": "alice", "n": 7, "admin": true},
+            }),
+            "allow-all" => json!({
+                "principalId": "user-2",
+                "policyDocument": policy("Allow", vec![format!("{stage_arn}*")]),
+            }),
+            "deny" => json!({
+                "principalId": "user-3",
+                "policyDocument": policy("Deny", vec![method_arn.clone()]),
+            }),
+            "unauthorized" => return failure("Unauthorized"),
+            "boom" => return failure("boom"),
+            "garbage" => return Reply::new(200).body("this is not JSON"),
+            keyed if keyed.starts_with("keyed-") => json!({
+                "principalId": "user-4",
+                "policyDocument": policy("Allow", vec![format!("{stage_arn}*")]),
+                "usageIdentifierKey": &keyed["keyed-".len()..],
+            }),
+            other => return failure(&format!("unexpected identity {other:?}")),
+        };
+        Reply::new(200)
+            .header("Content-Type", "application/json")
+            .body(answer.to_string())
+    }
+}
+
+/// A server whose Lambda functions are invoked at `endpoint`.
+async fn server_with_lambda(endpoint: String) -> TestServer {
+    TestServer::start_with(move |config| {
+        config.lambda_endpoint =
+            Some(causeway_server::LambdaEndpoint::parse(&endpoint).expect("endpoint URL"));
+    })
+    .await
+}
+
+async fn create_authorizer(
+    client: &Client,
+    api: &str,
+    kind: AuthorizerType,
+    identity_source: &str,
+    ttl: Option<i32>,
+) -> String {
+    client
+        .create_authorizer()
+        .rest_api_id(api)
+        .name(format!("{kind:?}").to_lowercase())
+        .r#type(kind)
+        .authorizer_uri(function_uri(FUNCTION))
+        .identity_source(identity_source)
+        .set_authorizer_result_ttl_in_seconds(ttl)
+        .identity_validation_expression("^Bearer [a-z0-9-]+$")
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
+/// `method` on `resource` guarded by `authorizer` (CUSTOM), proxied to `backend` with the
+/// authorizer's principal and `user` sent as `x-principal` and `x-user`.
+async fn guarded_route(
+    client: &Client,
+    (api, resource): (&str, &str),
+    authorizer: Option<&str>,
+    backend: &str,
+    params: &[&str],
+) {
+    let mut put = client
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .authorization_type(if authorizer.is_some() {
+            "CUSTOM"
+        } else {
+            "NONE"
+        })
+        .set_authorizer_id(authorizer.map(str::to_owned));
+    for param in params {
+        put = put.request_parameters(format!("method.request.path.{param}"), true);
+    }
+    put.send().await.unwrap();
+    let mut integration = client
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .r#type(IntegrationType::HttpProxy)
+        .integration_http_method("GET")
+        .uri(backend);
+    if authorizer.is_some() {
+        integration = integration
+            .request_parameters(
+                "integration.request.header.x-principal",
+                "context.authorizer.principalId",
+            )
+            .request_parameters(
+                "integration.request.header.x-user",
+                "context.authorizer.user",
+            );
+    }
+    integration.send().await.unwrap();
+}
+
+/// `/pets`, `/pets/{id}` and `/other`, all GET through `authorizer` to the echo `backend`,
+/// deployed to `prod` with stage variable `realm=blue`.
+async fn guarded_api(
+    client: &Client,
+    kind: AuthorizerType,
+    source: &str,
+    ttl: Option<i32>,
+    backend: &Backend,
+) -> (String, String) {
+    let (api, root) = create_api(client, "guarded").await;
+    let authorizer = create_authorizer(client, &api, kind, source, ttl).await;
+    let pets = create_resource(client, &api, &root, "pets").await;
+    let pet = create_resource(client, &api, &pets, "{id}").await;
+    let other = create_resource(client, &api, &root, "other").await;
+    let base = backend.base();
+    guarded_route(
+        client,
+        (&api, &pets),
+        Some(&authorizer),
+        &format!("{base}/pets"),
+        &[],
+    )
+    .await;
+    guarded_route(
+        client,
+        (&api, &pet),
+        Some(&authorizer),
+        &format!("{base}/pets/1"),
+        &["id"],
+    )
+    .await;
+    guarded_route(
+        client,
+        (&api, &other),
+        Some(&authorizer),
+        &format!("{base}/other"),
+        &[],
+    )
+    .await;
+    deploy_with(client, &api, "prod", &[("realm", "blue")]).await;
+    (api, authorizer)
+}
+
+async fn get_as(invoke: &Invoke, path: &str, token: Option<&str>) -> Raw {
+    let mut request = invoke.request("GET", path);
+    if let Some(token) = token {
+        request = request.header("Authorization", token);
+    }
+    invoke.send(request).await
+}
+
+#[tokio::test]
+async fn a_token_authorizer_lets_in_whom_its_function_allows() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let (api, _) = guarded_api(
+        &client,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+        &backend,
+    )
+    .await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+
+    // No token, or one the validation expression refuses: 401, and no call.
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", None).await,
+        401,
+        "UnauthorizedException",
+        UNAUTHORIZED,
+    );
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Basic dXNlcg==")).await,
+        401,
+        "UnauthorizedException",
+        UNAUTHORIZED,
+    );
+    assert!(lambda.requests().is_empty(), "{:?}", lambda.requests());
+
+    // Allowed: the backend gets the principal and the context the mappings ask for.
+    let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-pets")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let seen = backend.last();
+    assert_eq!(seen.header("x-principal"), Some("user-1"));
+    assert_eq!(seen.header("x-user"), Some("alice"));
+    let calls = lambda.requests();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "POST");
+    assert_eq!(
+        percent_decode(&calls[0].target),
+        format!("/2015-03-31/functions/{FUNCTION}/invocations")
+    );
+    assert_eq!(
+        events(&lambda)[0],
+        json!({
+            "type": "TOKEN",
+            "authorizationToken": "Bearer allow-pets",
+            "methodArn": format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/prod/GET/pets"),
+        })
+    );
+
+    // The decision is kept (300 s by default) and its policy asked again for each method:
+    // /pets/1 is allowed, /other is not, and neither calls the function.
+    let raw = get_as(&invoke, "/prod/pets/1", Some("Bearer allow-pets")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/other", Some("Bearer allow-pets")).await,
+        403,
+        "AccessDeniedException",
+        NOT_AUTHORIZED,
+    );
+    assert_eq!(lambda.requests().len(), 1);
+
+    // Denied explicitly; refused by the function; failing; answering nonsense.
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Bearer deny")).await,
+        403,
+        "AccessDeniedException",
+        EXPLICIT_DENY,
+    );
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Bearer unauthorized")).await,
+        401,
+        "UnauthorizedException",
+        UNAUTHORIZED,
+    );
+    for token in ["Bearer boom", "Bearer garbage"] {
+        assert_gateway_error(
+            &get_as(&invoke, "/prod/pets", Some(token)).await,
+            500,
+            "AuthorizerConfigurationException",
+            CONFIGURATION_ERROR,
+        );
+    }
+    // Failures are not kept: the function is asked again.
+    let before = lambda.requests().len();
+    get_as(&invoke, "/prod/pets", Some("Bearer unauthorized")).await;
+    assert_eq!(lambda.requests().len(), before + 1);
+
+    // FlushStageAuthorizersCache forgets the kept decision.
+    client
+        .flush_stage_authorizers_cache()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let before = lambda.requests().len();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lambda.requests().len() == before && Instant::now() < deadline {
+        let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-pets")).await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        lambda.requests().len(),
+        before + 1,
+        "asked once after the flush"
+    );
+}
+
+#[tokio::test]
+async fn a_request_authorizer_reads_its_identity_sources_and_keeps_decisions_by_them() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let (api, _) = guarded_api(
+        &client,
+        AuthorizerType::Request,
+        "method.request.header.X-User,method.request.querystring.team,stageVariables.realm",
+        Some(300),
+        &backend,
+    )
+    .await;
+    let invoke = Invoke::new(&server, &api);
+    let get = |path: &'static str| {
+        let invoke = &invoke;
+        async move {
+            invoke
+                .send(invoke.request("GET", path).header("X-User", "allow-pets"))
+                .await
+        }
+    };
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+
+    // A missing source is 401 without a call.
+    assert_gateway_error(
+        &get("/prod/pets/1").await,
+        401,
+        "UnauthorizedException",
+        UNAUTHORIZED,
+    );
+    assert!(lambda.requests().is_empty());
+
+    let raw = get("/prod/pets/1?team=a&team=b").await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let event = events(&lambda).remove(0);
+    assert_eq!(event["type"], "REQUEST");
+    assert_eq!(
+        event["methodArn"],
+        format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/prod/GET/pets/1")
+    );
+    assert_eq!(event["resource"], "/pets/{id}");
+    assert_eq!(event["path"], "/pets/1");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["headers"]["x-user"], "allow-pets");
+    assert_eq!(event["queryStringParameters"]["team"], "b");
+    assert_eq!(
+        event["multiValueQueryStringParameters"]["team"],
+        json!(["a", "b"])
+    );
+    assert_eq!(event["pathParameters"], json!({"id": "1"}));
+    assert_eq!(event["stageVariables"], json!({"realm": "blue"}));
+    assert_eq!(event["requestContext"]["stage"], "prod");
+    assert_eq!(event["requestContext"]["apiId"], api.as_str());
+    assert_eq!(event["requestContext"]["accountId"], ACCOUNT);
+    assert_eq!(event["requestContext"]["resourcePath"], "/pets/{id}");
+    assert_eq!(event["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
+    assert!(event.get("body").is_none());
+
+    // Kept by the sources' values: the same ones are not asked again, other ones are.
+    assert_eq!(get("/prod/pets?team=a&team=b").await.status, 200);
+    assert_eq!(lambda.requests().len(), 1);
+    assert_eq!(get("/prod/pets?team=c").await.status, 200);
+    assert_eq!(lambda.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_cache_every_request_asks_and_without_an_endpoint_none_passes() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let (api, _) = guarded_api(
+        &client,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        Some(0),
+        &backend,
+    )
+    .await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+    for _ in 0..3 {
+        let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-all")).await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+    }
+    assert_eq!(lambda.requests().len(), 3);
+
+    // A server that was given no Lambda endpoint cannot ask: a configuration error.
+    let bare = TestServer::start().await;
+    let client = bare.client();
+    let (api, _) = guarded_api(
+        &client,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+        &backend,
+    )
+    .await;
+    let invoke = Invoke::new(&bare, &api);
+    let raw = invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+    assert_gateway_error(&raw, 401, "UnauthorizedException", UNAUTHORIZED);
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Bearer allow-all")).await,
+        500,
+        "AuthorizerConfigurationException",
+        CONFIGURATION_ERROR,
+    );
+}
+
+#[tokio::test]
+async fn an_authorizer_names_the_api_key_when_the_key_source_is_authorizer() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let created = client
+        .create_rest_api()
+        .name("keyed")
+        .api_key_source(ApiKeySourceType::Authorizer)
+        .send()
+        .await
+        .unwrap();
+    let api = created.id().unwrap().to_owned();
+    let root = created.root_resource_id().unwrap().to_owned();
+    let authorizer = create_authorizer(
+        &client,
+        &api,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+    )
+    .await;
+    let items = create_resource(&client, &api, &root, "items").await;
+    guarded_route(
+        &client,
+        (&api, &items),
+        Some(&authorizer),
+        &format!("{}/items", backend.base()),
+        &[],
+    )
+    .await;
+    client
+        .update_method()
+        .rest_api_id(&api)
+        .resource_id(&items)
+        .http_method("GET")
+        .patch_operations(replace("/apiKeyRequired", "true"))
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &api, "prod").await;
+    let key = client
+        .create_api_key()
+        .name("k")
+        .value("key-0123456789-abcdefgh")
+        .enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let plan = client
+        .create_usage_plan()
+        .name("plan")
+        .api_stages(ApiStage::builder().api_id(&api).stage("prod").build())
+        .quota(
+            QuotaSettings::builder()
+                .limit(2)
+                .period(QuotaPeriodType::Day)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_usage_plan_key()
+        .usage_plan_id(plan.id().unwrap())
+        .key_id(key.id().unwrap())
+        .key_type("API_KEY")
+        .send()
+        .await
+        .unwrap();
+    let invoke = Invoke::new(&server, &api);
+    let token = "Bearer keyed-key-0123456789-abcdefgh";
+    // The key counts once the plan reaches the gateway; an x-api-key header is not asked for.
+    invoke
+        .until("GET", "/prod/items", |raw| raw.status == 401)
+        .await;
+    let raw = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let raw = get_as(&invoke, "/prod/items", Some(token)).await;
+            if raw.status == 200 || Instant::now() >= deadline {
+                break raw;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(
+        get_as(&invoke, "/prod/items", Some(token)).await.status,
+        200
+    );
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/items", Some(token)).await,
+        429,
+        "LimitExceededException",
+        r#"{"message":"Limit Exceeded"}"#,
+    );
+    // An authorizer that names no key, or an unknown one: Forbidden.
+    for token in ["Bearer allow-all", "Bearer keyed-made-up-key-000000000"] {
+        assert_gateway_error(
+            &get_as(&invoke, "/prod/items", Some(token)).await,
+            403,
+            "ForbiddenException",
+            FORBIDDEN,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_resource_policy_and_an_authorizer_decide_together() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    // The policy only denies /admin; it allows nothing.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*/*/admin"}]}"#;
+    let created = client
+        .create_rest_api()
+        .name("both")
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let api = created.id().unwrap().to_owned();
+    let root = created.root_resource_id().unwrap().to_owned();
+    let authorizer = create_authorizer(
+        &client,
+        &api,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+    )
+    .await;
+    let base = backend.base();
+    for (part, guarded) in [("pets", true), ("admin", true), ("open", false)] {
+        let resource = create_resource(&client, &api, &root, part).await;
+        let authorizer = guarded.then_some(authorizer.as_str());
+        guarded_route(
+            &client,
+            (&api, &resource),
+            authorizer,
+            &format!("{base}/{part}"),
+            &[],
+        )
+        .await;
+    }
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+
+    // Where the policy is silent, the authorizer decides.
+    let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-all")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    // The policy's explicit deny wins before the function is asked.
+    let calls = lambda.requests().len();
+    let denied = get_as(&invoke, "/prod/admin", Some("Bearer allow-all")).await;
+    assert_gateway_error(
+        &denied,
+        403,
+        "AccessDeniedException",
+        &format!(
+            r#"{{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:{REGION}:********0000:{api}/prod/GET/admin with an explicit deny"}}"#
+        ),
+    );
+    assert_eq!(lambda.requests().len(), calls);
+    // Without an authorizer, a policy that allows nothing lets nobody in.
+    assert_eq!(get_as(&invoke, "/prod/open", None).await.status, 403);
+}
+
+#[tokio::test]
+async fn templates_read_the_authorizer_context_and_a_single_function_emulator_works() {
+    // The Runtime Interface Emulator: one function at a fixed URL, errors without a header.
+    let lambda = Backend::start(authorizer_function(false)).await;
+    let server = server_with_lambda(format!(
+        "{}/2015-03-31/functions/function/invocations",
+        lambda.base()
+    ))
+    .await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "templated").await;
+    let authorizer = create_authorizer(
+        &client,
+        &api,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+    )
+    .await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    client
+        .put_method()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .authorization_type("CUSTOM")
+        .authorizer_id(&authorizer)
+        .send()
+        .await
+        .unwrap();
+    method_response(&client, &api, &pets, "GET", "200").await;
+    client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", r#"{"statusCode": 200}"#)
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_templates(
+            "application/json",
+            r#"{"who":"$context.authorizer.principalId","user":"$context.authorizer.user","n":"$context.authorizer.n","admin":"$context.authorizer.admin"}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+
+    let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-pets")).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    // Context values reach templates as text.
+    assert_eq!(
+        raw.json(),
+        json!({"who": "user-1", "user": "alice", "n": "7", "admin": "true"})
+    );
+    assert_eq!(
+        lambda.last().target,
+        "/2015-03-31/functions/function/invocations"
+    );
+    // The emulator's errors come as plain results: still read as the function's errors.
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Bearer unauthorized")).await,
+        401,
+        "UnauthorizedException",
+        UNAUTHORIZED,
+    );
+    assert_gateway_error(
+        &get_as(&invoke, "/prod/pets", Some("Bearer boom")).await,
+        500,
+        "AuthorizerConfigurationException",
+        CONFIGURATION_ERROR,
+    );
+}

@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the control plane on the embedded store (SQLite in --data-dir).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run network load balancers inside a private network, reached through an outbound tunnel.
     #[command(
         long_about = "Run network load balancers inside a private network, reached through an outbound tunnel.\n\n\
@@ -124,6 +124,12 @@ struct ServeArgs {
     /// Emulator (http://localhost:9000/2015-03-31/functions/function/invocations).
     #[arg(long, env = "CAUSEWAY_LAMBDA_ENDPOINT", value_parser = causeway_server::LambdaEndpoint::parse)]
     lambda_endpoint: Option<causeway_server::LambdaEndpoint>,
+    /// Where the user pools of Cognito authorizers are, when not on AWS (LocalStack,
+    /// cognito-local): tokens of pool P must come from issuer {URL}/P, whose keys are at
+    /// {URL}/P/.well-known/jwks.json. Without it, AWS's own:
+    /// https://cognito-idp.{region}.amazonaws.com.
+    #[arg(long, env = "CAUSEWAY_COGNITO_ENDPOINT", value_parser = causeway_server::HttpUrl::parse)]
+    cognito_endpoint: Option<causeway_server::HttpUrl>,
     /// The roles this node runs: control (management API), gateway (invoke URLs and the link
     /// listener), or both (comma-separated). A node without the control role needs a shared
     /// --store-url to learn its configuration from.
@@ -277,7 +283,7 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::NlbNode(args) => runtime.block_on(nlb_node(args)),
         Command::Deploy(args) => runtime.block_on(deploy(args)),
     }
@@ -337,6 +343,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         roles,
         redis: args.redis_url,
         lambda_endpoint: args.lambda_endpoint,
+        cognito_endpoint: args.cognito_endpoint,
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),

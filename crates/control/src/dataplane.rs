@@ -5,10 +5,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
-use causeway_model::gateway::{TestInvoke, TestInvokeResult};
+use causeway_model::gateway::{TestAuthorizer, TestAuthorizerResult, TestInvoke, TestInvokeResult};
 
 /// The future of a test invocation.
 pub type TestInvokeFuture = Pin<Box<dyn Future<Output = TestInvokeResult> + Send + 'static>>;
+
+/// The future of a test invocation of an authorizer.
+pub type TestAuthorizerFuture =
+    Pin<Box<dyn Future<Output = TestAuthorizerResult> + Send + 'static>>;
 
 /// The live view of the network load balancing engine. The server plugs the engine in with
 /// [`crate::Control::attach_data_plane`]; without one, load balancers stay `provisioning` and
@@ -25,6 +29,13 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
     fn test_invoke(&self, call: TestInvoke) -> TestInvokeFuture {
         let _ = call;
         Box::pin(async { no_gateway() })
+    }
+
+    /// Runs a TestInvokeAuthorizer call on the gateway. Without a gateway the call answers
+    /// with client status 500 and the reason in the log.
+    fn test_authorizer(&self, call: TestAuthorizer) -> TestAuthorizerFuture {
+        let _ = call;
+        Box::pin(async { no_gateway_authorizer() })
     }
 
     /// Drops the tunnel connections of a revoked NLB node.
@@ -52,6 +63,15 @@ pub trait DataPlane: Send + Sync + std::fmt::Debug {
     /// changes that day's period, whatever the control plane's own clock says).
     fn quota_today(&self) -> Option<causeway_limits::Day> {
         None
+    }
+}
+
+/// The answer to a test invocation of an authorizer when no gateway runs.
+pub fn no_gateway_authorizer() -> TestAuthorizerResult {
+    TestAuthorizerResult {
+        client_status: 500,
+        log: "No gateway is running in this server, so the authorizer cannot be asked.".to_owned(),
+        ..TestAuthorizerResult::default()
     }
 }
 

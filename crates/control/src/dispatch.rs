@@ -158,6 +158,9 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("POST", ["restapis", api, "authorizers"]) => authorizers::create(cx, api, body),
         ("GET", ["restapis", api, "authorizers"]) => authorizers::list(cx, api, q),
         ("GET", ["restapis", api, "authorizers", id]) => authorizers::get(cx, api, id),
+        ("POST", ["restapis", api, "authorizers", id]) => {
+            authorizers::test_invoke(cx, api, id, body)
+        }
         ("PATCH", ["restapis", api, "authorizers", id]) => authorizers::update(cx, api, id, body),
         ("DELETE", ["restapis", api, "authorizers", id]) => authorizers::delete(cx, api, id),
 

@@ -85,6 +85,17 @@ async fn finish_deferred(control: &Control, deferred: Deferred) -> Reply {
             )
             .unwrap_or_else(|error| Reply::error(&error))
         }
+        Deferred::TestAuthorizer(call) => {
+            let result = match control.data_plane() {
+                Some(data_plane) => data_plane.test_authorizer(*call).await,
+                None => crate::dataplane::no_gateway_authorizer(),
+            };
+            crate::ctx::json(
+                200,
+                &causeway_wire::output::TestInvokeAuthorizer::from_model(&result),
+            )
+            .unwrap_or_else(|error| Reply::error(&error))
+        }
     }
 }
 

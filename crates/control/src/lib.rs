@@ -122,6 +122,8 @@ pub struct Reply {
 pub enum Deferred {
     /// TestInvokeMethod: run the method on the gateway and answer with what it did.
     TestInvoke(Box<causeway_model::gateway::TestInvoke>),
+    /// TestInvokeAuthorizer: ask the authorizer on the gateway.
+    TestAuthorizer(Box<causeway_model::gateway::TestAuthorizer>),
 }
 
 impl Reply {

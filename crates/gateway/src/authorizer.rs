@@ -1,29 +1,40 @@
-//! Authorizers on the request path: a method with `authorizationType` CUSTOM asks its
-//! Lambda authorizer (TOKEN or REQUEST) who the caller is and what it may invoke.
+//! Authorizers on the request path. A CUSTOM method asks its Lambda authorizer (TOKEN or
+//! REQUEST) who the caller is and what it may invoke; a COGNITO_USER_POOLS method checks the
+//! caller's token against its user pools.
 //!
 //! As on AWS:
 //! - the identity sources are read first; a missing one (or a token that fails the
 //!   authorizer's `identityValidationExpression`) is 401 `Unauthorized` without a call;
-//! - the function answers with a principal, an IAM policy and a context; a function error
+//! - a function answers with a principal, an IAM policy and a context; a function error
 //!   whose message is `Unauthorized` is 401, any other failure (an unreachable endpoint, an
 //!   answer that does not parse) is 500 with `AuthorizerConfigurationException`;
 //! - the answer is kept for `authorizerResultTtlInSeconds` (default 300), keyed by the
 //!   identity source values, per stage; the kept policy is evaluated against each request's
 //!   method ARN, so a policy for one method does not open another;
-//! - an explicit `Deny` is 403 `... with an explicit deny`, no matching `Allow` 403.
+//! - an explicit `Deny` is 403 `... with an explicit deny`, no matching `Allow` 403;
+//! - a user pool token must be signed by one of the pool's keys, issued by one of the
+//!   authorizer's pools and unexpired; without `authorizationScopes` on the method it must be
+//!   an ID token, with them an access token holding one of the scopes (else 401).
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use causeway_model::authorizer::{DEFAULT_TTL_SECONDS, IdentitySource};
+use causeway_model::gateway::{TestAuthorizer, TestAuthorizerResult};
 use causeway_model::policy::{Decision, INVOKE, Policy, Request, Scope};
 use causeway_model::{Authorizer, AuthorizerType, Deployment, Stage};
-use causeway_routing::RouteMatch;
+use causeway_routing::PathParam;
 use serde_json::{Map, Value};
 
-use crate::errors::Failure;
+use crate::Gateway;
+use crate::cognito::{self, Pool, TokenError};
+use crate::errors::{Failure, Kind};
+use crate::exec_log::ExecutionLog;
 use crate::lambda::{InvokeError, Invoked};
+use crate::request::Headers;
 
 /// How long an authorizer function may take.
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,30 +58,51 @@ struct Compiled {
     authorizer: Authorizer,
     /// The function its uri names, with the stage's variables in; or why it has none.
     function: Result<String, String>,
-    /// Where the identity comes from (one header for TOKEN).
+    /// Where the identity comes from (one header for TOKEN and user pools).
     sources: Vec<IdentitySource>,
     validation: Option<regex::Regex>,
     ttl_nanos: u64,
+    /// The user pools of a COGNITO_USER_POOLS authorizer.
+    pools: Vec<Pool>,
 }
 
 /// Who the authorizer says the caller is, and what it may do.
 #[derive(Debug)]
 pub struct Outcome {
     pub principal_id: String,
+    /// A Lambda authorizer's policy.
     policy: Option<Policy>,
     /// `context` of the function's answer, each value as text (`$context.authorizer.KEY`).
     pub context: Vec<(String, String)>,
     /// The API key to count the request against when the API's key source is AUTHORIZER.
     pub usage_identifier_key: Option<String>,
     /// The policy as the function returned it (TestInvokeAuthorizer).
-    pub policy_text: Option<String>,
+    policy_text: Option<String>,
+    /// A user pool token's claims, as text (`$context.authorizer.claims.NAME`).
+    pub claims: Vec<(String, String)>,
+    /// A user pool token: when it expires (Unix seconds), its use and scopes.
+    token: Option<TokenFacts>,
+}
+
+#[derive(Debug)]
+struct TokenFacts {
+    expires: i64,
+    access: bool,
+    scopes: Vec<String>,
 }
 
 impl Outcome {
-    /// `$context.authorizer.NAME`: `principalId` or a context value.
+    /// `$context.authorizer.NAME`: `principalId`, a context value, or `claims.NAME`.
     pub fn value(&self, name: &str) -> Option<&str> {
         if name == "principalId" {
             return Some(&self.principal_id);
+        }
+        if let Some(claim) = name.strip_prefix("claims.") {
+            return self
+                .claims
+                .iter()
+                .find(|(key, _)| key == claim)
+                .map(|(_, value)| value.as_str());
         }
         self.context
             .iter()
@@ -90,6 +122,7 @@ impl StageAuthorizers {
         stage: &Stage,
         deployment: &Deployment,
         previous: Option<&StageAuthorizers>,
+        cognito_endpoint: Option<&cognito::HttpUrl>,
     ) -> Option<StageAuthorizers> {
         let authorizers = &deployment.snapshot.authorizers;
         if authorizers.is_empty() {
@@ -109,7 +142,11 @@ impl StageAuthorizers {
             .map(|authorizer| {
                 (
                     authorizer.id.clone(),
-                    Arc::new(Compiled::new(authorizer, &stage.variables)),
+                    Arc::new(Compiled::new(
+                        authorizer,
+                        &stage.variables,
+                        cognito_endpoint,
+                    )),
                 )
             })
             .collect();
@@ -125,7 +162,8 @@ impl StageAuthorizers {
 impl Compiled {
     fn new(
         authorizer: &Authorizer,
-        variables: &std::collections::BTreeMap<String, String>,
+        variables: &BTreeMap<String, String>,
+        cognito_endpoint: Option<&cognito::HttpUrl>,
     ) -> Compiled {
         let function = authorizer
             .authorizer_uri
@@ -143,15 +181,12 @@ impl Compiled {
             .filter(|s| !s.trim().is_empty())
             .and_then(|s| IdentitySource::parse_list(s).ok())
             .unwrap_or_default();
-        let validation = match authorizer.kind {
-            AuthorizerType::Token => authorizer
-                .identity_validation_expression
-                .as_deref()
-                .filter(|e| !e.is_empty())
-                // Anchored: AWS matches the whole token.
-                .and_then(|e| regex::Regex::new(&format!("^(?:{e})$")).ok()),
-            _ => None,
-        };
+        // Anchored: AWS matches the whole token (the `aud` of a user pool token).
+        let validation = authorizer
+            .identity_validation_expression
+            .as_deref()
+            .filter(|e| !e.is_empty() && authorizer.kind != AuthorizerType::Request)
+            .and_then(|e| regex::Regex::new(&format!("^(?:{e})$")).ok());
         let ttl = authorizer
             .authorizer_result_ttl_in_seconds
             .unwrap_or(DEFAULT_TTL_SECONDS);
@@ -163,49 +198,62 @@ impl Compiled {
             ttl_nanos: u64::try_from(ttl)
                 .unwrap_or(0)
                 .saturating_mul(1_000_000_000),
+            pools: authorizer
+                .provider_arns
+                .iter()
+                .filter_map(|arn| Pool::of(arn, cognito_endpoint))
+                .collect(),
         }
     }
 }
 
-/// What [`authorize`] needs about the request.
-pub(crate) struct Ask<'a> {
-    pub gateway: &'a crate::Gateway,
-    pub stage: &'a crate::snapshot::StageEntry,
+/// What an authorizer may read of a request.
+pub(crate) struct Facts<'a> {
+    pub gateway: &'a Gateway,
     pub api_id: &'a str,
-    pub request: &'a crate::request::Incoming,
+    pub stage: &'a str,
+    pub stage_variables: &'a BTreeMap<String, String>,
+    pub method: &'a str,
+    pub headers: &'a Headers,
+    /// The path after the stage, starting with `/`.
     pub path: &'a str,
     pub query: Option<&'a str>,
-    pub matched: &'a RouteMatch<'a>,
-    pub client: std::net::SocketAddr,
+    pub resource_path: &'a str,
+    pub resource_id: &'a str,
+    pub path_params: &'a [PathParam<'a>],
+    pub client: IpAddr,
     pub request_id: &'a str,
+    pub host: Option<&'a str>,
 }
 
-/// Runs the method's authorizer: the caller's outcome, or the failure to answer with.
-pub(crate) async fn authorize(ask: &Ask<'_>) -> Result<Arc<Outcome>, Failure> {
-    let method = ask.matched.method;
-    let id = method.authorizer_id.as_deref().unwrap_or_default();
-    let compiled = ask
-        .stage
-        .authorizers
-        .as_ref()
-        .and_then(|a| a.by_id.get(id).map(|c| (a, c)));
-    let Some((authorizers, compiled)) = compiled else {
+impl Facts<'_> {
+    fn method_arn(&self) -> String {
+        Scope {
+            region: &self.gateway.config.region,
+            account_id: &self.gateway.config.account_id,
+            api_id: self.api_id,
+        }
+        .invoke_arn(self.stage, self.method, self.path)
+    }
+}
+
+/// Runs authorizer `id` of the stage for a method (whose `authorizationScopes` are
+/// `scopes`): the caller's outcome, or the failure to answer with.
+pub(crate) async fn authorize(
+    facts: &Facts<'_>,
+    authorizers: Option<&StageAuthorizers>,
+    id: &str,
+    scopes: &[String],
+) -> Result<Arc<Outcome>, Failure> {
+    let found = authorizers.and_then(|a| a.by_id.get(id).map(|c| (a, c)));
+    let Some((authorizers, compiled)) = found else {
         return Err(Failure::authorizer_configuration(format!(
             "the method names authorizer '{id}', which the deployment does not have"
         )));
     };
-    let identity = identity(compiled, ask)?;
-    let method_arn = Scope {
-        region: &ask.gateway.config.region,
-        account_id: &ask.gateway.config.account_id,
-        api_id: ask.api_id,
-    }
-    .invoke_arn(
-        &ask.stage.stage.stage_name,
-        ask.request.method.as_str(),
-        ask.path,
-    );
-    let now = ask.gateway.clock.now().monotonic.0;
+    let identity = identity(compiled, facts)?;
+    let method_arn = facts.method_arn();
+    let now = facts.gateway.clock.now().monotonic.0;
     let key = (compiled.authorizer.id.clone(), identity.key);
     let cached = (compiled.ttl_nanos > 0)
         .then(|| authorizers.cache.0.get(&key))
@@ -215,7 +263,8 @@ pub(crate) async fn authorize(ask: &Ask<'_>) -> Result<Arc<Outcome>, Failure> {
     let outcome = match cached {
         Some(outcome) => outcome,
         None => {
-            let outcome = Arc::new(call(compiled, ask, &identity.event, &method_arn).await?);
+            let outcome =
+                Arc::new(decide(compiled, facts, &identity.event, &method_arn, None).await?);
             if compiled.ttl_nanos > 0 {
                 authorizers.cache.0.insert(
                     key,
@@ -225,68 +274,108 @@ pub(crate) async fn authorize(ask: &Ask<'_>) -> Result<Arc<Outcome>, Failure> {
             outcome
         }
     };
+    check(compiled, &outcome, facts, &method_arn, scopes)?;
+    Ok(outcome)
+}
+
+/// What is checked of a decision on every request, kept or new: a Lambda authorizer's
+/// policy against the method ARN; a user pool token's expiry and the method's scopes.
+fn check(
+    compiled: &Compiled,
+    outcome: &Outcome,
+    facts: &Facts<'_>,
+    method_arn: &str,
+    scopes: &[String],
+) -> Result<(), Failure> {
+    let name = &compiled.authorizer.name;
+    if let Some(token) = &outcome.token {
+        if token.expires <= unix_now() {
+            return Err(Failure::unauthorized().because("the user pool token has expired"));
+        }
+        let allowed = if scopes.is_empty() {
+            !token.access
+        } else {
+            token.access && token.scopes.iter().any(|s| scopes.contains(s))
+        };
+        if !allowed {
+            return Err(Failure::unauthorized().because(if scopes.is_empty() {
+                "the method takes an ID token, and this is an access token".to_owned()
+            } else {
+                format!("the method needs an access token with one of the scopes {scopes:?}")
+            }));
+        }
+    }
     let Some(policy) = &outcome.policy else {
-        return Ok(outcome);
+        return Ok(());
     };
-    let epoch_seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let decision = policy.evaluate(&Request {
         action: INVOKE,
-        resource: &method_arn,
-        source_ip: ask.client.ip(),
-        epoch_seconds,
+        resource: method_arn,
+        source_ip: facts.client,
+        epoch_seconds: unix_now(),
         secure_transport: false,
-        user_agent: ask.request.headers.get_str("user-agent"),
-        referer: ask.request.headers.get_str("referer"),
+        user_agent: facts.headers.get_str("user-agent"),
+        referer: facts.headers.get_str("referer"),
     });
     match decision {
-        Decision::Allow => Ok(outcome),
+        Decision::Allow => Ok(()),
         Decision::ExplicitDeny => Err(Failure::access_denied(
             "User is not authorized to access this resource with an explicit deny".to_owned(),
         )
         .because(format!(
-            "authorizer '{}' denies {method_arn} to principal '{}'",
-            compiled.authorizer.name, outcome.principal_id
+            "authorizer '{name}' denies {method_arn} to principal '{}'",
+            outcome.principal_id
         ))),
         Decision::ImplicitDeny => Err(Failure::access_denied(
             "User is not authorized to access this resource".to_owned(),
         )
         .because(format!(
-            "the policy of authorizer '{}' for principal '{}' allows nothing that matches {method_arn}",
-            compiled.authorizer.name, outcome.principal_id
+            "the policy of authorizer '{name}' for principal '{}' allows nothing that matches {method_arn}",
+            outcome.principal_id
         ))),
     }
 }
 
-/// The identity of a request: the cache key, and the event the function gets.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The identity of a request: the cache key, and what the authorizer is given.
 struct Identity {
     key: String,
     event: Event,
 }
 
 enum Event {
+    /// A TOKEN authorizer's token, or a user pool token.
     Token(String),
     Request,
 }
 
 /// Reads the authorizer's identity sources from the request: 401 when one is missing.
-fn identity(compiled: &Compiled, ask: &Ask<'_>) -> Result<Identity, Failure> {
+fn identity(compiled: &Compiled, facts: &Facts<'_>) -> Result<Identity, Failure> {
     let unauthorized = |why: String| Failure::unauthorized().because(why);
     match compiled.authorizer.kind {
-        AuthorizerType::Token => {
+        AuthorizerType::Token | AuthorizerType::CognitoUserPools => {
             let Some(IdentitySource::Header(name)) = compiled.sources.first() else {
-                return Err(Failure::authorizer_configuration(
-                    "the TOKEN authorizer has no header as its identity source",
-                ));
+                return Err(Failure::authorizer_configuration(format!(
+                    "authorizer '{}' has no header as its identity source",
+                    compiled.authorizer.name
+                )));
             };
-            let token = ask
-                .request
+            let mut token = facts
                 .headers
                 .get_str(name)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| unauthorized(format!("the request has no {name} header")))?;
-            if let Some(validation) = &compiled.validation
+            if compiled.authorizer.kind == AuthorizerType::CognitoUserPools {
+                // User pool authorizers take the token with or without `Bearer `.
+                if token.len() > 7 && token[..7].eq_ignore_ascii_case("bearer ") {
+                    token = token[7..].trim_start();
+                }
+            } else if let Some(validation) = &compiled.validation
                 && !validation.is_match(token)
             {
                 return Err(unauthorized(format!(
@@ -301,7 +390,7 @@ fn identity(compiled: &Compiled, ask: &Ask<'_>) -> Result<Identity, Failure> {
         AuthorizerType::Request => {
             let mut key = String::new();
             for source in &compiled.sources {
-                let value = source_value(source, ask)
+                let value = source_value(source, facts)
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| {
                         unauthorized(format!("the identity source {source:?} is missing"))
@@ -314,18 +403,14 @@ fn identity(compiled: &Compiled, ask: &Ask<'_>) -> Result<Identity, Failure> {
                 event: Event::Request,
             })
         }
-        AuthorizerType::CognitoUserPools => Err(Failure::authorizer_configuration(
-            "a CUSTOM method names a COGNITO_USER_POOLS authorizer",
-        )),
     }
 }
 
 /// The value of one identity source of the request.
-fn source_value(source: &IdentitySource, ask: &Ask<'_>) -> Option<String> {
+fn source_value(source: &IdentitySource, facts: &Facts<'_>) -> Option<String> {
     match source {
         IdentitySource::Header(name) | IdentitySource::MultiValueHeader(name) => {
-            let values: Vec<&str> = ask
-                .request
+            let values: Vec<&str> = facts
                 .headers
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
@@ -334,43 +419,53 @@ fn source_value(source: &IdentitySource, ask: &Ask<'_>) -> Option<String> {
             (!values.is_empty()).then(|| values.join(","))
         }
         IdentitySource::Query(name) | IdentitySource::MultiValueQuery(name) => {
-            let values: Vec<String> = crate::request::query_pairs(ask.query)
+            let values: Vec<String> = crate::request::query_pairs(facts.query)
                 .filter(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
                 .collect();
             (!values.is_empty()).then(|| values.join(","))
         }
-        IdentitySource::StageVariable(name) => ask.stage.stage.variables.get(name).cloned(),
-        IdentitySource::Context(name) => context_value(name, ask),
+        IdentitySource::StageVariable(name) => facts.stage_variables.get(name).cloned(),
+        IdentitySource::Context(name) => context_value(name, facts),
     }
 }
 
 /// The `$context` variables a REQUEST authorizer may take as identity sources.
-fn context_value(name: &str, ask: &Ask<'_>) -> Option<String> {
+fn context_value(name: &str, facts: &Facts<'_>) -> Option<String> {
     Some(match name {
-        "requestId" | "extendedRequestId" => ask.request_id.to_owned(),
-        "apiId" => ask.api_id.to_owned(),
-        "accountId" => ask.gateway.config.account_id.clone(),
-        "stage" => ask.stage.stage.stage_name.clone(),
-        "httpMethod" => ask.request.method.as_str().to_owned(),
-        "resourcePath" => ask.matched.resource.path.clone(),
-        "resourceId" => ask.matched.resource.resource.id.clone(),
-        "path" => ask.path.to_owned(),
-        "identity.sourceIp" => ask.client.ip().to_string(),
-        "identity.userAgent" => ask.request.headers.get_str("user-agent")?.to_owned(),
-        "identity.apiKey" => ask.request.headers.get_str("x-api-key")?.to_owned(),
-        "domainName" => ask.request.host()?.to_owned(),
+        "requestId" | "extendedRequestId" => facts.request_id.to_owned(),
+        "apiId" => facts.api_id.to_owned(),
+        "accountId" => facts.gateway.config.account_id.clone(),
+        "stage" => facts.stage.to_owned(),
+        "httpMethod" => facts.method.to_owned(),
+        "resourcePath" => facts.resource_path.to_owned(),
+        "resourceId" => facts.resource_id.to_owned(),
+        "path" => facts.path.to_owned(),
+        "identity.sourceIp" => facts.client.to_string(),
+        "identity.userAgent" => facts.headers.get_str("user-agent")?.to_owned(),
+        "identity.apiKey" => facts.headers.get_str("x-api-key")?.to_owned(),
+        "domainName" => facts.host?.to_owned(),
         _ => return None,
     })
 }
 
-/// Calls the authorizer's function and reads its answer.
-async fn call(
+/// Asks the authorizer: calls its function, or checks a user pool token.
+async fn decide(
     compiled: &Compiled,
-    ask: &Ask<'_>,
+    facts: &Facts<'_>,
     event: &Event,
     method_arn: &str,
+    log: Option<&ExecutionLog>,
 ) -> Result<Outcome, Failure> {
+    if compiled.authorizer.kind == AuthorizerType::CognitoUserPools {
+        let Event::Token(token) = event else {
+            return Err(Failure::authorizer_configuration(
+                "a user pool authorizer without a token",
+            ));
+        };
+        return user_pool_token(compiled, facts, token).await;
+    }
+    let name = &compiled.authorizer.name;
     let function = compiled
         .function
         .as_deref()
@@ -381,24 +476,38 @@ async fn call(
             "authorizationToken": token,
             "methodArn": method_arn,
         }),
-        Event::Request => request_event(ask, method_arn),
+        Event::Request => request_event(facts, method_arn),
     };
-    let payload = Bytes::from(serde_json::to_vec(&payload).unwrap_or_default());
+    let payload = serde_json::to_vec(&payload).unwrap_or_default();
+    if let Some(log) = log {
+        log.line(format_args!(
+            "Endpoint request body after transformations: {}",
+            String::from_utf8_lossy(&payload)
+        ));
+        log.line(format_args!("Sending request to function {function}"));
+    }
     let invoked = crate::lambda::invoke(
-        &ask.gateway.upstream,
-        ask.gateway.config.lambda.as_ref(),
+        &facts.gateway.upstream,
+        facts.gateway.config.lambda.as_ref(),
         function,
-        payload,
+        Bytes::from(payload),
         FUNCTION_TIMEOUT,
     )
     .await;
-    let name = &compiled.authorizer.name;
     match invoked {
-        Ok(Invoked::Returned(body)) => parse_answer(&body, ask).map_err(|why| {
-            Failure::authorizer_configuration(format!(
-                "authorizer '{name}' ({function}) answered what is not an authorizer result: {why}"
-            ))
-        }),
+        Ok(Invoked::Returned(body)) => {
+            if let Some(log) = log {
+                log.line(format_args!(
+                    "Authorizer result body before parsing: {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            parse_answer(&body, facts).map_err(|why| {
+                Failure::authorizer_configuration(format!(
+                    "authorizer '{name}' ({function}) answered what is not an authorizer result: {why}"
+                ))
+            })
+        }
         Ok(Invoked::Failed(Some(message))) if message == "Unauthorized" => {
             Err(Failure::unauthorized().because(format!(
                 "authorizer '{name}' ({function}) refused the caller"
@@ -417,11 +526,83 @@ async fn call(
     }
 }
 
+/// Checks a user pool token; its claims become the outcome.
+async fn user_pool_token(
+    compiled: &Compiled,
+    facts: &Facts<'_>,
+    token: &str,
+) -> Result<Outcome, Failure> {
+    let name = &compiled.authorizer.name;
+    if compiled.pools.is_empty() {
+        return Err(Failure::authorizer_configuration(format!(
+            "authorizer '{name}' names no user pool"
+        )));
+    }
+    let verified = facts
+        .gateway
+        .key_sets
+        .verify(&facts.gateway.upstream, &compiled.pools, token)
+        .await
+        .map_err(|error| match error {
+            TokenError::Invalid(why) => {
+                Failure::unauthorized().because(format!("authorizer '{name}': {why}"))
+            }
+            TokenError::Keys(why) => {
+                Failure::authorizer_configuration(format!("authorizer '{name}': {why}"))
+            }
+        })?;
+    let claims = verified.claims;
+    let text = |key: &str| claims.get(key).and_then(Value::as_str).unwrap_or_default();
+    let access = match text("token_use") {
+        "access" => true,
+        "id" => false,
+        other => {
+            return Err(Failure::unauthorized().because(format!(
+                "authorizer '{name}': token_use is '{other}', neither id nor access"
+            )));
+        }
+    };
+    // The validation expression is matched against the ID token's audience (its app client).
+    if let Some(validation) = &compiled.validation {
+        let audience = if access {
+            text("client_id")
+        } else {
+            text("aud")
+        };
+        if !validation.is_match(audience) {
+            return Err(Failure::unauthorized().because(format!(
+                "authorizer '{name}': the token's audience '{audience}' does not match the identity validation expression"
+            )));
+        }
+    }
+    let expires = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    Ok(Outcome {
+        principal_id: text("sub").to_owned(),
+        policy: None,
+        context: Vec::new(),
+        usage_identifier_key: None,
+        policy_text: None,
+        token: Some(TokenFacts {
+            expires,
+            access,
+            scopes: text("scope")
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }),
+        claims: claims
+            .iter()
+            .map(|(key, value)| (key.clone(), cognito::claim_text(key, value)))
+            .collect(),
+    })
+}
+
 /// The REQUEST event: the request as a Lambda proxy event has it, without the body.
-fn request_event(ask: &Ask<'_>, method_arn: &str) -> Value {
+fn request_event(facts: &Facts<'_>, method_arn: &str) -> Value {
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in ask.request.headers.iter() {
+    for (name, value) in facts.headers.iter() {
         let name = String::from_utf8_lossy(name).into_owned();
         let value = String::from_utf8_lossy(value).into_owned();
         headers.insert(name.clone(), Value::String(value.clone()));
@@ -434,7 +615,7 @@ fn request_event(ask: &Ask<'_>, method_arn: &str) -> Value {
     }
     let mut query = Map::new();
     let mut multi_query: Map<String, Value> = Map::new();
-    for (name, value) in crate::request::query_pairs(ask.query) {
+    for (name, value) in crate::request::query_pairs(facts.query) {
         query.insert(name.to_string(), Value::String(value.to_string()));
         if let Value::Array(values) = multi_query
             .entry(name.into_owned())
@@ -443,23 +624,20 @@ fn request_event(ask: &Ask<'_>, method_arn: &str) -> Value {
             values.push(Value::String(value.into_owned()));
         }
     }
-    let path_parameters: Map<String, Value> = ask
-        .matched
+    let path_parameters: Map<String, Value> = facts
         .path_params
         .iter()
         .map(|p| (p.name.to_owned(), Value::String(p.value.to_string())))
         .collect();
-    let stage_variables: Map<String, Value> = ask
-        .stage
-        .stage
-        .variables
+    let stage_variables: Map<String, Value> = facts
+        .stage_variables
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let host = ask.request.host().unwrap_or_default();
+    let host = facts.host.unwrap_or_default();
     let null_if_empty = |map: Map<String, Value>| {
         if map.is_empty() {
             Value::Null
@@ -470,9 +648,9 @@ fn request_event(ask: &Ask<'_>, method_arn: &str) -> Value {
     serde_json::json!({
         "type": "REQUEST",
         "methodArn": method_arn,
-        "resource": ask.matched.resource.path,
-        "path": ask.path,
-        "httpMethod": ask.request.method.as_str(),
+        "resource": facts.resource_path,
+        "path": facts.path,
+        "httpMethod": facts.method,
         "headers": headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": null_if_empty(query),
@@ -480,32 +658,32 @@ fn request_event(ask: &Ask<'_>, method_arn: &str) -> Value {
         "pathParameters": path_parameters,
         "stageVariables": null_if_empty(stage_variables),
         "requestContext": {
-            "resourceId": ask.matched.resource.resource.id,
-            "resourcePath": ask.matched.resource.path,
-            "httpMethod": ask.request.method.as_str(),
-            "extendedRequestId": ask.request_id,
+            "resourceId": facts.resource_id,
+            "resourcePath": facts.resource_path,
+            "httpMethod": facts.method,
+            "extendedRequestId": facts.request_id,
             "requestTime": crate::templates::common_log_time(now.as_secs()),
-            "path": format!("/{}{}", ask.stage.stage.stage_name, ask.path),
-            "accountId": ask.gateway.config.account_id,
+            "path": format!("/{}{}", facts.stage, facts.path),
+            "accountId": facts.gateway.config.account_id,
             "protocol": "HTTP/1.1",
-            "stage": ask.stage.stage.stage_name,
+            "stage": facts.stage,
             "domainPrefix": host.split('.').next().unwrap_or_default(),
             "requestTimeEpoch": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
-            "requestId": ask.request_id,
+            "requestId": facts.request_id,
             "identity": {
-                "sourceIp": ask.client.ip().to_string(),
-                "userAgent": ask.request.headers.get_str("user-agent"),
-                "apiKey": ask.request.headers.get_str("x-api-key"),
+                "sourceIp": facts.client.to_string(),
+                "userAgent": facts.headers.get_str("user-agent"),
+                "apiKey": facts.headers.get_str("x-api-key"),
             },
             "domainName": host,
-            "apiId": ask.api_id,
+            "apiId": facts.api_id,
         },
     })
 }
 
 /// Reads a function's result: `principalId`, `policyDocument`, `context` (string, number
 /// and boolean values only) and `usageIdentifierKey`.
-fn parse_answer(body: &[u8], ask: &Ask<'_>) -> Result<Outcome, String> {
+fn parse_answer(body: &[u8], facts: &Facts<'_>) -> Result<Outcome, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("it is not JSON ({e})"))?;
     let Value::Object(fields) = value else {
         return Err("it is not a JSON object".to_owned());
@@ -521,9 +699,9 @@ fn parse_answer(body: &[u8], ask: &Ask<'_>) -> Result<Outcome, String> {
         .ok_or("it has no policyDocument object")?;
     let policy_text = document.to_string();
     let scope = Scope {
-        region: &ask.gateway.config.region,
-        account_id: &ask.gateway.config.account_id,
-        api_id: ask.api_id,
+        region: &facts.gateway.config.region,
+        account_id: &facts.gateway.config.account_id,
+        api_id: facts.api_id,
     };
     let policy = Policy::parse_identity(&policy_text, scope)
         .map_err(|e| format!("Could not parse policy: {e}"))?;
@@ -558,5 +736,93 @@ fn parse_answer(body: &[u8], ask: &Ask<'_>) -> Result<Outcome, String> {
         context,
         usage_identifier_key,
         policy_text: Some(policy_text),
+        claims: Vec::new(),
+        token: None,
     })
+}
+
+/// The stage test invocations of authorizers run under.
+const TEST_STAGE: &str = "test-invoke-stage";
+
+/// TestInvokeAuthorizer: asks the authorizer as configured now, with the request given,
+/// and reports its answer and the execution log. Nothing is kept.
+pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResult {
+    let started = std::time::Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let log = ExecutionLog::default();
+    let authorizer = &call.authorizer;
+    log.line(format_args!(
+        "Starting authorizer: {} for request: {request_id}",
+        authorizer.id
+    ));
+    let cognito = gateway.cognito_endpoint();
+    let compiled = Compiled::new(authorizer, &call.stage_variables, cognito.as_ref());
+    let headers = Headers::from_pairs(call.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let (path, query) = match call.path_with_query_string.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (call.path_with_query_string.as_str(), None),
+    };
+    let facts = Facts {
+        gateway,
+        api_id: &call.api_id,
+        stage: TEST_STAGE,
+        stage_variables: &call.stage_variables,
+        method: "GET",
+        headers: &headers,
+        path,
+        query,
+        resource_path: path,
+        resource_id: "",
+        path_params: &[],
+        client: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        request_id: &request_id,
+        host: headers.get_str("host"),
+    };
+    let decided = async {
+        let identity = identity(&compiled, &facts)?;
+        if let Event::Token(token) = &identity.event {
+            log.line(format_args!("Incoming identity: {token}"));
+        }
+        decide(
+            &compiled,
+            &facts,
+            &identity.event,
+            &facts.method_arn(),
+            Some(&log),
+        )
+        .await
+    }
+    .await;
+    let mut result = TestAuthorizerResult::default();
+    match decided {
+        Ok(outcome) => {
+            if outcome.policy.is_some() {
+                log.line(format_args!(
+                    "Using valid authorizer policy for principal: {}",
+                    outcome.principal_id
+                ));
+            }
+            log.line(format_args!("Successfully completed authorizer execution"));
+            result.client_status = 0;
+            result.principal_id = Some(outcome.principal_id.clone()).filter(|p| !p.is_empty());
+            result.policy = outcome.policy_text.clone();
+            result.claims = outcome.claims.iter().cloned().collect();
+        }
+        Err(failure) => {
+            let cause = failure.cause.as_deref().unwrap_or_default();
+            match failure.kind {
+                Kind::AuthorizerConfigurationError => {
+                    log.line(format_args!(
+                        "Execution failed due to configuration error: {cause}"
+                    ));
+                    log.line(format_args!("AuthorizerConfigurationException"));
+                }
+                _ => log.line(format_args!("Unauthorized request: {cause}")),
+            }
+            result.client_status = crate::errors::default_status(failure.kind);
+        }
+    }
+    result.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    result.log = log.into_text();
+    result
 }

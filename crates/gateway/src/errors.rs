@@ -189,6 +189,14 @@ impl Failure {
     }
 }
 
+/// The status a failure answers with when its gateway response is not customised.
+pub fn default_status(kind: Kind) -> u16 {
+    gateway_responses::response_type(kind.response_type())
+        .and_then(|t| t.default_status)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(500)
+}
+
 /// Values of `$context` a gateway response template may use.
 #[derive(Debug, Default)]
 pub struct Context<'a> {

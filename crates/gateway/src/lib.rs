@@ -12,6 +12,7 @@
 mod access_log;
 mod authorizer;
 mod cache;
+pub mod cognito;
 mod compress;
 mod conn;
 mod errors;
@@ -79,6 +80,10 @@ pub struct GatewayConfig {
     /// Where Lambda functions (authorizers) are invoked; without one, methods with a Lambda
     /// authorizer answer 500 with the reason in the log.
     pub lambda: Option<lambda::LambdaEndpoint>,
+    /// Where Cognito user pools are (`{endpoint}/{poolId}` issues tokens, and has its keys at
+    /// `/.well-known/jwks.json` under that); `None` for AWS's own,
+    /// `https://cognito-idp.{region}.amazonaws.com`.
+    pub cognito_endpoint: Option<cognito::HttpUrl>,
 }
 
 /// The pace of a streamed answer past its first bytes.
@@ -115,6 +120,7 @@ impl Default for GatewayConfig {
             engine: None,
             access_logs: None,
             lambda: None,
+            cognito_endpoint: None,
         }
     }
 }
@@ -128,6 +134,8 @@ pub struct Gateway {
     balancers: Option<Arc<upstream::Balancers>>,
     limiter: Arc<dyn causeway_limits::Limiter>,
     clock: Arc<dyn Clock>,
+    /// Key sets of Cognito user pools, fetched when a token first needs them.
+    key_sets: cognito::KeySets,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -177,7 +185,22 @@ impl Gateway {
             balancers,
             limiter,
             clock,
+            key_sets: cognito::KeySets::default(),
         }
+    }
+
+    /// Where the user pools of Cognito authorizers are, when not on AWS.
+    pub(crate) fn cognito_endpoint(&self) -> Option<cognito::HttpUrl> {
+        self.config.cognito_endpoint.clone()
+    }
+
+    /// Runs a TestInvokeAuthorizer call: the authorizer as configured now, asked about the
+    /// request given.
+    pub async fn test_authorizer(
+        &self,
+        call: causeway_model::gateway::TestAuthorizer,
+    ) -> causeway_model::gateway::TestAuthorizerResult {
+        authorizer::test(self, call).await
     }
 
     /// The clock of throttles and quotas.
@@ -193,6 +216,7 @@ impl Gateway {
             plan,
             &previous,
             (&self.config.region, &self.config.account_id),
+            self.config.cognito_endpoint.as_ref(),
         );
         if let Some(tunnel) = &self.tunnel {
             tunnel.routes.set(&plan.remote_load_balancers);

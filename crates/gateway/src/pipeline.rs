@@ -279,18 +279,31 @@ async fn serve_stage<'a>(
         authorize(gateway, policy, target, request, (client, uses_authorizer))?;
     }
     let authorized = if uses_authorizer {
-        let ask = crate::authorizer::Ask {
+        let facts = crate::authorizer::Facts {
             gateway,
-            stage,
             api_id: target.api_id,
-            request,
+            stage: &stage.stage.stage_name,
+            stage_variables: &stage.stage.variables,
+            method: request.method.as_str(),
+            headers: &request.headers,
             path: target.path,
             query,
-            matched: &matched,
-            client,
+            resource_path: &matched.resource.path,
+            resource_id: &matched.resource.resource.id,
+            path_params: &matched.path_params,
+            client: client.ip(),
             request_id,
+            host: request.host(),
         };
-        Some(crate::authorizer::authorize(&ask).await?)
+        Some(
+            crate::authorizer::authorize(
+                &facts,
+                stage.authorizers.as_ref(),
+                method.authorizer_id.as_deref().unwrap_or_default(),
+                &method.authorization_scopes,
+            )
+            .await?,
+        )
     } else {
         None
     };

@@ -84,7 +84,10 @@ impl StageEntry {
         (stage, deployment): (&Stage, &Arc<Deployment>),
         compiled: &mut HashMap<*const Deployment, Compiled>,
         previous: Previous<'_>,
-        scope: causeway_model::policy::Scope<'_>,
+        (scope, cognito): (
+            causeway_model::policy::Scope<'_>,
+            Option<&crate::cognito::HttpUrl>,
+        ),
     ) -> StageEntry {
         let (routes, validation) = compiled
             .entry(Arc::as_ptr(deployment))
@@ -103,6 +106,7 @@ impl StageEntry {
                 stage,
                 deployment,
                 previous.authorizers,
+                cognito,
             ),
             stage: stage.clone(),
             deployment: deployment.clone(),
@@ -288,6 +292,7 @@ impl Snapshot {
         plan: &GatewayPlan,
         previous: &Snapshot,
         (region, account_id): (&str, &str),
+        cognito: Option<&crate::cognito::HttpUrl>,
     ) -> Snapshot {
         let mut compiled: HashMap<*const Deployment, Compiled> = HashMap::new();
         for api in previous.apis.values() {
@@ -325,7 +330,7 @@ impl Snapshot {
                             (&stage.stage, &stage.deployment),
                             &mut compiled,
                             Previous::of(previous_entry.map(|e| &**e)),
-                            scope,
+                            (scope, cognito),
                         );
                         entry.canary = stage.canary.as_ref().and_then(|deployment| {
                             let settings = stage.stage.canary_settings.as_ref()?;
@@ -354,7 +359,7 @@ impl Snapshot {
                                     caching: entry.caching.as_ref(),
                                     authorizers: Previous::of(previous_canary).authorizers,
                                 },
-                                scope,
+                                (scope, cognito),
                             );
                             canary.is_canary = true;
                             Some(Canary {

@@ -145,8 +145,13 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
             Value::Map(
                 call.authorizer
                     .map(|outcome| {
+                        let claims = outcome.claims.iter().map(|(k, v)| (k.clone(), s(v)));
                         std::iter::once(("principalId".to_owned(), s(&outcome.principal_id)))
                             .chain(outcome.context.iter().map(|(k, v)| (k.clone(), s(v))))
+                            .chain(std::iter::once((
+                                "claims".to_owned(),
+                                Value::Map(claims.collect()),
+                            )))
                             .collect()
                     })
                     .unwrap_or_default(),

@@ -90,6 +90,33 @@ pub struct TestInvokeResult {
     pub latency_ms: i64,
 }
 
+/// A TestInvokeAuthorizer call: the authorizer as configured now and the request to ask it
+/// about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestAuthorizer {
+    pub api_id: String,
+    pub authorizer: crate::Authorizer,
+    /// Request headers, in order; a multi-valued header appears once per value.
+    pub headers: Vec<(String, String)>,
+    /// Path and query the request is made with (`/pets?x=1`).
+    pub path_with_query_string: String,
+    pub stage_variables: BTreeMap<String, String>,
+}
+
+/// What a TestInvokeAuthorizer call answers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestAuthorizerResult {
+    /// The status the client would have had; 0 when the authorizer let it through.
+    pub client_status: u16,
+    pub log: String,
+    pub latency_ms: i64,
+    pub principal_id: Option<String>,
+    /// The policy document the function returned, as JSON text.
+    pub policy: Option<String>,
+    /// A user pool token's claims.
+    pub claims: BTreeMap<String, String>,
+}
+
 /// The limits a usage plan sets for each of its keys, as the limiter counts them.
 pub fn plan_limits(plan: &UsagePlan) -> causeway_limits::PlanLimits {
     causeway_limits::PlanLimits {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub use causeway_control::AccountThrottle;
 use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
 use causeway_control::{Control, ControlConfig};
+pub use causeway_gateway::cognito::HttpUrl;
 pub use causeway_gateway::lambda::LambdaEndpoint;
 pub use causeway_gateway::{Clock, ManualClock, StreamBandwidth, SystemClock};
 use causeway_gateway::{Gateway, GatewayConfig};
@@ -81,6 +82,10 @@ pub struct Config {
     /// Where Lambda authorizers' functions are invoked: an endpoint of Lambda's Invoke API
     /// (LocalStack, `sam local start-lambda`), or one function's emulator URL.
     pub lambda_endpoint: Option<causeway_gateway::lambda::LambdaEndpoint>,
+    /// Where the user pools of Cognito authorizers are, when not on AWS (LocalStack,
+    /// cognito-local): `{endpoint}/{poolId}` is the issuer, its keys under
+    /// `/.well-known/jwks.json`.
+    pub cognito_endpoint: Option<causeway_gateway::cognito::HttpUrl>,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -131,6 +136,7 @@ impl Default for Config {
             store_poll: std::time::Duration::from_secs(2),
             redis: None,
             lambda_endpoint: None,
+            cognito_endpoint: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -359,6 +365,7 @@ impl Server {
                 stream_idle_timeout: config.stream_idle_timeout,
                 stream_bandwidth: config.stream_bandwidth,
                 lambda: config.lambda_endpoint.clone(),
+                cognito_endpoint: config.cognito_endpoint.clone(),
                 access_logs: Some(Arc::new(
                     access_logs::FileAccessLogs::start(config.data_dir.join("access-logs"))
                         .map_err(StartError::AccessLogs)?,
@@ -747,6 +754,14 @@ impl DataPlane for DataPlaneView {
     fn test_invoke(&self, call: TestInvoke) -> TestInvokeFuture {
         let gateway = self.gateway.clone();
         Box::pin(async move { gateway.test_invoke(call).await })
+    }
+
+    fn test_authorizer(
+        &self,
+        call: causeway_model::gateway::TestAuthorizer,
+    ) -> causeway_control::dataplane::TestAuthorizerFuture {
+        let gateway = self.gateway.clone();
+        Box::pin(async move { gateway.test_authorizer(call).await })
     }
 
     fn limiter(&self) -> Option<&dyn Limiter> {

@@ -760,6 +760,20 @@ impl TestInvokeMethod {
     }
 }
 
+impl TestInvokeAuthorizer {
+    pub fn from_model(result: &m::gateway::TestAuthorizerResult) -> TestInvokeAuthorizer {
+        TestInvokeAuthorizer {
+            client_status: result.client_status,
+            log: result.log.clone(),
+            latency: result.latency_ms,
+            principal_id: result.principal_id.clone(),
+            policy: result.policy.clone(),
+            authorization: BTreeMap::new(),
+            claims: result.claims.clone(),
+        }
+    }
+}
+
 /// GetUsage and UpdateUsage: per key, one `[used, remaining]` pair per day. The model calls
 /// the map `items`; on the wire it is `values`.
 #[derive(Debug, Serialize)]

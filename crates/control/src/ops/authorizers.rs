@@ -116,6 +116,50 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, id: &str, body: &[u8]) -> Result<R
     save(cx, &account, api_id, updated, 200)
 }
 
+/// TestInvokeAuthorizer: checks the call here, under the lock; the gateway asks the
+/// authorizer outside it ([`crate::Deferred::TestAuthorizer`]).
+pub fn test_invoke(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    id: &str,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let req: input::TestInvokeAuthorizer = causeway_wire::decode(body)?;
+    let authorizer = find(cx, api_id, id)?.clone();
+    let stage_variables = req.stage_variables.unwrap_or_default();
+    causeway_model::validate::stage_variables(&stage_variables)?;
+    let mut headers: Vec<(String, String)> = req.headers.unwrap_or_default().into_iter().collect();
+    for (name, values) in req.multi_value_headers.unwrap_or_default() {
+        // A header given both ways is asked with the multi-valued list only.
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        headers.extend(values.into_iter().map(|value| (name.clone(), value)));
+    }
+    let path_with_query_string = req
+        .path_with_query_string
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "/".to_owned());
+    if !path_with_query_string.starts_with('/') {
+        return Err(ApiError::bad_request(format!(
+            "pathWithQueryString must start with '/', got '{path_with_query_string}'"
+        )));
+    }
+    let call = causeway_model::gateway::TestAuthorizer {
+        api_id: api_id.to_owned(),
+        authorizer,
+        headers,
+        path_with_query_string,
+        stage_variables,
+    };
+    Ok(Reply {
+        status: 200,
+        body: Vec::new(),
+        error_code: None,
+        content_type: "application/json",
+        headers: Vec::new(),
+        deferred: Some(crate::Deferred::TestAuthorizer(Box::new(call))),
+    })
+}
+
 /// An authorizer that a method of the API names cannot go: AWS refuses with a conflict.
 pub fn delete(cx: &mut Ctx<'_>, api_id: &str, id: &str) -> Result<Reply, ApiError> {
     let account = cx.config.account_id.clone();

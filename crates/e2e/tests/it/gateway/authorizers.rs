@@ -724,3 +724,299 @@ async fn templates_read_the_authorizer_context_and_a_single_function_emulator_wo
         CONFIGURATION_ERROR,
     );
 }
+
+#[tokio::test]
+async fn test_invoke_authorizer_asks_the_function_and_reports() {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let (api, authorizer) = guarded_api(
+        &client,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+        &backend,
+    )
+    .await;
+    let test = |token: Option<&str>| {
+        client
+            .test_invoke_authorizer()
+            .rest_api_id(&api)
+            .authorizer_id(&authorizer)
+            .set_headers(token.map(|t| [("Authorization".to_owned(), t.to_owned())].into()))
+            .path_with_query_string("/pets")
+            .send()
+    };
+    let allowed = test(Some("Bearer allow-pets")).await.unwrap();
+    assert_eq!(allowed.client_status(), 0);
+    assert_eq!(allowed.principal_id(), Some("user-1"));
+    let policy: Value = serde_json::from_str(allowed.policy().unwrap()).unwrap();
+    assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+    let log = allowed.log().unwrap();
+    assert!(
+        log.contains(&format!("Starting authorizer: {authorizer}")),
+        "{log}"
+    );
+    assert!(
+        log.contains("Incoming identity: Bearer allow-pets"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Successfully completed authorizer execution"),
+        "{log}"
+    );
+    // The function was asked about the test stage.
+    assert_eq!(
+        events(&lambda)[0]["methodArn"],
+        format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/test-invoke-stage/GET/pets")
+    );
+
+    for (token, status) in [
+        (None, 401),
+        (Some("Bearer unauthorized"), 401),
+        (Some("Bearer boom"), 500),
+    ] {
+        let result = test(token).await.unwrap();
+        assert_eq!(
+            result.client_status(),
+            status,
+            "{token:?}: {:?}",
+            result.log()
+        );
+        assert_eq!(result.principal_id(), None);
+    }
+    let failed = test(Some("Bearer boom")).await.unwrap();
+    assert!(
+        failed
+            .log()
+            .unwrap()
+            .contains("Execution failed due to configuration error"),
+        "{:?}",
+        failed.log()
+    );
+    client
+        .test_invoke_authorizer()
+        .rest_api_id(&api)
+        .authorizer_id("nope00")
+        .send()
+        .await
+        .expect_error(
+            "NotFoundException",
+            "Invalid Authorizer identifier specified",
+        );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cognito user pools: tokens signed with a key made for these tests only
+// (`tests/fixtures/cognito-test-key.pem`), whose public half a local issuer serves as the
+// pool's JWKS.
+
+const POOL_ID: &str = "us-east-1_Pool1";
+const TEST_KEY: &str = include_str!("../../fixtures/cognito-test-key.pem");
+const TEST_JWKS: &str = include_str!("../../fixtures/cognito-test-jwks.json");
+
+/// A token of the pool at `issuer`, signed with the test key (or named as key `kid`).
+fn pool_token(claims: Value, kid: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(TEST_KEY.as_bytes()).unwrap();
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_user_pool_authorizer_checks_tokens_against_the_pools_keys() {
+    // The pool's issuer: its keys at /{pool}/.well-known/jwks.json.
+    let issuer = Backend::start(|seen| {
+        if seen.path() == format!("/{POOL_ID}/.well-known/jwks.json") {
+            Reply::new(200)
+                .header("Content-Type", "application/json")
+                .body(TEST_JWKS)
+        } else {
+            Reply::new(404)
+        }
+    })
+    .await;
+    let issuer_url = format!("{}/{POOL_ID}", issuer.base());
+    let server = TestServer::start_with({
+        let base = issuer.base();
+        move |config| {
+            config.cognito_endpoint = Some(causeway_server::HttpUrl::parse(&base).unwrap());
+        }
+    })
+    .await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "pooled").await;
+    let authorizer = client
+        .create_authorizer()
+        .rest_api_id(&api)
+        .name("pool")
+        .r#type(AuthorizerType::CognitoUserPools)
+        .provider_arns(format!(
+            "arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/{POOL_ID}"
+        ))
+        .identity_source("method.request.header.Authorization")
+        .send()
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    for (part, scopes) in [("pets", None), ("admin", Some("pets/admin"))] {
+        let resource = create_resource(&client, &api, &root, part).await;
+        client
+            .put_method()
+            .rest_api_id(&api)
+            .resource_id(&resource)
+            .http_method("GET")
+            .authorization_type("COGNITO_USER_POOLS")
+            .authorizer_id(&authorizer)
+            .set_authorization_scopes(scopes.map(|s| vec![s.to_owned()]))
+            .send()
+            .await
+            .unwrap();
+        method_response(&client, &api, &resource, "GET", "200").await;
+        client
+            .put_integration()
+            .rest_api_id(&api)
+            .resource_id(&resource)
+            .http_method("GET")
+            .r#type(IntegrationType::Mock)
+            .request_templates("application/json", r#"{"statusCode": 200}"#)
+            .send()
+            .await
+            .unwrap();
+        client
+            .put_integration_response()
+            .rest_api_id(&api)
+            .resource_id(&resource)
+            .http_method("GET")
+            .status_code("200")
+            .response_templates(
+                "application/json",
+                r#"{"sub":"$context.authorizer.claims.sub","email":"$context.authorizer.claims.email","exp":"$context.authorizer.claims.exp"}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+
+    let now = unix_now();
+    let id_token = |exp: i64| {
+        pool_token(
+            json!({"sub": "u-1", "email": "a@example.com", "aud": "client-1", "token_use": "id",
+                   "iss": issuer_url, "iat": now, "exp": exp}),
+            "test-key-1",
+        )
+    };
+    let access_token = |scope: &str| {
+        pool_token(
+            json!({"sub": "u-1", "client_id": "client-1", "token_use": "access", "scope": scope,
+                   "iss": issuer_url, "iat": now, "exp": now + 3600}),
+            "test-key-1",
+        )
+    };
+    let valid = id_token(now + 3600);
+
+    // An ID token passes, with or without `Bearer `; its claims reach templates.
+    for header in [valid.clone(), format!("Bearer {valid}")] {
+        let raw = get_as(&invoke, "/prod/pets", Some(&header)).await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+        let body = raw.json();
+        assert_eq!(body["sub"], "u-1");
+        assert_eq!(body["email"], "a@example.com");
+        // `exp` as Java prints a date: `Wed May 01 13:10:22 UTC 2024`.
+        let exp = body["exp"].as_str().unwrap().to_owned();
+        let parts: Vec<&str> = exp.split(' ').collect();
+        assert_eq!(parts.len(), 6, "{exp}");
+        assert_eq!(parts[4], "UTC", "{exp}");
+    }
+    // The pool's keys were fetched once.
+    assert_eq!(issuer.requests().len(), 1);
+
+    // Expired, forged, from another issuer, of another key, not a JWT: 401.
+    let forged = {
+        let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+        parts[1] = pool_token(
+            json!({"sub": "admin", "iss": issuer_url, "token_use": "id", "exp": now + 3600}),
+            "test-key-1",
+        )
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+        parts.join(".")
+    };
+    let other_issuer = pool_token(
+        json!({"sub": "u-1", "token_use": "id", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other", "exp": now + 3600}),
+        "test-key-1",
+    );
+    let other_key = pool_token(
+        json!({"sub": "u-1", "token_use": "id", "iss": issuer_url, "exp": now + 3600}),
+        "test-key-2",
+    );
+    for token in [
+        id_token(now - 10),
+        forged,
+        other_issuer,
+        other_key,
+        "not-a-token".to_owned(),
+    ] {
+        assert_gateway_error(
+            &get_as(&invoke, "/prod/pets", Some(&token)).await,
+            401,
+            "UnauthorizedException",
+            UNAUTHORIZED,
+        );
+    }
+    // A token naming a key the pool lacks does not make the gateway fetch again at once.
+    assert_eq!(issuer.requests().len(), 1);
+
+    // Without scopes on the method, access tokens are refused; with scopes, only an access
+    // token holding one of them passes.
+    let admin = access_token("pets/read pets/admin");
+    assert_eq!(
+        get_as(&invoke, "/prod/pets", Some(&admin)).await.status,
+        401
+    );
+    let raw = get_as(&invoke, "/prod/admin", Some(&admin)).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    for token in [access_token("pets/read"), valid.clone()] {
+        assert_gateway_error(
+            &get_as(&invoke, "/prod/admin", Some(&token)).await,
+            401,
+            "UnauthorizedException",
+            UNAUTHORIZED,
+        );
+    }
+
+    // TestInvokeAuthorizer reports a token's claims.
+    let tested = client
+        .test_invoke_authorizer()
+        .rest_api_id(&api)
+        .authorizer_id(&authorizer)
+        .headers("Authorization", &valid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.client_status(), 0, "{:?}", tested.log());
+    assert_eq!(
+        tested
+            .claims()
+            .and_then(|c| c.get("email"))
+            .map(String::as_str),
+        Some("a@example.com")
+    );
+}

@@ -13,8 +13,8 @@ use causeway_model::openapi::{
 };
 use causeway_model::validate::{self, PathPart};
 use causeway_model::{
-    ApiError, ApiKeySource, ConnectionType, EndpointConfiguration, EndpointType, GatewayResponse,
-    Method, Model, RequestValidator, Resource, RestApi, schemas,
+    ApiError, ApiKeySource, Authorizer, ConnectionType, EndpointConfiguration, EndpointType,
+    GatewayResponse, Method, Model, RequestValidator, Resource, RestApi, schemas,
 };
 use causeway_wire::output::{self, TagsField};
 
@@ -44,6 +44,7 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
         (BTreeMap::new(), BTreeMap::new()),
         &mut problems,
     );
+    let authorizers = planned_authorizers(cx, &mut plan, BTreeMap::new(), &BTreeMap::new());
     if !problems.is_empty() {
         return Err(openapi::errors_found(&problems));
     }
@@ -107,11 +108,13 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
         )?;
     }
     save_models_and_validators(cx, &id, &models, &request_validators, None)?;
+    save_authorizers(cx, &id, &authorizers, None)?;
     let mut reply = output::RestApi::from_model(&api, TagsField::Omit);
     reply.warnings = plan.warnings;
     let mut state = ApiState::new(api, resources, gateway_responses);
     state.models = models;
     state.request_validators = request_validators;
+    state.authorizers = authorizers;
     cx.state.apis.insert(id, state);
     json(201, &reply)
 }
@@ -164,6 +167,11 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     };
     let (models, request_validators) =
         models_and_validators(cx, api_id, &mut plan, kept, &mut problems);
+    let kept_authorizers = match mode {
+        Mode::Merge => current.authorizers.clone(),
+        Mode::Overwrite => BTreeMap::new(),
+    };
+    let authorizers = planned_authorizers(cx, &mut plan, kept_authorizers, &current.authorizers);
     if !problems.is_empty() {
         return Err(openapi::errors_found(&problems));
     }
@@ -259,9 +267,11 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
         }
     }
     save_models_and_validators(cx, api_id, &models, &request_validators, Some(&current))?;
+    save_authorizers(cx, api_id, &authorizers, Some(&current))?;
     let mut reply = output::RestApi::from_model(&api, TagsField::Include);
     reply.warnings = plan.warnings;
     let state = cx.state.api_mut(&account, api_id)?;
+    state.authorizers = authorizers;
     state.api = api;
     state.resources = resources;
     state.gateway_responses = gateway_responses;
@@ -340,6 +350,68 @@ fn models_and_validators(
         }
     }
     (models, validators)
+}
+
+/// The authorizers of an API after an import: `kept` with the plan's added, one named as an
+/// authorizer of the API (`current`) updated in place, its id kept, even when overwriting.
+/// The plan's methods then name authorizers by id.
+fn planned_authorizers(
+    cx: &mut Ctx<'_>,
+    plan: &mut ImportPlan,
+    mut authorizers: BTreeMap<String, Authorizer>,
+    current: &BTreeMap<String, Authorizer>,
+) -> BTreeMap<String, Authorizer> {
+    let mut ids_by_name = BTreeMap::new();
+    for planned in &plan.authorizers {
+        let existing = current
+            .values()
+            .find(|a| a.name == planned.name)
+            .map(|a| a.id.clone());
+        let id = existing.unwrap_or_else(|| {
+            let taken: Vec<String> = authorizers.keys().chain(current.keys()).cloned().collect();
+            cx.new_id(6, |candidate| taken.iter().any(|t| t == candidate))
+        });
+        let mut authorizer = planned.clone();
+        authorizer.id = id.clone();
+        authorizers.insert(id.clone(), authorizer);
+        ids_by_name.insert(planned.name.clone(), id);
+    }
+    for resource in &mut plan.resources {
+        for planned in resource.methods.values_mut() {
+            let method = &mut planned.method;
+            if method.authorization_type.uses_authorizer() {
+                method.authorizer_id = method
+                    .authorizer_id
+                    .as_ref()
+                    .and_then(|name| ids_by_name.get(name).cloned());
+            }
+        }
+    }
+    authorizers
+}
+
+/// Stores the authorizers an import leaves, and deletes those of `previous` that are gone.
+fn save_authorizers(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    authorizers: &BTreeMap<String, Authorizer>,
+    previous: Option<&ApiState>,
+) -> Result<(), ApiError> {
+    for authorizer in authorizers.values() {
+        if previous.and_then(|p| p.authorizers.get(&authorizer.id)) != Some(authorizer) {
+            cx.put(
+                kind::AUTHORIZER,
+                format!("{api_id}/{}", authorizer.id),
+                authorizer,
+            )?;
+        }
+    }
+    for id in previous.iter().flat_map(|p| p.authorizers.keys()) {
+        if !authorizers.contains_key(id) {
+            cx.delete(kind::AUTHORIZER, format!("{api_id}/{id}"));
+        }
+    }
+    Ok(())
 }
 
 /// Stores the models and request validators an import leaves, and deletes those of

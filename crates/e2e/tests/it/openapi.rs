@@ -1217,3 +1217,133 @@ async fn aws_cli_import_export_round_trip() {
     assert_eq!(doc["swagger"], "2.0");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn authorizers_are_imported_named_by_their_methods_and_exported() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let uri = crate::authorizers::function_uri(crate::authorizers::FUNCTION);
+    let document = |ttl: u32| {
+        json!({
+            "openapi": "3.0.1",
+            "info": {"title": "Guarded", "version": "1"},
+            "x-amazon-apigateway-api-key-source": "AUTHORIZER",
+            "components": {"securitySchemes": {
+                "tokens": {"type": "apiKey", "name": "Authorization", "in": "header",
+                           "x-amazon-apigateway-authtype": "custom",
+                           "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": uri,
+                                                              "authorizerResultTtlInSeconds": ttl}},
+                "pool": {"type": "apiKey", "name": "Authorization", "in": "header",
+                         "x-amazon-apigateway-authtype": "cognito_user_pools",
+                         "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
+                                                            "providerARNs": [crate::authorizers::POOL]}}
+            }},
+            "paths": {
+                "/pets": {"get": {
+                    "security": [{"tokens": []}],
+                    "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}
+                }},
+                "/admin": {"get": {
+                    "security": [{"pool": ["pets/admin"]}],
+                    "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}
+                }}
+            }
+        })
+        .to_string()
+    };
+    let api = import(&client, &document(60)).await;
+    let api = api.id().unwrap().to_owned();
+    let listed = client
+        .get_authorizers()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap();
+    let id_of = |name: &str| {
+        listed
+            .items()
+            .iter()
+            .find(|a| a.name() == Some(name))
+            .and_then(|a| a.id())
+            .unwrap_or_else(|| panic!("no authorizer {name}"))
+            .to_owned()
+    };
+    let tokens = id_of("tokens");
+    let pool = id_of("pool");
+    let resources = client
+        .get_resources()
+        .rest_api_id(&api)
+        .embed("methods")
+        .send()
+        .await
+        .unwrap();
+    let method_of = |path: &str| {
+        resources
+            .items()
+            .iter()
+            .find(|r| r.path() == Some(path))
+            .and_then(|r| r.resource_methods())
+            .and_then(|m| m.get("GET"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no GET {path}"))
+    };
+    let pets = method_of("/pets");
+    assert_eq!(pets.authorization_type(), Some("CUSTOM"));
+    assert_eq!(pets.authorizer_id(), Some(tokens.as_str()));
+    let admin = method_of("/admin");
+    assert_eq!(admin.authorization_type(), Some("COGNITO_USER_POOLS"));
+    assert_eq!(admin.authorizer_id(), Some(pool.as_str()));
+    assert_eq!(admin.authorization_scopes(), ["pets/admin"]);
+
+    // Overwriting with the document again updates the authorizers in place (ids kept).
+    client
+        .put_rest_api()
+        .rest_api_id(&api)
+        .mode(PutMode::Overwrite)
+        .body(Blob::new(document(120).into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let tokens_now = client
+        .get_authorizer()
+        .rest_api_id(&api)
+        .authorizer_id(&tokens)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens_now.authorizer_result_ttl_in_seconds(), Some(120));
+
+    // Exported with their settings when asked for authorizers.
+    client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let exported = client
+        .get_export()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .export_type("oas30")
+        .parameters("extensions", "authorizers")
+        .send()
+        .await
+        .unwrap();
+    let exported: Value = serde_json::from_slice(exported.body().unwrap().as_ref()).unwrap();
+    let schemes = &exported["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["tokens"]["x-amazon-apigateway-authorizer"]["authorizerUri"],
+        uri.as_str()
+    );
+    assert_eq!(
+        schemes["pool"]["x-amazon-apigateway-authorizer"]["providerARNs"][0],
+        crate::authorizers::POOL
+    );
+    assert_eq!(
+        exported["paths"]["/admin"]["get"]["security"][0]["pool"][0],
+        "pets/admin"
+    );
+}

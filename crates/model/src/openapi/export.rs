@@ -46,20 +46,23 @@ pub struct Extensions {
     /// `integrations`: `x-amazon-apigateway-integration` on every operation.
     pub integrations: bool,
     /// `apigateway`: the integrations and the API-level settings (binary media types, API key
-    /// source, gateway responses, compression, policy).
+    /// source, gateway responses, compression, policy), and the authorizers.
     pub apigateway: bool,
+    /// `authorizers`: `x-amazon-apigateway-authorizer` on the security schemes of authorizers.
+    pub authorizers: bool,
 }
 
 impl Extensions {
-    /// Parses a comma-separated `extensions` value. `authorizers` and `postman` are accepted
-    /// and add nothing (an API here has no authorizers; Postman's extensions are not written).
+    /// Parses a comma-separated `extensions` value. `postman` is accepted and adds nothing
+    /// (Postman's extensions are not written).
     pub fn parse(text: &str) -> Result<Extensions, String> {
         let mut extensions = Extensions::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "integrations" => extensions.integrations = true,
                 "apigateway" => extensions.apigateway = true,
-                "authorizers" | "postman" => {}
+                "authorizers" => extensions.authorizers = true,
+                "postman" => {}
                 other => {
                     return Err(format!(
                         "Invalid extensions value '{other}'. Valid options are integrations, apigateway, authorizers, postman"
@@ -72,6 +75,10 @@ impl Extensions {
 
     fn integrations(self) -> bool {
         self.integrations || self.apigateway
+    }
+
+    fn authorizers(self) -> bool {
+        self.authorizers || self.apigateway
     }
 }
 
@@ -304,6 +311,7 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
     let mut paths = Obj::default();
     let mut uses_api_key = false;
     let mut uses_iam = false;
+    let mut used_authorizers: Vec<&crate::Authorizer> = Vec::new();
     let mut resources: Vec<&DeployedResource> = snapshot
         .resources
         .iter()
@@ -317,6 +325,17 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
                 continue;
             };
             uses_api_key |= method.api_key_required;
+            if method.authorization_type.uses_authorizer()
+                && let Some(authorizer) = method
+                    .authorizer_id
+                    .as_ref()
+                    .and_then(|id| snapshot.authorizers.iter().find(|a| &a.id == id))
+                && !used_authorizers
+                    .iter()
+                    .any(|a: &&crate::Authorizer| a.id == authorizer.id)
+            {
+                used_authorizers.push(authorizer);
+            }
             uses_iam |= method.authorization_type == AuthorizationType::AwsIam;
             item.put(key, operation(method, deployed, snapshot, options));
         }
@@ -339,6 +358,12 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
         scheme.put("in", Node::str("header"));
         scheme.put("x-amazon-apigateway-authtype", Node::str("awsSigv4"));
         schemes.put(IAM_SCHEME, scheme.done());
+    }
+    for authorizer in used_authorizers {
+        schemes.put(
+            &authorizer.name,
+            authorizer_scheme(authorizer, options.extensions.authorizers()),
+        );
     }
     let definitions = definitions(snapshot, v2);
     if v2 {
@@ -365,6 +390,71 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
         api_extensions(snapshot, &mut doc);
     }
     doc.done()
+}
+
+/// The security scheme of an authorizer: the header its token comes in (`Unused` for a
+/// REQUEST authorizer, as AWS writes it), its `authType`, and with `extension` its settings.
+fn authorizer_scheme(authorizer: &crate::Authorizer, extension: bool) -> Node {
+    let header = authorizer
+        .identity_source
+        .as_deref()
+        .and_then(|s| s.strip_prefix("method.request.header."))
+        .filter(|_| authorizer.kind != crate::AuthorizerType::Request)
+        .unwrap_or("Unused");
+    let mut scheme = Obj::default();
+    scheme.put("type", Node::str("apiKey"));
+    scheme.put("name", Node::str(header));
+    scheme.put("in", Node::str("header"));
+    scheme.put_some(
+        "x-amazon-apigateway-authtype",
+        authorizer.auth_type.clone().map(Node::Str),
+    );
+    if extension {
+        let mut settings = Obj::default();
+        settings.put(
+            "type",
+            Node::str(authorizer.kind.as_str().to_ascii_lowercase()),
+        );
+        if !authorizer.provider_arns.is_empty() {
+            settings.put(
+                "providerARNs",
+                Node::Seq(
+                    authorizer
+                        .provider_arns
+                        .iter()
+                        .map(|a| Node::str(a.clone()))
+                        .collect(),
+                ),
+            );
+        }
+        settings.put_some(
+            "authorizerUri",
+            authorizer.authorizer_uri.clone().map(Node::Str),
+        );
+        settings.put_some(
+            "authorizerCredentials",
+            authorizer.authorizer_credentials.clone().map(Node::Str),
+        );
+        settings.put_some(
+            "identitySource",
+            authorizer.identity_source.clone().map(Node::Str),
+        );
+        settings.put_some(
+            "identityValidationExpression",
+            authorizer
+                .identity_validation_expression
+                .clone()
+                .map(Node::Str),
+        );
+        settings.put_some(
+            "authorizerResultTtlInSeconds",
+            authorizer
+                .authorizer_result_ttl_in_seconds
+                .map(|ttl| Node::Int(i64::from(ttl))),
+        );
+        scheme.put("x-amazon-apigateway-authorizer", settings.done());
+    }
+    scheme.done()
 }
 
 /// Where a document keeps its schemas.
@@ -603,6 +693,23 @@ fn operation(
     }
     if method.authorization_type == AuthorizationType::AwsIam {
         requirement.put(IAM_SCHEME, Node::Seq(Vec::new()));
+    }
+    if method.authorization_type.uses_authorizer()
+        && let Some(authorizer) = method
+            .authorizer_id
+            .as_ref()
+            .and_then(|id| snapshot.authorizers.iter().find(|a| &a.id == id))
+    {
+        requirement.put(
+            &authorizer.name,
+            Node::Seq(
+                method
+                    .authorization_scopes
+                    .iter()
+                    .map(|s| Node::str(s.clone()))
+                    .collect(),
+            ),
+        );
     }
     if !requirement.is_empty() {
         op.put("security", Node::Seq(vec![requirement.done()]));

@@ -21,8 +21,8 @@ use crate::entities::{
     GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse, StringMap, TlsConfig,
 };
 use crate::enums::{
-    ApiKeySource, AuthorizationType, ConnectionType, ContentHandling, HttpMethod, IntegrationType,
-    PassthroughBehavior, ResponseTransferMode,
+    ApiKeySource, AuthorizationType, AuthorizerType, ConnectionType, ContentHandling, HttpMethod,
+    IntegrationType, PassthroughBehavior, ResponseTransferMode,
 };
 use crate::error::ApiError;
 use crate::gateway_responses as defaults;
@@ -64,6 +64,8 @@ enum Scheme {
     ApiKey,
     /// `x-amazon-apigateway-authtype: awsSigv4`: the method uses IAM authorization.
     Iam,
+    /// `x-amazon-apigateway-authorizer`: the method uses this authorizer (named by scheme).
+    Authorizer(AuthorizerType),
     /// Anything else, with what it is.
     Unsupported(String),
 }
@@ -79,6 +81,8 @@ struct Reader<'d> {
     more_errors: usize,
     more_warnings: usize,
     schemes: BTreeMap<String, Scheme>,
+    /// The authorizers of the schemes, ids still empty (their scheme names are their names).
+    authorizers: Vec<crate::Authorizer>,
     /// Schemes already warned about, so each unsupported one is named once.
     warned_schemes: BTreeSet<String>,
     /// Names of `x-amazon-apigateway-request-validators`.
@@ -133,6 +137,7 @@ impl<'d> Reader<'d> {
             more_errors: 0,
             more_warnings: 0,
             schemes: BTreeMap::new(),
+            authorizers: Vec::new(),
             warned_schemes: BTreeSet::new(),
             validators: BTreeSet::new(),
             default_validator: None,
@@ -192,9 +197,11 @@ impl<'d> Reader<'d> {
             resources: Vec::new(),
             models: Vec::new(),
             request_validators: Vec::new(),
+            authorizers: Vec::new(),
             warnings: Vec::new(),
         };
         self.security_schemes();
+        plan.authorizers = std::mem::take(&mut self.authorizers);
         self.root_extensions(&mut plan);
         self.components_extensions();
         if let Some(name) = self.default_validator.clone()
@@ -468,8 +475,16 @@ impl<'d> Reader<'d> {
             let auth_type = field("x-amazon-apigateway-authtype");
             let kind = if auth_type.eq_ignore_ascii_case("awsSigv4") {
                 Scheme::Iam
-            } else if scheme.contains_key("x-amazon-apigateway-authorizer") {
-                Scheme::Unsupported("a Lambda or Cognito authorizer".into())
+            } else if let Some(extension) = scheme.get("x-amazon-apigateway-authorizer") {
+                let loc = scheme_loc.key("x-amazon-apigateway-authorizer");
+                match self.authorizer(name, scheme, extension, &loc) {
+                    Some(authorizer) => {
+                        let kind = authorizer.kind;
+                        self.authorizers.push(authorizer);
+                        Scheme::Authorizer(kind)
+                    }
+                    None => continue,
+                }
             } else if field("type") == "apiKey" {
                 if field("in") == "header" && field("name").eq_ignore_ascii_case("x-api-key") {
                     Scheme::ApiKey
@@ -1402,6 +1417,24 @@ impl<'d> Reader<'d> {
             for name in requirement.keys() {
                 match self.schemes.get(name).cloned() {
                     Some(Scheme::ApiKey) => method.api_key_required = true,
+                    Some(Scheme::Authorizer(kind)) => {
+                        method.authorization_type = match kind {
+                            AuthorizerType::CognitoUserPools => {
+                                AuthorizationType::CognitoUserPools
+                            }
+                            AuthorizerType::Token | AuthorizerType::Request => {
+                                AuthorizationType::Custom
+                            }
+                        };
+                        method.authorizer_id = Some(name.clone());
+                        let scopes = requirement.get(name.as_str()).and_then(Value::as_array);
+                        method.authorization_scopes = scopes
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect();
+                    }
                     Some(Scheme::Iam) => method.authorization_type = AuthorizationType::AwsIam,
                     Some(Scheme::Unsupported(what)) => {
                         if self.warned_schemes.insert(name.clone()) {
@@ -1416,6 +1449,100 @@ impl<'d> Reader<'d> {
                 }
             }
         }
+    }
+
+    /// The authorizer of scheme `name` (`x-amazon-apigateway-authorizer` in `extension`): a
+    /// TOKEN or Cognito authorizer without an `identitySource` reads the scheme's header.
+    fn authorizer(
+        &mut self,
+        name: &str,
+        scheme: &'d Map<String, Value>,
+        extension: &'d Value,
+        loc: &Loc,
+    ) -> Option<crate::Authorizer> {
+        let fields = self.object(extension, loc)?;
+        let text = |reader: &mut Self, key: &str| {
+            fields
+                .get(key)
+                .and_then(|value| reader.text(value, &loc.key(key)))
+        };
+        let Some(kind_text) = text(self, "type") else {
+            self.error(format!("Missing authorizer type at {}", loc.key("type")));
+            return None;
+        };
+        let Some(kind) = AuthorizerType::parse(&kind_text.to_ascii_uppercase()) else {
+            self.error(format!(
+                "Invalid authorizer type '{kind_text}' at {}: use token, request or cognito_user_pools",
+                loc.key("type")
+            ));
+            return None;
+        };
+        for key in fields.keys() {
+            if !matches!(
+                key.as_str(),
+                "type"
+                    | "authorizerUri"
+                    | "authorizerCredentials"
+                    | "identitySource"
+                    | "identityValidationExpression"
+                    | "authorizerResultTtlInSeconds"
+                    | "providerARNs"
+            ) {
+                self.warn(format!(
+                    "Unsupported authorizer field {key} at {} was ignored",
+                    loc.key(key)
+                ));
+            }
+        }
+        let header = scheme
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|_| scheme.get("in").and_then(Value::as_str) == Some("header"));
+        let identity_source = text(self, "identitySource").or_else(|| match kind {
+            AuthorizerType::Request => None,
+            _ => header.map(|h| format!("method.request.header.{h}")),
+        });
+        let ttl = match fields.get("authorizerResultTtlInSeconds") {
+            None => None,
+            Some(value) => {
+                let at = loc.key("authorizerResultTtlInSeconds");
+                Some(i32::try_from(self.integer(value, &at)?).unwrap_or(i32::MAX))
+            }
+        };
+        let provider_arns = match fields.get("providerARNs") {
+            None => Vec::new(),
+            Some(value) => self.string_list(value, &loc.key("providerARNs"))?,
+        };
+        let auth_type = scheme
+            .get("x-amazon-apigateway-authtype")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                Some(match kind {
+                    AuthorizerType::CognitoUserPools => "cognito_user_pools".to_owned(),
+                    _ => "custom".to_owned(),
+                })
+            });
+        let authorizer = crate::Authorizer {
+            id: String::new(),
+            name: name.to_owned(),
+            kind,
+            provider_arns,
+            auth_type,
+            authorizer_uri: text(self, "authorizerUri"),
+            authorizer_credentials: text(self, "authorizerCredentials"),
+            identity_source,
+            identity_validation_expression: text(self, "identityValidationExpression"),
+            authorizer_result_ttl_in_seconds: ttl,
+        };
+        if let Err(problem) = crate::authorizer::check(&authorizer) {
+            self.error(format!(
+                "Invalid authorizer at {loc}: {}",
+                problem.message()
+            ));
+            return None;
+        }
+        Some(authorizer)
     }
 
     /// `x-amazon-apigateway-auth: {type: aws_iam | none}`.

@@ -112,6 +112,9 @@ pub struct ImportPlan {
     /// `x-amazon-apigateway-request-validators`, by name. Methods name theirs by name in
     /// `request_validator_id` until the control plane gives validators ids.
     pub request_validators: Vec<PlannedValidator>,
+    /// Security schemes with `x-amazon-apigateway-authorizer`, named by scheme. Methods name
+    /// theirs by scheme name in `authorizer_id` until the control plane gives them ids.
+    pub authorizers: Vec<crate::Authorizer>,
     /// What the document asks and Causeway does not do, one sentence each.
     pub warnings: Vec<String>,
 }

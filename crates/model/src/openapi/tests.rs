@@ -532,7 +532,7 @@ fn unsupported_things_are_warnings_never_silence() {
       "x-amazon-apigateway-shiny-new-thing": true,
       "x-logo": "ignored: not an AWS extension",
       "securityDefinitions": {
-        "lambda": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "custom", "x-amazon-apigateway-authorizer": {"type": "token"}},
+        "lambda": {"type": "oauth2", "flow": "implicit", "authorizationUrl": "https://example.com/auth", "scopes": {}},
         "iam": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
       },
       "paths": {
@@ -554,7 +554,7 @@ fn unsupported_things_are_warnings_never_silence() {
     for expected in [
         "Documentation parts (x-amazon-apigateway-documentation at x-amazon-apigateway-documentation)",
         "Unsupported extension x-amazon-apigateway-shiny-new-thing",
-        "Security scheme 'lambda' (a Lambda or Cognito authorizer) is not supported",
+        "Security scheme 'lambda' (of type 'oauth2') is not supported",
         "TRACE is not a method API Gateway supports",
         "Cookie parameters are not supported: 'session'",
         "The 'default' response at paths.'/a'.get.responses.default was not imported",
@@ -778,7 +778,15 @@ fn snapshot(plan: &ImportPlan) -> ApiSnapshot {
                 validate_request_parameters: v.validate_request_parameters,
             })
             .collect(),
-        authorizers: Vec::new(),
+        // Methods of a plan name authorizers by scheme name: here the ids are the names.
+        authorizers: plan
+            .authorizers
+            .iter()
+            .map(|a| crate::Authorizer {
+                id: a.name.clone(),
+                ..a.clone()
+            })
+            .collect(),
     }
 }
 
@@ -788,6 +796,7 @@ fn options(export_type: ExportType, integrations: bool) -> ExportOptions {
         extensions: Extensions {
             integrations,
             apigateway: false,
+            authorizers: integrations,
         },
         stage_name: "prod".into(),
         host: "abc123defg.execute-api.us-east-1.amazonaws.com".into(),
@@ -1117,4 +1126,92 @@ fn swagger_body_parameters_name_models_for_what_they_consume() {
     assert_eq!(post.request_models.len(), 2);
     assert_eq!(post.request_models["text/plain"], "NewPet");
     assert!(post.request_parameters.is_empty());
+}
+
+#[test]
+fn authorizers_come_in_from_security_schemes_and_go_out_the_same() {
+    let doc = r#"{
+      "openapi": "3.0.1",
+      "info": {"title": "guarded", "version": "1"},
+      "components": {"securitySchemes": {
+        "tokens": {"type": "apiKey", "name": "X-Token", "in": "header",
+                   "x-amazon-apigateway-authtype": "custom",
+                   "x-amazon-apigateway-authorizer": {
+                     "type": "token",
+                     "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+                     "identityValidationExpression": "^Bearer .+$",
+                     "authorizerResultTtlInSeconds": 60}},
+        "requests": {"type": "apiKey", "name": "Unused", "in": "header",
+                     "x-amazon-apigateway-authorizer": {
+                       "type": "request",
+                       "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+                       "identitySource": "method.request.header.X-User, method.request.querystring.team"}},
+        "pool": {"type": "apiKey", "name": "Authorization", "in": "header",
+                 "x-amazon-apigateway-authtype": "cognito_user_pools",
+                 "x-amazon-apigateway-authorizer": {
+                   "type": "cognito_user_pools",
+                   "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Pool1"]}}
+      }},
+      "paths": {
+        "/a": {"get": {"security": [{"tokens": []}], "responses": {"200": {"description": "ok"}},
+                       "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}}},
+        "/b": {"get": {"security": [{"requests": []}], "responses": {"200": {"description": "ok"}},
+                       "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}}},
+        "/c": {"get": {"security": [{"pool": ["pets/admin"]}], "responses": {"200": {"description": "ok"}},
+                       "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}}}
+      }
+    }"#;
+    let plan = plan(doc);
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let by_name = |name: &str| {
+        plan.authorizers
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no authorizer {name}: {:?}", plan.authorizers))
+    };
+    let tokens = by_name("tokens");
+    assert_eq!(tokens.kind, crate::AuthorizerType::Token);
+    // A TOKEN authorizer without identitySource reads its scheme's header.
+    assert_eq!(
+        tokens.identity_source.as_deref(),
+        Some("method.request.header.X-Token")
+    );
+    assert_eq!(tokens.authorizer_result_ttl_in_seconds, Some(60));
+    assert_eq!(tokens.auth_type.as_deref(), Some("custom"));
+    assert_eq!(by_name("requests").kind, crate::AuthorizerType::Request);
+    let pool = by_name("pool");
+    assert_eq!(pool.provider_arns.len(), 1);
+    assert_eq!(
+        pool.identity_source.as_deref(),
+        Some("method.request.header.Authorization")
+    );
+    let a = method(&plan, "/a", "GET");
+    assert_eq!(a.authorization_type, AuthorizationType::Custom);
+    assert_eq!(a.authorizer_id.as_deref(), Some("tokens"));
+    let c = method(&plan, "/c", "GET");
+    assert_eq!(c.authorization_type, AuthorizationType::CognitoUserPools);
+    assert_eq!(c.authorizer_id.as_deref(), Some("pool"));
+    assert_eq!(c.authorization_scopes, ["pets/admin"]);
+
+    // Exported with the authorizers' settings, and read back the same.
+    let exported = export(&snapshot(&plan), &options(ExportType::Oas30, true));
+    let text = String::from_utf8(render(&exported, Format::Json).unwrap()).unwrap();
+    let again = self::plan(&text);
+    assert_eq!(again.authorizers, plan.authorizers, "{text}");
+    assert_eq!(method(&again, "/c", "GET"), c);
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let schemes = &value["components"]["securitySchemes"];
+    assert_eq!(schemes["requests"]["name"], "Unused");
+    assert_eq!(
+        schemes["tokens"]["x-amazon-apigateway-authorizer"]["type"],
+        "token"
+    );
+    assert_eq!(
+        value["paths"]["/c"]["get"]["security"][0]["pool"][0],
+        "pets/admin"
+    );
+
+    // A broken authorizer is an error that names its place.
+    let broken = doc.replace("\"type\": \"token\"", "\"type\": \"jwt\"");
+    assert!(refused(&broken).contains("Invalid authorizer type 'jwt'"));
 }

@@ -237,14 +237,21 @@ impl Facts<'_> {
     }
 }
 
+/// What an authorizer decided about a request: who the caller is, and whether it may go on
+/// (a denied caller is still known to gateway response templates).
+pub(crate) struct Decided {
+    pub outcome: Arc<Outcome>,
+    pub verdict: Result<(), Failure>,
+}
+
 /// Runs authorizer `id` of the stage for a method (whose `authorizationScopes` are
-/// `scopes`): the caller's outcome, or the failure to answer with.
+/// `scopes`): its decision, or the failure to answer with when it made none.
 pub(crate) async fn authorize(
     facts: &Facts<'_>,
     authorizers: Option<&StageAuthorizers>,
     id: &str,
     scopes: &[String],
-) -> Result<Arc<Outcome>, Failure> {
+) -> Result<Decided, Failure> {
     let found = authorizers.and_then(|a| a.by_id.get(id).map(|c| (a, c)));
     let Some((authorizers, compiled)) = found else {
         return Err(Failure::authorizer_configuration(format!(
@@ -274,8 +281,8 @@ pub(crate) async fn authorize(
             outcome
         }
     };
-    check(compiled, &outcome, facts, &method_arn, scopes)?;
-    Ok(outcome)
+    let verdict = check(compiled, &outcome, facts, &method_arn, scopes);
+    Ok(Decided { outcome, verdict })
 }
 
 /// What is checked of a decision on every request, kept or new: a Lambda authorizer's

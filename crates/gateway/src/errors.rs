@@ -221,6 +221,8 @@ pub struct Context<'a> {
     /// The integration's status and how long it took, once it answered (measured only for
     /// stages that write access logs).
     pub integration: Option<(u16, std::time::Duration)>,
+    /// What the method's authorizer said of the caller (`$context.authorizer.*`).
+    pub authorizer: Option<std::sync::Arc<crate::authorizer::Outcome>>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -450,7 +452,10 @@ pub(crate) fn context_variable<'a>(
         "identity.apiKey" => Owned(header("x-api-key").to_owned()),
         "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
         "requestTimeEpoch" => Owned(now().as_millis().to_string()),
-        _ => return None,
+        _ => {
+            let name = name.strip_prefix("authorizer.")?;
+            Owned(context.authorizer.as_ref()?.value(name)?.to_owned())
+        }
     })
 }
 

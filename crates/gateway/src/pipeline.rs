@@ -295,15 +295,16 @@ async fn serve_stage<'a>(
             request_id,
             host: request.host(),
         };
-        Some(
-            crate::authorizer::authorize(
-                &facts,
-                stage.authorizers.as_ref(),
-                method.authorizer_id.as_deref().unwrap_or_default(),
-                &method.authorization_scopes,
-            )
-            .await?,
+        let decided = crate::authorizer::authorize(
+            &facts,
+            stage.authorizers.as_ref(),
+            method.authorizer_id.as_deref().unwrap_or_default(),
+            &method.authorization_scopes,
         )
+        .await?;
+        context.authorizer = Some(decided.outcome.clone());
+        decided.verdict?;
+        Some(decided.outcome)
     } else {
         None
     };

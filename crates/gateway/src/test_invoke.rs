@@ -92,6 +92,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         account_id: &gateway.config.account_id,
         is_canary: false,
         integration: None,
+        authorizer: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {

@@ -693,11 +693,29 @@ async fn templates_read_the_authorizer_context_and_a_single_function_emulator_wo
         .send()
         .await
         .unwrap();
+    // A denied caller is still known to gateway response templates.
+    client
+        .put_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::AccessDenied)
+        .response_templates(
+            "application/json",
+            r#"{"message":$context.error.messageString,"principal":"$context.authorizer.principalId"}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     deploy(&client, &api, "prod").await;
     let invoke = Invoke::new(&server, &api);
     invoke
         .until("GET", "/prod/pets", |raw| raw.status == 401)
         .await;
+    let denied = get_as(&invoke, "/prod/pets", Some("Bearer deny")).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(
+        denied.json(),
+        json!({"message": "User is not authorized to access this resource with an explicit deny", "principal": "user-3"})
+    );
 
     let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-pets")).await;
     assert_eq!(raw.status, 200, "{}", raw.text());

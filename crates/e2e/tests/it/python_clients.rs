@@ -561,3 +561,103 @@ async fn aws_cli_api_keys_and_usage_plans() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn aws_cli_authorizers() {
+    let server = TestServer::start().await;
+    let api = aws_json(&server, &["create-rest-api", "--name", "cli-guarded"]).await;
+    let api_id = field(&api, "id").to_owned();
+    let uri = crate::authorizers::function_uri(crate::authorizers::FUNCTION);
+    let created = aws_json(
+        &server,
+        &[
+            "create-authorizer",
+            "--rest-api-id",
+            &api_id,
+            "--name",
+            "cli-tokens",
+            "--type",
+            "TOKEN",
+            "--authorizer-uri",
+            &uri,
+            "--identity-source",
+            "method.request.header.Authorization",
+            "--authorizer-result-ttl-in-seconds",
+            "300",
+        ],
+    )
+    .await;
+    let id = field(&created, "id").to_owned();
+    assert_eq!(field(&created, "authType"), "custom");
+    assert_eq!(created["authorizerResultTtlInSeconds"], 300, "{created}");
+
+    let updated = aws_json(
+        &server,
+        &[
+            "update-authorizer",
+            "--rest-api-id",
+            &api_id,
+            "--authorizer-id",
+            &id,
+            "--patch-operations",
+            "op=replace,path=/authorizerResultTtlInSeconds,value=60",
+        ],
+    )
+    .await;
+    assert_eq!(updated["authorizerResultTtlInSeconds"], 60, "{updated}");
+    let listed = aws_json(&server, &["get-authorizers", "--rest-api-id", &api_id]).await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    // Without a gateway's Lambda endpoint the test call reports a configuration error.
+    let tested = aws_json(
+        &server,
+        &[
+            "test-invoke-authorizer",
+            "--rest-api-id",
+            &api_id,
+            "--authorizer-id",
+            &id,
+            "--headers",
+            "Authorization=Bearer x",
+        ],
+    )
+    .await;
+    assert_eq!(tested["clientStatus"], 500, "{tested}");
+    assert!(
+        field(&tested, "log").contains("--lambda-endpoint"),
+        "{tested}"
+    );
+
+    aws_json(
+        &server,
+        &[
+            "delete-authorizer",
+            "--rest-api-id",
+            &api_id,
+            "--authorizer-id",
+            &id,
+        ],
+    )
+    .await;
+    let gone = aws(
+        &server,
+        &[
+            "get-authorizer",
+            "--rest-api-id",
+            &api_id,
+            "--authorizer-id",
+            &id,
+        ],
+    )
+    .await;
+    assert!(!gone.status.success());
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("Invalid Authorizer identifier specified"),
+        "{}",
+        describe(&gone)
+    );
+}

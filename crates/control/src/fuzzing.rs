@@ -131,6 +131,12 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"all","validateRequestBody":true,"validateRequestParameters":true}"#,
     );
     let validator = validator["id"].as_str()?.to_owned();
+    let authorizer = call(
+        "POST",
+        "/restapis/fz/authorizers",
+        r#"{"name":"tokens","type":"TOKEN","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations","identitySource":"method.request.header.Authorization"}"#,
+    );
+    let authorizer = authorizer["id"].as_str()?.to_owned();
     let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
     let paths = vec![
         "/restapis/fz/models".to_owned(),
@@ -139,6 +145,9 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz/models/Pet/default_template".to_owned(),
         "/restapis/fz/requestvalidators".to_owned(),
         format!("/restapis/fz/requestvalidators/{validator}"),
+        "/restapis/fz/authorizers".to_owned(),
+        format!("/restapis/fz/authorizers/{authorizer}"),
+        "/restapis/fz/stages/prod/cache/authorizers".to_owned(),
         "/restapis".to_owned(),
         "/restapis/fz".to_owned(),
         "/restapis/fz/resources".to_owned(),
@@ -165,6 +174,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz?mode=overwrite&basepath=prepend".to_owned(),
         "/restapis/fz/stages/prod/exports/oas30?extensions=integrations".to_owned(),
         "/restapis/fz/stages/prod/exports/swagger?extensions=apigateway".to_owned(),
+        "/restapis/fz/stages/prod/exports/oas30?extensions=authorizers".to_owned(),
         "/usageplans".to_owned(),
         format!("/usageplans/{plan}"),
         format!("/usageplans/{plan}/keys"),

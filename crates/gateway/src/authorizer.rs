@@ -17,7 +17,6 @@
 //!   an ID token, with them an access token holding one of the scopes (else 401).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,14 +25,14 @@ use causeway_model::authorizer::{DEFAULT_TTL_SECONDS, IdentitySource};
 use causeway_model::gateway::{TestAuthorizer, TestAuthorizerResult};
 use causeway_model::policy::{Decision, INVOKE, Policy, Request, Scope};
 use causeway_model::{Authorizer, AuthorizerType, Deployment, Stage};
-use causeway_routing::PathParam;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Gateway;
 use crate::cognito::{self, Pool, TokenError};
 use crate::errors::{Failure, Kind};
 use crate::exec_log::ExecutionLog;
 use crate::lambda::{InvokeError, Invoked};
+pub(crate) use crate::lambda_event::Facts;
 use crate::request::Headers;
 
 /// How long an authorizer function may take.
@@ -205,25 +204,6 @@ impl Compiled {
                 .collect(),
         }
     }
-}
-
-/// What an authorizer may read of a request.
-pub(crate) struct Facts<'a> {
-    pub gateway: &'a Gateway,
-    pub api_id: &'a str,
-    pub stage: &'a str,
-    pub stage_variables: &'a BTreeMap<String, String>,
-    pub method: &'a str,
-    pub headers: &'a Headers,
-    /// The path after the stage, starting with `/`.
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub resource_path: &'a str,
-    pub resource_id: &'a str,
-    pub path_params: &'a [PathParam<'a>],
-    pub client: IpAddr,
-    pub request_id: &'a str,
-    pub host: Option<&'a str>,
 }
 
 impl Facts<'_> {
@@ -515,12 +495,13 @@ async fn decide(
                 ))
             })
         }
-        Ok(Invoked::Failed(Some(message))) if message == "Unauthorized" => {
-            Err(Failure::unauthorized().because(format!(
-                "authorizer '{name}' ({function}) refused the caller"
-            )))
-        }
-        Ok(Invoked::Failed(message)) => Err(Failure::authorizer_configuration(format!(
+        Ok(Invoked::Failed {
+            message: Some(message),
+            ..
+        }) if message == "Unauthorized" => Err(Failure::unauthorized().because(format!(
+            "authorizer '{name}' ({function}) refused the caller"
+        ))),
+        Ok(Invoked::Failed { message, .. }) => Err(Failure::authorizer_configuration(format!(
             "authorizer '{name}' ({function}) failed: {}",
             message.as_deref().unwrap_or("no error message")
         ))),
@@ -607,85 +588,10 @@ async fn user_pool_token(
 
 /// The REQUEST event: the request as a Lambda proxy event has it, without the body.
 fn request_event(facts: &Facts<'_>, method_arn: &str) -> Value {
-    let mut headers = Map::new();
-    let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in facts.headers.iter() {
-        let name = String::from_utf8_lossy(name).into_owned();
-        let value = String::from_utf8_lossy(value).into_owned();
-        headers.insert(name.clone(), Value::String(value.clone()));
-        if let Value::Array(values) = multi_headers
-            .entry(name)
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
-            values.push(Value::String(value));
-        }
-    }
-    let mut query = Map::new();
-    let mut multi_query: Map<String, Value> = Map::new();
-    for (name, value) in crate::request::query_pairs(facts.query) {
-        query.insert(name.to_string(), Value::String(value.to_string()));
-        if let Value::Array(values) = multi_query
-            .entry(name.into_owned())
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
-            values.push(Value::String(value.into_owned()));
-        }
-    }
-    let path_parameters: Map<String, Value> = facts
-        .path_params
-        .iter()
-        .map(|p| (p.name.to_owned(), Value::String(p.value.to_string())))
-        .collect();
-    let stage_variables: Map<String, Value> = facts
-        .stage_variables
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let host = facts.host.unwrap_or_default();
-    let null_if_empty = |map: Map<String, Value>| {
-        if map.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(map)
-        }
-    };
-    serde_json::json!({
-        "type": "REQUEST",
-        "methodArn": method_arn,
-        "resource": facts.resource_path,
-        "path": facts.path,
-        "httpMethod": facts.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": null_if_empty(query),
-        "multiValueQueryStringParameters": null_if_empty(multi_query),
-        "pathParameters": path_parameters,
-        "stageVariables": null_if_empty(stage_variables),
-        "requestContext": {
-            "resourceId": facts.resource_id,
-            "resourcePath": facts.resource_path,
-            "httpMethod": facts.method,
-            "extendedRequestId": facts.request_id,
-            "requestTime": crate::templates::common_log_time(now.as_secs()),
-            "path": format!("/{}{}", facts.stage, facts.path),
-            "accountId": facts.gateway.config.account_id,
-            "protocol": "HTTP/1.1",
-            "stage": facts.stage,
-            "domainPrefix": host.split('.').next().unwrap_or_default(),
-            "requestTimeEpoch": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
-            "requestId": facts.request_id,
-            "identity": {
-                "sourceIp": facts.client.to_string(),
-                "userAgent": facts.headers.get_str("user-agent"),
-                "apiKey": facts.headers.get_str("x-api-key"),
-            },
-            "domainName": host,
-            "apiId": facts.api_id,
-        },
-    })
+    let mut fields = crate::lambda_event::request_fields(facts, &[], &[], false);
+    fields.insert("type".into(), Value::String("REQUEST".to_owned()));
+    fields.insert("methodArn".into(), Value::String(method_arn.to_owned()));
+    Value::Object(fields)
 }
 
 /// Reads a function's result: `principalId`, `policyDocument`, `context` (string, number
@@ -780,6 +686,7 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
         query,
         resource_path: path,
         resource_id: "",
+        deployment_id: "",
         path_params: &[],
         client: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         request_id: &request_id,

@@ -45,6 +45,9 @@ pub enum Kind {
     ApiConfigurationError,
     IntegrationFailure,
     IntegrationTimeout,
+    /// A Lambda proxy integration's function failed or answered what is not a proxy
+    /// response (502, as on AWS; customised through DEFAULT_5XX).
+    BadGateway,
 }
 
 impl Kind {
@@ -65,6 +68,7 @@ impl Kind {
             Kind::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             Kind::IntegrationFailure => "INTEGRATION_FAILURE",
             Kind::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            Kind::BadGateway => "DEFAULT_5XX",
         }
     }
 
@@ -81,9 +85,10 @@ impl Kind {
             Kind::UnsupportedMediaType => "UnsupportedMediaTypeException",
             Kind::Unauthorized => "UnauthorizedException",
             Kind::AuthorizerConfigurationError => "AuthorizerConfigurationException",
-            Kind::ApiConfigurationError | Kind::IntegrationFailure | Kind::IntegrationTimeout => {
-                "InternalServerErrorException"
-            }
+            Kind::ApiConfigurationError
+            | Kind::IntegrationFailure
+            | Kind::IntegrationTimeout
+            | Kind::BadGateway => "InternalServerErrorException",
         }
     }
 
@@ -96,7 +101,19 @@ impl Kind {
                 | Kind::IntegrationFailure
                 | Kind::IntegrationTimeout
                 | Kind::AuthorizerConfigurationError
+                | Kind::BadGateway
         )
+    }
+
+    /// The status of the failure's answer when no gateway response sets one.
+    fn default_status(self) -> u16 {
+        if self == Kind::BadGateway {
+            return 502;
+        }
+        gateway_responses::response_type(self.response_type())
+            .and_then(|t| t.default_status)
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(500)
     }
 }
 
@@ -191,10 +208,7 @@ impl Failure {
 
 /// The status a failure answers with when its gateway response is not customised.
 pub fn default_status(kind: Kind) -> u16 {
-    gateway_responses::response_type(kind.response_type())
-        .and_then(|t| t.default_status)
-        .and_then(|s| s.parse::<u16>().ok())
-        .unwrap_or(500)
+    kind.default_status()
 }
 
 /// Values of `$context` a gateway response template may use.
@@ -244,10 +258,7 @@ pub fn render(
             map.get(class)
         })
     });
-    let default_status = gateway_responses::response_type(response_type)
-        .and_then(|t| t.default_status)
-        .and_then(|s| s.parse::<u16>().ok())
-        .unwrap_or(500);
+    let default_status = failure.kind.default_status();
     // A customised DEFAULT_4XX / DEFAULT_5XX lends its status too, to every type of its
     // class that is not customised itself.
     let status = customised

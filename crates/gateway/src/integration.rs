@@ -1,4 +1,7 @@
-//! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link.
+//! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link; AWS and
+//! AWS_PROXY with Lambda functions (`lambda.rs`).
+
+mod lambda;
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -52,6 +55,9 @@ pub struct Call<'a> {
     pub timer: Option<&'a crate::upstream::Deadline>,
     /// What the method's authorizer said of the caller (`$context.authorizer.*`).
     pub authorizer: Option<&'a crate::authorizer::Outcome>,
+    pub gateway: &'a crate::Gateway,
+    /// The path after the stage, as the client sent it (the Lambda proxy event's `path`).
+    pub path: &'a str,
 }
 
 /// Runs the method's integration.
@@ -60,9 +66,8 @@ pub async fn run(call: Call<'_>) -> Result<Response<Body>, Failure> {
         IntegrationType::Mock => mock(&call),
         IntegrationType::HttpProxy => http_proxy(&call).await,
         IntegrationType::Http => http(&call).await,
-        IntegrationType::Aws | IntegrationType::AwsProxy => Err(Failure::configuration(
-            "AWS and AWS_PROXY integrations (Lambda and AWS services) are not available in Causeway",
-        )),
+        IntegrationType::AwsProxy => lambda::proxy(&call).await,
+        IntegrationType::Aws => lambda::aws(&call).await,
     }
 }
 

@@ -76,8 +76,11 @@ impl LambdaEndpoint {
 pub enum Invoked {
     /// Its result.
     Returned(Bytes),
-    /// It failed: the `errorMessage` of its error, if it gave one.
-    Failed(Option<String>),
+    /// It failed: the `errorMessage` of its error, if it gave one, and the whole error.
+    Failed {
+        message: Option<String>,
+        body: Bytes,
+    },
 }
 
 /// Why a function could not be called.
@@ -140,7 +143,10 @@ pub async fn invoke(
         });
     }
     if response.headers().contains_key("x-amz-function-error") {
-        return Ok(Invoked::Failed(error_message(&bytes)));
+        return Ok(Invoked::Failed {
+            message: error_message(&bytes),
+            body: bytes,
+        });
     }
     // The Runtime Interface Emulator sends a function's error as a plain result: an object
     // with `errorMessage` and `errorType` (and a stack trace) is one.
@@ -154,12 +160,13 @@ pub async fn invoke(
             )
         })
     {
-        return Ok(Invoked::Failed(
-            fields
+        return Ok(Invoked::Failed {
+            message: fields
                 .get("errorMessage")
                 .and_then(|m| m.as_str())
                 .map(str::to_owned),
-        ));
+            body: bytes,
+        });
     }
     Ok(Invoked::Returned(bytes))
 }

@@ -19,6 +19,7 @@ mod errors;
 mod exec_log;
 mod integration;
 pub mod lambda;
+mod lambda_event;
 mod limits;
 mod pipeline;
 mod pool;

@@ -283,6 +283,7 @@ async fn serve_stage<'a>(
             gateway,
             api_id: target.api_id,
             stage: &stage.stage.stage_name,
+            deployment_id: &stage.deployment.id,
             stage_variables: &stage.stage.variables,
             method: request.method.as_str(),
             headers: &request.headers,
@@ -378,6 +379,8 @@ async fn serve_stage<'a>(
         log: None,
         timer: Some(timer),
         authorizer: authorized.as_deref(),
+        gateway,
+        path: target.path,
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;

@@ -272,6 +272,8 @@ async fn execute<'a>(
         log: Some(log),
         timer: None,
         authorizer: None,
+        gateway,
+        path: request.path,
     })
     .await
 }

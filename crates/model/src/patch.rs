@@ -643,9 +643,29 @@ pub fn check_integration(it: &Integration, max_timeout_millis: i32) -> Result<()
             }
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
-            if it.uri.as_deref().is_none_or(str::is_empty) {
+            let uri = it.uri.as_deref().unwrap_or_default();
+            if it.kind == IntegrationType::Aws && it.http_method.is_none() {
                 return Err(ApiError::bad_request(
-                    "Integrations of type 'AWS' and 'AWS_PROXY' need a uri",
+                    "Enumeration value for HttpMethod must be non-empty",
+                ));
+            }
+            // `arn:{partition}:apigateway:{region}:{service}:{path|action}/...`
+            let Some(rest) = uri.strip_prefix("arn:") else {
+                return Err(ApiError::bad_request(
+                    "Invalid ARN specified in the request",
+                ));
+            };
+            let resource = rest.splitn(5, ':').nth(4).unwrap_or_default();
+            if !(resource.starts_with("path") || resource.starts_with("action")) {
+                return Err(ApiError::bad_request(
+                    "AWS ARN for integration must contain path or action",
+                ));
+            }
+            if it.kind == IntegrationType::AwsProxy
+                && crate::authorizer::lambda_function(uri).is_none()
+            {
+                return Err(ApiError::bad_request(
+                    "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
                 ));
             }
         }

@@ -272,6 +272,23 @@ async fn a_lambda_proxy_integration_sends_the_proxy_event_and_answers_what_the_f
         "InternalServerErrorException",
         TIMED_OUT,
     );
+
+    // The 502 is customised through DEFAULT_5XX.
+    client
+        .put_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::Default5Xx)
+        .status_code("503")
+        .response_templates("application/json", r#"{"oops":$context.error.messageString}"#)
+        .send()
+        .await
+        .unwrap();
+    deploy_with(&client, &api, "prod", &[("fn", "app"), ("v", "1")]).await;
+    let raw = invoke
+        .until("GET", "/prod/throw", |raw| raw.status != 502)
+        .await;
+    assert_eq!(raw.status, 503, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"oops": "Internal server error"}));
 }
 
 #[tokio::test]

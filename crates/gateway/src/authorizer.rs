@@ -38,8 +38,11 @@ use crate::request::Headers;
 /// How long an authorizer function may take.
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How many decisions a stage keeps at most.
-const MAX_DECISIONS: usize = 10_000;
+/// How many decisions a stage keeps, about (the tables are sized for this many).
+const EXPECTED_DECISIONS: usize = 10_000;
+/// The most a stage's decisions may weigh: their identities (tokens can be long) and their
+/// outcomes, so that callers with made-up tokens cannot grow the cache without bound.
+const MAX_DECISION_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The authorizers of a stage's deployment, and the decisions they made.
 #[derive(Debug)]
@@ -110,9 +113,43 @@ impl Outcome {
     }
 }
 
-/// Decisions by authorizer and identity, each with the monotonic time it expires.
+type DecisionKey = (String, String);
+type Kept = (u64, Arc<Outcome>);
+
+/// Decisions by authorizer and identity, each with the monotonic time it expires, bounded
+/// by their weight ([`MAX_DECISION_BYTES`]).
 #[derive(Debug)]
-struct Decisions(quick_cache::sync::Cache<(String, String), (u64, Arc<Outcome>)>);
+struct Decisions(quick_cache::sync::Cache<DecisionKey, Kept, DecisionWeight>);
+
+#[derive(Debug, Clone)]
+struct DecisionWeight;
+
+impl quick_cache::Weighter<DecisionKey, Kept> for DecisionWeight {
+    fn weight(&self, key: &DecisionKey, (_, outcome): &Kept) -> u64 {
+        let texts = |pairs: &[(String, String)]| -> usize {
+            pairs.iter().map(|(k, v)| k.len() + v.len()).sum()
+        };
+        let bytes = key.0.len()
+            + key.1.len()
+            + outcome.principal_id.len()
+            + outcome.policy_text.as_ref().map_or(0, String::len)
+            + texts(&outcome.context)
+            + texts(&outcome.claims)
+            // The policy parsed, the maps and the entry itself.
+            + 512;
+        u64::try_from(bytes).unwrap_or(u64::MAX)
+    }
+}
+
+impl Decisions {
+    fn new() -> Decisions {
+        Decisions(quick_cache::sync::Cache::with_weighter(
+            EXPECTED_DECISIONS,
+            MAX_DECISION_BYTES,
+            DecisionWeight,
+        ))
+    }
+}
 
 impl StageAuthorizers {
     /// The authorizers of `deployment` as `stage` serves them; `None` when it has none. The
@@ -134,7 +171,7 @@ impl StageAuthorizers {
             {
                 previous.cache.clone()
             }
-            _ => Arc::new(Decisions(quick_cache::sync::Cache::new(MAX_DECISIONS))),
+            _ => Arc::new(Decisions::new()),
         };
         let by_id = authorizers
             .iter()
@@ -739,4 +776,33 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
     result.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     result.log = log.into_text();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_bounded_by_their_weight() {
+        let decisions = Decisions::new();
+        let outcome = Arc::new(Outcome {
+            principal_id: "p".to_owned(),
+            policy: None,
+            context: Vec::new(),
+            usage_identifier_key: None,
+            policy_text: None,
+            claims: Vec::new(),
+            token: None,
+        });
+        // Made-up tokens of 60 KiB each, far more than fit.
+        for i in 0..2_000 {
+            let token = format!("{i:06}{}", "x".repeat(60 * 1024));
+            decisions
+                .0
+                .insert(("a".to_owned(), token), (u64::MAX, outcome.clone()));
+        }
+        assert!(decisions.0.weight() <= MAX_DECISION_BYTES);
+        assert!(decisions.0.len() < 2_000);
+        assert!(!decisions.0.is_empty());
+    }
 }

@@ -279,7 +279,10 @@ async fn a_lambda_proxy_integration_sends_the_proxy_event_and_answers_what_the_f
         .rest_api_id(&api)
         .response_type(GatewayResponseType::Default5Xx)
         .status_code("503")
-        .response_templates("application/json", r#"{"oops":$context.error.messageString}"#)
+        .response_templates(
+            "application/json",
+            r#"{"oops":$context.error.messageString}"#,
+        )
         .send()
         .await
         .unwrap();

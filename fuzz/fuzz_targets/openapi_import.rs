@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
                     extensions: Extensions {
                         integrations: true,
                         apigateway: true,
+                        authorizers: false,
                     },
                     stage_name: "prod".into(),
                     host: "fz.execute-api.us-east-1.amazonaws.com".into(),
@@ -87,6 +88,16 @@ fuzz_target!(|data: &[u8]| {
                 "{}",
                 String::from_utf8_lossy(&bytes)
             );
+            // The authorizers the methods use come back the same (unused ones are not
+            // exported).
+            for authorizer in &again.authorizers {
+                assert_eq!(
+                    Some(authorizer),
+                    plan.authorizers.iter().find(|a| a.name == authorizer.name),
+                    "{}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
         }
     }
 });
@@ -176,6 +187,15 @@ fn snapshot(plan: &ImportPlan) -> ApiSnapshot {
                 name: Some(v.name.clone()),
                 validate_request_body: v.validate_request_body,
                 validate_request_parameters: v.validate_request_parameters,
+            })
+            .collect(),
+        // A plan's methods name authorizers by scheme name: here the ids are the names.
+        authorizers: plan
+            .authorizers
+            .iter()
+            .map(|a| causeway_model::Authorizer {
+                id: a.name.clone(),
+                ..a.clone()
             })
             .collect(),
     }

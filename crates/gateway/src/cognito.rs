@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::Value;
 
+pub use crate::endpoint::HttpUrl;
 use crate::upstream::{CallError, Outgoing, Upstream};
 
 /// How long a fetched key set is used before it is fetched again.
@@ -19,47 +20,6 @@ const REFETCH_AFTER: Duration = Duration::from_secs(30);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most a key set may weigh.
 const MAX_KEYS_BYTES: usize = 256 * 1024;
-
-/// An `http[s]://host[:port][/path]` URL split for the upstream client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpUrl {
-    pub https: bool,
-    pub authority: String,
-    /// Starts with `/`, or is empty.
-    pub path: String,
-}
-
-impl HttpUrl {
-    pub fn parse(url: &str) -> Result<HttpUrl, String> {
-        let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
-            (false, rest)
-        } else if let Some(rest) = url.strip_prefix("https://") {
-            (true, rest)
-        } else {
-            return Err(format!("'{url}' is not an http:// or https:// URL"));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
-        };
-        if authority.is_empty() || authority.parse::<http::uri::Authority>().is_err() {
-            return Err(format!("'{url}' has no valid host"));
-        }
-        if path.contains(['?', '#']) {
-            return Err(format!("'{url}' has a query or fragment"));
-        }
-        Ok(HttpUrl {
-            https,
-            authority: authority.to_owned(),
-            path: path.trim_end_matches('/').to_owned(),
-        })
-    }
-
-    pub fn to_text(&self) -> String {
-        let scheme = if self.https { "https" } else { "http" };
-        format!("{scheme}://{}{}", self.authority, self.path)
-    }
-}
 
 /// Where a user pool's tokens come from: its issuer (`iss`), and where its keys are.
 #[derive(Debug, Clone, PartialEq, Eq)]

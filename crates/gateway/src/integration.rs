@@ -66,8 +66,10 @@ pub async fn run(call: Call<'_>) -> Result<Response<Body>, Failure> {
         IntegrationType::Mock => mock(&call),
         IntegrationType::HttpProxy => http_proxy(&call).await,
         IntegrationType::Http => http(&call).await,
-        IntegrationType::AwsProxy => lambda::proxy(&call).await,
-        IntegrationType::Aws => lambda::aws(&call).await,
+        // Boxed: their futures are large, and would make every integration's future (and
+        // the copies of it each request makes) as large.
+        IntegrationType::AwsProxy => Box::pin(lambda::proxy(&call)).await,
+        IntegrationType::Aws => Box::pin(lambda::aws(&call)).await,
     }
 }
 

@@ -15,13 +15,10 @@ const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// Where functions are invoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaEndpoint {
-    https: bool,
-    /// `host[:port]`.
-    authority: String,
-    /// The path before `/2015-03-31/...`, without a trailing `/`; or, for a URL that already
-    /// ends in `/invocations` (one function's emulator), that whole path, used for every
-    /// function.
-    path: String,
+    /// The path is what comes before `/2015-03-31/...`, without a trailing `/`; or, for a
+    /// URL that already ends in `/invocations` (one function's emulator), that whole path,
+    /// used for every function.
+    url: crate::endpoint::HttpUrl,
     fixed: bool,
 }
 
@@ -29,45 +26,23 @@ impl LambdaEndpoint {
     /// Reads `http[s]://host[:port][/prefix]`, or the full invocation URL of a single
     /// function's emulator (`http://localhost:9000/2015-03-31/functions/function/invocations`).
     pub fn parse(url: &str) -> Result<LambdaEndpoint, String> {
-        let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
-            (false, rest)
-        } else if let Some(rest) = url.strip_prefix("https://") {
-            (true, rest)
-        } else {
-            return Err(format!(
-                "'{url}' is not an http:// or https:// URL of a Lambda Invoke API endpoint"
-            ));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
-        };
-        if authority.is_empty() || authority.parse::<http::uri::Authority>().is_err() {
-            return Err(format!("'{url}' has no valid host"));
-        }
-        if path.contains(['?', '#']) {
-            return Err(format!(
-                "'{url}' has a query or fragment; give the endpoint's address only"
-            ));
-        }
-        let path = path.trim_end_matches('/');
+        let url = crate::endpoint::HttpUrl::parse(url)
+            .map_err(|why| format!("{why}: give the address of a Lambda Invoke API endpoint"))?;
         Ok(LambdaEndpoint {
-            https,
-            authority: authority.to_owned(),
-            fixed: path.ends_with("/invocations"),
-            path: path.to_owned(),
+            fixed: url.path.ends_with("/invocations"),
+            url,
         })
     }
 
     /// The request target that invokes `function`.
     fn target(&self, function: &str) -> String {
         if self.fixed {
-            return self.path.clone();
+            return self.url.path.clone();
         }
         let name: String =
             percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
                 .collect();
-        format!("{}/2015-03-31/functions/{name}/invocations", self.path)
+        format!("{}/2015-03-31/functions/{name}/invocations", self.url.path)
     }
 }
 
@@ -109,13 +84,13 @@ pub async fn invoke(
     let endpoint = endpoint.ok_or(InvokeError::NoEndpoint)?;
     let target = endpoint.target(function);
     let mut headers = Vec::with_capacity(128);
-    causeway_http1::write_header(&mut headers, "host", endpoint.authority.as_bytes());
+    causeway_http1::write_header(&mut headers, "host", endpoint.url.authority.as_bytes());
     causeway_http1::write_header(&mut headers, "content-type", b"application/json");
     causeway_http1::write_header(&mut headers, "x-amz-invocation-type", b"RequestResponse");
     let request = Outgoing {
         method: &http::Method::POST,
-        https: endpoint.https,
-        authority: &endpoint.authority,
+        https: endpoint.url.https,
+        authority: &endpoint.url.authority,
         target: &target,
         headers: &headers,
         body: payload,
@@ -190,7 +165,7 @@ mod tests {
             "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus%2Deast%2D1%3A000000000000%3Afunction%3Aauth%3Alive/invocations"
         );
         let prefixed = LambdaEndpoint::parse("https://lambda.internal/base/").unwrap();
-        assert!(prefixed.https);
+        assert!(prefixed.url.https);
         assert_eq!(
             prefixed.target("auth"),
             "/base/2015-03-31/functions/auth/invocations"

@@ -15,6 +15,7 @@ mod cache;
 pub mod cognito;
 mod compress;
 mod conn;
+pub mod endpoint;
 mod errors;
 mod exec_log;
 mod integration;

@@ -279,33 +279,19 @@ async fn serve_stage<'a>(
         authorize(gateway, policy, target, request, (client, uses_authorizer))?;
     }
     let authorized = if uses_authorizer {
-        let facts = crate::authorizer::Facts {
-            gateway,
-            api_id: target.api_id,
-            stage: &stage.stage.stage_name,
-            deployment_id: &stage.deployment.id,
-            stage_variables: &stage.stage.variables,
-            method: request.method.as_str(),
-            headers: &request.headers,
-            path: target.path,
-            query,
-            resource_path: &matched.resource.path,
-            resource_id: &matched.resource.resource.id,
-            path_params: &matched.path_params,
-            client: client.ip(),
-            request_id,
-            host: request.host(),
-        };
-        let decided = crate::authorizer::authorize(
-            &facts,
-            stage.authorizers.as_ref(),
-            method.authorizer_id.as_deref().unwrap_or_default(),
-            &method.authorization_scopes,
+        // Boxed, with what it needs made inside, so that requests without an authorizer do
+        // not carry its large future.
+        Some(
+            Box::pin(ask_authorizer(
+                gateway,
+                stage,
+                target,
+                (request, query),
+                &matched,
+                (client, request_id, context),
+            ))
+            .await?,
         )
-        .await?;
-        context.authorizer = Some(decided.outcome.clone());
-        decided.verdict?;
-        Some(decided.outcome)
     } else {
         None
     };
@@ -397,6 +383,46 @@ async fn serve_stage<'a>(
         return Ok(response);
     }
     Ok(compressed(response, minimum_compression_size, request))
+}
+
+/// Asks the method's authorizer about the request.
+async fn ask_authorizer(
+    gateway: &Gateway,
+    stage: &StageEntry,
+    target: &Target<'_>,
+    (request, query): (&Incoming, Option<&str>),
+    matched: &causeway_routing::RouteMatch<'_>,
+    (client, request_id, context): (SocketAddr, &str, &mut Context<'_>),
+) -> Result<std::sync::Arc<crate::authorizer::Outcome>, Failure> {
+    let facts = crate::authorizer::Facts {
+        gateway,
+        api_id: target.api_id,
+        stage: &stage.stage.stage_name,
+        deployment_id: &stage.deployment.id,
+        stage_variables: &stage.stage.variables,
+        method: request.method.as_str(),
+        headers: &request.headers,
+        path: target.path,
+        query,
+        resource_path: &matched.resource.path,
+        resource_id: &matched.resource.resource.id,
+        path_params: &matched.path_params,
+        client: client.ip(),
+        request_id,
+        host: request.host(),
+    };
+    let method = matched.method;
+    let decided = crate::authorizer::authorize(
+        &facts,
+        stage.authorizers.as_ref(),
+        method.authorizer_id.as_deref().unwrap_or_default(),
+        &method.authorization_scopes,
+    )
+    .await?;
+    // A denied caller is still known to gateway response templates.
+    context.authorizer = Some(decided.outcome.clone());
+    decided.verdict?;
+    Ok(decided.outcome)
 }
 
 /// The answer, compressed for a client that asks when the API sets

@@ -128,12 +128,7 @@ pub fn test_invoke(
     let authorizer = find(cx, api_id, id)?.clone();
     let stage_variables = req.stage_variables.unwrap_or_default();
     causeway_model::validate::stage_variables(&stage_variables)?;
-    let mut headers: Vec<(String, String)> = req.headers.unwrap_or_default().into_iter().collect();
-    for (name, values) in req.multi_value_headers.unwrap_or_default() {
-        // A header given both ways is asked with the multi-valued list only.
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        headers.extend(values.into_iter().map(|value| (name.clone(), value)));
-    }
+    let headers = crate::ops::test_invoke::request_headers(req.headers, req.multi_value_headers)?;
     let path_with_query_string = req
         .path_with_query_string
         .filter(|p| !p.is_empty())

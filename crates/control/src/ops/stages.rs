@@ -169,26 +169,32 @@ pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiEr
 /// FlushStageAuthorizersCache: every gateway node forgets the decisions the stage's
 /// authorizers made, once the stage's authorizer flush count (stored) reaches it.
 pub fn flush_authorizers(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
-    let account = cx.config.account_id.clone();
-    let mut flushed = stage(cx.state.api(&account, api_id)?, name)?.clone();
-    flushed.authorizer_flushes = flushed.authorizer_flushes.wrapping_add(1);
-    cx.put(kind::STAGE, format!("{api_id}/{name}"), &flushed)?;
-    cx.state
-        .api_mut(&account, api_id)?
-        .stages
-        .insert(name.to_owned(), flushed);
-    empty(202)
+    count_flush(cx, api_id, name, |stage| &mut stage.authorizer_flushes)
 }
 
 pub fn flush_cache(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
-    let account = cx.config.account_id.clone();
-    let mut flushed = stage(cx.state.api(&account, api_id)?, name)?.clone();
     // The cache is in each gateway's memory. This node's is emptied now; the stage's flush
     // count, stored, tells the other nodes sharing the configuration to empty theirs.
-    if let Some(data_plane) = cx.data_plane {
+    if let Some(data_plane) = cx.data_plane
+        && stage(cx.state.api(&cx.config.account_id, api_id)?, name).is_ok()
+    {
         data_plane.flush_stage_cache(api_id, name);
     }
-    flushed.cache_flushes = flushed.cache_flushes.wrapping_add(1);
+    count_flush(cx, api_id, name, |stage| &mut stage.cache_flushes)
+}
+
+/// Adds one to a flush count of the stage (stored, not on the wire): every gateway node
+/// compiling the stage with a new count starts that cache afresh.
+fn count_flush(
+    cx: &mut Ctx<'_>,
+    api_id: &str,
+    name: &str,
+    count: fn(&mut Stage) -> &mut u64,
+) -> Result<Reply, ApiError> {
+    let account = cx.config.account_id.clone();
+    let mut flushed = stage(cx.state.api(&account, api_id)?, name)?.clone();
+    let counter = count(&mut flushed);
+    *counter = counter.wrapping_add(1);
     cx.put(kind::STAGE, format!("{api_id}/{name}"), &flushed)?;
     cx.state
         .api_mut(&account, api_id)?

@@ -15,6 +15,35 @@ use crate::ctx::Ctx;
 use crate::ops::methods::At;
 use crate::{Deferred, Reply};
 
+/// The headers of a test call, in order: `headers`, then `multiValueHeaders` (a header given
+/// both ways is sent with the multi-valued list only); every name and value must be one a
+/// request could carry.
+pub(crate) fn request_headers(
+    single: Option<std::collections::BTreeMap<String, String>>,
+    multi: Option<std::collections::BTreeMap<String, Vec<String>>>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut headers: Vec<(String, String)> = single.unwrap_or_default().into_iter().collect();
+    for (name, values) in multi.unwrap_or_default() {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        for value in values {
+            headers.push((name.clone(), value));
+        }
+    }
+    for (name, value) in &headers {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(ApiError::bad_request(format!(
+                "Invalid header name '{name}'"
+            )));
+        }
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(ApiError::bad_request(format!(
+                "Invalid value for header '{name}'"
+            )));
+        }
+    }
+    Ok(headers)
+}
+
 pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     let req: input::TestInvokeMethod = causeway_wire::decode(body)?;
     let api = cx.state.api(&cx.config.account_id, at.api)?;
@@ -34,29 +63,7 @@ pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, 
     }
     let stage_variables = req.stage_variables.unwrap_or_default();
     validate::stage_variables(&stage_variables)?;
-    let mut headers = Vec::new();
-    for (name, value) in req.headers.unwrap_or_default() {
-        headers.push((name, value));
-    }
-    for (name, values) in req.multi_value_headers.unwrap_or_default() {
-        // A header given both ways is sent with the multi-valued list only.
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        for value in values {
-            headers.push((name.clone(), value));
-        }
-    }
-    for (name, value) in &headers {
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(ApiError::bad_request(format!(
-                "Invalid header name '{name}'"
-            )));
-        }
-        if http::HeaderValue::from_str(value).is_err() {
-            return Err(ApiError::bad_request(format!(
-                "Invalid value for header '{name}'"
-            )));
-        }
-    }
+    let headers = request_headers(req.headers, req.multi_value_headers)?;
     // The resource under test, with only the method under test, and its ancestors without
     // their methods: the route tree has the whole path and only this method answers.
     let mut under_test = resource.clone();

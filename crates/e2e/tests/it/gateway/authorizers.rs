@@ -226,6 +226,48 @@ async fn guarded_api(
     (api, authorizer)
 }
 
+/// GET on `resource` with `authorization` through `authorizer` (with `scope`, if any), a
+/// MOCK answering 200 with `template`.
+async fn templated_route(
+    client: &Client,
+    (api, resource): (&str, &str),
+    (authorization, authorizer, scope): (&str, &str, Option<&str>),
+    template: &str,
+) {
+    client
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .authorization_type(authorization)
+        .authorizer_id(authorizer)
+        .set_authorization_scopes(scope.map(|s| vec![s.to_owned()]))
+        .send()
+        .await
+        .unwrap();
+    method_response(client, api, resource, "GET", "200").await;
+    client
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", r#"{"statusCode": 200}"#)
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .status_code("200")
+        .response_templates("application/json", template)
+        .send()
+        .await
+        .unwrap();
+}
+
 async fn get_as(invoke: &Invoke, path: &str, token: Option<&str>) -> Raw {
     let mut request = invoke.request("GET", path);
     if let Some(token) = token {
@@ -659,40 +701,13 @@ async fn templates_read_the_authorizer_context_and_a_single_function_emulator_wo
     )
     .await;
     let pets = create_resource(&client, &api, &root, "pets").await;
-    client
-        .put_method()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .authorization_type("CUSTOM")
-        .authorizer_id(&authorizer)
-        .send()
-        .await
-        .unwrap();
-    method_response(&client, &api, &pets, "GET", "200").await;
-    client
-        .put_integration()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .r#type(IntegrationType::Mock)
-        .request_templates("application/json", r#"{"statusCode": 200}"#)
-        .send()
-        .await
-        .unwrap();
-    client
-        .put_integration_response()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .status_code("200")
-        .response_templates(
-            "application/json",
-            r#"{"who":"$context.authorizer.principalId","user":"$context.authorizer.user","n":"$context.authorizer.n","admin":"$context.authorizer.admin"}"#,
-        )
-        .send()
-        .await
-        .unwrap();
+    templated_route(
+        &client,
+        (&api, &pets),
+        ("CUSTOM", &authorizer, None),
+        r#"{"who":"$context.authorizer.principalId","user":"$context.authorizer.user","n":"$context.authorizer.n","admin":"$context.authorizer.admin"}"#,
+    )
+    .await;
     // A denied caller is still known to gateway response templates.
     client
         .put_gateway_response()
@@ -889,41 +904,13 @@ async fn a_user_pool_authorizer_checks_tokens_against_the_pools_keys() {
         .to_owned();
     for (part, scopes) in [("pets", None), ("admin", Some("pets/admin"))] {
         let resource = create_resource(&client, &api, &root, part).await;
-        client
-            .put_method()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method("GET")
-            .authorization_type("COGNITO_USER_POOLS")
-            .authorizer_id(&authorizer)
-            .set_authorization_scopes(scopes.map(|s| vec![s.to_owned()]))
-            .send()
-            .await
-            .unwrap();
-        method_response(&client, &api, &resource, "GET", "200").await;
-        client
-            .put_integration()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method("GET")
-            .r#type(IntegrationType::Mock)
-            .request_templates("application/json", r#"{"statusCode": 200}"#)
-            .send()
-            .await
-            .unwrap();
-        client
-            .put_integration_response()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method("GET")
-            .status_code("200")
-            .response_templates(
-                "application/json",
-                r#"{"sub":"$context.authorizer.claims.sub","email":"$context.authorizer.claims.email","exp":"$context.authorizer.claims.exp"}"#,
-            )
-            .send()
-            .await
-            .unwrap();
+        templated_route(
+            &client,
+            (&api, &resource),
+            ("COGNITO_USER_POOLS", &authorizer, scopes),
+            r#"{"sub":"$context.authorizer.claims.sub","email":"$context.authorizer.claims.email","exp":"$context.authorizer.claims.exp"}"#,
+        )
+        .await;
     }
     deploy(&client, &api, "prod").await;
     let invoke = Invoke::new(&server, &api);

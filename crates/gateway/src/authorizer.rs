@@ -514,7 +514,10 @@ async fn decide(
         &facts.gateway.upstream,
         facts.gateway.config.lambda.as_ref(),
         function,
-        Bytes::from(payload),
+        (
+            Bytes::from(payload),
+            crate::lambda::InvocationType::RequestResponse,
+        ),
         FUNCTION_TIMEOUT,
     )
     .await;

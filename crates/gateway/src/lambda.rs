@@ -46,6 +46,37 @@ impl LambdaEndpoint {
     }
 }
 
+/// How a function is invoked (`X-Amz-Invocation-Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    /// Wait for the result.
+    RequestResponse,
+    /// Queue the event and answer at once (202, no result).
+    Event,
+    /// Only check that the call would be allowed.
+    DryRun,
+}
+
+impl InvocationType {
+    /// Reads Lambda's spelling.
+    pub fn parse(text: &str) -> Option<InvocationType> {
+        match text {
+            "RequestResponse" => Some(InvocationType::RequestResponse),
+            "Event" => Some(InvocationType::Event),
+            "DryRun" => Some(InvocationType::DryRun),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            InvocationType::RequestResponse => "RequestResponse",
+            InvocationType::Event => "Event",
+            InvocationType::DryRun => "DryRun",
+        }
+    }
+}
+
 /// What a function answered.
 #[derive(Debug)]
 pub enum Invoked {
@@ -78,7 +109,7 @@ pub async fn invoke(
     upstream: &Upstream,
     endpoint: Option<&LambdaEndpoint>,
     function: &str,
-    payload: Bytes,
+    (payload, invocation): (Bytes, InvocationType),
     timeout: Duration,
 ) -> Result<Invoked, InvokeError> {
     let endpoint = endpoint.ok_or(InvokeError::NoEndpoint)?;
@@ -86,7 +117,11 @@ pub async fn invoke(
     let mut headers = Vec::with_capacity(128);
     causeway_http1::write_header(&mut headers, "host", endpoint.url.authority.as_bytes());
     causeway_http1::write_header(&mut headers, "content-type", b"application/json");
-    causeway_http1::write_header(&mut headers, "x-amz-invocation-type", b"RequestResponse");
+    causeway_http1::write_header(
+        &mut headers,
+        "x-amz-invocation-type",
+        invocation.as_str().as_bytes(),
+    );
     let request = Outgoing {
         method: &http::Method::POST,
         https: endpoint.url.https,

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::lambda::{InvokeError, Invoked};
+use crate::lambda::{InvocationType, InvokeError, Invoked};
 
 /// Headers a function's proxy answer cannot set as they are: AWS returns them renamed.
 const REMAPPED: &[(&str, &str)] = &[
@@ -38,7 +38,11 @@ fn function(call: &Call<'_>) -> Result<String, Failure> {
 }
 
 /// Invokes the function within the integration's timeout.
-async fn invoke(call: &Call<'_>, function: &str, payload: Bytes) -> Result<Invoked, Failure> {
+async fn invoke(
+    call: &Call<'_>,
+    function: &str,
+    (payload, invocation): (Bytes, InvocationType),
+) -> Result<Invoked, Failure> {
     let timeout =
         Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));
     if let Some(log) = call.log {
@@ -54,7 +58,7 @@ async fn invoke(call: &Call<'_>, function: &str, payload: Bytes) -> Result<Invok
         call.upstream,
         call.gateway.config.lambda.as_ref(),
         function,
-        payload,
+        (payload, invocation),
         timeout,
     )
     .await;
@@ -96,7 +100,7 @@ pub(super) async fn proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let function = function(call)?;
     let event = proxy_event(call);
     let payload = Bytes::from(serde_json::to_vec(&event).unwrap_or_default());
-    let answer = match invoke(call, &function, payload).await? {
+    let answer = match invoke(call, &function, (payload, InvocationType::RequestResponse)).await? {
         Invoked::Returned(answer) => answer,
         Invoked::Failed { message, .. } => {
             return Err(
@@ -349,7 +353,8 @@ fn kind_of(value: &Value) -> &'static str {
 pub(super) async fn aws(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let function = function(call)?;
     let (payload, _) = request_body(call)?;
-    let (error, body) = match invoke(call, &function, payload).await? {
+    let invocation = invocation_type(call)?;
+    let (error, body) = match invoke(call, &function, (payload, invocation)).await? {
         Invoked::Returned(body) => (None, body),
         Invoked::Failed { message, body } => (Some(message.unwrap_or_default()), body),
     };
@@ -366,6 +371,27 @@ pub(super) async fn aws(call: &Call<'_>) -> Result<Response<Body>, Failure> {
         .headers_mut()
         .insert(&names::TRACE_ID, trace_id(call));
     Ok(response)
+}
+
+/// How a non-proxy integration invokes its function: as its request parameters map
+/// `X-Amz-Invocation-Type` (`Event` for an asynchronous call, as AWS documents), else
+/// `RequestResponse`.
+fn invocation_type(call: &Call<'_>) -> Result<InvocationType, Failure> {
+    let mapped = call.integration.request_parameters.iter().find(|(key, _)| {
+        key.strip_prefix("integration.request.header.")
+            .is_some_and(|name| name.eq_ignore_ascii_case("x-amz-invocation-type"))
+    });
+    let Some((_, source)) = mapped else {
+        return Ok(InvocationType::RequestResponse);
+    };
+    let Some(value) = parameter_value(call, source)? else {
+        return Ok(InvocationType::RequestResponse);
+    };
+    InvocationType::parse(&value).ok_or_else(|| {
+        Failure::configuration(format!(
+            "X-Amz-Invocation-Type '{value}' is none of RequestResponse, Event, DryRun"
+        ))
+    })
 }
 
 /// The integration response without a `selectionPattern`.

@@ -23,6 +23,10 @@ const MALFORMED: &str = r#"{"message": "Internal server error"}"#;
 /// (`{"name": ...}`) gets a greeting, or the error `user {name} not found` for `ghost`, or
 /// `boom` for `boom`.
 fn function(seen: &Seen) -> Reply {
+    // An asynchronous invocation is queued: 202, no result.
+    if seen.header("x-amz-invocation-type") == Some("Event") {
+        return Reply::new(202);
+    }
     let event: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
     let json_reply = |value: Value| {
         Reply::new(200)
@@ -431,6 +435,32 @@ async fn a_lambda_integration_maps_the_request_and_selects_responses_by_error_me
     let raw = invoke.get("/prod/hello?name=boom").await;
     assert_eq!(raw.status, 200, "{}", raw.text());
     assert!(raw.text().starts_with(r#"{"said": "#), "{}", raw.text());
+    assert_eq!(
+        lambda.last().header("x-amz-invocation-type"),
+        Some("RequestResponse")
+    );
+
+    // Mapping X-Amz-Invocation-Type to 'Event' queues the call (as AWS documents for
+    // asynchronous Lambda calls): the default response, at once.
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&hello)
+        .http_method("GET")
+        .patch_operations(add(
+            "/requestParameters/integration.request.header.X-Amz-Invocation-Type",
+            "'Event'",
+        ))
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &api, "prod").await;
+    let raw = invoke
+        .until("GET", "/prod/hello?name=ada", |_| {
+            lambda.last().header("x-amz-invocation-type") == Some("Event")
+        })
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
 }
 
 #[tokio::test]

@@ -39,9 +39,14 @@ impl LambdaEndpoint {
         if self.fixed {
             return self.url.path.clone();
         }
-        let name: String =
-            percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
-                .collect();
+        // As the AWS SDKs write a path label: all but unreserved characters encoded (`:` as
+        // `%3A`).
+        const LABEL: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let name: String = percent_encoding::utf8_percent_encode(function, LABEL).collect();
         format!("{}/2015-03-31/functions/{name}/invocations", self.url.path)
     }
 }
@@ -197,7 +202,7 @@ mod tests {
         let endpoint = LambdaEndpoint::parse("http://localhost:4566").unwrap();
         assert_eq!(
             endpoint.target("arn:aws:lambda:us-east-1:000000000000:function:auth:live"),
-            "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus%2Deast%2D1%3A000000000000%3Afunction%3Aauth%3Alive/invocations"
+            "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aauth%3Alive/invocations"
         );
         let prefixed = LambdaEndpoint::parse("https://lambda.internal/base/").unwrap();
         assert!(prefixed.url.https);

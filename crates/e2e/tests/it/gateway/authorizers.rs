@@ -1025,3 +1025,65 @@ async fn a_user_pool_authorizer_checks_tokens_against_the_pools_keys() {
         Some("a@example.com")
     );
 }
+
+/// Nodes sharing one configuration each keep their own authorizer decisions;
+/// FlushStageAuthorizersCache through one node makes every node ask again.
+#[tokio::test]
+async fn flush_stage_authorizers_cache_through_one_node_reaches_every_node() {
+    use crate::harness::postgres::Postgres;
+
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let with_lambda = |endpoint: String| {
+        move |config: &mut causeway_server::Config| {
+            config.lambda_endpoint =
+                Some(causeway_server::LambdaEndpoint::parse(&endpoint).expect("endpoint URL"));
+        }
+    };
+    let a = TestServer::start_sharing(&pg.url(), with_lambda(lambda.base())).await;
+    let b = TestServer::start_sharing(&pg.url(), with_lambda(lambda.base())).await;
+    let client = a.client();
+    let (api, _) = guarded_api(
+        &client,
+        AuthorizerType::Token,
+        "method.request.header.Authorization",
+        None,
+        &backend,
+    )
+    .await;
+    let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
+    for invoke in [&on_a, &on_b] {
+        invoke
+            .until("GET", "/prod/pets", |raw| raw.status == 401)
+            .await;
+        let raw = get_as(invoke, "/prod/pets", Some("Bearer allow-pets")).await;
+        assert_eq!(raw.status, 200, "{}", raw.text());
+    }
+    // Each node asked once, and keeps its decision.
+    assert_eq!(lambda.requests().len(), 2);
+    get_as(&on_a, "/prod/pets", Some("Bearer allow-pets")).await;
+    get_as(&on_b, "/prod/pets", Some("Bearer allow-pets")).await;
+    assert_eq!(lambda.requests().len(), 2);
+
+    client
+        .flush_stage_authorizers_cache()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for invoke in [&on_a, &on_b] {
+        let before = lambda.requests().len();
+        while lambda.requests().len() == before {
+            assert!(
+                Instant::now() < deadline,
+                "a node kept its decision after the flush"
+            );
+            let raw = get_as(invoke, "/prod/pets", Some("Bearer allow-pets")).await;
+            assert_eq!(raw.status, 200, "{}", raw.text());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

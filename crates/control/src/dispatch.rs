@@ -8,7 +8,7 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
-use crate::ops::{account, apikeys, authorizers, nodes, usage, usageplans};
+use crate::ops::{account, apikeys, authorizers, domain_names, nodes, usage, usageplans};
 use crate::ops::{
     deployments, gateway_responses, methods, models, request_validators, resources, restapis,
     stages, tags, test_invoke, vpclinks,
@@ -163,6 +163,27 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         }
         ("PATCH", ["restapis", api, "authorizers", id]) => authorizers::update(cx, api, id, body),
         ("DELETE", ["restapis", api, "authorizers", id]) => authorizers::delete(cx, api, id),
+
+        ("POST", ["domainnames"]) => domain_names::create(cx, body),
+        ("GET", ["domainnames"]) => domain_names::list(cx, q),
+        ("GET", ["domainnames", name]) => domain_names::get(cx, name),
+        ("PATCH", ["domainnames", name]) => domain_names::update(cx, name, body),
+        ("DELETE", ["domainnames", name]) => domain_names::delete(cx, name),
+        ("POST", ["domainnames", name, "basepathmappings"]) => {
+            domain_names::create_mapping(cx, name, body)
+        }
+        ("GET", ["domainnames", name, "basepathmappings"]) => {
+            domain_names::list_mappings(cx, name, q)
+        }
+        ("GET", ["domainnames", name, "basepathmappings", path]) => {
+            domain_names::get_mapping(cx, name, path)
+        }
+        ("PATCH", ["domainnames", name, "basepathmappings", path]) => {
+            domain_names::update_mapping(cx, name, path, body)
+        }
+        ("DELETE", ["domainnames", name, "basepathmappings", path]) => {
+            domain_names::delete_mapping(cx, name, path)
+        }
 
         ("POST", ["vpclinks"]) => vpclinks::create(cx, body),
         ("GET", ["vpclinks"]) => vpclinks::list(cx, q),

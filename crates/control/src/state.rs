@@ -37,6 +37,10 @@ pub mod kind {
     pub const ACCOUNT: &str = "account";
     pub const ACCOUNT_KEY: &str = "account";
     pub const NODE: &str = "node";
+    /// A custom domain name, keyed by the name.
+    pub const DOMAIN_NAME: &str = "domainname";
+    /// A base path mapping of a domain name, keyed `{domain}/{basePath}`.
+    pub const BASE_PATH_MAPPING: &str = "basepathmapping";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
     /// without a revision, and expiring).
     pub const TUNNELS: &str = "tunnels";
@@ -60,6 +64,8 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::USAGE_PLAN
             | kind::USAGE_PLAN_KEY
             | kind::NODE
+            | kind::DOMAIN_NAME
+            | kind::BASE_PATH_MAPPING
     )
 }
 
@@ -101,6 +107,15 @@ pub struct State {
     pub(crate) account: Account,
     /// Admitted NLB nodes, by id.
     pub nodes: BTreeMap<String, causeway_model::node::Node>,
+    /// Custom domain names with their base path mappings, by name.
+    pub domains: BTreeMap<String, DomainState>,
+}
+
+/// A custom domain name and its base path mappings (by base path).
+#[derive(Debug, Clone)]
+pub struct DomainState {
+    pub domain: causeway_model::DomainName,
+    pub mappings: BTreeMap<String, causeway_model::BasePathMapping>,
 }
 
 /// One REST API and what belongs to it.
@@ -127,6 +142,7 @@ impl State {
         let mut state = State::default();
         let mut children: Vec<Record> = Vec::new();
         let mut memberships: Vec<(String, String)> = Vec::new();
+        let mut mappings: Vec<Record> = Vec::new();
         for record in records {
             match record.kind.as_str() {
                 kind::REST_API => {
@@ -187,6 +203,18 @@ impl State {
                         state.nodes.insert(node.id.clone(), node);
                     }
                 }
+                kind::DOMAIN_NAME => {
+                    if let Some(domain) = parse::<causeway_model::DomainName>(&record) {
+                        state.domains.insert(
+                            domain.domain_name.clone(),
+                            DomainState {
+                                domain,
+                                mappings: BTreeMap::new(),
+                            },
+                        );
+                    }
+                }
+                kind::BASE_PATH_MAPPING => mappings.push(record),
                 _ => children.push(record),
             }
         }
@@ -241,6 +269,21 @@ impl State {
                 }
                 other => {
                     tracing::error!(kind = %other, key = %record.key, "unknown record kind; skipped")
+                }
+            }
+        }
+        // Base path mappings join their domain names once all are known.
+        for record in mappings {
+            let Some(mapping) = parse::<causeway_model::BasePathMapping>(&record) else {
+                continue;
+            };
+            let domain = record.key.split_once('/').map(|(d, _)| d);
+            match domain.and_then(|d| state.domains.get_mut(d)) {
+                Some(domain) => {
+                    domain.mappings.insert(mapping.base_path.clone(), mapping);
+                }
+                None => {
+                    tracing::error!(key = %record.key, "base path mapping of a missing domain name; skipped")
                 }
             }
         }
@@ -309,6 +352,16 @@ impl State {
                 })
                 .collect(),
             remote_load_balancers: self.remote_load_balancers(),
+            domains: self
+                .domains
+                .values()
+                .map(|d| {
+                    (
+                        d.domain.domain_name.to_ascii_lowercase(),
+                        d.mappings.values().cloned().collect(),
+                    )
+                })
+                .collect(),
             api_keys: self.api_keys.clone(),
             usage_plans: self
                 .usage_plans

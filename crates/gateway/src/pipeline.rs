@@ -26,6 +26,66 @@ pub struct Target<'a> {
     pub stage: &'a str,
     /// The raw path after the stage, starting with `/`.
     pub path: &'a str,
+    /// Whether a custom domain name's mapping chose the API (the execute-api endpoint may be
+    /// disabled, and is not asked).
+    pub via_domain: bool,
+}
+
+/// Where a request to a custom domain name goes: `None` when the Host is no custom domain
+/// of the snapshot's, `Some(None)` when no base path mapping of the domain matches (403
+/// Forbidden, as on AWS).
+fn domain_target<'a>(
+    snapshot: &'a Snapshot,
+    host: Option<&str>,
+    path: &'a str,
+) -> Option<Option<Target<'a>>> {
+    let host = host?;
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let routes = snapshot.domains.get(&name.to_ascii_lowercase())?;
+    for route in routes {
+        // What follows the base path: the whole path for the root mapping.
+        let rest = match &route.base_path {
+            None => path,
+            Some(base) => {
+                let Some(rest) = path
+                    .strip_prefix('/')
+                    .and_then(|p| p.strip_prefix(base.as_str()))
+                    .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                else {
+                    continue;
+                };
+                rest
+            }
+        };
+        let (stage, rest) = match &route.stage {
+            Some(stage) => (stage.as_str(), rest),
+            None => {
+                // The stage is the next segment.
+                let after = rest.strip_prefix('/').unwrap_or(rest);
+                let (stage, rest) = match after.bytes().position(|b| b == b'/') {
+                    Some(at) => after.split_at(at),
+                    None => (after, ""),
+                };
+                if stage.is_empty() {
+                    continue;
+                }
+                (stage, rest)
+            }
+        };
+        return Some(Some(Target {
+            api_id: &route.api_id,
+            stage,
+            path: if rest.is_empty() { "/" } else { rest },
+            via_domain: true,
+        }));
+    }
+    Some(None)
 }
 
 /// Reads the API, stage and path from `{api}.execute-api.{any domain}` hosts
@@ -47,6 +107,7 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
             api_id,
             stage,
             path,
+            via_domain: false,
         });
     }
     let rest = path.strip_prefix("/restapis/")?;
@@ -58,6 +119,7 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
         api_id,
         stage,
         path,
+        via_domain: false,
     })
 }
 
@@ -160,11 +222,30 @@ pub async fn handle(
         account_id: &gateway.config.account_id,
         ..Context::default()
     };
-    let Some(target) = target(request.host(), path) else {
-        return finish(
-            errors::render(&Failure::no_route(), None, &context).map(Either::Left),
-            request_id,
-        );
+    let routed = if snapshot.domains.is_empty() {
+        None
+    } else {
+        domain_target(&snapshot, request.host(), path)
+    };
+    let target = match routed {
+        Some(Some(target)) => target,
+        Some(None) => {
+            let failure = Failure::new(Kind::Forbidden, "Forbidden")
+                .because("no base path mapping of the custom domain name matches the path");
+            return finish(
+                errors::render(&failure, None, &context).map(Either::Left),
+                request_id,
+            );
+        }
+        None => match target(request.host(), path) {
+            Some(target) => target,
+            None => {
+                return finish(
+                    errors::render(&Failure::no_route(), None, &context).map(Either::Left),
+                    request_id,
+                );
+            }
+        },
     };
     context.api_id = target.api_id;
     context.stage = target.stage;
@@ -175,7 +256,7 @@ pub async fn handle(
             request_id,
         );
     };
-    if api.api.disable_execute_api_endpoint {
+    if api.api.disable_execute_api_endpoint && !target.via_domain {
         let failure = Failure::new(Kind::Forbidden, "Forbidden")
             .because("the execute-api endpoint is disabled");
         return finish(
@@ -596,7 +677,8 @@ mod tests {
             Some(Target {
                 api_id: "abc123",
                 stage: "prod",
-                path: "/pets/1"
+                path: "/pets/1",
+                via_domain: false
             })
         );
         assert_eq!(
@@ -607,7 +689,8 @@ mod tests {
             Some(Target {
                 api_id: "abc",
                 stage: "dev",
-                path: "/"
+                path: "/",
+                via_domain: false
             })
         );
         assert_eq!(
@@ -618,7 +701,8 @@ mod tests {
             Some(Target {
                 api_id: "abc",
                 stage: "prod",
-                path: "/x/y"
+                path: "/x/y",
+                via_domain: false
             })
         );
         assert_eq!(
@@ -626,7 +710,8 @@ mod tests {
             Some(Target {
                 api_id: "abc",
                 stage: "prod",
-                path: "/"
+                path: "/",
+                via_domain: false
             })
         );
         assert_eq!(target(Some("localhost"), "/prod/x"), None);

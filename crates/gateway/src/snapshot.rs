@@ -28,6 +28,19 @@ pub struct Snapshot {
     pub keys: FastMap<String, KeyEntry>,
     /// Load balancers served by NLB nodes, reached through the tunnel.
     pub remote_load_balancers: std::collections::BTreeSet<String>,
+    /// Custom domain names (lowercase), each with its base path mappings, the root one
+    /// (`(none)`) last.
+    pub domains: FastMap<String, Vec<DomainRoute>>,
+}
+
+/// A base path mapping of a custom domain name.
+#[derive(Debug)]
+pub struct DomainRoute {
+    /// `None` for the domain's root (`(none)`).
+    pub base_path: Option<String>,
+    pub api_id: String,
+    /// `None`: the first segment after the base path names the stage.
+    pub stage: Option<String>,
 }
 
 /// One API.
@@ -393,6 +406,22 @@ impl Snapshot {
                 .collect(),
             keys: limits::compile_keys(plan),
             remote_load_balancers: plan.remote_load_balancers.clone(),
+            domains: plan
+                .domains
+                .iter()
+                .map(|(name, mappings)| {
+                    let mut routes: Vec<DomainRoute> = mappings
+                        .iter()
+                        .map(|m| DomainRoute {
+                            base_path: (m.base_path != "(none)").then(|| m.base_path.clone()),
+                            api_id: m.rest_api_id.clone(),
+                            stage: m.stage.clone(),
+                        })
+                        .collect();
+                    routes.sort_by_key(|r| r.base_path.is_none());
+                    (name.clone(), routes)
+                })
+                .collect(),
         }
     }
 }

@@ -400,6 +400,42 @@ pub struct Authorizer {
     pub authorizer_result_ttl_in_seconds: Option<i32>,
 }
 
+/// A custom domain name: requests whose Host is the domain reach the APIs its base path
+/// mappings name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainName {
+    pub domain_name: String,
+    /// Ten lowercase characters, for the generated `regionalDomainName` and
+    /// `distributionDomainName`.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_arn: Option<String>,
+    pub endpoint_type: EndpointType,
+    pub security_policy: String,
+    pub created_date: i64,
+    #[serde(default)]
+    pub tags: StringMap,
+}
+
+/// Where requests to a custom domain under a base path go: an API and, if named, a stage
+/// (otherwise the first segment after the base path names the stage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BasePathMapping {
+    /// `(none)` for the domain's root.
+    pub base_path: String,
+    pub rest_api_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
 /// What a method's request validator checks: the required parameters, the body against the
 /// model of its content type, or both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

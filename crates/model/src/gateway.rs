@@ -24,6 +24,8 @@ pub struct GatewayPlan {
     pub api_keys: BTreeMap<String, ApiKey>,
     /// Usage plans by id, each with the ids of its API keys.
     pub usage_plans: BTreeMap<String, UsagePlanWithKeys>,
+    /// Custom domain names (lowercase) with their base path mappings.
+    pub domains: BTreeMap<String, Vec<crate::BasePathMapping>>,
 }
 
 /// A usage plan and its API keys.

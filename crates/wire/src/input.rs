@@ -224,6 +224,38 @@ pub struct TestInvokeAuthorizer {
     pub additional_context: Option<StringMap>,
 }
 
+/// CreateDomainName. The certificate's own body, key and chain, mutual TLS and the routing
+/// settings are accepted and not kept: the gateway listener does not terminate TLS.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDomainName {
+    pub domain_name: Option<String>,
+    pub certificate_name: Option<String>,
+    pub certificate_body: Option<String>,
+    pub certificate_private_key: Option<String>,
+    pub certificate_chain: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub regional_certificate_name: Option<String>,
+    pub regional_certificate_arn: Option<String>,
+    pub endpoint_configuration: Option<EndpointConfiguration>,
+    pub tags: Option<StringMap>,
+    pub security_policy: Option<String>,
+    pub endpoint_access_mode: Option<String>,
+    pub mutual_tls_authentication: Option<serde_json::Value>,
+    pub ownership_verification_certificate_arn: Option<String>,
+    pub policy: Option<String>,
+    pub routing_mode: Option<String>,
+}
+
+/// CreateBasePathMapping.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateBasePathMapping {
+    pub base_path: Option<String>,
+    pub rest_api_id: Option<String>,
+    pub stage: Option<String>,
+}
+
 /// TagResource.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -718,6 +718,120 @@ impl Authorizer {
     }
 }
 
+/// DomainName. The generated names (`regionalDomainName`, `distributionDomainName`) are
+/// AWS's forms; Causeway serves the domain itself (by the request's Host).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainName {
+    pub domain_name: String,
+    pub domain_name_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_upload_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regional_domain_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regional_hosted_zone_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_domain_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_hosted_zone_id: Option<String>,
+    pub endpoint_configuration: DomainEndpointConfiguration,
+    pub domain_name_status: &'static str,
+    pub security_policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<StringMap>,
+}
+
+/// A domain name's `endpointConfiguration`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainEndpointConfiguration {
+    pub types: Vec<m::EndpointType>,
+    pub ip_address_type: &'static str,
+}
+
+impl DomainName {
+    /// The wire form of a domain name in `region`.
+    pub fn from_model(domain: &m::DomainName, region: &str, tags: TagsField) -> DomainName {
+        let regional = domain.endpoint_type == m::EndpointType::Regional;
+        DomainName {
+            domain_name: domain.domain_name.clone(),
+            domain_name_arn: format!(
+                "arn:aws:apigateway:{region}::/domainnames/{}",
+                domain.domain_name
+            ),
+            certificate_name: domain.certificate_name.clone(),
+            certificate_arn: domain.certificate_arn.clone(),
+            certificate_upload_date: Some(domain.created_date),
+            regional_domain_name: regional
+                .then(|| format!("d-{}.execute-api.{region}.amazonaws.com", domain.id)),
+            // The hosted zones of AWS's regional endpoints (per region) and of CloudFront are
+            // public constants, which DNS alias records name.
+            regional_hosted_zone_id: regional.then(|| regional_zone(region).to_owned()),
+            regional_certificate_name: domain.regional_certificate_name.clone(),
+            regional_certificate_arn: domain.regional_certificate_arn.clone(),
+            distribution_domain_name: (!regional).then(|| format!("d{}.cloudfront.net", domain.id)),
+            distribution_hosted_zone_id: (!regional).then(|| "Z2FDTNDATAQYW2".to_owned()),
+            endpoint_configuration: DomainEndpointConfiguration {
+                types: vec![domain.endpoint_type],
+                ip_address_type: "ipv4",
+            },
+            domain_name_status: "AVAILABLE",
+            security_policy: domain.security_policy.clone(),
+            tags: match tags {
+                TagsField::Include => Some(domain.tags.clone()),
+                TagsField::Omit => None,
+            },
+        }
+    }
+}
+
+/// The Route 53 zone of API Gateway's regional endpoints in `region` (us-east-1's for a
+/// region not listed).
+fn regional_zone(region: &str) -> &'static str {
+    match region {
+        "us-east-2" => "ZOJJZC49E0EPZ",
+        "us-west-1" => "Z2MUQ32089INYE",
+        "us-west-2" => "Z2OJLYMUO9EFXC",
+        "eu-west-1" => "ZLY8HYME6SFDD",
+        "eu-central-1" => "Z1U9ULNL0V5AJ3",
+        "ap-northeast-1" => "Z1YSHQZHG15GKL",
+        "ap-southeast-1" => "ZL327KTPIQFUL",
+        "ap-southeast-2" => "Z2RPCDW04V8134",
+        "ca-central-1" => "Z19DQILCV0OWEC",
+        "sa-east-1" => "ZCMLWB8V5SYIT",
+        _ => "Z1UJRXOUMOOFQ8",
+    }
+}
+
+/// BasePathMapping.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BasePathMapping {
+    pub base_path: String,
+    pub rest_api_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+impl BasePathMapping {
+    pub fn from_model(mapping: &m::BasePathMapping) -> BasePathMapping {
+        BasePathMapping {
+            base_path: mapping.base_path.clone(),
+            rest_api_id: mapping.rest_api_id.clone(),
+            stage: mapping.stage.clone(),
+        }
+    }
+}
+
 /// TestInvokeAuthorizer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,6 +4,7 @@ pub mod account;
 pub mod apikeys;
 pub mod authorizers;
 pub mod deployments;
+pub mod domain_names;
 pub mod gateway_responses;
 pub mod methods;
 pub mod models;

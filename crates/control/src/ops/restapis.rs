@@ -333,6 +333,7 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
 
 pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
     cx.state.api(&cx.config.account_id, id)?;
+    crate::ops::domain_names::refuse_if_mapped(cx, id, None)?;
     cx.delete(kind::REST_API, id.to_owned());
     for child in [
         kind::RESOURCE,

@@ -158,6 +158,7 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
 pub fn delete(cx: &mut Ctx<'_>, api_id: &str, name: &str) -> Result<Reply, ApiError> {
     let account = cx.config.account_id.clone();
     stage(cx.state.api(&account, api_id)?, name)?;
+    crate::ops::domain_names::refuse_if_mapped(cx, api_id, Some(name))?;
     // Usage plans lose the stage, as on AWS; a stage of the same name made later is not in
     // them.
     crate::ops::usageplans::forget_stages(cx, api_id, Some(name))?;

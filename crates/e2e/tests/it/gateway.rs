@@ -3291,6 +3291,7 @@ mod backend_connections;
 mod caching;
 mod canary;
 mod client_connections;
+mod domain_names;
 mod lambda;
 mod multinode;
 mod request_validation;

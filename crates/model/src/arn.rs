@@ -15,6 +15,8 @@ pub enum TagTarget {
     ApiKey(String),
     /// `/usageplans/{id}`
     UsagePlan(String),
+    /// `/domainnames/{name}`
+    DomainName(String),
 }
 
 /// Parses an apigateway resource ARN. The region is not checked, as callers build ARNs from
@@ -38,6 +40,9 @@ pub fn parse_tag_target(arn: &str) -> Option<TagTarget> {
         ["vpclinks", id] if !id.is_empty() => Some(TagTarget::VpcLink((*id).to_owned())),
         ["apikeys", id] if !id.is_empty() => Some(TagTarget::ApiKey((*id).to_owned())),
         ["usageplans", id] if !id.is_empty() => Some(TagTarget::UsagePlan((*id).to_owned())),
+        ["domainnames", name] if !name.is_empty() => {
+            Some(TagTarget::DomainName(name.to_ascii_lowercase()))
+        }
         _ => None,
     }
 }

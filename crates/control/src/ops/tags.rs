@@ -12,7 +12,7 @@ use crate::state::kind;
 fn target(arn: &str) -> Result<TagTarget, ApiError> {
     parse_tag_target(arn).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}}, .../vpclinks/{{id}}, .../apikeys/{{id}} or .../usageplans/{{id}}"
+            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}}, .../vpclinks/{{id}}, .../apikeys/{{id}}, .../usageplans/{{id}} or .../domainnames/{{name}}"
         ))
     })
 }
@@ -36,6 +36,7 @@ fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, St
         TagTarget::VpcLink(id) => state.vpc_links.get(&id).map(|l| l.tags.clone()),
         TagTarget::ApiKey(id) => state.api_key(&id).map(|k| k.tags.clone()),
         TagTarget::UsagePlan(id) => state.usage_plan(&id).map(|p| p.tags.clone()),
+        TagTarget::DomainName(name) => state.domains.get(&name).map(|d| d.domain.tags.clone()),
     };
     tags.ok_or_else(|| not_found(arn))
 }
@@ -105,6 +106,19 @@ fn write(
             plan.tags = tags;
             cx.put(kind::USAGE_PLAN, id.clone(), &plan)?;
             cx.state.usage_plans.insert(id, plan);
+        }
+        TagTarget::DomainName(name) => {
+            let mut domain = cx
+                .state
+                .domains
+                .get(&name)
+                .map(|d| d.domain.clone())
+                .ok_or_else(|| not_found(arn))?;
+            domain.tags = tags;
+            cx.put(kind::DOMAIN_NAME, name.clone(), &domain)?;
+            if let Some(state) = cx.state.domains.get_mut(&name) {
+                state.domain = domain;
+            }
         }
     }
     Ok(())

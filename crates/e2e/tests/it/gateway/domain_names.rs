@@ -128,6 +128,33 @@ async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
         updated.security_policy().map(|p| p.as_str()),
         Some("TLS_1_0")
     );
+    // Tagged by ARN, as the other resources are.
+    let arn = created.domain_name_arn().unwrap().to_owned();
+    assert_eq!(
+        arn,
+        "arn:aws:apigateway:us-east-1::/domainnames/api.example.com"
+    );
+    client
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags("tier", "gold")
+        .send()
+        .await
+        .unwrap();
+    let tags = client.get_tags().resource_arn(&arn).send().await.unwrap();
+    assert_eq!(tags.tags().map(|t| t.len()), Some(2));
+    assert_eq!(
+        client
+            .get_domain_name()
+            .domain_name("api.example.com")
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .and_then(|t| t.get("tier"))
+            .map(String::as_str),
+        Some("gold")
+    );
 
     // Mappings.
     let (api, _, _) = deployable_api(&client).await;

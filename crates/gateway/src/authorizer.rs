@@ -727,6 +727,7 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
         resource_path: path,
         resource_id: "",
         deployment_id: "",
+        domain_path: None,
         path_params: &[],
         client: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         request_id: &request_id,

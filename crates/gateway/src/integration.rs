@@ -58,6 +58,9 @@ pub struct Call<'a> {
     pub gateway: &'a crate::Gateway,
     /// The path after the stage, as the client sent it (the Lambda proxy event's `path`).
     pub path: &'a str,
+    /// Through a custom domain, the whole path the client asked for (the Lambda proxy
+    /// event's `path` and `requestContext.path` then, as on AWS).
+    pub domain_path: Option<&'a str>,
 }
 
 /// Runs the method's integration.

@@ -21,6 +21,9 @@ pub(crate) struct Facts<'a> {
     pub headers: &'a Headers,
     /// The path after the stage, starting with `/`, as the client sent it.
     pub path: &'a str,
+    /// Through a custom domain, the whole path the client sent (base path and all): what
+    /// the event's `path` and `requestContext.path` then show.
+    pub domain_path: Option<&'a str>,
     pub query: Option<&'a str>,
     pub resource_path: &'a str,
     pub resource_id: &'a str,
@@ -128,7 +131,9 @@ pub(crate) fn request_fields(
         "httpMethod": facts.method,
         "extendedRequestId": facts.request_id,
         "requestTime": crate::templates::common_log_time(now.as_secs()),
-        "path": format!("/{}{}", facts.stage, facts.path),
+        "path": facts
+            .domain_path
+            .map_or_else(|| format!("/{}{}", facts.stage, facts.path), str::to_owned),
         "accountId": facts.gateway.config.account_id,
         "protocol": "HTTP/1.1",
         "stage": facts.stage,
@@ -159,7 +164,10 @@ pub(crate) fn request_fields(
         "resource".into(),
         Value::String(facts.resource_path.to_owned()),
     );
-    fields.insert("path".into(), Value::String(facts.path.to_owned()));
+    fields.insert(
+        "path".into(),
+        Value::String(facts.domain_path.unwrap_or(facts.path).to_owned()),
+    );
     fields.insert("httpMethod".into(), Value::String(facts.method.to_owned()));
     fields.insert("headers".into(), headers);
     fields.insert("multiValueHeaders".into(), multi_headers);

@@ -448,6 +448,8 @@ async fn serve_stage<'a>(
         authorizer: authorized.as_deref(),
         gateway,
         path: target.path,
+        // Through a custom domain, Lambda events show the whole path asked for.
+        domain_path: target.via_domain.then(|| request.path_and_query().0),
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;
@@ -484,6 +486,7 @@ async fn ask_authorizer(
         method: request.method.as_str(),
         headers: &request.headers,
         path: target.path,
+        domain_path: target.via_domain.then(|| request.path_and_query().0),
         query,
         resource_path: &matched.resource.path,
         resource_id: &matched.resource.resource.id,

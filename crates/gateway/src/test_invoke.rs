@@ -274,6 +274,7 @@ async fn execute<'a>(
         authorizer: None,
         gateway,
         path: request.path,
+        domain_path: None,
     })
     .await
 }

@@ -134,6 +134,7 @@ fn proxy_event(call: &Call<'_>) -> Value {
         method: call.method.as_str(),
         headers: call.headers,
         path: call.path,
+        domain_path: call.domain_path,
         query: call.query,
         resource_path: &call.matched.resource.path,
         resource_id: &call.matched.resource.resource.id,

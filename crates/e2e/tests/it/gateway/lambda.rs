@@ -61,7 +61,9 @@ fn function(seen: &Seen) -> Reply {
             name => json_reply(json!({"greeting": format!("hello {name}")})),
         };
     }
-    match event["path"].as_str().unwrap_or_default() {
+    // Through the custom domain of the last test, the path starts with its base path.
+    let path = event["path"].as_str().unwrap_or_default();
+    match path.strip_prefix("/shop").unwrap_or(path) {
         "/echo" => json_reply(json!({
             "statusCode": 200,
             "headers": {"X-Seen-Path": event["path"], "Server": "fn/1", "X-Flag": true},
@@ -509,4 +511,62 @@ async fn lambda_integrations_are_checked_when_stored_and_need_an_endpoint() {
     let invoke = Invoke::new(&server, &api);
     let raw = invoke.until("GET", "/prod", |raw| raw.status != 403).await;
     assert_internal_error(&raw);
+}
+
+#[tokio::test]
+async fn through_a_custom_domain_the_proxy_event_shows_the_whole_path() {
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+
+    let lambda = Backend::start(function).await;
+    let server = lambda_server(&lambda).await;
+    let client = server.client();
+    let api = proxy_api(&client).await;
+    client
+        .create_domain_name()
+        .domain_name("shop.example.com")
+        .regional_certificate_arn("arn:aws:acm:us-east-1:000000000000:certificate/0123")
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_base_path_mapping()
+        .domain_name("shop.example.com")
+        .base_path("shop")
+        .rest_api_id(&api)
+        .stage("prod")
+        .send()
+        .await
+        .unwrap();
+    let gateway = server.gateway_addr();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .resolve("shop.example.com", gateway)
+        .build()
+        .unwrap();
+    let url = format!("http://shop.example.com:{}/shop/echo", gateway.port());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let event: Value = loop {
+        let response = http.get(&url).send().await.unwrap();
+        if response.status() == 200 || Instant::now() >= deadline {
+            break response.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // As AWS sends them through a custom domain: the base path in `path`, and no stage.
+    assert_eq!(event["path"], "/shop/echo");
+    assert_eq!(event["requestContext"]["path"], "/shop/echo");
+    assert_eq!(event["resource"], "/{proxy+}");
+    assert_eq!(event["pathParameters"], json!({"proxy": "echo"}));
+    // The Host as sent (here with the test gateway's port).
+    assert!(
+        event["requestContext"]["domainName"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("shop.example.com")),
+        "{event}"
+    );
 }

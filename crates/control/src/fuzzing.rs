@@ -137,6 +137,16 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"tokens","type":"TOKEN","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations","identitySource":"method.request.header.Authorization"}"#,
     );
     let authorizer = authorizer["id"].as_str()?.to_owned();
+    call(
+        "POST",
+        "/domainnames",
+        r#"{"domainName":"fz.example","regionalCertificateArn":"arn:aws:acm:us-east-1:000000000000:certificate/fz","endpointConfiguration":{"types":["REGIONAL"]}}"#,
+    );
+    call(
+        "POST",
+        "/domainnames/fz.example/basepathmappings",
+        r#"{"basePath":"v1","restApiId":"fz","stage":"prod"}"#,
+    );
     let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
     let paths = vec![
         "/restapis/fz/models".to_owned(),
@@ -148,6 +158,12 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz/authorizers".to_owned(),
         format!("/restapis/fz/authorizers/{authorizer}"),
         "/restapis/fz/stages/prod/cache/authorizers".to_owned(),
+        "/domainnames".to_owned(),
+        "/domainnames/fz.example".to_owned(),
+        "/domainnames/fz.example/basepathmappings".to_owned(),
+        "/domainnames/fz.example/basepathmappings/v1".to_owned(),
+        "/domainnames/fz.example/basepathmappings/%28none%29".to_owned(),
+        "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fdomainnames%2Ffz.example".to_owned(),
         "/restapis".to_owned(),
         "/restapis/fz".to_owned(),
         "/restapis/fz/resources".to_owned(),

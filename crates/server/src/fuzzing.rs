@@ -419,6 +419,22 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             r#"{{"stageName":"prod","variables":{{"link":"{link}","nlb":"{dns}:8080","name":"fz"}}}}"#
         ),
     )?;
+    // A custom domain: its root to the stage, `/v/{stage}/...` to the API.
+    call(
+        "POST",
+        "/domainnames",
+        r#"{"domainName":"fz.example","regionalCertificateArn":"arn:aws:acm:us-east-1:000000000000:certificate/fz","endpointConfiguration":{"types":["REGIONAL"]}}"#,
+    )?;
+    call(
+        "POST",
+        "/domainnames/fz.example/basepathmappings",
+        r#"{"restApiId":"fz","stage":"prod"}"#,
+    )?;
+    call(
+        "POST",
+        "/domainnames/fz.example/basepathmappings",
+        r#"{"basePath":"v","restApiId":"fz"}"#,
+    )?;
     // The stage cache: GETs of the greedy proxy by path, `q` and `h`; POSTs of the HTTP
     // integration by their own override.
     call(
@@ -596,6 +612,8 @@ mod tests {
         b"\x027 HTTP/1.1\r\nuser-agent: deny\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}",
         b"\x01valid?q=1 HTTP/1.1\r\nh: x\r\ncontent-type: application/json\r\ncontent-length: 33\r\n\r\n{\"name\":\"a\",\"n\":1,\"tags\":[\"a-b\"]}",
         b"\x01valid HTTP/1.1\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 2\r\n\r\n{}",
+        b"\x07GET /mock HTTP/1.1\r\nhost: FZ.example:80\r\n\r\n",
+        b"\x07GET /v/prod/a/b HTTP/1.1\r\nhost: fz.example\r\n\r\nGET /v HTTP/1.1\r\nhost: fz.example\r\n\r\n",
     ];
 
     /// The fixture's templates are in force, so the fuzzer drives requests through them.
@@ -638,6 +656,27 @@ mod tests {
         );
     }
 
+    /// The fixture's custom domain routes by Host and base path.
+    fn assert_domain_applies(fixture: &Fixture) {
+        let request = |host: &str, path: &str| {
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: {host}\r\nuser-agent: curl\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        };
+        for (host, path) in [
+            ("FZ.example:80", "/mock/4"),
+            ("fz.example", "/v/prod/mock/4"),
+        ] {
+            let answer = send(fixture.gateway, request(host, path).as_bytes()).unwrap();
+            assert_eq!(
+                status(&answer),
+                Some(200),
+                "{host}{path}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+    }
+
     /// The fixture's request validator is in force: a valid item passes, a bad one does not.
     fn assert_validation_applies(fixture: &Fixture) {
         let request = |body: &str| {
@@ -673,6 +712,7 @@ mod tests {
         assert_templates_apply(&fixture);
         assert_policy_applies(&fixture);
         assert_validation_applies(&fixture);
+        assert_domain_applies(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

@@ -396,8 +396,11 @@ fn identity(compiled: &Compiled, facts: &Facts<'_>) -> Result<Identity, Failure>
                 .ok_or_else(|| unauthorized(format!("the request has no {name} header")))?;
             if compiled.authorizer.kind == AuthorizerType::CognitoUserPools {
                 // User pool authorizers take the token with or without `Bearer `.
-                if token.len() > 7 && token[..7].eq_ignore_ascii_case("bearer ") {
-                    token = token[7..].trim_start();
+                if let (Some(scheme), Some(rest)) = (token.get(..7), token.get(7..))
+                    && scheme.eq_ignore_ascii_case("bearer ")
+                    && !rest.is_empty()
+                {
+                    token = rest.trim_start();
                 }
             } else if let Some(validation) = &compiled.validation
                 && !validation.is_match(token)

@@ -26,9 +26,9 @@ pub struct Target<'a> {
     pub stage: &'a str,
     /// The raw path after the stage, starting with `/`.
     pub path: &'a str,
-    /// Whether a custom domain name's mapping chose the API (the execute-api endpoint may be
-    /// disabled, and is not asked).
-    pub via_domain: bool,
+    /// When a custom domain name's mapping chose the API, the whole path the client asked
+    /// for (Lambda events show it; the execute-api endpoint may be disabled, and is not asked).
+    pub domain_path: Option<&'a str>,
 }
 
 /// Where a request to a custom domain name goes: `None` when the Host is no custom domain
@@ -82,7 +82,7 @@ fn domain_target<'a>(
             api_id: &route.api_id,
             stage,
             path: if rest.is_empty() { "/" } else { rest },
-            via_domain: true,
+            domain_path: Some(path),
         }));
     }
     Some(None)
@@ -107,7 +107,7 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
             api_id,
             stage,
             path,
-            via_domain: false,
+            domain_path: None,
         });
     }
     let rest = path.strip_prefix("/restapis/")?;
@@ -119,7 +119,7 @@ pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
         api_id,
         stage,
         path,
-        via_domain: false,
+        domain_path: None,
     })
 }
 
@@ -256,7 +256,7 @@ pub async fn handle(
             request_id,
         );
     };
-    if api.api.disable_execute_api_endpoint && !target.via_domain {
+    if api.api.disable_execute_api_endpoint && target.domain_path.is_none() {
         let failure = Failure::new(Kind::Forbidden, "Forbidden")
             .because("the execute-api endpoint is disabled");
         return finish(
@@ -449,7 +449,7 @@ async fn serve_stage<'a>(
         gateway,
         path: target.path,
         // Through a custom domain, Lambda events show the whole path asked for.
-        domain_path: target.via_domain.then(|| request.path_and_query().0),
+        domain_path: target.domain_path,
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;
@@ -486,7 +486,7 @@ async fn ask_authorizer(
         method: request.method.as_str(),
         headers: &request.headers,
         path: target.path,
-        domain_path: target.via_domain.then(|| request.path_and_query().0),
+        domain_path: target.domain_path,
         query,
         resource_path: &matched.resource.path,
         resource_id: &matched.resource.resource.id,
@@ -681,7 +681,7 @@ mod tests {
                 api_id: "abc123",
                 stage: "prod",
                 path: "/pets/1",
-                via_domain: false
+                domain_path: None
             })
         );
         assert_eq!(
@@ -693,7 +693,7 @@ mod tests {
                 api_id: "abc",
                 stage: "dev",
                 path: "/",
-                via_domain: false
+                domain_path: None
             })
         );
         assert_eq!(
@@ -705,7 +705,7 @@ mod tests {
                 api_id: "abc",
                 stage: "prod",
                 path: "/x/y",
-                via_domain: false
+                domain_path: None
             })
         );
         assert_eq!(
@@ -714,7 +714,7 @@ mod tests {
                 api_id: "abc",
                 stage: "prod",
                 path: "/",
-                via_domain: false
+                domain_path: None
             })
         );
         assert_eq!(target(Some("localhost"), "/prod/x"), None);

@@ -268,6 +268,38 @@ async fn templated_route(
         .unwrap();
 }
 
+/// A server with a Lambda endpoint and [`guarded_api`] on it, deployed and served.
+struct Guarded {
+    lambda: Backend,
+    backend: Backend,
+    server: TestServer,
+    client: Client,
+    api: String,
+    authorizer: String,
+    invoke: Invoke,
+}
+
+async fn guarded(kind: AuthorizerType, source: &str, ttl: Option<i32>) -> Guarded {
+    let lambda = Backend::start(authorizer_function(true)).await;
+    let backend = Backend::echo().await;
+    let server = server_with_lambda(lambda.base()).await;
+    let client = server.client();
+    let (api, authorizer) = guarded_api(&client, kind, source, ttl, &backend).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/pets", |raw| raw.status == 401)
+        .await;
+    Guarded {
+        lambda,
+        backend,
+        server,
+        client,
+        api,
+        authorizer,
+        invoke,
+    }
+}
+
 async fn get_as(invoke: &Invoke, path: &str, token: Option<&str>) -> Raw {
     let mut request = invoke.request("GET", path);
     if let Some(token) = token {
@@ -278,22 +310,20 @@ async fn get_as(invoke: &Invoke, path: &str, token: Option<&str>) -> Raw {
 
 #[tokio::test]
 async fn a_token_authorizer_lets_in_whom_its_function_allows() {
-    let lambda = Backend::start(authorizer_function(true)).await;
-    let backend = Backend::echo().await;
-    let server = server_with_lambda(lambda.base()).await;
-    let client = server.client();
-    let (api, _) = guarded_api(
-        &client,
+    let Guarded {
+        lambda,
+        backend,
+        server: _server,
+        client,
+        api,
+        invoke,
+        ..
+    } = guarded(
         AuthorizerType::Token,
         "method.request.header.Authorization",
         None,
-        &backend,
     )
     .await;
-    let invoke = Invoke::new(&server, &api);
-    invoke
-        .until("GET", "/prod/pets", |raw| raw.status == 401)
-        .await;
 
     // No token, or one the validation expression refuses: 401, and no call.
     assert_gateway_error(
@@ -394,19 +424,19 @@ async fn a_token_authorizer_lets_in_whom_its_function_allows() {
 
 #[tokio::test]
 async fn a_request_authorizer_reads_its_identity_sources_and_keeps_decisions_by_them() {
-    let lambda = Backend::start(authorizer_function(true)).await;
-    let backend = Backend::echo().await;
-    let server = server_with_lambda(lambda.base()).await;
-    let client = server.client();
-    let (api, _) = guarded_api(
-        &client,
+    let Guarded {
+        lambda,
+        backend: _backend,
+        server: _server,
+        api,
+        invoke,
+        ..
+    } = guarded(
         AuthorizerType::Request,
         "method.request.header.X-User,method.request.querystring.team,stageVariables.realm",
         Some(300),
-        &backend,
     )
     .await;
-    let invoke = Invoke::new(&server, &api);
     let get = |path: &'static str| {
         let invoke = &invoke;
         async move {
@@ -415,9 +445,6 @@ async fn a_request_authorizer_reads_its_identity_sources_and_keeps_decisions_by_
                 .await
         }
     };
-    invoke
-        .until("GET", "/prod/pets", |raw| raw.status == 401)
-        .await;
 
     // A missing source is 401 without a call.
     assert_gateway_error(
@@ -463,22 +490,18 @@ async fn a_request_authorizer_reads_its_identity_sources_and_keeps_decisions_by_
 
 #[tokio::test]
 async fn without_a_cache_every_request_asks_and_without_an_endpoint_none_passes() {
-    let lambda = Backend::start(authorizer_function(true)).await;
-    let backend = Backend::echo().await;
-    let server = server_with_lambda(lambda.base()).await;
-    let client = server.client();
-    let (api, _) = guarded_api(
-        &client,
+    let Guarded {
+        lambda,
+        backend,
+        server: _server,
+        invoke,
+        ..
+    } = guarded(
         AuthorizerType::Token,
         "method.request.header.Authorization",
         Some(0),
-        &backend,
     )
     .await;
-    let invoke = Invoke::new(&server, &api);
-    invoke
-        .until("GET", "/prod/pets", |raw| raw.status == 401)
-        .await;
     for _ in 0..3 {
         let raw = get_as(&invoke, "/prod/pets", Some("Bearer allow-all")).await;
         assert_eq!(raw.status, 200, "{}", raw.text());
@@ -760,16 +783,18 @@ async fn templates_read_the_authorizer_context_and_a_single_function_emulator_wo
 
 #[tokio::test]
 async fn test_invoke_authorizer_asks_the_function_and_reports() {
-    let lambda = Backend::start(authorizer_function(true)).await;
-    let backend = Backend::echo().await;
-    let server = server_with_lambda(lambda.base()).await;
-    let client = server.client();
-    let (api, authorizer) = guarded_api(
-        &client,
+    let Guarded {
+        lambda,
+        backend: _backend,
+        server: _server,
+        client,
+        api,
+        authorizer,
+        ..
+    } = guarded(
         AuthorizerType::Token,
         "method.request.header.Authorization",
         None,
-        &backend,
     )
     .await;
     let test = |token: Option<&str>| {

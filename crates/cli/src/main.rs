@@ -130,6 +130,14 @@ struct ServeArgs {
     /// https://cognito-idp.{region}.amazonaws.com.
     #[arg(long, env = "CAUSEWAY_COGNITO_ENDPOINT", value_parser = causeway_server::HttpUrl::parse)]
     cognito_endpoint: Option<causeway_server::HttpUrl>,
+    /// A credentials file in the AWS format (~/.aws/credentials works as it is): every
+    /// profile with aws_access_key_id and aws_secret_access_key is an identity that may sign
+    /// requests. With it, the management APIs refuse requests none of them signed (SigV4),
+    /// and methods with AWS_IAM authorization let them in. An optional `arn` key per profile
+    /// says who it is (default arn:aws:iam::{account}:user/{profile}). Without it, the
+    /// management APIs accept every request and AWS_IAM methods refuse every caller.
+    #[arg(long, env = "CAUSEWAY_CREDENTIALS")]
+    credentials: Option<PathBuf>,
     /// The roles this node runs: control (management API), gateway (invoke URLs and the link
     /// listener), or both (comma-separated). A node without the control role needs a shared
     /// --store-url to learn its configuration from.
@@ -333,6 +341,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?),
         None => None,
     };
+    let credentials = match &args.credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the credentials file {}", path.display()))?;
+            let keyring = causeway_server::Keyring::from_credentials_file(&text, &args.account_id)
+                .with_context(|| format!("the credentials file {}", path.display()))?;
+            println!(
+                "  credentials   {} identit{} from {} (requests are checked for SigV4 signatures)",
+                keyring.len(),
+                if keyring.len() == 1 { "y" } else { "ies" },
+                path.display()
+            );
+            Some(std::sync::Arc::new(keyring))
+        }
+        None => None,
+    };
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
         store_ca_pem,
@@ -344,6 +368,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis: args.redis_url,
         lambda_endpoint: args.lambda_endpoint,
         cognito_endpoint: args.cognito_endpoint,
+        credentials,
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),
@@ -379,8 +404,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(admin) = server.admin_addr() {
         println!();
         println!("Try it with the aws CLI:");
+        // With a credentials file, the CLI signs with one of its profiles.
+        let keys = match &args.credentials {
+            Some(path) => format!("AWS_SHARED_CREDENTIALS_FILE={}", path.display()),
+            None => "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test".to_owned(),
+        };
         println!(
-            "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url http://{admin} apigateway get-rest-apis",
+            "  {keys} AWS_DEFAULT_REGION={} aws --endpoint-url http://{admin} apigateway get-rest-apis",
             args.region
         );
     }

@@ -44,6 +44,11 @@ async fn handle(
             return into_response(Reply::error(&error));
         }
     };
+    if let Some((region, keyring)) = control.credentials()
+        && let Err(reply) = authenticate((region, keyring), &parts, &bytes)
+    {
+        return into_response(reply);
+    }
     let request = Request {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
@@ -69,6 +74,92 @@ async fn handle(
         reply = finish_deferred(&control, deferred).await;
     }
     into_response(reply)
+}
+
+/// Checks the request's SigV4 signature against the known identities: rest-json requests
+/// must be signed for `apigateway`, elbv2's (`/`) for `elasticloadbalancing`. A refusal is
+/// AWS's answer in the protocol's own shape.
+fn authenticate(
+    (region, keyring): (&str, &causeway_sigv4::Keyring),
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<(), Reply> {
+    use causeway_sigv4::{Error, Expected};
+    let query_protocol = parts.uri.path() == "/";
+    let services: &[&str] = if query_protocol {
+        &["elasticloadbalancing"]
+    } else {
+        &["apigateway"]
+    };
+    let request = causeway_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .collect(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let checked = causeway_sigv4::parse(&request).and_then(|signature| {
+        causeway_sigv4::check_scope_and_time(
+            &signature,
+            &Expected {
+                region,
+                services,
+                now,
+            },
+        )?;
+        let identity = keyring
+            .get(&signature.access_key)
+            .ok_or(Error::UnknownKey)?;
+        causeway_sigv4::verify(
+            &request,
+            &signature,
+            identity,
+            &causeway_sigv4::payload_hash(body),
+        )
+    });
+    let Err(error) = checked else {
+        return Ok(());
+    };
+    tracing::info!(
+        method = %parts.method,
+        path = %parts.uri.path(),
+        error = error.error_type(),
+        "management request refused: {}",
+        error.detailed_message()
+    );
+    if query_protocol {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let message = error.query_message();
+        Err(Reply {
+            status: error.query_status(),
+            body: causeway_wire::elbv2::output::error_envelope(
+                ("Sender", error.query_code(), &message),
+                &request_id,
+            )
+            .into_bytes(),
+            error_code: None,
+            content_type: "text/xml",
+            headers: Vec::new(),
+            deferred: None,
+        })
+    } else {
+        Err(Reply {
+            status: 403,
+            body: serde_json::json!({ "message": error.detailed_message() })
+                .to_string()
+                .into_bytes(),
+            error_code: Some(error.error_type()),
+            content_type: "application/json",
+            headers: Vec::new(),
+            deferred: None,
+        })
+    }
 }
 
 /// Finishes work that had to wait outside the control plane's lock.

@@ -50,6 +50,9 @@ pub struct ControlConfig {
     /// This node's id when several nodes share the store but each counts quota usage in its
     /// own memory: its usage records carry it, so that none overwrites another's.
     pub usage_node: Option<String>,
+    /// The identities whose SigV4 signatures the management APIs accept; `None` accepts
+    /// every request, signed or not.
+    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
 }
 
 /// An account-wide token bucket: `rate_limit` requests per second, bursts of `burst_limit`.
@@ -79,6 +82,7 @@ impl ControlConfig {
             max_integration_timeout_millis: causeway_model::validate::DEFAULT_MAX_TIMEOUT_MILLIS,
             account_throttle: AccountThrottle::default(),
             usage_node: None,
+            credentials: None,
         }
     }
 }
@@ -336,6 +340,13 @@ impl Control {
             self.gateway_plan
                 .send_replace(Arc::new(state.gateway_plan()));
         }
+    }
+
+    /// The region and the identities requests must be signed by, when the control plane
+    /// checks signatures.
+    fn credentials(&self) -> Option<(&str, &causeway_sigv4::Keyring)> {
+        let keyring = self.config.credentials.as_deref()?;
+        Some((&self.config.region, keyring))
     }
 
     fn data_plane(&self) -> Option<Arc<dyn dataplane::DataPlane>> {

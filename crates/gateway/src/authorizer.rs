@@ -340,6 +340,7 @@ fn check(
         secure_transport: false,
         user_agent: facts.headers.get_str("user-agent"),
         referer: facts.headers.get_str("referer"),
+        principal: None,
     });
     match decision {
         Decision::Allow => Ok(()),
@@ -735,6 +736,7 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
         client: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         request_id: &request_id,
         host: headers.get_str("host"),
+        caller: None,
     };
     let decided = async {
         let identity = identity(&compiled, &facts)?;

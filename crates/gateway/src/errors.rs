@@ -25,6 +25,14 @@ pub struct Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     MissingAuthenticationToken,
+    /// An `AWS_IAM` method's SigV4 signature does not match, or its scope is wrong.
+    InvalidSignature,
+    /// An `AWS_IAM` method's `Authorization` header lacks parts or does not read.
+    IncompleteSignature,
+    /// An `AWS_IAM` method's signature is too old (or too far ahead).
+    ExpiredSignature,
+    /// An `AWS_IAM` method's signature names an access key no identity has.
+    UnrecognizedClient,
     Forbidden,
     /// The resource policy does not let the caller in.
     AccessDenied,
@@ -55,6 +63,9 @@ impl Kind {
     pub fn response_type(self) -> &'static str {
         match self {
             Kind::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            Kind::InvalidSignature | Kind::IncompleteSignature => "INVALID_SIGNATURE",
+            Kind::ExpiredSignature => "EXPIRED_TOKEN",
+            Kind::UnrecognizedClient => "ACCESS_DENIED",
             Kind::Forbidden | Kind::AccessDenied => "ACCESS_DENIED",
             Kind::InvalidApiKey => "INVALID_API_KEY",
             Kind::Throttled => "THROTTLED",
@@ -76,6 +87,9 @@ impl Kind {
     fn error_type(self) -> &'static str {
         match self {
             Kind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            Kind::InvalidSignature | Kind::ExpiredSignature => "InvalidSignatureException",
+            Kind::IncompleteSignature => "IncompleteSignatureException",
+            Kind::UnrecognizedClient => "AccessDeniedException",
             Kind::Forbidden | Kind::InvalidApiKey => "ForbiddenException",
             Kind::AccessDenied => "AccessDeniedException",
             Kind::Throttled => "TooManyRequestsException",
@@ -132,6 +146,16 @@ impl Failure {
     pub fn access_denied(message: String) -> Failure {
         Failure {
             kind: Kind::AccessDenied,
+            message: Cow::Owned(message),
+            cause: None,
+            validation: None,
+        }
+    }
+
+    /// A refused SigV4 signature, with AWS's text for it.
+    pub fn signature(kind: Kind, message: String) -> Failure {
+        Failure {
+            kind,
             message: Cow::Owned(message),
             cause: None,
             validation: None,
@@ -237,6 +261,8 @@ pub struct Context<'a> {
     pub integration: Option<(u16, std::time::Duration)>,
     /// What the method's authorizer said of the caller (`$context.authorizer.*`).
     pub authorizer: Option<std::sync::Arc<crate::authorizer::Outcome>>,
+    /// The identity that signed the request, for `AWS_IAM` methods (`$context.identity.*`).
+    pub caller: Option<std::sync::Arc<causeway_sigv4::Identity>>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -461,6 +487,10 @@ pub(crate) fn context_variable<'a>(
         ),
         "identity.userAgent" => Owned(header("user-agent").to_owned()),
         "identity.apiKey" => Owned(header("x-api-key").to_owned()),
+        "identity.accountId" => Owned(context.caller.as_ref()?.account_id.clone()),
+        "identity.caller" | "identity.user" => Owned(context.caller.as_ref()?.principal_id.clone()),
+        "identity.userArn" => Owned(context.caller.as_ref()?.arn.clone()),
+        "identity.accessKey" => Owned(context.caller.as_ref()?.access_key.clone()),
         "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
         "requestTimeEpoch" => Owned(now().as_millis().to_string()),
         _ => {

@@ -55,6 +55,8 @@ pub struct Call<'a> {
     pub timer: Option<&'a crate::upstream::Deadline>,
     /// What the method's authorizer said of the caller (`$context.authorizer.*`).
     pub authorizer: Option<&'a crate::authorizer::Outcome>,
+    /// The identity that signed the request, for `AWS_IAM` methods.
+    pub caller: Option<&'a causeway_sigv4::Identity>,
     pub gateway: &'a crate::Gateway,
     /// The path after the stage, as the client sent it (the Lambda proxy event's `path`).
     pub path: &'a str,
@@ -833,6 +835,12 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
         "context.apiId" => Ok(Some(call.api_id.to_owned())),
         "context.stage" => Ok(Some(call.stage.stage.stage_name.clone())),
         "context.identity.sourceIp" => Ok(Some(call.client.ip().to_string())),
+        "context.identity.accountId" => Ok(call.caller.map(|c| c.account_id.clone())),
+        "context.identity.caller" | "context.identity.user" => {
+            Ok(call.caller.map(|c| c.principal_id.clone()))
+        }
+        "context.identity.userArn" => Ok(call.caller.map(|c| c.arn.clone())),
+        "context.identity.accessKey" => Ok(call.caller.map(|c| c.access_key.clone())),
         "context.httpMethod" => Ok(Some(call.method.to_string())),
         _ => Err(Failure::configuration(format!(
             "request parameter source '{source}' is not supported"

@@ -31,6 +31,8 @@ pub(crate) struct Facts<'a> {
     pub client: IpAddr,
     pub request_id: &'a str,
     pub host: Option<&'a str>,
+    /// The identity that signed the request, for `AWS_IAM` methods.
+    pub caller: Option<&'a causeway_sigv4::Identity>,
 }
 
 /// A query string's pairs as an HTML form has them: `+` is a space, then percent-decoded.
@@ -142,17 +144,17 @@ pub(crate) fn request_fields(
         "requestId": facts.request_id,
         "identity": {
             "cognitoIdentityPoolId": null,
-            "accountId": null,
+            "accountId": facts.caller.map(|c| &c.account_id),
             "cognitoIdentityId": null,
-            "caller": null,
+            "caller": facts.caller.map(|c| &c.principal_id),
             "sourceIp": facts.client.to_string(),
             "principalOrgId": null,
-            "accessKey": null,
+            "accessKey": facts.caller.map(|c| &c.access_key),
             "cognitoAuthenticationType": null,
             "cognitoAuthenticationProvider": null,
-            "userArn": null,
+            "userArn": facts.caller.map(|c| &c.arn),
             "userAgent": facts.headers.get_str("user-agent"),
-            "user": null,
+            "user": facts.caller.map(|c| &c.principal_id),
             "apiKey": facts.headers.get_str("x-api-key"),
         },
         "domainName": host,

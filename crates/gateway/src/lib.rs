@@ -18,6 +18,7 @@ mod conn;
 pub mod endpoint;
 mod errors;
 mod exec_log;
+mod iam;
 mod integration;
 pub mod lambda;
 mod lambda_event;
@@ -86,6 +87,9 @@ pub struct GatewayConfig {
     /// `/.well-known/jwks.json` under that); `None` for AWS's own,
     /// `https://cognito-idp.{region}.amazonaws.com`.
     pub cognito_endpoint: Option<cognito::HttpUrl>,
+    /// The identities that may sign requests to `AWS_IAM` methods (SigV4); `None` lets no
+    /// caller in.
+    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
 }
 
 /// The pace of a streamed answer past its first bytes.
@@ -123,6 +127,7 @@ impl Default for GatewayConfig {
             access_logs: None,
             lambda: None,
             cognito_endpoint: None,
+            credentials: None,
         }
     }
 }

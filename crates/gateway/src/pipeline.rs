@@ -132,7 +132,7 @@ fn authorize(
     policy: &StagePolicy,
     target: &Target<'_>,
     request: &Incoming,
-    (client, authorizer_decides): (SocketAddr, bool),
+    (client, authorizer_decides, caller): (SocketAddr, bool, Option<&causeway_sigv4::Identity>),
 ) -> Result<(), Failure> {
     use causeway_model::policy::{Decision, INVOKE, Request, Scope};
     let policy = match policy {
@@ -160,7 +160,36 @@ fn authorize(
         secure_transport: false,
         user_agent: request.headers.get_str("user-agent"),
         referer: request.headers.get_str("referer"),
+        principal: caller.map(|caller| causeway_model::policy::Principal {
+            arn: &caller.arn,
+            account_id: &caller.account_id,
+            user_id: &caller.principal_id,
+        }),
     });
+    if let Some(caller) = caller {
+        // IAM: an identity of the API's own account needs only its identity policy (here,
+        // every identity may invoke), so the resource policy can only deny it; one of
+        // another account needs the resource policy's allow too.
+        let same_account = caller.account_id == gateway.config.account_id;
+        return match decision {
+            Decision::Allow => Ok(()),
+            Decision::ImplicitDeny if same_account => Ok(()),
+            Decision::ImplicitDeny => Err(iam_denied(
+                gateway,
+                target,
+                request,
+                caller,
+                " because no resource-based policy allows the execute-api:Invoke action",
+            )),
+            Decision::ExplicitDeny => Err(iam_denied(
+                gateway,
+                target,
+                request,
+                caller,
+                " with an explicit deny in a resource-based policy",
+            )),
+        };
+    }
     let explicitly = match decision {
         Decision::Allow => return Ok(()),
         Decision::ExplicitDeny => " with an explicit deny",
@@ -176,6 +205,29 @@ fn authorize(
         resource,
         client.ip()
     )))
+}
+
+/// ACCESS_DENIED for an identity that signed the request, in IAM's words.
+fn iam_denied(
+    gateway: &Gateway,
+    target: &Target<'_>,
+    request: &Incoming,
+    caller: &causeway_sigv4::Identity,
+    why: &str,
+) -> Failure {
+    let scope = causeway_model::policy::Scope {
+        region: &gateway.config.region,
+        account_id: &gateway.config.account_id,
+        api_id: target.api_id,
+    };
+    let resource = scope.invoke_arn(target.stage, request.method.as_str(), target.path);
+    Failure::access_denied(format!(
+        "User: {} is not authorized to perform: {} on resource: {}{why}",
+        caller.arn,
+        causeway_model::policy::INVOKE,
+        masked_account(&resource, &gateway.config.account_id)
+    ))
+    .because(format!("{} may not invoke {resource}{why}", caller.arn))
 }
 
 /// The ARN as AWS shows it to callers: the account id masked but for its last four digits.
@@ -356,8 +408,44 @@ async fn serve_stage<'a>(
     context.resource_id = &matched.resource.resource.id;
     let method = matched.method;
     let uses_authorizer = method.authorization_type.uses_authorizer();
-    if let Some(policy) = &stage.policy {
-        authorize(gateway, policy, target, request, (client, uses_authorizer))?;
+    // AWS_IAM: the caller is whoever signed the request, and the signature covers the body,
+    // so the body is read first.
+    let mut body = Some(body);
+    let mut read = None;
+    let caller = if method.authorization_type == causeway_model::AuthorizationType::AwsIam {
+        let bytes = match body.take() {
+            Some(body) => read_body(body, &request.headers, gateway.config.max_body_bytes).await?,
+            None => Bytes::new(),
+        };
+        let caller = crate::iam::authenticate(gateway, request, &bytes)?;
+        read = Some(bytes);
+        context.caller = Some(caller.clone());
+        Some(caller)
+    } else {
+        None
+    };
+    match &stage.policy {
+        Some(policy) => authorize(
+            gateway,
+            policy,
+            target,
+            request,
+            (client, uses_authorizer, caller.as_deref()),
+        )?,
+        // Without a resource policy, only identities of the API's own account get in.
+        None => {
+            if let Some(caller) = &caller
+                && caller.account_id != gateway.config.account_id
+            {
+                return Err(iam_denied(
+                    gateway,
+                    target,
+                    request,
+                    caller,
+                    " because no resource-based policy allows the execute-api:Invoke action",
+                ));
+            }
+        }
     }
     let authorized = if uses_authorizer {
         // Boxed, with what it needs made inside, so that requests without an authorizer do
@@ -398,7 +486,13 @@ async fn serve_stage<'a>(
     if let Some(validation) = validation {
         crate::validation::check_parameters(validation, &matched, &request.headers, query)?;
     }
-    let body = read_body(body, &request.headers, gateway.config.max_body_bytes).await?;
+    let body = match (read, body) {
+        (Some(read), _) => read,
+        (None, Some(body)) => {
+            read_body(body, &request.headers, gateway.config.max_body_bytes).await?
+        }
+        (None, None) => Bytes::new(),
+    };
     if let Some(validation) = validation {
         crate::validation::check_body(validation, &request.headers, &body)?;
     }
@@ -446,6 +540,7 @@ async fn serve_stage<'a>(
         log: None,
         timer: Some(timer),
         authorizer: authorized.as_deref(),
+        caller: caller.as_deref(),
         gateway,
         path: target.path,
         // Through a custom domain, Lambda events show the whole path asked for.
@@ -494,6 +589,7 @@ async fn ask_authorizer(
         client: client.ip(),
         request_id,
         host: request.host(),
+        caller: None,
     };
     let method = matched.method;
     let decided = crate::authorizer::authorize(

@@ -115,11 +115,21 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let s = |v: &str| Value::Str(v.to_owned());
-    let identity = Value::Map(vec![
+    let mut identity = vec![
         ("sourceIp".to_owned(), s(&call.client.ip().to_string())),
         ("userAgent".to_owned(), s(&header_value("user-agent"))),
         ("apiKey".to_owned(), s(&header_value("x-api-key"))),
-    ]);
+    ];
+    if let Some(caller) = call.caller {
+        identity.extend([
+            ("accountId".to_owned(), s(&caller.account_id)),
+            ("caller".to_owned(), s(&caller.principal_id)),
+            ("user".to_owned(), s(&caller.principal_id)),
+            ("userArn".to_owned(), s(&caller.arn)),
+            ("accessKey".to_owned(), s(&caller.access_key)),
+        ]);
+    }
+    let identity = Value::Map(identity);
     let context = Value::Map(vec![
         ("requestId".to_owned(), s(call.request_id)),
         ("extendedRequestId".to_owned(), s(call.request_id)),

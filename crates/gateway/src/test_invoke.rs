@@ -93,6 +93,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         is_canary: false,
         integration: None,
         authorizer: None,
+        caller: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {
@@ -272,6 +273,7 @@ async fn execute<'a>(
         log: Some(log),
         timer: None,
         authorizer: None,
+        caller: None,
         gateway,
         path: request.path,
         domain_path: None,

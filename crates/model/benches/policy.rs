@@ -46,6 +46,7 @@ fn evaluate(c: &mut Criterion) {
         secure_transport: false,
         user_agent: Some("curl/8.5.0"),
         referer: None,
+        principal: None,
     };
     let arn: &'static str = SCOPE
         .invoke_arn("prod", "GET", "/group19/abc/items/7")

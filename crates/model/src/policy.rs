@@ -2,11 +2,13 @@
 //! checked when it is stored, frozen into each deployment, and evaluated by the gateway for
 //! every request of a stage whose deployment has one.
 //!
-//! Callers of a Causeway gateway are anonymous (there is no IAM to sign requests with), so a
-//! statement applies to a request only when its principal includes everyone (`"*"` or
-//! `{"AWS": "*"}`). Statements naming IAM principals never match, which is AWS's behaviour for
-//! methods without `AWS_IAM` authorization. The evaluation is IAM's for a resource policy
-//! alone: an explicit `Deny` wins, else an `Allow` is needed, else the request is denied.
+//! Callers of methods without `AWS_IAM` authorization are anonymous, so a statement applies
+//! to them only when its principal includes everyone (`"*"` or `{"AWS": "*"}`). Callers of
+//! `AWS_IAM` methods are the identities that signed them: statements also apply to them when
+//! they name their account (`"123456789012"`, `arn:aws:iam::123456789012:root`), their user
+//! ARN, their role (for a role's sessions) or their session's ARN. The evaluation is IAM's
+//! for a resource policy alone: an explicit `Deny` wins, else an `Allow` is needed, else the
+//! request is denied.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -39,8 +41,8 @@ pub struct Policy {
 #[derive(Debug, Clone)]
 struct Statement {
     allow: bool,
-    /// Whether the statement's principal covers anonymous callers.
-    anonymous: bool,
+    /// Whom the statement's principal (or `NotPrincipal`) covers.
+    principals: Principals,
     actions: Patterns<Glob>,
     resources: Patterns<ArnPattern>,
     conditions: Vec<Condition>,
@@ -266,6 +268,74 @@ pub struct Request<'a> {
     pub user_agent: Option<&'a str>,
     /// `aws:Referer`.
     pub referer: Option<&'a str>,
+    /// The identity that signed the request (`AWS_IAM` methods); `None` for anonymous ones.
+    pub principal: Option<Principal<'a>>,
+}
+
+/// An identity that signed a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal<'a> {
+    /// `arn:aws:iam::{account}:user/{name}`, `arn:aws:sts::{account}:assumed-role/{role}/{session}`
+    /// or `arn:aws:iam::{account}:root`.
+    pub arn: &'a str,
+    /// Its account.
+    pub account_id: &'a str,
+    /// `aws:userid`: the user's id, or `AROA…:session` for a role's session.
+    pub user_id: &'a str,
+}
+
+impl Principal<'_> {
+    /// `aws:PrincipalType`.
+    fn kind(&self) -> &'static str {
+        if self.arn.contains(":assumed-role/") {
+            "AssumedRole"
+        } else if self.arn.ends_with(":root") {
+            "Account"
+        } else {
+            "User"
+        }
+    }
+
+    /// Whether a principal name of a policy (`AWS`) covers this identity.
+    fn named_by(&self, name: &str) -> bool {
+        if name == "*" || name == self.arn || name == self.account_id {
+            return true;
+        }
+        if name == format!("arn:aws:iam::{}:root", self.account_id) {
+            return true;
+        }
+        // A role covers its sessions: arn:aws:iam::A:role/R → arn:aws:sts::A:assumed-role/R/S.
+        if let (Some(role), Some(session_role)) = (
+            name.strip_prefix(&format!("arn:aws:iam::{}:role/", self.account_id)),
+            self.arn
+                .strip_prefix(&format!("arn:aws:sts::{}:assumed-role/", self.account_id)),
+        ) {
+            let role_name = role.rsplit('/').next().unwrap_or(role);
+            return session_role
+                .rsplit_once('/')
+                .is_some_and(|(r, _)| r == role_name);
+        }
+        false
+    }
+}
+
+/// Whom a statement covers.
+#[derive(Debug, Clone)]
+struct Principals {
+    /// `NotPrincipal`: everyone but these.
+    negated: bool,
+    /// `"*"` or `{"AWS": "*"}`.
+    everyone: bool,
+    /// The `AWS` names (accounts, ARNs).
+    aws: Vec<String>,
+}
+
+impl Principals {
+    fn cover(&self, principal: Option<&Principal<'_>>) -> bool {
+        let named = self.everyone
+            || principal.is_some_and(|p| self.aws.iter().any(|name| p.named_by(name)));
+        named != self.negated
+    }
 }
 
 impl Request<'_> {
@@ -283,7 +353,17 @@ impl Request<'_> {
             }),
             "aws:useragent" => Cow::Borrowed(self.user_agent?),
             "aws:referer" => Cow::Borrowed(self.referer?),
-            "aws:principaltype" => Cow::Borrowed("Anonymous"),
+            "aws:principaltype" => Cow::Borrowed(match &self.principal {
+                Some(principal) => principal.kind(),
+                None => "Anonymous",
+            }),
+            "aws:principalarn" => Cow::Borrowed(self.principal?.arn),
+            "aws:principalaccount" => Cow::Borrowed(self.principal?.account_id),
+            "aws:userid" => Cow::Borrowed(self.principal?.user_id),
+            "aws:username" => {
+                let principal = self.principal?;
+                Cow::Borrowed(principal.arn.split_once(":user/")?.1.rsplit('/').next()?)
+            }
             _ => return None,
         })
     }
@@ -644,15 +724,15 @@ impl Statement {
             Some("Deny") => false,
             _ => return Err(at("Effect must be \"Allow\" or \"Deny\".")),
         };
-        let anonymous = match (fields.get("Principal"), fields.get("NotPrincipal")) {
-            (Some(principal), None) => {
-                principal_includes_everyone(principal).map_err(|m| at(&m))?
-            }
-            (None, Some(principal)) => {
-                !principal_includes_everyone(principal).map_err(|m| at(&m))?
-            }
+        let principals = match (fields.get("Principal"), fields.get("NotPrincipal")) {
+            (Some(principal), None) => principals(principal, false).map_err(|m| at(&m))?,
+            (None, Some(principal)) => principals(principal, true).map_err(|m| at(&m))?,
             (Some(_), Some(_)) => return Err(at("it has both Principal and NotPrincipal.")),
-            (None, None) if identity => true,
+            (None, None) if identity => Principals {
+                negated: false,
+                everyone: true,
+                aws: Vec::new(),
+            },
             (None, None) => {
                 return Err(at(
                     "a resource policy statement needs a Principal (\"*\" for every caller).",
@@ -684,7 +764,7 @@ impl Statement {
         };
         Ok(Statement {
             allow,
-            anonymous,
+            principals,
             actions: Patterns {
                 negated: actions.negated,
                 patterns: actions.patterns.iter().map(|a| Glob::new(a)).collect(),
@@ -703,7 +783,7 @@ impl Statement {
 
     /// Whether the statement covers `request`, whose resource ARN is split into `arn`.
     fn applies(&self, request: &Request<'_>, arn: Option<&[&str; 6]>) -> bool {
-        self.anonymous
+        self.principals.cover(request.principal.as_ref())
             && self
                 .actions
                 .matches(|action| action.matches_ignoring_case(request.action))
@@ -718,8 +798,19 @@ impl<T> Patterns<T> {
     }
 }
 
-/// Whether a `Principal` value names every caller; an error for a value IAM would refuse.
-fn principal_includes_everyone(value: &Value) -> Result<bool, String> {
+/// Whom a `Principal` (or `NotPrincipal`) value names; an error for a value IAM would refuse.
+fn principals(value: &Value, negated: bool) -> Result<Principals, String> {
+    let mut aws = Vec::new();
+    let everyone = principal_names(value, &mut aws)?;
+    Ok(Principals {
+        negated,
+        everyone,
+        aws,
+    })
+}
+
+/// Whether a `Principal` value names every caller, with the `AWS` names it lists.
+fn principal_names(value: &Value, aws: &mut Vec<String>) -> Result<bool, String> {
     match value {
         Value::String(s) if s == "*" => Ok(true),
         Value::String(s) => Err(format!(
@@ -739,7 +830,10 @@ fn principal_includes_everyone(value: &Value) -> Result<bool, String> {
                 let names = strings(names).ok_or_else(|| {
                     format!("the {kind} principal must be a string or a list of strings.")
                 })?;
-                everyone |= kind == "AWS" && names.iter().any(|n| n == "*");
+                if kind == "AWS" {
+                    everyone |= names.iter().any(|n| n == "*");
+                    aws.extend(names.iter().map(|n| n.to_string()));
+                }
             }
             Ok(everyone)
         }

@@ -18,6 +18,7 @@ use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
 use causeway_model::gateway::TestInvoke;
 use causeway_nlb::{Engine, EngineConfig};
+pub use causeway_sigv4::Keyring;
 use causeway_store::{PostgresStore, PostgresWatcher, SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -86,6 +87,10 @@ pub struct Config {
     /// cognito-local): `{endpoint}/{poolId}` is the issuer, its keys under
     /// `/.well-known/jwks.json`.
     pub cognito_endpoint: Option<causeway_gateway::cognito::HttpUrl>,
+    /// The identities that may sign requests (SigV4): with them, the management APIs refuse
+    /// requests they did not sign, and methods with `AWS_IAM` authorization let them in.
+    /// Without them, the management APIs are open and `AWS_IAM` methods refuse every caller.
+    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -137,6 +142,7 @@ impl Default for Config {
             redis: None,
             lambda_endpoint: None,
             cognito_endpoint: None,
+            credentials: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -218,6 +224,7 @@ impl Server {
             ControlConfig::new(config.region.clone(), config.account_id.clone());
         control_config.nlb_addresses = config.nlb_addresses;
         control_config.max_integration_timeout_millis = config.max_integration_timeout_millis;
+        control_config.credentials = config.credentials.clone();
         if let Some(throttle) = config.account_throttle {
             control_config.account_throttle = throttle;
         }
@@ -366,6 +373,7 @@ impl Server {
                 stream_bandwidth: config.stream_bandwidth,
                 lambda: config.lambda_endpoint.clone(),
                 cognito_endpoint: config.cognito_endpoint.clone(),
+                credentials: config.credentials.clone(),
                 access_logs: Some(Arc::new(
                     access_logs::FileAccessLogs::start(config.data_dir.join("access-logs"))
                         .map_err(StartError::AccessLogs)?,

@@ -80,8 +80,10 @@ pub(crate) fn query(query: &str, presigned: bool) -> String {
     out
 }
 
+/// Decoded as a form is (`+` is a space, as the AWS SDK for Rust reads it; botocore never
+/// sends a bare `+`), then encoded with SigV4's rules.
 fn reencode(text: &str) -> String {
-    let decoded = percent_decode_str(text).collect::<Vec<u8>>();
+    let decoded = percent_decode_str(&text.replace('+', " ")).collect::<Vec<u8>>();
     percent_encoding::percent_encode(&decoded, UNRESERVED).to_string()
 }
 
@@ -189,7 +191,10 @@ mod tests {
         assert_eq!(query("", false), "");
         assert_eq!(query("b=2&a=1&a=0", false), "a=0&a=1&b=2");
         assert_eq!(query("flag&x=", false), "flag=&x=");
-        assert_eq!(query("q=a%20b&r=a b&s=%7e", false), "q=a%20b&r=a%20b&s=~");
+        assert_eq!(
+            query("q=a%20b&r=a b&s=%7e&t=a+b&u=%2B", false),
+            "q=a%20b&r=a%20b&s=~&t=a%20b&u=%2B"
+        );
         assert_eq!(
             query("X-Amz-Signature=abc&X-Amz-Date=1", true),
             "X-Amz-Date=1"

@@ -25,9 +25,9 @@ pub use keyring::{Identity, Keyring, KeyringError};
 /// The only algorithm SigV4 names.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// How far a request's time may be from the server's, either way, in seconds (AWS: 15
-/// minutes).
-pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
+/// How far a request's time may be from the server's, either way, in seconds (API Gateway
+/// and Elastic Load Balancing: 5 minutes).
+pub const MAX_SKEW_SECONDS: i64 = 5 * 60;
 
 /// The longest a presigned URL may be valid, in seconds (AWS: 7 days).
 pub const MAX_EXPIRES_SECONDS: i64 = 7 * 24 * 60 * 60;
@@ -89,9 +89,10 @@ pub enum Error {
     /// The request's time is too far in the future.
     #[error("{0}")]
     NotYetCurrent(String),
-    /// The credential scope names another region, service or day, or another terminator.
+    /// The credential scope names another region, service or day, or another terminator;
+    /// or the host is not signed.
     #[error("{0}")]
-    Scope(String),
+    Invalid(String),
 }
 
 impl Error {
@@ -104,7 +105,7 @@ impl Error {
             Error::Mismatch { .. }
             | Error::Expired(_)
             | Error::NotYetCurrent(_)
-            | Error::Scope(_) => "InvalidSignatureException",
+            | Error::Invalid(_) => "InvalidSignatureException",
         }
     }
 
@@ -115,7 +116,7 @@ impl Error {
             Error::Incomplete(_) => "IncompleteSignature",
             Error::UnknownKey => "InvalidClientTokenId",
             Error::Expired(_) | Error::NotYetCurrent(_) => "SignatureDoesNotMatch",
-            Error::Mismatch { .. } | Error::Scope(_) => "SignatureDoesNotMatch",
+            Error::Mismatch { .. } | Error::Invalid(_) => "SignatureDoesNotMatch",
         }
     }
 
@@ -123,8 +124,31 @@ impl Error {
     /// all of them).
     pub fn query_status(&self) -> u16 {
         match self {
-            Error::Missing | Error::Incomplete(_) => 400,
+            Error::Incomplete(_) => 400,
             _ => 403,
+        }
+    }
+
+    /// The message in the query protocol, which words a missing signature its own way and
+    /// does not show what it signed.
+    pub fn query_message(&self) -> String {
+        match self {
+            Error::Missing => "Request is missing Authentication Token".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The message with what the server signed, as API Gateway writes it for a signature
+    /// that does not match.
+    pub fn detailed_message(&self) -> String {
+        match self {
+            Error::Mismatch {
+                canonical_request,
+                string_to_sign,
+            } => format!(
+                "{self}\n\nThe Canonical String for this request should have been\n'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
+            ),
+            other => other.to_string(),
         }
     }
 }
@@ -213,8 +237,7 @@ fn parse_header<'a>(
     }
     if let Some(part) = malformed {
         return Err(Error::Incomplete(format!(
-            "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): '{}'.",
-            base64_sha256(part)
+            "'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{authorization}'."
         )));
     }
     let mut missing = Vec::new();
@@ -235,7 +258,9 @@ fn parse_header<'a>(
     if !missing.is_empty() || algorithm != ALGORITHM {
         let mut message = missing.join(" ");
         if algorithm != ALGORITHM && missing.is_empty() {
-            message = format!("Unsupported AWS 'algorithm': '{algorithm}'.");
+            message = format!(
+                "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
+            );
         } else {
             message.push_str(&format!(" Authorization={authorization}"));
         }
@@ -281,7 +306,7 @@ fn split_credential(credential: &str) -> Result<(&str, &str, &str, &str, &str), 
             Ok((key, date, region, service, terminator))
         }
         _ => Err(Error::Incomplete(format!(
-            "Credential should be scoped to a valid region. Credential={credential}"
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         ))),
     }
 }
@@ -365,27 +390,6 @@ fn parse_query(query: &str) -> Result<Option<Signature<'static>>, Error> {
     }))
 }
 
-fn base64_sha256(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    let bytes = digest.as_ref();
-    let mut out = String::with_capacity(44);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// What a signature must agree with besides the secret: the server's region, the services
 /// this endpoint answers for, and the time.
 #[derive(Debug, Clone, Copy)]
@@ -398,87 +402,76 @@ pub struct Expected<'a> {
     pub now: i64,
 }
 
-/// Checks what can be checked without the secret: the scope and the time. AWS answers these
-/// before it looks the access key up.
+/// Checks what can be checked without the secret, in AWS's order: the time, that the host
+/// is signed, then the scope. AWS answers these before it looks the access key up.
 pub fn check_scope_and_time(
     signature: &Signature<'_>,
     expected: &Expected<'_>,
 ) -> Result<(), Error> {
-    if signature.terminator != "aws4_request" {
-        return Err(Error::Scope(format!(
-            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
-            signature.terminator
-        )));
-    }
-    if !expected.services.contains(&signature.service.as_ref()) {
-        return Err(Error::Scope(format!(
-            "Credential should be scoped to correct service: '{}'. ",
-            expected.services.first().copied().unwrap_or_default()
-        )));
-    }
-    if signature.region != expected.region {
-        return Err(Error::Scope(format!(
-            "Credential should be scoped to a valid region, not '{}'. ",
-            signature.region
-        )));
-    }
     let Some(at) = time::parse_basic(&signature.timestamp) else {
         return Err(Error::Incomplete(format!(
             "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
             signature.timestamp
         )));
     };
+    let now = expected.now;
+    // A presigned URL is good from its time until it expires; a signed header, for the
+    // skew either way.
+    let last = at.saturating_add(signature.expires.unwrap_or(MAX_SKEW_SECONDS));
+    if now > last {
+        return Err(Error::Expired(format!(
+            "Signature expired: {} is now earlier than {} ({} - {} min.)",
+            signature.timestamp,
+            time::format_basic(now - (last - at)),
+            time::format_basic(now),
+            (last - at) / 60
+        )));
+    }
+    if at > now + MAX_SKEW_SECONDS {
+        return Err(Error::NotYetCurrent(format!(
+            "Signature not yet current: {} is still later than {} ({} + 5 min.)",
+            signature.timestamp,
+            time::format_basic(now + MAX_SKEW_SECONDS),
+            time::format_basic(now)
+        )));
+    }
+    if !signature
+        .signed_headers
+        .split(';')
+        .any(|name| name == "host" || name == ":authority")
+    {
+        return Err(Error::Invalid(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    let mut scope = String::new();
+    if signature.region != expected.region {
+        scope.push_str("Credential should be scoped to a valid region. ");
+    }
+    if !expected.services.contains(&signature.service.as_ref()) {
+        scope.push_str(&format!(
+            "Credential should be scoped to correct service: '{}'. ",
+            expected.services.first().copied().unwrap_or_default()
+        ));
+    }
+    if signature.terminator != "aws4_request" {
+        scope.push_str(&format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+            signature.terminator
+        ));
+    }
+    if !scope.is_empty() {
+        return Err(Error::Invalid(scope));
+    }
     if !signature.timestamp.starts_with(signature.date.as_ref()) {
-        return Err(Error::Scope(format!(
+        return Err(Error::Invalid(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{}'.",
             signature.date,
-            &signature.timestamp[..8.min(signature.timestamp.len())],
+            &signature.timestamp[..8],
             signature.timestamp
         )));
     }
-    let now = expected.now;
-    match signature.expires {
-        Some(expires) => {
-            if now > at.saturating_add(expires) {
-                return Err(Error::Expired(
-                    format!(
-                        "Signature expired: {} is now earlier than {} ({} - {} sec.)",
-                        time::format_basic(at.saturating_add(expires)),
-                        time::format_basic(now),
-                        time::format_basic(now),
-                        0
-                    )
-                    .replace(" - 0 sec.)", ")"),
-                ));
-            }
-            if at > now + MAX_SKEW_SECONDS {
-                return Err(not_yet(at, now));
-            }
-        }
-        None => {
-            if at < now - MAX_SKEW_SECONDS {
-                return Err(Error::Expired(format!(
-                    "Signature expired: {} is now earlier than {} ({} - 15 min.)",
-                    signature.timestamp,
-                    time::format_basic(now - MAX_SKEW_SECONDS),
-                    time::format_basic(now)
-                )));
-            }
-            if at > now + MAX_SKEW_SECONDS {
-                return Err(not_yet(at, now));
-            }
-        }
-    }
     Ok(())
-}
-
-fn not_yet(at: i64, now: i64) -> Error {
-    Error::NotYetCurrent(format!(
-        "Signature not yet current: {} is still later than {} ({} + 15 min.)",
-        time::format_basic(at),
-        time::format_basic(now + MAX_SKEW_SECONDS),
-        time::format_basic(now)
-    ))
 }
 
 /// Checks the signature itself with the identity's secret, and its session token.
@@ -490,15 +483,6 @@ pub fn verify(
 ) -> Result<(), Error> {
     if identity.session_token.as_deref() != signature.security_token.as_deref() {
         return Err(Error::UnknownKey);
-    }
-    if !signature
-        .signed_headers
-        .split(';')
-        .any(|name| name == "host" || name == ":authority")
-    {
-        return Err(Error::Incomplete(
-            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
-        ));
     }
     let canonical_request = canonical::request(
         request,
@@ -538,7 +522,7 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hmac::K
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()

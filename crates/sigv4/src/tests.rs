@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -176,30 +178,39 @@ fn scope_and_time_are_checked_before_the_key() {
     };
     let ok = "AKID/20150830/us-east-1/execute-api/aws4_request";
     assert_eq!(sig(ok, "20150830T123600Z"), Ok(()));
-    assert_eq!(sig(ok, "20150830T122100Z"), Ok(()));
+    assert_eq!(sig(ok, "20150830T123100Z"), Ok(()));
     assert_eq!(
-        sig(ok, "20150830T122059Z"),
+        sig(ok, "20150830T123059Z"),
         Err(Error::Expired(
-            "Signature expired: 20150830T122059Z is now earlier than 20150830T122100Z (20150830T123600Z - 15 min.)".into()
+            "Signature expired: 20150830T123059Z is now earlier than 20150830T123100Z (20150830T123600Z - 5 min.)".into()
         ))
     );
     assert_eq!(
-        sig(ok, "20150830T125101Z"),
+        sig(ok, "20150830T124101Z"),
         Err(Error::NotYetCurrent(
-            "Signature not yet current: 20150830T125101Z is still later than 20150830T125100Z (20150830T123600Z + 15 min.)".into()
+            "Signature not yet current: 20150830T124101Z is still later than 20150830T124100Z (20150830T123600Z + 5 min.)".into()
         ))
     );
-    assert!(matches!(
-        sig("AKID/20150830/eu-west-1/execute-api/aws4_request", "20150830T123600Z"),
-        Err(Error::Scope(m)) if m.contains("region, not 'eu-west-1'")
-    ));
-    assert!(matches!(
-        sig("AKID/20150830/us-east-1/apigateway/aws4_request", "20150830T123600Z"),
-        Err(Error::Scope(m)) if m.contains("correct service: 'execute-api'")
-    ));
+    assert_eq!(
+        sig(
+            "AKID/20150830/eu-west-1/execute-api/aws4_request",
+            "20150830T123600Z"
+        ),
+        Err(Error::Invalid(
+            "Credential should be scoped to a valid region. ".into()
+        ))
+    );
+    assert_eq!(
+        sig("AKID/20150830/eu-west-1/apigateway/aws4_request", "20150830T123600Z"),
+        Err(Error::Invalid("Credential should be scoped to a valid region. Credential should be scoped to correct service: 'execute-api'. ".into()))
+    );
     assert!(matches!(
         sig("AKID/20150829/us-east-1/execute-api/aws4_request", "20150830T123600Z"),
-        Err(Error::Scope(m)) if m.contains("Date in Credential scope")
+        Err(Error::Invalid(m)) if m.contains("Date in Credential scope")
+    ));
+    assert!(matches!(
+        sig("AKID/us-east-1/execute-api/aws4_request", "20150830T123600Z"),
+        Err(Error::Incomplete(m)) if m.starts_with("Credential must have exactly 5 slash-delimited elements")
     ));
     assert!(matches!(
         sig(ok, "yesterday"),
@@ -234,7 +245,10 @@ fn malformed_authorization_headers_are_incomplete() {
     let Err(Error::Incomplete(message)) = parse_with("AWS4-HMAC-SHA256 abc", Some("x")) else {
         panic!()
     };
-    assert!(message.starts_with("Invalid key=value pair (missing equal-sign)"));
+    assert_eq!(
+        message,
+        "'abc' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 abc'."
+    );
 }
 
 /// Requests signed by the AWS SDK for Rust's own signer verify, with and without a body,
@@ -260,7 +274,7 @@ fn what_the_aws_sdk_signs_verifies() {
         ),
         (
             "GET",
-            "https://h.example:8080/restapis/abc/prod/_user_request_/q?x=a%2Bb&y=%3D&z=%20",
+            "https://h.example:8080/restapis/abc/prod/_user_request_/q?x=a%2Bb&y=%3D&z=%20&p=a+b",
             b"",
         ),
         ("DELETE", "https://h.example/prod//double//slashes/", b""),
@@ -340,8 +354,7 @@ fn what_the_aws_sdk_signs_verifies() {
                     .is_err(),
                     "{what}"
                 );
-                let late =
-                    check_scope_and_time(&signature, &expected(&["execute-api"], now + 1000));
+                let late = check_scope_and_time(&signature, &expected(&["execute-api"], now + 400));
                 assert!(matches!(late, Err(Error::Expired(_))), "{what}: {late:?}");
             }
         }

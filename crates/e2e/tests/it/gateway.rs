@@ -3292,6 +3292,7 @@ mod caching;
 mod canary;
 mod client_connections;
 mod domain_names;
+mod iam;
 mod lambda;
 mod multinode;
 mod request_validation;

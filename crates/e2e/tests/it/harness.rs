@@ -150,15 +150,20 @@ impl TestServer {
 
     /// An SDK client for the current server, with retries disabled so every error surfaces.
     pub fn client(&self) -> Client {
+        self.client_as(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+    }
+
+    /// An SDK client that signs with `credentials`.
+    pub fn client_as(&self, credentials: aws_credential_types::Credentials) -> Client {
         let connector = ReqwestConnector(self.http.clone());
         let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
         let config = aws_sdk_apigateway::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(format!("http://{}", self.addr()))
             .region(Region::new(REGION))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test", "test", None, None, "static",
-            ))
+            .credentials_provider(credentials)
             .retry_config(RetryConfig::disabled())
             .http_client(http_client)
             .build();
@@ -168,6 +173,16 @@ impl TestServer {
     /// An elbv2 SDK client for the current server, on the same connector and with retries
     /// disabled too.
     pub fn elbv2_client(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        self.elbv2_client_as(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+    }
+
+    /// An elbv2 SDK client that signs with `credentials`.
+    pub fn elbv2_client_as(
+        &self,
+        credentials: aws_credential_types::Credentials,
+    ) -> aws_sdk_elasticloadbalancingv2::Client {
         use aws_sdk_elasticloadbalancingv2::config as elbv2;
         let connector = ReqwestConnector(self.http.clone());
         let http_client = http_client_fn(move |_, _| SharedHttpConnector::new(connector.clone()));
@@ -175,9 +190,7 @@ impl TestServer {
             .behavior_version(elbv2::BehaviorVersion::latest())
             .endpoint_url(format!("http://{}", self.addr()))
             .region(elbv2::Region::new(REGION))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test", "test", None, None, "static",
-            ))
+            .credentials_provider(credentials)
             .retry_config(elbv2::retry::RetryConfig::disabled())
             .http_client(http_client)
             .build();
@@ -842,4 +855,64 @@ pub fn proxy_v2_ipv4(header: &[u8; 28]) -> (SocketAddr, SocketAddr) {
         address(&header[16..20], &header[24..26]),
         address(&header[20..24], &header[26..28]),
     )
+}
+
+/// An access key, its secret and, for temporary credentials, a session token.
+pub type Keys<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// Signs a request the way the AWS SDK for Rust does (its own `aws-sigv4` signer), for
+/// `service` in the test region at `at`: returns the URL to send (with the signature in its
+/// query when `presign`) and the headers to add.
+pub fn sigv4(
+    (method, url, headers, body): (&str, &str, &[(&str, &str)], &[u8]),
+    (key, secret, token): Keys<'_>,
+    service: &str,
+    at: std::time::SystemTime,
+    presign: bool,
+) -> (String, Vec<(String, String)>) {
+    use aws_sigv4::http_request::{
+        SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+    };
+    let identity =
+        aws_credential_types::Credentials::new(key, secret, token.map(str::to_owned), None, "test")
+            .into();
+    let mut settings = SigningSettings::default();
+    if presign {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+    }
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name(service)
+        .time(at)
+        .settings(settings)
+        .build()
+        .expect("signing parameters")
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .expect("signable request");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(())
+        .expect("request to sign");
+    instructions.apply_to_request_http1x(&mut request);
+    let added = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().expect("signed header is text").to_owned(),
+            )
+        })
+        .collect();
+    (request.uri().to_string(), added)
 }

@@ -18,6 +18,7 @@ mod persistence;
 mod python_clients;
 mod resources;
 mod restapis;
+mod sigv4;
 mod stages;
 mod tags;
 mod usageplans;

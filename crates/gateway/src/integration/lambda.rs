@@ -142,6 +142,7 @@ fn proxy_event(call: &Call<'_>) -> Value {
         client: call.client.ip(),
         request_id: call.request_id,
         host: call.headers.get_str("host"),
+        caller: call.caller,
     };
     let forwarded_for = match call.headers.get_str("x-forwarded-for") {
         Some(before) => format!("{before}, {}", call.client.ip()),

@@ -22,6 +22,7 @@ fn request<'a>(resource: &'a str, ip: &str) -> Request<'a> {
         secure_transport: false,
         user_agent: Some("curl/8.5.0"),
         referer: None,
+        principal: None,
     }
 }
 
@@ -335,4 +336,94 @@ fn stored_policies_take_aws_form_and_read_back_in_any_form() {
     let literal = serde_json::to_string(written).unwrap();
     assert_eq!(normalize(&literal, SCOPE).unwrap(), stored);
     assert_eq!(document("{\"a\":1}"), "{\"a\":1}");
+}
+
+#[test]
+fn statements_naming_iam_principals_match_the_identities_that_signed() {
+    let policy = parse(
+        r#"{"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::444455556666:user/bob",
+            "arn:aws:iam::777788889999:role/Ops"]}, "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:user/mallory"},
+            "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+            "Condition": {"StringEquals": {"aws:username": "eve"}}}]}"#,
+    );
+    let as_ = |arn: &'static str, account: &'static str, user_id: &'static str| {
+        let mut r = request(GET_PETS, "10.0.0.1");
+        r.principal = Some(Principal {
+            arn,
+            account_id: account,
+            user_id,
+        });
+        policy.evaluate(&r)
+    };
+    assert_eq!(
+        policy.evaluate(&request(GET_PETS, "10.0.0.1")),
+        Decision::ImplicitDeny
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::111122223333:user/alice",
+            "111122223333",
+            "AIDA1"
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::111122223333:root",
+            "111122223333",
+            "111122223333"
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::111122223333:user/mallory",
+            "111122223333",
+            "AIDA2"
+        ),
+        Decision::ExplicitDeny
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::111122223333:user/eve",
+            "111122223333",
+            "AIDA3"
+        ),
+        Decision::ExplicitDeny
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::444455556666:user/bob",
+            "444455556666",
+            "AIDA4"
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:iam::444455556666:user/carol",
+            "444455556666",
+            "AIDA5"
+        ),
+        Decision::ImplicitDeny
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:sts::777788889999:assumed-role/Ops/session-1",
+            "777788889999",
+            "AROA1:session-1"
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        as_(
+            "arn:aws:sts::777788889999:assumed-role/Dev/session-1",
+            "777788889999",
+            "AROA2:session-1"
+        ),
+        Decision::ImplicitDeny
+    );
 }

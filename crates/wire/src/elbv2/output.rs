@@ -39,12 +39,21 @@ pub fn response(op: &str, request_id: &str, result: impl FnOnce(&mut Xml)) -> St
 
 /// An error answer: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
 pub fn error_response(error: &ElbError, request_id: &str) -> String {
+    error_envelope(
+        (error.code.fault(), error.code.as_str(), &error.message),
+        request_id,
+    )
+}
+
+/// The error envelope with any fault (`Sender`/`Receiver`), code and message: also the
+/// answer to a request whose signature is refused.
+pub fn error_envelope((fault, code, message): (&str, &str, &str), request_id: &str) -> String {
     let mut x = Xml::new();
     x.open_with_namespace("ErrorResponse", NAMESPACE);
     x.element("Error", |x| {
-        x.text("Type", error.code.fault());
-        x.text("Code", error.code.as_str());
-        x.text("Message", &error.message);
+        x.text("Type", fault);
+        x.text("Code", code);
+        x.text("Message", message);
     });
     x.text("RequestId", request_id);
     x.close("ErrorResponse");

@@ -1,0 +1,214 @@
+//! SigV4 on the management APIs: with `--credentials`, the unmodified SDKs signing with a
+//! known identity get in, and every other request gets AWS's refusal in its protocol's shape
+//! (rest-json for apigateway, query XML for elbv2) and changes nothing.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_apigateway::error::ProvideErrorMetadata;
+
+use crate::harness::*;
+
+/// Alice (this account), and a role session with temporary credentials.
+pub const CREDENTIALS_FILE: &str = "\
+[alice]
+aws_access_key_id = AKIDALICE
+aws_secret_access_key = alice-secret
+
+[ops]
+aws_access_key_id = ASIAOPS
+aws_secret_access_key = ops-secret
+aws_session_token = ops-session-token
+arn = arn:aws:sts::000000000000:assumed-role/Ops/night-shift
+
+[bob]
+aws_access_key_id = AKIDBOB
+aws_secret_access_key = bob-secret
+arn = arn:aws:iam::111122223333:user/bob
+";
+
+/// A server that knows the identities of [`CREDENTIALS_FILE`].
+pub async fn server_with_credentials() -> TestServer {
+    let keyring = Arc::new(
+        causeway_server::Keyring::from_credentials_file(CREDENTIALS_FILE, ACCOUNT).unwrap(),
+    );
+    TestServer::start_with(move |config| config.credentials = Some(keyring.clone())).await
+}
+
+fn credentials(key: &str, secret: &str, token: Option<&str>) -> Credentials {
+    Credentials::new(key, secret, token.map(str::to_owned), None, "test")
+}
+
+#[tokio::test]
+async fn management_apis_let_in_only_known_signers() {
+    let server = server_with_credentials().await;
+    let alice = server.client_as(credentials("AKIDALICE", "alice-secret", None));
+    let created = alice.create_rest_api().name("signed").send().await.unwrap();
+    assert!(created.id().is_some());
+    let elbv2 = server.elbv2_client_as(credentials("AKIDALICE", "alice-secret", None));
+    elbv2.describe_load_balancers().send().await.unwrap();
+    // Temporary credentials get in with their session token, and only with it.
+    let ops = server.client_as(credentials(
+        "ASIAOPS",
+        "ops-secret",
+        Some("ops-session-token"),
+    ));
+    ops.get_rest_apis().send().await.unwrap();
+
+    // The wrong secret, an unknown key, a session token missing: refused, as AWS refuses.
+    let cases = [
+        (
+            credentials("AKIDALICE", "not-her-secret", None),
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ),
+        (
+            credentials("AKIDNOBODY", "whatever", None),
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        (
+            credentials("ASIAOPS", "ops-secret", None),
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+    ];
+    for (credentials, code, message) in cases.clone() {
+        let error = server
+            .client_as(credentials)
+            .create_rest_api()
+            .name("refused")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Some(code));
+        assert!(
+            error.message().unwrap_or_default().starts_with(message),
+            "{error:?}"
+        );
+        assert_eq!(error.raw_response().unwrap().status().as_u16(), 403);
+    }
+    for ((credentials, _, _), code) in cases.into_iter().zip([
+        "SignatureDoesNotMatch",
+        "InvalidClientTokenId",
+        "InvalidClientTokenId",
+    ]) {
+        let error = server
+            .elbv2_client_as(credentials)
+            .describe_load_balancers()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Some(code), "{error:?}");
+        assert_eq!(error.raw_response().unwrap().status().as_u16(), 403);
+    }
+    // Nothing a refused request asked for was done.
+    let apis = alice.get_rest_apis().send().await.unwrap();
+    assert_eq!(apis.items().len(), 1);
+}
+
+#[tokio::test]
+async fn unsigned_malformed_and_stale_requests_get_aws_answers() {
+    let server = server_with_credentials().await;
+
+    let unsigned = server.get("/restapis").await;
+    assert_eq!(unsigned.status, 403);
+    assert_eq!(
+        unsigned.error_type().as_deref(),
+        Some("MissingAuthenticationTokenException")
+    );
+    assert_eq!(
+        unsigned.text(),
+        r#"{"message":"Missing Authentication Token"}"#
+    );
+
+    let http = reqwest::Client::new();
+    let elbv2 = http
+        .post(server.url("/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("Action=DescribeLoadBalancers&Version=2015-12-01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elbv2.status().as_u16(), 403);
+    let xml = elbv2.text().await.unwrap();
+    assert!(
+        xml.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<Message>Request is missing Authentication Token</Message>"),
+        "{xml}"
+    );
+
+    let bearer = http
+        .get(server.url("/restapis"))
+        .header("authorization", "Bearer abc.def")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status().as_u16(), 403);
+    assert_eq!(
+        bearer.headers()["x-amzn-errortype"],
+        "IncompleteSignatureException"
+    );
+    assert_eq!(
+        bearer.text().await.unwrap(),
+        r#"{"message":"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=Bearer abc.def"}"#
+    );
+
+    // Signed six minutes ago, or for another service: refused before the key is looked at.
+    let url = server.url("/restapis");
+    for (at, service, words) in [
+        (
+            SystemTime::now() - Duration::from_secs(360),
+            "apigateway",
+            "Signature expired: ",
+        ),
+        (
+            SystemTime::now() + Duration::from_secs(360),
+            "apigateway",
+            "Signature not yet current: ",
+        ),
+        (
+            SystemTime::now(),
+            "execute-api",
+            "Credential should be scoped to correct service: 'apigateway'. ",
+        ),
+    ] {
+        let (url, headers) = sigv4(
+            ("GET", &url, &[], b""),
+            ("AKIDNOBODY", "x", None),
+            service,
+            at,
+            false,
+        );
+        let mut request = http.get(url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "InvalidSignatureException"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        let message = body["message"].as_str().unwrap();
+        assert!(message.starts_with(words), "{message}");
+    }
+    // A request signed by Alice herself, sent raw, gets in.
+    let (url, headers) = sigv4(
+        ("GET", &url, &[], b""),
+        ("AKIDALICE", "alice-secret", None),
+        "apigateway",
+        SystemTime::now(),
+        false,
+    );
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    assert_eq!(request.send().await.unwrap().status().as_u16(), 200);
+}

@@ -88,6 +88,8 @@ pub(crate) fn request_fields(
             !drop_headers
                 .iter()
                 .any(|d| name.eq_ignore_ascii_case(d.as_bytes()))
+                // An IAM caller's signature is spent: AWS leaves it out of the event.
+                && !(facts.caller.is_some() && name.eq_ignore_ascii_case(b"authorization"))
         })
         .map(|(name, value)| {
             (

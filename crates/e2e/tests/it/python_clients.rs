@@ -661,3 +661,63 @@ async fn aws_cli_authorizers() {
         describe(&gone)
     );
 }
+
+/// With `--credentials`, boto3 and the aws CLI sign with a profile of the same file and get
+/// in; the CLI's usual `test` keys are refused; botocore's signer calls an AWS_IAM method.
+#[tokio::test]
+async fn boto3_and_aws_cli_sign_with_a_credentials_file() {
+    let server = crate::sigv4::server_with_credentials().await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), crate::sigv4::CREDENTIALS_FILE).unwrap();
+    let with_file = |program: &str| {
+        let mut command = aws_env(program);
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", file.path());
+        command
+    };
+    let mut command = with_file("python3");
+    command
+        .arg(script("boto3_sigv4.py"))
+        .arg(format!("http://{}", server.addr()))
+        .arg(format!("http://{}", server.gateway_addr()));
+    let output = run(command).await;
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("boto3 sigv4: OK"),
+        "boto3_sigv4.py failed: {}",
+        describe(&output)
+    );
+
+    let mut command = with_file("aws");
+    command
+        .arg("--endpoint-url")
+        .arg(format!("http://{}", server.addr()))
+        .args([
+            "--profile",
+            "alice",
+            "--output",
+            "json",
+            "apigateway",
+            "get-rest-apis",
+        ]);
+    let output = run(command).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    let refused = aws(&server, &["get-rest-apis"]).await;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "(UnrecognizedClientException) when calling the GetRestApis operation: The security token included in the request is invalid."
+        ),
+        "{}",
+        describe(&refused)
+    );
+    server.stop().await;
+}

@@ -362,6 +362,98 @@ async fn the_proxy_event_carries_what_the_authorizer_said() {
 }
 
 #[tokio::test]
+async fn the_proxy_event_names_the_iam_identity_that_signed() {
+    let lambda = Backend::start(function).await;
+    let endpoint = lambda.base();
+    let keyring = std::sync::Arc::new(
+        causeway_server::Keyring::from_credentials_file(crate::sigv4::CREDENTIALS_FILE, ACCOUNT)
+            .unwrap(),
+    );
+    let server = TestServer::start_with(move |config| {
+        config.lambda_endpoint = Some(causeway_server::LambdaEndpoint::parse(&endpoint).unwrap());
+        config.credentials = Some(keyring.clone());
+    })
+    .await;
+    let client = server.client_as(aws_credential_types::Credentials::new(
+        "AKIDALICE",
+        "alice-secret",
+        None,
+        None,
+        "test",
+    ));
+    let api = proxy_api(&client).await;
+    let proxy = client
+        .get_resources()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/{proxy+}"))
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_owned();
+    client
+        .update_method()
+        .rest_api_id(&api)
+        .resource_id(&proxy)
+        .http_method("ANY")
+        .patch_operations(replace("/authorizationType", "AWS_IAM"))
+        .send()
+        .await
+        .unwrap();
+    deploy_with(&client, &api, "prod", &[("fn", "app"), ("v", "1")]).await;
+    let invoke = Invoke::new(&server, &api);
+    invoke
+        .until("GET", "/prod/echo", |raw| {
+            raw.error_type().as_deref() == Some("MissingAuthenticationTokenException")
+        })
+        .await;
+    let (url, headers) = sigv4(
+        ("GET", &invoke.url("/prod/echo"), &[], b""),
+        ("ASIAOPS", "ops-secret", Some("ops-session-token")),
+        "execute-api",
+        std::time::SystemTime::now(),
+        false,
+    );
+    let mut request = invoke.request_url("GET", &url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let raw = invoke.send(request).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let event = raw.json();
+    let identity = &event["requestContext"]["identity"];
+    assert_eq!(identity["accessKey"], "ASIAOPS");
+    assert_eq!(identity["accountId"], ACCOUNT);
+    assert_eq!(
+        identity["userArn"],
+        "arn:aws:sts::000000000000:assumed-role/Ops/night-shift"
+    );
+    assert!(
+        identity["caller"]
+            .as_str()
+            .unwrap()
+            .ends_with(":night-shift")
+    );
+    assert_eq!(identity["user"], identity["caller"]);
+    // The function sees the signature's x-amz-* headers, not the signature.
+    let names: Vec<String> = event["headers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|name| name.to_ascii_lowercase())
+        .collect();
+    assert!(!names.contains(&"authorization".to_owned()), "{event}");
+    assert!(
+        names.contains(&"x-amz-security-token".to_owned()),
+        "{event}"
+    );
+    assert!(names.contains(&"x-amz-date".to_owned()), "{event}");
+}
+
+#[tokio::test]
 async fn a_lambda_integration_maps_the_request_and_selects_responses_by_error_message() {
     let lambda = Backend::start(function).await;
     let server = lambda_server(&lambda).await;

@@ -3,7 +3,7 @@
 //! evaluation is a pure function of the request (the same request, the same decision).
 #![no_main]
 
-use causeway_model::policy::{INVOKE, Policy, Request, Scope};
+use causeway_model::policy::{INVOKE, Policy, Principal, Request, Scope};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,10 +18,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let resource = scope.invoke_arn("prod", "GET", path);
-    for (ip, agent) in [
-        ("203.0.113.9", Some("curl/8.5.0")),
-        ("::ffff:10.1.2.3", None),
-        ("2001:db8::1", Some(path)),
+    let principal = Principal {
+        arn: "arn:aws:sts::123456789012:assumed-role/Ops/night",
+        account_id: "123456789012",
+        user_id: "AROAEXAMPLE:night",
+    };
+    for (ip, agent, principal) in [
+        ("203.0.113.9", Some("curl/8.5.0"), None),
+        ("::ffff:10.1.2.3", None, Some(principal)),
+        ("2001:db8::1", Some(path), None),
     ] {
         let request = Request {
             action: INVOKE,
@@ -31,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
             secure_transport: false,
             user_agent: agent,
             referer: Some(path),
+            principal,
         };
         assert_eq!(policy.evaluate(&request), policy.evaluate(&request));
     }

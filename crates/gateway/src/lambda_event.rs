@@ -85,11 +85,12 @@ pub(crate) fn request_fields(
         .headers
         .iter()
         .filter(|(name, _)| {
-            !drop_headers
+            let dropped = drop_headers
                 .iter()
-                .any(|d| name.eq_ignore_ascii_case(d.as_bytes()))
-                // An IAM caller's signature is spent: AWS leaves it out of the event.
-                && !(facts.caller.is_some() && name.eq_ignore_ascii_case(b"authorization"))
+                .any(|d| name.eq_ignore_ascii_case(d.as_bytes()));
+            // An IAM caller's signature is spent: AWS leaves it out of the event.
+            let spent = facts.caller.is_some() && name.eq_ignore_ascii_case(b"authorization");
+            !dropped && !spent
         })
         .map(|(name, value)| {
             (

@@ -22,6 +22,7 @@ pub mod policy;
 pub mod schemas;
 pub mod usage;
 pub mod validate;
+pub mod waf;
 
 pub use entities::*;
 pub use enums::*;

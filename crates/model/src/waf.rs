@@ -1,0 +1,1365 @@
+//! AWS WAF (v2) for REST API stages, the pure part: IP sets and web ACLs as stored, their
+//! checks with WAF's errors, and a web ACL compiled into rules the gateway evaluates for
+//! every request of a stage the ACL is associated with.
+//!
+//! A web ACL is kept as it was given (its rules as JSON, so that GetWebACL answers what was
+//! put) and compiled whenever it, an IP set it uses, or a stage it guards changes. A rule
+//! Causeway cannot evaluate (managed rule groups, geolocation, SQL injection and XSS
+//! detection, CAPTCHA) is refused when the ACL is stored, never accepted and skipped.
+
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The largest body a rule inspects (AWS's default for API Gateway: 16 KB).
+pub const BODY_INSPECTION_LIMIT: usize = 16 * 1024;
+
+/// The most rules a web ACL holds here.
+const MAX_RULES: usize = 100;
+
+/// A WAF error: the exception's name and its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WafError {
+    /// `WAFNonexistentItemException`, `WAFInvalidParameterException`, ...
+    pub code: &'static str,
+    pub message: String,
+    /// `WAFInvalidParameterException`'s `Field`, `Parameter` and `Reason`.
+    pub parameter: Option<(String, String, String)>,
+}
+
+impl WafError {
+    fn new(code: &'static str, message: impl Into<String>) -> WafError {
+        WafError {
+            code,
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    /// `WAFInvalidParameterException`, worded as AWS words it.
+    pub fn invalid(field: &str, parameter: &str, reason: &str) -> WafError {
+        WafError {
+            code: "WAFInvalidParameterException",
+            message: format!("Error reason: {reason}, field: {field}, parameter: {parameter}"),
+            parameter: Some((field.to_owned(), parameter.to_owned(), reason.to_owned())),
+        }
+    }
+
+    /// A rule statement Causeway does not evaluate.
+    fn unsupported(what: &str) -> WafError {
+        WafError::invalid(
+            "RULE",
+            what,
+            &format!(
+                "{what} is not supported by this server, which evaluates IP set, byte, regex, size, label and rate-based statements"
+            ),
+        )
+    }
+
+    pub fn nonexistent() -> WafError {
+        WafError::new(
+            "WAFNonexistentItemException",
+            "AWS WAF couldn’t perform the operation because your resource doesn’t exist.",
+        )
+    }
+
+    pub fn duplicate() -> WafError {
+        WafError::new(
+            "WAFDuplicateItemException",
+            "AWS WAF couldn’t perform the operation because some resource in your request is a duplicate of an existing one.",
+        )
+    }
+
+    pub fn stale_lock() -> WafError {
+        WafError::new(
+            "WAFOptimisticLockException",
+            "AWS WAF couldn’t save your changes because someone changed the resource after you started to edit it. Reapply your changes.",
+        )
+    }
+
+    pub fn associated() -> WafError {
+        WafError::new(
+            "WAFAssociatedItemException",
+            "AWS WAF couldn’t perform the operation because your resource is being used by another resource or it’s associated with another resource.",
+        )
+    }
+
+    /// A constraint of the API model (`ValidationException`, in the Coral service's words).
+    pub fn validation(path: &str, value: Option<&str>, constraint: &str) -> WafError {
+        let value = match value {
+            Some(v) => format!("'{v}'"),
+            None => "null".to_owned(),
+        };
+        WafError::new(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value {value} at '{path}' failed to satisfy constraint: {constraint}"
+            ),
+        )
+    }
+
+    /// A required member is missing.
+    pub fn required(path: &str) -> WafError {
+        WafError::validation(path, None, "Member must not be null")
+    }
+
+    /// The HTTP status: 400, but 500 for the server's own faults.
+    pub fn status(&self) -> u16 {
+        if self.code == "WAFInternalErrorException" {
+            500
+        } else {
+            400
+        }
+    }
+}
+
+/// An IP set, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpSet {
+    pub name: String,
+    pub id: String,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub description: String,
+    #[serde(rename = "IPAddressVersion")]
+    pub ip_address_version: String,
+    pub addresses: Vec<String>,
+    pub lock_token: String,
+}
+
+/// A web ACL, as stored: what it was given, with its id, ARN, capacity and lock token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WebAcl {
+    pub name: String,
+    pub id: String,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub description: String,
+    pub default_action: Value,
+    pub rules: Vec<Value>,
+    pub visibility_config: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_response_bodies: Option<Value>,
+    pub capacity: u64,
+    pub lock_token: String,
+}
+
+/// Checks a name: 1 to 128 letters, digits, `_` and `-`.
+pub fn check_name(name: &str, path: &str) -> Result<(), WafError> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(WafError::validation(
+            path,
+            Some(name),
+            "Member must satisfy regular expression pattern: ^[\\w\\-]+$",
+        ))
+    }
+}
+
+/// Checks the addresses of an IP set: CIDR ranges of the set's family, none `/0`, none with
+/// host bits set.
+pub fn check_addresses(version: &str, addresses: &[String]) -> Result<Vec<IpNet>, WafError> {
+    if version != "IPV4" && version != "IPV6" {
+        return Err(WafError::validation(
+            "iPAddressVersion",
+            Some(version),
+            "Member must satisfy enum value set: [IPV4, IPV6]",
+        ));
+    }
+    addresses
+        .iter()
+        .map(|address| {
+            let invalid = || {
+                WafError::invalid(
+                    "IP_ADDRESS",
+                    address,
+                    "The parameter contains formatting that is not valid.",
+                )
+            };
+            let net: IpNet = address.parse().map_err(|_| invalid())?;
+            let family_ok = match net {
+                IpNet::V4(_) => version == "IPV4",
+                IpNet::V6(_) => version == "IPV6",
+            };
+            if !family_ok || net.prefix_len() == 0 || net.trunc() != net {
+                return Err(invalid());
+            }
+            Ok(net)
+        })
+        .collect()
+}
+
+/// What a request shows a web ACL.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The address of the client's connection.
+    pub client_ip: IpAddr,
+    pub method: &'a str,
+    /// The path as sent (still percent-encoded).
+    pub path: &'a str,
+    /// The query string as sent, without `?`.
+    pub query: &'a str,
+    /// The header lines, names in any case.
+    pub headers: Vec<(&'a str, &'a [u8])>,
+    /// The body, when a rule inspects it (`None` otherwise).
+    pub body: Option<&'a [u8]>,
+}
+
+impl<'a> Request<'a> {
+    fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+
+    fn query_args(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+    }
+}
+
+/// A rate-based rule's question: has `key` gone over `limit` requests in the last `window`
+/// seconds, this request counted? The caller keeps the counts (they outlive a compiled ACL).
+#[derive(Debug, Clone)]
+pub struct RateProbe<'a> {
+    /// The rule's name.
+    pub rule: &'a str,
+    /// The aggregate key: the client's address, a forwarded address, or empty (CONSTANT).
+    pub key: String,
+    pub limit: u64,
+    pub window_seconds: u64,
+}
+
+/// A blocking answer: status, headers and body (WAF's custom response, or the default 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// `None`: the API's WAF_FILTERED gateway response (403 `Forbidden` by default).
+    pub custom: Option<CustomResponse>,
+}
+
+/// A `CustomResponse` of a block action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The content type and the body, from the ACL's `CustomResponseBodies`.
+    pub body: Option<(String, String)>,
+}
+
+/// What a web ACL decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    Allow,
+    /// Blocked by the rule named (`None`: by the default action).
+    Block(&'a Block, Option<&'a str>),
+}
+
+#[derive(Debug, Clone)]
+enum Action {
+    Allow,
+    Block(Block),
+    Count,
+}
+
+#[derive(Debug, Clone)]
+enum Field {
+    UriPath,
+    QueryString,
+    Method,
+    Header(String),
+    QueryArgument(String),
+    AllQueryArguments,
+    Body(Oversize),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Oversize {
+    Continue,
+    Match,
+    NoMatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transform {
+    None,
+    Lowercase,
+    UrlDecode,
+    CompressWhiteSpace,
+    HtmlEntityDecode,
+    Base64Decode,
+    HexDecode,
+    NormalizePath,
+    RemoveNulls,
+    ReplaceNulls,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Position {
+    Exactly,
+    StartsWith,
+    EndsWith,
+    Contains,
+    ContainsWord,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Compare {
+    Eq,
+    Ne,
+    Le,
+    Lt,
+    Ge,
+    Gt,
+}
+
+#[derive(Debug, Clone)]
+struct Forwarded {
+    header: String,
+    fallback_match: bool,
+    position: ForwardedPosition,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ForwardedPosition {
+    First,
+    Last,
+    Any,
+}
+
+#[derive(Debug, Clone)]
+enum Statement {
+    IpSet {
+        nets: Vec<IpNet>,
+        forwarded: Option<Forwarded>,
+    },
+    Bytes {
+        field: Field,
+        transforms: Vec<Transform>,
+        position: Position,
+        needle: Vec<u8>,
+    },
+    Regex {
+        field: Field,
+        transforms: Vec<Transform>,
+        regex: regex::bytes::Regex,
+    },
+    Size {
+        field: Field,
+        transforms: Vec<Transform>,
+        compare: Compare,
+        size: u64,
+    },
+    Label {
+        namespace: bool,
+        key: String,
+    },
+    And(Vec<Statement>),
+    Or(Vec<Statement>),
+    Not(Box<Statement>),
+}
+
+#[derive(Debug, Clone)]
+enum RateKey {
+    Ip,
+    Forwarded(Forwarded),
+    Constant,
+}
+
+#[derive(Debug, Clone)]
+struct Rate {
+    limit: u64,
+    window_seconds: u64,
+    key: RateKey,
+    scope_down: Option<Statement>,
+}
+
+#[derive(Debug, Clone)]
+enum Check {
+    Statement(Statement),
+    Rate(Rate),
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    name: String,
+    action: Action,
+    check: Check,
+    labels: Vec<String>,
+}
+
+/// A web ACL ready to evaluate requests.
+#[derive(Debug, Clone)]
+pub struct CompiledAcl {
+    /// The ACL's ARN.
+    pub arn: String,
+    default: Option<Block>,
+    rules: Vec<Rule>,
+    namespace: String,
+    /// Whether a rule inspects the body (the gateway then reads it first).
+    pub inspects_body: bool,
+    /// The WCUs of the rules (AWS's `Capacity`).
+    pub capacity: u64,
+}
+
+struct Compiler<'a> {
+    ip_sets: &'a [&'a IpSet],
+    bodies: Option<&'a Map<String, Value>>,
+    inspects_body: bool,
+    capacity: u64,
+}
+
+fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>, WafError> {
+    value
+        .as_object()
+        .ok_or_else(|| WafError::validation(path, None, "Member must be a structure"))
+}
+
+fn member<'v>(map: &'v Map<String, Value>, name: &str, path: &str) -> Result<&'v Value, WafError> {
+    map.get(name)
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| WafError::required(&format!("{path}.{}", lower_first(name))))
+}
+
+fn string<'v>(map: &'v Map<String, Value>, name: &str, path: &str) -> Result<&'v str, WafError> {
+    member(map, name, path)?.as_str().ok_or_else(|| {
+        WafError::validation(
+            &format!("{path}.{}", lower_first(name)),
+            None,
+            "Member must be a string",
+        )
+    })
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The one member of a union (`{"Block": {}}`), or AWS's error for none or several.
+fn union<'v>(value: &'v Value, path: &str) -> Result<(&'v str, &'v Value), WafError> {
+    let map = object(value, path)?;
+    let mut set = map.iter().filter(|(_, v)| !v.is_null());
+    match (set.next(), set.next()) {
+        (Some((name, inner)), None) => Ok((name.as_str(), inner)),
+        (None, _) => Err(WafError::required(path)),
+        (Some(_), Some(_)) => Err(WafError::invalid(
+            "RULE",
+            "Rule",
+            "Your statement has multiple values set for a field that requires exactly one value.",
+        )),
+    }
+}
+
+impl Compiler<'_> {
+    fn block(&self, value: &Value) -> Result<Block, WafError> {
+        let Some(custom) = value.get("CustomResponse").filter(|v| !v.is_null()) else {
+            return Ok(Block { custom: None });
+        };
+        let custom = object(custom, "customResponse")?;
+        let status = member(custom, "ResponseCode", "customResponse")?
+            .as_u64()
+            .filter(|s| (200..=599).contains(s))
+            .ok_or_else(|| {
+                WafError::invalid(
+                    "CUSTOM_RESPONSE",
+                    "ResponseCode",
+                    "The response code must be a number from 200 to 599.",
+                )
+            })?;
+        let mut headers = Vec::new();
+        for header in custom
+            .get("ResponseHeaders")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let header = object(header, "responseHeaders")?;
+            let name = string(header, "Name", "responseHeaders")?;
+            let value = string(header, "Value", "responseHeaders")?;
+            if name.eq_ignore_ascii_case("content-type") {
+                return Err(WafError::invalid(
+                    "CUSTOM_RESPONSE",
+                    name,
+                    "A custom response cannot set Content-Type; the body's ContentType does.",
+                ));
+            }
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        let body = match custom.get("CustomResponseBodyKey").and_then(Value::as_str) {
+            None => None,
+            Some(key) => {
+                let body = self
+                    .bodies
+                    .and_then(|b| b.get(key))
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        WafError::invalid(
+                            "CUSTOM_RESPONSE_BODY",
+                            key,
+                            "A custom response names a body that CustomResponseBodies does not have.",
+                        )
+                    })?;
+                let content_type = match body.get("ContentType").and_then(Value::as_str) {
+                    Some("TEXT_PLAIN") => "text/plain",
+                    Some("TEXT_HTML") => "text/html",
+                    Some("APPLICATION_JSON") => "application/json",
+                    _ => {
+                        return Err(WafError::validation(
+                            "customResponseBodies.contentType",
+                            None,
+                            "Member must satisfy enum value set: [TEXT_PLAIN, TEXT_HTML, APPLICATION_JSON]",
+                        ));
+                    }
+                };
+                let content = body.get("Content").and_then(Value::as_str).unwrap_or("");
+                Some((content_type.to_owned(), content.to_owned()))
+            }
+        };
+        Ok(Block {
+            custom: Some(CustomResponse {
+                status: u16::try_from(status).unwrap_or(403),
+                headers,
+                body,
+            }),
+        })
+    }
+
+    fn field(&mut self, value: &Value) -> Result<Field, WafError> {
+        let (name, inner) = union(value, "fieldToMatch")?;
+        Ok(match name {
+            "UriPath" => Field::UriPath,
+            "QueryString" => Field::QueryString,
+            "Method" => Field::Method,
+            "AllQueryArguments" => {
+                self.capacity += 10;
+                Field::AllQueryArguments
+            }
+            "SingleHeader" => Field::Header(
+                string(object(inner, "singleHeader")?, "Name", "singleHeader")?
+                    .to_ascii_lowercase(),
+            ),
+            "SingleQueryArgument" => Field::QueryArgument(
+                string(
+                    object(inner, "singleQueryArgument")?,
+                    "Name",
+                    "singleQueryArgument",
+                )?
+                .to_ascii_lowercase(),
+            ),
+            "Body" => {
+                self.inspects_body = true;
+                Field::Body(
+                    match inner.get("OversizeHandling").and_then(Value::as_str) {
+                        None | Some("CONTINUE") => Oversize::Continue,
+                        Some("MATCH") => Oversize::Match,
+                        Some("NO_MATCH") => Oversize::NoMatch,
+                        Some(other) => {
+                            return Err(WafError::validation(
+                                "oversizeHandling",
+                                Some(other),
+                                "Member must satisfy enum value set: [CONTINUE, MATCH, NO_MATCH]",
+                            ));
+                        }
+                    },
+                )
+            }
+            other => return Err(WafError::unsupported(&format!("FieldToMatch {other}"))),
+        })
+    }
+
+    fn transforms(&mut self, value: Option<&Value>) -> Result<Vec<Transform>, WafError> {
+        let Some(list) = value.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+            return Err(WafError::required("textTransformations"));
+        };
+        let mut ordered = Vec::new();
+        for item in list {
+            let item = object(item, "textTransformations")?;
+            let priority = member(item, "Priority", "textTransformations")?
+                .as_u64()
+                .ok_or_else(|| WafError::required("textTransformations.priority"))?;
+            let kind = match string(item, "Type", "textTransformations")? {
+                "NONE" => Transform::None,
+                "LOWERCASE" => Transform::Lowercase,
+                "URL_DECODE" | "URL_DECODE_UNI" => Transform::UrlDecode,
+                "COMPRESS_WHITE_SPACE" => Transform::CompressWhiteSpace,
+                "HTML_ENTITY_DECODE" => Transform::HtmlEntityDecode,
+                "BASE64_DECODE" | "BASE64_DECODE_EXT" => Transform::Base64Decode,
+                "HEX_DECODE" => Transform::HexDecode,
+                "NORMALIZE_PATH" => Transform::NormalizePath,
+                "REMOVE_NULLS" => Transform::RemoveNulls,
+                "REPLACE_NULLS" => Transform::ReplaceNulls,
+                other => {
+                    return Err(WafError::unsupported(&format!(
+                        "TextTransformation {other}"
+                    )));
+                }
+            };
+            if ordered.iter().any(|(p, _)| *p == priority) {
+                return Err(WafError::invalid(
+                    "TEXT_TRANSFORMATION",
+                    "Priority",
+                    "Text transformations of one statement need distinct priorities.",
+                ));
+            }
+            if kind != Transform::None {
+                self.capacity += 10;
+            }
+            ordered.push((priority, kind));
+        }
+        ordered.sort_by_key(|(p, _)| *p);
+        Ok(ordered.into_iter().map(|(_, t)| t).collect())
+    }
+
+    fn forwarded(value: &Value, with_position: bool) -> Result<Forwarded, WafError> {
+        let map = object(value, "forwardedIPConfig")?;
+        let header = string(map, "HeaderName", "forwardedIPConfig")?.to_ascii_lowercase();
+        let fallback_match = match string(map, "FallbackBehavior", "forwardedIPConfig")? {
+            "MATCH" => true,
+            "NO_MATCH" => false,
+            other => {
+                return Err(WafError::validation(
+                    "forwardedIPConfig.fallbackBehavior",
+                    Some(other),
+                    "Member must satisfy enum value set: [MATCH, NO_MATCH]",
+                ));
+            }
+        };
+        let position = if with_position {
+            match string(map, "Position", "iPSetForwardedIPConfig")? {
+                "FIRST" => ForwardedPosition::First,
+                "LAST" => ForwardedPosition::Last,
+                "ANY" => ForwardedPosition::Any,
+                other => {
+                    return Err(WafError::validation(
+                        "iPSetForwardedIPConfig.position",
+                        Some(other),
+                        "Member must satisfy enum value set: [FIRST, LAST, ANY]",
+                    ));
+                }
+            }
+        } else {
+            ForwardedPosition::First
+        };
+        Ok(Forwarded {
+            header,
+            fallback_match,
+            position,
+        })
+    }
+
+    fn statement(&mut self, value: &Value, top: bool) -> Result<Check, WafError> {
+        let (kind, inner) = union(value, "statement")?;
+        let map = object(inner, "statement")?;
+        let statement = match kind {
+            "IPSetReferenceStatement" => {
+                self.capacity += 1;
+                let arn = string(map, "ARN", "iPSetReferenceStatement")?;
+                let set = self.ip_sets.iter().find(|s| s.arn == arn).ok_or_else(|| {
+                    WafError::invalid(
+                        "RULE",
+                        "Statement",
+                        "A reference in your rule statement is not valid.",
+                    )
+                })?;
+                let nets = check_addresses(&set.ip_address_version, &set.addresses)?;
+                let forwarded = match map.get("IPSetForwardedIPConfig").filter(|v| !v.is_null()) {
+                    Some(config) => Some(Self::forwarded(config, true)?),
+                    None => None,
+                };
+                Statement::IpSet { nets, forwarded }
+            }
+            "ByteMatchStatement" => {
+                let position = match string(map, "PositionalConstraint", "byteMatchStatement")? {
+                    "EXACTLY" => Position::Exactly,
+                    "STARTS_WITH" => Position::StartsWith,
+                    "ENDS_WITH" => Position::EndsWith,
+                    "CONTAINS" => Position::Contains,
+                    "CONTAINS_WORD" => Position::ContainsWord,
+                    other => {
+                        return Err(WafError::validation(
+                            "byteMatchStatement.positionalConstraint",
+                            Some(other),
+                            "Member must satisfy enum value set: [EXACTLY, STARTS_WITH, ENDS_WITH, CONTAINS, CONTAINS_WORD]",
+                        ));
+                    }
+                };
+                self.capacity += match position {
+                    Position::Contains | Position::ContainsWord => 10,
+                    _ => 2,
+                };
+                let encoded = string(map, "SearchString", "byteMatchStatement")?;
+                let needle = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|_| {
+                        WafError::validation(
+                            "byteMatchStatement.searchString",
+                            Some(encoded),
+                            "Member must be base64-encoded binary data",
+                        )
+                    })?;
+                if needle.is_empty() || needle.len() > 200 {
+                    return Err(WafError::validation(
+                        "byteMatchStatement.searchString",
+                        Some(encoded),
+                        "Member must have length between 1 and 200",
+                    ));
+                }
+                Statement::Bytes {
+                    field: self.field(member(map, "FieldToMatch", "byteMatchStatement")?)?,
+                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    position,
+                    needle,
+                }
+            }
+            "RegexMatchStatement" => {
+                self.capacity += 3;
+                let pattern = string(map, "RegexString", "regexMatchStatement")?;
+                let regex = regex::bytes::RegexBuilder::new(pattern)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|_| {
+                        WafError::invalid(
+                            "RULE",
+                            "RegexString",
+                            "The regular expression is not valid.",
+                        )
+                    })?;
+                Statement::Regex {
+                    field: self.field(member(map, "FieldToMatch", "regexMatchStatement")?)?,
+                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    regex,
+                }
+            }
+            "SizeConstraintStatement" => {
+                self.capacity += 1;
+                let compare = match string(map, "ComparisonOperator", "sizeConstraintStatement")? {
+                    "EQ" => Compare::Eq,
+                    "NE" => Compare::Ne,
+                    "LE" => Compare::Le,
+                    "LT" => Compare::Lt,
+                    "GE" => Compare::Ge,
+                    "GT" => Compare::Gt,
+                    other => {
+                        return Err(WafError::validation(
+                            "sizeConstraintStatement.comparisonOperator",
+                            Some(other),
+                            "Member must satisfy enum value set: [EQ, NE, LE, LT, GE, GT]",
+                        ));
+                    }
+                };
+                let size = member(map, "Size", "sizeConstraintStatement")?
+                    .as_u64()
+                    .ok_or_else(|| WafError::required("sizeConstraintStatement.size"))?;
+                Statement::Size {
+                    field: self.field(member(map, "FieldToMatch", "sizeConstraintStatement")?)?,
+                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    compare,
+                    size,
+                }
+            }
+            "LabelMatchStatement" => {
+                self.capacity += 1;
+                let namespace = match string(map, "Scope", "labelMatchStatement")? {
+                    "LABEL" => false,
+                    "NAMESPACE" => true,
+                    other => {
+                        return Err(WafError::validation(
+                            "labelMatchStatement.scope",
+                            Some(other),
+                            "Member must satisfy enum value set: [LABEL, NAMESPACE]",
+                        ));
+                    }
+                };
+                Statement::Label {
+                    namespace,
+                    key: string(map, "Key", "labelMatchStatement")?.to_owned(),
+                }
+            }
+            "AndStatement" | "OrStatement" => {
+                let list = member(map, "Statements", "statement")?
+                    .as_array()
+                    .filter(|l| l.len() >= 2)
+                    .ok_or_else(|| {
+                        let field = if kind == "AndStatement" {
+                            "AND_STATEMENT"
+                        } else {
+                            "OR_STATEMENT"
+                        };
+                        WafError::invalid(
+                            field,
+                            kind,
+                            "You haven't met a minimum requirement for a threshold setting. Examples include a rule group capacity setting that's too low and an OR statement with only one nested statement.",
+                        )
+                    })?;
+                let mut nested = Vec::new();
+                for item in list {
+                    nested.push(self.nested(item)?);
+                }
+                if kind == "AndStatement" {
+                    Statement::And(nested)
+                } else {
+                    Statement::Or(nested)
+                }
+            }
+            "NotStatement" => Statement::Not(Box::new(self.nested(member(
+                map,
+                "Statement",
+                "notStatement",
+            )?)?)),
+            "RateBasedStatement" => {
+                if !top {
+                    return Err(WafError::invalid(
+                        "RATE_BASED_STATEMENT",
+                        "RateBasedStatement",
+                        "A rate-based statement cannot be nested inside another statement.",
+                    ));
+                }
+                self.capacity += 2;
+                let limit = member(map, "Limit", "rateBasedStatement")?
+                    .as_u64()
+                    .filter(|l| (10..=2_000_000_000).contains(l))
+                    .ok_or_else(|| {
+                        WafError::validation(
+                            "rateBasedStatement.limit",
+                            None,
+                            "Member must have value between 10 and 2000000000",
+                        )
+                    })?;
+                let window_seconds = match map.get("EvaluationWindowSec").and_then(Value::as_u64) {
+                    None => 300,
+                    Some(w @ (60 | 120 | 300 | 600)) => w,
+                    Some(other) => {
+                        return Err(WafError::invalid(
+                            "RATE_BASED_STATEMENT",
+                            &other.to_string(),
+                            "EvaluationWindowSec must be 60, 120, 300 or 600.",
+                        ));
+                    }
+                };
+                let scope_down = match map.get("ScopeDownStatement").filter(|v| !v.is_null()) {
+                    Some(statement) => Some(self.nested(statement)?),
+                    None => None,
+                };
+                let key = match string(map, "AggregateKeyType", "rateBasedStatement")? {
+                    "IP" => RateKey::Ip,
+                    "FORWARDED_IP" => RateKey::Forwarded(Self::forwarded(
+                        member(map, "ForwardedIPConfig", "rateBasedStatement")?,
+                        false,
+                    )?),
+                    "CONSTANT" if scope_down.is_some() => RateKey::Constant,
+                    "CONSTANT" => {
+                        return Err(WafError::invalid(
+                            "RATE_BASED_STATEMENT",
+                            "ScopeDownStatement",
+                            "A rate-based statement with the CONSTANT aggregate key needs a ScopeDownStatement.",
+                        ));
+                    }
+                    other => {
+                        return Err(WafError::unsupported(&format!("AggregateKeyType {other}")));
+                    }
+                };
+                return Ok(Check::Rate(Rate {
+                    limit,
+                    window_seconds,
+                    key,
+                    scope_down,
+                }));
+            }
+            other => return Err(WafError::unsupported(other)),
+        };
+        Ok(Check::Statement(statement))
+    }
+
+    fn nested(&mut self, value: &Value) -> Result<Statement, WafError> {
+        match self.statement(value, false)? {
+            Check::Statement(statement) => Ok(statement),
+            Check::Rate(_) => Err(WafError::invalid(
+                "RATE_BASED_STATEMENT",
+                "RateBasedStatement",
+                "A rate-based statement cannot be nested inside another statement.",
+            )),
+        }
+    }
+
+    fn rule(&mut self, value: &Value, namespace: &str) -> Result<(u64, Rule), WafError> {
+        let map = object(value, "rules.member")?;
+        let name = string(map, "Name", "rules.member")?;
+        check_name(name, "rules.member.name")?;
+        let priority = member(map, "Priority", "rules.member")?
+            .as_u64()
+            .ok_or_else(|| WafError::required("rules.member.priority"))?;
+        object(
+            member(map, "VisibilityConfig", "rules.member")?,
+            "rules.member.visibilityConfig",
+        )?;
+        if map.get("OverrideAction").is_some_and(|v| !v.is_null()) {
+            return Err(WafError::invalid(
+                "RULE",
+                "OverrideAction",
+                "OverrideAction is for rule group statements; use Action.",
+            ));
+        }
+        let check = self.statement(member(map, "Statement", "rules.member")?, true)?;
+        let (action, inner) = union(
+            member(map, "Action", "rules.member")?,
+            "rules.member.action",
+        )?;
+        if inner
+            .get("CustomRequestHandling")
+            .is_some_and(|v| !v.is_null())
+        {
+            return Err(WafError::unsupported("CustomRequestHandling"));
+        }
+        let action = match action {
+            "Allow" => Action::Allow,
+            "Block" => Action::Block(self.block(inner)?),
+            "Count" => Action::Count,
+            other => return Err(WafError::unsupported(&format!("rule action {other}"))),
+        };
+        if matches!(check, Check::Rate(_)) && matches!(action, Action::Allow) {
+            return Err(WafError::invalid(
+                "RULE_ACTION",
+                "Allow",
+                "A rate-based rule's action cannot be Allow.",
+            ));
+        }
+        let mut labels = Vec::new();
+        for label in map
+            .get("RuleLabels")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let label = string(object(label, "ruleLabels")?, "Name", "ruleLabels")?;
+            labels.push(format!("{namespace}{label}"));
+        }
+        Ok((
+            priority,
+            Rule {
+                name: name.to_owned(),
+                action,
+                check,
+                labels,
+            },
+        ))
+    }
+}
+
+impl CompiledAcl {
+    /// Compiles a web ACL's default action and rules, or says what is wrong with them.
+    pub fn compile(
+        (arn, name, account_id): (&str, &str, &str),
+        default_action: &Value,
+        rules: &[Value],
+        custom_response_bodies: Option<&Value>,
+        ip_sets: &[&IpSet],
+    ) -> Result<CompiledAcl, WafError> {
+        let mut compiler = Compiler {
+            ip_sets,
+            bodies: custom_response_bodies.and_then(Value::as_object),
+            inspects_body: false,
+            capacity: 0,
+        };
+        let default = match union(default_action, "defaultAction")? {
+            ("Allow", _) => None,
+            ("Block", inner) => Some(compiler.block(inner)?),
+            (other, _) => {
+                return Err(WafError::invalid(
+                    "DEFAULT_ACTION",
+                    other,
+                    "A web ACL's default action must be Allow or Block.",
+                ));
+            }
+        };
+        if rules.len() > MAX_RULES {
+            return Err(WafError::new(
+                "WAFLimitsExceededException",
+                format!(
+                    "AWS WAF couldn’t perform the operation because you exceeded your resource limit: a web ACL holds at most {MAX_RULES} rules here."
+                ),
+            ));
+        }
+        let namespace = format!("awswaf:{account_id}:webacl:{name}:");
+        let mut ordered: Vec<(u64, Rule)> = Vec::with_capacity(rules.len());
+        for value in rules {
+            let (priority, rule) = compiler.rule(value, &namespace)?;
+            if ordered
+                .iter()
+                .any(|(p, r)| *p == priority || r.name == rule.name)
+            {
+                return Err(WafError::invalid(
+                    "RULE",
+                    &rule.name,
+                    "Rules of a web ACL need distinct names and priorities.",
+                ));
+            }
+            ordered.push((priority, rule));
+        }
+        ordered.sort_by_key(|(p, _)| *p);
+        Ok(CompiledAcl {
+            arn: arn.to_owned(),
+            default,
+            rules: ordered.into_iter().map(|(_, r)| r).collect(),
+            namespace,
+            inspects_body: compiler.inspects_body,
+            capacity: compiler.capacity,
+        })
+    }
+
+    /// Evaluates the rules in priority order: the first Allow or Block decides; Count rules
+    /// add their labels and go on; the default action decides when no rule did. `rate`
+    /// counts a request for a rate-based rule and says whether its key is over the limit.
+    pub fn evaluate(
+        &self,
+        request: &Request<'_>,
+        rate: &mut dyn FnMut(RateProbe<'_>) -> bool,
+    ) -> Verdict<'_> {
+        let mut labels: Vec<&str> = Vec::new();
+        for rule in &self.rules {
+            let matched = match &rule.check {
+                Check::Statement(statement) => statement.matches(request, &labels, &self.namespace),
+                Check::Rate(limit) => {
+                    let in_scope = limit
+                        .scope_down
+                        .as_ref()
+                        .is_none_or(|s| s.matches(request, &labels, &self.namespace));
+                    let key = match &limit.key {
+                        RateKey::Ip => Some(request.client_ip.to_string()),
+                        RateKey::Constant => Some(String::new()),
+                        RateKey::Forwarded(config) => forwarded_ips(request, config)
+                            .and_then(|ips| ips.into_iter().next())
+                            .map(|ip| ip.to_string()),
+                    };
+                    match (in_scope, key) {
+                        (true, Some(key)) => rate(RateProbe {
+                            rule: &rule.name,
+                            key,
+                            limit: limit.limit,
+                            window_seconds: limit.window_seconds,
+                        }),
+                        _ => false,
+                    }
+                }
+            };
+            if !matched {
+                continue;
+            }
+            labels.extend(rule.labels.iter().map(String::as_str));
+            match &rule.action {
+                Action::Allow => return Verdict::Allow,
+                Action::Block(block) => return Verdict::Block(block, Some(&rule.name)),
+                Action::Count => {}
+            }
+        }
+        match &self.default {
+            None => Verdict::Allow,
+            Some(block) => Verdict::Block(block, None),
+        }
+    }
+}
+
+/// The addresses a forwarded-IP header names (first to last), or `None` when it is absent
+/// or does not read.
+fn forwarded_ips(request: &Request<'_>, config: &Forwarded) -> Option<Vec<IpAddr>> {
+    let value = std::str::from_utf8(request.header(&config.header)?).ok()?;
+    value
+        .split(',')
+        .map(|part| part.trim().parse::<IpAddr>().ok())
+        .collect()
+}
+
+impl Statement {
+    fn matches(&self, request: &Request<'_>, labels: &[&str], namespace: &str) -> bool {
+        match self {
+            Statement::IpSet { nets, forwarded } => {
+                let within = |ip: &IpAddr| {
+                    let ip = match ip {
+                        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(*ip, IpAddr::V4),
+                        IpAddr::V4(_) => *ip,
+                    };
+                    nets.iter().any(|net| net.contains(&ip))
+                };
+                match forwarded {
+                    None => within(&request.client_ip),
+                    Some(config) => match forwarded_ips(request, config) {
+                        None => config.fallback_match,
+                        Some(ips) => match config.position {
+                            ForwardedPosition::First => ips.first().is_some_and(within),
+                            ForwardedPosition::Last => ips.last().is_some_and(within),
+                            ForwardedPosition::Any => ips.iter().rev().take(10).any(within),
+                        },
+                    },
+                }
+            }
+            Statement::Bytes {
+                field,
+                transforms,
+                position,
+                needle,
+            } => field.values(request).into_iter().any(|value| match value {
+                Inspected::Oversize(result) => result,
+                Inspected::Bytes(value) => {
+                    let value = transform(value, transforms);
+                    positioned(&value, needle, *position)
+                }
+            }),
+            Statement::Regex {
+                field,
+                transforms,
+                regex,
+            } => field.values(request).into_iter().any(|value| match value {
+                Inspected::Oversize(result) => result,
+                Inspected::Bytes(value) => regex.is_match(&transform(value, transforms)),
+            }),
+            Statement::Size {
+                field,
+                transforms,
+                compare,
+                size,
+            } => field.values(request).into_iter().any(|value| {
+                let len = match value {
+                    Inspected::Oversize(_) => request.body.map_or(0, <[u8]>::len) as u64,
+                    Inspected::Bytes(value) => transform(value, transforms).len() as u64,
+                };
+                match compare {
+                    Compare::Eq => len == *size,
+                    Compare::Ne => len != *size,
+                    Compare::Le => len <= *size,
+                    Compare::Lt => len < *size,
+                    Compare::Ge => len >= *size,
+                    Compare::Gt => len > *size,
+                }
+            }),
+            Statement::Label {
+                namespace: whole,
+                key,
+            } => labels.iter().any(|label| {
+                let local = format!("{namespace}{key}");
+                if *whole {
+                    label.starts_with(key.as_str()) || label.starts_with(&local)
+                } else {
+                    *label == key || *label == local
+                }
+            }),
+            Statement::And(all) => all.iter().all(|s| s.matches(request, labels, namespace)),
+            Statement::Or(any) => any.iter().any(|s| s.matches(request, labels, namespace)),
+            Statement::Not(inner) => !inner.matches(request, labels, namespace),
+        }
+    }
+}
+
+enum Inspected<'a> {
+    Bytes(&'a [u8]),
+    /// A body over the inspection limit whose handling decides without looking.
+    Oversize(bool),
+}
+
+impl Field {
+    fn values<'a>(&self, request: &Request<'a>) -> Vec<Inspected<'a>> {
+        match self {
+            Field::UriPath => vec![Inspected::Bytes(request.path.as_bytes())],
+            Field::QueryString => vec![Inspected::Bytes(request.query.as_bytes())],
+            Field::Method => vec![Inspected::Bytes(request.method.as_bytes())],
+            Field::Header(name) => request
+                .header(name)
+                .map(Inspected::Bytes)
+                .into_iter()
+                .collect(),
+            Field::QueryArgument(name) => request
+                .query_args()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| Inspected::Bytes(v.as_bytes()))
+                .into_iter()
+                .collect(),
+            Field::AllQueryArguments => request
+                .query_args()
+                .map(|(_, v)| Inspected::Bytes(v.as_bytes()))
+                .collect(),
+            Field::Body(oversize) => {
+                let body = request.body.unwrap_or_default();
+                if body.len() <= BODY_INSPECTION_LIMIT {
+                    return vec![Inspected::Bytes(body)];
+                }
+                match oversize {
+                    Oversize::Continue => vec![Inspected::Bytes(&body[..BODY_INSPECTION_LIMIT])],
+                    Oversize::Match => vec![Inspected::Oversize(true)],
+                    Oversize::NoMatch => vec![Inspected::Oversize(false)],
+                }
+            }
+        }
+    }
+}
+
+fn positioned(value: &[u8], needle: &[u8], position: Position) -> bool {
+    match position {
+        Position::Exactly => value == needle,
+        Position::StartsWith => value.starts_with(needle),
+        Position::EndsWith => value.ends_with(needle),
+        Position::Contains => value.windows(needle.len()).any(|w| w == needle),
+        Position::ContainsWord => {
+            let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            value.windows(needle.len()).enumerate().any(|(at, w)| {
+                w == needle
+                    && (at == 0 || !word(value[at - 1]))
+                    && value.get(at + needle.len()).is_none_or(|b| !word(*b))
+            })
+        }
+    }
+}
+
+/// Applies text transformations in priority order.
+fn transform(value: &[u8], transforms: &[Transform]) -> Vec<u8> {
+    let mut out = value.to_vec();
+    for t in transforms {
+        out = match t {
+            Transform::None => out,
+            Transform::Lowercase => out.to_ascii_lowercase(),
+            Transform::UrlDecode => url_decode(&out),
+            Transform::CompressWhiteSpace => {
+                let mut compressed = Vec::with_capacity(out.len());
+                for b in out {
+                    let space = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+                    if space {
+                        if compressed.last() != Some(&b' ') {
+                            compressed.push(b' ');
+                        }
+                    } else {
+                        compressed.push(b);
+                    }
+                }
+                compressed
+            }
+            Transform::HtmlEntityDecode => html_decode(&out),
+            Transform::Base64Decode => base64::engine::general_purpose::STANDARD
+                .decode(&out)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&out))
+                .unwrap_or(out),
+            Transform::HexDecode => {
+                let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+                let decoded: Option<Vec<u8>> = out
+                    .chunks(2)
+                    .map(|pair| match pair {
+                        [h, l] => Some(digit(*h)? * 16 + digit(*l)?),
+                        _ => None,
+                    })
+                    .collect();
+                decoded.unwrap_or(out)
+            }
+            Transform::NormalizePath => normalize_path(&out),
+            Transform::RemoveNulls => out.into_iter().filter(|b| *b != 0).collect(),
+            Transform::ReplaceNulls => out
+                .into_iter()
+                .map(|b| if b == 0 { b' ' } else { b })
+                .collect(),
+        };
+    }
+    out
+}
+
+fn url_decode(value: &[u8]) -> Vec<u8> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'%' if i + 2 < value.len() => match (digit(value[i + 1]), digit(value[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn html_decode(value: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(value);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some('\u{a0}'),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+fn normalize_path(value: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(value);
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in text.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            s => kept.push(s),
+        }
+    }
+    let mut out = String::new();
+    if text.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(&kept.join("/"));
+    if text.ends_with('/') && !kept.is_empty() {
+        out.push('/');
+    }
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,368 @@
+use std::net::IpAddr;
+
+use serde_json::json;
+
+use super::*;
+
+const ARN: &str =
+    "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/acl/0f1e2d3c-0000-4000-8000-000000000000";
+const SET_ARN: &str =
+    "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/bad/11111111-0000-4000-8000-000000000000";
+
+fn ip_set() -> IpSet {
+    IpSet {
+        name: "bad".into(),
+        id: "11111111-0000-4000-8000-000000000000".into(),
+        arn: SET_ARN.into(),
+        description: String::new(),
+        ip_address_version: "IPV4".into(),
+        addresses: vec!["10.9.0.0/16".into(), "192.0.2.7/32".into()],
+        lock_token: "t".into(),
+    }
+}
+
+fn compile(default: Value, rules: Value) -> Result<CompiledAcl, WafError> {
+    let set = ip_set();
+    let rules = rules.as_array().cloned().unwrap_or_default();
+    let bodies =
+        json!({"denied": {"ContentType": "APPLICATION_JSON", "Content": "{\"denied\":true}"}});
+    CompiledAcl::compile(
+        (ARN, "acl", "123456789012"),
+        &default,
+        &rules,
+        Some(&bodies),
+        &[&set],
+    )
+}
+
+fn rule(name: &str, priority: u64, statement: Value, action: Value) -> Value {
+    json!({"Name": name, "Priority": priority, "Statement": statement, "Action": action,
+           "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": name}})
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn request<'a>(
+    ip: &str,
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    headers: &[(&'a str, &'a str)],
+) -> Request<'a> {
+    Request {
+        client_ip: ip.parse::<IpAddr>().unwrap(),
+        method,
+        path,
+        query,
+        headers: headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect(),
+        body: None,
+    }
+}
+
+fn decide(acl: &CompiledAcl, request: &Request<'_>) -> Option<String> {
+    match acl.evaluate(request, &mut |_| false) {
+        Verdict::Allow => None,
+        Verdict::Block(_, rule) => Some(rule.unwrap_or("default").to_owned()),
+    }
+}
+
+#[test]
+fn rules_run_in_priority_order_and_the_first_terminating_one_decides() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            rule("admins", 5, json!({"ByteMatchStatement": {"SearchString": b64("/prod/admin"), "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "STARTS_WITH"}}), json!({"Block": {}})),
+            rule("bad-ips", 1, json!({"IPSetReferenceStatement": {"ARN": SET_ARN}}), json!({"Block": {}})),
+            rule("office", 0, json!({"IPSetReferenceStatement": {"ARN": SET_ARN, "IPSetForwardedIPConfig":
+                {"HeaderName": "X-Office", "FallbackBehavior": "NO_MATCH", "Position": "FIRST"}}}), json!({"Allow": {}})),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(acl.capacity, 2 + 10 + 1 + 1);
+    assert_eq!(
+        decide(&acl, &request("203.0.113.1", "GET", "/prod/pets", "", &[])),
+        None
+    );
+    assert_eq!(
+        decide(&acl, &request("10.9.4.4", "GET", "/prod/pets", "", &[])).as_deref(),
+        Some("bad-ips")
+    );
+    assert_eq!(
+        decide(&acl, &request("::ffff:192.0.2.7", "GET", "/", "", &[])).as_deref(),
+        Some("bad-ips")
+    );
+    assert_eq!(
+        decide(
+            &acl,
+            &request("203.0.113.1", "GET", "/PROD/Admin/x", "", &[])
+        )
+        .as_deref(),
+        Some("admins")
+    );
+    // A forwarded address from the set, checked first, lets the request in.
+    assert_eq!(
+        decide(
+            &acl,
+            &request(
+                "10.9.4.4",
+                "GET",
+                "/prod/admin",
+                "",
+                &[("x-office", "192.0.2.7, 10.0.0.1")]
+            )
+        ),
+        None
+    );
+}
+
+#[test]
+fn statements_combine_and_fields_are_transformed() {
+    let acl = compile(
+        json!({"Block": {}}),
+        json!([
+            rule("tagged", 0, json!({"ByteMatchStatement": {"SearchString": b64("beta"), "FieldToMatch": {"SingleHeader": {"Name": "X-Channel"}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}),
+                json!({"Count": {}})).as_object().cloned().map(|mut r| { r.insert("RuleLabels".into(), json!([{"Name": "beta"}])); Value::Object(r) }).unwrap(),
+            rule("let-in", 1, json!({"OrStatement": {"Statements": [
+                {"AndStatement": {"Statements": [
+                    {"ByteMatchStatement": {"SearchString": b64("get"), "FieldToMatch": {"Method": {}},
+                        "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "EXACTLY"}},
+                    {"NotStatement": {"Statement": {"RegexMatchStatement": {"RegexString": "(?i)<script", "FieldToMatch": {"AllQueryArguments": {}},
+                        "TextTransformations": [{"Priority": 1, "Type": "HTML_ENTITY_DECODE"}, {"Priority": 0, "Type": "URL_DECODE"}]}}}},
+                    {"SizeConstraintStatement": {"FieldToMatch": {"QueryString": {}}, "ComparisonOperator": "LE", "Size": 64,
+                        "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}]}},
+                {"LabelMatchStatement": {"Scope": "LABEL", "Key": "beta"}}]}}), json!({"Allow": {}})),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        decide(&acl, &request("1.2.3.4", "GET", "/p", "q=hello", &[])),
+        None
+    );
+    assert_eq!(
+        decide(&acl, &request("1.2.3.4", "POST", "/p", "", &[])).as_deref(),
+        Some("default")
+    );
+    // <script, percent-encoded then as an entity, is found after decoding.
+    assert_eq!(
+        decide(
+            &acl,
+            &request("1.2.3.4", "GET", "/p", "q=%26lt%3BSCRIPT%3E", &[])
+        )
+        .as_deref(),
+        Some("default")
+    );
+    assert_eq!(
+        decide(&acl, &request("1.2.3.4", "GET", "/p", &"x".repeat(65), &[])).as_deref(),
+        Some("default")
+    );
+    // A POST from the beta channel: counted, labelled, and let in by the label.
+    assert_eq!(
+        decide(
+            &acl,
+            &request("1.2.3.4", "POST", "/p", "", &[("X-Channel", "beta")])
+        ),
+        None
+    );
+}
+
+#[test]
+fn rate_based_rules_ask_the_counter_per_key() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([rule("flood", 0, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP", "EvaluationWindowSec": 60,
+            "ScopeDownStatement": {"ByteMatchStatement": {"SearchString": b64("/login"), "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "ENDS_WITH"}}}}),
+            json!({"Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "denied",
+                "ResponseHeaders": [{"Name": "Retry-After", "Value": "60"}]}}}))]),
+    )
+    .unwrap();
+    let mut asked = Vec::new();
+    let mut counter = |probe: RateProbe<'_>| {
+        asked.push((
+            probe.rule.to_owned(),
+            probe.key.clone(),
+            probe.limit,
+            probe.window_seconds,
+        ));
+        asked.len() > 2
+    };
+    let login = request("198.51.100.9", "POST", "/prod/login", "", &[]);
+    assert_eq!(acl.evaluate(&login, &mut counter), Verdict::Allow);
+    assert_eq!(
+        acl.evaluate(
+            &request("198.51.100.9", "GET", "/prod/pets", "", &[]),
+            &mut counter
+        ),
+        Verdict::Allow
+    );
+    assert_eq!(acl.evaluate(&login, &mut counter), Verdict::Allow);
+    let Verdict::Block(block, Some("flood")) = acl.evaluate(&login, &mut counter) else {
+        panic!()
+    };
+    let custom = block.custom.as_ref().unwrap();
+    assert_eq!(custom.status, 429);
+    assert_eq!(
+        custom.headers,
+        vec![("Retry-After".to_owned(), "60".to_owned())]
+    );
+    assert_eq!(
+        custom.body,
+        Some((
+            "application/json".to_owned(),
+            "{\"denied\":true}".to_owned()
+        ))
+    );
+    assert_eq!(
+        asked.len(),
+        3,
+        "only requests in scope are counted: {asked:?}"
+    );
+    assert_eq!(
+        asked[0],
+        ("flood".to_owned(), "198.51.100.9".to_owned(), 10, 60)
+    );
+}
+
+#[test]
+fn what_cannot_be_evaluated_or_is_malformed_is_refused() {
+    let refused = |default: Value, rules: Value| compile(default, rules).unwrap_err();
+    let visibility = json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"});
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "m",
+            0,
+            json!({"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert_eq!(e.code, "WAFInvalidParameterException");
+    assert!(
+        e.message
+            .contains("ManagedRuleGroupStatement is not supported"),
+        "{e}"
+    );
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "g",
+            0,
+            json!({"GeoMatchStatement": {"CountryCodes": ["FR"]}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert!(e.message.contains("GeoMatchStatement"), "{e}");
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "x",
+            0,
+            json!({"IPSetReferenceStatement": {"ARN": "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/gone/x"}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert_eq!(
+        e.message,
+        "Error reason: A reference in your rule statement is not valid., field: RULE, parameter: Statement"
+    );
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "o",
+            0,
+            json!({"OrStatement": {"Statements": [{"IPSetReferenceStatement": {"ARN": SET_ARN}}]}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert!(
+        e.message
+            .starts_with("Error reason: You haven't met a minimum requirement"),
+        "{e}"
+    );
+    let e = refused(json!({"Allow": {}, "Block": {}}), json!([]));
+    assert!(e.message.contains("multiple values"), "{e}");
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([{"Name": "n", "Priority": 0, "Statement": {"IPSetReferenceStatement": {"ARN": SET_ARN}}, "Action": {"Block": {}}}]),
+    );
+    assert_eq!(e.code, "ValidationException");
+    assert!(e.message.contains("visibilityConfig"), "{e}");
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([
+        {"Name": "a", "Priority": 0, "Statement": {"IPSetReferenceStatement": {"ARN": SET_ARN}}, "Action": {"Block": {}}, "VisibilityConfig": visibility},
+        {"Name": "b", "Priority": 0, "Statement": {"IPSetReferenceStatement": {"ARN": SET_ARN}}, "Action": {"Block": {}}, "VisibilityConfig": visibility}]),
+    );
+    assert!(e.message.contains("distinct"), "{e}");
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "r",
+            0,
+            json!({"NotStatement": {"Statement": {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert!(e.message.contains("cannot be nested"), "{e}");
+    let e = refused(
+        json!({"Allow": {}}),
+        json!([rule(
+            "r",
+            0,
+            json!({"RateBasedStatement": {"Limit": 5, "AggregateKeyType": "IP"}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert!(e.message.contains("between 10 and 2000000000"), "{e}");
+}
+
+#[test]
+fn ip_set_addresses_are_cidr_ranges_of_the_sets_family() {
+    assert!(check_addresses("IPV4", &["10.0.0.0/8".into(), "192.0.2.1/32".into()]).is_ok());
+    assert!(check_addresses("IPV6", &["2001:db8::/32".into()]).is_ok());
+    for (version, bad) in [
+        ("IPV4", "0.0.0.0/0"),
+        ("IPV4", "195.178.188.66/29"),
+        ("IPV4", "10.0.0.1"),
+        ("IPV4", "2001:db8::/32"),
+        ("IPV6", "10.0.0.0/8"),
+        ("IPV4", ""),
+    ] {
+        let e = check_addresses(version, &[bad.to_owned()]).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "Error reason: The parameter contains formatting that is not valid., field: IP_ADDRESS, parameter: {bad}"
+            )
+        );
+    }
+}
+
+#[test]
+fn transformations_decode_as_waf_does() {
+    assert_eq!(
+        transform(b"a%2Fb+c%zz", &[Transform::UrlDecode]),
+        b"a/b c%zz"
+    );
+    assert_eq!(
+        transform(b"&lt;x&#62;&#x3c;&bogus;", &[Transform::HtmlEntityDecode]),
+        b"<x><&bogus;"
+    );
+    assert_eq!(
+        transform(b"a \t\n b", &[Transform::CompressWhiteSpace]),
+        b"a b"
+    );
+    assert_eq!(
+        transform(b"/a/./b/../c//", &[Transform::NormalizePath]),
+        b"/a/c/"
+    );
+    assert_eq!(transform(b"aGk=", &[Transform::Base64Decode]), b"hi");
+    assert_eq!(transform(b"6869", &[Transform::HexDecode]), b"hi");
+    assert_eq!(transform(b"a\0b", &[Transform::ReplaceNulls]), b"a b");
+    assert!(positioned(b"drop table", b"table", Position::ContainsWord));
+    assert!(!positioned(b"droptables", b"table", Position::ContainsWord));
+}

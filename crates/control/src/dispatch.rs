@@ -28,6 +28,16 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
     let query = Query::parse(&request.query);
     let body = request.body.as_slice();
     let q = &query;
+    // WAF's JSON 1.1 protocol: `POST /`, the operation in `X-Amz-Target`.
+    if request.method == "POST"
+        && segs.is_empty()
+        && let Some(operation) = request
+            .target
+            .as_deref()
+            .and_then(|t| t.strip_prefix(crate::waf::TARGET_PREFIX))
+    {
+        return Ok(crate::waf::dispatch(cx, request, operation));
+    }
     match (request.method.as_str(), segs.as_slice()) {
         // The elbv2 query protocol: every operation is `POST /` with `Action=...` in a form
         // body (a GET with the same query string is accepted too).

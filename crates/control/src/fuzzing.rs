@@ -27,6 +27,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
             query: String::new(),
             body: body.as_bytes().to_vec(),
             accept: None,
+            target: None,
         });
         serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap_or_default()
     };
@@ -96,6 +97,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
             query: String::new(),
             body: form.as_bytes().to_vec(),
             accept: None,
+            target: None,
         });
         String::from_utf8_lossy(&reply.body).into_owned()
     };
@@ -244,6 +246,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         query,
         body,
         accept: None,
+        target: None,
     });
     assert!(
         reply.status < 500,

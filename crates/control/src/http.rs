@@ -59,6 +59,11 @@ async fn handle(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        target: parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let handled = {
         let control = control.clone();
@@ -85,8 +90,15 @@ fn authenticate(
     body: &[u8],
 ) -> Result<(), Reply> {
     use causeway_sigv4::{Error, Expected};
-    let query_protocol = parts.uri.path() == "/";
-    let services: &[&str] = if query_protocol {
+    let json_protocol = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(crate::waf::TARGET_PREFIX));
+    let query_protocol = parts.uri.path() == "/" && !json_protocol;
+    let services: &[&str] = if json_protocol {
+        &["wafv2"]
+    } else if query_protocol {
         &["elasticloadbalancing"]
     } else {
         &["apigateway"]
@@ -133,6 +145,24 @@ fn authenticate(
         "management request refused: {}",
         error.detailed_message()
     );
+    if json_protocol {
+        // JSON 1.1 services name the error in the body's `__type` too.
+        let status = if matches!(error, Error::Missing) {
+            403
+        } else {
+            400
+        };
+        return Err(Reply {
+            status,
+            body: serde_json::json!({ "__type": error.error_type(), "message": error.query_message() })
+                .to_string()
+                .into_bytes(),
+            error_code: Some(error.error_type()),
+            content_type: "application/x-amz-json-1.1",
+            headers: Vec::new(),
+            deferred: None,
+        });
+    }
     if query_protocol {
         let request_id = uuid::Uuid::new_v4().to_string();
         let message = error.query_message();

@@ -17,6 +17,7 @@ mod http;
 mod ops;
 pub mod state;
 pub mod usage;
+mod waf;
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -100,6 +101,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The `Accept` header, which picks the format of GetExport's document.
     pub accept: Option<String>,
+    /// The `X-Amz-Target` header of JSON-protocol APIs (WAF): `AWSWAF_20190729.<Operation>`.
+    pub target: Option<String>,
 }
 
 /// The answer to a request: a status and a JSON body (empty for 202/204 without content).

@@ -41,6 +41,10 @@ pub mod kind {
     pub const DOMAIN_NAME: &str = "domainname";
     /// A base path mapping of a domain name, keyed `{domain}/{basePath}`.
     pub const BASE_PATH_MAPPING: &str = "basepathmapping";
+    /// A WAF IP set, keyed by its id.
+    pub const WAF_IP_SET: &str = "wafipset";
+    /// A WAF web ACL, keyed by its id.
+    pub const WAF_WEB_ACL: &str = "wafwebacl";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
     /// without a revision, and expiring).
     pub const TUNNELS: &str = "tunnels";
@@ -66,6 +70,8 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::NODE
             | kind::DOMAIN_NAME
             | kind::BASE_PATH_MAPPING
+            | kind::WAF_IP_SET
+            | kind::WAF_WEB_ACL
     )
 }
 
@@ -109,6 +115,10 @@ pub struct State {
     pub nodes: BTreeMap<String, causeway_model::node::Node>,
     /// Custom domain names with their base path mappings, by name.
     pub domains: BTreeMap<String, DomainState>,
+    /// WAF IP sets, by id.
+    pub waf_ip_sets: BTreeMap<String, causeway_model::waf::IpSet>,
+    /// WAF web ACLs, by id.
+    pub waf_web_acls: BTreeMap<String, causeway_model::waf::WebAcl>,
 }
 
 /// A custom domain name and its base path mappings (by base path).
@@ -215,6 +225,16 @@ impl State {
                     }
                 }
                 kind::BASE_PATH_MAPPING => mappings.push(record),
+                kind::WAF_IP_SET => {
+                    if let Some(set) = parse::<causeway_model::waf::IpSet>(&record) {
+                        state.waf_ip_sets.insert(set.id.clone(), set);
+                    }
+                }
+                kind::WAF_WEB_ACL => {
+                    if let Some(acl) = parse::<causeway_model::waf::WebAcl>(&record) {
+                        state.waf_web_acls.insert(acl.id.clone(), acl);
+                    }
+                }
                 _ => children.push(record),
             }
         }
@@ -300,6 +320,37 @@ impl State {
 
     /// What the gateway serves: every stage with its deployment, every VPC link, where
     /// each load balancer listens, and the API keys and usage plans it enforces.
+    /// A web ACL compiled with the IP sets it uses now. An ACL that no longer compiles (it
+    /// was checked when stored) blocks everything rather than let traffic through unchecked.
+    pub fn compiled_web_acl(
+        &self,
+        arn: &str,
+    ) -> Option<std::sync::Arc<causeway_model::waf::CompiledAcl>> {
+        use causeway_model::waf::CompiledAcl;
+        let acl = self.waf_web_acls.values().find(|acl| acl.arn == arn)?;
+        let sets: Vec<&causeway_model::waf::IpSet> = self.waf_ip_sets.values().collect();
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        let compiled = CompiledAcl::compile(
+            (&acl.arn, &acl.name, account),
+            &acl.default_action,
+            &acl.rules,
+            acl.custom_response_bodies.as_ref(),
+            &sets,
+        )
+        .or_else(|error| {
+            tracing::error!(web_acl = %arn, %error, "web ACL no longer compiles; it blocks every request");
+            CompiledAcl::compile(
+                (&acl.arn, &acl.name, account),
+                &serde_json::json!({"Block": {}}),
+                &[],
+                None,
+                &[],
+            )
+        })
+        .ok()?;
+        Some(std::sync::Arc::new(compiled))
+    }
+
     pub fn gateway_plan(&self) -> causeway_model::gateway::GatewayPlan {
         use causeway_model::gateway::{ApiPlan, GatewayPlan, LoadBalancerAddress, StagePlan};
         GatewayPlan {
@@ -324,6 +375,10 @@ impl State {
                                     stage: stage.clone(),
                                     deployment,
                                     canary,
+                                    web_acl: stage
+                                        .web_acl_arn
+                                        .as_deref()
+                                        .and_then(|arn| self.compiled_web_acl(arn)),
                                 },
                             ))
                         })

@@ -21,6 +21,7 @@ fn call(control: &Control, method: &str, path: &str, body: &str) -> (u16, serde_
         query: query.into(),
         body: body.as_bytes().to_vec(),
         accept: None,
+        target: None,
     });
     let value = serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
     (reply.status, value)
@@ -84,6 +85,7 @@ fn errors_are_aws_shaped() {
         query: String::new(),
         body: vec![],
         accept: None,
+        target: None,
     });
     assert_eq!(reply.status, 404);
     assert_eq!(reply.error_code, Some("NotFoundException"));

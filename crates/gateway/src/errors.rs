@@ -33,6 +33,8 @@ pub enum Kind {
     ExpiredSignature,
     /// An `AWS_IAM` method's signature names an access key no identity has.
     UnrecognizedClient,
+    /// The stage's WAF web ACL blocks the request.
+    WafFiltered,
     Forbidden,
     /// The resource policy does not let the caller in.
     AccessDenied,
@@ -66,6 +68,7 @@ impl Kind {
             Kind::InvalidSignature | Kind::IncompleteSignature => "INVALID_SIGNATURE",
             Kind::ExpiredSignature => "EXPIRED_TOKEN",
             Kind::UnrecognizedClient => "ACCESS_DENIED",
+            Kind::WafFiltered => "WAF_FILTERED",
             Kind::Forbidden | Kind::AccessDenied => "ACCESS_DENIED",
             Kind::InvalidApiKey => "INVALID_API_KEY",
             Kind::Throttled => "THROTTLED",
@@ -90,7 +93,7 @@ impl Kind {
             Kind::InvalidSignature | Kind::ExpiredSignature => "InvalidSignatureException",
             Kind::IncompleteSignature => "IncompleteSignatureException",
             Kind::UnrecognizedClient => "AccessDeniedException",
-            Kind::Forbidden | Kind::InvalidApiKey => "ForbiddenException",
+            Kind::Forbidden | Kind::InvalidApiKey | Kind::WafFiltered => "ForbiddenException",
             Kind::AccessDenied => "AccessDeniedException",
             Kind::Throttled => "TooManyRequestsException",
             Kind::QuotaExceeded => "LimitExceededException",

@@ -32,6 +32,7 @@ mod templates;
 mod test_invoke;
 mod upstream;
 mod validation;
+mod waf;
 
 use std::sync::Arc;
 
@@ -143,6 +144,8 @@ pub struct Gateway {
     clock: Arc<dyn Clock>,
     /// Key sets of Cognito user pools, fetched when a token first needs them.
     key_sets: cognito::KeySets,
+    /// The counts of WAF rate-based rules.
+    waf_rates: waf::RateCounts,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -193,6 +196,7 @@ impl Gateway {
             limiter,
             clock,
             key_sets: cognito::KeySets::default(),
+            waf_rates: waf::RateCounts::default(),
         }
     }
 

@@ -400,6 +400,28 @@ async fn serve_stage<'a>(
     context: &mut Context<'a>,
     timer: &crate::upstream::Deadline,
 ) -> Result<Response<Body>, Failure> {
+    // The body, once something had to read it before the integration: WAF rules that
+    // inspect it, or an AWS_IAM signature that covers it.
+    let mut body = Some(body);
+    let mut read: Option<Bytes> = None;
+    // WAF looks at every request first, before routing, authorization and limits (AWS).
+    if let Some(acl) = &stage.web_acl {
+        if acl.inspects_body
+            && let Some(pending) = body.take()
+        {
+            read = Some(read_body(pending, &request.headers, gateway.config.max_body_bytes).await?);
+        }
+        let now = gateway.clock.now().monotonic.0 / 1_000_000_000;
+        if let Some(answer) = crate::waf::screen(
+            acl,
+            &gateway.waf_rates,
+            (request, query, read.as_deref()),
+            client.ip(),
+            now,
+        )? {
+            return Ok(answer);
+        }
+    }
     let matched = stage
         .routes
         .route(request.method.as_str(), target.path)
@@ -410,12 +432,13 @@ async fn serve_stage<'a>(
     let uses_authorizer = method.authorization_type.uses_authorizer();
     // AWS_IAM: the caller is whoever signed the request, and the signature covers the body,
     // so the body is read first.
-    let mut body = Some(body);
-    let mut read = None;
     let caller = if method.authorization_type == causeway_model::AuthorizationType::AwsIam {
-        let bytes = match body.take() {
-            Some(body) => read_body(body, &request.headers, gateway.config.max_body_bytes).await?,
-            None => Bytes::new(),
+        let bytes = match (read.take(), body.take()) {
+            (Some(read), _) => read,
+            (None, Some(body)) => {
+                read_body(body, &request.headers, gateway.config.max_body_bytes).await?
+            }
+            (None, None) => Bytes::new(),
         };
         let caller = crate::iam::authenticate(gateway, request, &bytes)?;
         read = Some(bytes);

@@ -76,6 +76,8 @@ pub struct StageEntry {
     pub canary: Option<Canary>,
     /// Whether this is a canary's entry (`$context.isCanaryRequest`).
     pub is_canary: bool,
+    /// The WAF web ACL associated with the stage, compiled.
+    pub web_acl: Option<Arc<causeway_model::waf::CompiledAcl>>,
 }
 
 /// A stage's canary: the share of its requests (0.0 to 1.0) served by the canary deployment.
@@ -133,6 +135,7 @@ impl StageEntry {
             uris: compile_uris(&routes, stage),
             routes,
             canary: None,
+            web_acl: None,
             is_canary: false,
         }
     }
@@ -345,6 +348,7 @@ impl Snapshot {
                             Previous::of(previous_entry.map(|e| &**e)),
                             (scope, cognito),
                         );
+                        entry.web_acl = stage.web_acl.clone();
                         entry.canary = stage.canary.as_ref().and_then(|deployment| {
                             let settings = stage.stage.canary_settings.as_ref()?;
                             // The canary serves its deployment with the stage's variables and
@@ -375,6 +379,7 @@ impl Snapshot {
                                 (scope, cognito),
                             );
                             canary.is_canary = true;
+                            canary.web_acl = stage.web_acl.clone();
                             Some(Canary {
                                 share: settings.percent_traffic.unwrap_or(0.0) / 100.0,
                                 entry: Arc::new(canary),

@@ -62,6 +62,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         authorizers: None,
         canary: None,
         is_canary: false,
+        // Test invocations skip WAF, as on AWS.
+        web_acl: None,
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),

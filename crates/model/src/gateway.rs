@@ -50,6 +50,8 @@ pub struct StagePlan {
     pub deployment: Arc<Deployment>,
     /// The canary deployment, when the stage's canary settings name one that exists.
     pub canary: Option<Arc<Deployment>>,
+    /// The WAF web ACL associated with the stage, compiled; `None` when there is none.
+    pub web_acl: Option<Arc<crate::waf::CompiledAcl>>,
 }
 
 /// Where a load balancer can be reached.

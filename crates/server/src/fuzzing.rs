@@ -180,6 +180,7 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             query: String::new(),
             body: body.as_bytes().to_vec(),
             accept: None,
+            target: None,
         });
         if reply.status >= 300 {
             return None;
@@ -193,6 +194,7 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             query: String::new(),
             body: form.as_bytes().to_vec(),
             accept: None,
+            target: None,
         });
         let text = String::from_utf8_lossy(&reply.body);
         let open = format!("<{tag}>");

@@ -74,6 +74,7 @@ fn call(c: &Control, pairs: &[(&str, &str)]) -> Answer {
         query: String::new(),
         body: body.into_bytes(),
         accept: None,
+        target: None,
     });
     assert_eq!(reply.content_type, "text/xml");
     Answer {

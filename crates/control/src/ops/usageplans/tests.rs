@@ -23,6 +23,7 @@ fn call(control: &Control, method: &str, path: &str, body: &str) -> (u16, Value)
         query: query.into(),
         body: body.as_bytes().to_vec(),
         accept: None,
+        target: None,
     });
     let value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     (reply.status, value)

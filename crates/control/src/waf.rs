@@ -1,0 +1,646 @@
+//! AWS WAF (v2), REGIONAL scope, for REST API stages: IP sets, web ACLs and their
+//! association with stages, over WAF's JSON 1.1 protocol (`POST /` with
+//! `X-Amz-Target: AWSWAF_20190729.<Operation>`).
+//!
+//! A web ACL is checked by compiling it (`causeway_model::waf`), so what is stored is what
+//! the gateway can evaluate. A stage's association is its `webAclArn`. Every operation checks
+//! everything before it changes anything; an error reply keeps no change.
+
+use causeway_model::Stage;
+use causeway_model::waf::{self, CompiledAcl, IpSet, WafError, WebAcl};
+use serde_json::{Map, Value, json};
+
+use crate::ctx::Ctx;
+use crate::state::kind;
+use crate::{Reply, Request};
+
+/// The `X-Amz-Target` prefix of WAF's operations.
+pub const TARGET_PREFIX: &str = "AWSWAF_20190729.";
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The most items a List page holds (AWS's `Limit` ceiling).
+const MAX_LIMIT: u64 = 100;
+
+type Outcome = Result<Value, WafError>;
+
+/// Runs the WAF operation `operation` (the target without its prefix).
+pub fn dispatch(cx: &mut Ctx<'_>, request: &Request, operation: &str) -> Reply {
+    let body = if request.body.is_empty() {
+        Ok(Value::Object(Map::new()))
+    } else {
+        match serde_json::from_slice::<Value>(&request.body) {
+            Ok(value @ Value::Object(_)) => Ok(value),
+            _ => Err(WafError {
+                code: "SerializationException",
+                message: "The request body is not a JSON object.".into(),
+                parameter: None,
+            }),
+        }
+    };
+    let result = body.and_then(|body| run(cx, operation, &body));
+    match result {
+        Ok(value) => Reply {
+            status: 200,
+            body: value.to_string().into_bytes(),
+            error_code: None,
+            content_type: CONTENT_TYPE,
+            headers: Vec::new(),
+            deferred: None,
+        },
+        Err(error) => {
+            cx.discard_changes();
+            error_reply(&error)
+        }
+    }
+}
+
+/// An error in WAF's shape: `__type` and `Message` (`message`, `Field`, `Parameter` and
+/// `Reason` for `WAFInvalidParameterException`, as its model names them).
+pub fn error_reply(error: &WafError) -> Reply {
+    let body = match &error.parameter {
+        Some((field, parameter, reason)) => json!({
+            "__type": error.code, "message": error.message,
+            "Field": field, "Parameter": parameter, "Reason": reason,
+        }),
+        None => json!({"__type": error.code, "Message": error.message}),
+    };
+    Reply {
+        status: error.status(),
+        body: body.to_string().into_bytes(),
+        error_code: Some(error.code),
+        content_type: CONTENT_TYPE,
+        headers: Vec::new(),
+        deferred: None,
+    }
+}
+
+fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
+    match operation {
+        "CreateIPSet" => create_ip_set(cx, body),
+        "GetIPSet" => get_ip_set(cx, body),
+        "UpdateIPSet" => update_ip_set(cx, body),
+        "DeleteIPSet" => delete_ip_set(cx, body),
+        "ListIPSets" => list(cx, body, Kind::IpSets),
+        "CreateWebACL" => create_web_acl(cx, body),
+        "GetWebACL" => get_web_acl(cx, body),
+        "UpdateWebACL" => update_web_acl(cx, body),
+        "DeleteWebACL" => delete_web_acl(cx, body),
+        "ListWebACLs" => list(cx, body, Kind::WebAcls),
+        "AssociateWebACL" => associate(cx, body),
+        "DisassociateWebACL" => disassociate(cx, body),
+        "GetWebACLForResource" => web_acl_for_resource(cx, body),
+        "ListResourcesForWebACL" => resources_for_web_acl(cx, body),
+        "CheckCapacity" => check_capacity(cx, body),
+        other => Err(WafError {
+            code: "UnknownOperationException",
+            message: format!(
+                "This server does not implement the WAF operation {other}; it serves IP sets, web ACLs and their association with REST API stages."
+            ),
+            parameter: None,
+        }),
+    }
+}
+
+fn field<'v>(body: &'v Value, name: &str) -> Option<&'v Value> {
+    body.get(name).filter(|v| !v.is_null())
+}
+
+fn required_str<'v>(body: &'v Value, name: &str) -> Result<&'v str, WafError> {
+    let path = lower_first(name);
+    field(body, name)
+        .ok_or_else(|| WafError::required(&path))?
+        .as_str()
+        .ok_or_else(|| WafError::validation(&path, None, "Member must be a string"))
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `Scope`: only REGIONAL web ACLs protect API Gateway stages.
+fn check_scope(body: &Value) -> Result<(), WafError> {
+    match required_str(body, "Scope")? {
+        "REGIONAL" => Ok(()),
+        "CLOUDFRONT" => Err(WafError::invalid(
+            "SCOPE_VALUE",
+            "CLOUDFRONT",
+            "The scope is not valid.",
+        )),
+        other => Err(WafError::validation(
+            "scope",
+            Some(other),
+            "Member must satisfy enum value set: [CLOUDFRONT, REGIONAL]",
+        )),
+    }
+}
+
+fn description(body: &Value) -> Result<String, WafError> {
+    match field(body, "Description") {
+        None => Ok(String::new()),
+        Some(Value::String(text)) if text.chars().count() <= 256 => Ok(text.clone()),
+        Some(_) => Err(WafError::validation(
+            "description",
+            None,
+            "Member must have length less than or equal to 256",
+        )),
+    }
+}
+
+fn new_token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn internal(error: causeway_model::ApiError) -> WafError {
+    WafError {
+        code: "WAFInternalErrorException",
+        message: format!(
+            "AWS WAF couldn’t perform the operation because of a system problem: {error}"
+        ),
+        parameter: None,
+    }
+}
+
+fn arn(cx: &Ctx<'_>, what: &str, name: &str, id: &str) -> String {
+    format!(
+        "arn:aws:wafv2:{}:{}:regional/{what}/{name}/{id}",
+        cx.config.region, cx.config.account_id
+    )
+}
+
+fn summary(name: &str, id: &str, description: &str, lock_token: &str, arn: &str) -> Value {
+    json!({"Name": name, "Id": id, "Description": description, "LockToken": lock_token, "ARN": arn})
+}
+
+fn check_lock(given: &Value, current: &str) -> Result<(), WafError> {
+    match required_str(given, "LockToken")? {
+        token if token == current => Ok(()),
+        _ => Err(WafError::stale_lock()),
+    }
+}
+
+fn addresses(body: &Value) -> Result<Vec<String>, WafError> {
+    let list = field(body, "Addresses")
+        .ok_or_else(|| WafError::required("addresses"))?
+        .as_array()
+        .ok_or_else(|| WafError::validation("addresses", None, "Member must be a list"))?;
+    list.iter()
+        .map(|a| {
+            a.as_str().map(str::to_owned).ok_or_else(|| {
+                WafError::validation("addresses.member", None, "Member must be a string")
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// IP sets
+
+/// The IP set named by `Name`, `Scope` and `Id`.
+fn find_ip_set<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a IpSet, WafError> {
+    let name = required_str(body, "Name")?;
+    check_scope(body)?;
+    let id = required_str(body, "Id")?;
+    cx.state
+        .waf_ip_sets
+        .get(id)
+        .filter(|set| set.name == name)
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn create_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let name = required_str(body, "Name")?;
+    waf::check_name(name, "name")?;
+    check_scope(body)?;
+    let version = required_str(body, "IPAddressVersion")?;
+    let addresses = addresses(body)?;
+    waf::check_addresses(version, &addresses)?;
+    let description = description(body)?;
+    if cx.state.waf_ip_sets.values().any(|s| s.name == name) {
+        return Err(WafError::duplicate());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let set = IpSet {
+        name: name.to_owned(),
+        arn: arn(cx, "ipset", name, &id),
+        id: id.clone(),
+        description,
+        ip_address_version: version.to_owned(),
+        addresses,
+        lock_token: new_token(),
+    };
+    cx.put(kind::WAF_IP_SET, id.clone(), &set)
+        .map_err(internal)?;
+    let reply = json!({"Summary": summary(&set.name, &set.id, &set.description, &set.lock_token, &set.arn)});
+    cx.state.waf_ip_sets.insert(id, set);
+    Ok(reply)
+}
+
+fn ip_set_json(set: &IpSet) -> Value {
+    json!({"Name": set.name, "Id": set.id, "ARN": set.arn, "Description": set.description,
+           "IPAddressVersion": set.ip_address_version, "Addresses": set.addresses})
+}
+
+fn get_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let set = find_ip_set(cx, body)?;
+    Ok(json!({"IPSet": ip_set_json(set), "LockToken": set.lock_token}))
+}
+
+fn update_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let mut set = find_ip_set(cx, body)?.clone();
+    let addresses = addresses(body)?;
+    waf::check_addresses(&set.ip_address_version, &addresses)?;
+    let description = description(body)?;
+    check_lock(body, &set.lock_token)?;
+    set.addresses = addresses;
+    set.description = description;
+    set.lock_token = new_token();
+    // Web ACLs that use the set must still compile with its new addresses (they do: the
+    // addresses were checked), and the gateway recompiles them from the new plan.
+    cx.put(kind::WAF_IP_SET, set.id.clone(), &set)
+        .map_err(internal)?;
+    let reply = json!({"NextLockToken": set.lock_token});
+    cx.state.waf_ip_sets.insert(set.id.clone(), set);
+    Ok(reply)
+}
+
+fn delete_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let set = find_ip_set(cx, body)?;
+    check_lock(body, &set.lock_token)?;
+    let (id, set_arn) = (set.id.clone(), set.arn.clone());
+    let used = cx
+        .state
+        .waf_web_acls
+        .values()
+        .any(|acl| acl.rules.iter().any(|rule| mentions(rule, &set_arn)));
+    if used {
+        return Err(WafError::associated());
+    }
+    cx.delete(kind::WAF_IP_SET, id.clone());
+    cx.state.waf_ip_sets.remove(&id);
+    Ok(json!({}))
+}
+
+/// Whether a JSON value holds `text` as one of its strings.
+fn mentions(value: &Value, text: &str) -> bool {
+    match value {
+        Value::String(s) => s == text,
+        Value::Array(items) => items.iter().any(|v| mentions(v, text)),
+        Value::Object(map) => map.values().any(|v| mentions(v, text)),
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web ACLs
+
+/// What CreateWebACL and UpdateWebACL give: checked by compiling it.
+struct AclInput {
+    default_action: Value,
+    rules: Vec<Value>,
+    visibility_config: Value,
+    custom_response_bodies: Option<Value>,
+    description: String,
+    capacity: u64,
+}
+
+fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<AclInput, WafError> {
+    let default_action = field(body, "DefaultAction")
+        .ok_or_else(|| WafError::required("defaultAction"))?
+        .clone();
+    let visibility_config = field(body, "VisibilityConfig")
+        .ok_or_else(|| WafError::required("visibilityConfig"))?
+        .clone();
+    if !visibility_config.is_object() {
+        return Err(WafError::validation(
+            "visibilityConfig",
+            None,
+            "Member must be a structure",
+        ));
+    }
+    let rules = match field(body, "Rules") {
+        None => Vec::new(),
+        Some(Value::Array(rules)) => rules.clone(),
+        Some(_) => return Err(WafError::validation("rules", None, "Member must be a list")),
+    };
+    let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
+    let description = description(body)?;
+    let sets: Vec<&IpSet> = cx.state.waf_ip_sets.values().collect();
+    let compiled = CompiledAcl::compile(
+        (arn, name, &cx.config.account_id),
+        &default_action,
+        &rules,
+        custom_response_bodies.as_ref(),
+        &sets,
+    )?;
+    Ok(AclInput {
+        default_action,
+        rules,
+        visibility_config,
+        custom_response_bodies,
+        description,
+        capacity: compiled.capacity,
+    })
+}
+
+fn find_web_acl<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a WebAcl, WafError> {
+    if let Some(arn) = field(body, "ARN").and_then(Value::as_str) {
+        return cx
+            .state
+            .waf_web_acls
+            .values()
+            .find(|acl| acl.arn == arn)
+            .ok_or_else(WafError::nonexistent);
+    }
+    let name = required_str(body, "Name")?;
+    check_scope(body)?;
+    let id = required_str(body, "Id")?;
+    cx.state
+        .waf_web_acls
+        .get(id)
+        .filter(|acl| acl.name == name)
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn create_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let name = required_str(body, "Name")?;
+    waf::check_name(name, "name")?;
+    check_scope(body)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let acl_arn = arn(cx, "webacl", name, &id);
+    let input = acl_input(cx, body, (&acl_arn, name))?;
+    if cx.state.waf_web_acls.values().any(|a| a.name == name) {
+        return Err(WafError::duplicate());
+    }
+    let acl = WebAcl {
+        name: name.to_owned(),
+        id: id.clone(),
+        arn: acl_arn,
+        description: input.description,
+        default_action: input.default_action,
+        rules: input.rules,
+        visibility_config: input.visibility_config,
+        custom_response_bodies: input.custom_response_bodies,
+        capacity: input.capacity,
+        lock_token: new_token(),
+    };
+    cx.put(kind::WAF_WEB_ACL, id.clone(), &acl)
+        .map_err(internal)?;
+    let reply = json!({"Summary": summary(&acl.name, &acl.id, &acl.description, &acl.lock_token, &acl.arn)});
+    cx.state.waf_web_acls.insert(id, acl);
+    Ok(reply)
+}
+
+fn web_acl_json(cx: &Ctx<'_>, acl: &WebAcl) -> Value {
+    let mut value = json!({
+        "Name": acl.name, "Id": acl.id, "ARN": acl.arn, "DefaultAction": acl.default_action,
+        "Description": acl.description, "Rules": acl.rules, "VisibilityConfig": acl.visibility_config,
+        "Capacity": acl.capacity, "ManagedByFirewallManager": false,
+        "LabelNamespace": format!("awswaf:{}:webacl:{}:", cx.config.account_id, acl.name),
+        "RetrofittedByFirewallManager": false,
+    });
+    if let (Some(bodies), Some(map)) = (&acl.custom_response_bodies, value.as_object_mut()) {
+        map.insert("CustomResponseBodies".into(), bodies.clone());
+    }
+    value
+}
+
+fn get_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let acl = find_web_acl(cx, body)?;
+    Ok(json!({"WebACL": web_acl_json(cx, acl), "LockToken": acl.lock_token}))
+}
+
+fn update_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let acl = find_web_acl(cx, body)?.clone();
+    let input = acl_input(cx, body, (&acl.arn, &acl.name))?;
+    check_lock(body, &acl.lock_token)?;
+    // UpdateWebACL replaces every setting it has, as on AWS (no merge).
+    let updated = WebAcl {
+        description: input.description,
+        default_action: input.default_action,
+        rules: input.rules,
+        visibility_config: input.visibility_config,
+        custom_response_bodies: input.custom_response_bodies,
+        capacity: input.capacity,
+        lock_token: new_token(),
+        ..acl
+    };
+    cx.put(kind::WAF_WEB_ACL, updated.id.clone(), &updated)
+        .map_err(internal)?;
+    let reply = json!({"NextLockToken": updated.lock_token});
+    cx.state.waf_web_acls.insert(updated.id.clone(), updated);
+    Ok(reply)
+}
+
+fn delete_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let acl = find_web_acl(cx, body)?;
+    check_lock(body, &acl.lock_token)?;
+    let (id, acl_arn) = (acl.id.clone(), acl.arn.clone());
+    let associated = cx.state.apis.values().any(|api| {
+        api.stages
+            .values()
+            .any(|s| s.web_acl_arn.as_deref() == Some(&acl_arn))
+    });
+    if associated {
+        return Err(WafError::associated());
+    }
+    cx.delete(kind::WAF_WEB_ACL, id.clone());
+    cx.state.waf_web_acls.remove(&id);
+    Ok(json!({}))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    IpSets,
+    WebAcls,
+}
+
+fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
+    check_scope(body)?;
+    let limit = match field(body, "Limit") {
+        None => MAX_LIMIT,
+        Some(value) => value
+            .as_u64()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                WafError::validation(
+                    "limit",
+                    Some(&value.to_string()),
+                    "Member must have value between 1 and 100",
+                )
+            })?,
+    };
+    let after = field(body, "NextMarker").and_then(Value::as_str);
+    let mut items: Vec<(String, Value)> = match what {
+        Kind::IpSets => cx
+            .state
+            .waf_ip_sets
+            .values()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    summary(&s.name, &s.id, &s.description, &s.lock_token, &s.arn),
+                )
+            })
+            .collect(),
+        Kind::WebAcls => cx
+            .state
+            .waf_web_acls
+            .values()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    summary(&a.name, &a.id, &a.description, &a.lock_token, &a.arn),
+                )
+            })
+            .collect(),
+    };
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let remaining: Vec<(String, Value)> = items
+        .into_iter()
+        .filter(|(name, _)| after.is_none_or(|marker| name.as_str() > marker))
+        .collect();
+    let more = remaining.len() as u64 > limit;
+    let page: Vec<(String, Value)> = remaining
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    let key = match what {
+        Kind::IpSets => "IPSets",
+        Kind::WebAcls => "WebACLs",
+    };
+    let mut reply = Map::new();
+    if more && let Some((last, _)) = page.last() {
+        reply.insert("NextMarker".into(), Value::String(last.clone()));
+    }
+    reply.insert(
+        key.into(),
+        Value::Array(page.into_iter().map(|(_, v)| v).collect()),
+    );
+    Ok(Value::Object(reply))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Associations with REST API stages
+
+/// The API and stage of a stage ARN (`arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}`).
+fn stage_of(resource_arn: &str, region: &str) -> Result<(String, String), WafError> {
+    let invalid = || {
+        WafError::invalid(
+            "RESOURCE_ARN",
+            resource_arn,
+            "The ARN isn't valid. A valid ARN begins with arn: and includes other information separated by colons or slashes.",
+        )
+    };
+    let rest = resource_arn
+        .strip_prefix("arn:aws:apigateway:")
+        .ok_or_else(invalid)?;
+    let (arn_region, path) = rest.split_once("::").ok_or_else(invalid)?;
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["", "restapis", api, "stages", stage] if !api.is_empty() && !stage.is_empty() => {
+            if arn_region != region {
+                return Err(WafError::nonexistent());
+            }
+            Ok(((*api).to_owned(), (*stage).to_owned()))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+fn stage_mut<'a>(cx: &'a mut Ctx<'_>, resource_arn: &str) -> Result<&'a mut Stage, WafError> {
+    let (api, stage) = stage_of(resource_arn, &cx.config.region)?;
+    cx.state
+        .apis
+        .get_mut(&api)
+        .and_then(|a| a.stages.get_mut(&stage))
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn set_association(cx: &mut Ctx<'_>, resource_arn: &str, acl: Option<String>) -> Outcome {
+    let stage = stage_mut(cx, resource_arn)?;
+    let mut updated = stage.clone();
+    updated.web_acl_arn = acl;
+    let (api, name) = stage_of(resource_arn, &cx.config.region)?;
+    cx.put(kind::STAGE, format!("{api}/{name}"), &updated)
+        .map_err(internal)?;
+    *stage_mut(cx, resource_arn)? = updated;
+    Ok(json!({}))
+}
+
+fn associate(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let acl_arn = required_str(body, "WebACLArn")?;
+    let resource_arn = required_str(body, "ResourceArn")?;
+    stage_mut(cx, resource_arn)?;
+    if !cx.state.waf_web_acls.values().any(|a| a.arn == acl_arn) {
+        return Err(WafError::nonexistent());
+    }
+    // One web ACL per stage: another association replaces it, as on AWS.
+    set_association(cx, resource_arn, Some(acl_arn.to_owned()))
+}
+
+fn disassociate(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let resource_arn = required_str(body, "ResourceArn")?;
+    if stage_mut(cx, resource_arn)?.web_acl_arn.is_none() {
+        return Ok(json!({}));
+    }
+    set_association(cx, resource_arn, None)
+}
+
+fn web_acl_for_resource(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let resource_arn = required_str(body, "ResourceArn")?;
+    let Some(acl_arn) = stage_mut(cx, resource_arn)?.web_acl_arn.clone() else {
+        return Ok(json!({}));
+    };
+    Ok(
+        match cx.state.waf_web_acls.values().find(|a| a.arn == acl_arn) {
+            Some(acl) => json!({"WebACL": web_acl_json(cx, acl)}),
+            None => json!({}),
+        },
+    )
+}
+
+fn resources_for_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let acl_arn = required_str(body, "WebACLArn")?;
+    if !cx.state.waf_web_acls.values().any(|a| a.arn == acl_arn) {
+        return Err(WafError::nonexistent());
+    }
+    // AWS's default resource type is APPLICATION_LOAD_BALANCER, which has none here.
+    let resource_type = field(body, "ResourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("APPLICATION_LOAD_BALANCER");
+    let mut arns = Vec::new();
+    if resource_type == "API_GATEWAY" {
+        for api in cx.state.apis.values() {
+            for stage in api.stages.values() {
+                if stage.web_acl_arn.as_deref() == Some(acl_arn) {
+                    arns.push(format!(
+                        "arn:aws:apigateway:{}::/restapis/{}/stages/{}",
+                        cx.config.region, api.api.id, stage.stage_name
+                    ));
+                }
+            }
+        }
+    }
+    Ok(json!({"ResourceArns": arns}))
+}
+
+fn check_capacity(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    check_scope(body)?;
+    let rules = field(body, "Rules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| WafError::required("rules"))?;
+    let sets: Vec<&IpSet> = cx.state.waf_ip_sets.values().collect();
+    let compiled = CompiledAcl::compile(
+        ("", "capacity", &cx.config.account_id),
+        &json!({"Allow": {}}),
+        rules,
+        None,
+        &sets,
+    )?;
+    Ok(json!({"Capacity": compiled.capacity}))
+}

@@ -910,6 +910,7 @@ impl Compiler<'_> {
             member(map, "VisibilityConfig", "rules.member")?,
             "rules.member.visibilityConfig",
         )?;
+        let check = self.statement(member(map, "Statement", "rules.member")?, true)?;
         if map.get("OverrideAction").is_some_and(|v| !v.is_null()) {
             return Err(WafError::invalid(
                 "RULE",
@@ -917,7 +918,6 @@ impl Compiler<'_> {
                 "OverrideAction is for rule group statements; use Action.",
             ));
         }
-        let check = self.statement(member(map, "Statement", "rules.member")?, true)?;
         let (action, inner) = union(
             member(map, "Action", "rules.member")?,
             "rules.member.action",

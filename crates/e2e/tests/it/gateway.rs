@@ -3301,3 +3301,4 @@ mod test_invoke;
 mod tunnel;
 mod usage_limits;
 mod vpc_link_flows;
+mod waf;

@@ -1,0 +1,548 @@
+//! AWS WAF web ACLs on REST API stages: the WAFv2 API (JSON 1.1, `X-Amz-Target`) on the
+//! management endpoint, and the gateway screening every request of an associated stage
+//! before anything else. Callers are told apart by their source address (127.0.0.1 or
+//! 127.0.0.2, both loopback on Linux), as in the resource policy tests.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use base64::Engine as _;
+
+use super::*;
+
+const NEAR: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+const FAR: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+
+/// Calls a WAF operation; returns the status and the JSON answer.
+async fn waf(server: &TestServer, operation: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/"))
+        .header("x-amz-target", format!("AWSWAF_20190729.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-amz-json-1.1"
+    );
+    (status, response.json().await.unwrap())
+}
+
+/// Calls a WAF operation that must succeed.
+async fn waf_ok(server: &TestServer, operation: &str, body: Value) -> Value {
+    let (status, answer) = waf(server, operation, body).await;
+    assert_eq!(status, 200, "{operation}: {answer}");
+    answer
+}
+
+/// Calls a WAF operation that must fail with `code`; returns the message.
+async fn waf_err(server: &TestServer, operation: &str, body: Value, code: &str) -> String {
+    let (status, answer) = waf(server, operation, body).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some(code)),
+        "{operation}: {answer}"
+    );
+    answer["Message"]
+        .as_str()
+        .or(answer["message"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn visibility(name: &str) -> Value {
+    json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": name})
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn rule(name: &str, priority: u64, statement: Value, action: Value) -> Value {
+    json!({"Name": name, "Priority": priority, "Statement": statement, "Action": action,
+           "VisibilityConfig": visibility(name)})
+}
+
+fn stage_arn(api: &str) -> String {
+    format!("arn:aws:apigateway:{REGION}::/restapis/{api}/stages/prod")
+}
+
+/// An invoker whose connections come from `address`.
+fn from(server: &TestServer, api: &str, address: IpAddr) -> Invoke {
+    let mut invoke = Invoke::new(server, api);
+    invoke.http = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(address)
+        .resolve(&invoke.host, invoke.gateway)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    invoke
+}
+
+/// `/` (GET) and `/items` (POST), MOCKs, deployed to `prod`.
+async fn guarded_api(client: &Client) -> String {
+    let (api, root) = create_api(client, "guarded").await;
+    mock_route(client, &api, &root, "GET", "root").await;
+    let items = create_resource(client, &api, &root, "items").await;
+    mock_route(client, &api, &items, "POST", "items").await;
+    deploy(client, &api, "prod").await;
+    api
+}
+
+/// Calls until `done` holds (at most ~5 s): a change reaches the gateway a moment after the
+/// management API answers.
+async fn until(
+    invoke: &Invoke,
+    request: impl Fn() -> reqwest::RequestBuilder,
+    done: impl Fn(&Raw) -> bool,
+) -> Raw {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let raw = invoke.send(request()).await;
+        if done(&raw) || Instant::now() >= deadline {
+            return raw;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_web_acl_screens_every_request_of_its_stage_first() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    let far = from(&server, &api, FAR);
+    near.ready("/prod/").await;
+
+    let set = waf_ok(
+        &server,
+        "CreateIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL",
+        "IPAddressVersion": "IPV4", "Addresses": ["127.0.0.2/32"]}),
+    )
+    .await;
+    let set_arn = set["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let set_id = set["Summary"]["Id"].as_str().unwrap().to_owned();
+    assert!(set_arn.starts_with(&format!(
+        "arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/ipset/far/"
+    )));
+    let acl = waf_ok(&server, "CreateWebACL", json!({
+        "Name": "guard", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("guard"),
+        "CustomResponseBodies": {"teapot": {"ContentType": "APPLICATION_JSON", "Content": "{\"teapot\":true}"}},
+        "Rules": [
+            rule("far-away", 0, json!({"IPSetReferenceStatement": {"ARN": set_arn}}), json!({"Block": {}})),
+            rule("no-bots", 1, json!({"ByteMatchStatement": {"SearchString": b64("badbot"),
+                "FieldToMatch": {"SingleHeader": {"Name": "User-Agent"}},
+                "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "CONTAINS"}}),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 418, "CustomResponseBodyKey": "teapot",
+                    "ResponseHeaders": [{"Name": "x-blocked-by", "Value": "no-bots"}]}}})),
+            rule("no-drop", 2, json!({"ByteMatchStatement": {"SearchString": b64("drop table"),
+                "FieldToMatch": {"Body": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}],
+                "PositionalConstraint": "CONTAINS"}}), json!({"Block": {}})),
+        ]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.web_acl_arn(), Some(acl_arn.as_str()));
+    let found = waf_ok(
+        &server,
+        "GetWebACLForResource",
+        json!({"ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    assert_eq!(found["WebACL"]["ARN"], acl_arn.as_str());
+    assert_eq!(found["WebACL"]["Capacity"], 1 + 10 + 10 + 10 + 20);
+
+    // The far address is blocked everywhere, even where no route is: WAF comes first.
+    let blocked = until(
+        &far,
+        || far.request("GET", "/prod/"),
+        |raw| raw.status == 403,
+    )
+    .await;
+    assert_gateway_error(&blocked, 403, "ForbiddenException", FORBIDDEN);
+    assert_gateway_error(
+        &far.get("/prod/no/such/route").await,
+        403,
+        "ForbiddenException",
+        FORBIDDEN,
+    );
+    assert_eq!(route_of(&near.get("/prod/").await), "root");
+    assert_missing_token(&near.get("/prod/no/such/route").await);
+
+    // A custom response, and a body rule.
+    let bot = near
+        .send(
+            near.request("GET", "/prod/")
+                .header("user-agent", "Mozilla/5.0 BadBot"),
+        )
+        .await;
+    assert_eq!(bot.status, 418);
+    assert_eq!(bot.header("x-blocked-by").as_deref(), Some("no-bots"));
+    assert_eq!(
+        bot.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(bot.text(), r#"{"teapot":true}"#);
+    let dropped = near
+        .send(
+            near.request("POST", "/prod/items")
+                .body("q=1%3B%20DROP%20TABLE%20pets"),
+        )
+        .await;
+    assert_eq!(dropped.status, 403);
+    assert_eq!(
+        route_of(
+            &near
+                .send(near.request("POST", "/prod/items").body("q=pets"))
+                .await
+        ),
+        "items"
+    );
+
+    // WAF_FILTERED customises the default block.
+    client
+        .put_gateway_response()
+        .rest_api_id(&api)
+        .response_type(aws_sdk_apigateway::types::GatewayResponseType::WafFiltered)
+        .status_code("451")
+        .response_templates(
+            "application/json",
+            r#"{"blocked": "$context.error.responseType"}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &api, "prod").await;
+    let custom = until(
+        &far,
+        || far.request("GET", "/prod/"),
+        |raw| raw.status == 451,
+    )
+    .await;
+    assert_eq!(custom.text(), r#"{"blocked": "WAF_FILTERED"}"#);
+
+    // The IP set changes: the far address gets in, without touching the ACL.
+    let token = waf_ok(
+        &server,
+        "GetIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id}),
+    )
+    .await["LockToken"]
+        .clone();
+    waf_ok(
+        &server,
+        "UpdateIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id,
+        "Addresses": ["192.0.2.0/24"], "LockToken": token}),
+    )
+    .await;
+    let open = until(
+        &far,
+        || far.request("GET", "/prod/"),
+        |raw| raw.status == 200,
+    )
+    .await;
+    assert_eq!(route_of(&open), "root");
+
+    // Disassociated, the stage is unguarded.
+    waf_ok(
+        &server,
+        "DisassociateWebACL",
+        json!({"ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.web_acl_arn(), None);
+    let bot = until(
+        &near,
+        || near.request("GET", "/prod/").header("user-agent", "badbot"),
+        |raw| raw.status == 200,
+    )
+    .await;
+    assert_eq!(route_of(&bot), "root");
+    assert_eq!(
+        waf_ok(
+            &server,
+            "GetWebACLForResource",
+            json!({"ResourceArn": stage_arn(&api)})
+        )
+        .await,
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn a_rate_based_rule_blocks_a_caller_over_its_limit() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    let far = from(&server, &api, FAR);
+    near.ready("/prod/").await;
+    let acl = waf_ok(&server, "CreateWebACL", json!({
+        "Name": "flood", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("flood"),
+        "Rules": [rule("ten-a-minute", 0, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP",
+            "EvaluationWindowSec": 60}}), json!({"Block": {"CustomResponse": {"ResponseCode": 429,
+                "ResponseHeaders": [{"Name": "Retry-After", "Value": "60"}]}}}))]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    // Wait until the ACL is in force (these requests count too), then spend the rest.
+    until(
+        &near,
+        || near.request("GET", "/prod/"),
+        |raw| raw.status == 429,
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(near.get("/prod/").await.status);
+    }
+    assert_eq!(statuses, [429, 429, 429]);
+    // Another address has its own count: ten requests in, the eleventh out.
+    let mut far_statuses = Vec::new();
+    for _ in 0..11 {
+        far_statuses.push(far.get("/prod/").await.status);
+    }
+    assert_eq!(&far_statuses[..10], &[200; 10]);
+    assert_eq!(far_statuses[10], 429);
+}
+
+#[tokio::test]
+async fn the_waf_api_refuses_what_aws_refuses() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let set = waf_ok(
+        &server,
+        "CreateIPSet",
+        json!({"Name": "s", "Scope": "REGIONAL",
+        "IPAddressVersion": "IPV4", "Addresses": []}),
+    )
+    .await;
+    let set_arn = set["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let set_id = set["Summary"]["Id"].as_str().unwrap().to_owned();
+    assert_eq!(set["Summary"]["Description"], "");
+
+    assert_eq!(
+        waf_err(
+            &server,
+            "CreateIPSet",
+            json!({"Name": "s", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []}),
+            "WAFDuplicateItemException"
+        )
+        .await,
+        "AWS WAF couldn’t perform the operation because some resource in your request is a duplicate of an existing one."
+    );
+    let (status, invalid) = waf(
+        &server,
+        "CreateIPSet",
+        json!({"Name": "t", "Scope": "REGIONAL",
+        "IPAddressVersion": "IPV4", "Addresses": ["0.0.0.0/0"]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        invalid,
+        json!({"__type": "WAFInvalidParameterException",
+        "message": "Error reason: The parameter contains formatting that is not valid., field: IP_ADDRESS, parameter: 0.0.0.0/0",
+        "Field": "IP_ADDRESS", "Parameter": "0.0.0.0/0", "Reason": "The parameter contains formatting that is not valid."})
+    );
+    assert!(waf_err(&server, "CreateIPSet", json!({"Name": "t", "Scope": "CLOUDFRONT", "IPAddressVersion": "IPV4", "Addresses": []}),
+        "WAFInvalidParameterException").await.contains("field: SCOPE_VALUE"));
+    assert!(
+        waf_err(
+            &server,
+            "CreateIPSet",
+            json!({"Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []}),
+            "ValidationException"
+        )
+        .await
+        .contains("Value null at 'name'")
+    );
+    assert_eq!(
+        waf_err(
+            &server,
+            "GetIPSet",
+            json!({"Name": "s", "Scope": "REGIONAL", "Id": "00000000-0000-4000-8000-000000000000"}),
+            "WAFNonexistentItemException"
+        )
+        .await,
+        "AWS WAF couldn’t perform the operation because your resource doesn’t exist."
+    );
+    assert!(
+        waf_err(
+            &server,
+            "UpdateIPSet",
+            json!({"Name": "s", "Scope": "REGIONAL", "Id": set_id, "Addresses": [],
+        "LockToken": "00000000-0000-4000-8000-000000000000"}),
+            "WAFOptimisticLockException"
+        )
+        .await
+        .starts_with("AWS WAF couldn’t save your changes")
+    );
+
+    // Rules Causeway cannot evaluate are refused, not skipped.
+    let managed = waf_err(&server, "CreateWebACL", json!({"Name": "m", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("m"), "Rules": [{"Name": "common", "Priority": 0, "VisibilityConfig": visibility("c"),
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}},
+            "OverrideAction": {"None": {}}}]}), "WAFInvalidParameterException").await;
+    assert!(managed.contains("not supported"), "{managed}");
+
+    let acl = waf_ok(&server, "CreateWebACL", json!({"Name": "a", "Scope": "REGIONAL", "DefaultAction": {"Block": {}},
+        "VisibilityConfig": visibility("a"), "Rules": [rule("ips", 0, json!({"IPSetReferenceStatement": {"ARN": set_arn}}), json!({"Allow": {}}))]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let acl_id = acl["Summary"]["Id"].as_str().unwrap().to_owned();
+    let acl_token = acl["Summary"]["LockToken"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({"Name": "b", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("b")}),
+    )
+    .await;
+
+    // Paging by name.
+    let first = waf_ok(
+        &server,
+        "ListWebACLs",
+        json!({"Scope": "REGIONAL", "Limit": 1}),
+    )
+    .await;
+    assert_eq!(first["WebACLs"][0]["Name"], "a");
+    let second = waf_ok(
+        &server,
+        "ListWebACLs",
+        json!({"Scope": "REGIONAL", "Limit": 1, "NextMarker": first["NextMarker"]}),
+    )
+    .await;
+    assert_eq!(second["WebACLs"][0]["Name"], "b");
+    assert!(second.get("NextMarker").is_none(), "{second}");
+
+    // The IP set is used, the ACL associated: neither can go.
+    let set_token = waf_ok(
+        &server,
+        "GetIPSet",
+        json!({"Name": "s", "Scope": "REGIONAL", "Id": set_id}),
+    )
+    .await["LockToken"]
+        .clone();
+    waf_err(
+        &server,
+        "DeleteIPSet",
+        json!({"Name": "s", "Scope": "REGIONAL", "Id": set_id, "LockToken": set_token}),
+        "WAFAssociatedItemException",
+    )
+    .await;
+    assert_eq!(
+        waf_err(&server, "AssociateWebACL", json!({"WebACLArn": acl_arn, "ResourceArn": format!("arn:aws:apigateway:{REGION}::/restapis/{api}/stages/nope")}),
+            "WAFNonexistentItemException").await,
+        "AWS WAF couldn’t perform the operation because your resource doesn’t exist."
+    );
+    assert!(
+        waf_err(
+            &server,
+            "AssociateWebACL",
+            json!({"WebACLArn": acl_arn, "ResourceArn": "stage/prod"}),
+            "WAFInvalidParameterException"
+        )
+        .await
+        .contains("field: RESOURCE_ARN")
+    );
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    waf_err(
+        &server,
+        "DeleteWebACL",
+        json!({"Name": "a", "Scope": "REGIONAL", "Id": acl_id, "LockToken": acl_token}),
+        "WAFAssociatedItemException",
+    )
+    .await;
+    let listed = waf_ok(
+        &server,
+        "ListResourcesForWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceType": "API_GATEWAY"}),
+    )
+    .await;
+    assert_eq!(listed, json!({"ResourceArns": [stage_arn(&api)]}));
+    assert_eq!(
+        waf_ok(
+            &server,
+            "ListResourcesForWebACL",
+            json!({"WebACLArn": acl_arn})
+        )
+        .await,
+        json!({"ResourceArns": []})
+    );
+
+    // UpdateWebACL replaces the rules; the old token is spent.
+    let updated = waf_ok(
+        &server,
+        "UpdateWebACL",
+        json!({"Name": "a", "Scope": "REGIONAL", "Id": acl_id, "LockToken": acl_token,
+        "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("a")}),
+    )
+    .await;
+    let next = updated["NextLockToken"].as_str().unwrap().to_owned();
+    assert_ne!(next, acl_token);
+    let got = waf_ok(&server, "GetWebACL", json!({"ARN": acl_arn})).await;
+    assert_eq!(got["WebACL"]["Rules"], json!([]));
+    assert_eq!(got["LockToken"], next.as_str());
+    waf_err(
+        &server,
+        "UpdateWebACL",
+        json!({"Name": "a", "Scope": "REGIONAL", "Id": acl_id, "LockToken": acl_token,
+        "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("a")}),
+        "WAFOptimisticLockException",
+    )
+    .await;
+
+    // Nothing refused changed anything, and it all survives a restart.
+    let mut server = server;
+    server.restart().await;
+    let listed = waf_ok(&server, "ListIPSets", json!({"Scope": "REGIONAL"})).await;
+    assert_eq!(listed["IPSets"].as_array().unwrap().len(), 1);
+    let got = waf_ok(&server, "GetWebACL", json!({"ARN": acl_arn})).await;
+    assert_eq!(got["LockToken"], next.as_str());
+    let client = server.client();
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.web_acl_arn(), Some(acl_arn.as_str()));
+}

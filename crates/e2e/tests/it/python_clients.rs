@@ -721,3 +721,21 @@ async fn boto3_and_aws_cli_sign_with_a_credentials_file() {
     );
     server.stop().await;
 }
+
+/// WAFv2 with boto3: IP sets, web ACLs and a stage they guard (see `boto3_wafv2.py`).
+#[tokio::test]
+async fn boto3_wafv2_roundtrip() {
+    let server = TestServer::start().await;
+    let mut command = aws_env("python3");
+    command
+        .arg(script("boto3_wafv2.py"))
+        .arg(format!("http://{}", server.addr()))
+        .arg(format!("http://{}", server.gateway_addr()));
+    let output = run(command).await;
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("boto3 wafv2: OK"),
+        "boto3_wafv2.py failed: {}",
+        describe(&output)
+    );
+    server.stop().await;
+}

@@ -1,0 +1,96 @@
+"""WAFv2 with the unmodified boto3 client: IP sets and web ACLs (SearchString as bytes, as
+botocore sends blobs), paging, lock tokens, and a web ACL guarding a REST API stage.
+
+Usage: boto3_wafv2.py ENDPOINT_URL GATEWAY_URL
+"""
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+
+endpoint, gateway = sys.argv[1], sys.argv[2]
+waf = boto3.client("wafv2", endpoint_url=endpoint)
+apigw = boto3.client("apigateway", endpoint_url=endpoint)
+
+api = apigw.create_rest_api(name="waf")["id"]
+root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK",
+                      requestTemplates={"application/json": '{"statusCode": 200}'})
+apigw.put_method_response(restApiId=api, resourceId=root, httpMethod="GET", statusCode="200")
+apigw.put_integration_response(restApiId=api, resourceId=root, httpMethod="GET", statusCode="200",
+                               responseTemplates={"application/json": '{"ok": true}'})
+apigw.create_deployment(restApiId=api, stageName="prod")
+stage_arn = f"arn:aws:apigateway:us-east-1::/restapis/{api}/stages/prod"
+
+ip_set = waf.create_ip_set(Name="office", Scope="REGIONAL", IPAddressVersion="IPV4",
+                           Addresses=["192.0.2.0/24"], Description="the office")["Summary"]
+visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+rules = [
+    {"Name": "office", "Priority": 0, "Action": {"Allow": {}}, "VisibilityConfig": visibility,
+     "Statement": {"IPSetReferenceStatement": {"ARN": ip_set["ARN"]}}},
+    {"Name": "no-curl", "Priority": 1, "Action": {"Block": {}}, "VisibilityConfig": visibility,
+     "Statement": {"ByteMatchStatement": {"SearchString": b"curl/", "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+                                          "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}],
+                                          "PositionalConstraint": "STARTS_WITH"}}},
+]
+acl = waf.create_web_acl(Name="edge", Scope="REGIONAL", DefaultAction={"Allow": {}},
+                         VisibilityConfig=visibility, Rules=rules)["Summary"]
+got = waf.get_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"])
+assert got["WebACL"]["Rules"][1]["Statement"]["ByteMatchStatement"]["SearchString"] == b"curl/", got
+assert got["WebACL"]["Capacity"] == 1 + 2 + 10, got["WebACL"]["Capacity"]
+assert got["LockToken"] == acl["LockToken"]
+
+waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=stage_arn)
+assert waf.get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["Name"] == "edge"
+assert apigw.get_stage(restApiId=api, stageName="prod")["webAclArn"] == acl["ARN"]
+assert waf.list_resources_for_web_acl(WebACLArn=acl["ARN"], ResourceType="API_GATEWAY")["ResourceArns"] == [stage_arn]
+
+url = f"{gateway}/restapis/{api}/prod/_user_request_/"
+def status(agent):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": agent})) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+deadline = time.time() + 5
+while status("curl/8.5.0") != 403 and time.time() < deadline:
+    time.sleep(0.05)
+assert status("curl/8.5.0") == 403
+assert status("Mozilla/5.0") == 200
+
+try:
+    waf.update_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"], LockToken="00000000-0000-4000-8000-000000000000",
+                       DefaultAction={"Allow": {}}, VisibilityConfig=visibility, Rules=[])
+    raise SystemExit("a stale lock token was accepted")
+except ClientError as error:
+    assert error.response["Error"]["Code"] == "WAFOptimisticLockException", error.response
+next_token = waf.update_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"], LockToken=acl["LockToken"],
+                                DefaultAction={"Allow": {}}, VisibilityConfig=visibility, Rules=[])["NextLockToken"]
+
+try:
+    waf.create_ip_set(Name="bad", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["10.0.0.1/8"])
+    raise SystemExit("a CIDR with host bits was accepted")
+except ClientError as error:
+    assert error.response["Error"]["Code"] == "WAFInvalidParameterException", error.response
+
+names = []
+paginator_args = {"Scope": "REGIONAL", "Limit": 1}
+waf.create_ip_set(Name="second", Scope="REGIONAL", IPAddressVersion="IPV6", Addresses=["2001:db8::/32"])
+page = waf.list_ip_sets(**paginator_args)
+names += [s["Name"] for s in page["IPSets"]]
+page = waf.list_ip_sets(NextMarker=page["NextMarker"], **paginator_args)
+names += [s["Name"] for s in page["IPSets"]]
+assert names == ["office", "second"], names
+
+waf.disassociate_web_acl(ResourceArn=stage_arn)
+assert "webAclArn" not in apigw.get_stage(restApiId=api, stageName="prod")
+waf.delete_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"], LockToken=next_token)
+token = waf.get_ip_set(Name="office", Scope="REGIONAL", Id=ip_set["Id"])["LockToken"]
+waf.delete_ip_set(Name="office", Scope="REGIONAL", Id=ip_set["Id"], LockToken=token)
+assert [s["Name"] for s in waf.list_ip_sets(Scope="REGIONAL")["IPSets"]] == ["second"]
+print("boto3 wafv2: OK")

@@ -1362,4 +1362,5 @@ fn normalize_path(value: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

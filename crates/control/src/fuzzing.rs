@@ -149,6 +149,36 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v1","restApiId":"fz","stage":"prod"}"#,
     );
+    // WAF: an IP set and a web ACL that uses it, guarding the stage.
+    let waf = |operation: &str, body: &str| {
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: body.as_bytes().to_vec(),
+            accept: None,
+            target: Some(format!("{}{operation}", crate::waf::TARGET_PREFIX)),
+        });
+        serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap_or_default()
+    };
+    let set = waf(
+        "CreateIPSet",
+        r#"{"Name":"fz","Scope":"REGIONAL","IPAddressVersion":"IPV4","Addresses":["192.0.2.0/24"]}"#,
+    );
+    let set_arn = set["Summary"]["ARN"].as_str()?.to_owned();
+    let acl = waf(
+        "CreateWebACL",
+        &format!(
+            r#"{{"Name":"fz","Scope":"REGIONAL","DefaultAction":{{"Allow":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"fz"}},"Rules":[{{"Name":"ips","Priority":0,"Statement":{{"IPSetReferenceStatement":{{"ARN":"{set_arn}"}}}},"Action":{{"Block":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"ips"}}}}]}}"#
+        ),
+    );
+    let acl_arn = acl["Summary"]["ARN"].as_str()?.to_owned();
+    waf(
+        "AssociateWebACL",
+        &format!(
+            r#"{{"WebACLArn":"{acl_arn}","ResourceArn":"arn:aws:apigateway:us-east-1::/restapis/fz/stages/prod"}}"#
+        ),
+    );
     let m = format!("/restapis/fz/resources/{proxy}/methods/ANY");
     let paths = vec![
         "/restapis/fz/models".to_owned(),
@@ -215,6 +245,27 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/?Action=DescribeTargetGroups".to_owned(),
         "/?Action=DescribeListeners".to_owned(),
     ];
+    // WAF templates (`waf:<Operation>`): the body is the operation's JSON.
+    let mut paths = paths;
+    for operation in [
+        "CreateIPSet",
+        "GetIPSet",
+        "UpdateIPSet",
+        "DeleteIPSet",
+        "ListIPSets",
+        "CreateWebACL",
+        "GetWebACL",
+        "UpdateWebACL",
+        "DeleteWebACL",
+        "ListWebACLs",
+        "AssociateWebACL",
+        "DisassociateWebACL",
+        "GetWebACLForResource",
+        "ListResourcesForWebACL",
+        "CheckCapacity",
+    ] {
+        paths.push(format!("waf:{operation}"));
+    }
     Some((control, paths))
 }
 
@@ -230,6 +281,8 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
     };
     let method = METHODS[usize::from(verb) % METHODS.len()];
     // One selector value in 16 takes the path from the input itself.
+    let mut target = None;
+    let mut method = method;
     let (path, query, body) = if selector % 16 == 15 {
         let text = String::from_utf8_lossy(rest);
         let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
@@ -237,8 +290,14 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         (path.to_owned(), query.to_owned(), body.as_bytes().to_vec())
     } else {
         let template = &paths[usize::from(selector) % paths.len()];
-        let (path, query) = template.split_once('?').unwrap_or((template, ""));
-        (path.to_owned(), query.to_owned(), rest.to_vec())
+        if let Some(operation) = template.strip_prefix("waf:") {
+            target = Some(format!("{}{operation}", crate::waf::TARGET_PREFIX));
+            method = "POST";
+            ("/".to_owned(), String::new(), rest.to_vec())
+        } else {
+            let (path, query) = template.split_once('?').unwrap_or((template, ""));
+            (path.to_owned(), query.to_owned(), rest.to_vec())
+        }
     };
     let reply = control.handle(&Request {
         method: method.to_owned(),
@@ -246,7 +305,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         query,
         body,
         accept: None,
-        target: None,
+        target,
     });
     assert!(
         reply.status < 500,
@@ -267,6 +326,14 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
                     && body.contains("<Code>")
                     && body.contains("<Message>"),
                 "an elbv2 error without its envelope: {body}"
+            );
+        } else if reply.content_type == "application/x-amz-json-1.1" {
+            // WAF errors: `__type` and the model's `Message` (or `message`).
+            let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+            assert!(
+                body["__type"].is_string()
+                    && (body["Message"].is_string() || body["message"].is_string()),
+                "a WAF error without its type or message: {body}"
             );
         } else {
             let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();

@@ -128,6 +128,8 @@ a,abcdefghijklmnopqrstuvwxyz,true,'x,y'
         b"Protocol=TCP&Port=81&DefaultActions.member.1.Type=forward&DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=x",
         b"Name=fz2&Subnets=&SecurityGroups.member.1=sg-1&Tags.member.1.Key=a&Tags.member.1.Value=b",
         b"HealthCheckProtocol=HTTP&Matcher.HttpCode=200-299&HealthCheckIntervalSeconds=5&HealthCheckTimeoutSeconds=5",
+        br#"{"Name":"w","Scope":"REGIONAL","IPAddressVersion":"IPV6","Addresses":["2001:db8::/32"],"Limit":1,"NextMarker":"a"}"#,
+        br#"{"Name":"w","Scope":"REGIONAL","DefaultAction":{"Block":{"CustomResponse":{"ResponseCode":429}}},"VisibilityConfig":{},"Rules":[{"Name":"r","Priority":0,"Statement":{"RateBasedStatement":{"Limit":10,"AggregateKeyType":"IP","ScopeDownStatement":{"NotStatement":{"Statement":{"RegexMatchStatement":{"RegexString":"a+","FieldToMatch":{"Body":{}},"TextTransformations":[{"Priority":0,"Type":"NONE"}]}}}}}},"Action":{"Count":{}},"VisibilityConfig":{}}]}"#,
     ];
     for _ in 0..3000 {
         let mut data = vec![rng.random::<u8>(), rng.random::<u8>()];

@@ -12,6 +12,9 @@
 #   internet-logged  as internet, with a stage access log (a JSON line of eleven
 #            $context values per request, written to a file under the data folder)
 #            (compare with internet: the access log's cost)
+#   internet-waf  as internet, with a WAF web ACL on the stage: an IP set block list (that
+#            does not hold the client), a user-agent byte match, a path regex, and a
+#            rate-based rule whose limit is never reached  (compare with internet: WAF's cost)
 #   internet-redis  as internet, with throttles counted in a Redis server of its own
 #            (`--redis-url`, redis-server on {PORT}+500): every request runs the limiter's
 #            script in Redis for the account throttle  (compare with internet: Redis's cost)
@@ -22,7 +25,7 @@
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-waf|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
@@ -57,7 +60,7 @@ for _ in $(seq 1 100); do
 done
 
 BACKEND_HOST="${BACKEND%:*}"; BACKEND_PORT="${BACKEND##*:}"
-if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != internet-logged ] && [ "$MODE" != internet-redis ]; then
+if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != internet-logged ] && [ "$MODE" != internet-waf ] && [ "$MODE" != internet-redis ]; then
   LB=$(aws elbv2 create-load-balancer --name bench --type network --scheme internal \
         --subnets subnet-bench --query 'LoadBalancers[0].LoadBalancerArn')
   DNS=$(aws elbv2 describe-load-balancers --load-balancer-arns "$LB" --query 'LoadBalancers[0].DNSName')
@@ -127,6 +130,27 @@ if [ "$MODE" != nlb ]; then
          "value": "arn:aws:logs:us-east-1:000000000000:log-group:bench"},
         {"op": "replace", "path": "/accessLogSettings/format", "value": sys.argv[1]}]))' "$FORMAT")
       aws apigateway update-stage --rest-api-id bench --stage-name prod --patch-operations "$PATCH" > /dev/null
+    fi
+    if [ "$MODE" = internet-waf ]; then
+      SET=$(aws wafv2 create-ip-set --name bench --scope REGIONAL --ip-address-version IPV4 \
+        --addresses 203.0.113.0/24 198.51.100.0/24 --query Summary.ARN)
+      VIS='"VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"}'
+      RULES="[{\"Name\": \"blocked\", \"Priority\": 0, \"Action\": {\"Block\": {}}, $VIS,
+          \"Statement\": {\"IPSetReferenceStatement\": {\"ARN\": \"$SET\"}}},
+        {\"Name\": \"bots\", \"Priority\": 1, \"Action\": {\"Block\": {}}, $VIS,
+          \"Statement\": {\"ByteMatchStatement\": {\"SearchString\": \"YmFkYm90\", \"FieldToMatch\": {\"SingleHeader\": {\"Name\": \"user-agent\"}},
+            \"TextTransformations\": [{\"Priority\": 0, \"Type\": \"LOWERCASE\"}], \"PositionalConstraint\": \"CONTAINS\"}}},
+        {\"Name\": \"paths\", \"Priority\": 2, \"Action\": {\"Block\": {}}, $VIS,
+          \"Statement\": {\"RegexMatchStatement\": {\"RegexString\": \"\\\\.(php|asp)$\", \"FieldToMatch\": {\"UriPath\": {}},
+            \"TextTransformations\": [{\"Priority\": 0, \"Type\": \"NONE\"}]}}},
+        {\"Name\": \"flood\", \"Priority\": 3, \"Action\": {\"Block\": {}}, $VIS,
+          \"Statement\": {\"RateBasedStatement\": {\"Limit\": 2000000000, \"AggregateKeyType\": \"IP\", \"EvaluationWindowSec\": 60}}}]"
+      printf '%s' "$RULES" > "$DIR/waf-rules.json"
+      ACL=$(aws wafv2 create-web-acl --name bench --scope REGIONAL --default-action Allow={} \
+        --visibility-config SampledRequestsEnabled=false,CloudWatchMetricsEnabled=false,MetricName=bench \
+        --rules "file://$DIR/waf-rules.json" --query Summary.ARN)
+      aws wafv2 associate-web-acl --web-acl-arn "$ACL" \
+        --resource-arn "arn:aws:apigateway:us-east-1::/restapis/bench/stages/prod" > /dev/null
     fi
   fi
 fi

@@ -212,3 +212,63 @@ async fn unsigned_malformed_and_stale_requests_get_aws_answers() {
     }
     assert_eq!(request.send().await.unwrap().status().as_u16(), 200);
 }
+
+/// WAF's JSON protocol is signed for `wafv2`, and refused in its own shape.
+#[tokio::test]
+async fn the_waf_api_checks_signatures_for_wafv2() {
+    let server = server_with_credentials().await;
+    let http = reqwest::Client::new();
+    let body = r#"{"Scope":"REGIONAL"}"#;
+    let call = |service: &'static str, keys: Keys<'static>| {
+        let url = server.url("/");
+        let http = http.clone();
+        async move {
+            let headers = [
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "AWSWAF_20190729.ListWebACLs"),
+            ];
+            let (url, added) = sigv4(
+                ("POST", &url, &headers, body.as_bytes()),
+                keys,
+                service,
+                SystemTime::now(),
+                false,
+            );
+            let mut request = http.post(url).body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            for (name, value) in added {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let answer: serde_json::Value = response.json().await.unwrap();
+            (status, answer)
+        }
+    };
+    let (status, answer) = call("wafv2", ("AKIDALICE", "alice-secret", None)).await;
+    assert_eq!(
+        (status, &answer),
+        (200, &serde_json::json!({"WebACLs": []}))
+    );
+    let (status, answer) = call("wafv2", ("AKIDALICE", "guess", None)).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["__type"], "InvalidSignatureException");
+    let (status, answer) = call("apigateway", ("AKIDALICE", "alice-secret", None)).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["message"],
+        "Credential should be scoped to correct service: 'wafv2'. "
+    );
+    let unsigned = http
+        .post(server.url("/"))
+        .header("x-amz-target", "AWSWAF_20190729.ListWebACLs")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 403);
+    let answer: serde_json::Value = unsigned.json().await.unwrap();
+    assert_eq!(answer["__type"], "MissingAuthenticationTokenException");
+}

@@ -138,7 +138,7 @@ if [ "$MODE" != nlb ]; then
       RULES="[{\"Name\": \"blocked\", \"Priority\": 0, \"Action\": {\"Block\": {}}, $VIS,
           \"Statement\": {\"IPSetReferenceStatement\": {\"ARN\": \"$SET\"}}},
         {\"Name\": \"bots\", \"Priority\": 1, \"Action\": {\"Block\": {}}, $VIS,
-          \"Statement\": {\"ByteMatchStatement\": {\"SearchString\": \"YmFkYm90\", \"FieldToMatch\": {\"SingleHeader\": {\"Name\": \"user-agent\"}},
+          \"Statement\": {\"ByteMatchStatement\": {\"SearchString\": \"badbot\", \"FieldToMatch\": {\"SingleHeader\": {\"Name\": \"user-agent\"}},
             \"TextTransformations\": [{\"Priority\": 0, \"Type\": \"LOWERCASE\"}], \"PositionalConstraint\": \"CONTAINS\"}}},
         {\"Name\": \"paths\", \"Priority\": 2, \"Action\": {\"Block\": {}}, $VIS,
           \"Statement\": {\"RegexMatchStatement\": {\"RegexString\": \"\\\\.(php|asp)$\", \"FieldToMatch\": {\"UriPath\": {}},

@@ -1041,21 +1041,26 @@ impl CompiledAcl {
                         .scope_down
                         .as_ref()
                         .is_none_or(|s| s.matches(request, &labels, &self.namespace));
+                    // A request without its key is not counted; one whose forwarded
+                    // address does not read matches as the fallback says.
                     let key = match &limit.key {
-                        RateKey::Ip => Some(request.client_ip.to_string()),
-                        RateKey::Constant => Some(String::new()),
-                        RateKey::Forwarded(config) => forwarded_ips(request, config)
-                            .and_then(|ips| ips.into_iter().next())
-                            .map(|ip| ip.to_string()),
+                        RateKey::Ip => Ok(request.client_ip.to_string()),
+                        RateKey::Constant => Ok(String::new()),
+                        RateKey::Forwarded(config) => match forwarded_ips(request, config) {
+                            ForwardedIps::Absent => Err(false),
+                            ForwardedIps::Invalid => Err(config.fallback_match),
+                            ForwardedIps::Ips(ips) => Ok(ips[0].to_string()),
+                        },
                     };
                     match (in_scope, key) {
-                        (true, Some(key)) => rate(RateProbe {
+                        (false, _) => false,
+                        (true, Err(fallback)) => fallback,
+                        (true, Ok(key)) => rate(RateProbe {
                             rule: &rule.name,
                             key,
                             limit: limit.limit,
                             window_seconds: limit.window_seconds,
                         }),
-                        _ => false,
                     }
                 }
             };
@@ -1076,14 +1081,29 @@ impl CompiledAcl {
     }
 }
 
-/// The addresses a forwarded-IP header names (first to last), or `None` when it is absent
-/// or does not read.
-fn forwarded_ips(request: &Request<'_>, config: &Forwarded) -> Option<Vec<IpAddr>> {
-    let value = std::str::from_utf8(request.header(&config.header)?).ok()?;
-    value
-        .split(',')
-        .map(|part| part.trim().parse::<IpAddr>().ok())
-        .collect()
+/// What a forwarded-IP header holds.
+enum ForwardedIps {
+    /// No such header: the rule does not apply to the request.
+    Absent,
+    /// A value that is not a list of addresses: the configuration's fallback decides.
+    Invalid,
+    /// The addresses, first to last.
+    Ips(Vec<IpAddr>),
+}
+
+fn forwarded_ips(request: &Request<'_>, config: &Forwarded) -> ForwardedIps {
+    let Some(value) = request.header(&config.header) else {
+        return ForwardedIps::Absent;
+    };
+    let parsed: Option<Vec<IpAddr>> = std::str::from_utf8(value).ok().and_then(|text| {
+        text.split(',')
+            .map(|part| part.trim().parse::<IpAddr>().ok())
+            .collect()
+    });
+    match parsed {
+        Some(ips) if !ips.is_empty() => ForwardedIps::Ips(ips),
+        _ => ForwardedIps::Invalid,
+    }
 }
 
 impl Statement {
@@ -1100,8 +1120,9 @@ impl Statement {
                 match forwarded {
                     None => within(&request.client_ip),
                     Some(config) => match forwarded_ips(request, config) {
-                        None => config.fallback_match,
-                        Some(ips) => match config.position {
+                        ForwardedIps::Absent => false,
+                        ForwardedIps::Invalid => config.fallback_match,
+                        ForwardedIps::Ips(ips) => match config.position {
                             ForwardedPosition::First => ips.first().is_some_and(within),
                             ForwardedPosition::Last => ips.last().is_some_and(within),
                             ForwardedPosition::Any => ips.iter().rev().take(10).any(within),

@@ -437,6 +437,61 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v","restApiId":"fz"}"#,
     )?;
+    // A WAF web ACL on the stage: rules on the body, headers, query and path through every
+    // text transformation, counted (so that they change no answer), one that blocks a
+    // header value, and a rate-based rule whose limit is never reached.
+    let waf = |operation: &str, body: &str| -> Option<Value> {
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: body.as_bytes().to_vec(),
+            accept: None,
+            target: Some(format!("AWSWAF_20190729.{operation}")),
+        });
+        if reply.status >= 300 {
+            return None;
+        }
+        Some(serde_json::from_slice(&reply.body).unwrap_or_default())
+    };
+    let transforms = serde_json::json!([
+        {"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "HTML_ENTITY_DECODE"},
+        {"Priority": 2, "Type": "BASE64_DECODE"}, {"Priority": 3, "Type": "HEX_DECODE"},
+        {"Priority": 4, "Type": "NORMALIZE_PATH"}, {"Priority": 5, "Type": "COMPRESS_WHITE_SPACE"},
+        {"Priority": 6, "Type": "REMOVE_NULLS"}, {"Priority": 7, "Type": "LOWERCASE"}]);
+    let visibility = serde_json::json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"});
+    let rules = serde_json::json!([
+        {"Name": "body", "Priority": 0, "Action": {"Count": {}}, "VisibilityConfig": visibility,
+         "RuleLabels": [{"Name": "seen"}],
+         "Statement": {"RegexMatchStatement": {"RegexString": "(?i)(<script|union\\s+select)",
+            "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}}, "TextTransformations": transforms}}},
+        {"Name": "args", "Priority": 1, "Action": {"Count": {}}, "VisibilityConfig": visibility,
+         "Statement": {"OrStatement": {"Statements": [
+            {"ByteMatchStatement": {"SearchString": "ZHJvcA==", "FieldToMatch": {"AllQueryArguments": {}},
+                "TextTransformations": transforms, "PositionalConstraint": "CONTAINS_WORD"}},
+            {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}}, "ComparisonOperator": "GT",
+                "Size": 100, "TextTransformations": transforms}},
+            {"NotStatement": {"Statement": {"LabelMatchStatement": {"Scope": "NAMESPACE", "Key": "awswaf:"}}}}]}}},
+        {"Name": "block", "Priority": 2, "Action": {"Block": {}}, "VisibilityConfig": visibility,
+         "Statement": {"ByteMatchStatement": {"SearchString": "YmxvY2stbWU=",
+            "FieldToMatch": {"SingleHeader": {"Name": "x-waf-test"}},
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}},
+        {"Name": "rate", "Priority": 3, "Action": {"Block": {}}, "VisibilityConfig": visibility,
+         "Statement": {"RateBasedStatement": {"Limit": 2_000_000_000u64, "AggregateKeyType": "FORWARDED_IP",
+            "ForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}}}}]);
+    let acl = waf(
+        "CreateWebACL",
+        &serde_json::json!({"Name": "fz", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+            "VisibilityConfig": visibility, "Rules": rules})
+        .to_string(),
+    )?;
+    let acl_arn = acl["Summary"]["ARN"].as_str()?.to_owned();
+    waf(
+        "AssociateWebACL",
+        &format!(
+            r#"{{"WebACLArn":"{acl_arn}","ResourceArn":"arn:aws:apigateway:us-east-1::/restapis/fz/stages/prod"}}"#
+        ),
+    )?;
     // The stage cache: GETs of the greedy proxy by path, `q` and `h`; POSTs of the HTTP
     // integration by their own override.
     call(
@@ -658,6 +713,26 @@ mod tests {
         );
     }
 
+    /// The fixture's web ACL is in force: one header value is blocked.
+    fn assert_waf_applies(fixture: &Fixture) {
+        let request = |value: &str| {
+            format!(
+                "POST /restapis/fz/prod/_user_request_/mock/4 HTTP/1.1\r\nx-waf-test: {value}\r\nuser-agent: curl\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        };
+        let blocked = send(fixture.gateway, request("block-me").as_bytes()).unwrap();
+        let text = String::from_utf8_lossy(&blocked).into_owned();
+        assert_eq!(status(&blocked), Some(403), "{text}");
+        assert!(text.contains("ForbiddenException"), "{text}");
+        let allowed = send(fixture.gateway, request("let-me").as_bytes()).unwrap();
+        assert_eq!(
+            status(&allowed),
+            Some(200),
+            "{}",
+            String::from_utf8_lossy(&allowed)
+        );
+    }
+
     /// The fixture's custom domain routes by Host and base path.
     fn assert_domain_applies(fixture: &Fixture) {
         let request = |host: &str, path: &str| {
@@ -715,6 +790,7 @@ mod tests {
         assert_policy_applies(&fixture);
         assert_validation_applies(&fixture);
         assert_domain_applies(&fixture);
+        assert_waf_applies(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

@@ -366,3 +366,62 @@ fn transformations_decode_as_waf_does() {
     assert!(positioned(b"drop table", b"table", Position::ContainsWord));
     assert!(!positioned(b"droptables", b"table", Position::ContainsWord));
 }
+
+#[test]
+fn a_forwarded_address_header_decides_only_when_present() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            rule("by-header", 0, json!({"IPSetReferenceStatement": {"ARN": SET_ARN, "IPSetForwardedIPConfig":
+                {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH", "Position": "LAST"}}}), json!({"Block": {}})),
+            rule("flood", 1, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "FORWARDED_IP",
+                "ForwardedIPConfig": {"HeaderName": "X-Client", "FallbackBehavior": "NO_MATCH"}}}), json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    let mut keys = Vec::new();
+    let mut counter = |probe: RateProbe<'_>| {
+        keys.push(probe.key);
+        false
+    };
+    // No header: neither rule applies, even from a listed address.
+    assert_eq!(
+        acl.evaluate(&request("10.9.0.1", "GET", "/", "", &[]), &mut counter),
+        Verdict::Allow
+    );
+    let listed = request(
+        "1.1.1.1",
+        "GET",
+        "/",
+        "",
+        &[("x-forwarded-for", "8.8.8.8, 10.9.0.1")],
+    );
+    assert!(matches!(
+        acl.evaluate(&listed, &mut counter),
+        Verdict::Block(_, Some("by-header"))
+    ));
+    // A header that does not read matches (MATCH).
+    let garbled = request(
+        "1.1.1.1",
+        "GET",
+        "/",
+        "",
+        &[("x-forwarded-for", "not-an-address")],
+    );
+    assert!(matches!(
+        acl.evaluate(&garbled, &mut counter),
+        Verdict::Block(_, Some("by-header"))
+    ));
+    // The rate rule counts by the first forwarded address; a garbled one is not counted.
+    let counted = request(
+        "1.1.1.1",
+        "GET",
+        "/",
+        "",
+        &[("x-client", "203.0.113.5, 10.0.0.1")],
+    );
+    assert_eq!(acl.evaluate(&counted, &mut counter), Verdict::Allow);
+    let garbled = request("1.1.1.1", "GET", "/", "", &[("x-client", "??")]);
+    assert_eq!(acl.evaluate(&garbled, &mut counter), Verdict::Allow);
+    assert_eq!(keys, ["203.0.113.5"]);
+}

@@ -266,6 +266,9 @@ pub struct Context<'a> {
     pub authorizer: Option<std::sync::Arc<crate::authorizer::Outcome>>,
     /// The identity that signed the request, for `AWS_IAM` methods (`$context.identity.*`).
     pub caller: Option<std::sync::Arc<causeway_sigv4::Identity>>,
+    /// The stage's web ACL and whether it blocked the request (`$context.webaclArn`,
+    /// `$context.wafResponseCode`).
+    pub waf: Option<(&'a str, bool)>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -493,6 +496,12 @@ pub(crate) fn context_variable<'a>(
         "identity.accountId" => Owned(context.caller.as_ref()?.account_id.clone()),
         "identity.caller" | "identity.user" => Owned(context.caller.as_ref()?.principal_id.clone()),
         "identity.userArn" => Owned(context.caller.as_ref()?.arn.clone()),
+        "webaclArn" => Borrowed(context.waf?.0),
+        "wafResponseCode" => Borrowed(if context.waf?.1 {
+            "WAF_BLOCK"
+        } else {
+            "WAF_ALLOW"
+        }),
         "identity.accessKey" => Owned(context.caller.as_ref()?.access_key.clone()),
         "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
         "requestTimeEpoch" => Owned(now().as_millis().to_string()),

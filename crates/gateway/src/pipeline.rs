@@ -412,13 +412,15 @@ async fn serve_stage<'a>(
             read = Some(read_body(pending, &request.headers, gateway.config.max_body_bytes).await?);
         }
         let now = gateway.clock.now().monotonic.0 / 1_000_000_000;
-        if let Some(answer) = crate::waf::screen(
+        let screened = crate::waf::screen(
             acl,
             &gateway.waf_rates,
             (request, query, read.as_deref()),
             client.ip(),
             now,
-        )? {
+        );
+        context.waf = Some((acl.arn.as_str(), !matches!(screened, Ok(None))));
+        if let Some(answer) = screened? {
             return Ok(answer);
         }
     }

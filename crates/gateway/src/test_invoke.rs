@@ -96,6 +96,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         integration: None,
         authorizer: None,
         caller: None,
+        waf: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {

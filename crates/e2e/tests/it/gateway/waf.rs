@@ -309,6 +309,22 @@ async fn a_rate_based_rule_blocks_a_caller_over_its_limit() {
             "EvaluationWindowSec": 60}}), json!({"Block": {"CustomResponse": {"ResponseCode": 429,
                 "ResponseHeaders": [{"Name": "Retry-After", "Value": "60"}]}}}))]})).await;
     let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    // The access log says what WAF decided.
+    update_stage(
+        &client,
+        &api,
+        vec![
+            replace(
+                "/accessLogSettings/destinationArn",
+                "arn:aws:logs:us-east-1:000000000000:log-group:waf",
+            ),
+            replace(
+                "/accessLogSettings/format",
+                r#"{"requestId":"$context.requestId","status":"$context.status","waf":"$context.wafResponseCode","acl":"$context.webaclArn"}"#,
+            ),
+        ],
+    )
+    .await;
     waf_ok(
         &server,
         "AssociateWebACL",
@@ -334,6 +350,43 @@ async fn a_rate_based_rule_blocks_a_caller_over_its_limit() {
     }
     assert_eq!(&far_statuses[..10], &[200; 10]);
     assert_eq!(far_statuses[10], 429);
+
+    let path = server.data_dir().join("access-logs").join("waf.log");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let decided: Vec<(String, String)> = lines
+            .iter()
+            .filter(|l| l["acl"] == acl_arn.as_str())
+            .map(|l| {
+                (
+                    l["status"].as_str().unwrap().to_owned(),
+                    l["waf"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        if decided.len() >= 14 || Instant::now() >= deadline {
+            break decided;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        seen.contains(&("200".to_owned(), "WAF_ALLOW".to_owned())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("429".to_owned(), "WAF_BLOCK".to_owned())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|(status, waf)| (status == "429") == (waf == "WAF_BLOCK")),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,16 @@ const MAX_LIMIT: u64 = 100;
 
 type Outcome = Result<Value, WafError>;
 
+/// Whether the request is a WAF operation that only reads (`Get…`, `List…`,
+/// `CheckCapacity`): it then need not wait for other nodes' writers.
+pub fn is_read(request: &Request) -> bool {
+    request
+        .target
+        .as_deref()
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .is_some_and(|op| op.starts_with("Get") || op.starts_with("List") || op == "CheckCapacity")
+}
+
 /// Runs the WAF operation `operation` (the target without its prefix).
 pub fn dispatch(cx: &mut Ctx<'_>, request: &Request, operation: &str) -> Reply {
     let body = if request.body.is_empty() {

@@ -599,3 +599,64 @@ async fn the_waf_api_refuses_what_aws_refuses() {
         .unwrap();
     assert_eq!(stage.web_acl_arn(), Some(acl_arn.as_str()));
 }
+
+/// Nodes sharing a PostgreSQL store: a web ACL set on one guards the stage on the others,
+/// and an IP set changed on another reaches them all.
+#[tokio::test]
+async fn a_web_acl_set_on_one_node_guards_every_node() {
+    let pg = tokio::task::spawn_blocking(crate::harness::postgres::Postgres::start)
+        .await
+        .unwrap();
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let api = guarded_api(&a.client()).await;
+    let set = waf_ok(
+        &a,
+        "CreateIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL",
+        "IPAddressVersion": "IPV4", "Addresses": ["127.0.0.2/32"]}),
+    )
+    .await;
+    let set_id = set["Summary"]["Id"].as_str().unwrap().to_owned();
+    let acl = waf_ok(&a, "CreateWebACL", json!({"Name": "guard", "Scope": "REGIONAL",
+        "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("guard"),
+        "Rules": [rule("far", 0, json!({"IPSetReferenceStatement": {"ARN": set["Summary"]["ARN"]}}), json!({"Block": {}}))]})).await;
+    waf_ok(
+        &a,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl["Summary"]["ARN"], "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+
+    let far_b = from(&b, &api, FAR);
+    let blocked = until(
+        &far_b,
+        || far_b.request("GET", "/prod/"),
+        |raw| raw.status == 403,
+    )
+    .await;
+    assert_gateway_error(&blocked, 403, "ForbiddenException", FORBIDDEN);
+    // The IP set read and changed through b, with the lock token a's write issued.
+    let got = waf_ok(
+        &b,
+        "GetIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id}),
+    )
+    .await;
+    assert_eq!(got["LockToken"], set["Summary"]["LockToken"]);
+    waf_ok(
+        &b,
+        "UpdateIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id,
+        "Addresses": [], "LockToken": got["LockToken"]}),
+    )
+    .await;
+    let far_a = from(&a, &api, FAR);
+    let open = until(
+        &far_a,
+        || far_a.request("GET", "/prod/"),
+        |raw| raw.status == 200,
+    )
+    .await;
+    assert_eq!(route_of(&open), "root");
+}

@@ -25,8 +25,15 @@ const SWEEP_AT: usize = 100_000;
 /// gateway, not a snapshot, so that a new plan does not reset them.
 #[derive(Debug, Default)]
 pub(crate) struct RateCounts {
-    counts: Mutex<HashMap<(String, String, String), Window>>,
+    /// Web ACL ARN → rule → key: looked up by `&str` level by level, so that a request
+    /// allocates only the first time its key is seen.
+    counts: Mutex<HashMap<String, RuleCounts>>,
+    /// How many keys are counted, to know when to sweep.
+    keys: std::sync::atomic::AtomicUsize,
 }
+
+/// A web ACL's counts: rule → aggregate key → window.
+type RuleCounts = HashMap<String, HashMap<String, Window>>;
 
 #[derive(Debug, Default)]
 struct Window {
@@ -38,19 +45,43 @@ impl RateCounts {
     /// Counts a request for `probe` at `now` (seconds) and says whether its key went over the
     /// rule's limit within the window.
     fn over(&self, acl: &str, probe: &RateProbe<'_>, now: u64) -> bool {
+        use std::sync::atomic::Ordering;
         let Ok(mut counts) = self.counts.lock() else {
             return false;
         };
-        if counts.len() >= SWEEP_AT {
-            counts.retain(|_, w| {
-                w.buckets
-                    .last()
-                    .is_some_and(|(start, _)| start + 600 + BUCKET_SECONDS > now)
-            });
+        if self.keys.load(Ordering::Relaxed) >= SWEEP_AT {
+            let mut kept = 0;
+            for rules in counts.values_mut() {
+                for keys in rules.values_mut() {
+                    keys.retain(|_, w| {
+                        w.buckets
+                            .last()
+                            .is_some_and(|(start, _)| start + 600 + BUCKET_SECONDS > now)
+                    });
+                    kept += keys.len();
+                }
+            }
+            self.keys.store(kept, Ordering::Relaxed);
         }
-        let window = counts
-            .entry((acl.to_owned(), probe.rule.to_owned(), probe.key.clone()))
-            .or_default();
+        if !counts.contains_key(acl) {
+            counts.insert(acl.to_owned(), HashMap::new());
+        }
+        let Some(rules) = counts.get_mut(acl) else {
+            return false;
+        };
+        if !rules.contains_key(probe.rule) {
+            rules.insert(probe.rule.to_owned(), HashMap::new());
+        }
+        let Some(keys) = rules.get_mut(probe.rule) else {
+            return false;
+        };
+        if !keys.contains_key(&probe.key) {
+            keys.insert(probe.key.clone(), Window::default());
+            self.keys.fetch_add(1, Ordering::Relaxed);
+        }
+        let Some(window) = keys.get_mut(&probe.key) else {
+            return false;
+        };
         let bucket = now - now % BUCKET_SECONDS;
         let oldest = now.saturating_sub(probe.window_seconds);
         window

@@ -412,10 +412,16 @@ async fn serve_stage<'a>(
             read = Some(read_body(pending, &request.headers, gateway.config.max_body_bytes).await?);
         }
         let now = gateway.clock.now().monotonic.0 / 1_000_000_000;
+        // The path as AWS WAF sees it: as sent to the stage's execute-api host
+        // (`/{stage}/...`, whichever URL form reached it), or to the custom domain.
+        let path: std::borrow::Cow<'_, str> = match target.domain_path {
+            Some(path) => std::borrow::Cow::Borrowed(path),
+            None => std::borrow::Cow::Owned(format!("/{}{}", target.stage, target.path)),
+        };
         let screened = crate::waf::screen(
             acl,
             &gateway.waf_rates,
-            (request, query, read.as_deref()),
+            (request, &path, query, read.as_deref()),
             client.ip(),
             now,
         );

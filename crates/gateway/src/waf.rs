@@ -100,11 +100,10 @@ impl RateCounts {
 pub(crate) fn screen(
     acl: &CompiledAcl,
     counts: &RateCounts,
-    (request, query, body): (&Incoming, Option<&str>, Option<&[u8]>),
+    (request, path, query, body): (&Incoming, &str, Option<&str>, Option<&[u8]>),
     client: std::net::IpAddr,
     now: u64,
 ) -> Result<Option<Response<Body>>, Failure> {
-    let (path, _) = request.path_and_query();
     let view = causeway_model::waf::Request {
         client_ip: client,
         method: request.method.as_str(),

@@ -141,6 +141,10 @@ async fn a_web_acl_screens_every_request_of_its_stage_first() {
                 "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "CONTAINS"}}),
                 json!({"Block": {"CustomResponse": {"ResponseCode": 418, "CustomResponseBodyKey": "teapot",
                     "ResponseHeaders": [{"Name": "x-blocked-by", "Value": "no-bots"}]}}})),
+            rule("no-secrets", 3, json!({"ByteMatchStatement": {"SearchString": b64("/prod/secret"),
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}}),
+                json!({"Block": {}})),
             rule("no-drop", 2, json!({"ByteMatchStatement": {"SearchString": b64("drop table"),
                 "FieldToMatch": {"Body": {}},
                 "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}],
@@ -168,7 +172,7 @@ async fn a_web_acl_screens_every_request_of_its_stage_first() {
     )
     .await;
     assert_eq!(found["WebACL"]["ARN"], acl_arn.as_str());
-    assert_eq!(found["WebACL"]["Capacity"], 1 + 10 + 10 + 10 + 20);
+    assert_eq!(found["WebACL"]["Capacity"], 1 + 10 + 10 + 10 + 20 + 2);
 
     // The far address is blocked everywhere, even where no route is: WAF comes first.
     let blocked = until(
@@ -186,6 +190,13 @@ async fn a_web_acl_screens_every_request_of_its_stage_first() {
     );
     assert_eq!(route_of(&near.get("/prod/").await), "root");
     assert_missing_token(&near.get("/prod/no/such/route").await);
+
+    // A path rule sees `/prod/...` whichever URL form is used.
+    assert_eq!(near.get("/prod/secret/plans").await.status, 403);
+    let path_form = near
+        .send(near.request_url("GET", &near.path_url("prod", "/secret/plans")))
+        .await;
+    assert_gateway_error(&path_form, 403, "ForbiddenException", FORBIDDEN);
 
     // A custom response, and a body rule.
     let bot = near

@@ -135,7 +135,8 @@ struct ServeArgs {
     /// requests. With it, the management APIs refuse requests none of them signed (SigV4),
     /// and methods with AWS_IAM authorization let them in. An optional `arn` key per profile
     /// says who it is (default arn:aws:iam::{account}:user/{profile}). Without it, the
-    /// management APIs accept every request and AWS_IAM methods refuse every caller.
+    /// management APIs accept every request and AWS_IAM methods refuse every caller. The file
+    /// is read again when it changes, so keys rotate without a restart.
     #[arg(long, env = "CAUSEWAY_CREDENTIALS")]
     credentials: Option<PathBuf>,
     /// The roles this node runs: control (management API), gateway (invoke URLs and the link
@@ -353,7 +354,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 if keyring.len() == 1 { "y" } else { "ies" },
                 path.display()
             );
-            Some(std::sync::Arc::new(keyring))
+            Some(std::sync::Arc::new(causeway_server::Credentials::new(
+                keyring,
+            )))
         }
         None => None,
     };
@@ -369,6 +372,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         lambda_endpoint: args.lambda_endpoint,
         cognito_endpoint: args.cognito_endpoint,
         credentials,
+        credentials_file: args.credentials.clone(),
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
         region: args.region.clone(),

@@ -45,7 +45,7 @@ async fn handle(
         }
     };
     if let Some((region, keyring)) = control.credentials()
-        && let Err(reply) = authenticate((region, keyring), &parts, &bytes)
+        && let Err(reply) = authenticate((region, &keyring), &parts, &bytes)
     {
         return into_response(reply);
     }

@@ -53,7 +53,7 @@ pub struct ControlConfig {
     pub usage_node: Option<String>,
     /// The identities whose SigV4 signatures the management APIs accept; `None` accepts
     /// every request, signed or not.
-    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
+    pub credentials: Option<Arc<causeway_sigv4::Credentials>>,
 }
 
 /// An account-wide token bucket: `rate_limit` requests per second, bursts of `burst_limit`.
@@ -347,8 +347,8 @@ impl Control {
 
     /// The region and the identities requests must be signed by, when the control plane
     /// checks signatures.
-    fn credentials(&self) -> Option<(&str, &causeway_sigv4::Keyring)> {
-        let keyring = self.config.credentials.as_deref()?;
+    fn credentials(&self) -> Option<(&str, Arc<causeway_sigv4::Keyring>)> {
+        let keyring = self.config.credentials.as_deref()?.keyring();
         Some((&self.config.region, keyring))
     }
 

@@ -40,11 +40,12 @@ pub(crate) fn authenticate(
         },
     )
     .map_err(refused)?;
-    let Some(keyring) = gateway.config.credentials.as_deref() else {
+    let Some(credentials) = gateway.config.credentials.as_deref() else {
         return Err(refused(Error::UnknownKey).because(
             "no credentials are configured (--credentials), so AWS_IAM methods let no caller in",
         ));
     };
+    let keyring = credentials.keyring();
     let Some(identity) = keyring.get(&signature.access_key) else {
         return Err(refused(Error::UnknownKey).because(format!(
             "no identity has the access key {}",

@@ -90,7 +90,7 @@ pub struct GatewayConfig {
     pub cognito_endpoint: Option<cognito::HttpUrl>,
     /// The identities that may sign requests to `AWS_IAM` methods (SigV4); `None` lets no
     /// caller in.
-    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
+    pub credentials: Option<Arc<causeway_sigv4::Credentials>>,
 }
 
 /// The pace of a streamed answer past its first bytes.

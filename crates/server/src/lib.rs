@@ -18,7 +18,7 @@ use causeway_limits::{InMemoryLimiter, Limiter, ThrottleConfig, UsageRecord};
 use causeway_model::elb::{LoadBalancerStatus, TargetHealthReport};
 use causeway_model::gateway::TestInvoke;
 use causeway_nlb::{Engine, EngineConfig};
-pub use causeway_sigv4::Keyring;
+pub use causeway_sigv4::{Credentials, Keyring};
 use causeway_store::{PostgresStore, PostgresWatcher, SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -90,7 +90,10 @@ pub struct Config {
     /// The identities that may sign requests (SigV4): with them, the management APIs refuse
     /// requests they did not sign, and methods with `AWS_IAM` authorization let them in.
     /// Without them, the management APIs are open and `AWS_IAM` methods refuse every caller.
-    pub credentials: Option<Arc<causeway_sigv4::Keyring>>,
+    pub credentials: Option<Arc<causeway_sigv4::Credentials>>,
+    /// The file the credentials were read from: read again when it changes (checked every
+    /// second), so that keys can be rotated without a restart.
+    pub credentials_file: Option<PathBuf>,
     /// Address of the control plane (apigateway rest-json); port 0 picks a free port.
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
@@ -143,6 +146,7 @@ impl Default for Config {
             lambda_endpoint: None,
             cognito_endpoint: None,
             credentials: None,
+            credentials_file: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             region: "us-east-1".to_owned(),
@@ -208,6 +212,8 @@ pub struct Server {
     engine: Arc<Engine>,
     plan_task: JoinHandle<()>,
     usage_task: JoinHandle<()>,
+    /// Reads the credentials file again when it changes.
+    credentials_task: Option<JoinHandle<()>>,
     limiter: Arc<dyn Limiter>,
     link_server: Option<causeway_link::tunnel::TunnelServer>,
     plan_push_task: JoinHandle<()>,
@@ -390,6 +396,14 @@ impl Server {
             registry: registry.clone(),
             node_reports,
         }));
+        let credentials_task = match (&config.credentials, &config.credentials_file) {
+            (Some(credentials), Some(path)) => Some(tokio::spawn(reload_credentials(
+                path.clone(),
+                credentials.clone(),
+                config.account_id.clone(),
+            ))),
+            _ => None,
+        };
         let usage_task = tokio::spawn(flush_usage_loop(
             control.clone(),
             limiter.clone(),
@@ -458,6 +472,7 @@ impl Server {
             engine,
             plan_task,
             usage_task,
+            credentials_task,
             limiter,
             link_server,
             plan_push_task,
@@ -536,6 +551,10 @@ impl Server {
         // The last counts go to the store before it closes.
         self.usage_task.abort();
         let _ = (&mut self.usage_task).await;
+        if let Some(task) = self.credentials_task.take() {
+            task.abort();
+            let _ = task.await;
+        }
         let unsaved = flush_usage(&self.control, &*self.limiter, Vec::new()).await;
         if !unsaved.is_empty() {
             tracing::error!(days = unsaved.len(), "quota usage not saved at shutdown");
@@ -792,5 +811,52 @@ impl DataPlane for DataPlaneView {
 
     fn node_connected(&self, load_balancer_arn: &str) -> bool {
         self.registry.is_connected(load_balancer_arn)
+    }
+}
+
+/// Reads the credentials file again whenever its modification time or length changes: a file
+/// that reads replaces the identities in force; one that does not leaves them as they were,
+/// with the reason in the log.
+async fn reload_credentials(
+    path: PathBuf,
+    credentials: Arc<causeway_sigv4::Credentials>,
+    account_id: String,
+) {
+    let stamp = |path: &PathBuf| {
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut seen = stamp(&path);
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let now = stamp(&path);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        // A small file: read on the runtime's thread, as the stat above is.
+        let read = std::fs::read_to_string(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|text| {
+                causeway_sigv4::Keyring::from_credentials_file(&text, &account_id)
+                    .map_err(|error| error.to_string())
+            });
+        match read {
+            Ok(keyring) => {
+                tracing::info!(
+                    file = %path.display(),
+                    identities = keyring.len(),
+                    "credentials file read again"
+                );
+                credentials.replace(keyring);
+            }
+            Err(error) => tracing::warn!(
+                file = %path.display(),
+                %error,
+                "credentials file changed but cannot be used; the identities read before stay in force"
+            ),
+        }
     }
 }

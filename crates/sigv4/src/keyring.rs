@@ -110,6 +110,38 @@ fn derived_id(prefix: &str, arn: &str) -> String {
     id
 }
 
+/// The identities a server knows now: a keyring that a reloaded credentials file replaces
+/// while requests are being checked against it.
+#[derive(Debug)]
+pub struct Credentials {
+    current: std::sync::RwLock<Arc<Keyring>>,
+}
+
+impl Credentials {
+    pub fn new(keyring: Keyring) -> Credentials {
+        Credentials {
+            current: std::sync::RwLock::new(Arc::new(keyring)),
+        }
+    }
+
+    /// The keyring in force.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts another keyring in force; requests being checked finish with the one they read.
+    pub fn replace(&self, keyring: Keyring) {
+        let keyring = Arc::new(keyring);
+        match self.current.write() {
+            Ok(mut current) => *current = keyring,
+            Err(poisoned) => *poisoned.into_inner() = keyring,
+        }
+    }
+}
+
 /// Why a credentials file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

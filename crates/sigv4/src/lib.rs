@@ -20,7 +20,7 @@ use percent_encoding::percent_decode_str;
 use ring::hmac;
 
 pub use canonical::payload_hash;
-pub use keyring::{Identity, Keyring, KeyringError};
+pub use keyring::{Credentials, Identity, Keyring, KeyringError};
 
 /// The only algorithm SigV4 names.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

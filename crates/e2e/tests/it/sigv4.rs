@@ -30,9 +30,9 @@ arn = arn:aws:iam::111122223333:user/bob
 
 /// A server that knows the identities of [`CREDENTIALS_FILE`].
 pub async fn server_with_credentials() -> TestServer {
-    let keyring = Arc::new(
+    let keyring = Arc::new(causeway_server::Credentials::new(
         causeway_server::Keyring::from_credentials_file(CREDENTIALS_FILE, ACCOUNT).unwrap(),
-    );
+    ));
     TestServer::start_with(move |config| config.credentials = Some(keyring.clone())).await
 }
 
@@ -271,4 +271,54 @@ async fn the_waf_api_checks_signatures_for_wafv2() {
     assert_eq!(unsigned.status().as_u16(), 403);
     let answer: serde_json::Value = unsigned.json().await.unwrap();
     assert_eq!(answer["__type"], "MissingAuthenticationTokenException");
+}
+
+/// A credentials file is read again when it changes: keys can be rotated without a restart,
+/// and a file that does not read leaves the identities in force as they were.
+#[tokio::test]
+async fn a_rewritten_credentials_file_rotates_keys_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    let alice = "[alice]\naws_access_key_id = AKIDALICE\naws_secret_access_key = alice-secret\n";
+    std::fs::write(&path, alice).unwrap();
+    let credentials = Arc::new(causeway_server::Credentials::new(
+        causeway_server::Keyring::from_credentials_file(alice, ACCOUNT).unwrap(),
+    ));
+    let file = path.clone();
+    let server = TestServer::start_with(move |config| {
+        config.credentials = Some(credentials.clone());
+        config.credentials_file = Some(file.clone());
+    })
+    .await;
+    let as_alice = server.client_as(credentials_of("AKIDALICE", "alice-secret"));
+    let as_carol = server.client_as(credentials_of("AKIDCAROL", "carol-secret"));
+    as_alice.get_rest_apis().send().await.unwrap();
+    assert_eq!(
+        as_carol.get_rest_apis().send().await.unwrap_err().code(),
+        Some("UnrecognizedClientException")
+    );
+
+    std::fs::write(
+        &path,
+        "[carol]\naws_access_key_id = AKIDCAROL\naws_secret_access_key = carol-secret\n",
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while as_carol.get_rest_apis().send().await.is_err() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    as_carol.get_rest_apis().send().await.unwrap();
+    assert_eq!(
+        as_alice.get_rest_apis().send().await.unwrap_err().code(),
+        Some("UnrecognizedClientException")
+    );
+
+    // A broken file: the identities read before stay.
+    std::fs::write(&path, "[carol]\naws_access_key_id = AKIDCAROL\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    as_carol.get_rest_apis().send().await.unwrap();
+}
+
+fn credentials_of(key: &str, secret: &str) -> Credentials {
+    credentials(key, secret, None)
 }

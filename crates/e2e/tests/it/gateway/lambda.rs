@@ -365,10 +365,10 @@ async fn the_proxy_event_carries_what_the_authorizer_said() {
 async fn the_proxy_event_names_the_iam_identity_that_signed() {
     let lambda = Backend::start(function).await;
     let endpoint = lambda.base();
-    let keyring = std::sync::Arc::new(
+    let keyring = std::sync::Arc::new(causeway_server::Credentials::new(
         causeway_server::Keyring::from_credentials_file(crate::sigv4::CREDENTIALS_FILE, ACCOUNT)
             .unwrap(),
-    );
+    ));
     let server = TestServer::start_with(move |config| {
         config.lambda_endpoint = Some(causeway_server::LambdaEndpoint::parse(&endpoint).unwrap());
         config.credentials = Some(keyring.clone());

@@ -21,11 +21,7 @@ pub(crate) fn authenticate(
         method: request.method.as_str(),
         path,
         query: query.unwrap_or_default(),
-        headers: request
-            .headers
-            .iter()
-            .filter_map(|(name, value)| Some((std::str::from_utf8(name).ok()?, value)))
-            .collect(),
+        headers: request.headers.named(),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

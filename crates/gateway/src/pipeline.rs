@@ -400,16 +400,17 @@ async fn serve_stage<'a>(
     context: &mut Context<'a>,
     timer: &crate::upstream::Deadline,
 ) -> Result<Response<Body>, Failure> {
-    // The body, once something had to read it before the integration: WAF rules that
-    // inspect it, or an AWS_IAM signature that covers it.
-    let mut body = Some(body);
-    let mut read: Option<Bytes> = None;
+    // WAF rules that inspect the body, or an AWS_IAM signature that covers it, read it
+    // before the integration does.
+    let mut body = LazyBody {
+        unread: Some(body),
+        read: None,
+    };
+    let limit = gateway.config.max_body_bytes;
     // WAF looks at every request first, before routing, authorization and limits (AWS).
     if let Some(acl) = &stage.web_acl {
-        if acl.inspects_body
-            && let Some(pending) = body.take()
-        {
-            read = Some(read_body(pending, &request.headers, gateway.config.max_body_bytes).await?);
+        if acl.inspects_body {
+            body.peek(&request.headers, limit).await?;
         }
         let now = gateway.clock.now().monotonic.0 / 1_000_000_000;
         // The path as AWS WAF sees it: as sent to the stage's execute-api host
@@ -421,7 +422,7 @@ async fn serve_stage<'a>(
         let screened = crate::waf::screen(
             acl,
             &gateway.waf_rates,
-            (request, &path, query, read.as_deref()),
+            (request, &path, query, body.read.as_deref()),
             client.ip(),
             now,
         );
@@ -441,15 +442,8 @@ async fn serve_stage<'a>(
     // AWS_IAM: the caller is whoever signed the request, and the signature covers the body,
     // so the body is read first.
     let caller = if method.authorization_type == causeway_model::AuthorizationType::AwsIam {
-        let bytes = match (read.take(), body.take()) {
-            (Some(read), _) => read,
-            (None, Some(body)) => {
-                read_body(body, &request.headers, gateway.config.max_body_bytes).await?
-            }
-            (None, None) => Bytes::new(),
-        };
-        let caller = crate::iam::authenticate(gateway, request, &bytes)?;
-        read = Some(bytes);
+        let bytes = body.peek(&request.headers, limit).await?;
+        let caller = crate::iam::authenticate(gateway, request, bytes)?;
         context.caller = Some(caller.clone());
         Some(caller)
     } else {
@@ -517,13 +511,7 @@ async fn serve_stage<'a>(
     if let Some(validation) = validation {
         crate::validation::check_parameters(validation, &matched, &request.headers, query)?;
     }
-    let body = match (read, body) {
-        (Some(read), _) => read,
-        (None, Some(body)) => {
-            read_body(body, &request.headers, gateway.config.max_body_bytes).await?
-        }
-        (None, None) => Bytes::new(),
-    };
+    let body = body.into_bytes(&request.headers, limit).await?;
     if let Some(validation) = validation {
         crate::validation::check_body(validation, &request.headers, &body)?;
     }
@@ -655,6 +643,39 @@ fn compressed(
 
 /// The request body, at most `limit` bytes, decoded from its `Content-Encoding` (a
 /// compressed payload is decoded before the integration sees it, as API Gateway does).
+/// A request body read once, by whatever first needs it.
+struct LazyBody<'b> {
+    unread: Option<RequestBody<'b>>,
+    read: Option<Bytes>,
+}
+
+impl LazyBody<'_> {
+    /// The body, read now if it was not yet, and kept for later readers.
+    async fn peek(
+        &mut self,
+        headers: &crate::request::Headers,
+        limit: usize,
+    ) -> Result<&Bytes, Failure> {
+        if let Some(unread) = self.unread.take() {
+            self.read = Some(read_body(unread, headers, limit).await?);
+        }
+        Ok(self.read.get_or_insert_with(Bytes::new))
+    }
+
+    /// The body, for its last reader.
+    async fn into_bytes(
+        self,
+        headers: &crate::request::Headers,
+        limit: usize,
+    ) -> Result<Bytes, Failure> {
+        match (self.read, self.unread) {
+            (Some(read), _) => Ok(read),
+            (None, Some(unread)) => read_body(unread, headers, limit).await,
+            (None, None) => Ok(Bytes::new()),
+        }
+    }
+}
+
 async fn read_body(
     body: RequestBody<'_>,
     headers: &crate::request::Headers,

@@ -232,6 +232,14 @@ impl Headers {
         })
     }
 
+    /// Each field whose name is text, as `(name, value)`: the view SigV4 and WAF read
+    /// headers through.
+    pub fn named(&self) -> Vec<(&str, &[u8])> {
+        self.iter()
+            .filter_map(|(name, value)| Some((std::str::from_utf8(name).ok()?, value)))
+            .collect()
+    }
+
     /// The value of the first field named `name` (any case).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.iter()

@@ -109,11 +109,7 @@ pub(crate) fn screen(
         method: request.method.as_str(),
         path,
         query: query.unwrap_or_default(),
-        headers: request
-            .headers
-            .iter()
-            .filter_map(|(name, value)| Some((std::str::from_utf8(name).ok()?, value)))
-            .collect(),
+        headers: request.headers.named(),
         body,
     };
     let verdict = acl.evaluate(&view, &mut |probe| counts.over(&acl.arn, &probe, now));

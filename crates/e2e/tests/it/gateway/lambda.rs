@@ -129,6 +129,22 @@ async fn proxy_api(client: &Client) -> String {
     api
 }
 
+/// The id of the `/{proxy+}` resource of an API made by [`proxy_api`].
+async fn proxy_resource(client: &Client, api: &str) -> String {
+    client
+        .get_resources()
+        .rest_api_id(api)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/{proxy+}"))
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_lambda_proxy_integration_sends_the_proxy_event_and_answers_what_the_function_says() {
     let lambda = Backend::start(function).await;
@@ -319,19 +335,7 @@ async fn the_proxy_event_carries_what_the_authorizer_said() {
         .id()
         .unwrap()
         .to_owned();
-    let resources = client
-        .get_resources()
-        .rest_api_id(&api)
-        .send()
-        .await
-        .unwrap();
-    let proxy = resources
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/{proxy+}"))
-        .and_then(|r| r.id())
-        .unwrap()
-        .to_owned();
+    let proxy = proxy_resource(&client, &api).await;
     client
         .update_method()
         .rest_api_id(&api)
@@ -382,18 +386,7 @@ async fn the_proxy_event_names_the_iam_identity_that_signed() {
         "test",
     ));
     let api = proxy_api(&client).await;
-    let proxy = client
-        .get_resources()
-        .rest_api_id(&api)
-        .send()
-        .await
-        .unwrap()
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/{proxy+}"))
-        .and_then(|r| r.id())
-        .unwrap()
-        .to_owned();
+    let proxy = proxy_resource(&client, &api).await;
     client
         .update_method()
         .rest_api_id(&api)

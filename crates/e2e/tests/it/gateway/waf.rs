@@ -52,6 +52,17 @@ async fn waf_err(server: &TestServer, operation: &str, body: Value, code: &str) 
         .to_owned()
 }
 
+/// The lock token an IP set has now.
+async fn ip_set_token(server: &TestServer, name: &str, id: &str) -> Value {
+    waf_ok(
+        server,
+        "GetIPSet",
+        json!({"Name": name, "Scope": "REGIONAL", "Id": id}),
+    )
+    .await["LockToken"]
+        .clone()
+}
+
 fn visibility(name: &str) -> Value {
     json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": name})
 }
@@ -251,13 +262,7 @@ async fn a_web_acl_screens_every_request_of_its_stage_first() {
     assert_eq!(custom.text(), r#"{"blocked": "WAF_FILTERED"}"#);
 
     // The IP set changes: the far address gets in, without touching the ACL.
-    let token = waf_ok(
-        &server,
-        "GetIPSet",
-        json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id}),
-    )
-    .await["LockToken"]
-        .clone();
+    let token = ip_set_token(&server, "far", &set_id).await;
     waf_ok(
         &server,
         "UpdateIPSet",
@@ -512,13 +517,7 @@ async fn the_waf_api_refuses_what_aws_refuses() {
     assert!(second.get("NextMarker").is_none(), "{second}");
 
     // The IP set is used, the ACL associated: neither can go.
-    let set_token = waf_ok(
-        &server,
-        "GetIPSet",
-        json!({"Name": "s", "Scope": "REGIONAL", "Id": set_id}),
-    )
-    .await["LockToken"]
-        .clone();
+    let set_token = ip_set_token(&server, "s", &set_id).await;
     waf_err(
         &server,
         "DeleteIPSet",

@@ -101,6 +101,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Random bytes from the context's generator (seeded in tests and fuzzing).
+    pub fn random_bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        self.rng.fill(&mut bytes);
+        bytes
+    }
+
     /// A fresh id of `len` lowercase hexadecimal digits, as Elastic Load Balancing ARNs end
     /// with, that `taken` does not know.
     pub fn new_hex_id(&mut self, len: usize, taken: impl Fn(&str) -> bool) -> String {

@@ -8,7 +8,9 @@ use causeway_model::ApiError;
 use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
-use crate::ops::{account, apikeys, authorizers, domain_names, nodes, usage, usageplans};
+use crate::ops::{
+    account, apikeys, authorizers, client_certificates, domain_names, nodes, usage, usageplans,
+};
 use crate::ops::{
     deployments, gateway_responses, methods, models, request_validators, resources, restapis,
     stages, tags, test_invoke, vpclinks,
@@ -194,6 +196,12 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("DELETE", ["domainnames", name, "basepathmappings", path]) => {
             domain_names::delete_mapping(cx, name, path)
         }
+
+        ("POST", ["clientcertificates"]) => client_certificates::generate_certificate(cx, body),
+        ("GET", ["clientcertificates"]) => client_certificates::list(cx, q),
+        ("GET", ["clientcertificates", id]) => client_certificates::get(cx, id),
+        ("PATCH", ["clientcertificates", id]) => client_certificates::update(cx, id, body),
+        ("DELETE", ["clientcertificates", id]) => client_certificates::delete(cx, id),
 
         ("POST", ["vpclinks"]) => vpclinks::create(cx, body),
         ("GET", ["vpclinks"]) => vpclinks::list(cx, q),

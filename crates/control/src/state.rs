@@ -45,6 +45,8 @@ pub mod kind {
     pub const WAF_IP_SET: &str = "wafipset";
     /// A WAF web ACL, keyed by its id.
     pub const WAF_WEB_ACL: &str = "wafwebacl";
+    /// A client certificate (with its private key), keyed by its id.
+    pub const CLIENT_CERTIFICATE: &str = "clientcertificate";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
     /// without a revision, and expiring).
     pub const TUNNELS: &str = "tunnels";
@@ -72,6 +74,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::BASE_PATH_MAPPING
             | kind::WAF_IP_SET
             | kind::WAF_WEB_ACL
+            | kind::CLIENT_CERTIFICATE
     )
 }
 
@@ -119,6 +122,8 @@ pub struct State {
     pub waf_ip_sets: BTreeMap<String, causeway_model::waf::IpSet>,
     /// WAF web ACLs, by id.
     pub waf_web_acls: BTreeMap<String, causeway_model::waf::WebAcl>,
+    /// Client certificates, by id.
+    pub client_certificates: BTreeMap<String, causeway_model::ClientCertificate>,
 }
 
 /// A custom domain name and its base path mappings (by base path).
@@ -233,6 +238,13 @@ impl State {
                 kind::WAF_WEB_ACL => {
                     if let Some(acl) = parse::<causeway_model::waf::WebAcl>(&record) {
                         state.waf_web_acls.insert(acl.id.clone(), acl);
+                    }
+                }
+                kind::CLIENT_CERTIFICATE => {
+                    if let Some(certificate) = parse::<causeway_model::ClientCertificate>(&record) {
+                        state
+                            .client_certificates
+                            .insert(certificate.client_certificate_id.clone(), certificate);
                     }
                 }
                 _ => children.push(record),
@@ -379,6 +391,11 @@ impl State {
                                         .web_acl_arn
                                         .as_deref()
                                         .and_then(|arn| self.compiled_web_acl(arn)),
+                                    client_certificate: stage
+                                        .client_certificate_id
+                                        .as_deref()
+                                        .and_then(|id| self.client_certificates.get(id))
+                                        .map(|c| std::sync::Arc::new(c.into())),
                                 },
                             ))
                         })

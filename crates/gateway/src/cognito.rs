@@ -201,7 +201,12 @@ async fn fetch(upstream: &Upstream, url: &HttpUrl) -> Result<Fetched, TokenError
     };
     let started = tokio::time::Instant::now();
     let mut response = upstream
-        .call(request, FETCH_TIMEOUT, false, None)
+        .call(
+            request,
+            FETCH_TIMEOUT,
+            crate::upstream::Tls::default(),
+            None,
+        )
         .await
         .map_err(|error| match error {
             CallError::Timeout => failed("no answer in time".to_owned()),

@@ -979,11 +979,14 @@ async fn send(
 ) -> Result<http::Response<crate::pool::PooledBody>, Failure> {
     let timeout =
         Duration::from_millis(u64::try_from(call.integration.timeout_in_millis).unwrap_or(29_000));
-    let skip = call
-        .integration
-        .tls_config
-        .as_ref()
-        .is_some_and(|t| t.insecure_skip_verification);
+    let tls = crate::upstream::Tls {
+        skip_verification: call
+            .integration
+            .tls_config
+            .as_ref()
+            .is_some_and(|t| t.insecure_skip_verification),
+        client_certificate: call.stage.client_certificate.as_ref(),
+    };
     let started = std::time::Instant::now();
     if let Some(log) = call.log {
         let scheme = if request.https { "https" } else { "http" };
@@ -992,7 +995,7 @@ async fn send(
             request.authority, request.target
         ));
     }
-    match call.upstream.call(request, timeout, skip, call.timer).await {
+    match call.upstream.call(request, timeout, tls, call.timer).await {
         Ok(response) => {
             if let Some(log) = call.log {
                 log.line(format_args!(

@@ -138,7 +138,7 @@ pub async fn invoke(
     };
     let started = tokio::time::Instant::now();
     let mut response = upstream
-        .call(request, timeout, false, None)
+        .call(request, timeout, crate::upstream::Tls::default(), None)
         .await
         .map_err(|error| match error {
             CallError::Timeout => InvokeError::Timeout(timeout),

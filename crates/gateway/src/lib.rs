@@ -239,6 +239,15 @@ impl Gateway {
                     .filter(|arn| !plan.remote_load_balancers.contains(*arn)),
             );
         }
+        // Connections made with a certificate no stage names any more are let go.
+        let certificates: std::collections::HashSet<&str> = plan
+            .apis
+            .values()
+            .flat_map(|api| api.stages.values())
+            .filter_map(|stage| stage.client_certificate.as_deref())
+            .map(|certificate| certificate.id.as_str())
+            .collect();
+        self.upstream.keep_client_certificates(&certificates);
         self.snapshot.store(Arc::new(next));
     }
 

@@ -78,6 +78,8 @@ pub struct StageEntry {
     pub is_canary: bool,
     /// The WAF web ACL associated with the stage, compiled.
     pub web_acl: Option<Arc<causeway_model::waf::CompiledAcl>>,
+    /// The client certificate the stage shows HTTPS backends that ask for one.
+    pub client_certificate: Option<Arc<causeway_model::gateway::BackendCertificate>>,
 }
 
 /// A stage's canary: the share of its requests (0.0 to 1.0) served by the canary deployment.
@@ -136,6 +138,7 @@ impl StageEntry {
             routes,
             canary: None,
             web_acl: None,
+            client_certificate: None,
             is_canary: false,
         }
     }
@@ -349,6 +352,7 @@ impl Snapshot {
                             (scope, cognito),
                         );
                         entry.web_acl = stage.web_acl.clone();
+                        entry.client_certificate = stage.client_certificate.clone();
                         entry.canary = stage.canary.as_ref().and_then(|deployment| {
                             let settings = stage.stage.canary_settings.as_ref()?;
                             // The canary serves its deployment with the stage's variables and
@@ -380,6 +384,7 @@ impl Snapshot {
                             );
                             canary.is_canary = true;
                             canary.web_acl = stage.web_acl.clone();
+                            canary.client_certificate = stage.client_certificate.clone();
                             Some(Canary {
                                 share: settings.percent_traffic.unwrap_or(0.0) / 100.0,
                                 entry: Arc::new(canary),

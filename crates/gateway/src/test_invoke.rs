@@ -64,6 +64,8 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         is_canary: false,
         // Test invocations skip WAF, as on AWS.
         web_acl: None,
+        // The certificate the call names, if any (`clientCertificateId`).
+        client_certificate: call.client_certificate.clone(),
     };
     let (path, query) = match call.path_with_query_string.split_once('?') {
         Some((path, query)) => (path, Some(query)),

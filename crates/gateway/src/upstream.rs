@@ -13,6 +13,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tower_service::Service;
 
+use causeway_model::gateway::BackendCertificate;
+
 use crate::conn::{Connection, ExchangeError, Head, Io};
 use crate::pool::{Pool, PooledBody};
 
@@ -336,13 +338,38 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) remap: bool,
 }
 
+/// A TLS client: its connector and the pool of its connections.
+type TlsClient = (HttpsConnector<LinkConnector>, std::sync::Arc<Pool>);
+
 /// The gateway's backend clients: a connector and a pool for each kind of connection.
 #[derive(Debug)]
 pub struct Upstream {
     runs_balancers: bool,
     plain: (LinkConnector, std::sync::Arc<Pool>),
-    verified: Option<(HttpsConnector<LinkConnector>, std::sync::Arc<Pool>)>,
-    unverified: Option<(HttpsConnector<LinkConnector>, std::sync::Arc<Pool>)>,
+    verified: Option<TlsClient>,
+    unverified: Option<TlsClient>,
+    /// TLS clients that show a client certificate, by the certificate's id: made when a
+    /// request first needs one, dropped when no stage names the certificate any more
+    /// ([`Upstream::keep_client_certificates`]). Each has pools of its own, so a connection
+    /// made with one identity never carries a request of another.
+    identified: std::sync::Mutex<std::collections::HashMap<String, Identified>>,
+}
+
+/// The TLS clients of one client certificate.
+#[derive(Debug)]
+struct Identified {
+    certificate: std::sync::Arc<BackendCertificate>,
+    verified: Option<std::sync::Arc<TlsClient>>,
+    unverified: Option<std::sync::Arc<TlsClient>>,
+}
+
+/// How a backend call speaks TLS, when its uri is `https`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tls<'a> {
+    /// Accept any server certificate (`tlsConfig.insecureSkipVerification`).
+    pub(crate) skip_verification: bool,
+    /// The certificate to show a server that asks for one (the stage's client certificate).
+    pub(crate) client_certificate: Option<&'a std::sync::Arc<BackendCertificate>>,
 }
 
 /// Why a backend call failed.
@@ -397,7 +424,86 @@ impl Upstream {
             plain: (http, pool()),
             verified,
             unverified,
+            identified: std::sync::Mutex::default(),
         }
+    }
+
+    /// The TLS client that shows `certificate`, checking the server's certificate or not.
+    fn identified(
+        &self,
+        certificate: &std::sync::Arc<BackendCertificate>,
+        skip_verification: bool,
+    ) -> Result<std::sync::Arc<TlsClient>, String> {
+        let mut identified = self
+            .identified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = match identified.get_mut(certificate.id.as_str()) {
+            // The same id with other contents (deleted and made again) starts afresh.
+            Some(entry) if *entry.certificate == **certificate => entry,
+            _ => {
+                identified.insert(
+                    certificate.id.clone(),
+                    Identified {
+                        certificate: certificate.clone(),
+                        verified: None,
+                        unverified: None,
+                    },
+                );
+                identified
+                    .get_mut(certificate.id.as_str())
+                    .ok_or("the client certificate's connections are gone")?
+            }
+        };
+        let slot = if skip_verification {
+            &mut entry.unverified
+        } else {
+            &mut entry.verified
+        };
+        if let Some(client) = slot {
+            return Ok(client.clone());
+        }
+        let client = std::sync::Arc::new(self.showing(certificate, skip_verification)?);
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    /// A new TLS client that shows `certificate` to servers that ask for a client
+    /// certificate.
+    fn showing(
+        &self,
+        certificate: &BackendCertificate,
+        skip_verification: bool,
+    ) -> Result<TlsClient, String> {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let id = &certificate.id;
+        let chain = CertificateDer::pem_slice_iter(certificate.certificate_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| format!("client certificate {id} does not read: {error}"))?;
+        let key = PrivateKeyDer::from_pem_slice(certificate.private_key_pem.as_bytes()).map_err(
+            |error| format!("the key of client certificate {id} does not read: {error}"),
+        )?;
+        let roots = (!skip_verification).then(|| tokio_rustls::rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        });
+        let config = causeway_link::tls::showing_identity(roots, (chain, key))
+            .map_err(|error| format!("client certificate {id} cannot be used: {error}"))?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .with_server_name_resolver(server_name)
+            .enable_http1()
+            .wrap_connector(self.plain.0.clone());
+        Ok((connector, Pool::new(IDLE_TIMEOUT, MAX_IDLE_PER_BACKEND)))
+    }
+
+    /// Drops the TLS clients (and their kept connections) of certificates not in `ids`.
+    pub(crate) fn keep_client_certificates(&self, ids: &std::collections::HashSet<&str>) {
+        self.identified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|id, _| ids.contains(id.as_str()));
     }
 
     /// Whether load balancers of this process take VPC link connections in memory.
@@ -406,17 +512,26 @@ impl Upstream {
     }
 
     /// Sends a request and waits for the response head, at most `timeout`, timed by
-    /// `timer` when the request comes with one (its client connection's).
+    /// `timer` when the request comes with one (its client connection's). Over TLS, the
+    /// server's certificate is checked unless `tls.skip_verification`, and
+    /// `tls.client_certificate` is shown to servers that ask for one.
     pub(crate) async fn call(
         &self,
         request: Outgoing<'_>,
         timeout: Duration,
-        skip_verification: bool,
+        tls: Tls<'_>,
         timer: Option<&Deadline>,
     ) -> Result<http::Response<PooledBody>, CallError> {
         let https = request.https;
+        let skip_verification = tls.skip_verification;
+        let identified;
         let (connector, pool) = if !https {
             (Connector::Plain(&self.plain.0), &self.plain.1)
+        } else if let Some(certificate) = tls.client_certificate {
+            identified = self
+                .identified(certificate, skip_verification)
+                .map_err(CallError::Tls)?;
+            (Connector::Tls(&identified.0), &identified.1)
         } else {
             let client = if skip_verification {
                 &self.unverified

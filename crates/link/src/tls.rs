@@ -8,7 +8,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio_rustls::rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// The crypto provider used everywhere (ring), named explicitly so that no process-wide
@@ -29,6 +29,30 @@ pub fn accept_any_certificate() -> Result<rustls::ClientConfig, rustls::Error> {
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth(),
     )
+}
+
+/// A client certificate and its private key, to show servers that ask for one.
+pub type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// A client configuration for backends that shows `identity` to servers that ask for a
+/// client certificate, and checks the server's certificate against `roots`, or accepts any
+/// (signatures still checked) when `roots` is `None`.
+pub fn showing_identity(
+    roots: Option<rustls::RootCertStore>,
+    (chain, key): Identity,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = provider();
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    match roots {
+        Some(roots) => builder
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key),
+        None => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_client_auth_cert(chain, key),
+    }
 }
 
 /// A client configuration that checks the server's certificate against `roots`: what a

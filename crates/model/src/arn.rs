@@ -17,6 +17,8 @@ pub enum TagTarget {
     UsagePlan(String),
     /// `/domainnames/{name}`
     DomainName(String),
+    /// `/clientcertificates/{id}`
+    ClientCertificate(String),
 }
 
 /// Parses an apigateway resource ARN. The region is not checked, as callers build ARNs from
@@ -42,6 +44,9 @@ pub fn parse_tag_target(arn: &str) -> Option<TagTarget> {
         ["usageplans", id] if !id.is_empty() => Some(TagTarget::UsagePlan((*id).to_owned())),
         ["domainnames", name] if !name.is_empty() => {
             Some(TagTarget::DomainName(name.to_ascii_lowercase()))
+        }
+        ["clientcertificates", id] if !id.is_empty() => {
+            Some(TagTarget::ClientCertificate((*id).to_owned()))
         }
         _ => None,
     }

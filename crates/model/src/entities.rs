@@ -424,6 +424,28 @@ pub struct DomainName {
     pub tags: StringMap,
 }
 
+/// A client certificate (GenerateClientCertificate): a self-signed certificate and its
+/// private key, which the gateway presents to HTTPS backends of the stages that name it, so
+/// that they can tell the gateway's requests from anyone else's. Only the certificate is
+/// ever shown; the key stays in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCertificate {
+    pub client_certificate_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The certificate, PEM-encoded with CRLF line breaks (as AWS returns it).
+    pub pem_encoded_certificate: String,
+    /// The private key, PKCS #8, PEM-encoded.
+    pub private_key_pem: String,
+    /// Epoch seconds.
+    pub created_date: i64,
+    /// Epoch seconds: 365 days after creation.
+    pub expiration_date: i64,
+    #[serde(default)]
+    pub tags: StringMap,
+}
+
 /// Where requests to a custom domain under a base path go: an API and, if named, a stage
 /// (otherwise the first segment after the base path names the stage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

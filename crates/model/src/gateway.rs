@@ -52,6 +52,30 @@ pub struct StagePlan {
     pub canary: Option<Arc<Deployment>>,
     /// The WAF web ACL associated with the stage, compiled; `None` when there is none.
     pub web_acl: Option<Arc<crate::waf::CompiledAcl>>,
+    /// The client certificate the stage shows HTTPS backends; `None` when it has none.
+    pub client_certificate: Option<Arc<BackendCertificate>>,
+}
+
+/// A client certificate as the gateway uses it: what it shows HTTPS backends that ask for
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendCertificate {
+    /// The certificate's id; connections made with it are kept apart from others.
+    pub id: String,
+    /// The certificate, PEM-encoded.
+    pub certificate_pem: String,
+    /// Its private key, PKCS #8, PEM-encoded.
+    pub private_key_pem: String,
+}
+
+impl From<&crate::ClientCertificate> for BackendCertificate {
+    fn from(certificate: &crate::ClientCertificate) -> BackendCertificate {
+        BackendCertificate {
+            id: certificate.client_certificate_id.clone(),
+            certificate_pem: certificate.pem_encoded_certificate.clone(),
+            private_key_pem: certificate.private_key_pem.clone(),
+        }
+    }
 }
 
 /// Where a load balancer can be reached.
@@ -77,6 +101,8 @@ pub struct TestInvoke {
     /// Request headers, in order; a multi-valued header appears once per value.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The client certificate to show HTTPS backends (`clientCertificateId`).
+    pub client_certificate: Option<Arc<BackendCertificate>>,
 }
 
 /// What a TestInvokeMethod call answers: the method response the client would have seen and

@@ -769,6 +769,25 @@ pub fn apply_vpc_link(link: &VpcLink, ops: &[PatchOperation]) -> Result<VpcLink,
     Ok(link)
 }
 
+/// Applies operations to a client certificate (`/description`).
+pub fn apply_client_certificate(
+    certificate: &ClientCertificate,
+    ops: &[PatchOperation],
+) -> Result<ClientCertificate, ApiError> {
+    let mut certificate = certificate.clone();
+    for op in ops {
+        match op.path.as_str() {
+            "/description" => match op.op {
+                Op::Replace | Op::Add => certificate.description = op.optional_value(),
+                Op::Remove => certificate.description = None,
+                _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
+            },
+            _ => return Err(op.invalid_path()),
+        }
+    }
+    Ok(certificate)
+}
+
 /// Applies operations to a deployment (`/description`).
 pub fn apply_deployment(
     deployment: &Deployment,

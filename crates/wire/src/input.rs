@@ -167,6 +167,14 @@ pub struct CreateVpcLink {
     pub tags: Option<StringMap>,
 }
 
+/// GenerateClientCertificate.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenerateClientCertificate {
+    pub description: Option<String>,
+    pub tags: Option<StringMap>,
+}
+
 /// PutGatewayResponse.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

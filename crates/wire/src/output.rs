@@ -597,6 +597,37 @@ impl VpcLink {
     }
 }
 
+/// ClientCertificate: everything but the private key.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCertificate {
+    pub client_certificate_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub pem_encoded_certificate: String,
+    pub created_date: i64,
+    pub expiration_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<StringMap>,
+}
+
+impl ClientCertificate {
+    /// The wire form of a client certificate.
+    pub fn from_model(certificate: &m::ClientCertificate, tags: TagsField) -> ClientCertificate {
+        ClientCertificate {
+            client_certificate_id: certificate.client_certificate_id.clone(),
+            description: certificate.description.clone(),
+            pem_encoded_certificate: certificate.pem_encoded_certificate.clone(),
+            created_date: certificate.created_date,
+            expiration_date: certificate.expiration_date,
+            tags: match tags {
+                TagsField::Include => Some(certificate.tags.clone()),
+                TagsField::Omit => None,
+            },
+        }
+    }
+}
+
 /// GatewayResponse.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod apikeys;
 pub mod authorizers;
+pub mod client_certificates;
 pub mod deployments;
 pub mod domain_names;
 pub mod gateway_responses;

@@ -146,6 +146,16 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
     {
         causeway_model::validate::access_log_settings(settings)?;
     }
+    // A stage can name only a certificate that exists (inferred: AWS's text for an unknown
+    // id, as a bad request since the stage itself was found).
+    if let Some(id) = &updated.client_certificate_id
+        && updated.client_certificate_id != current.client_certificate_id
+        && !cx.state.client_certificates.contains_key(id)
+    {
+        return Err(ApiError::bad_request(
+            crate::ops::client_certificates::NOT_FOUND,
+        ));
+    }
     cx.put(kind::STAGE, format!("{api_id}/{name}"), &updated)?;
     let reply = output::Stage::from_model(&updated);
     cx.state

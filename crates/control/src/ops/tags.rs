@@ -12,7 +12,7 @@ use crate::state::kind;
 fn target(arn: &str) -> Result<TagTarget, ApiError> {
     parse_tag_target(arn).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}}, .../vpclinks/{{id}}, .../apikeys/{{id}}, .../usageplans/{{id}} or .../domainnames/{{name}}"
+            "Invalid ARN specified in the request: {arn}. Use arn:aws:apigateway:{{region}}::/restapis/{{id}}, .../restapis/{{id}}/stages/{{name}}, .../vpclinks/{{id}}, .../apikeys/{{id}}, .../usageplans/{{id}}, .../domainnames/{{name}} or .../clientcertificates/{{id}}"
         ))
     })
 }
@@ -37,6 +37,9 @@ fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, St
         TagTarget::ApiKey(id) => state.api_key(&id).map(|k| k.tags.clone()),
         TagTarget::UsagePlan(id) => state.usage_plan(&id).map(|p| p.tags.clone()),
         TagTarget::DomainName(name) => state.domains.get(&name).map(|d| d.domain.tags.clone()),
+        TagTarget::ClientCertificate(id) => {
+            state.client_certificates.get(&id).map(|c| c.tags.clone())
+        }
     };
     tags.ok_or_else(|| not_found(arn))
 }
@@ -119,6 +122,17 @@ fn write(
             if let Some(state) = cx.state.domains.get_mut(&name) {
                 state.domain = domain;
             }
+        }
+        TagTarget::ClientCertificate(id) => {
+            let mut certificate = cx
+                .state
+                .client_certificates
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found(arn))?;
+            certificate.tags = tags;
+            cx.put(kind::CLIENT_CERTIFICATE, id.clone(), &certificate)?;
+            cx.state.client_certificates.insert(id, certificate);
         }
     }
     Ok(())

@@ -64,6 +64,16 @@ pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, 
     let stage_variables = req.stage_variables.unwrap_or_default();
     validate::stage_variables(&stage_variables)?;
     let headers = request_headers(req.headers, req.multi_value_headers)?;
+    let client_certificate = match req.client_certificate_id.as_deref() {
+        None | Some("") => None,
+        Some(id) => Some(Arc::new(
+            cx.state
+                .client_certificates
+                .get(id)
+                .ok_or_else(|| ApiError::not_found(crate::ops::client_certificates::NOT_FOUND))?
+                .into(),
+        )),
+    };
     // The resource under test, with only the method under test, and its ancestors without
     // their methods: the route tree has the whole path and only this method answers.
     let mut under_test = resource.clone();
@@ -113,6 +123,7 @@ pub fn test_invoke(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Reply, 
         stage_variables,
         headers,
         body: req.body.unwrap_or_default(),
+        client_certificate,
     };
     Ok(Reply {
         status: 200,

@@ -176,11 +176,45 @@ impl Backend {
 struct TlsBackend {
     backend: Backend,
     server_names: Arc<Mutex<Vec<Option<String>>>>,
+    /// The certificate each accepted connection's client showed (`None`: none).
+    client_certificates: Arc<Mutex<Vec<Option<Vec<u8>>>>>,
+    /// Handshakes that failed (a client certificate missing or not trusted, say).
+    failed_handshakes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TlsBackend {
     async fn start(
         names: &[&str],
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> TlsBackend {
+        TlsBackend::start_with(names, None, handler).await
+    }
+
+    /// A backend that completes a handshake only with a client that shows `trusted` (a
+    /// PEM certificate), as a backend pinning the gateway's client certificate does.
+    async fn requiring_client_certificate(
+        names: &[&str],
+        trusted: &str,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> TlsBackend {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from_pem_slice(trusted.as_bytes()).unwrap())
+            .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::ring::default_provider()),
+        )
+        .build()
+        .unwrap();
+        TlsBackend::start_with(names, Some(verifier), handler).await
+    }
+
+    async fn start_with(
+        names: &[&str],
+        client_verifier: Option<Arc<dyn tokio_rustls::rustls::server::danger::ClientCertVerifier>>,
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> TlsBackend {
         use tokio_rustls::rustls;
@@ -189,35 +223,50 @@ impl TlsBackend {
         let cert = certified.cert.der().clone();
         let key =
             rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        let builder = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
         .unwrap();
+        let builder = match client_verifier {
+            Some(verifier) => builder.with_client_cert_verifier(verifier),
+            None => builder.with_no_client_auth(),
+        };
+        let config = builder.with_single_cert(vec![cert], key).unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let server_names = Arc::new(Mutex::new(Vec::new()));
+        let client_certificates = Arc::new(Mutex::new(Vec::new()));
+        let failed_handshakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let handler: Handler = Arc::new(handler);
         let accept = tokio::spawn({
             let seen = seen.clone();
             let server_names = server_names.clone();
+            let client_certificates = client_certificates.clone();
+            let failed_handshakes = failed_handshakes.clone();
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let acceptor = acceptor.clone();
                     let handler = handler.clone();
                     let seen = seen.clone();
                     let server_names = server_names.clone();
+                    let client_certificates = client_certificates.clone();
+                    let failed_handshakes = failed_handshakes.clone();
                     tokio::spawn(async move {
                         let Ok(tls) = acceptor.accept(stream).await else {
+                            failed_handshakes.fetch_add(1, Ordering::SeqCst);
                             return;
                         };
-                        let name = tls.get_ref().1.server_name().map(str::to_owned);
+                        let session = tls.get_ref().1;
+                        let name = session.server_name().map(str::to_owned);
                         server_names.lock().unwrap().push(name);
+                        let shown = session
+                            .peer_certificates()
+                            .and_then(|chain| chain.first())
+                            .map(|cert| cert.as_ref().to_vec());
+                        client_certificates.lock().unwrap().push(shown);
                         serve_backend(tls, handler, seen).await;
                     });
                 }
@@ -226,11 +275,21 @@ impl TlsBackend {
         TlsBackend {
             backend: Backend { addr, seen, accept },
             server_names,
+            client_certificates,
+            failed_handshakes,
         }
     }
 
     fn server_names(&self) -> Vec<Option<String>> {
         self.server_names.lock().unwrap().clone()
+    }
+
+    fn client_certificates(&self) -> Vec<Option<Vec<u8>>> {
+        self.client_certificates.lock().unwrap().clone()
+    }
+
+    fn failed_handshakes(&self) -> usize {
+        self.failed_handshakes.load(Ordering::SeqCst)
     }
 }
 
@@ -3290,6 +3349,7 @@ mod authorizers;
 mod backend_connections;
 mod caching;
 mod canary;
+mod client_certificates;
 mod client_connections;
 mod domain_names;
 mod iam;

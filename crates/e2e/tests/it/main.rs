@@ -6,6 +6,7 @@ mod harness;
 
 mod apikeys;
 mod authorizers;
+mod client_certificates;
 mod deployments;
 mod elbv2;
 mod gateway;

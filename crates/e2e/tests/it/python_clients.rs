@@ -447,6 +447,70 @@ async fn aws_cli_api_to_stage() {
     server.stop().await;
 }
 
+/// The README's client-certificate commands: generate one, name it on a stage, and write
+/// its PEM out with `--query` for the backend to trust.
+#[tokio::test]
+async fn aws_cli_client_certificates() {
+    let server = TestServer::start().await;
+    let cert = aws_json(
+        &server,
+        &[
+            "generate-client-certificate",
+            "--description",
+            "orders backend",
+        ],
+    )
+    .await;
+    let id = field(&cert, "clientCertificateId").to_owned();
+    let output = aws(
+        &server,
+        &[
+            "get-client-certificate",
+            "--client-certificate-id",
+            &id,
+            "--query",
+            "pemEncodedCertificate",
+            "--output",
+            "text",
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let pem = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+    assert!(
+        pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+        "{pem}"
+    );
+    assert_eq!(
+        pem.trim_end(),
+        field(&cert, "pemEncodedCertificate").replace('\r', "")
+    );
+
+    let listed = aws_json(&server, &["get-client-certificates"]).await;
+    assert_eq!(listed["items"][0]["clientCertificateId"], id.as_str());
+
+    let client = server.client();
+    let (api, _, _) = deployable_api(&client).await;
+    let deployment = create_deployment(&client, &api).await;
+    create_stage(&client, &api, "prod", &deployment).await;
+    let stage = aws_json(
+        &server,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--patch-operations",
+            &format!("op=replace,path=/clientCertificateId,value={id}"),
+        ],
+    )
+    .await;
+    assert_eq!(field(&stage, "clientCertificateId"), id);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn aws_cli_unknown_api_is_not_found() {
     let server = TestServer::start().await;

@@ -273,6 +273,26 @@ def main():
     links = client.get_vpc_links()["items"]
     assert link["id"] in [item["id"] for item in links], links
 
+    step("client certificates: generate, get, list, update, delete")
+    cert = client.generate_client_certificate(description="backend auth", tags={"k": "v"})
+    cert_id = cert["clientCertificateId"]
+    assert cert["pemEncodedCertificate"].startswith("-----BEGIN CERTIFICATE-----"), cert
+    assert "privateKey" not in cert, cert
+    assert (cert["expirationDate"] - cert["createdDate"]).days == 365, cert
+    got = client.get_client_certificate(clientCertificateId=cert_id)
+    assert got["pemEncodedCertificate"] == cert["pemEncodedCertificate"], got
+    assert got["tags"] == {"k": "v"}, got
+    listed = client.get_client_certificates()["items"]
+    assert cert_id in [item["clientCertificateId"] for item in listed], listed
+    got = client.update_client_certificate(
+        clientCertificateId=cert_id,
+        patchOperations=[{"op": "replace", "path": "/description", "value": "rotated"}],
+    )
+    assert got["description"] == "rotated", got
+    client.delete_client_certificate(clientCertificateId=cert_id)
+    expect_error(exceptions.NotFoundException, client.get_client_certificate,
+                 clientCertificateId=cert_id)
+
     step("models: the defaults, create, get, update, template, delete")
     names = [m["name"] for m in client.get_models(restApiId=API_ID)["items"]]
     assert names == ["Empty", "Error"], names

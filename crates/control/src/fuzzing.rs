@@ -149,6 +149,16 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v1","restApiId":"fz","stage":"prod"}"#,
     );
+    // A client certificate the stage shows its backends.
+    let certificate = call("POST", "/clientcertificates", r#"{"description":"fz"}"#);
+    let certificate = certificate["clientCertificateId"].as_str()?.to_owned();
+    call(
+        "PATCH",
+        "/restapis/fz/stages/prod",
+        &format!(
+            r#"{{"patchOperations":[{{"op":"replace","path":"/clientCertificateId","value":"{certificate}"}}]}}"#
+        ),
+    );
     // WAF: an IP set and a web ACL that uses it, guarding the stage.
     let waf = |operation: &str, body: &str| {
         let reply = control.handle(&Request {
@@ -213,6 +223,11 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz/gatewayresponses/THROTTLED".to_owned(),
         "/vpclinks".to_owned(),
         format!("/vpclinks/{link}"),
+        "/clientcertificates".to_owned(),
+        format!("/clientcertificates/{certificate}"),
+        format!(
+            "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fclientcertificates%2F{certificate}"
+        ),
         "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Ffz".to_owned(),
         "/apikeys".to_owned(),
         format!("/apikeys/{key}"),

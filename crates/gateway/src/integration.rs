@@ -1013,7 +1013,7 @@ async fn send(
         // AWS reports certificate problems as configuration errors (500), e.g. "PKIX path
         // building failed" or "Host name ... does not match the certificate subject".
         Err(CallError::Tls(cause)) => Err(Failure::configuration(format!(
-            "the backend's TLS certificate was refused: {cause}"
+            "TLS with the backend failed (its certificate refused, or the stage's client certificate unusable): {cause}"
         ))),
         Err(CallError::Connect(cause)) => Err(Failure::configuration(format!(
             "cannot reach the backend: {cause}"

@@ -82,6 +82,55 @@ async fn stage_certificate_is_shown_to_https_backends_that_ask() {
     assert_eq!(invoke.get("/prod/again").await.status, 200);
     assert_eq!(backend.client_certificates().len(), connections);
 
+    // A canary release of the stage shows the stage's certificate too: the canary's
+    // deployment sends to another path, and takes every request.
+    let proxy = client
+        .get_resources()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find(|r| r.path_part() == Some("{proxy+}"))
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_owned();
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&proxy)
+        .http_method("ANY")
+        .patch_operations(replace(
+            "/uri",
+            &format!(
+                "https://localhost:{}/canary/{{proxy}}",
+                backend.backend.addr.port()
+            ),
+        ))
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .canary_settings(
+            aws_sdk_apigateway::types::DeploymentCanarySettings::builder()
+                .percent_traffic(100.0)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let raw = invoke
+        .until("GET", "/prod/hello", |raw| {
+            raw.status != 200 || raw.json()["path"] == "/canary/hello"
+        })
+        .await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/canary/hello");
+
     // Another stage without the certificate does not borrow its connections.
     let other = https_api(&client, &uri, None, true).await;
     assert_internal_error(&Invoke::new(&server, &other).ready("/prod/hello").await);

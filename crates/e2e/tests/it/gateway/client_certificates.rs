@@ -377,3 +377,29 @@ async fn nginx_verifies_the_stage_certificate() {
     let raw = invoke.ready("/prod/who").await;
     assert_eq!(raw.text(), verified);
 }
+
+/// Two nodes on one PostgreSQL database: a certificate generated and named on a stage
+/// through one node is shown by the other node's gateway, key and all.
+#[tokio::test]
+async fn another_node_shows_the_certificate_too() {
+    let pg = tokio::task::spawn_blocking(crate::harness::postgres::Postgres::start)
+        .await
+        .unwrap();
+    let a = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let b = TestServer::start_sharing(&pg.url(), |_| {}).await;
+    let client = a.client();
+    let (id, pem) = generate(&client, "shared").await;
+    let backend = TlsBackend::requiring_client_certificate(&["localhost"], &pem, Reply::echo).await;
+    let uri = format!(
+        "https://localhost:{}/{{proxy}}",
+        backend.backend.addr.port()
+    );
+    let api = https_api(&client, &uri, None, true).await;
+    set_certificate(&client, &api, Some(&id)).await;
+    let raw = Invoke::new(&b, &api)
+        .until("GET", "/prod/from-b", |raw| raw.status == 200)
+        .await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/from-b");
+    assert_eq!(backend.client_certificates().last(), Some(&Some(der(&pem))));
+}

@@ -113,11 +113,23 @@ struct ServeArgs {
     /// `sslmode=require` turns TLS on, and the server's certificate must then check out.
     #[arg(long, env = "CAUSEWAY_STORE_CA")]
     store_ca: Option<PathBuf>,
-    /// A Redis server to count throttles and quotas in (redis://[:password@]host:port/db),
+    /// A Redis server to count throttles and quotas in (redis://[:password@]host:port/db, or
+    /// rediss://... for TLS),
     /// so that every node sharing it enforces usage plans, stage throttles and the account
     /// throttle together; without it, each node counts for itself.
     #[arg(long, env = "CAUSEWAY_REDIS_URL", value_parser = parse_redis_url)]
     redis_url: Option<String>,
+    /// Certificates (PEM) to trust for Redis's TLS (rediss://) instead of the system's roots:
+    /// the CA that signed the Redis server's certificate.
+    #[arg(long, env = "CAUSEWAY_REDIS_CA")]
+    redis_ca: Option<PathBuf>,
+    /// A client certificate (PEM) to show a Redis server that asks for one
+    /// (`tls-auth-clients`); needs --redis-key.
+    #[arg(long, env = "CAUSEWAY_REDIS_CERT", requires = "redis_key")]
+    redis_cert: Option<PathBuf>,
+    /// The private key (PEM) of --redis-cert.
+    #[arg(long, env = "CAUSEWAY_REDIS_KEY", requires = "redis_cert")]
+    redis_key: Option<PathBuf>,
     /// Where the functions of Lambda authorizers run: an endpoint of Lambda's Invoke API
     /// (LocalStack's http://localhost:4566, `sam local start-lambda`'s
     /// http://127.0.0.1:3001), or the invocation URL of one function's Runtime Interface
@@ -201,19 +213,45 @@ fn parse_store_url(text: &str) -> Result<String, String> {
 }
 
 fn parse_redis_url(text: &str) -> Result<String, String> {
-    if text.starts_with("redis://") {
+    if text.starts_with("redis://") || text.starts_with("rediss://") {
         Ok(text.to_owned())
-    } else if text.starts_with("rediss://") {
-        Err(
-            "TLS to Redis (rediss://) is not supported yet: use redis:// on a private network"
-                .into(),
-        )
     } else {
         Err(format!(
-            "'{}' is not a Redis URL (redis://host:port/db)",
+            "'{}' is not a Redis URL (redis://host:port/db, or rediss:// for TLS)",
             masked(text)
         ))
     }
+}
+
+/// The TLS settings for Redis that the flags name, their files read. They need a
+/// `rediss://` URL.
+fn redis_tls(args: &ServeArgs) -> anyhow::Result<causeway_server::RedisTls> {
+    let read = |path: &PathBuf, what: &str| {
+        std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+    };
+    let tls = causeway_server::RedisTls {
+        ca_pem: match &args.redis_ca {
+            Some(path) => Some(read(path, "the Redis CA certificates")?),
+            None => None,
+        },
+        client: match (&args.redis_cert, &args.redis_key) {
+            (Some(cert), Some(key)) => Some((
+                read(cert, "the Redis client certificate")?,
+                read(key, "the Redis client key")?,
+            )),
+            _ => None,
+        },
+    };
+    let tls_url = args
+        .redis_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("rediss://"));
+    if (tls.ca_pem.is_some() || tls.client.is_some()) && !tls_url {
+        anyhow::bail!(
+            "--redis-ca, --redis-cert and --redis-key are for TLS to Redis: give --redis-url a rediss:// URL"
+        );
+    }
+    Ok(tls)
 }
 
 /// A store URL with its password hidden, for printing.
@@ -336,6 +374,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.nlb_address_range.0,
         args.nlb_address_range.1.saturating_sub(1)
     );
+    let redis_tls = redis_tls(&args)?;
     let store_ca_pem = match &args.store_ca {
         Some(path) => Some(std::fs::read(path).with_context(|| {
             format!("cannot read the store's CA certificates {}", path.display())
@@ -369,6 +408,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         roles,
         redis: args.redis_url,
+        redis_tls,
         lambda_endpoint: args.lambda_endpoint,
         cognito_endpoint: args.cognito_endpoint,
         credentials,
@@ -633,15 +673,59 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_redis_urls_are_accepted() {
+    fn only_redis_urls_are_accepted() {
         assert!(parse_redis_url("redis://127.0.0.1:6379/0").is_ok());
-        assert!(
-            parse_redis_url("rediss://h/0")
-                .unwrap_err()
-                .contains("not supported")
-        );
+        assert!(parse_redis_url("rediss://h:6380/0").is_ok());
         let refused = parse_redis_url("http://u:pw@h").unwrap_err();
         assert!(refused.contains("http://u:***@h"), "{refused}");
+    }
+
+    fn serve_args(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["causeway", "serve"].iter().chain(args))?;
+        match cli.command {
+            Command::Serve(args) => Ok(*args),
+            _ => panic!("not serve"),
+        }
+    }
+
+    #[test]
+    fn redis_tls_flags_need_each_other_and_a_tls_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let ca = ca.display().to_string();
+        // A certificate without its key (and the other way round) is refused by the parser.
+        assert!(serve_args(&["--redis-cert", &ca]).is_err());
+        assert!(serve_args(&["--redis-key", &ca]).is_err());
+        // TLS settings with a plain URL, or none, are refused when read.
+        let plain = serve_args(&["--redis-url", "redis://h/0", "--redis-ca", &ca]).unwrap();
+        let refused = redis_tls(&plain).unwrap_err().to_string();
+        assert!(refused.contains("rediss://"), "{refused}");
+        assert!(redis_tls(&serve_args(&["--redis-ca", &ca]).unwrap()).is_err());
+        // With a TLS URL the files are read.
+        let args = [
+            "--redis-url",
+            "rediss://h:6380/0",
+            "--redis-ca",
+            &ca,
+            "--redis-cert",
+            &ca,
+            "--redis-key",
+            &ca,
+        ];
+        let tls = redis_tls(&serve_args(&args).unwrap()).unwrap();
+        assert_eq!(
+            tls.ca_pem.as_deref(),
+            Some(&b"-----BEGIN CERTIFICATE-----\n"[..])
+        );
+        assert!(tls.client.is_some());
+        let missing = serve_args(&["--redis-url", "rediss://h/0", "--redis-ca", "/nonexistent"]);
+        let refused = redis_tls(&missing.unwrap()).unwrap_err();
+        assert!(
+            format!("{refused:#}").contains("/nonexistent"),
+            "{refused:#}"
+        );
     }
 
     #[test]

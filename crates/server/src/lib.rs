@@ -20,6 +20,7 @@ use causeway_model::gateway::TestInvoke;
 use causeway_nlb::{Engine, EngineConfig};
 pub use causeway_sigv4::{Credentials, Keyring};
 use causeway_store::{PostgresStore, PostgresWatcher, SqliteStore, Store};
+pub use redis_limiter::RedisTls;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -77,9 +78,11 @@ pub struct Config {
     /// With a shared store: how often the revision is read besides the notifications, in case
     /// one was lost.
     pub store_poll: std::time::Duration,
-    /// A Redis server (`redis://host:port/db`) to count throttles and quotas in, shared by
-    /// several nodes; `None` counts in this process's memory.
+    /// A Redis server (`redis://host:port/db`, or `rediss://` for TLS) to count throttles and
+    /// quotas in, shared by several nodes; `None` counts in this process's memory.
     pub redis: Option<String>,
+    /// TLS settings for a `rediss://` server.
+    pub redis_tls: redis_limiter::RedisTls,
     /// Where Lambda authorizers' functions are invoked: an endpoint of Lambda's Invoke API
     /// (LocalStack, `sam local start-lambda`), or one function's emulator URL.
     pub lambda_endpoint: Option<causeway_gateway::lambda::LambdaEndpoint>,
@@ -143,6 +146,7 @@ impl Default for Config {
             roles: Roles::default(),
             store_poll: std::time::Duration::from_secs(2),
             redis: None,
+            redis_tls: redis_limiter::RedisTls::default(),
             lambda_endpoint: None,
             cognito_endpoint: None,
             credentials: None,
@@ -346,7 +350,7 @@ impl Server {
         }
         let limiter: Arc<dyn Limiter> = match &config.redis {
             Some(url) => Arc::new(
-                redis_limiter::RedisLimiter::connect(url)
+                redis_limiter::RedisLimiter::connect(url, &config.redis_tls)
                     .await
                     .map_err(|error| StartError::Redis(error.to_string()))?,
             ),

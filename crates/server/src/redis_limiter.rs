@@ -134,6 +134,35 @@ return 0
 "#
 );
 
+/// TLS settings for a `rediss://` Redis server.
+#[derive(Clone, Default)]
+pub struct RedisTls {
+    /// Certificates (PEM) to trust for the server's certificate, instead of the system's
+    /// roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// A client certificate chain and its private key (both PEM), for servers that ask for
+    /// one (Redis's `tls-auth-clients`).
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for RedisTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls")
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "(certificates)"))
+            .field(
+                "client",
+                &self.client.as_ref().map(|_| "(certificate and key)"),
+            )
+            .finish()
+    }
+}
+
+impl RedisTls {
+    fn is_set(&self) -> bool {
+        self.ca_pem.is_some() || self.client.is_some()
+    }
+}
+
 /// The [`Limiter`] on a Redis server shared by the nodes.
 pub struct RedisLimiter {
     /// For the gateway: multiplexed, reconnecting.
@@ -154,9 +183,30 @@ impl std::fmt::Debug for RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// Connects to the Redis server at `url` (`redis://host:port/db`).
-    pub async fn connect(url: &str) -> redis::RedisResult<RedisLimiter> {
-        let client = redis::Client::open(url)?;
+    /// Connects to the Redis server at `url` (`redis://host:port/db`, or `rediss://` for
+    /// TLS with `tls`).
+    pub async fn connect(url: &str, tls: &RedisTls) -> redis::RedisResult<RedisLimiter> {
+        let client = if url.starts_with("rediss://") {
+            redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: tls.client.clone().map(|(client_cert, client_key)| {
+                        redis::ClientTlsConfig {
+                            client_cert,
+                            client_key,
+                        }
+                    }),
+                    root_cert: tls.ca_pem.clone(),
+                },
+            )?
+        } else if tls.is_set() {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "TLS settings for Redis need a rediss:// URL",
+            )));
+        } else {
+            redis::Client::open(url)?
+        };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
             .set_response_timeout(Some(ANSWER_TIMEOUT))

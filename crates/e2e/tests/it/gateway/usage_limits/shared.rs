@@ -150,6 +150,77 @@ async fn two_nodes_share_a_stage_throttle_and_survive_redis_going_away() {
     drop(redis);
 }
 
+/// TLS to Redis (`rediss://`): two nodes that count through a Redis server requiring TLS and
+/// a client certificate share one quota, and the server's certificate and the client's are
+/// both checked.
+#[tokio::test]
+async fn two_nodes_count_in_redis_over_tls() {
+    use causeway_server::RedisTls;
+    use causeway_server::redis_limiter::RedisLimiter;
+
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let redis = tokio::task::spawn_blocking(Redis::start_tls).await.unwrap();
+    let tls = redis.tls();
+    let settings = RedisTls {
+        ca_pem: Some(tls.ca_pem.clone().into_bytes()),
+        client: Some((
+            tls.client_cert_pem.clone().into_bytes(),
+            tls.client_key_pem.clone().into_bytes(),
+        )),
+    };
+    let clock = Arc::new(ManualClock::at(NOON));
+    let store = pg.url();
+    let node = || {
+        let (url, settings, clock) = (redis.tls_url(), settings.clone(), clock.clone());
+        TestServer::start_sharing(&store, move |config| {
+            config.redis = Some(url.clone());
+            config.redis_tls = settings.clone();
+            config.clock = clock.clone();
+        })
+    };
+    let a = node().await;
+    let b = node().await;
+    let ca = a.client();
+    let (api, _) = keyed_api(&ca, true).await;
+    let (key, value) = api_key(&ca, "k", true).await;
+    let plan = plan(&ca, &api, None, Some(4), None).await;
+    add_key(&ca, &plan, &key).await;
+    let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
+    assert_eq!(until_status(&on_a, Some(&value), 200).await.status, 200);
+    assert_eq!(until_status(&on_b, Some(&value), 200).await.status, 200);
+    let answers = with_key(&on_a, 3, &value).await;
+    assert_eq!(
+        count(&answers, 200),
+        2,
+        "the quota counts both nodes' requests"
+    );
+    assert_quota_exceeded(&with_key(&on_b, 1, &value).await[0]);
+    // The counts are in the server (read here through its plain port).
+    assert!(!redis.keys("cw:*").is_empty());
+
+    // Without the client certificate the server refuses the connection, and without the
+    // CA its certificate is not trusted.
+    let url = redis.tls_url();
+    let without_client = RedisTls {
+        ca_pem: settings.ca_pem.clone(),
+        client: None,
+    };
+    assert!(RedisLimiter::connect(&url, &without_client).await.is_err());
+    let without_ca = RedisTls {
+        ca_pem: None,
+        client: settings.client.clone(),
+    };
+    assert!(RedisLimiter::connect(&url, &without_ca).await.is_err());
+    // TLS settings with a plain URL are a mistake, said at once.
+    let plain = RedisLimiter::connect(&redis.url(), &settings).await;
+    assert!(
+        plain
+            .err()
+            .is_some_and(|e| e.to_string().contains("rediss://"))
+    );
+    assert!(RedisLimiter::connect(&url, &settings).await.is_ok());
+}
+
 /// The limiter's own calls that no invoke makes: restoring usage kept by the store (a node
 /// that counted in memory before), reporting it, the blocking check, and forgetting the state
 /// of a deleted key, plan or stage.
@@ -162,7 +233,11 @@ async fn the_redis_limiter_restores_reports_and_forgets() {
     use causeway_server::redis_limiter::RedisLimiter;
 
     let redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
-    let limiter = Arc::new(RedisLimiter::connect(&redis.url()).await.unwrap());
+    let limiter = Arc::new(
+        RedisLimiter::connect(&redis.url(), &Default::default())
+            .await
+            .unwrap(),
+    );
     let today = Day::parse("2026-11-26").unwrap();
     let limits = PlanLimits {
         throttle: Some(ThrottleConfig {

@@ -64,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
                     stage_name: "prod".into(),
                     host: "fz.execute-api.us-east-1.amazonaws.com".into(),
                     deployed_at: 0,
+                    documentation: None,
                 },
             );
             let Ok(bytes) = render(&exported, format) else {

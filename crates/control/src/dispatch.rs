@@ -12,8 +12,8 @@ use crate::ops::{
     account, apikeys, authorizers, client_certificates, domain_names, nodes, usage, usageplans,
 };
 use crate::ops::{
-    deployments, gateway_responses, methods, models, request_validators, resources, restapis,
-    stages, tags, test_invoke, vpclinks,
+    deployments, documentation, gateway_responses, methods, models, request_validators, resources,
+    restapis, stages, tags, test_invoke, vpclinks,
 };
 use crate::{Reply, Request};
 
@@ -130,6 +130,40 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         }
         ("GET", ["restapis", api, "stages", name, "exports", kind]) => {
             crate::ops::openapi::export(cx, api, name, kind, q, request.accept.as_deref())
+        }
+
+        ("POST", ["restapis", api, "documentation", "parts"]) => {
+            documentation::create_part(cx, api, body)
+        }
+        ("GET", ["restapis", api, "documentation", "parts"]) => {
+            documentation::list_parts(cx, api, q)
+        }
+        ("PUT", ["restapis", api, "documentation", "parts"]) => {
+            documentation::import_parts(cx, api, q, body)
+        }
+        ("GET", ["restapis", api, "documentation", "parts", id]) => {
+            documentation::get_part(cx, api, id)
+        }
+        ("PATCH", ["restapis", api, "documentation", "parts", id]) => {
+            documentation::update_part(cx, api, id, body)
+        }
+        ("DELETE", ["restapis", api, "documentation", "parts", id]) => {
+            documentation::delete_part(cx, api, id)
+        }
+        ("POST", ["restapis", api, "documentation", "versions"]) => {
+            documentation::create_version(cx, api, body)
+        }
+        ("GET", ["restapis", api, "documentation", "versions"]) => {
+            documentation::list_versions(cx, api, q)
+        }
+        ("GET", ["restapis", api, "documentation", "versions", version]) => {
+            documentation::get_version(cx, api, version)
+        }
+        ("PATCH", ["restapis", api, "documentation", "versions", version]) => {
+            documentation::update_version(cx, api, version, body)
+        }
+        ("DELETE", ["restapis", api, "documentation", "versions", version]) => {
+            documentation::delete_version(cx, api, version)
         }
 
         ("GET", ["restapis", api, "gatewayresponses"]) => gateway_responses::list(cx, api, q),

@@ -149,6 +149,18 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v1","restApiId":"fz","stage":"prod"}"#,
     );
+    // A documentation part, and a version of it that the stage names.
+    let part = call(
+        "POST",
+        "/restapis/fz/documentation/parts",
+        r#"{"location":{"type":"METHOD","path":"/{proxy+}","method":"ANY"},"properties":"{\"summary\":\"fz\"}"}"#,
+    );
+    let part = part["id"].as_str()?.to_owned();
+    call(
+        "POST",
+        "/restapis/fz/documentation/versions",
+        r#"{"documentationVersion":"v1","stageName":"prod"}"#,
+    );
     // A client certificate the stage shows its backends.
     let certificate = call("POST", "/clientcertificates", r#"{"description":"fz"}"#);
     let certificate = certificate["clientCertificateId"].as_str()?.to_owned();
@@ -223,6 +235,11 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz/gatewayresponses/THROTTLED".to_owned(),
         "/vpclinks".to_owned(),
         format!("/vpclinks/{link}"),
+        "/restapis/fz/documentation/parts".to_owned(),
+        format!("/restapis/fz/documentation/parts/{part}"),
+        "/restapis/fz/documentation/parts?mode=overwrite&failonwarnings=true".to_owned(),
+        "/restapis/fz/documentation/versions".to_owned(),
+        "/restapis/fz/documentation/versions/v1".to_owned(),
         "/clientcertificates".to_owned(),
         format!("/clientcertificates/{certificate}"),
         format!(

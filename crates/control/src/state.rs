@@ -25,6 +25,10 @@ pub mod kind {
     pub const REQUEST_VALIDATOR: &str = "requestvalidator";
     /// An API's authorizer, keyed `{apiId}/{id}`.
     pub const AUTHORIZER: &str = "authorizer";
+    /// An API's documentation part, keyed `{apiId}/{id}`.
+    pub const DOCUMENTATION_PART: &str = "documentationpart";
+    /// An API's documentation version (with its parts), keyed `{apiId}/{version}`.
+    pub const DOCUMENTATION_VERSION: &str = "documentationversion";
     pub const VPC_LINK: &str = "vpclink";
     pub const LOAD_BALANCER: &str = "loadbalancer";
     pub const TARGET_GROUP: &str = "targetgroup";
@@ -148,6 +152,11 @@ pub struct ApiState {
     pub request_validators: BTreeMap<String, RequestValidator>,
     /// Authorizers by id.
     pub authorizers: BTreeMap<String, Authorizer>,
+    /// Documentation parts by id.
+    pub documentation_parts: BTreeMap<String, causeway_model::documentation::DocumentationPart>,
+    /// Documentation versions by version.
+    pub documentation_versions:
+        BTreeMap<String, causeway_model::documentation::DocumentationVersion>,
 }
 
 impl State {
@@ -297,6 +306,22 @@ impl State {
                 kind::AUTHORIZER => {
                     if let Some(authorizer) = parse::<Authorizer>(&record) {
                         api.authorizers.insert(authorizer.id.clone(), authorizer);
+                    }
+                }
+                kind::DOCUMENTATION_PART => {
+                    if let Some(part) =
+                        parse::<causeway_model::documentation::DocumentationPart>(&record)
+                    {
+                        state.next_seq = state.next_seq.max(part.seq + 1);
+                        api.documentation_parts.insert(part.id.clone(), part);
+                    }
+                }
+                kind::DOCUMENTATION_VERSION => {
+                    if let Some(version) =
+                        parse::<causeway_model::documentation::DocumentationVersion>(&record)
+                    {
+                        api.documentation_versions
+                            .insert(version.version.clone(), version);
                     }
                 }
                 other => {
@@ -638,6 +663,8 @@ impl ApiState {
             models: BTreeMap::new(),
             request_validators: BTreeMap::new(),
             authorizers: BTreeMap::new(),
+            documentation_parts: BTreeMap::new(),
+            documentation_versions: BTreeMap::new(),
         }
     }
 

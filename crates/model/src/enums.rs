@@ -146,3 +146,13 @@ string_enum! {
 /// The cache sizes (GB) AWS offers for a stage cache.
 pub const CACHE_CLUSTER_SIZES: &[&str] =
     &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+
+string_enum! {
+    /// What a documentation part documents.
+    DocumentationPartType {
+        Api = "API", Authorizer = "AUTHORIZER", Model = "MODEL", Resource = "RESOURCE",
+        Method = "METHOD", PathParameter = "PATH_PARAMETER", QueryParameter = "QUERY_PARAMETER",
+        RequestHeader = "REQUEST_HEADER", RequestBody = "REQUEST_BODY", Response = "RESPONSE",
+        ResponseHeader = "RESPONSE_HEADER", ResponseBody = "RESPONSE_BODY",
+    }
+}

@@ -8,6 +8,7 @@
 
 pub mod arn;
 pub mod authorizer;
+pub mod documentation;
 pub mod elb;
 pub mod elb_api;
 pub mod entities;

@@ -167,6 +167,35 @@ pub struct CreateVpcLink {
     pub tags: Option<StringMap>,
 }
 
+/// A documentation part's location, as CreateDocumentationPart takes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DocumentationPartLocation {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub path: Option<String>,
+    pub method: Option<String>,
+    pub status_code: Option<String>,
+    pub name: Option<String>,
+}
+
+/// CreateDocumentationPart.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDocumentationPart {
+    pub location: Option<DocumentationPartLocation>,
+    pub properties: Option<String>,
+}
+
+/// CreateDocumentationVersion.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDocumentationVersion {
+    pub documentation_version: Option<String>,
+    pub stage_name: Option<String>,
+    pub description: Option<String>,
+}
+
 /// GenerateClientCertificate.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -597,6 +597,57 @@ impl VpcLink {
     }
 }
 
+/// DocumentationPart.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentationPart {
+    pub id: String,
+    pub location: causeway_model::documentation::DocumentationPartLocation,
+    pub properties: String,
+}
+
+impl DocumentationPart {
+    pub fn from_model(
+        part: &causeway_model::documentation::DocumentationPart,
+    ) -> DocumentationPart {
+        DocumentationPart {
+            id: part.id.clone(),
+            location: part.location.clone(),
+            properties: part.properties.clone(),
+        }
+    }
+}
+
+/// DocumentationVersion (without the parts it keeps).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentationVersion {
+    pub version: String,
+    pub created_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl DocumentationVersion {
+    pub fn from_model(
+        version: &causeway_model::documentation::DocumentationVersion,
+    ) -> DocumentationVersion {
+        DocumentationVersion {
+            version: version.version.clone(),
+            created_date: version.created_date,
+            description: version.description.clone(),
+        }
+    }
+}
+
+/// DocumentationPartIds: what ImportDocumentationParts made or changed.
+#[derive(Debug, Serialize)]
+pub struct DocumentationPartIds {
+    pub ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
 /// ClientCertificate: everything but the private key.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,7 @@ pub mod apikeys;
 pub mod authorizers;
 pub mod client_certificates;
 pub mod deployments;
+pub mod documentation;
 pub mod domain_names;
 pub mod gateway_responses;
 pub mod methods;

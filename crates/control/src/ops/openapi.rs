@@ -109,12 +109,20 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
     }
     save_models_and_validators(cx, &id, &models, &request_validators, None)?;
     save_authorizers(cx, &id, &authorizers, None)?;
+    let (documentation_parts, _) = crate::ops::documentation::import_into(
+        cx,
+        &BTreeMap::new(),
+        plan.documentation.take().unwrap_or_default(),
+        true,
+    );
+    crate::ops::documentation::save_parts(cx, &id, &documentation_parts, &BTreeMap::new())?;
     let mut reply = output::RestApi::from_model(&api, TagsField::Omit);
     reply.warnings = plan.warnings;
     let mut state = ApiState::new(api, resources, gateway_responses);
     state.models = models;
     state.request_validators = request_validators;
     state.authorizers = authorizers;
+    state.documentation_parts = documentation_parts;
     cx.state.apis.insert(id, state);
     json(201, &reply)
 }
@@ -268,6 +276,26 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     }
     save_models_and_validators(cx, api_id, &models, &request_validators, Some(&current))?;
     save_authorizers(cx, api_id, &authorizers, Some(&current))?;
+    // Documentation parts: a document with some merges them in, or replaces them all when
+    // it overwrites the API; a document without leaves them.
+    let documentation_parts = match plan.documentation.take() {
+        Some(imported) => {
+            let (parts, _) = crate::ops::documentation::import_into(
+                cx,
+                &current.documentation_parts,
+                imported,
+                mode == Mode::Overwrite,
+            );
+            crate::ops::documentation::save_parts(
+                cx,
+                api_id,
+                &parts,
+                &current.documentation_parts,
+            )?;
+            parts
+        }
+        None => current.documentation_parts.clone(),
+    };
     let mut reply = output::RestApi::from_model(&api, TagsField::Include);
     reply.warnings = plan.warnings;
     let state = cx.state.api_mut(&account, api_id)?;
@@ -277,6 +305,7 @@ pub fn put(cx: &mut Ctx<'_>, api_id: &str, query: &Query, body: &[u8]) -> Result
     state.gateway_responses = gateway_responses;
     state.models = models;
     state.request_validators = request_validators;
+    state.documentation_parts = documentation_parts;
     json(200, &reply)
 }
 
@@ -487,6 +516,7 @@ pub fn export(
             stage_name: stage_name.to_owned(),
             host: format!("{api_id}.execute-api.{}.amazonaws.com", cx.config.region),
             deployed_at: deployment.created_date,
+            documentation: crate::ops::documentation::export_extension(api, stage),
         },
     );
     let body = openapi::render(&document, format)?;

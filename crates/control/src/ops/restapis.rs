@@ -206,6 +206,15 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             validator,
         )?;
     }
+    // A clone has the source's documentation parts (not its versions, which belong to the
+    // source's stages).
+    let documentation_parts = source
+        .as_ref()
+        .map(|s| s.documentation_parts.clone())
+        .unwrap_or_default();
+    for part in documentation_parts.values() {
+        cx.put(kind::DOCUMENTATION_PART, format!("{id}/{}", part.id), part)?;
+    }
     let gateway_responses = source.map(|s| s.gateway_responses).unwrap_or_default();
     for response in gateway_responses.values() {
         cx.put(
@@ -219,6 +228,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     state.models = models;
     state.request_validators = request_validators;
     state.authorizers = authorizers;
+    state.documentation_parts = documentation_parts;
     cx.state.apis.insert(id, state);
     json(201, &reply)
 }
@@ -343,6 +353,8 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
         kind::MODEL,
         kind::REQUEST_VALIDATOR,
         kind::AUTHORIZER,
+        kind::DOCUMENTATION_PART,
+        kind::DOCUMENTATION_VERSION,
     ] {
         cx.delete_prefix(child, format!("{id}/"));
     }

@@ -96,6 +96,13 @@ pub fn create(cx: &mut Ctx<'_>, api_id: &str, body: &[u8]) -> Result<Reply, ApiE
             })
         }
     };
+    if let Some(version) = &req.documentation_version
+        && !api.documentation_versions.contains_key(version)
+    {
+        return Err(ApiError::bad_request(
+            crate::ops::documentation::VERSION_NOT_FOUND,
+        ));
+    }
     let mut stage = new_stage(name.clone(), deployment_id, cx.now);
     stage.description = req.description.filter(|d| !d.is_empty());
     stage.variables = variables;
@@ -145,6 +152,14 @@ pub fn update(cx: &mut Ctx<'_>, api_id: &str, name: &str, body: &[u8]) -> Result
         && updated.access_log_settings != current.access_log_settings
     {
         causeway_model::validate::access_log_settings(settings)?;
+    }
+    if let Some(version) = &updated.documentation_version
+        && updated.documentation_version != current.documentation_version
+        && !api.documentation_versions.contains_key(version)
+    {
+        return Err(ApiError::bad_request(
+            crate::ops::documentation::VERSION_NOT_FOUND,
+        ));
     }
     // A stage can name only a certificate that exists (inferred: AWS's text for an unknown
     // id, as a bad request since the stage itself was found).

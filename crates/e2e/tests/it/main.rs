@@ -8,6 +8,7 @@ mod apikeys;
 mod authorizers;
 mod client_certificates;
 mod deployments;
+mod documentation;
 mod elbv2;
 mod gateway;
 mod gateway_responses;

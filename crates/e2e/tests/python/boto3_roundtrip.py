@@ -293,6 +293,30 @@ def main():
     expect_error(exceptions.NotFoundException, client.get_client_certificate,
                  clientCertificateId=cert_id)
 
+    step("documentation: parts and versions")
+    part = client.create_documentation_part(
+        restApiId=API_ID, location={"type": "RESOURCE", "path": "/"},
+        properties='{"description": "the root"}',
+    )
+    assert part["location"] == {"type": "RESOURCE", "path": "/"}, part
+    parts = client.get_documentation_parts(restApiId=API_ID, type="RESOURCE")["items"]
+    assert [p["id"] for p in parts] == [part["id"]], parts
+    version = client.create_documentation_version(restApiId=API_ID, documentationVersion="1.0")
+    assert version["version"] == "1.0", version
+    versions = client.get_documentation_versions(restApiId=API_ID)["items"]
+    assert [v["version"] for v in versions] == ["1.0"], versions
+    imported = client.import_documentation_parts(
+        restApiId=API_ID, mode="merge",
+        body=json.dumps({"swagger": "2.0", "info": {"title": "t"}, "paths": {},
+                         "x-amazon-apigateway-documentation": {"documentationParts": [
+                             {"location": {"type": "API"}, "properties": {"description": "d"}}]}}),
+    )
+    assert len(imported["ids"]) == 1, imported
+    client.delete_documentation_version(restApiId=API_ID, documentationVersion="1.0")
+    client.delete_documentation_part(restApiId=API_ID, documentationPartId=part["id"])
+    expect_error(exceptions.NotFoundException, client.get_documentation_part,
+                 restApiId=API_ID, documentationPartId=part["id"])
+
     step("models: the defaults, create, get, update, template, delete")
     names = [m["name"] for m in client.get_models(restApiId=API_ID)["items"]]
     assert names == ["Empty", "Error"], names

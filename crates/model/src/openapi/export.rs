@@ -96,6 +96,9 @@ pub struct ExportOptions {
     /// When the stage's deployment was made (epoch seconds): the document's version when the
     /// API has none.
     pub deployed_at: i64,
+    /// The stage's documentation version, as `x-amazon-apigateway-documentation`; `None`
+    /// when the stage names none.
+    pub documentation: Option<serde_json::Value>,
 }
 
 /// The document formats, chosen by the `Accept` header.
@@ -388,6 +391,13 @@ pub fn export(snapshot: &ApiSnapshot, options: &ExportOptions) -> Node {
 
     if options.extensions.integrations() {
         api_extensions(snapshot, &mut doc);
+    }
+    // As on AWS, the stage's documentation version is in every export.
+    if let Some(documentation) = &options.documentation {
+        doc.put(
+            "x-amazon-apigateway-documentation",
+            Node::from_json(documentation),
+        );
     }
     doc.done()
 }

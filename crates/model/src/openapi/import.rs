@@ -198,6 +198,7 @@ impl<'d> Reader<'d> {
             models: Vec::new(),
             request_validators: Vec::new(),
             authorizers: Vec::new(),
+            documentation: None,
             warnings: Vec::new(),
         };
         self.security_schemes();
@@ -567,9 +568,13 @@ impl<'d> Reader<'d> {
                 // A marker of the export format; it asks for nothing.
                 "x-amazon-apigateway-importexport-version" => {}
                 "x-amazon-apigateway-documentation" if self.options.ignore_documentation => {}
-                "x-amazon-apigateway-documentation" => self.warn(format!(
-                    "Documentation parts ({key} at {loc}) are not supported and were not imported; pass ignore=documentation to skip them without a warning"
-                )),
+                "x-amazon-apigateway-documentation" => {
+                    let (parts, warnings) = crate::documentation::parse_extension(value);
+                    for warning in warnings {
+                        self.warn(format!("{warning} (at {loc})"));
+                    }
+                    plan.documentation = Some(parts);
+                }
                 "x-amazon-apigateway-request-validators" => {
                     plan.request_validators = self.request_validators(value, &loc);
                 }

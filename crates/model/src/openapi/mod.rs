@@ -115,6 +115,9 @@ pub struct ImportPlan {
     /// Security schemes with `x-amazon-apigateway-authorizer`, named by scheme. Methods name
     /// theirs by scheme name in `authorizer_id` until the control plane gives them ids.
     pub authorizers: Vec<crate::Authorizer>,
+    /// `x-amazon-apigateway-documentation`'s parts; `None` when the document has none (or
+    /// the import ignores documentation).
+    pub documentation: Option<Vec<crate::documentation::ImportedPart>>,
     /// What the document asks and Causeway does not do, one sentence each.
     pub warnings: Vec<String>,
 }

@@ -527,7 +527,10 @@ fn unsupported_things_are_warnings_never_silence() {
     let doc = r#"{
       "swagger": "2.0",
       "info": {"title": "w"},
-      "x-amazon-apigateway-documentation": {"documentationParts": []},
+      "x-amazon-apigateway-documentation": {"documentationParts": [
+        {"location": {"type": "NOPE"}, "properties": {}},
+        {"location": {"type": "API"}, "properties": {"description": "d"}}
+      ]},
       "x-amazon-apigateway-request-validators": {"all": {}},
       "x-amazon-apigateway-shiny-new-thing": true,
       "x-logo": "ignored: not an AWS extension",
@@ -552,7 +555,7 @@ fn unsupported_things_are_warnings_never_silence() {
     let plan = plan(doc);
     let text = plan.warnings.join("\n");
     for expected in [
-        "Documentation parts (x-amazon-apigateway-documentation at x-amazon-apigateway-documentation)",
+        "Documentation part 0 was not imported: 'NOPE' is not a documentation part type",
         "Unsupported extension x-amazon-apigateway-shiny-new-thing",
         "Security scheme 'lambda' (of type 'oauth2') is not supported",
         "TRACE is not a method API Gateway supports",
@@ -579,8 +582,13 @@ fn unsupported_things_are_warnings_never_silence() {
         ignore_documentation: true,
         ..ImportOptions::default()
     };
+    // The readable part is imported; ignoring documentation imports none, silently.
+    let parts = plan.documentation.as_deref().unwrap_or_default();
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    assert_eq!(parts[0].properties, r#"{"description":"d"}"#);
     let quiet = plan_with(doc, &ignoring);
     assert!(!quiet.warnings.iter().any(|w| w.contains("Documentation")));
+    assert_eq!(quiet.documentation, None);
 }
 
 #[test]
@@ -801,6 +809,7 @@ fn options(export_type: ExportType, integrations: bool) -> ExportOptions {
         stage_name: "prod".into(),
         host: "abc123defg.execute-api.us-east-1.amazonaws.com".into(),
         deployed_at: 1_700_000_000,
+        documentation: None,
     }
 }
 

@@ -50,6 +50,27 @@ fuzz_target!(|data: &[u8]| {
         known.insert(resource.path.clone());
     }
     let snapshot = snapshot(&plan);
+    // The documentation parts, as a version the stage names, go out with the export and
+    // must come back the same.
+    let documentation = plan.documentation.as_ref().map(|parts| {
+        causeway_model::documentation::export_extension(
+            &causeway_model::documentation::DocumentationVersion {
+                version: "fz".into(),
+                created_date: 0,
+                description: None,
+                parts: parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, part)| causeway_model::documentation::DocumentationPart {
+                        id: format!("p{i}"),
+                        location: part.location.clone(),
+                        properties: part.properties.clone(),
+                        seq: i as u64,
+                    })
+                    .collect(),
+            },
+        )
+    });
     for export_type in [ExportType::Swagger, ExportType::Oas30] {
         for format in [Format::Json, Format::Yaml] {
             let exported = export(
@@ -64,7 +85,7 @@ fuzz_target!(|data: &[u8]| {
                     stage_name: "prod".into(),
                     host: "fz.execute-api.us-east-1.amazonaws.com".into(),
                     deployed_at: 0,
-                    documentation: None,
+                    documentation: documentation.clone(),
                 },
             );
             let Ok(bytes) = render(&exported, format) else {
@@ -89,6 +110,19 @@ fuzz_target!(|data: &[u8]| {
                 "{}",
                 String::from_utf8_lossy(&bytes)
             );
+            assert_eq!(
+                again.documentation.as_ref().map(Vec::len),
+                plan.documentation.as_ref().map(Vec::len),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            if let (Some(before), Some(after)) = (&plan.documentation, &again.documentation) {
+                for (before, after) in before.iter().zip(after) {
+                    assert_eq!(before.location, after.location);
+                    let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+                    assert_eq!(value(&before.properties), value(&after.properties));
+                }
+            }
             // The authorizers the methods use come back the same (unused ones are not
             // exported).
             for authorizer in &again.authorizers {

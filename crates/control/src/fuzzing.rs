@@ -188,12 +188,18 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"Name":"fz","Scope":"REGIONAL","IPAddressVersion":"IPV4","Addresses":["192.0.2.0/24"]}"#,
     );
     let set_arn = set["Summary"]["ARN"].as_str()?.to_owned();
+    let regexes = waf(
+        "CreateRegexPatternSet",
+        r#"{"Name":"fz","Scope":"REGIONAL","RegularExpressionList":[{"RegexString":"^curl/"}]}"#,
+    );
+    let regex_arn = regexes["Summary"]["ARN"].as_str()?.to_owned();
     let acl = waf(
         "CreateWebACL",
         &format!(
-            r#"{{"Name":"fz","Scope":"REGIONAL","DefaultAction":{{"Allow":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"fz"}},"Rules":[{{"Name":"ips","Priority":0,"Statement":{{"IPSetReferenceStatement":{{"ARN":"{set_arn}"}}}},"Action":{{"Block":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"ips"}}}}]}}"#
+            r#"{{"Name":"fz","Scope":"REGIONAL","DefaultAction":{{"Allow":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"fz"}},"Rules":[{{"Name":"ips","Priority":0,"Statement":{{"IPSetReferenceStatement":{{"ARN":"{set_arn}"}}}},"Action":{{"Block":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"ips"}}}},{{"Name":"bots","Priority":1,"Statement":{{"RegexPatternSetReferenceStatement":{{"ARN":"{regex_arn}","FieldToMatch":{{"SingleHeader":{{"Name":"user-agent"}}}},"TextTransformations":[{{"Priority":0,"Type":"LOWERCASE"}}]}}}},"Action":{{"Count":{{}}}},"VisibilityConfig":{{"SampledRequestsEnabled":false,"CloudWatchMetricsEnabled":false,"MetricName":"bots"}}}}]}}"#
         ),
     );
+    // The web ACL exists only if both rules compiled.
     let acl_arn = acl["Summary"]["ARN"].as_str()?.to_owned();
     waf(
         "AssociateWebACL",
@@ -285,6 +291,11 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "UpdateIPSet",
         "DeleteIPSet",
         "ListIPSets",
+        "CreateRegexPatternSet",
+        "GetRegexPatternSet",
+        "UpdateRegexPatternSet",
+        "DeleteRegexPatternSet",
+        "ListRegexPatternSets",
         "CreateWebACL",
         "GetWebACL",
         "UpdateWebACL",

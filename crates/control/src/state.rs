@@ -49,6 +49,8 @@ pub mod kind {
     pub const WAF_IP_SET: &str = "wafipset";
     /// A WAF web ACL, keyed by its id.
     pub const WAF_WEB_ACL: &str = "wafwebacl";
+    /// A WAF regex pattern set, keyed by its id.
+    pub const WAF_REGEX_SET: &str = "wafregexset";
     /// A client certificate (with its private key), keyed by its id.
     pub const CLIENT_CERTIFICATE: &str = "clientcertificate";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
@@ -78,6 +80,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::BASE_PATH_MAPPING
             | kind::WAF_IP_SET
             | kind::WAF_WEB_ACL
+            | kind::WAF_REGEX_SET
             | kind::CLIENT_CERTIFICATE
     )
 }
@@ -126,6 +129,8 @@ pub struct State {
     pub waf_ip_sets: BTreeMap<String, causeway_model::waf::IpSet>,
     /// WAF web ACLs, by id.
     pub waf_web_acls: BTreeMap<String, causeway_model::waf::WebAcl>,
+    /// WAF regex pattern sets, by id.
+    pub waf_regex_sets: BTreeMap<String, causeway_model::waf::RegexPatternSet>,
     /// Client certificates, by id.
     pub client_certificates: BTreeMap<String, causeway_model::ClientCertificate>,
 }
@@ -249,6 +254,11 @@ impl State {
                         state.waf_web_acls.insert(acl.id.clone(), acl);
                     }
                 }
+                kind::WAF_REGEX_SET => {
+                    if let Some(set) = parse::<causeway_model::waf::RegexPatternSet>(&record) {
+                        state.waf_regex_sets.insert(set.id.clone(), set);
+                    }
+                }
                 kind::CLIENT_CERTIFICATE => {
                     if let Some(certificate) = parse::<causeway_model::ClientCertificate>(&record) {
                         state
@@ -357,7 +367,7 @@ impl State {
 
     /// What the gateway serves: every stage with its deployment, every VPC link, where
     /// each load balancer listens, and the API keys and usage plans it enforces.
-    /// A web ACL compiled with the IP sets it uses now. An ACL that no longer compiles (it
+    /// A web ACL compiled with the IP sets and regex pattern sets it uses now. An ACL that no longer compiles (it
     /// was checked when stored) blocks everything rather than let traffic through unchecked.
     pub fn compiled_web_acl(
         &self,
@@ -365,14 +375,20 @@ impl State {
     ) -> Option<std::sync::Arc<causeway_model::waf::CompiledAcl>> {
         use causeway_model::waf::CompiledAcl;
         let acl = self.waf_web_acls.values().find(|acl| acl.arn == arn)?;
-        let sets: Vec<&causeway_model::waf::IpSet> = self.waf_ip_sets.values().collect();
+        let ip_sets: Vec<&causeway_model::waf::IpSet> = self.waf_ip_sets.values().collect();
+        let regex_sets: Vec<&causeway_model::waf::RegexPatternSet> =
+            self.waf_regex_sets.values().collect();
+        let sets = causeway_model::waf::Sets {
+            ip: &ip_sets,
+            regex: &regex_sets,
+        };
         let account = arn.split(':').nth(4).unwrap_or_default();
         let compiled = CompiledAcl::compile(
             (&acl.arn, &acl.name, account),
             &acl.default_action,
             &acl.rules,
             acl.custom_response_bodies.as_ref(),
-            &sets,
+            sets,
         )
         .or_else(|error| {
             tracing::error!(web_acl = %arn, %error, "web ACL no longer compiles; it blocks every request");
@@ -381,7 +397,7 @@ impl State {
                 &serde_json::json!({"Block": {}}),
                 &[],
                 None,
-                &[],
+                causeway_model::waf::Sets::default(),
             )
         })
         .ok()?;

@@ -1,4 +1,5 @@
-//! AWS WAF (v2), REGIONAL scope, for REST API stages: IP sets, web ACLs and their
+//! AWS WAF (v2), REGIONAL scope, for REST API stages: IP sets, regex pattern sets, web ACLs
+//! and their
 //! association with stages, over WAF's JSON 1.1 protocol (`POST /` with
 //! `X-Amz-Target: AWSWAF_20190729.<Operation>`).
 //!
@@ -7,7 +8,7 @@
 //! everything before it changes anything; an error reply keeps no change.
 
 use causeway_model::Stage;
-use causeway_model::waf::{self, CompiledAcl, IpSet, WafError, WebAcl};
+use causeway_model::waf::{self, CompiledAcl, IpSet, RegexPatternSet, WafError, WebAcl};
 use serde_json::{Map, Value, json};
 
 use crate::ctx::Ctx;
@@ -92,6 +93,11 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         "UpdateIPSet" => update_ip_set(cx, body),
         "DeleteIPSet" => delete_ip_set(cx, body),
         "ListIPSets" => list(cx, body, Kind::IpSets),
+        "CreateRegexPatternSet" => create_regex_set(cx, body),
+        "GetRegexPatternSet" => get_regex_set(cx, body),
+        "UpdateRegexPatternSet" => update_regex_set(cx, body),
+        "DeleteRegexPatternSet" => delete_regex_set(cx, body),
+        "ListRegexPatternSets" => list(cx, body, Kind::RegexSets),
         "CreateWebACL" => create_web_acl(cx, body),
         "GetWebACL" => get_web_acl(cx, body),
         "UpdateWebACL" => update_web_acl(cx, body),
@@ -105,7 +111,7 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         other => Err(WafError {
             code: "UnknownOperationException",
             message: format!(
-                "This server does not implement the WAF operation {other}; it serves IP sets, web ACLs and their association with REST API stages."
+                "This server does not implement the WAF operation {other}; it serves IP sets, regex pattern sets, web ACLs and their association with REST API stages."
             ),
             parameter: None,
         }),
@@ -295,6 +301,113 @@ fn delete_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     Ok(json!({}))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Regex pattern sets
+
+/// `RegularExpressionList`: `[{"RegexString": "..."}]`, checked by compiling it.
+fn regular_expressions(body: &Value) -> Result<Vec<String>, WafError> {
+    let list = field(body, "RegularExpressionList")
+        .ok_or_else(|| WafError::required("regularExpressionList"))?
+        .as_array()
+        .ok_or_else(|| {
+            WafError::validation("regularExpressionList", None, "Member must be a list")
+        })?;
+    let expressions = list
+        .iter()
+        .map(|item| {
+            item.get("RegexString")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| WafError::required("regularExpressionList.member.regexString"))
+        })
+        .collect::<Result<Vec<String>, WafError>>()?;
+    waf::compile_regexes(&expressions)?;
+    Ok(expressions)
+}
+
+/// The regex pattern set named by `Name`, `Scope` and `Id`.
+fn find_regex_set<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a RegexPatternSet, WafError> {
+    let name = required_str(body, "Name")?;
+    check_scope(body)?;
+    let id = required_str(body, "Id")?;
+    cx.state
+        .waf_regex_sets
+        .get(id)
+        .filter(|set| set.name == name)
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn create_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let name = required_str(body, "Name")?;
+    waf::check_name(name, "name")?;
+    check_scope(body)?;
+    let expressions = regular_expressions(body)?;
+    let description = description(body)?;
+    if cx.state.waf_regex_sets.values().any(|s| s.name == name) {
+        return Err(WafError::duplicate());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let set = RegexPatternSet {
+        name: name.to_owned(),
+        arn: arn(cx, "regexpatternset", name, &id),
+        id: id.clone(),
+        description,
+        regular_expressions: expressions,
+        lock_token: new_token(),
+    };
+    cx.put(kind::WAF_REGEX_SET, id.clone(), &set)
+        .map_err(internal)?;
+    let reply = json!({"Summary": summary(&set.name, &set.id, &set.description, &set.lock_token, &set.arn)});
+    cx.state.waf_regex_sets.insert(id, set);
+    Ok(reply)
+}
+
+fn get_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let set = find_regex_set(cx, body)?;
+    let expressions: Vec<Value> = set
+        .regular_expressions
+        .iter()
+        .map(|e| json!({"RegexString": e}))
+        .collect();
+    Ok(json!({
+        "RegexPatternSet": {"Name": set.name, "Id": set.id, "ARN": set.arn,
+            "Description": set.description, "RegularExpressionList": expressions},
+        "LockToken": set.lock_token,
+    }))
+}
+
+fn update_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let mut set = find_regex_set(cx, body)?.clone();
+    let expressions = regular_expressions(body)?;
+    let description = description(body)?;
+    check_lock(body, &set.lock_token)?;
+    set.regular_expressions = expressions;
+    set.description = description;
+    set.lock_token = new_token();
+    cx.put(kind::WAF_REGEX_SET, set.id.clone(), &set)
+        .map_err(internal)?;
+    let reply = json!({"NextLockToken": set.lock_token});
+    cx.state.waf_regex_sets.insert(set.id.clone(), set);
+    Ok(reply)
+}
+
+fn delete_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let set = find_regex_set(cx, body)?;
+    check_lock(body, &set.lock_token)?;
+    let (id, set_arn) = (set.id.clone(), set.arn.clone());
+    let used = cx
+        .state
+        .waf_web_acls
+        .values()
+        .any(|acl| acl.rules.iter().any(|rule| mentions(rule, &set_arn)));
+    if used {
+        return Err(WafError::associated());
+    }
+    cx.delete(kind::WAF_REGEX_SET, id.clone());
+    cx.state.waf_regex_sets.remove(&id);
+    Ok(json!({}))
+}
+
 /// Whether a JSON value holds `text` as one of its strings.
 fn mentions(value: &Value, text: &str) -> bool {
     match value {
@@ -307,6 +420,14 @@ fn mentions(value: &Value, text: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Web ACLs
+
+/// The sets web ACL rules may reference.
+fn sets<'a>(cx: &'a Ctx<'_>) -> (Vec<&'a IpSet>, Vec<&'a RegexPatternSet>) {
+    (
+        cx.state.waf_ip_sets.values().collect(),
+        cx.state.waf_regex_sets.values().collect(),
+    )
+}
 
 /// What CreateWebACL and UpdateWebACL give: checked by compiling it.
 struct AclInput {
@@ -339,13 +460,16 @@ fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<Ac
     };
     let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
     let description = description(body)?;
-    let sets: Vec<&IpSet> = cx.state.waf_ip_sets.values().collect();
+    let (ip_sets, regex_sets) = sets(cx);
     let compiled = CompiledAcl::compile(
         (arn, name, &cx.config.account_id),
         &default_action,
         &rules,
         custom_response_bodies.as_ref(),
-        &sets,
+        waf::Sets {
+            ip: &ip_sets,
+            regex: &regex_sets,
+        },
     )?;
     Ok(AclInput {
         default_action,
@@ -466,6 +590,7 @@ fn delete_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 #[derive(Clone, Copy)]
 enum Kind {
     IpSets,
+    RegexSets,
     WebAcls,
 }
 
@@ -489,6 +614,17 @@ fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
         Kind::IpSets => cx
             .state
             .waf_ip_sets
+            .values()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    summary(&s.name, &s.id, &s.description, &s.lock_token, &s.arn),
+                )
+            })
+            .collect(),
+        Kind::RegexSets => cx
+            .state
+            .waf_regex_sets
             .values()
             .map(|s| {
                 (
@@ -521,6 +657,7 @@ fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
         .collect();
     let key = match what {
         Kind::IpSets => "IPSets",
+        Kind::RegexSets => "RegexPatternSets",
         Kind::WebAcls => "WebACLs",
     };
     let mut reply = Map::new();
@@ -644,13 +781,16 @@ fn check_capacity(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let rules = field(body, "Rules")
         .and_then(Value::as_array)
         .ok_or_else(|| WafError::required("rules"))?;
-    let sets: Vec<&IpSet> = cx.state.waf_ip_sets.values().collect();
+    let (ip_sets, regex_sets) = sets(cx);
     let compiled = CompiledAcl::compile(
         ("", "capacity", &cx.config.account_id),
         &json!({"Allow": {}}),
         rules,
         None,
-        &sets,
+        waf::Sets {
+            ip: &ip_sets,
+            regex: &regex_sets,
+        },
     )?;
     Ok(json!({"Capacity": compiled.capacity}))
 }

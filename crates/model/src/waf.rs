@@ -132,6 +132,61 @@ pub struct IpSet {
     pub lock_token: String,
 }
 
+/// A regex pattern set, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegexPatternSet {
+    pub name: String,
+    pub id: String,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub description: String,
+    /// The regular expressions (`RegularExpressionList[].RegexString`).
+    pub regular_expressions: Vec<String>,
+    pub lock_token: String,
+}
+
+/// The most regular expressions a regex pattern set holds (WAF's quota).
+pub const MAX_REGEXES_PER_SET: usize = 10;
+
+/// Compiles a regex pattern set's expressions into one matcher, or says which is wrong:
+/// 1 to 10 expressions of 1 to 512 characters each, each a valid regular expression.
+pub fn compile_regexes(expressions: &[String]) -> Result<regex::bytes::RegexSet, WafError> {
+    if expressions.is_empty() || expressions.len() > MAX_REGEXES_PER_SET {
+        return Err(WafError::validation(
+            "regularExpressionList",
+            None,
+            "Member must have length between 1 and 10",
+        ));
+    }
+    for expression in expressions {
+        if expression.is_empty() || expression.chars().count() > 512 {
+            return Err(WafError::validation(
+                "regularExpressionList.member.regexString",
+                Some(expression),
+                "Member must have length between 1 and 512",
+            ));
+        }
+    }
+    regex::bytes::RegexSetBuilder::new(expressions)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|_| {
+            WafError::invalid(
+                "REGEX",
+                "RegularExpressionList",
+                "The regular expression is not valid.",
+            )
+        })
+}
+
+/// The IP sets and regex pattern sets web ACL rules may reference.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sets<'a> {
+    pub ip: &'a [&'a IpSet],
+    pub regex: &'a [&'a RegexPatternSet],
+}
+
 /// A web ACL, as stored: what it was given, with its id, ARN, capacity and lock token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -358,6 +413,12 @@ enum Statement {
         transforms: Vec<Transform>,
         regex: regex::bytes::Regex,
     },
+    /// A regex pattern set: any of its expressions.
+    RegexSet {
+        field: Field,
+        transforms: Vec<Transform>,
+        set: regex::bytes::RegexSet,
+    },
     Size {
         field: Field,
         transforms: Vec<Transform>,
@@ -417,7 +478,7 @@ pub struct CompiledAcl {
 }
 
 struct Compiler<'a> {
-    ip_sets: &'a [&'a IpSet],
+    sets: Sets<'a>,
     bodies: Option<&'a Map<String, Value>>,
     inspects_body: bool,
     capacity: u64,
@@ -672,7 +733,7 @@ impl Compiler<'_> {
             "IPSetReferenceStatement" => {
                 self.capacity += 1;
                 let arn = string(map, "ARN", "iPSetReferenceStatement")?;
-                let set = self.ip_sets.iter().find(|s| s.arn == arn).ok_or_else(|| {
+                let set = self.sets.ip.iter().find(|s| s.arn == arn).ok_or_else(|| {
                     WafError::invalid(
                         "RULE",
                         "Statement",
@@ -746,6 +807,31 @@ impl Compiler<'_> {
                     field: self.field(member(map, "FieldToMatch", "regexMatchStatement")?)?,
                     transforms: self.transforms(map.get("TextTransformations"))?,
                     regex,
+                }
+            }
+            "RegexPatternSetReferenceStatement" => {
+                self.capacity += 25;
+                let arn = string(map, "ARN", "regexPatternSetReferenceStatement")?;
+                let set = self
+                    .sets
+                    .regex
+                    .iter()
+                    .find(|s| s.arn == arn)
+                    .ok_or_else(|| {
+                        WafError::invalid(
+                            "RULE",
+                            "Statement",
+                            "A reference in your rule statement is not valid.",
+                        )
+                    })?;
+                Statement::RegexSet {
+                    set: compile_regexes(&set.regular_expressions)?,
+                    field: self.field(member(
+                        map,
+                        "FieldToMatch",
+                        "regexPatternSetReferenceStatement",
+                    )?)?,
+                    transforms: self.transforms(map.get("TextTransformations"))?,
                 }
             }
             "SizeConstraintStatement" => {
@@ -970,10 +1056,10 @@ impl CompiledAcl {
         default_action: &Value,
         rules: &[Value],
         custom_response_bodies: Option<&Value>,
-        ip_sets: &[&IpSet],
+        sets: Sets<'_>,
     ) -> Result<CompiledAcl, WafError> {
         let mut compiler = Compiler {
-            ip_sets,
+            sets,
             bodies: custom_response_bodies.and_then(Value::as_object),
             inspects_body: false,
             capacity: 0,
@@ -1149,6 +1235,14 @@ impl Statement {
             } => field.values(request).into_iter().any(|value| match value {
                 Inspected::Oversize(result) => result,
                 Inspected::Bytes(value) => regex.is_match(&transform(value, transforms)),
+            }),
+            Statement::RegexSet {
+                field,
+                transforms,
+                set,
+            } => field.values(request).into_iter().any(|value| match value {
+                Inspected::Oversize(result) => result,
+                Inspected::Bytes(value) => set.is_match(&transform(value, transforms)),
             }),
             Statement::Size {
                 field,

@@ -93,4 +93,26 @@ waf.delete_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"], LockToken=next_t
 token = waf.get_ip_set(Name="office", Scope="REGIONAL", Id=ip_set["Id"])["LockToken"]
 waf.delete_ip_set(Name="office", Scope="REGIONAL", Id=ip_set["Id"], LockToken=token)
 assert [s["Name"] for s in waf.list_ip_sets(Scope="REGIONAL")["IPSets"]] == ["second"]
+
+# Regex pattern sets, through boto3's own model of them.
+regexes = waf.create_regex_pattern_set(
+    Name="agents", Scope="REGIONAL", Description="bots",
+    RegularExpressionList=[{"RegexString": "^curl/"}, {"RegexString": "wget"}],
+)["Summary"]
+got = waf.get_regex_pattern_set(Name="agents", Scope="REGIONAL", Id=regexes["Id"])
+assert [r["RegexString"] for r in got["RegexPatternSet"]["RegularExpressionList"]] == ["^curl/", "wget"], got
+assert [s["Name"] for s in waf.list_regex_pattern_sets(Scope="REGIONAL")["RegexPatternSets"]] == ["agents"]
+next_token = waf.update_regex_pattern_set(
+    Name="agents", Scope="REGIONAL", Id=regexes["Id"], LockToken=got["LockToken"],
+    RegularExpressionList=[{"RegexString": "^curl/"}],
+)["NextLockToken"]
+capacity = waf.check_capacity(Scope="REGIONAL", Rules=[{
+    "Name": "agents", "Priority": 0, "Action": {"Block": {}},
+    "Statement": {"RegexPatternSetReferenceStatement": {"ARN": regexes["ARN"],
+        "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+    "VisibilityConfig": {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "agents"},
+}])["Capacity"]
+assert capacity == 25, capacity
+waf.delete_regex_pattern_set(Name="agents", Scope="REGIONAL", Id=regexes["Id"], LockToken=next_token)
 print("boto3 wafv2: OK")

@@ -21,8 +21,22 @@ fn ip_set() -> IpSet {
     }
 }
 
+const REGEX_ARN: &str = "arn:aws:wafv2:us-east-1:123456789012:regional/regexpatternset/bots/22222222-0000-4000-8000-000000000000";
+
+fn regex_set() -> RegexPatternSet {
+    RegexPatternSet {
+        name: "bots".into(),
+        id: "22222222-0000-4000-8000-000000000000".into(),
+        arn: REGEX_ARN.into(),
+        description: String::new(),
+        regular_expressions: vec!["^curl/".into(), "python-requests/\\d".into()],
+        lock_token: "t".into(),
+    }
+}
+
 fn compile(default: Value, rules: Value) -> Result<CompiledAcl, WafError> {
     let set = ip_set();
+    let regexes = regex_set();
     let rules = rules.as_array().cloned().unwrap_or_default();
     let bodies =
         json!({"denied": {"ContentType": "APPLICATION_JSON", "Content": "{\"denied\":true}"}});
@@ -31,8 +45,58 @@ fn compile(default: Value, rules: Value) -> Result<CompiledAcl, WafError> {
         &default,
         &rules,
         Some(&bodies),
-        &[&set],
+        Sets {
+            ip: &[&set],
+            regex: &[&regexes],
+        },
     )
+}
+
+#[test]
+fn regex_pattern_sets_match_any_of_their_expressions() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "bots",
+            0,
+            json!({"RegexPatternSetReferenceStatement": {"ARN": REGEX_ARN,
+            "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+            "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap();
+    // 25 for the set, 10 for the transformation.
+    assert_eq!(acl.capacity, 25 + 10);
+    for (agent, blocked) in [
+        ("curl/8.5.0", true),
+        ("Python-Requests/2.31", true),
+        ("python-requests/x", false),
+        ("Mozilla/5.0 curl/8", false),
+    ] {
+        let got = decide(
+            &acl,
+            &request("203.0.113.1", "GET", "/", "", &[("user-agent", agent)]),
+        );
+        assert_eq!(got.is_some(), blocked, "{agent}");
+    }
+    // An unknown set, and expressions that are not valid.
+    let unknown = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "x",
+            0,
+            json!({"RegexPatternSetReferenceStatement": {"ARN": "arn:nope",
+            "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}),
+            json!({"Block": {}})
+        )]),
+    );
+    assert_eq!(unknown.unwrap_err().code, "WAFInvalidParameterException");
+    assert!(compile_regexes(&["(".into()]).is_err());
+    assert!(compile_regexes(&[]).is_err());
+    assert!(compile_regexes(&vec!["a".to_owned(); 11]).is_err());
+    assert!(compile_regexes(&["a".repeat(513)]).is_err());
+    assert!(compile_regexes(&["^a$".into(), "b+".into()]).is_ok());
 }
 
 fn rule(name: &str, priority: u64, statement: Value, action: Value) -> Value {

@@ -670,3 +670,123 @@ async fn a_web_acl_set_on_one_node_guards_every_node() {
     .await;
     assert_eq!(route_of(&open), "root");
 }
+
+/// Regex pattern sets: created, read, listed, updated under their lock token, used by a
+/// web ACL rule (any of the set's expressions matches), changed under the ACL (the gateway
+/// follows without a deployment), and kept while an ACL uses them.
+#[tokio::test]
+async fn regex_pattern_sets_match_any_expression_and_follow_updates() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/").await;
+
+    let created = waf_ok(
+        &server,
+        "CreateRegexPatternSet",
+        json!({"Name": "bots", "Scope": "REGIONAL", "Description": "scrapers",
+               "RegularExpressionList": [{"RegexString": "^curl/"}, {"RegexString": "python-requests"}]}),
+    )
+    .await;
+    let summary = &created["Summary"];
+    let (id, set_arn) = (
+        summary["Id"].as_str().unwrap().to_owned(),
+        summary["ARN"].as_str().unwrap().to_owned(),
+    );
+    assert!(
+        set_arn.contains(":regional/regexpatternset/bots/"),
+        "{set_arn}"
+    );
+    let named = json!({"Name": "bots", "Scope": "REGIONAL", "Id": id});
+    let got = waf_ok(&server, "GetRegexPatternSet", named.clone()).await;
+    assert_eq!(
+        got["RegexPatternSet"]["RegularExpressionList"],
+        json!([{"RegexString": "^curl/"}, {"RegexString": "python-requests"}])
+    );
+    assert_eq!(got["RegexPatternSet"]["Description"], "scrapers");
+    let listed = waf_ok(
+        &server,
+        "ListRegexPatternSets",
+        json!({"Scope": "REGIONAL"}),
+    )
+    .await;
+    assert_eq!(listed["RegexPatternSets"][0]["Id"], id.as_str());
+    // Expressions that are not valid, and a duplicate name, are refused.
+    waf_err(
+        &server,
+        "CreateRegexPatternSet",
+        json!({"Name": "broken", "Scope": "REGIONAL", "RegularExpressionList": [{"RegexString": "("}]}),
+        "WAFInvalidParameterException",
+    )
+    .await;
+    waf_err(
+        &server,
+        "CreateRegexPatternSet",
+        json!({"Name": "bots", "Scope": "REGIONAL", "RegularExpressionList": [{"RegexString": "x"}]}),
+        "WAFDuplicateItemException",
+    )
+    .await;
+
+    let acl = waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({"Name": "agents", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+               "VisibilityConfig": visibility("agents"),
+               "Rules": [rule("bots", 0, json!({"RegexPatternSetReferenceStatement": {"ARN": set_arn,
+                   "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+                   "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}), json!({"Block": {}}))]}),
+    )
+    .await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    let as_agent = |agent: &'static str| {
+        let request = near
+            .http
+            .get(format!("http://{}/prod/", near.host))
+            .header("user-agent", agent);
+        move || request.try_clone().unwrap()
+    };
+    let raw = until(&near, as_agent("curl/8.5.0"), |r| r.status == 403).await;
+    assert_eq!(raw.status, 403, "{}", raw.text());
+    assert_eq!(
+        near.send(as_agent("Python-Requests/2.31")()).await.status,
+        403
+    );
+    assert_eq!(near.send(as_agent("Mozilla/5.0")()).await.status, 200);
+
+    // The set changes under the ACL: the gateway follows.
+    let token = waf_ok(&server, "GetRegexPatternSet", named.clone()).await["LockToken"].clone();
+    let mut update = named.clone();
+    update["RegularExpressionList"] = json!([{"RegexString": "^mozilla/"}]);
+    update["LockToken"] = json!("stale");
+    waf_err(
+        &server,
+        "UpdateRegexPatternSet",
+        update.clone(),
+        "WAFOptimisticLockException",
+    )
+    .await;
+    update["LockToken"] = token;
+    waf_ok(&server, "UpdateRegexPatternSet", update).await;
+    let raw = until(&near, as_agent("Mozilla/5.0"), |r| r.status == 403).await;
+    assert_eq!(raw.status, 403);
+    assert_eq!(near.send(as_agent("curl/8.5.0")()).await.status, 200);
+
+    // In use, the set stays.
+    let token = waf_ok(&server, "GetRegexPatternSet", named.clone()).await["LockToken"].clone();
+    let mut delete = named.clone();
+    delete["LockToken"] = token;
+    waf_err(
+        &server,
+        "DeleteRegexPatternSet",
+        delete,
+        "WAFAssociatedItemException",
+    )
+    .await;
+}

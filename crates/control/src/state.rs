@@ -51,6 +51,8 @@ pub mod kind {
     pub const WAF_WEB_ACL: &str = "wafwebacl";
     /// A WAF regex pattern set, keyed by its id.
     pub const WAF_REGEX_SET: &str = "wafregexset";
+    /// A WAF rule group, keyed by its id.
+    pub const WAF_RULE_GROUP: &str = "wafrulegroup";
     /// A client certificate (with its private key), keyed by its id.
     pub const CLIENT_CERTIFICATE: &str = "clientcertificate";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
@@ -81,6 +83,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::WAF_IP_SET
             | kind::WAF_WEB_ACL
             | kind::WAF_REGEX_SET
+            | kind::WAF_RULE_GROUP
             | kind::CLIENT_CERTIFICATE
     )
 }
@@ -131,6 +134,8 @@ pub struct State {
     pub waf_web_acls: BTreeMap<String, causeway_model::waf::WebAcl>,
     /// WAF regex pattern sets, by id.
     pub waf_regex_sets: BTreeMap<String, causeway_model::waf::RegexPatternSet>,
+    /// WAF rule groups, by id.
+    pub waf_rule_groups: BTreeMap<String, causeway_model::waf::RuleGroup>,
     /// Client certificates, by id.
     pub client_certificates: BTreeMap<String, causeway_model::ClientCertificate>,
 }
@@ -259,6 +264,11 @@ impl State {
                         state.waf_regex_sets.insert(set.id.clone(), set);
                     }
                 }
+                kind::WAF_RULE_GROUP => {
+                    if let Some(group) = parse::<causeway_model::waf::RuleGroup>(&record) {
+                        state.waf_rule_groups.insert(group.id.clone(), group);
+                    }
+                }
                 kind::CLIENT_CERTIFICATE => {
                     if let Some(certificate) = parse::<causeway_model::ClientCertificate>(&record) {
                         state
@@ -367,7 +377,7 @@ impl State {
 
     /// What the gateway serves: every stage with its deployment, every VPC link, where
     /// each load balancer listens, and the API keys and usage plans it enforces.
-    /// A web ACL compiled with the IP sets and regex pattern sets it uses now. An ACL that no longer compiles (it
+    /// A web ACL compiled with the IP sets, regex pattern sets and rule groups it uses now. An ACL that no longer compiles (it
     /// was checked when stored) blocks everything rather than let traffic through unchecked.
     pub fn compiled_web_acl(
         &self,
@@ -378,9 +388,12 @@ impl State {
         let ip_sets: Vec<&causeway_model::waf::IpSet> = self.waf_ip_sets.values().collect();
         let regex_sets: Vec<&causeway_model::waf::RegexPatternSet> =
             self.waf_regex_sets.values().collect();
+        let rule_groups: Vec<&causeway_model::waf::RuleGroup> =
+            self.waf_rule_groups.values().collect();
         let sets = causeway_model::waf::Sets {
             ip: &ip_sets,
             regex: &regex_sets,
+            rule_groups: &rule_groups,
         };
         let account = arn.split(':').nth(4).unwrap_or_default();
         let compiled = CompiledAcl::compile(

@@ -1,5 +1,5 @@
-//! AWS WAF (v2), REGIONAL scope, for REST API stages: IP sets, regex pattern sets, web ACLs
-//! and their
+//! AWS WAF (v2), REGIONAL scope, for REST API stages: IP sets, regex pattern sets, rule
+//! groups, web ACLs and their
 //! association with stages, over WAF's JSON 1.1 protocol (`POST /` with
 //! `X-Amz-Target: AWSWAF_20190729.<Operation>`).
 //!
@@ -8,7 +8,7 @@
 //! everything before it changes anything; an error reply keeps no change.
 
 use causeway_model::Stage;
-use causeway_model::waf::{self, CompiledAcl, IpSet, RegexPatternSet, WafError, WebAcl};
+use causeway_model::waf::{self, CompiledAcl, IpSet, RegexPatternSet, RuleGroup, WafError, WebAcl};
 use serde_json::{Map, Value, json};
 
 use crate::ctx::Ctx;
@@ -98,6 +98,11 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         "UpdateRegexPatternSet" => update_regex_set(cx, body),
         "DeleteRegexPatternSet" => delete_regex_set(cx, body),
         "ListRegexPatternSets" => list(cx, body, Kind::RegexSets),
+        "CreateRuleGroup" => create_rule_group(cx, body),
+        "GetRuleGroup" => get_rule_group(cx, body),
+        "UpdateRuleGroup" => update_rule_group(cx, body),
+        "DeleteRuleGroup" => delete_rule_group(cx, body),
+        "ListRuleGroups" => list(cx, body, Kind::RuleGroups),
         "CreateWebACL" => create_web_acl(cx, body),
         "GetWebACL" => get_web_acl(cx, body),
         "UpdateWebACL" => update_web_acl(cx, body),
@@ -111,7 +116,7 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         other => Err(WafError {
             code: "UnknownOperationException",
             message: format!(
-                "This server does not implement the WAF operation {other}; it serves IP sets, regex pattern sets, web ACLs and their association with REST API stages."
+                "This server does not implement the WAF operation {other}; it serves IP sets, regex pattern sets, rule groups, web ACLs and their association with REST API stages."
             ),
             parameter: None,
         }),
@@ -288,11 +293,7 @@ fn delete_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let set = find_ip_set(cx, body)?;
     check_lock(body, &set.lock_token)?;
     let (id, set_arn) = (set.id.clone(), set.arn.clone());
-    let used = cx
-        .state
-        .waf_web_acls
-        .values()
-        .any(|acl| acl.rules.iter().any(|rule| mentions(rule, &set_arn)));
+    let used = referenced(cx, &set_arn);
     if used {
         return Err(WafError::associated());
     }
@@ -395,17 +396,182 @@ fn delete_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let set = find_regex_set(cx, body)?;
     check_lock(body, &set.lock_token)?;
     let (id, set_arn) = (set.id.clone(), set.arn.clone());
-    let used = cx
-        .state
-        .waf_web_acls
-        .values()
-        .any(|acl| acl.rules.iter().any(|rule| mentions(rule, &set_arn)));
+    let used = referenced(cx, &set_arn);
     if used {
         return Err(WafError::associated());
     }
     cx.delete(kind::WAF_REGEX_SET, id.clone());
     cx.state.waf_regex_sets.remove(&id);
     Ok(json!({}))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule groups
+
+/// What CreateRuleGroup and UpdateRuleGroup give: the rules checked against the capacity.
+struct GroupInput {
+    rules: Vec<Value>,
+    visibility_config: Value,
+    custom_response_bodies: Option<Value>,
+    description: String,
+}
+
+fn group_input(
+    cx: &Ctx<'_>,
+    body: &Value,
+    name: &str,
+    capacity: u64,
+) -> Result<GroupInput, WafError> {
+    let visibility_config = field(body, "VisibilityConfig")
+        .ok_or_else(|| WafError::required("visibilityConfig"))?
+        .clone();
+    if !visibility_config.is_object() {
+        return Err(WafError::validation(
+            "visibilityConfig",
+            None,
+            "Member must be a structure",
+        ));
+    }
+    let rules = match field(body, "Rules") {
+        None => Vec::new(),
+        Some(Value::Array(rules)) => rules.clone(),
+        Some(_) => return Err(WafError::validation("rules", None, "Member must be a list")),
+    };
+    let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
+    let description = description(body)?;
+    let (ip_sets, regex_sets, _) = sets(cx);
+    waf::check_rule_group(
+        (name, &cx.config.account_id),
+        capacity,
+        &rules,
+        custom_response_bodies.as_ref(),
+        waf::Sets {
+            ip: &ip_sets,
+            regex: &regex_sets,
+            rule_groups: &[],
+        },
+    )?;
+    Ok(GroupInput {
+        rules,
+        visibility_config,
+        custom_response_bodies,
+        description,
+    })
+}
+
+/// The rule group named by `ARN`, or by `Name`, `Scope` and `Id`.
+fn find_rule_group<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a RuleGroup, WafError> {
+    if let Some(arn) = field(body, "ARN").and_then(Value::as_str) {
+        return cx
+            .state
+            .waf_rule_groups
+            .values()
+            .find(|group| group.arn == arn)
+            .ok_or_else(WafError::nonexistent);
+    }
+    let name = required_str(body, "Name")?;
+    check_scope(body)?;
+    let id = required_str(body, "Id")?;
+    cx.state
+        .waf_rule_groups
+        .get(id)
+        .filter(|group| group.name == name)
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn create_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let name = required_str(body, "Name")?;
+    waf::check_name(name, "name")?;
+    check_scope(body)?;
+    let capacity = field(body, "Capacity")
+        .ok_or_else(|| WafError::required("capacity"))?
+        .as_u64()
+        .filter(|c| (1..=5000).contains(c))
+        .ok_or_else(|| {
+            WafError::validation(
+                "capacity",
+                None,
+                "Member must have value between 1 and 5000",
+            )
+        })?;
+    let input = group_input(cx, body, name, capacity)?;
+    if cx.state.waf_rule_groups.values().any(|g| g.name == name) {
+        return Err(WafError::duplicate());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let group = RuleGroup {
+        name: name.to_owned(),
+        arn: arn(cx, "rulegroup", name, &id),
+        id: id.clone(),
+        description: input.description,
+        capacity,
+        rules: input.rules,
+        visibility_config: input.visibility_config,
+        custom_response_bodies: input.custom_response_bodies,
+        lock_token: new_token(),
+    };
+    cx.put(kind::WAF_RULE_GROUP, id.clone(), &group)
+        .map_err(internal)?;
+    let reply = json!({"Summary": summary(&group.name, &group.id, &group.description, &group.lock_token, &group.arn)});
+    cx.state.waf_rule_groups.insert(id, group);
+    Ok(reply)
+}
+
+fn get_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let group = find_rule_group(cx, body)?;
+    let mut answer = json!({
+        "Name": group.name, "Id": group.id, "ARN": group.arn, "Description": group.description,
+        "Capacity": group.capacity, "Rules": group.rules, "VisibilityConfig": group.visibility_config,
+        "LabelNamespace": waf::rule_group_namespace(&cx.config.account_id, &group.name),
+    });
+    if let (Some(bodies), Some(map)) = (&group.custom_response_bodies, answer.as_object_mut()) {
+        map.insert("CustomResponseBodies".into(), bodies.clone());
+    }
+    Ok(json!({"RuleGroup": answer, "LockToken": group.lock_token}))
+}
+
+fn update_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let mut group = find_rule_group(cx, body)?.clone();
+    let input = group_input(cx, body, &group.name, group.capacity)?;
+    check_lock(body, &group.lock_token)?;
+    group.rules = input.rules;
+    group.visibility_config = input.visibility_config;
+    group.custom_response_bodies = input.custom_response_bodies;
+    group.description = input.description;
+    group.lock_token = new_token();
+    // Web ACLs that reference the group recompile from the next plan; its capacity, which
+    // they count, does not change.
+    cx.put(kind::WAF_RULE_GROUP, group.id.clone(), &group)
+        .map_err(internal)?;
+    let reply = json!({"NextLockToken": group.lock_token});
+    cx.state.waf_rule_groups.insert(group.id.clone(), group);
+    Ok(reply)
+}
+
+fn delete_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let group = find_rule_group(cx, body)?;
+    check_lock(body, &group.lock_token)?;
+    let (id, group_arn) = (group.id.clone(), group.arn.clone());
+    let used = referenced(cx, &group_arn);
+    if used {
+        return Err(WafError::associated());
+    }
+    cx.delete(kind::WAF_RULE_GROUP, id.clone());
+    cx.state.waf_rule_groups.remove(&id);
+    Ok(json!({}))
+}
+
+/// Whether a web ACL's or a rule group's rules name `arn`.
+fn referenced(cx: &Ctx<'_>, arn: &str) -> bool {
+    cx.state
+        .waf_web_acls
+        .values()
+        .any(|acl| acl.rules.iter().any(|rule| mentions(rule, arn)))
+        || cx
+            .state
+            .waf_rule_groups
+            .values()
+            .any(|group| group.rules.iter().any(|rule| mentions(rule, arn)))
 }
 
 /// Whether a JSON value holds `text` as one of its strings.
@@ -421,11 +587,14 @@ fn mentions(value: &Value, text: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Web ACLs
 
-/// The sets web ACL rules may reference.
-fn sets<'a>(cx: &'a Ctx<'_>) -> (Vec<&'a IpSet>, Vec<&'a RegexPatternSet>) {
+/// What web ACL rules may reference: IP sets, regex pattern sets, rule groups.
+type References<'a> = (Vec<&'a IpSet>, Vec<&'a RegexPatternSet>, Vec<&'a RuleGroup>);
+
+fn sets<'a>(cx: &'a Ctx<'_>) -> References<'a> {
     (
         cx.state.waf_ip_sets.values().collect(),
         cx.state.waf_regex_sets.values().collect(),
+        cx.state.waf_rule_groups.values().collect(),
     )
 }
 
@@ -460,7 +629,7 @@ fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<Ac
     };
     let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
     let description = description(body)?;
-    let (ip_sets, regex_sets) = sets(cx);
+    let (ip_sets, regex_sets, rule_groups) = sets(cx);
     let compiled = CompiledAcl::compile(
         (arn, name, &cx.config.account_id),
         &default_action,
@@ -469,6 +638,7 @@ fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<Ac
         waf::Sets {
             ip: &ip_sets,
             regex: &regex_sets,
+            rule_groups: &rule_groups,
         },
     )?;
     Ok(AclInput {
@@ -591,6 +761,7 @@ fn delete_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 enum Kind {
     IpSets,
     RegexSets,
+    RuleGroups,
     WebAcls,
 }
 
@@ -633,6 +804,17 @@ fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
                 )
             })
             .collect(),
+        Kind::RuleGroups => cx
+            .state
+            .waf_rule_groups
+            .values()
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    summary(&g.name, &g.id, &g.description, &g.lock_token, &g.arn),
+                )
+            })
+            .collect(),
         Kind::WebAcls => cx
             .state
             .waf_web_acls
@@ -658,6 +840,7 @@ fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
     let key = match what {
         Kind::IpSets => "IPSets",
         Kind::RegexSets => "RegexPatternSets",
+        Kind::RuleGroups => "RuleGroups",
         Kind::WebAcls => "WebACLs",
     };
     let mut reply = Map::new();
@@ -781,7 +964,7 @@ fn check_capacity(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let rules = field(body, "Rules")
         .and_then(Value::as_array)
         .ok_or_else(|| WafError::required("rules"))?;
-    let (ip_sets, regex_sets) = sets(cx);
+    let (ip_sets, regex_sets, rule_groups) = sets(cx);
     let compiled = CompiledAcl::compile(
         ("", "capacity", &cx.config.account_id),
         &json!({"Allow": {}}),
@@ -790,6 +973,7 @@ fn check_capacity(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         waf::Sets {
             ip: &ip_sets,
             regex: &regex_sets,
+            rule_groups: &rule_groups,
         },
     )?;
     Ok(json!({"Capacity": compiled.capacity}))

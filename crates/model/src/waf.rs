@@ -180,11 +180,66 @@ pub fn compile_regexes(expressions: &[String]) -> Result<regex::bytes::RegexSet,
         })
 }
 
-/// The IP sets and regex pattern sets web ACL rules may reference.
+/// A rule group, as stored: its rules as given, with its declared capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleGroup {
+    pub name: String,
+    pub id: String,
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub description: String,
+    /// The WCUs the group may use, fixed when it is made.
+    pub capacity: u64,
+    pub rules: Vec<Value>,
+    pub visibility_config: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_response_bodies: Option<Value>,
+    pub lock_token: String,
+}
+
+/// What web ACL rules may reference: IP sets, regex pattern sets and rule groups.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Sets<'a> {
     pub ip: &'a [&'a IpSet],
     pub regex: &'a [&'a RegexPatternSet],
+    pub rule_groups: &'a [&'a RuleGroup],
+}
+
+/// The label namespace of a rule group's rules.
+pub fn rule_group_namespace(account_id: &str, name: &str) -> String {
+    format!("awswaf:{account_id}:rulegroup:{name}:")
+}
+
+/// Checks a rule group's rules, as CreateRuleGroup and UpdateRuleGroup do: each compiles
+/// (rule groups cannot reference rule groups), and together they fit the group's capacity.
+/// Returns the WCUs they use.
+pub fn check_rule_group(
+    (name, account_id): (&str, &str),
+    capacity: u64,
+    rules: &[Value],
+    custom_response_bodies: Option<&Value>,
+    sets: Sets<'_>,
+) -> Result<u64, WafError> {
+    let mut compiler = Compiler {
+        sets,
+        bodies: custom_response_bodies.and_then(Value::as_object),
+        inspects_body: false,
+        capacity: 0,
+        in_rule_group: true,
+    };
+    compiler.rules(rules, &rule_group_namespace(account_id, name), "")?;
+    if compiler.capacity > capacity {
+        return Err(WafError::invalid(
+            "RULE_GROUP",
+            &capacity.to_string(),
+            &format!(
+                "The rule group's rules need {} WCUs, more than its capacity of {capacity}.",
+                compiler.capacity
+            ),
+        ));
+    }
+    Ok(compiler.capacity)
 }
 
 /// A web ACL, as stored: what it was given, with its id, ARN, capacity and lock token.
@@ -453,11 +508,23 @@ struct Rate {
 enum Check {
     Statement(Statement),
     Rate(Rate),
+    Group(Group),
+}
+
+/// A rule group referenced by a web ACL rule, compiled with the reference's overrides.
+#[derive(Debug, Clone)]
+struct Group {
+    rules: Vec<Rule>,
+    namespace: String,
+    /// `OverrideAction: Count`: the group's Allow and Block only label.
+    count_only: bool,
 }
 
 #[derive(Debug, Clone)]
 struct Rule {
     name: String,
+    /// What rate-based rules count under: the rule's name, `{group}/{rule}` in a rule group.
+    counter: String,
     action: Action,
     check: Check,
     labels: Vec<String>,
@@ -482,6 +549,8 @@ struct Compiler<'a> {
     bodies: Option<&'a Map<String, Value>>,
     inspects_body: bool,
     capacity: u64,
+    /// Compiling a rule group's rules, which cannot reference rule groups.
+    in_rule_group: bool,
 }
 
 fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>, WafError> {
@@ -834,6 +903,80 @@ impl Compiler<'_> {
                     transforms: self.transforms(map.get("TextTransformations"))?,
                 }
             }
+            "RuleGroupReferenceStatement" => {
+                if !top || self.in_rule_group {
+                    return Err(WafError::invalid(
+                        "RULE_GROUP_REFERENCE_STATEMENT",
+                        "RuleGroupReferenceStatement",
+                        "A rule group reference must be a web ACL rule's whole statement.",
+                    ));
+                }
+                let arn = string(map, "ARN", "ruleGroupReferenceStatement")?;
+                let group = self
+                    .sets
+                    .rule_groups
+                    .iter()
+                    .find(|g| g.arn == arn)
+                    .ok_or_else(|| {
+                        WafError::invalid(
+                            "RULE",
+                            "Statement",
+                            "A reference in your rule statement is not valid.",
+                        )
+                    })?;
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                let namespace = rule_group_namespace(account, &group.name);
+                let mut inner = Compiler {
+                    sets: self.sets,
+                    bodies: group
+                        .custom_response_bodies
+                        .as_ref()
+                        .and_then(Value::as_object),
+                    inspects_body: false,
+                    capacity: 0,
+                    in_rule_group: true,
+                };
+                let mut rules = inner.rules(&group.rules, &namespace, &group.name)?;
+                self.inspects_body |= inner.inspects_body;
+                // A reference costs what the group declares, not what its rules use.
+                self.capacity += group.capacity;
+                let names = |member_name: &str| -> Result<Vec<(String, Option<&Value>)>, WafError> {
+                    let mut names = Vec::new();
+                    for item in map
+                        .get(member_name)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let item = object(item, "ruleGroupReferenceStatement")?;
+                        names.push((
+                            string(item, "Name", "ruleGroupReferenceStatement")?.to_owned(),
+                            item.get("ActionToUse"),
+                        ));
+                    }
+                    Ok(names)
+                };
+                // Excluded rules count instead of acting (the older form of overrides).
+                for (name, _) in names("ExcludedRules")? {
+                    if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
+                        rule.action = Action::Count;
+                    }
+                }
+                for (name, action) in names("RuleActionOverrides")? {
+                    let action = action.ok_or_else(|| {
+                        WafError::required("ruleActionOverrides.member.actionToUse")
+                    })?;
+                    let action = self.action(action)?;
+                    if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
+                        rule.action = action;
+                    }
+                }
+                return Ok(Check::Group(Group {
+                    rules,
+                    namespace,
+                    count_only: false,
+                }));
+            }
             "SizeConstraintStatement" => {
                 self.capacity += 1;
                 let compare = match string(map, "ComparisonOperator", "sizeConstraintStatement")? {
@@ -977,12 +1120,72 @@ impl Compiler<'_> {
     fn nested(&mut self, value: &Value) -> Result<Statement, WafError> {
         match self.statement(value, false)? {
             Check::Statement(statement) => Ok(statement),
+            Check::Group(_) => Err(WafError::invalid(
+                "RULE_GROUP_REFERENCE_STATEMENT",
+                "RuleGroupReferenceStatement",
+                "A rule group reference must be a web ACL rule's whole statement.",
+            )),
             Check::Rate(_) => Err(WafError::invalid(
                 "RATE_BASED_STATEMENT",
                 "RateBasedStatement",
                 "A rate-based statement cannot be nested inside another statement.",
             )),
         }
+    }
+
+    /// A rule's `Action` (Allow, Block, Count).
+    fn action(&self, value: &Value) -> Result<Action, WafError> {
+        let (action, inner) = union(value, "rules.member.action")?;
+        if inner
+            .get("CustomRequestHandling")
+            .is_some_and(|v| !v.is_null())
+        {
+            return Err(WafError::unsupported("CustomRequestHandling"));
+        }
+        Ok(match action {
+            "Allow" => Action::Allow,
+            "Block" => Action::Block(self.block(inner)?),
+            "Count" => Action::Count,
+            other => return Err(WafError::unsupported(&format!("rule action {other}"))),
+        })
+    }
+
+    /// A list of rules in priority order, with distinct names and priorities. `group` is
+    /// the rule group's name when they are its rules ("" for a web ACL's).
+    fn rules(
+        &mut self,
+        rules: &[Value],
+        namespace: &str,
+        group: &str,
+    ) -> Result<Vec<Rule>, WafError> {
+        if rules.len() > MAX_RULES {
+            return Err(WafError::new(
+                "WAFLimitsExceededException",
+                format!(
+                    "AWS WAF couldn’t perform the operation because you exceeded your resource limit: a web ACL or rule group holds at most {MAX_RULES} rules here."
+                ),
+            ));
+        }
+        let mut ordered: Vec<(u64, Rule)> = Vec::with_capacity(rules.len());
+        for value in rules {
+            let (priority, mut rule) = self.rule(value, namespace)?;
+            if ordered
+                .iter()
+                .any(|(p, r)| *p == priority || r.name == rule.name)
+            {
+                return Err(WafError::invalid(
+                    "RULE",
+                    &rule.name,
+                    "Rules of a web ACL or rule group need distinct names and priorities.",
+                ));
+            }
+            if !group.is_empty() {
+                rule.counter = format!("{group}/{}", rule.name);
+            }
+            ordered.push((priority, rule));
+        }
+        ordered.sort_by_key(|(p, _)| *p);
+        Ok(ordered.into_iter().map(|(_, r)| r).collect())
     }
 
     fn rule(&mut self, value: &Value, namespace: &str) -> Result<(u64, Rule), WafError> {
@@ -996,29 +1199,48 @@ impl Compiler<'_> {
             member(map, "VisibilityConfig", "rules.member")?,
             "rules.member.visibilityConfig",
         )?;
-        let check = self.statement(member(map, "Statement", "rules.member")?, true)?;
-        if map.get("OverrideAction").is_some_and(|v| !v.is_null()) {
-            return Err(WafError::invalid(
-                "RULE",
-                "OverrideAction",
-                "OverrideAction is for rule group statements; use Action.",
-            ));
-        }
-        let (action, inner) = union(
-            member(map, "Action", "rules.member")?,
-            "rules.member.action",
-        )?;
-        if inner
-            .get("CustomRequestHandling")
-            .is_some_and(|v| !v.is_null())
-        {
-            return Err(WafError::unsupported("CustomRequestHandling"));
-        }
-        let action = match action {
-            "Allow" => Action::Allow,
-            "Block" => Action::Block(self.block(inner)?),
-            "Count" => Action::Count,
-            other => return Err(WafError::unsupported(&format!("rule action {other}"))),
+        let mut check = self.statement(member(map, "Statement", "rules.member")?, true)?;
+        let override_action = map.get("OverrideAction").filter(|v| !v.is_null());
+        let action = match &mut check {
+            // A rule group reference takes `OverrideAction` (None, or Count), not `Action`.
+            Check::Group(group) => {
+                if map.get("Action").is_some_and(|v| !v.is_null()) {
+                    return Err(WafError::invalid(
+                        "RULE",
+                        "Action",
+                        "A rule group reference statement takes OverrideAction, not Action.",
+                    ));
+                }
+                let override_action = override_action.ok_or_else(|| {
+                    WafError::invalid(
+                        "RULE",
+                        "OverrideAction",
+                        "A rule group reference statement needs an OverrideAction.",
+                    )
+                })?;
+                match union(override_action, "rules.member.overrideAction")? {
+                    ("None", _) => {}
+                    ("Count", _) => group.count_only = true,
+                    (other, _) => {
+                        return Err(WafError::invalid(
+                            "RULE",
+                            other,
+                            "OverrideAction must be None or Count.",
+                        ));
+                    }
+                }
+                Action::Count
+            }
+            _ => {
+                if override_action.is_some() {
+                    return Err(WafError::invalid(
+                        "RULE",
+                        "OverrideAction",
+                        "OverrideAction is for rule group statements; use Action.",
+                    ));
+                }
+                self.action(member(map, "Action", "rules.member")?)?
+            }
         };
         if matches!(check, Check::Rate(_)) && matches!(action, Action::Allow) {
             return Err(WafError::invalid(
@@ -1041,6 +1263,7 @@ impl Compiler<'_> {
             priority,
             Rule {
                 name: name.to_owned(),
+                counter: name.to_owned(),
                 action,
                 check,
                 labels,
@@ -1063,6 +1286,7 @@ impl CompiledAcl {
             bodies: custom_response_bodies.and_then(Value::as_object),
             inspects_body: false,
             capacity: 0,
+            in_rule_group: false,
         };
         let default = match union(default_action, "defaultAction")? {
             ("Allow", _) => None,
@@ -1075,35 +1299,12 @@ impl CompiledAcl {
                 ));
             }
         };
-        if rules.len() > MAX_RULES {
-            return Err(WafError::new(
-                "WAFLimitsExceededException",
-                format!(
-                    "AWS WAF couldn’t perform the operation because you exceeded your resource limit: a web ACL holds at most {MAX_RULES} rules here."
-                ),
-            ));
-        }
         let namespace = format!("awswaf:{account_id}:webacl:{name}:");
-        let mut ordered: Vec<(u64, Rule)> = Vec::with_capacity(rules.len());
-        for value in rules {
-            let (priority, rule) = compiler.rule(value, &namespace)?;
-            if ordered
-                .iter()
-                .any(|(p, r)| *p == priority || r.name == rule.name)
-            {
-                return Err(WafError::invalid(
-                    "RULE",
-                    &rule.name,
-                    "Rules of a web ACL need distinct names and priorities.",
-                ));
-            }
-            ordered.push((priority, rule));
-        }
-        ordered.sort_by_key(|(p, _)| *p);
+        let rules = compiler.rules(rules, &namespace, "")?;
         Ok(CompiledAcl {
             arn: arn.to_owned(),
             default,
-            rules: ordered.into_iter().map(|(_, r)| r).collect(),
+            rules,
             namespace,
             inspects_body: compiler.inspects_body,
             capacity: compiler.capacity,
@@ -1119,52 +1320,77 @@ impl CompiledAcl {
         rate: &mut dyn FnMut(RateProbe<'_>) -> bool,
     ) -> Verdict<'_> {
         let mut labels: Vec<&str> = Vec::new();
-        for rule in &self.rules {
-            let matched = match &rule.check {
-                Check::Statement(statement) => statement.matches(request, &labels, &self.namespace),
-                Check::Rate(limit) => {
-                    let in_scope = limit
-                        .scope_down
-                        .as_ref()
-                        .is_none_or(|s| s.matches(request, &labels, &self.namespace));
-                    // A request without its key is not counted; one whose forwarded
-                    // address does not read matches as the fallback says.
-                    let key = match &limit.key {
-                        RateKey::Ip => Ok(request.client_ip.to_string()),
-                        RateKey::Constant => Ok(String::new()),
-                        RateKey::Forwarded(config) => match forwarded_ips(request, config) {
-                            ForwardedIps::Absent => Err(false),
-                            ForwardedIps::Invalid => Err(config.fallback_match),
-                            ForwardedIps::Ips(ips) => Ok(ips[0].to_string()),
-                        },
-                    };
-                    match (in_scope, key) {
-                        (false, _) => false,
-                        (true, Err(fallback)) => fallback,
-                        (true, Ok(key)) => rate(RateProbe {
-                            rule: &rule.name,
-                            key,
-                            limit: limit.limit,
-                            window_seconds: limit.window_seconds,
-                        }),
-                    }
-                }
-            };
-            if !matched {
-                continue;
-            }
-            labels.extend(rule.labels.iter().map(String::as_str));
-            match &rule.action {
-                Action::Allow => return Verdict::Allow,
-                Action::Block(block) => return Verdict::Block(block, Some(&rule.name)),
-                Action::Count => {}
-            }
-        }
-        match &self.default {
-            None => Verdict::Allow,
-            Some(block) => Verdict::Block(block, None),
+        match run_rules(&self.rules, &self.namespace, request, &mut labels, rate) {
+            Some(verdict) => verdict,
+            None => match &self.default {
+                None => Verdict::Allow,
+                Some(block) => Verdict::Block(block, None),
+            },
         }
     }
+}
+
+/// Runs rules in order (a web ACL's, or a rule group's within it): the first matching
+/// Allow or Block decides; Count rules add their labels and go on; `None` when no rule
+/// decided.
+fn run_rules<'r>(
+    rules: &'r [Rule],
+    namespace: &str,
+    request: &Request<'_>,
+    labels: &mut Vec<&'r str>,
+    rate: &mut dyn FnMut(RateProbe<'_>) -> bool,
+) -> Option<Verdict<'r>> {
+    for rule in rules {
+        let matched = match &rule.check {
+            Check::Statement(statement) => statement.matches(request, labels, namespace),
+            Check::Rate(limit) => {
+                let in_scope = limit
+                    .scope_down
+                    .as_ref()
+                    .is_none_or(|s| s.matches(request, labels, namespace));
+                // A request without its key is not counted; one whose forwarded
+                // address does not read matches as the fallback says.
+                let key = match &limit.key {
+                    RateKey::Ip => Ok(request.client_ip.to_string()),
+                    RateKey::Constant => Ok(String::new()),
+                    RateKey::Forwarded(config) => match forwarded_ips(request, config) {
+                        ForwardedIps::Absent => Err(false),
+                        ForwardedIps::Invalid => Err(config.fallback_match),
+                        ForwardedIps::Ips(ips) => Ok(ips[0].to_string()),
+                    },
+                };
+                match (in_scope, key) {
+                    (false, _) => false,
+                    (true, Err(fallback)) => fallback,
+                    (true, Ok(key)) => rate(RateProbe {
+                        rule: &rule.counter,
+                        key,
+                        limit: limit.limit,
+                        window_seconds: limit.window_seconds,
+                    }),
+                }
+            }
+            // The group's rules run in its namespace; its Allow or Block decides unless
+            // the reference overrides them to Count (its labels stay either way).
+            Check::Group(group) => {
+                let verdict = run_rules(&group.rules, &group.namespace, request, labels, rate);
+                match verdict {
+                    Some(verdict) if !group.count_only => return Some(verdict),
+                    _ => continue,
+                }
+            }
+        };
+        if !matched {
+            continue;
+        }
+        labels.extend(rule.labels.iter().map(String::as_str));
+        match &rule.action {
+            Action::Allow => return Some(Verdict::Allow),
+            Action::Block(block) => return Some(Verdict::Block(block, Some(&rule.name))),
+            Action::Count => {}
+        }
+    }
+    None
 }
 
 /// What a forwarded-IP header holds.

@@ -460,7 +460,28 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         {"Priority": 4, "Type": "NORMALIZE_PATH"}, {"Priority": 5, "Type": "COMPRESS_WHITE_SPACE"},
         {"Priority": 6, "Type": "REMOVE_NULLS"}, {"Priority": 7, "Type": "LOWERCASE"}]);
     let visibility = serde_json::json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"});
+    // A regex pattern set, used by a rule group's counting rule, which the web ACL runs.
+    let regexes = waf(
+        "CreateRegexPatternSet",
+        &serde_json::json!({"Name": "fz", "Scope": "REGIONAL",
+            "RegularExpressionList": [{"RegexString": "(?i)select.+from"}, {"RegexString": "\\.\\./"}]})
+        .to_string(),
+    )?;
+    let regex_arn = regexes["Summary"]["ARN"].as_str()?.to_owned();
+    let group = waf(
+        "CreateRuleGroup",
+        &serde_json::json!({"Name": "fz", "Scope": "REGIONAL", "Capacity": 200,
+            "VisibilityConfig": visibility,
+            "Rules": [{"Name": "patterns", "Priority": 0, "Action": {"Count": {}},
+                "VisibilityConfig": visibility, "RuleLabels": [{"Name": "pattern"}],
+                "Statement": {"RegexPatternSetReferenceStatement": {"ARN": regex_arn,
+                    "FieldToMatch": {"QueryString": {}}, "TextTransformations": transforms}}}]})
+        .to_string(),
+    )?;
+    let group_arn = group["Summary"]["ARN"].as_str()?.to_owned();
     let rules = serde_json::json!([
+        {"Name": "group", "Priority": 10, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+         "Statement": {"RuleGroupReferenceStatement": {"ARN": group_arn}}},
         {"Name": "body", "Priority": 0, "Action": {"Count": {}}, "VisibilityConfig": visibility,
          "RuleLabels": [{"Name": "seen"}],
          "Statement": {"RegexMatchStatement": {"RegexString": "(?i)(<script|union\\s+select)",

@@ -115,4 +115,28 @@ capacity = waf.check_capacity(Scope="REGIONAL", Rules=[{
 }])["Capacity"]
 assert capacity == 25, capacity
 waf.delete_regex_pattern_set(Name="agents", Scope="REGIONAL", Id=regexes["Id"], LockToken=next_token)
+
+# Rule groups, and a web ACL that references one.
+visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "g"}
+group = waf.create_rule_group(
+    Name="paths", Scope="REGIONAL", Capacity=20, VisibilityConfig=visibility,
+    Rules=[{"Name": "admin", "Priority": 0, "Action": {"Block": {}}, "VisibilityConfig": visibility,
+            "Statement": {"ByteMatchStatement": {"SearchString": b"/prod/admin", "FieldToMatch": {"UriPath": {}},
+                          "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}}}],
+)["Summary"]
+got = waf.get_rule_group(Name="paths", Scope="REGIONAL", Id=group["Id"])
+assert got["RuleGroup"]["Capacity"] == 20, got
+assert got["RuleGroup"]["Rules"][0]["Name"] == "admin", got
+assert [g["Name"] for g in waf.list_rule_groups(Scope="REGIONAL")["RuleGroups"]] == ["paths"]
+acl = waf.create_web_acl(
+    Name="grouped", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+    Rules=[{"Name": "paths", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+            "Statement": {"RuleGroupReferenceStatement": {"ARN": group["ARN"],
+                          "RuleActionOverrides": [{"Name": "admin", "ActionToUse": {"Count": {}}}]}}}],
+)["Summary"]
+assert waf.get_web_acl(Name="grouped", Scope="REGIONAL", Id=acl["Id"])["WebACL"]["Capacity"] == 20
+token = waf.get_web_acl(Name="grouped", Scope="REGIONAL", Id=acl["Id"])["LockToken"]
+waf.delete_web_acl(Name="grouped", Scope="REGIONAL", Id=acl["Id"], LockToken=token)
+token = waf.get_rule_group(Name="paths", Scope="REGIONAL", Id=group["Id"])["LockToken"]
+waf.delete_rule_group(Name="paths", Scope="REGIONAL", Id=group["Id"], LockToken=token)
 print("boto3 wafv2: OK")

@@ -34,9 +34,36 @@ fn regex_set() -> RegexPatternSet {
     }
 }
 
+const GROUP_ARN: &str = "arn:aws:wafv2:us-east-1:123456789012:regional/rulegroup/admin/33333333-0000-4000-8000-000000000000";
+
+/// A rule group: blocks `/admin` paths with its own custom response, labels `curl` callers,
+/// and limits each caller's rate.
+fn rule_group() -> RuleGroup {
+    RuleGroup {
+        name: "admin".into(),
+        id: "33333333-0000-4000-8000-000000000000".into(),
+        arn: GROUP_ARN.into(),
+        description: String::new(),
+        capacity: 50,
+        rules: vec![
+            rule("curl", 0, json!({"ByteMatchStatement": {"SearchString": b64("curl"), "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}}), json!({"Count": {}}))
+                .as_object().map(|r| { let mut r = r.clone(); r.insert("RuleLabels".into(), json!([{"Name": "tool:curl"}])); Value::Object(r) }).unwrap(),
+            rule("admin-paths", 1, json!({"ByteMatchStatement": {"SearchString": b64("/prod/admin"), "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}}),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 404, "CustomResponseBodyKey": "gone"}}})),
+            rule("too-fast", 2, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP"}}), json!({"Block": {}})),
+        ],
+        visibility_config: json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "admin"}),
+        custom_response_bodies: Some(json!({"gone": {"ContentType": "TEXT_PLAIN", "Content": "nothing here"}})),
+        lock_token: "t".into(),
+    }
+}
+
 fn compile(default: Value, rules: Value) -> Result<CompiledAcl, WafError> {
     let set = ip_set();
     let regexes = regex_set();
+    let group = rule_group();
     let rules = rules.as_array().cloned().unwrap_or_default();
     let bodies =
         json!({"denied": {"ContentType": "APPLICATION_JSON", "Content": "{\"denied\":true}"}});
@@ -48,8 +75,170 @@ fn compile(default: Value, rules: Value) -> Result<CompiledAcl, WafError> {
         Sets {
             ip: &[&set],
             regex: &[&regexes],
+            rule_groups: &[&group],
         },
     )
+}
+
+fn reference(override_action: &str, extra: Value) -> Value {
+    let mut statement = json!({"ARN": GROUP_ARN});
+    if let (Some(statement), Some(extra)) = (statement.as_object_mut(), extra.as_object()) {
+        statement.extend(extra.clone());
+    }
+    json!({"Name": "group", "Priority": 0, "Statement": {"RuleGroupReferenceStatement": statement},
+           "OverrideAction": {override_action: {}}, "VisibilityConfig": {"SampledRequestsEnabled": false,
+           "CloudWatchMetricsEnabled": false, "MetricName": "group"}})
+}
+
+#[test]
+fn rule_groups_run_their_rules_in_their_namespace_under_the_reference_overrides() {
+    // The group's label, seen by a web ACL rule after it.
+    let labelled = rule(
+        "curl-label",
+        1,
+        json!({"LabelMatchStatement": {"Scope": "LABEL",
+        "Key": "awswaf:123456789012:rulegroup:admin:tool:curl"}}),
+        json!({"Block": {}}),
+    );
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([reference("None", json!({})), labelled.clone()]),
+    )
+    .unwrap();
+    // A reference costs the group's declared capacity.
+    assert_eq!(acl.capacity, 50 + 1);
+    match acl.evaluate(
+        &request("203.0.113.1", "GET", "/prod/admin/x", "", &[]),
+        &mut |_| false,
+    ) {
+        Verdict::Block(block, rule) => {
+            let custom = block.custom.as_ref().unwrap();
+            assert_eq!(custom.status, 404);
+            assert_eq!(custom.body.as_ref().unwrap().1, "nothing here");
+            assert_eq!(rule, Some("admin-paths"));
+        }
+        Verdict::Allow => panic!("the group's block decides"),
+    }
+    assert_eq!(
+        decide(&acl, &request("203.0.113.1", "GET", "/prod/pets", "", &[])),
+        None
+    );
+    assert_eq!(
+        decide(
+            &acl,
+            &request(
+                "203.0.113.1",
+                "GET",
+                "/prod/pets",
+                "",
+                &[("user-agent", "curl/8")]
+            )
+        )
+        .as_deref(),
+        Some("curl-label")
+    );
+    // Rate-based rules in a group count under `{group}/{rule}`.
+    let mut probed = Vec::new();
+    let verdict = acl.evaluate(
+        &request("203.0.113.1", "GET", "/prod/pets", "", &[]),
+        &mut |probe| {
+            probed.push(probe.rule.to_owned());
+            true
+        },
+    );
+    assert!(matches!(verdict, Verdict::Block(_, Some("too-fast"))));
+    assert_eq!(probed, ["admin/too-fast"]);
+
+    // OverrideAction Count: the group only labels.
+    let counted = compile(
+        json!({"Allow": {}}),
+        json!([reference("Count", json!({})), labelled.clone()]),
+    )
+    .unwrap();
+    assert_eq!(
+        decide(
+            &counted,
+            &request("203.0.113.1", "GET", "/prod/admin", "", &[])
+        ),
+        None
+    );
+    assert_eq!(
+        decide(
+            &counted,
+            &request(
+                "203.0.113.1",
+                "GET",
+                "/prod/admin",
+                "",
+                &[("user-agent", "curl/8")]
+            )
+        )
+        .as_deref(),
+        Some("curl-label")
+    );
+    // A rule's action overridden, and an excluded rule: both only count.
+    for extra in [
+        json!({"RuleActionOverrides": [{"Name": "admin-paths", "ActionToUse": {"Count": {}}}]}),
+        json!({"ExcludedRules": [{"Name": "admin-paths"}]}),
+    ] {
+        let acl = compile(json!({"Allow": {}}), json!([reference("None", extra)])).unwrap();
+        assert_eq!(
+            decide(&acl, &request("203.0.113.1", "GET", "/prod/admin", "", &[])),
+            None
+        );
+    }
+
+    // A reference needs OverrideAction, not Action; it cannot be nested; an unknown ARN.
+    let mut with_action = reference("None", json!({}));
+    with_action["Action"] = json!({"Block": {}});
+    assert!(compile(json!({"Allow": {}}), json!([with_action])).is_err());
+    let mut without = reference("None", json!({}));
+    without.as_object_mut().unwrap().remove("OverrideAction");
+    assert!(compile(json!({"Allow": {}}), json!([without])).is_err());
+    let nested = rule(
+        "n",
+        0,
+        json!({"NotStatement": {"Statement": {"RuleGroupReferenceStatement": {"ARN": GROUP_ARN}}}}),
+        json!({"Block": {}}),
+    );
+    assert!(compile(json!({"Allow": {}}), json!([nested])).is_err());
+    let mut unknown = reference("None", json!({}));
+    unknown["Statement"]["RuleGroupReferenceStatement"]["ARN"] = json!("arn:nope");
+    assert!(compile(json!({"Allow": {}}), json!([unknown])).is_err());
+}
+
+#[test]
+fn rule_groups_are_checked_against_their_capacity() {
+    let group = rule_group();
+    let used = check_rule_group(
+        ("admin", "123456789012"),
+        50,
+        &group.rules,
+        group.custom_response_bodies.as_ref(),
+        Sets::default(),
+    )
+    .unwrap();
+    assert_eq!(used, 2 + 2 + 2);
+    let error = check_rule_group(
+        ("admin", "123456789012"),
+        5,
+        &group.rules,
+        group.custom_response_bodies.as_ref(),
+        Sets::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.message.contains("more than its capacity of 5"),
+        "{error:?}"
+    );
+    // A rule group cannot reference a rule group.
+    let group_ref = [reference("None", json!({}))];
+    let g = rule_group();
+    let sets = Sets {
+        rule_groups: &[&g],
+        ..Sets::default()
+    };
+    assert!(check_rule_group(("outer", "123456789012"), 100, &group_ref, None, sets).is_err());
 }
 
 #[test]

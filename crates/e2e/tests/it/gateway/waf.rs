@@ -790,3 +790,178 @@ async fn regex_pattern_sets_match_any_expression_and_follow_updates() {
     )
     .await;
 }
+
+/// Rule groups: made with a capacity their rules must fit, referenced by a web ACL rule
+/// (OverrideAction None: the group's Block decides; Count: it only labels), changed under
+/// the web ACL (the gateway follows), and kept while anything names them or what they use.
+#[tokio::test]
+async fn rule_groups_decide_for_the_web_acls_that_reference_them() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    let far = from(&server, &api, FAR);
+    near.ready("/prod/").await;
+
+    let set = waf_ok(
+        &server,
+        "CreateIPSet",
+        json!({"Name": "far", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": ["127.0.0.2/32"]}),
+    )
+    .await;
+    let set_arn = set["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let group_rules = |action: Value| {
+        json!([rule(
+            "far",
+            0,
+            json!({"IPSetReferenceStatement": {"ARN": set_arn}}),
+            action
+        )])
+    };
+    // Rules that need more than the capacity are refused.
+    waf_err(
+        &server,
+        "CreateRuleGroup",
+        json!({"Name": "edge", "Scope": "REGIONAL", "Capacity": 0,
+               "VisibilityConfig": visibility("edge"), "Rules": group_rules(json!({"Block": {}}))}),
+        "ValidationException",
+    )
+    .await;
+    let two_rules = json!([
+        rule(
+            "a",
+            0,
+            json!({"IPSetReferenceStatement": {"ARN": set_arn}}),
+            json!({"Block": {}})
+        ),
+        rule(
+            "b",
+            1,
+            json!({"IPSetReferenceStatement": {"ARN": set_arn}}),
+            json!({"Block": {}})
+        ),
+    ]);
+    let message = waf_err(
+        &server,
+        "CreateRuleGroup",
+        json!({"Name": "small", "Scope": "REGIONAL", "Capacity": 1,
+               "VisibilityConfig": visibility("small"), "Rules": two_rules}),
+        "WAFInvalidParameterException",
+    )
+    .await;
+    assert!(message.contains("more than its capacity of 1"), "{message}");
+    let group = waf_ok(
+        &server,
+        "CreateRuleGroup",
+        json!({"Name": "edge", "Scope": "REGIONAL", "Capacity": 10,
+               "VisibilityConfig": visibility("edge"), "Rules": group_rules(json!({"Block": {}}))}),
+    )
+    .await;
+    let (group_id, group_arn) = (
+        group["Summary"]["Id"].as_str().unwrap().to_owned(),
+        group["Summary"]["ARN"].as_str().unwrap().to_owned(),
+    );
+    assert!(
+        group_arn.contains(":regional/rulegroup/edge/"),
+        "{group_arn}"
+    );
+    let named = json!({"Name": "edge", "Scope": "REGIONAL", "Id": group_id});
+    let got = waf_ok(&server, "GetRuleGroup", named.clone()).await;
+    assert_eq!(got["RuleGroup"]["Capacity"], 10);
+    assert_eq!(
+        got["RuleGroup"]["LabelNamespace"],
+        format!("awswaf:{ACCOUNT}:rulegroup:edge:")
+    );
+    let listed = waf_ok(&server, "ListRuleGroups", json!({"Scope": "REGIONAL"})).await;
+    assert_eq!(listed["RuleGroups"][0]["Name"], "edge");
+
+    let reference = |override_action: &str| {
+        json!({"Name": "edge", "Priority": 0, "Statement": {"RuleGroupReferenceStatement": {"ARN": group_arn}},
+               "OverrideAction": {override_action: {}}, "VisibilityConfig": visibility("edge")})
+    };
+    let acl = waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({"Name": "grouped", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+               "VisibilityConfig": visibility("grouped"), "Rules": [reference("None")]}),
+    )
+    .await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let acl_id = acl["Summary"]["Id"].as_str().unwrap().to_owned();
+    let acl_got = waf_ok(&server, "GetWebACL", json!({"ARN": acl_arn})).await;
+    assert_eq!(
+        acl_got["WebACL"]["Capacity"], 10,
+        "a reference costs the group's capacity"
+    );
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    let raw = until(
+        &far,
+        || far.http.get(format!("http://{}/prod/", far.host)),
+        |r| r.status == 403,
+    )
+    .await;
+    assert_eq!(raw.status, 403, "{}", raw.text());
+    assert_eq!(near.get("/prod/").await.status, 200);
+
+    // The group changes under the web ACL: its rule now counts, so no one is blocked.
+    let token = waf_ok(&server, "GetRuleGroup", named.clone()).await["LockToken"].clone();
+    let mut update = named.clone();
+    update["Rules"] = group_rules(json!({"Count": {}}));
+    update["VisibilityConfig"] = visibility("edge");
+    update["LockToken"] = token;
+    waf_ok(&server, "UpdateRuleGroup", update).await;
+    let raw = until(
+        &far,
+        || far.http.get(format!("http://{}/prod/", far.host)),
+        |r| r.status == 200,
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+
+    // Blocking again, but the web ACL overrides the group to Count.
+    let token = waf_ok(&server, "GetRuleGroup", named.clone()).await["LockToken"].clone();
+    let mut update = named.clone();
+    update["Rules"] = group_rules(json!({"Block": {}}));
+    update["VisibilityConfig"] = visibility("edge");
+    update["LockToken"] = token;
+    waf_ok(&server, "UpdateRuleGroup", update).await;
+    let acl_token =
+        waf_ok(&server, "GetWebACL", json!({"ARN": acl_arn})).await["LockToken"].clone();
+    waf_ok(
+        &server,
+        "UpdateWebACL",
+        json!({"Name": "grouped", "Scope": "REGIONAL", "Id": acl_id, "LockToken": acl_token,
+               "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("grouped"),
+               "Rules": [reference("Count")]}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(far.get("/prod/").await.status, 200);
+
+    // In use: the group, and the IP set its rules name, stay.
+    let token = waf_ok(&server, "GetRuleGroup", named.clone()).await["LockToken"].clone();
+    let mut delete = named.clone();
+    delete["LockToken"] = token;
+    waf_err(
+        &server,
+        "DeleteRuleGroup",
+        delete,
+        "WAFAssociatedItemException",
+    )
+    .await;
+    let set_id = set["Summary"]["Id"].as_str().unwrap();
+    let mut delete_set = json!({"Name": "far", "Scope": "REGIONAL", "Id": set_id});
+    delete_set["LockToken"] = ip_set_token(&server, "far", set_id).await;
+    waf_err(
+        &server,
+        "DeleteIPSet",
+        delete_set,
+        "WAFAssociatedItemException",
+    )
+    .await;
+}

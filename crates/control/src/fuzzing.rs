@@ -311,6 +311,9 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "GetWebACLForResource",
         "ListResourcesForWebACL",
         "CheckCapacity",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
     ] {
         paths.push(format!("waf:{operation}"));
     }

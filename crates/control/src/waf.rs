@@ -113,6 +113,9 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         "GetWebACLForResource" => web_acl_for_resource(cx, body),
         "ListResourcesForWebACL" => resources_for_web_acl(cx, body),
         "CheckCapacity" => check_capacity(cx, body),
+        "TagResource" => tag_resource(cx, body),
+        "UntagResource" => untag_resource(cx, body),
+        "ListTagsForResource" => list_tags(cx, body),
         other => Err(WafError {
             code: "UnknownOperationException",
             message: format!(
@@ -218,6 +221,157 @@ fn addresses(body: &Value) -> Result<Vec<String>, WafError> {
         .collect()
 }
 
+/// A `Tags` list (`[{"Key": ..., "Value": ...}]`): keys of 1 to 128 characters, values of
+/// at most 256, at most 50 tags.
+fn tags(
+    body: &Value,
+    member: &str,
+) -> Result<std::collections::BTreeMap<String, String>, WafError> {
+    let mut tags = std::collections::BTreeMap::new();
+    let Some(list) = field(body, member) else {
+        return Ok(tags);
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| WafError::validation("tags", None, "Member must be a list"))?;
+    if list.len() > 50 {
+        return Err(WafError::validation(
+            "tags",
+            None,
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    for tag in list {
+        let key = tag
+            .get("Key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| WafError::required("tags.member.key"))?;
+        let value = tag
+            .get("Value")
+            .and_then(Value::as_str)
+            .ok_or_else(|| WafError::required("tags.member.value"))?;
+        if key.is_empty() || key.chars().count() > 128 {
+            return Err(WafError::validation(
+                "tags.member.key",
+                Some(key),
+                "Member must have length between 1 and 128",
+            ));
+        }
+        if value.chars().count() > 256 {
+            return Err(WafError::validation(
+                "tags.member.value",
+                Some(value),
+                "Member must have length less than or equal to 256",
+            ));
+        }
+        tags.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(tags)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags
+
+/// The tags of the IP set, regex pattern set, rule group or web ACL `ResourceARN` names,
+/// with the record kind and id to store it under.
+fn tagged<'a>(
+    cx: &'a mut Ctx<'_>,
+    body: &Value,
+) -> Result<
+    (
+        &'static str,
+        String,
+        &'a mut std::collections::BTreeMap<String, String>,
+    ),
+    WafError,
+> {
+    let arn = required_str(body, "ResourceARN")?.to_owned();
+    if !arn.starts_with("arn:") || !arn.contains(":wafv2:") {
+        return Err(WafError::invalid(
+            "RESOURCE_ARN",
+            &arn,
+            "The ARN isn't valid.",
+        ));
+    }
+    let state = &mut *cx.state;
+    if let Some(set) = state.waf_ip_sets.values_mut().find(|s| s.arn == arn) {
+        return Ok((kind::WAF_IP_SET, set.id.clone(), &mut set.tags));
+    }
+    if let Some(set) = state.waf_regex_sets.values_mut().find(|s| s.arn == arn) {
+        return Ok((kind::WAF_REGEX_SET, set.id.clone(), &mut set.tags));
+    }
+    if let Some(group) = state.waf_rule_groups.values_mut().find(|g| g.arn == arn) {
+        return Ok((kind::WAF_RULE_GROUP, group.id.clone(), &mut group.tags));
+    }
+    if let Some(acl) = state.waf_web_acls.values_mut().find(|a| a.arn == arn) {
+        return Ok((kind::WAF_WEB_ACL, acl.id.clone(), &mut acl.tags));
+    }
+    Err(WafError::nonexistent())
+}
+
+/// Stores the resource whose tags changed (the lock token stays: tags are not part of the
+/// configuration it guards).
+fn save_tagged(cx: &mut Ctx<'_>, kind: &'static str, id: &str) -> Result<(), WafError> {
+    let state = &cx.state;
+    let value = match kind {
+        kind::WAF_IP_SET => state.waf_ip_sets.get(id).map(serde_json::to_value),
+        kind::WAF_REGEX_SET => state.waf_regex_sets.get(id).map(serde_json::to_value),
+        kind::WAF_RULE_GROUP => state.waf_rule_groups.get(id).map(serde_json::to_value),
+        _ => state.waf_web_acls.get(id).map(serde_json::to_value),
+    };
+    let value = value
+        .ok_or_else(WafError::nonexistent)?
+        .map_err(|error| internal(causeway_model::ApiError::Internal(error.to_string())))?;
+    cx.put(kind, id.to_owned(), &value).map_err(internal)
+}
+
+fn tag_resource(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let new = tags(body, "Tags")?;
+    if new.is_empty() {
+        return Err(WafError::required("tags"));
+    }
+    let (kind, id, tags) = tagged(cx, body)?;
+    let mut merged = tags.clone();
+    merged.extend(new);
+    if merged.len() > 50 {
+        return Err(WafError {
+            code: "WAFTagOperationException",
+            message:
+                "AWS WAF couldn’t perform your tagging operation: a resource has at most 50 tags."
+                    .into(),
+            parameter: None,
+        });
+    }
+    *tags = merged;
+    save_tagged(cx, kind, &id)?;
+    Ok(json!({}))
+}
+
+fn untag_resource(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let keys: Vec<String> = field(body, "TagKeys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| WafError::required("tagKeys"))?
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    let (kind, id, tags) = tagged(cx, body)?;
+    for key in &keys {
+        tags.remove(key);
+    }
+    save_tagged(cx, kind, &id)?;
+    Ok(json!({}))
+}
+
+fn list_tags(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let arn = required_str(body, "ResourceARN")?.to_owned();
+    let (_, _, tags) = tagged(cx, body)?;
+    let list: Vec<Value> = tags
+        .iter()
+        .map(|(key, value)| json!({"Key": key, "Value": value}))
+        .collect();
+    Ok(json!({"TagInfoForResource": {"ResourceARN": arn, "TagList": list}}))
+}
+
 // ---------------------------------------------------------------------------------------------
 // IP sets
 
@@ -239,6 +393,7 @@ fn create_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     check_scope(body)?;
     let version = required_str(body, "IPAddressVersion")?;
     let addresses = addresses(body)?;
+    let tags = tags(body, "Tags")?;
     waf::check_addresses(version, &addresses)?;
     let description = description(body)?;
     if cx.state.waf_ip_sets.values().any(|s| s.name == name) {
@@ -253,6 +408,7 @@ fn create_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         ip_address_version: version.to_owned(),
         addresses,
         lock_token: new_token(),
+        tags,
     };
     cx.put(kind::WAF_IP_SET, id.clone(), &set)
         .map_err(internal)?;
@@ -344,6 +500,7 @@ fn create_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     check_scope(body)?;
     let expressions = regular_expressions(body)?;
     let description = description(body)?;
+    let tags = tags(body, "Tags")?;
     if cx.state.waf_regex_sets.values().any(|s| s.name == name) {
         return Err(WafError::duplicate());
     }
@@ -355,6 +512,7 @@ fn create_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         description,
         regular_expressions: expressions,
         lock_token: new_token(),
+        tags,
     };
     cx.put(kind::WAF_REGEX_SET, id.clone(), &set)
         .map_err(internal)?;
@@ -495,6 +653,7 @@ fn create_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
             )
         })?;
     let input = group_input(cx, body, name, capacity)?;
+    let tags = tags(body, "Tags")?;
     if cx.state.waf_rule_groups.values().any(|g| g.name == name) {
         return Err(WafError::duplicate());
     }
@@ -509,6 +668,7 @@ fn create_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         visibility_config: input.visibility_config,
         custom_response_bodies: input.custom_response_bodies,
         lock_token: new_token(),
+        tags,
     };
     cx.put(kind::WAF_RULE_GROUP, id.clone(), &group)
         .map_err(internal)?;
@@ -677,6 +837,7 @@ fn create_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let id = uuid::Uuid::new_v4().to_string();
     let acl_arn = arn(cx, "webacl", name, &id);
     let input = acl_input(cx, body, (&acl_arn, name))?;
+    let tags = tags(body, "Tags")?;
     if cx.state.waf_web_acls.values().any(|a| a.name == name) {
         return Err(WafError::duplicate());
     }
@@ -691,6 +852,7 @@ fn create_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         custom_response_bodies: input.custom_response_bodies,
         capacity: input.capacity,
         lock_token: new_token(),
+        tags,
     };
     cx.put(kind::WAF_WEB_ACL, id.clone(), &acl)
         .map_err(internal)?;

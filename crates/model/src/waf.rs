@@ -130,6 +130,9 @@ pub struct IpSet {
     pub ip_address_version: String,
     pub addresses: Vec<String>,
     pub lock_token: String,
+    /// Tags (TagResource), by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// A regex pattern set, as stored.
@@ -144,6 +147,9 @@ pub struct RegexPatternSet {
     /// The regular expressions (`RegularExpressionList[].RegexString`).
     pub regular_expressions: Vec<String>,
     pub lock_token: String,
+    /// Tags (TagResource), by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// The most regular expressions a regex pattern set holds (WAF's quota).
@@ -196,6 +202,9 @@ pub struct RuleGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_response_bodies: Option<Value>,
     pub lock_token: String,
+    /// Tags (TagResource), by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// What web ACL rules may reference: IP sets, regex pattern sets and rule groups.
@@ -258,6 +267,9 @@ pub struct WebAcl {
     pub custom_response_bodies: Option<Value>,
     pub capacity: u64,
     pub lock_token: String,
+    /// Tags (TagResource), by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Checks a name: 1 to 128 letters, digits, `_` and `-`.

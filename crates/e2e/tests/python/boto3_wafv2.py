@@ -139,4 +139,14 @@ token = waf.get_web_acl(Name="grouped", Scope="REGIONAL", Id=acl["Id"])["LockTok
 waf.delete_web_acl(Name="grouped", Scope="REGIONAL", Id=acl["Id"], LockToken=token)
 token = waf.get_rule_group(Name="paths", Scope="REGIONAL", Id=group["Id"])["LockToken"]
 waf.delete_rule_group(Name="paths", Scope="REGIONAL", Id=group["Id"], LockToken=token)
+
+# Tags, as Terraform reads them back after creating anything.
+tagged = waf.create_ip_set(Name="tagged", Scope="REGIONAL", IPAddressVersion="IPV4",
+                           Addresses=["198.51.100.0/24"], Tags=[{"Key": "owner", "Value": "me"}])["Summary"]
+info = waf.list_tags_for_resource(ResourceARN=tagged["ARN"])["TagInfoForResource"]
+assert info["TagList"] == [{"Key": "owner", "Value": "me"}], info
+waf.tag_resource(ResourceARN=tagged["ARN"], Tags=[{"Key": "env", "Value": "test"}])
+waf.untag_resource(ResourceARN=tagged["ARN"], TagKeys=["owner"])
+info = waf.list_tags_for_resource(ResourceARN=tagged["ARN"])["TagInfoForResource"]
+assert info["TagList"] == [{"Key": "env", "Value": "test"}], info
 print("boto3 wafv2: OK")

@@ -18,6 +18,7 @@ fn ip_set() -> IpSet {
         ip_address_version: "IPV4".into(),
         addresses: vec!["10.9.0.0/16".into(), "192.0.2.7/32".into()],
         lock_token: "t".into(),
+        tags: Default::default(),
     }
 }
 
@@ -31,6 +32,7 @@ fn regex_set() -> RegexPatternSet {
         description: String::new(),
         regular_expressions: vec!["^curl/".into(), "python-requests/\\d".into()],
         lock_token: "t".into(),
+        tags: Default::default(),
     }
 }
 
@@ -57,6 +59,7 @@ fn rule_group() -> RuleGroup {
         visibility_config: json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "admin"}),
         custom_response_bodies: Some(json!({"gone": {"ContentType": "TEXT_PLAIN", "Content": "nothing here"}})),
         lock_token: "t".into(),
+        tags: Default::default(),
     }
 }
 

@@ -965,3 +965,78 @@ async fn rule_groups_decide_for_the_web_acls_that_reference_them() {
     )
     .await;
 }
+
+/// Tags on WAF resources (what Terraform reads back after every create): given at creation,
+/// added, removed, listed, and kept across a restart; the lock token does not change.
+#[tokio::test]
+async fn waf_resources_keep_their_tags() {
+    let mut server = TestServer::start().await;
+    let set = waf_ok(
+        &server,
+        "CreateIPSet",
+        json!({"Name": "tagged", "Scope": "REGIONAL", "IPAddressVersion": "IPV4",
+               "Addresses": ["192.0.2.0/24"], "Tags": [{"Key": "team", "Value": "edge"}]}),
+    )
+    .await;
+    let arn = set["Summary"]["ARN"].as_str().unwrap().to_owned();
+    let id = set["Summary"]["Id"].as_str().unwrap().to_owned();
+    let list = |server: &TestServer| {
+        let arn = arn.clone();
+        let server_url = server.url("/");
+        async move {
+            let response = reqwest::Client::new()
+                .post(server_url)
+                .header("x-amz-target", "AWSWAF_20190729.ListTagsForResource")
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(json!({"ResourceARN": arn}).to_string())
+                .send()
+                .await
+                .unwrap();
+            let answer: Value = response.json().await.unwrap();
+            assert_eq!(answer["TagInfoForResource"]["ResourceARN"], arn.as_str());
+            answer["TagInfoForResource"]["TagList"].clone()
+        }
+    };
+    assert_eq!(
+        list(&server).await,
+        json!([{"Key": "team", "Value": "edge"}])
+    );
+    let token = ip_set_token(&server, "tagged", &id).await;
+    waf_ok(
+        &server,
+        "TagResource",
+        json!({"ResourceARN": arn, "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}]}),
+    )
+    .await;
+    waf_ok(
+        &server,
+        "UntagResource",
+        json!({"ResourceARN": arn, "TagKeys": ["env"]}),
+    )
+    .await;
+    assert_eq!(
+        list(&server).await,
+        json!([{"Key": "team", "Value": "core"}])
+    );
+    assert_eq!(ip_set_token(&server, "tagged", &id).await, token);
+    waf_err(
+        &server,
+        "ListTagsForResource",
+        json!({"ResourceARN": "arn:aws:wafv2:us-east-1:000000000000:regional/ipset/x/nope"}),
+        "WAFNonexistentItemException",
+    )
+    .await;
+    waf_err(
+        &server,
+        "TagResource",
+        json!({"ResourceARN": "not-an-arn", "Tags": [{"Key": "a", "Value": "b"}]}),
+        "WAFInvalidParameterException",
+    )
+    .await;
+
+    server.restart().await;
+    assert_eq!(
+        list(&server).await,
+        json!([{"Key": "team", "Value": "core"}])
+    );
+}

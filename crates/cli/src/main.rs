@@ -166,6 +166,24 @@ struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     gateway_listen: SocketAddr,
+    /// Where the gateway also serves invoke URLs over HTTPS (TLS 1.2 and 1.3); port 0 picks
+    /// a free port. Without --gateway-tls-cert, a self-signed certificate for localhost,
+    /// 127.0.0.1 and *.execute-api.localhost is made on first start and kept in
+    /// {data-dir}/gateway-tls.
+    #[arg(long, env = "CAUSEWAY_GATEWAY_TLS_LISTEN")]
+    gateway_tls_listen: Option<SocketAddr>,
+    /// The certificate chain (PEM) HTTPS serves; needs --gateway-tls-key and
+    /// --gateway-tls-listen.
+    #[arg(
+        long,
+        env = "CAUSEWAY_GATEWAY_TLS_CERT",
+        requires = "gateway_tls_key",
+        requires = "gateway_tls_listen"
+    )]
+    gateway_tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --gateway-tls-cert.
+    #[arg(long, env = "CAUSEWAY_GATEWAY_TLS_KEY", requires = "gateway_tls_cert")]
+    gateway_tls_key: Option<PathBuf>,
     /// Region reported in ARNs.
     #[arg(long, env = "CAUSEWAY_REGION", default_value = "us-east-1")]
     region: String,
@@ -366,6 +384,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if roles.gateway {
         println!("  gateway listen {}", args.gateway_listen);
+        if let Some(tls) = args.gateway_tls_listen {
+            println!("  gateway tls   {tls} (HTTPS)");
+        }
     }
     println!("  region        {}", args.region);
     println!("  account id    {}", args.account_id);
@@ -415,6 +436,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         credentials_file: args.credentials.clone(),
         admin_listen: args.admin_listen,
         gateway_listen: args.gateway_listen,
+        gateway_tls_listen: args.gateway_tls_listen,
+        gateway_tls_identity: args
+            .gateway_tls_cert
+            .clone()
+            .zip(args.gateway_tls_key.clone()),
         region: args.region.clone(),
         account_id: args.account_id,
         nlb_addresses: args.nlb_address_range,
@@ -438,6 +464,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(gateway) = server.gateway_addr() {
         println!("gateway listening on {gateway}");
+    }
+    if let Some(gateway) = server.gateway_tls_addr() {
+        println!("gateway tls listening on {gateway}");
     }
     if let Some(link) = server.link_addr() {
         println!(

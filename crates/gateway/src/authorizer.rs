@@ -337,7 +337,7 @@ fn check(
         resource: method_arn,
         source_ip: facts.client,
         epoch_seconds: unix_now(),
-        secure_transport: false,
+        secure_transport: facts.secure,
         user_agent: facts.headers.get_str("user-agent"),
         referer: facts.headers.get_str("referer"),
         principal: None,
@@ -720,6 +720,8 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
         None => (call.path_with_query_string.as_str(), None),
     };
     let facts = Facts {
+        // A test invocation has no connection: as AWS's, it counts as HTTPS.
+        secure: true,
         gateway,
         api_id: &call.api_id,
         stage: TEST_STAGE,

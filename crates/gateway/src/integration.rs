@@ -31,6 +31,8 @@ use crate::upstream::{CallError, Outgoing, Upstream};
 
 /// Everything an integration needs from the request.
 pub struct Call<'a> {
+    /// Whether the client's request came over TLS.
+    pub secure: bool,
     pub method: &'a Method,
     pub headers: &'a Headers,
     pub query: Option<&'a str>,

@@ -12,6 +12,8 @@ use crate::request::Headers;
 
 /// What a function may be told of a request.
 pub(crate) struct Facts<'a> {
+    /// Whether the request came over TLS.
+    pub secure: bool,
     pub gateway: &'a Gateway,
     pub api_id: &'a str,
     pub stage: &'a str,

@@ -41,7 +41,7 @@ use causeway_model::gateway::GatewayPlan;
 
 pub use access_log::AccessLogSink;
 pub use limits::{Clock, ManualClock, SystemClock};
-pub use server::serve;
+pub use server::{serve, serve_tls};
 pub use snapshot::Snapshot;
 
 /// Settings of the gateway that are not part of any API.

@@ -157,7 +157,7 @@ fn authorize(
         resource: &resource,
         source_ip: client.ip(),
         epoch_seconds,
-        secure_transport: false,
+        secure_transport: request.secure,
         user_agent: request.headers.get_str("user-agent"),
         referer: request.headers.get_str("referer"),
         principal: caller.map(|caller| causeway_model::policy::Principal {
@@ -542,6 +542,7 @@ async fn serve_stage<'a>(
     };
     let trace_id = std::sync::OnceLock::new();
     let call = integration::Call {
+        secure: request.secure,
         method: &request.method,
         headers: &request.headers,
         query,
@@ -592,6 +593,7 @@ async fn ask_authorizer(
     (client, request_id, context): (SocketAddr, &str, &mut Context<'_>),
 ) -> Result<std::sync::Arc<crate::authorizer::Outcome>, Failure> {
     let facts = crate::authorizer::Facts {
+        secure: request.secure,
         gateway,
         api_id: target.api_id,
         stage: &stage.stage.stage_name,

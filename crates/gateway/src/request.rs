@@ -17,6 +17,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 #[derive(Debug, Clone)]
 pub struct Incoming {
     pub method: Method,
+    /// Whether the request came over TLS (the HTTPS listener): `aws:SecureTransport`.
+    pub secure: bool,
     /// Where the target's parts lie in the head.
     target: TargetParts,
     pub headers: Headers,
@@ -59,6 +61,7 @@ impl Incoming {
         let parts = split_target(head.get(target.clone())?)?;
         Some(Self {
             method,
+            secure: false,
             target: parts.offset(target.start),
             headers: Headers {
                 bytes: head,

@@ -42,6 +42,27 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    serve_with(gateway, listener, None, shutdown).await;
+}
+
+/// Serves invoke requests over TLS (HTTPS) on `listener`, as [`serve`] does over plain
+/// TCP. A client gets the request head timeout to complete its handshake.
+pub async fn serve_tls(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    serve_with(gateway, listener, Some(acceptor), shutdown).await;
+}
+
+async fn serve_with(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     // Connections hold a receiver: they close once idle after the signal, and the server
     // waits for every receiver to be dropped.
     let (stop, stopping) = watch::channel(false);
@@ -61,7 +82,28 @@ pub async fn serve(
                 let local = stream.local_addr().unwrap_or(client);
                 let gateway = gateway.clone();
                 let stopping = stopping.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
+                    let stream = match tls {
+                        None => ClientStream::Tcp(stream),
+                        Some(acceptor) => {
+                            let handshake = tokio::time::timeout(
+                                gateway.config.request_head_timeout,
+                                acceptor.accept(stream),
+                            );
+                            match handshake.await {
+                                Ok(Ok(tls)) => ClientStream::Tls(Box::new(tls)),
+                                Ok(Err(error)) => {
+                                    tracing::debug!(%error, "TLS handshake with a client failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!("TLS handshake not complete in time");
+                                    return;
+                                }
+                            }
+                        }
+                    };
                     if let Err(error) = serve_connection(&gateway, stream, client, local, stopping).await {
                         tracing::debug!(%error, "gateway connection ended with an error");
                     }
@@ -81,10 +123,56 @@ pub async fn serve(
     }
 }
 
+/// A client connection: plain TCP, or TLS over it (HTTPS).
+pub(crate) enum ClientStream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl tokio::io::AsyncRead for ClientStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Tcp(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            ClientStream::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for ClientStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ClientStream::Tcp(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            ClientStream::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Tcp(tcp) => Pin::new(tcp).poll_flush(cx),
+            ClientStream::Tls(tls) => Pin::new(tls).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Tcp(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            ClientStream::Tls(tls) => Pin::new(tls).poll_shutdown(cx),
+        }
+    }
+}
+
 /// The client side of a connection: its socket, the bytes read and not used yet, and what
 /// is left of the current request's body.
 pub(crate) struct Client {
-    stream: TcpStream,
+    stream: ClientStream,
     read: BytesMut,
     body: Pending,
     /// The client waits for `100 Continue` before it sends the body.
@@ -227,7 +315,7 @@ async fn read_some(
 /// a request or answer says to, or the server stops.
 async fn serve_connection(
     gateway: &Gateway,
-    stream: TcpStream,
+    stream: ClientStream,
     client_addr: SocketAddr,
     local: SocketAddr,
     stopping: watch::Receiver<bool>,
@@ -270,7 +358,7 @@ async fn serve_connection(
             None => return Ok(()),
         };
         let bytes = client.read.split_to(head.len).freeze();
-        let Some(request) = Incoming::from_head(bytes, head.method, head.target, head.headers)
+        let Some(mut request) = Incoming::from_head(bytes, head.method, head.target, head.headers)
         else {
             return refuse(
                 &mut client.stream,
@@ -279,6 +367,7 @@ async fn serve_connection(
             )
             .await;
         };
+        request.secure = matches!(client.stream, ClientStream::Tls(_));
         let head_request = request.method == Method::HEAD;
         let http10 = head.minor_version == 0;
         let mut keep_alive = head.keep_alive;
@@ -404,7 +493,7 @@ async fn read_head(
 
 /// Answers a request that cannot be read, and closes the connection.
 async fn refuse(
-    stream: &mut TcpStream,
+    stream: &mut ClientStream,
     status: &str,
     sending: (&Deadline, Duration),
 ) -> io::Result<()> {
@@ -417,8 +506,33 @@ async fn refuse(
 /// Writes all of `bytes` to the client. Each write must make progress within the
 /// timeout (nginx's `send_timeout`): a client that takes none of the answer for that long
 /// does not hold the connection, or the backend connection behind it, forever. A write
-/// the socket takes at once reads no clock.
+/// the socket takes at once reads no clock. Over TLS, the whole of `bytes` (encrypted and
+/// flushed) must go within the timeout.
 async fn send(
+    stream: &mut ClientStream,
+    bytes: &[u8],
+    (timer, limit): (&Deadline, Duration),
+) -> io::Result<()> {
+    match stream {
+        ClientStream::Tcp(tcp) => send_tcp(tcp, bytes, (timer, limit)).await,
+        ClientStream::Tls(tls) => {
+            let writing = async {
+                tls.write_all(bytes).await?;
+                tls.flush().await
+            };
+            let deadline = tokio::time::Instant::now() + limit;
+            match timer.within(deadline, writing).await {
+                Some(written) => written,
+                None => Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client took none of the answer within the send timeout",
+                )),
+            }
+        }
+    }
+}
+
+async fn send_tcp(
     stream: &mut TcpStream,
     mut bytes: &[u8],
     (timer, limit): (&Deadline, Duration),
@@ -479,7 +593,7 @@ fn id_header(name: &HeaderName) -> bool {
 /// a backend goes on as it comes, with its length when known, else chunked (or, for an
 /// HTTP/1.0 client, until the connection closes).
 async fn write_response(
-    stream: &mut TcpStream,
+    stream: &mut ClientStream,
     out: &mut Vec<u8>,
     sending: (&Deadline, Duration),
     response: Response<Body>,

@@ -22,7 +22,7 @@ pub use causeway_sigv4::{Credentials, Keyring};
 use causeway_store::{PostgresStore, PostgresWatcher, SqliteStore, Store};
 pub use redis_limiter::RedisTls;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub mod access_logs;
@@ -101,6 +101,12 @@ pub struct Config {
     pub admin_listen: SocketAddr,
     /// Address of the gateway (invoke URLs); port 0 picks a free port.
     pub gateway_listen: SocketAddr,
+    /// Where the gateway also serves invoke URLs over HTTPS; `None` for nowhere.
+    pub gateway_tls_listen: Option<SocketAddr>,
+    /// The certificate chain and private key (PEM files) HTTPS serves; `None`: one made
+    /// for `localhost`, `127.0.0.1` and `*.execute-api.localhost` on first start and kept
+    /// under `{data_dir}/gateway-tls`.
+    pub gateway_tls_identity: Option<(PathBuf, PathBuf)>,
     /// Region reported in ARNs and URLs.
     pub region: String,
     /// Account id reported in ARNs and error messages.
@@ -153,6 +159,8 @@ impl Default for Config {
             credentials_file: None,
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 4580)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            gateway_tls_listen: None,
+            gateway_tls_identity: None,
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             nlb_addresses: (std::net::Ipv4Addr::new(127, 10, 0, 1), 65_000),
@@ -180,6 +188,9 @@ pub enum StartError {
     /// The link listener's certificate could not be made or read.
     #[error(transparent)]
     LinkIdentity(#[from] link::IdentityError),
+    /// The gateway's HTTPS certificate could not be read or made.
+    #[error("the gateway's HTTPS certificate: {0}")]
+    GatewayTls(link::IdentityError),
     /// The Redis server for throttles and quotas cannot be reached.
     #[error("cannot connect to Redis for throttles and quotas: {0}")]
     Redis(String),
@@ -204,12 +215,13 @@ pub enum StartError {
 pub struct Server {
     admin_addr: Option<SocketAddr>,
     gateway_addr: Option<SocketAddr>,
+    gateway_tls_addr: Option<SocketAddr>,
     /// Tells this node of other nodes' writes to a shared store.
     watcher: Option<PostgresWatcher>,
     follow_task: Option<JoinHandle<()>>,
     gateway_task: Option<JoinHandle<()>>,
     gateway_updates: JoinHandle<()>,
-    gateway_shutdown: Option<oneshot::Sender<()>>,
+    gateway_shutdown: Option<watch::Sender<bool>>,
     shutdown: Option<oneshot::Sender<()>>,
     admin_task: Option<JoinHandle<()>>,
     control: Arc<Control>,
@@ -426,20 +438,57 @@ impl Server {
         });
 
         let mut gateway_addr = None;
+        let mut gateway_tls_addr = None;
         let mut gateway_task = None;
         let mut gateway_shutdown = None;
         if config.roles.gateway {
             let listener = bind(config.gateway_listen).await?;
             gateway_addr = Some(local_addr(&listener, config.gateway_listen)?);
-            let (stop, stopped) = oneshot::channel::<()>();
+            let (stop, stopped) = watch::channel(false);
             gateway_shutdown = Some(stop);
-            gateway_task = Some(tokio::spawn(causeway_gateway::serve(
+            let mut plain_stopped = stopped.clone();
+            let plain = tokio::spawn(causeway_gateway::serve(
                 gateway.clone(),
                 listener,
-                async {
-                    let _ = stopped.await;
+                async move {
+                    let _ = plain_stopped.wait_for(|stop| *stop).await;
                 },
-            )));
+            ));
+            let tls = match config.gateway_tls_listen {
+                None => None,
+                Some(address) => {
+                    let names = vec![
+                        "localhost".to_owned(),
+                        "127.0.0.1".to_owned(),
+                        "*.execute-api.localhost".to_owned(),
+                    ];
+                    let given = config
+                        .gateway_tls_identity
+                        .as_ref()
+                        .map(|(cert, key)| (cert.as_path(), key.as_path()));
+                    let mut identity =
+                        link::server_identity(&config.data_dir.join("gateway-tls"), &names, given)
+                            .map_err(StartError::GatewayTls)?;
+                    identity.alpn_protocols = vec![b"http/1.1".to_vec()];
+                    let listener = bind(address).await?;
+                    gateway_tls_addr = Some(local_addr(&listener, address)?);
+                    let mut tls_stopped = stopped.clone();
+                    Some(tokio::spawn(causeway_gateway::serve_tls(
+                        gateway.clone(),
+                        listener,
+                        Arc::new(identity),
+                        async move {
+                            let _ = tls_stopped.wait_for(|stop| *stop).await;
+                        },
+                    )))
+                }
+            };
+            gateway_task = Some(tokio::spawn(async move {
+                let _ = plain.await;
+                if let Some(tls) = tls {
+                    let _ = tls.await;
+                }
+            }));
         }
 
         let mut admin_addr = None;
@@ -465,6 +514,7 @@ impl Server {
         Ok(Server {
             admin_addr,
             gateway_addr,
+            gateway_tls_addr,
             watcher,
             follow_task,
             gateway_task,
@@ -496,6 +546,11 @@ impl Server {
         self.gateway_addr
     }
 
+    /// Where the gateway serves HTTPS, if it does (`gateway_tls_listen`).
+    pub fn gateway_tls_addr(&self) -> Option<SocketAddr> {
+        self.gateway_tls_addr
+    }
+
     /// Where NLB nodes dial in, if the link listener runs.
     pub fn link_addr(&self) -> Option<SocketAddr> {
         self.link_server.as_ref().map(|s| s.local_addr())
@@ -523,7 +578,7 @@ impl Server {
             let _ = tx.send(());
         }
         if let Some(tx) = self.gateway_shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(task) = self.admin_task.take() {
             let _ = task.await;

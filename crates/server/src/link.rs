@@ -58,15 +58,25 @@ pub fn tls_identity(
     data_dir: &Path,
     names: &[String],
 ) -> Result<rustls::ServerConfig, IdentityError> {
-    let dir = data_dir.join("link");
-    let cert_path = dir.join("cert.pem");
-    let key_path = dir.join("key.pem");
+    server_identity(&data_dir.join("link"), names, None)
+}
+
+/// A TLS server configuration with the certificate chain and key of `given` (PEM files),
+/// or, without them, with `dir/cert.pem` and `dir/key.pem`: made (self-signed, for `names`)
+/// on first start and kept.
+pub fn server_identity(
+    dir: &Path,
+    names: &[String],
+    given: Option<(&Path, &Path)>,
+) -> Result<rustls::ServerConfig, IdentityError> {
+    let cert_path = given.map_or_else(|| dir.join("cert.pem"), |(cert, _)| cert.to_path_buf());
+    let key_path = given.map_or_else(|| dir.join("key.pem"), |(_, key)| key.to_path_buf());
     let file_error = |path: &Path| {
         let path = path.display().to_string();
         move |source| IdentityError::File { path, source }
     };
-    if !cert_path.exists() || !key_path.exists() {
-        std::fs::create_dir_all(&dir).map_err(file_error(&dir))?;
+    if given.is_none() && (!cert_path.exists() || !key_path.exists()) {
+        std::fs::create_dir_all(dir).map_err(file_error(dir))?;
         let made = rcgen::generate_simple_self_signed(names.to_vec())
             .map_err(|e| IdentityError::Generate(e.to_string()))?;
         std::fs::write(&key_path, made.key_pair.serialize_pem()).map_err(file_error(&key_path))?;
@@ -84,6 +94,12 @@ pub fn tls_identity(
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(invalid(&cert_path))?;
+    if certs.is_empty() {
+        return Err(IdentityError::Invalid {
+            path: cert_path.display().to_string(),
+            reason: "no certificate in the file".into(),
+        });
+    }
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(invalid(&key_path))?;
     rustls::ServerConfig::builder_with_provider(causeway_link::tls::provider())
         .with_safe_default_protocol_versions()

@@ -3352,6 +3352,7 @@ mod canary;
 mod client_certificates;
 mod client_connections;
 mod domain_names;
+mod https;
 mod iam;
 mod lambda;
 mod multinode;

@@ -126,6 +126,7 @@ pub(super) async fn proxy(call: &Call<'_>) -> Result<Response<Body>, Failure> {
 /// The proxy event of the request (payload format 1.0).
 fn proxy_event(call: &Call<'_>) -> Value {
     let facts = crate::lambda_event::Facts {
+        secure: call.secure,
         gateway: call.gateway,
         api_id: call.api_id,
         stage: &call.stage.stage.stage_name,
@@ -156,7 +157,10 @@ fn proxy_event(call: &Call<'_>) -> Value {
     let extra = [
         ("X-Forwarded-For", forwarded_for),
         ("X-Forwarded-Port", call.local.port().to_string()),
-        ("X-Forwarded-Proto", "http".to_owned()),
+        (
+            "X-Forwarded-Proto",
+            if call.secure { "https" } else { "http" }.to_owned(),
+        ),
         ("X-Amzn-Trace-Id", trace),
     ];
     let mut fields = crate::lambda_event::request_fields(

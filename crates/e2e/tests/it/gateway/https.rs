@@ -1,0 +1,207 @@
+//! HTTPS on the gateway (`gateway_tls_listen`): invoke URLs over TLS with the certificate
+//! made on first start (kept across restarts) or one given as files, checked by curl as a
+//! client would check it.
+
+use std::process::Command;
+
+use super::*;
+
+/// curl, trusting `ca`, with the invoke host resolved to the TLS listener: statuses, body,
+/// and how many connections it opened for all of `urls`. It runs on a blocking thread, so
+/// that the server (on this test's runtime) keeps serving.
+async fn curl(
+    ca: &std::path::Path,
+    host: &str,
+    port: u16,
+    urls: &[String],
+) -> (Vec<u16>, String, u32) {
+    let (ca, host, urls) = (ca.to_path_buf(), host.to_owned(), urls.to_vec());
+    tokio::task::spawn_blocking(move || curl_blocking(&ca, &host, port, &urls))
+        .await
+        .unwrap()
+}
+
+fn curl_blocking(
+    ca: &std::path::Path,
+    host: &str,
+    port: u16,
+    urls: &[String],
+) -> (Vec<u16>, String, u32) {
+    let output = Command::new("curl")
+        .args(["-sS", "--http1.1", "--max-time", "20", "--cacert"])
+        .arg(ca)
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .args(["-w", "\n%{http_code} %{num_connects}\n"])
+        .args(urls)
+        .output()
+        .expect("these tests need curl (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "curl failed: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut statuses = Vec::new();
+    let mut connections = 0;
+    let mut body = String::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        match parts.as_slice() {
+            [status, opened] if status.len() == 3 && status.parse::<u16>().is_ok() => {
+                statuses.push(status.parse().unwrap());
+                connections += opened.parse::<u32>().unwrap_or(0);
+            }
+            _ => {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+    }
+    (statuses, body, connections)
+}
+
+#[tokio::test]
+async fn invoke_urls_are_served_over_https_with_a_kept_certificate() {
+    let mut server = TestServer::start_with(|config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let (api, _) = proxy_api(&client, &backend.base()).await;
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let cert = server.data_dir().join("gateway-tls").join("cert.pem");
+    assert!(cert.exists());
+    let host = format!("{api}.execute-api.localhost");
+    // The plain listener answers first: the stage is in the gateway's snapshot.
+    Invoke::new(&server, &api).ready("/prod/ready").await;
+
+    let urls = [
+        format!("https://{host}:{port}/prod/pets/1?x=y"),
+        format!("https://{host}:{port}/prod/pets/2"),
+    ];
+    let (statuses, body, connections) = curl(&cert, &host, port, &urls).await;
+    assert_eq!(statuses, [200, 200], "{body}");
+    assert_eq!(
+        connections, 1,
+        "both requests on one kept-alive TLS connection"
+    );
+    assert!(body.contains("\"path\":\"/pets/1\""), "{body}");
+    assert_eq!(backend.last().path(), "/pets/2");
+
+    // The path form of the URL, on the certificate's `localhost`.
+    let path_form = format!("https://localhost:{port}/restapis/{api}/prod/_user_request_/pets/3");
+    let (statuses, _, _) = curl(&cert, "localhost", port, &[path_form]).await;
+    assert_eq!(statuses, [200]);
+
+    // Plain HTTP on the TLS port is not served, and does not disturb the listener.
+    let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    plain
+        .write_all(b"GET /prod/pets/1 HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut answer)).await;
+    assert!(!answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+
+    // The certificate is kept: after a restart the same one is served.
+    let before = std::fs::read(&cert).unwrap();
+    server.restart().await;
+    assert_eq!(std::fs::read(&cert).unwrap(), before);
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    Invoke::new(&server, &api).ready("/prod/ready").await;
+    let (statuses, _, _) = curl(
+        &cert,
+        &host,
+        port,
+        &[format!("https://{host}:{port}/prod/pets/4")],
+    )
+    .await;
+    assert_eq!(statuses, [200]);
+}
+
+#[tokio::test]
+async fn https_serves_a_given_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["api.example.test".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.key_pair.serialize_pem()).unwrap();
+    let identity = (cert.clone(), key.clone());
+    let server = TestServer::start_with(move |config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+        config.gateway_tls_identity = Some(identity.clone());
+    })
+    .await;
+    let client = server.client();
+    let api = mock_api(&client, r#"{"statusCode": 200}"#).await;
+    Invoke::new(&server, &api).ready("/prod/mock").await;
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let url = format!("https://api.example.test:{port}/restapis/{api}/prod/_user_request_/mock");
+    let (statuses, body, _) = curl(&cert, "api.example.test", port, &[url]).await;
+    assert_eq!(statuses, [200], "{body}");
+    assert!(body.contains("\"ok\""), "{body}");
+    assert!(!server.data_dir().join("gateway-tls").exists());
+
+    // A key that is not the certificate's, or a missing file, stops the start with the
+    // reason.
+    let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap();
+    let wrong_key = dir.path().join("wrong.pem");
+    std::fs::write(&wrong_key, other.key_pair.serialize_pem()).unwrap();
+    for key in [wrong_key, dir.path().join("missing.pem")] {
+        let data = tempfile::tempdir().unwrap();
+        let started = causeway_server::Server::start(causeway_server::Config {
+            data_dir: data.path().to_path_buf(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
+            gateway_listen: "127.0.0.1:0".parse().unwrap(),
+            gateway_tls_listen: Some("127.0.0.1:0".parse().unwrap()),
+            gateway_tls_identity: Some((cert.clone(), key.clone())),
+            link_listen: None,
+            ..causeway_server::Config::default()
+        })
+        .await;
+        let error = started.expect_err("the start is refused");
+        assert!(error.to_string().contains("HTTPS certificate"), "{error}");
+    }
+}
+
+/// Over HTTPS `aws:SecureTransport` is true: a resource policy that denies requests in the
+/// clear lets HTTPS ones in.
+#[tokio::test]
+async fn resource_policies_see_secure_transport_over_https() {
+    let server = TestServer::start_with(|config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let client = server.client();
+    let api = mock_api(&client, r#"{"statusCode": 200}"#).await;
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}"#;
+    client
+        .update_rest_api()
+        .rest_api_id(&api)
+        .patch_operations(replace("/policy", policy))
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &api, "prod").await;
+    let plain = Invoke::new(&server, &api)
+        .until("GET", "/prod/mock", |raw| raw.status == 403)
+        .await;
+    assert_eq!(plain.status, 403, "{}", plain.text());
+
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let cert = server.data_dir().join("gateway-tls").join("cert.pem");
+    let host = format!("{api}.execute-api.localhost");
+    let (statuses, body, _) = curl(
+        &cert,
+        &host,
+        port,
+        &[format!("https://{host}:{port}/prod/mock")],
+    )
+    .await;
+    assert_eq!(statuses, [200], "{body}");
+}

@@ -373,18 +373,89 @@ fn list_tags(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What IP sets, regex pattern sets, rule groups and web ACLs share
+
+/// A stored WAF resource: found by name and id (or ARN), guarded by a lock token, listed
+/// by its summary.
+trait Item {
+    fn name(&self) -> &str;
+    fn id(&self) -> &str;
+    fn arn(&self) -> &str;
+    fn description(&self) -> &str;
+    fn lock_token(&self) -> &str;
+}
+
+macro_rules! item {
+    ($($kind:ty),*) => {$(
+        impl Item for $kind {
+            fn name(&self) -> &str { &self.name }
+            fn id(&self) -> &str { &self.id }
+            fn arn(&self) -> &str { &self.arn }
+            fn description(&self) -> &str { &self.description }
+            fn lock_token(&self) -> &str { &self.lock_token }
+        }
+    )*};
+}
+
+item!(IpSet, RegexPatternSet, RuleGroup, WebAcl);
+
+/// The item of `items` that `body` names: by `ARN` when `by_arn` allows it and the body
+/// has one, else by `Name`, `Scope` and `Id`.
+fn find<'a, T: Item>(
+    items: &'a std::collections::BTreeMap<String, T>,
+    body: &Value,
+    by_arn: bool,
+) -> Result<&'a T, WafError> {
+    if by_arn && let Some(arn) = field(body, "ARN").and_then(Value::as_str) {
+        return items
+            .values()
+            .find(|item| item.arn() == arn)
+            .ok_or_else(WafError::nonexistent);
+    }
+    let name = required_str(body, "Name")?;
+    check_scope(body)?;
+    let id = required_str(body, "Id")?;
+    items
+        .get(id)
+        .filter(|item| item.name() == name)
+        .ok_or_else(WafError::nonexistent)
+}
+
+fn summary_of(item: &impl Item) -> Value {
+    summary(
+        item.name(),
+        item.id(),
+        item.description(),
+        item.lock_token(),
+        item.arn(),
+    )
+}
+
+/// Deletes the set or rule group `body` names, its lock token checked, unless a web ACL or
+/// rule group names it.
+fn delete_referable<T: Item>(
+    cx: &mut Ctx<'_>,
+    body: &Value,
+    kind: &'static str,
+    items: fn(&mut crate::state::State) -> &mut std::collections::BTreeMap<String, T>,
+) -> Outcome {
+    let item = find(items(cx.state), body, false)?;
+    check_lock(body, item.lock_token())?;
+    let (id, arn) = (item.id().to_owned(), item.arn().to_owned());
+    if referenced(cx, &arn) {
+        return Err(WafError::associated());
+    }
+    cx.delete(kind, id.clone());
+    items(cx.state).remove(&id);
+    Ok(json!({}))
+}
+
+// ---------------------------------------------------------------------------------------------
 // IP sets
 
 /// The IP set named by `Name`, `Scope` and `Id`.
 fn find_ip_set<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a IpSet, WafError> {
-    let name = required_str(body, "Name")?;
-    check_scope(body)?;
-    let id = required_str(body, "Id")?;
-    cx.state
-        .waf_ip_sets
-        .get(id)
-        .filter(|set| set.name == name)
-        .ok_or_else(WafError::nonexistent)
+    find(&cx.state.waf_ip_sets, body, false)
 }
 
 fn create_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
@@ -412,7 +483,7 @@ fn create_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     };
     cx.put(kind::WAF_IP_SET, id.clone(), &set)
         .map_err(internal)?;
-    let reply = json!({"Summary": summary(&set.name, &set.id, &set.description, &set.lock_token, &set.arn)});
+    let reply = json!({"Summary": summary_of(&set)});
     cx.state.waf_ip_sets.insert(id, set);
     Ok(reply)
 }
@@ -446,16 +517,7 @@ fn update_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 }
 
 fn delete_ip_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
-    let set = find_ip_set(cx, body)?;
-    check_lock(body, &set.lock_token)?;
-    let (id, set_arn) = (set.id.clone(), set.arn.clone());
-    let used = referenced(cx, &set_arn);
-    if used {
-        return Err(WafError::associated());
-    }
-    cx.delete(kind::WAF_IP_SET, id.clone());
-    cx.state.waf_ip_sets.remove(&id);
-    Ok(json!({}))
+    delete_referable(cx, body, kind::WAF_IP_SET, |state| &mut state.waf_ip_sets)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,14 +546,7 @@ fn regular_expressions(body: &Value) -> Result<Vec<String>, WafError> {
 
 /// The regex pattern set named by `Name`, `Scope` and `Id`.
 fn find_regex_set<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a RegexPatternSet, WafError> {
-    let name = required_str(body, "Name")?;
-    check_scope(body)?;
-    let id = required_str(body, "Id")?;
-    cx.state
-        .waf_regex_sets
-        .get(id)
-        .filter(|set| set.name == name)
-        .ok_or_else(WafError::nonexistent)
+    find(&cx.state.waf_regex_sets, body, false)
 }
 
 fn create_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
@@ -516,7 +571,7 @@ fn create_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     };
     cx.put(kind::WAF_REGEX_SET, id.clone(), &set)
         .map_err(internal)?;
-    let reply = json!({"Summary": summary(&set.name, &set.id, &set.description, &set.lock_token, &set.arn)});
+    let reply = json!({"Summary": summary_of(&set)});
     cx.state.waf_regex_sets.insert(id, set);
     Ok(reply)
 }
@@ -551,16 +606,9 @@ fn update_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 }
 
 fn delete_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
-    let set = find_regex_set(cx, body)?;
-    check_lock(body, &set.lock_token)?;
-    let (id, set_arn) = (set.id.clone(), set.arn.clone());
-    let used = referenced(cx, &set_arn);
-    if used {
-        return Err(WafError::associated());
-    }
-    cx.delete(kind::WAF_REGEX_SET, id.clone());
-    cx.state.waf_regex_sets.remove(&id);
-    Ok(json!({}))
+    delete_referable(cx, body, kind::WAF_REGEX_SET, |state| {
+        &mut state.waf_regex_sets
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,22 +667,7 @@ fn group_input(
 
 /// The rule group named by `ARN`, or by `Name`, `Scope` and `Id`.
 fn find_rule_group<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a RuleGroup, WafError> {
-    if let Some(arn) = field(body, "ARN").and_then(Value::as_str) {
-        return cx
-            .state
-            .waf_rule_groups
-            .values()
-            .find(|group| group.arn == arn)
-            .ok_or_else(WafError::nonexistent);
-    }
-    let name = required_str(body, "Name")?;
-    check_scope(body)?;
-    let id = required_str(body, "Id")?;
-    cx.state
-        .waf_rule_groups
-        .get(id)
-        .filter(|group| group.name == name)
-        .ok_or_else(WafError::nonexistent)
+    find(&cx.state.waf_rule_groups, body, true)
 }
 
 fn create_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
@@ -672,7 +705,7 @@ fn create_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     };
     cx.put(kind::WAF_RULE_GROUP, id.clone(), &group)
         .map_err(internal)?;
-    let reply = json!({"Summary": summary(&group.name, &group.id, &group.description, &group.lock_token, &group.arn)});
+    let reply = json!({"Summary": summary_of(&group)});
     cx.state.waf_rule_groups.insert(id, group);
     Ok(reply)
 }
@@ -709,16 +742,9 @@ fn update_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 }
 
 fn delete_rule_group(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
-    let group = find_rule_group(cx, body)?;
-    check_lock(body, &group.lock_token)?;
-    let (id, group_arn) = (group.id.clone(), group.arn.clone());
-    let used = referenced(cx, &group_arn);
-    if used {
-        return Err(WafError::associated());
-    }
-    cx.delete(kind::WAF_RULE_GROUP, id.clone());
-    cx.state.waf_rule_groups.remove(&id);
-    Ok(json!({}))
+    delete_referable(cx, body, kind::WAF_RULE_GROUP, |state| {
+        &mut state.waf_rule_groups
+    })
 }
 
 /// Whether a web ACL's or a rule group's rules name `arn`.
@@ -812,22 +838,7 @@ fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<Ac
 }
 
 fn find_web_acl<'a>(cx: &'a Ctx<'_>, body: &Value) -> Result<&'a WebAcl, WafError> {
-    if let Some(arn) = field(body, "ARN").and_then(Value::as_str) {
-        return cx
-            .state
-            .waf_web_acls
-            .values()
-            .find(|acl| acl.arn == arn)
-            .ok_or_else(WafError::nonexistent);
-    }
-    let name = required_str(body, "Name")?;
-    check_scope(body)?;
-    let id = required_str(body, "Id")?;
-    cx.state
-        .waf_web_acls
-        .get(id)
-        .filter(|acl| acl.name == name)
-        .ok_or_else(WafError::nonexistent)
+    find(&cx.state.waf_web_acls, body, true)
 }
 
 fn create_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
@@ -856,7 +867,7 @@ fn create_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     };
     cx.put(kind::WAF_WEB_ACL, id.clone(), &acl)
         .map_err(internal)?;
-    let reply = json!({"Summary": summary(&acl.name, &acl.id, &acl.description, &acl.lock_token, &acl.arn)});
+    let reply = json!({"Summary": summary_of(&acl)});
     cx.state.waf_web_acls.insert(id, acl);
     Ok(reply)
 }
@@ -948,45 +959,25 @@ fn list(cx: &mut Ctx<'_>, body: &Value, what: Kind) -> Outcome {
             .state
             .waf_ip_sets
             .values()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    summary(&s.name, &s.id, &s.description, &s.lock_token, &s.arn),
-                )
-            })
+            .map(|item| (item.name.clone(), summary_of(item)))
             .collect(),
         Kind::RegexSets => cx
             .state
             .waf_regex_sets
             .values()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    summary(&s.name, &s.id, &s.description, &s.lock_token, &s.arn),
-                )
-            })
+            .map(|item| (item.name.clone(), summary_of(item)))
             .collect(),
         Kind::RuleGroups => cx
             .state
             .waf_rule_groups
             .values()
-            .map(|g| {
-                (
-                    g.name.clone(),
-                    summary(&g.name, &g.id, &g.description, &g.lock_token, &g.arn),
-                )
-            })
+            .map(|item| (item.name.clone(), summary_of(item)))
             .collect(),
         Kind::WebAcls => cx
             .state
             .waf_web_acls
             .values()
-            .map(|a| {
-                (
-                    a.name.clone(),
-                    summary(&a.name, &a.id, &a.description, &a.lock_token, &a.arn),
-                )
-            })
+            .map(|item| (item.name.clone(), summary_of(item)))
             .collect(),
     };
     items.sort_by(|a, b| a.0.cmp(&b.0));

@@ -49,6 +49,24 @@ impl WafError {
         }
     }
 
+    /// A rule names an IP set, regex pattern set or rule group that does not exist.
+    fn bad_reference() -> WafError {
+        WafError::invalid(
+            "RULE",
+            "Statement",
+            "A reference in your rule statement is not valid.",
+        )
+    }
+
+    /// A rule group reference anywhere but as a web ACL rule's whole statement.
+    fn misplaced_group_reference() -> WafError {
+        WafError::invalid(
+            "RULE_GROUP_REFERENCE_STATEMENT",
+            "RuleGroupReferenceStatement",
+            "A rule group reference must be a web ACL rule's whole statement.",
+        )
+    }
+
     /// A rule statement Causeway does not evaluate.
     fn unsupported(what: &str) -> WafError {
         WafError::invalid(
@@ -814,13 +832,12 @@ impl Compiler<'_> {
             "IPSetReferenceStatement" => {
                 self.capacity += 1;
                 let arn = string(map, "ARN", "iPSetReferenceStatement")?;
-                let set = self.sets.ip.iter().find(|s| s.arn == arn).ok_or_else(|| {
-                    WafError::invalid(
-                        "RULE",
-                        "Statement",
-                        "A reference in your rule statement is not valid.",
-                    )
-                })?;
+                let set = self
+                    .sets
+                    .ip
+                    .iter()
+                    .find(|s| s.arn == arn)
+                    .ok_or_else(WafError::bad_reference)?;
                 let nets = check_addresses(&set.ip_address_version, &set.addresses)?;
                 let forwarded = match map.get("IPSetForwardedIPConfig").filter(|v| !v.is_null()) {
                     Some(config) => Some(Self::forwarded(config, true)?),
@@ -898,13 +915,7 @@ impl Compiler<'_> {
                     .regex
                     .iter()
                     .find(|s| s.arn == arn)
-                    .ok_or_else(|| {
-                        WafError::invalid(
-                            "RULE",
-                            "Statement",
-                            "A reference in your rule statement is not valid.",
-                        )
-                    })?;
+                    .ok_or_else(WafError::bad_reference)?;
                 Statement::RegexSet {
                     set: compile_regexes(&set.regular_expressions)?,
                     field: self.field(member(
@@ -917,11 +928,7 @@ impl Compiler<'_> {
             }
             "RuleGroupReferenceStatement" => {
                 if !top || self.in_rule_group {
-                    return Err(WafError::invalid(
-                        "RULE_GROUP_REFERENCE_STATEMENT",
-                        "RuleGroupReferenceStatement",
-                        "A rule group reference must be a web ACL rule's whole statement.",
-                    ));
+                    return Err(WafError::misplaced_group_reference());
                 }
                 let arn = string(map, "ARN", "ruleGroupReferenceStatement")?;
                 let group = self
@@ -929,13 +936,7 @@ impl Compiler<'_> {
                     .rule_groups
                     .iter()
                     .find(|g| g.arn == arn)
-                    .ok_or_else(|| {
-                        WafError::invalid(
-                            "RULE",
-                            "Statement",
-                            "A reference in your rule statement is not valid.",
-                        )
-                    })?;
+                    .ok_or_else(WafError::bad_reference)?;
                 let account = arn.split(':').nth(4).unwrap_or_default();
                 let namespace = rule_group_namespace(account, &group.name);
                 let mut inner = Compiler {
@@ -1132,11 +1133,7 @@ impl Compiler<'_> {
     fn nested(&mut self, value: &Value) -> Result<Statement, WafError> {
         match self.statement(value, false)? {
             Check::Statement(statement) => Ok(statement),
-            Check::Group(_) => Err(WafError::invalid(
-                "RULE_GROUP_REFERENCE_STATEMENT",
-                "RuleGroupReferenceStatement",
-                "A rule group reference must be a web ACL rule's whole statement.",
-            )),
+            Check::Group(_) => Err(WafError::misplaced_group_reference()),
             Check::Rate(_) => Err(WafError::invalid(
                 "RATE_BASED_STATEMENT",
                 "RateBasedStatement",

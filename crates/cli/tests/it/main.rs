@@ -187,6 +187,12 @@ fn help_documents_the_serve_flags() {
         "--link-listen",
         "--max-integration-timeout-ms",
         "--account-rate-limit",
+        "--gateway-tls-listen",
+        "--gateway-tls-cert",
+        "--gateway-tls-key",
+        "--redis-ca",
+        "--redis-cert",
+        "--redis-key",
         "CAUSEWAY_DATA_DIR",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");

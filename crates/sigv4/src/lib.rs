@@ -273,10 +273,18 @@ fn parse_header<'a>(
             "Authorization header requires 'Credential' parameter.".into(),
         ));
     };
-    let Some(timestamp) = date else {
-        return Err(Error::Incomplete(
-            "This server reads the request's time from 'X-Amz-Date' only: send it instead of 'Date'.".into(),
-        ));
+    // The time: `X-Amz-Date`, else the `Date` header (an HTTP date, signed as such, whose
+    // time the string to sign carries in the basic format).
+    let timestamp = match date {
+        Some(date) => Cow::Borrowed(date.trim()),
+        None => {
+            let http_date = request.header("date").unwrap_or_default();
+            Cow::Owned(time::basic_from_http_date(http_date).ok_or_else(|| {
+                Error::Incomplete(format!(
+                    "Date must be in ISO-8601 'basic format'. Got '{http_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+                ))
+            })?)
+        }
     };
     let (access_key, date, region, service, terminator) = split_credential(credential)?;
     Ok(Signature {
@@ -287,7 +295,7 @@ fn parse_header<'a>(
         terminator: Cow::Borrowed(terminator),
         signed_headers: Cow::Borrowed(signed_headers),
         signature: Cow::Borrowed(signature),
-        timestamp: Cow::Borrowed(timestamp.trim()),
+        timestamp,
         expires: None,
         security_token: request.header("x-amz-security-token").map(Cow::Borrowed),
     })

@@ -18,6 +18,17 @@ pub(crate) fn parse_basic(text: &str) -> Option<i64> {
     Some(parsed.assume_utc().unix_timestamp())
 }
 
+/// The basic-format text of an HTTP date (`Mon, 09 Sep 2011 23:36:00 GMT`, RFC 9110's
+/// IMF-fixdate), for a request that sends `Date` instead of `X-Amz-Date`.
+pub(crate) fn basic_from_http_date(text: &str) -> Option<String> {
+    let format = format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .ok()?;
+    let parsed = PrimitiveDateTime::parse(text.trim(), &format).ok()?;
+    Some(format_basic(parsed.assume_utc().unix_timestamp()))
+}
+
 /// The basic-format text of a time in seconds since the epoch.
 pub(crate) fn format_basic(seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(seconds)
@@ -30,6 +41,19 @@ pub(crate) fn format_basic(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_become_basic_times() {
+        assert_eq!(
+            basic_from_http_date("Mon, 09 Sep 2011 23:36:00 GMT").as_deref(),
+            Some("20110909T233600Z")
+        );
+        assert_eq!(
+            basic_from_http_date("Mon, 09 Sep 2011 23:36:00 +0000"),
+            None
+        );
+        assert_eq!(basic_from_http_date("20110909T233600Z"), None);
+    }
 
     #[test]
     fn round_trips() {

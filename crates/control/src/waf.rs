@@ -614,20 +614,16 @@ fn delete_regex_set(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 // ---------------------------------------------------------------------------------------------
 // Rule groups
 
-/// What CreateRuleGroup and UpdateRuleGroup give: the rules checked against the capacity.
-struct GroupInput {
+/// What web ACLs and rule groups both take: rules, a visibility configuration, custom
+/// response bodies and a description.
+struct RulesInput {
     rules: Vec<Value>,
     visibility_config: Value,
     custom_response_bodies: Option<Value>,
     description: String,
 }
 
-fn group_input(
-    cx: &Ctx<'_>,
-    body: &Value,
-    name: &str,
-    capacity: u64,
-) -> Result<GroupInput, WafError> {
+fn rules_input(body: &Value) -> Result<RulesInput, WafError> {
     let visibility_config = field(body, "VisibilityConfig")
         .ok_or_else(|| WafError::required("visibilityConfig"))?
         .clone();
@@ -645,24 +641,35 @@ fn group_input(
     };
     let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
     let description = description(body)?;
+    Ok(RulesInput {
+        rules,
+        visibility_config,
+        custom_response_bodies,
+        description,
+    })
+}
+
+/// What CreateRuleGroup and UpdateRuleGroup give: the rules checked against the capacity.
+fn group_input(
+    cx: &Ctx<'_>,
+    body: &Value,
+    name: &str,
+    capacity: u64,
+) -> Result<RulesInput, WafError> {
+    let input = rules_input(body)?;
     let (ip_sets, regex_sets, _) = sets(cx);
     waf::check_rule_group(
         (name, &cx.config.account_id),
         capacity,
-        &rules,
-        custom_response_bodies.as_ref(),
+        &input.rules,
+        input.custom_response_bodies.as_ref(),
         waf::Sets {
             ip: &ip_sets,
             regex: &regex_sets,
             rule_groups: &[],
         },
     )?;
-    Ok(GroupInput {
-        rules,
-        visibility_config,
-        custom_response_bodies,
-        description,
-    })
+    Ok(input)
 }
 
 /// The rule group named by `ARN`, or by `Name`, `Scope` and `Id`.
@@ -798,23 +805,12 @@ fn acl_input(cx: &Ctx<'_>, body: &Value, (arn, name): (&str, &str)) -> Result<Ac
     let default_action = field(body, "DefaultAction")
         .ok_or_else(|| WafError::required("defaultAction"))?
         .clone();
-    let visibility_config = field(body, "VisibilityConfig")
-        .ok_or_else(|| WafError::required("visibilityConfig"))?
-        .clone();
-    if !visibility_config.is_object() {
-        return Err(WafError::validation(
-            "visibilityConfig",
-            None,
-            "Member must be a structure",
-        ));
-    }
-    let rules = match field(body, "Rules") {
-        None => Vec::new(),
-        Some(Value::Array(rules)) => rules.clone(),
-        Some(_) => return Err(WafError::validation("rules", None, "Member must be a list")),
-    };
-    let custom_response_bodies = field(body, "CustomResponseBodies").cloned();
-    let description = description(body)?;
+    let RulesInput {
+        rules,
+        visibility_config,
+        custom_response_bodies,
+        description,
+    } = rules_input(body)?;
     let (ip_sets, regex_sets, rule_groups) = sets(cx);
     let compiled = CompiledAcl::compile(
         (arn, name, &cx.config.account_id),

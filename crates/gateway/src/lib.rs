@@ -43,6 +43,7 @@ pub use access_log::AccessLogSink;
 pub use limits::{Clock, ManualClock, SystemClock};
 pub use server::{serve, serve_tls};
 pub use snapshot::Snapshot;
+pub use waf::SharedRate;
 
 /// Settings of the gateway that are not part of any API.
 #[derive(Debug, Clone)]
@@ -217,6 +218,25 @@ impl Gateway {
     /// The clock of throttles and quotas.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// The counts of WAF rate-based rules to exchange with the other nodes: every key
+    /// counted in its window, with this node's requests since the last exchange. Each call
+    /// must be followed by [`Gateway::waf_rates_shared`] with what it returned.
+    pub fn waf_rates_to_share(&self) -> Vec<SharedRate> {
+        self.waf_rates.to_share(self.waf_seconds())
+    }
+
+    /// The end of an exchange begun by [`Gateway::waf_rates_to_share`]: every node's count
+    /// in the window of each key sent, in order, or `None` if the exchange failed (the
+    /// requests sent go out again with the next one).
+    pub fn waf_rates_shared(&self, sent: &[SharedRate], totals: Option<&[u64]>) {
+        self.waf_rates.shared(sent, totals, self.waf_seconds());
+    }
+
+    /// The time of WAF's rate counts, in seconds.
+    fn waf_seconds(&self) -> u64 {
+        self.clock.now().monotonic.0 / 1_000_000_000
     }
 
     /// Compiles `plan` and swaps it in. Stages whose deployment did not change reuse their

@@ -412,7 +412,7 @@ async fn serve_stage<'a>(
         if acl.inspects_body {
             body.peek(&request.headers, limit).await?;
         }
-        let now = gateway.clock.now().monotonic.0 / 1_000_000_000;
+        let now = gateway.waf_seconds();
         // The path as AWS WAF sees it: as sent to the stage's execute-api host
         // (`/{stage}/...`, whichever URL form reached it), or to the custom domain.
         let path: std::borrow::Cow<'_, str> = match target.domain_path {

@@ -31,6 +31,7 @@ pub mod fuzzing;
 pub mod link;
 pub mod node;
 pub mod redis_limiter;
+mod redis_waf;
 
 /// Where the configuration is stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -230,6 +231,8 @@ pub struct Server {
     usage_task: JoinHandle<()>,
     /// Reads the credentials file again when it changes.
     credentials_task: Option<JoinHandle<()>>,
+    /// Exchanges WAF's rate counts with the other nodes through Redis.
+    waf_task: Option<JoinHandle<()>>,
     limiter: Arc<dyn Limiter>,
     link_server: Option<causeway_link::tunnel::TunnelServer>,
     plan_push_task: JoinHandle<()>,
@@ -360,13 +363,15 @@ impl Server {
                  the store the same --redis-url to count them together"
             );
         }
-        let limiter: Arc<dyn Limiter> = match &config.redis {
-            Some(url) => Arc::new(
-                redis_limiter::RedisLimiter::connect(url, &config.redis_tls)
+        let (limiter, redis): (Arc<dyn Limiter>, _) = match &config.redis {
+            Some(url) => {
+                let limiter = redis_limiter::RedisLimiter::connect(url, &config.redis_tls)
                     .await
-                    .map_err(|error| StartError::Redis(error.to_string()))?,
-            ),
-            None => Arc::new(InMemoryLimiter::new()),
+                    .map_err(|error| StartError::Redis(error.to_string()))?;
+                let connection = limiter.connection();
+                (Arc::new(limiter), Some(connection))
+            }
+            None => (Arc::new(InMemoryLimiter::new()), None),
         };
         {
             // Restoring into Redis blocks on it.
@@ -420,6 +425,9 @@ impl Server {
             ))),
             _ => None,
         };
+        // WAF's rate counts are kept in memory and exchanged with the other nodes.
+        let waf_task =
+            redis.map(|connection| tokio::spawn(redis_waf::share(gateway.clone(), connection)));
         let usage_task = tokio::spawn(flush_usage_loop(
             control.clone(),
             limiter.clone(),
@@ -527,6 +535,7 @@ impl Server {
             plan_task,
             usage_task,
             credentials_task,
+            waf_task,
             limiter,
             link_server,
             plan_push_task,
@@ -610,7 +619,10 @@ impl Server {
         // The last counts go to the store before it closes.
         self.usage_task.abort();
         let _ = (&mut self.usage_task).await;
-        if let Some(task) = self.credentials_task.take() {
+        for task in [self.credentials_task.take(), self.waf_task.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
             let _ = task.await;
         }

@@ -223,6 +223,11 @@ impl RedisLimiter {
         })
     }
 
+    /// The multiplexed connection, for others to share.
+    pub fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
     /// Runs `f` on the blocking connection, made (again) when missing or broken.
     fn blocking<T>(
         &self,

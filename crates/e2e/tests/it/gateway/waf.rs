@@ -1040,3 +1040,95 @@ async fn waf_resources_keep_their_tags() {
         json!([{"Key": "team", "Value": "core"}])
     );
 }
+
+/// Two nodes on one database and one Redis server count a rate-based rule together: each
+/// stays under the limit, both together go over it, and within the exchange interval
+/// (about a second) both block the caller. Another address keeps its own count.
+#[tokio::test]
+async fn two_nodes_share_a_rate_based_rule_through_redis() {
+    use crate::harness::postgres::Postgres;
+    use crate::harness::redis::Redis;
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let mut redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let counters = redis.url();
+        nodes.push(
+            TestServer::start_sharing(&pg.url(), move |config| {
+                config.redis = Some(counters.clone());
+            })
+            .await,
+        );
+    }
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let client = a.client();
+    let api = guarded_api(&client).await;
+    let (near_a, near_b) = (from(a, &api, NEAR), from(b, &api, NEAR));
+    let far_b = from(b, &api, FAR);
+    near_a.ready("/prod/").await;
+    near_b.ready("/prod/").await;
+    // A probe rule first (requests it blocks never reach the rate rule) tells when the ACL
+    // is in force on a node.
+    let acl = waf_ok(a, "CreateWebACL", json!({
+        "Name": "shared-flood", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("shared-flood"),
+        "Rules": [
+            rule("probe", 0, json!({"ByteMatchStatement": {"SearchString": b64("yes"),
+                "FieldToMatch": {"SingleHeader": {"Name": "x-probe"}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 418}}})),
+            rule("ten-a-minute", 1, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP",
+                "EvaluationWindowSec": 60}}), json!({"Block": {}}))]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        a,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    for near in [&near_a, &near_b] {
+        let probed = until(
+            near,
+            || near.request("GET", "/prod/").header("x-probe", "yes"),
+            |raw| raw.status == 418,
+        )
+        .await;
+        assert_eq!(probed.status, 418);
+    }
+
+    // Six on each node: under the limit on either, over it together.
+    let mut passed = 0;
+    for near in [&near_a, &near_b] {
+        for _ in 0..6 {
+            let status = near.get("/prod/").await.status;
+            assert!(status == 200 || status == 403, "{status}");
+            passed += usize::from(status == 200);
+        }
+    }
+    assert!(passed >= 10, "{passed} of 12 passed");
+    // Within a couple of exchanges, both nodes know of all twelve. At most four more
+    // requests per node, a second apart: a node counting alone would stay at ten or fewer.
+    for near in [&near_a, &near_b] {
+        let mut tries = 0;
+        let blocked = loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tries += 1;
+            let raw = near.get("/prod/").await;
+            if raw.status != 200 || tries == 4 {
+                break raw;
+            }
+        };
+        assert_eq!(blocked.status, 403, "{}", blocked.text());
+        assert_eq!(blocked.error_type().as_deref(), Some("ForbiddenException"));
+    }
+    // Another caller is not held back.
+    assert_eq!(far_b.get("/prod/").await.status, 200);
+    // Without Redis, the nodes count alone and answer as fast as before (no request waits
+    // on Redis); the caller over the limit stays blocked by what each node knows.
+    redis.stop();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..3 {
+        assert_eq!(far_b.get("/prod/").await.status, 200);
+    }
+    assert_eq!(near_b.get("/prod/").await.status, 403);
+}

@@ -40,6 +40,16 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
     {
         return Ok(crate::waf::dispatch(cx, request, operation));
     }
+    // ACM's, the same way.
+    if request.method == "POST"
+        && segs.is_empty()
+        && let Some(operation) = request
+            .target
+            .as_deref()
+            .and_then(|t| t.strip_prefix(crate::acm::TARGET_PREFIX))
+    {
+        return Ok(crate::acm::dispatch(cx, request, operation));
+    }
     match (request.method.as_str(), segs.as_slice()) {
         // The elbv2 query protocol: every operation is `POST /` with `Action=...` in a form
         // body (a GET with the same query string is accepted too).

@@ -317,6 +317,22 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
     ] {
         paths.push(format!("waf:{operation}"));
     }
+    for operation in [
+        "ImportCertificate",
+        "DescribeCertificate",
+        "GetCertificate",
+        "ListCertificates",
+        "DeleteCertificate",
+        "AddTagsToCertificate",
+        "RemoveTagsFromCertificate",
+        "ListTagsForCertificate",
+    ] {
+        paths.push(format!("acm:{operation}"));
+    }
+    // ImportCertificate with the input as the certificate's DER (and a valid key), so that
+    // the certificate reader sees arbitrary bytes.
+    let key = rcgen::KeyPair::generate().ok()?.serialize_pem();
+    paths.push(format!("acm-der:{key}"));
     Some((control, paths))
 }
 
@@ -345,6 +361,21 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
             target = Some(format!("{}{operation}", crate::waf::TARGET_PREFIX));
             method = "POST";
             ("/".to_owned(), String::new(), rest.to_vec())
+        } else if let Some(operation) = template.strip_prefix("acm:") {
+            target = Some(format!("{}{operation}", crate::acm::TARGET_PREFIX));
+            method = "POST";
+            ("/".to_owned(), String::new(), rest.to_vec())
+        } else if let Some(key) = template.strip_prefix("acm-der:") {
+            use base64::Engine as _;
+            let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+            let pem = format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                b64(rest)
+            );
+            target = Some(format!("{}ImportCertificate", crate::acm::TARGET_PREFIX));
+            method = "POST";
+            let body = serde_json::json!({"Certificate": b64(pem.as_bytes()), "PrivateKey": b64(key.as_bytes())});
+            ("/".to_owned(), String::new(), body.to_string().into_bytes())
         } else {
             let (path, query) = template.split_once('?').unwrap_or((template, ""));
             (path.to_owned(), query.to_owned(), rest.to_vec())
@@ -379,7 +410,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
                 "an elbv2 error without its envelope: {body}"
             );
         } else if reply.content_type == "application/x-amz-json-1.1" {
-            // WAF errors: `__type` and the model's `Message` (or `message`).
+            // WAF and ACM errors: `__type` and the model's `Message` (or `message`).
             let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
             assert!(
                 body["__type"].is_string()

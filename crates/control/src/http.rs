@@ -90,14 +90,23 @@ fn authenticate(
     body: &[u8],
 ) -> Result<(), Reply> {
     use causeway_sigv4::{Error, Expected};
-    let json_protocol = parts
+    let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(crate::waf::TARGET_PREFIX));
+        .unwrap_or_default();
+    // JSON 1.1 services (WAF, ACM) name the operation in `X-Amz-Target`.
+    let json_service: Option<&[&str]> = if target.starts_with(crate::waf::TARGET_PREFIX) {
+        Some(&["wafv2"])
+    } else if target.starts_with(crate::acm::TARGET_PREFIX) {
+        Some(&["acm"])
+    } else {
+        None
+    };
+    let json_protocol = json_service.is_some();
     let query_protocol = parts.uri.path() == "/" && !json_protocol;
-    let services: &[&str] = if json_protocol {
-        &["wafv2"]
+    let services: &[&str] = if let Some(services) = json_service {
+        services
     } else if query_protocol {
         &["elasticloadbalancing"]
     } else {

@@ -7,6 +7,7 @@
 //! before the reply goes out. The in-memory state is the read model; the store is the truth
 //! (after a failed write the state is reloaded from it).
 
+mod acm;
 mod ctx;
 pub mod dataplane;
 mod dispatch;
@@ -370,7 +371,8 @@ impl Control {
         // they are not overtaken between their read and their write (reads never wait).
         let may_write = request.method != "GET"
             && request.method != "HEAD"
-            && !(request.path == "/" && (elbv2::is_read(request) || waf::is_read(request)));
+            && !(request.path == "/"
+                && (elbv2::is_read(request) || waf::is_read(request) || acm::is_read(request)));
         if may_write && let Err(error) = inner.store.lock_writers() {
             tracing::error!(%error, "cannot take the store's writers' lock");
             return Reply::error(&ApiError::Internal(

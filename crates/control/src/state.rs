@@ -55,6 +55,8 @@ pub mod kind {
     pub const WAF_RULE_GROUP: &str = "wafrulegroup";
     /// A client certificate (with its private key), keyed by its id.
     pub const CLIENT_CERTIFICATE: &str = "clientcertificate";
+    /// A certificate imported into ACM (with its private key), keyed by its id.
+    pub const ACM_CERTIFICATE: &str = "acmcertificate";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
     /// without a revision, and expiring).
     pub const TUNNELS: &str = "tunnels";
@@ -85,6 +87,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::WAF_REGEX_SET
             | kind::WAF_RULE_GROUP
             | kind::CLIENT_CERTIFICATE
+            | kind::ACM_CERTIFICATE
     )
 }
 
@@ -138,6 +141,8 @@ pub struct State {
     pub waf_rule_groups: BTreeMap<String, causeway_model::waf::RuleGroup>,
     /// Client certificates, by id.
     pub client_certificates: BTreeMap<String, causeway_model::ClientCertificate>,
+    /// Certificates imported into ACM, by id.
+    pub acm_certificates: BTreeMap<String, causeway_model::acm::Certificate>,
 }
 
 /// A custom domain name and its base path mappings (by base path).
@@ -274,6 +279,13 @@ impl State {
                         state
                             .client_certificates
                             .insert(certificate.client_certificate_id.clone(), certificate);
+                    }
+                }
+                kind::ACM_CERTIFICATE => {
+                    if let Some(certificate) = parse::<causeway_model::acm::Certificate>(&record) {
+                        state
+                            .acm_certificates
+                            .insert(certificate.id.clone(), certificate);
                     }
                 }
                 _ => children.push(record),
@@ -417,6 +429,38 @@ impl State {
         Some(std::sync::Arc::new(compiled))
     }
 
+    /// The certificate imported into ACM that a domain name is served with: the one its
+    /// endpoint type uses (`regionalCertificateArn` for REGIONAL, `certificateArn` for
+    /// EDGE, either for PRIVATE). `None` for an ARN not imported here.
+    fn serving_certificate(
+        &self,
+        domain: &causeway_model::DomainName,
+    ) -> Option<std::sync::Arc<causeway_model::gateway::ServingCertificate>> {
+        use causeway_model::EndpointType;
+        let arn = match domain.endpoint_type {
+            EndpointType::Regional => domain.regional_certificate_arn.as_deref(),
+            EndpointType::Edge => domain.certificate_arn.as_deref(),
+            EndpointType::Private => domain
+                .regional_certificate_arn
+                .as_deref()
+                .or(domain.certificate_arn.as_deref()),
+        }?;
+        let certificate = self.acm_certificates.values().find(|c| c.arn == arn)?;
+        let mut chain_pem = certificate.certificate.clone();
+        if let Some(chain) = &certificate.chain {
+            if !chain_pem.ends_with('\n') {
+                chain_pem.push('\n');
+            }
+            chain_pem.push_str(chain);
+        }
+        Some(std::sync::Arc::new(
+            causeway_model::gateway::ServingCertificate {
+                chain_pem,
+                key_pem: certificate.private_key.clone(),
+            },
+        ))
+    }
+
     pub fn gateway_plan(&self) -> causeway_model::gateway::GatewayPlan {
         use causeway_model::gateway::{ApiPlan, GatewayPlan, LoadBalancerAddress, StagePlan};
         GatewayPlan {
@@ -486,6 +530,14 @@ impl State {
                         d.domain.domain_name.to_ascii_lowercase(),
                         d.mappings.values().cloned().collect(),
                     )
+                })
+                .collect(),
+            domain_certificates: self
+                .domains
+                .values()
+                .filter_map(|d| {
+                    let certificate = self.serving_certificate(&d.domain)?;
+                    Some((d.domain.domain_name.to_ascii_lowercase(), certificate))
                 })
                 .collect(),
             api_keys: self.api_keys.clone(),

@@ -30,6 +30,7 @@ mod server;
 mod snapshot;
 mod templates;
 mod test_invoke;
+mod tls;
 mod upstream;
 mod validation;
 mod waf;
@@ -147,6 +148,8 @@ pub struct Gateway {
     key_sets: cognito::KeySets,
     /// The counts of WAF rate-based rules.
     waf_rates: waf::RateCounts,
+    /// Custom domains' certificates, for the HTTPS listener.
+    domain_certificates: Arc<tls::DomainCertificates>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -198,6 +201,7 @@ impl Gateway {
             clock,
             key_sets: cognito::KeySets::default(),
             waf_rates: waf::RateCounts::default(),
+            domain_certificates: Arc::default(),
         }
     }
 
@@ -268,7 +272,30 @@ impl Gateway {
             .map(|certificate| certificate.id.as_str())
             .collect();
         self.upstream.keep_client_certificates(&certificates);
+        self.domain_certificates.apply(&plan.domain_certificates);
         self.snapshot.store(Arc::new(next));
+    }
+
+    /// The TLS settings of an HTTPS listener for this gateway: a custom domain whose
+    /// certificate was imported is served with it (chosen by the TLS server name, wildcard
+    /// domains included), any other name with `chain` and `key`. TLS 1.2 and 1.3, HTTP/1.1.
+    pub fn tls_config(
+        &self,
+        chain: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
+        key: tokio_rustls::rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<tokio_rustls::rustls::ServerConfig, tokio_rustls::rustls::Error> {
+        let resolver = tls::Resolver {
+            domains: self.domain_certificates.clone(),
+            default: tls::certified_key(chain, key)?,
+        };
+        let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(
+            causeway_link::tls::provider(),
+        )
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
     }
 
     /// Runs a TestInvokeMethod call: the method as configured now, with the request given,

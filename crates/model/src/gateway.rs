@@ -26,6 +26,17 @@ pub struct GatewayPlan {
     pub usage_plans: BTreeMap<String, UsagePlanWithKeys>,
     /// Custom domain names (lowercase) with their base path mappings.
     pub domains: BTreeMap<String, Vec<crate::BasePathMapping>>,
+    /// The certificates to serve custom domains with over HTTPS, by domain name
+    /// (lowercase; `*.` names cover one label).
+    pub domain_certificates: BTreeMap<String, Arc<ServingCertificate>>,
+}
+
+/// A certificate to serve over HTTPS: its chain (PEM, the certificate first) and private
+/// key (PEM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServingCertificate {
+    pub chain_pem: String,
+    pub key_pem: String,
 }
 
 /// A usage plan and its API keys.

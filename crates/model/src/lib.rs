@@ -6,6 +6,7 @@
 //! they are also the persisted form (see `ARCHITECTURE.md`); the AWS wire shapes live in
 //! `causeway-wire`.
 
+pub mod acm;
 pub mod arn;
 pub mod authorizer;
 pub mod documentation;

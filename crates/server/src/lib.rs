@@ -474,10 +474,18 @@ impl Server {
                         .gateway_tls_identity
                         .as_ref()
                         .map(|(cert, key)| (cert.as_path(), key.as_path()));
-                    let mut identity =
-                        link::server_identity(&config.data_dir.join("gateway-tls"), &names, given)
-                            .map_err(StartError::GatewayTls)?;
-                    identity.alpn_protocols = vec![b"http/1.1".to_vec()];
+                    let dir = config.data_dir.join("gateway-tls");
+                    let (chain, key) =
+                        link::server_keys(&dir, &names, given).map_err(StartError::GatewayTls)?;
+                    let identity = gateway.tls_config(chain, key).map_err(|e| {
+                        StartError::GatewayTls(link::IdentityError::Invalid {
+                            path: given.map_or_else(
+                                || dir.join("cert.pem").display().to_string(),
+                                |(cert, _)| cert.display().to_string(),
+                            ),
+                            reason: e.to_string(),
+                        })
+                    })?;
                     let listener = bind(address).await?;
                     gateway_tls_addr = Some(local_addr(&listener, address)?);
                     let mut tls_stopped = stopped.clone();

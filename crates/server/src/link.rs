@@ -61,14 +61,33 @@ pub fn tls_identity(
     server_identity(&data_dir.join("link"), names, None)
 }
 
-/// A TLS server configuration with the certificate chain and key of `given` (PEM files),
-/// or, without them, with `dir/cert.pem` and `dir/key.pem`: made (self-signed, for `names`)
-/// on first start and kept.
+/// A TLS server configuration with the certificate chain and key of [`server_keys`].
 pub fn server_identity(
     dir: &Path,
     names: &[String],
     given: Option<(&Path, &Path)>,
 ) -> Result<rustls::ServerConfig, IdentityError> {
+    let (certs, key) = server_keys(dir, names, given)?;
+    rustls::ServerConfig::builder_with_provider(causeway_link::tls::provider())
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| IdentityError::Invalid {
+            path: given
+                .map_or_else(|| dir.join("cert.pem"), |(cert, _)| cert.to_path_buf())
+                .display()
+                .to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The certificate chain and key of `given` (PEM files), or, without them, of
+/// `dir/cert.pem` and `dir/key.pem`: made (self-signed, for `names`) on first start and
+/// kept.
+pub fn server_keys(
+    dir: &Path,
+    names: &[String],
+    given: Option<(&Path, &Path)>,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), IdentityError> {
     let cert_path = given.map_or_else(|| dir.join("cert.pem"), |(cert, _)| cert.to_path_buf());
     let key_path = given.map_or_else(|| dir.join("key.pem"), |(_, key)| key.to_path_buf());
     let file_error = |path: &Path| {
@@ -101,13 +120,7 @@ pub fn server_identity(
         });
     }
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(invalid(&key_path))?;
-    rustls::ServerConfig::builder_with_provider(causeway_link::tls::provider())
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|e| IdentityError::Invalid {
-            path: cert_path.display().to_string(),
-            reason: e.to_string(),
-        })
+    Ok((certs, key))
 }
 
 /// Keeps every connected node supplied with the plans of its load balancers: opens a plan

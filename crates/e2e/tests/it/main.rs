@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod acm;
 mod apikeys;
 mod authorizers;
 mod client_certificates;

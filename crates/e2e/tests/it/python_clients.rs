@@ -803,3 +803,89 @@ async fn boto3_wafv2_roundtrip() {
     );
     server.stop().await;
 }
+
+/// Runs `aws --endpoint-url … --output json acm <args>` against the server.
+async fn aws_acm(server: &TestServer, args: &[&str]) -> Output {
+    let mut command = aws_env("aws");
+    command
+        .arg("--endpoint-url")
+        .arg(format!("http://{}", server.addr()))
+        .args(["--output", "json", "acm"])
+        .args(args);
+    run(command).await
+}
+
+/// ACM with the aws CLI: a certificate imported from files (`fileb://`, base64 on the
+/// wire), described, listed, used by a custom domain, and deleted once free.
+#[tokio::test]
+async fn aws_cli_acm() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, crate::acm::RSA_PEM).unwrap();
+    std::fs::write(&key, crate::acm::RSA_KEY).unwrap();
+    let output = aws_acm(
+        &server,
+        &[
+            "import-certificate",
+            "--certificate",
+            &format!("fileb://{}", cert.display()),
+            "--private-key",
+            &format!("fileb://{}", key.display()),
+            "--tags",
+            "Key=team,Value=edge",
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let imported: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let arn = field(&imported, "CertificateArn").to_owned();
+
+    let output = aws_acm(
+        &server,
+        &["describe-certificate", "--certificate-arn", &arn],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let described: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(described["Certificate"]["DomainName"], "api.example.com");
+    assert_eq!(described["Certificate"]["KeyAlgorithm"], "RSA_2048");
+    assert_eq!(described["Certificate"]["Status"], "ISSUED");
+
+    let output = aws_acm(&server, &["list-certificates"]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        listed["CertificateSummaryList"][0]["CertificateArn"],
+        arn.as_str()
+    );
+
+    aws_json(
+        &server,
+        &[
+            "create-domain-name",
+            "--domain-name",
+            "api.example.com",
+            "--regional-certificate-arn",
+            &arn,
+            "--endpoint-configuration",
+            "types=REGIONAL",
+        ],
+    )
+    .await;
+    let output = aws_acm(&server, &["delete-certificate", "--certificate-arn", &arn]).await;
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("ResourceInUseException"),
+        "{}",
+        describe(&output)
+    );
+    aws_json(
+        &server,
+        &["delete-domain-name", "--domain-name", "api.example.com"],
+    )
+    .await;
+    let output = aws_acm(&server, &["delete-certificate", "--certificate-arn", &arn]).await;
+    assert!(output.status.success(), "{}", describe(&output));
+    server.stop().await;
+}

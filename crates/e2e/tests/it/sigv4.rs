@@ -216,16 +216,43 @@ async fn unsigned_malformed_and_stale_requests_get_aws_answers() {
 /// WAF's JSON protocol is signed for `wafv2`, and refused in its own shape.
 #[tokio::test]
 async fn the_waf_api_checks_signatures_for_wafv2() {
+    json_api_checks_signatures(
+        "AWSWAF_20190729.ListWebACLs",
+        "wafv2",
+        r#"{"Scope":"REGIONAL"}"#,
+        serde_json::json!({"WebACLs": []}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_acm_api_checks_signatures_for_acm() {
+    json_api_checks_signatures(
+        "CertificateManager.ListCertificates",
+        "acm",
+        "{}",
+        serde_json::json!({"CertificateSummaryList": []}),
+    )
+    .await;
+}
+
+/// A JSON 1.1 operation (`target`) is answered when signed for `service` with a known key,
+/// and refused in the protocol's shape otherwise.
+async fn json_api_checks_signatures(
+    target: &'static str,
+    service: &'static str,
+    body: &'static str,
+    expected: serde_json::Value,
+) {
     let server = server_with_credentials().await;
     let http = reqwest::Client::new();
-    let body = r#"{"Scope":"REGIONAL"}"#;
     let call = |service: &'static str, keys: Keys<'static>| {
         let url = server.url("/");
         let http = http.clone();
         async move {
             let headers = [
                 ("content-type", "application/x-amz-json-1.1"),
-                ("x-amz-target", "AWSWAF_20190729.ListWebACLs"),
+                ("x-amz-target", target),
             ];
             let (url, added) = sigv4(
                 ("POST", &url, &headers, body.as_bytes()),
@@ -247,23 +274,20 @@ async fn the_waf_api_checks_signatures_for_wafv2() {
             (status, answer)
         }
     };
-    let (status, answer) = call("wafv2", ("AKIDALICE", "alice-secret", None)).await;
-    assert_eq!(
-        (status, &answer),
-        (200, &serde_json::json!({"WebACLs": []}))
-    );
-    let (status, answer) = call("wafv2", ("AKIDALICE", "guess", None)).await;
+    let (status, answer) = call(service, ("AKIDALICE", "alice-secret", None)).await;
+    assert_eq!((status, &answer), (200, &expected));
+    let (status, answer) = call(service, ("AKIDALICE", "guess", None)).await;
     assert_eq!(status, 400);
     assert_eq!(answer["__type"], "InvalidSignatureException");
     let (status, answer) = call("apigateway", ("AKIDALICE", "alice-secret", None)).await;
     assert_eq!(status, 400);
     assert_eq!(
         answer["message"],
-        "Credential should be scoped to correct service: 'wafv2'. "
+        format!("Credential should be scoped to correct service: '{service}'. ")
     );
     let unsigned = http
         .post(server.url("/"))
-        .header("x-amz-target", "AWSWAF_20190729.ListWebACLs")
+        .header("x-amz-target", target)
         .body(body)
         .send()
         .await

@@ -205,3 +205,161 @@ async fn resource_policies_see_secure_transport_over_https() {
     .await;
     assert_eq!(statuses, [200], "{body}");
 }
+
+/// curl once, trusting `ca` only: `Ok(status and body)`, or `Err` with curl's complaint
+/// (a certificate it does not trust, say).
+async fn curl_once(ca: &str, host: &str, port: u16, path: &str) -> Result<(u16, String), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let url = format!("https://{host}:{port}{path}");
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    tokio::task::spawn_blocking(move || {
+        let output = Command::new("curl")
+            .args(["-sS", "--http1.1", "--max-time", "20", "--cacert"])
+            .arg(&ca_file)
+            .args(["--resolve", &resolve, "-w", "\n%{http_code}", &url])
+            .output()
+            .expect("these tests need curl (.ci/run installs it)");
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or_default();
+        Ok((status.parse().unwrap_or(0), body.to_owned()))
+    })
+    .await
+    .unwrap()
+}
+
+/// Calls until curl trusts the answer (a change reaches the listener a moment after the
+/// management API answers), at most ~5 s.
+async fn until_trusted(
+    ca: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+) -> Result<(u16, String), String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let outcome = curl_once(ca, host, port, path).await;
+        if outcome.is_ok() || Instant::now() >= deadline {
+            return outcome;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn custom_domains_are_served_with_their_imported_certificates() {
+    use crate::acm::{acm_ok, b64, import, issued};
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+    let server = TestServer::start_with(|config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let client = server.client();
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let (api, root) = create_api(&client, "shop").await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    mock_route(&client, &api, &pets, "GET", "pets").await;
+    deploy(&client, &api, "prod").await;
+
+    // A REGIONAL domain with its certificate (and chain), an EDGE one with a wildcard
+    // certificate, and one whose ARN was not imported here.
+    let (ca, leaf, key) = issued("CA one", &["api.example.com"]);
+    let api_cert = import(&server, &leaf, &key, Some(&ca)).await;
+    let (wild_ca, wild_leaf, wild_key) = issued("CA wild", &["*.example.com"]);
+    let wild_cert = import(&server, &wild_leaf, &wild_key, None).await;
+    let domains = [
+        ("api.example.com", EndpointType::Regional, api_cert.clone()),
+        ("shop.example.com", EndpointType::Edge, wild_cert),
+        (
+            "elsewhere.example.com",
+            EndpointType::Regional,
+            "arn:aws:acm:us-east-1:000000000000:certificate/not-here".to_owned(),
+        ),
+    ];
+    for (name, kind, arn) in &domains {
+        let request = client
+            .create_domain_name()
+            .domain_name(*name)
+            .endpoint_configuration(EndpointConfiguration::builder().types(kind.clone()).build());
+        let request = if *kind == EndpointType::Regional {
+            request.regional_certificate_arn(arn)
+        } else {
+            request.certificate_arn(arn)
+        };
+        request.send().await.unwrap();
+        client
+            .create_base_path_mapping()
+            .domain_name(*name)
+            .rest_api_id(&api)
+            .stage("prod")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // curl trusts only the test CAs: the handshake succeeds only with the domain's own
+    // certificate, picked by the server name.
+    let (status, body) = until_trusted(&ca, "api.example.com", port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("pets"), "{body}");
+    let (status, _) = until_trusted(&wild_ca, "shop.example.com", port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    // Not another domain's certificate.
+    assert!(
+        curl_once(&ca, "shop.example.com", port, "/pets")
+            .await
+            .is_err()
+    );
+    // A domain without a certificate here, and the invoke URL, get the listener's.
+    let listener =
+        std::fs::read_to_string(server.data_dir().join("gateway-tls").join("cert.pem")).unwrap();
+    assert!(
+        curl_once(&ca, "elsewhere.example.com", port, "/pets")
+            .await
+            .is_err()
+    );
+    let host = format!("{api}.execute-api.localhost");
+    let (status, _) = curl_once(&listener, &host, port, "/prod/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    // Re-importing the certificate changes what the domain is served with.
+    let (ca2, leaf2, key2) = issued("CA two", &["api.example.com"]);
+    acm_ok(
+        &server,
+        "ImportCertificate",
+        json!({"CertificateArn": api_cert, "Certificate": b64(&leaf2), "PrivateKey": b64(&key2)}),
+    )
+    .await;
+    let (status, _) = until_trusted(&ca2, "api.example.com", port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        curl_once(&ca, "api.example.com", port, "/pets")
+            .await
+            .is_err()
+    );
+
+    // Once the domain names another certificate, that one is served.
+    client
+        .update_domain_name()
+        .domain_name("api.example.com")
+        .patch_operations(replace("/regionalCertificateArn", &domains[1].2))
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = until_trusted(&wild_ca, "api.example.com", port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}

@@ -1,0 +1,380 @@
+//! AWS Certificate Manager on the management endpoint (JSON 1.1, `X-Amz-Target:
+//! CertificateManager.*`): certificates imported, described, listed, re-imported, tagged and
+//! deleted as ACM does it, with the blobs base64-encoded as the SDKs send them. Serving them
+//! for custom domains is in `gateway::https`.
+
+use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+pub const RSA_PEM: &str = include_str!("../fixtures/acm-rsa2048.pem");
+pub const RSA_KEY: &str = include_str!("../fixtures/acm-rsa2048.key");
+
+/// Calls an ACM operation; returns the status and the JSON answer.
+pub async fn acm(server: &TestServer, operation: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/"))
+        .header("x-amz-target", format!("CertificateManager.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-amz-json-1.1"
+    );
+    (status, response.json().await.unwrap())
+}
+
+pub async fn acm_ok(server: &TestServer, operation: &str, body: Value) -> Value {
+    let (status, answer) = acm(server, operation, body).await;
+    assert_eq!(status, 200, "{operation}: {answer}");
+    answer
+}
+
+/// Calls an ACM operation that must fail with `code`; returns the message.
+async fn acm_err(server: &TestServer, operation: &str, body: Value, code: &str) -> String {
+    let (status, answer) = acm(server, operation, body).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some(code)),
+        "{operation}: {answer}"
+    );
+    answer["message"].as_str().unwrap_or_default().to_owned()
+}
+
+pub fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A CA made for the test, and a leaf for `names` it signed: (CA PEM, leaf PEM, key PEM).
+pub fn issued(ca_name: &str, names: &[&str]) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, ca_name);
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, names[0]);
+    let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
+
+/// Imports a certificate (and its chain); returns its ARN.
+pub async fn import(
+    server: &TestServer,
+    certificate: &str,
+    key: &str,
+    chain: Option<&str>,
+) -> String {
+    let mut body = json!({"Certificate": b64(certificate), "PrivateKey": b64(key)});
+    if let Some(chain) = chain {
+        body["CertificateChain"] = json!(b64(chain));
+    }
+    acm_ok(server, "ImportCertificate", body).await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn certificates_are_imported_described_and_listed_as_acm_does() {
+    let server = TestServer::start().await;
+    let answer = acm_ok(
+        &server,
+        "ImportCertificate",
+        json!({"Certificate": b64(RSA_PEM), "PrivateKey": b64(RSA_KEY),
+               "Tags": [{"Key": "team", "Value": "edge"}]}),
+    )
+    .await;
+    let rsa = answer["CertificateArn"].as_str().unwrap().to_owned();
+    let id = rsa
+        .strip_prefix("arn:aws:acm:us-east-1:000000000000:certificate/")
+        .unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let described = acm_ok(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": rsa}),
+    )
+    .await;
+    let c = &described["Certificate"];
+    assert_eq!(c["CertificateArn"], rsa.as_str());
+    assert_eq!(c["DomainName"], "api.example.com");
+    assert_eq!(
+        c["SubjectAlternativeNames"],
+        json!(["api.example.com", "*.api.example.com"])
+    );
+    assert_eq!(c["Type"], "IMPORTED");
+    assert_eq!(c["Status"], "ISSUED");
+    assert_eq!(c["KeyAlgorithm"], "RSA_2048");
+    assert_eq!(c["SignatureAlgorithm"], "SHA256WITHRSA");
+    assert_eq!(c["Subject"], "CN=api.example.com,O=Example Corp,C=US");
+    assert_eq!(
+        c["Serial"],
+        "2c:2d:43:c6:07:a7:5a:e2:da:55:50:49:54:9b:02:22:3b:ea:71:07"
+    );
+    assert_eq!(c["NotBefore"], 1_795_795_230);
+    assert_eq!(c["NotAfter"], 4_949_395_230_i64);
+    assert!(c["ImportedAt"].as_i64().unwrap() > 1_795_795_230);
+    assert_eq!(c["InUseBy"], json!([]));
+    assert_eq!(
+        c["KeyUsages"],
+        json!([{"Name": "DIGITAL_SIGNATURE"}, {"Name": "KEY_ENCIPHERMENT"}])
+    );
+    assert_eq!(
+        c["ExtendedKeyUsages"],
+        json!([{"Name": "TLS_WEB_SERVER_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.1"}])
+    );
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": rsa})).await;
+    assert_eq!(got["Certificate"], RSA_PEM);
+    assert!(got.get("CertificateChain").is_none());
+
+    // An EC certificate with its chain: ListCertificates shows RSA 1024/2048 keys unless
+    // asked for other key types, as ACM does.
+    let (ca, leaf, key) = issued("test CA", &["shop.example.com"]);
+    let ec = import(&server, &leaf, &key, Some(&ca)).await;
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": ec})).await;
+    assert_eq!(got["CertificateChain"], ca.as_str());
+    let listed = acm_ok(&server, "ListCertificates", json!({})).await;
+    let arns: Vec<&str> = listed["CertificateSummaryList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["CertificateArn"].as_str().unwrap())
+        .collect();
+    assert_eq!(arns, [rsa.as_str()]);
+    let summary = &listed["CertificateSummaryList"][0];
+    assert_eq!(summary["DomainName"], "api.example.com");
+    assert_eq!(summary["InUse"], false);
+    assert_eq!(
+        summary["KeyUsages"],
+        json!(["DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"])
+    );
+    let both = json!({"Includes": {"keyTypes": ["RSA_2048", "EC_prime256v1"]}, "MaxItems": 1});
+    let first = acm_ok(&server, "ListCertificates", both.clone()).await;
+    assert_eq!(
+        first["CertificateSummaryList"][0]["CertificateArn"],
+        rsa.as_str()
+    );
+    let token = first["NextToken"].as_str().unwrap();
+    let mut next = both.clone();
+    next["NextToken"] = json!(token);
+    let second = acm_ok(&server, "ListCertificates", next).await;
+    assert_eq!(
+        second["CertificateSummaryList"][0]["CertificateArn"],
+        ec.as_str()
+    );
+    assert_eq!(
+        second["CertificateSummaryList"][0]["KeyAlgorithm"],
+        "EC_prime256v1"
+    );
+    assert!(second.get("NextToken").is_none());
+    let expired = acm_ok(
+        &server,
+        "ListCertificates",
+        json!({"CertificateStatuses": ["EXPIRED"], "Includes": {"keyTypes": ["RSA_2048", "EC_prime256v1"]}}),
+    )
+    .await;
+    assert_eq!(expired["CertificateSummaryList"], json!([]));
+
+    // Tags.
+    acm_ok(
+        &server,
+        "AddTagsToCertificate",
+        json!({"CertificateArn": rsa, "Tags": [{"Key": "tier", "Value": "1"}]}),
+    )
+    .await;
+    acm_ok(
+        &server,
+        "RemoveTagsFromCertificate",
+        json!({"CertificateArn": rsa, "Tags": [{"Key": "team", "Value": "not-edge"}, {"Key": "tier"}]}),
+    )
+    .await;
+    let tags = acm_ok(
+        &server,
+        "ListTagsForCertificate",
+        json!({"CertificateArn": rsa}),
+    )
+    .await;
+    assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "edge"}]));
+
+    // Re-import: same ARN, the new certificate.
+    let (_, leaf2, key2) = issued("another CA", &["api.example.com"]);
+    let again = acm_ok(
+        &server,
+        "ImportCertificate",
+        json!({"CertificateArn": rsa, "Certificate": b64(&leaf2), "PrivateKey": b64(&key2)}),
+    )
+    .await;
+    assert_eq!(again["CertificateArn"], rsa.as_str());
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": rsa})).await;
+    assert_eq!(got["Certificate"], leaf2.as_str());
+    let c = &acm_ok(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": rsa}),
+    )
+    .await["Certificate"];
+    assert_eq!(c["KeyAlgorithm"], "EC_prime256v1");
+    assert_eq!(c["Issuer"], "CN=another CA");
+
+    // Kept across a restart.
+    let mut server = server;
+    server.restart().await;
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": rsa})).await;
+    assert_eq!(got["Certificate"], leaf2.as_str());
+    let tags = acm_ok(
+        &server,
+        "ListTagsForCertificate",
+        json!({"CertificateArn": rsa}),
+    )
+    .await;
+    assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "edge"}]));
+
+    // A certificate a domain name uses cannot be deleted.
+    let client = server.client();
+    client
+        .create_domain_name()
+        .domain_name("shop.example.com")
+        .regional_certificate_arn(&ec)
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let c = &acm_ok(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": ec}),
+    )
+    .await["Certificate"];
+    assert_eq!(
+        c["InUseBy"],
+        json!(["arn:aws:apigateway:us-east-1::/domainnames/shop.example.com"])
+    );
+    let message = acm_err(
+        &server,
+        "DeleteCertificate",
+        json!({"CertificateArn": ec}),
+        "ResourceInUseException",
+    )
+    .await;
+    assert!(message.contains("shop.example.com"), "{message}");
+    client
+        .delete_domain_name()
+        .domain_name("shop.example.com")
+        .send()
+        .await
+        .unwrap();
+    acm_ok(&server, "DeleteCertificate", json!({"CertificateArn": ec})).await;
+    let message = acm_err(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": ec}),
+        "ResourceNotFoundException",
+    )
+    .await;
+    assert_eq!(message, format!("Could not find certificate {ec}."));
+}
+
+#[tokio::test]
+async fn imports_acm_would_refuse_are_refused_and_nothing_is_kept() {
+    let server = TestServer::start().await;
+    let (_, leaf, key) = issued("test CA", &["a.example.com"]);
+    let (_, _, other_key) = issued("test CA", &["b.example.com"]);
+    let cases = [
+        (
+            json!({"Certificate": b64(&leaf), "PrivateKey": b64(&other_key)}),
+            "ValidationException",
+            "The private key does not match the certificate.",
+        ),
+        (
+            json!({"Certificate": b64(&format!("{leaf}{leaf}")), "PrivateKey": b64(&key)}),
+            "ValidationException",
+            "The certificate field contains more than one certificate. You can specify only one certificate in this field.",
+        ),
+        (
+            json!({"Certificate": b64("not a certificate"), "PrivateKey": b64(&key)}),
+            "ValidationException",
+            "The certificate is not PEM-encoded or is not valid.",
+        ),
+        (
+            json!({"Certificate": b64(&leaf), "PrivateKey": b64("no key")}),
+            "ValidationException",
+            "The private key is not PEM-encoded or is not valid.",
+        ),
+        (
+            json!({"Certificate": b64(&leaf)}),
+            "ValidationException",
+            "1 validation error detected: Value null at 'privateKey' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            json!({"Certificate": b64(&leaf), "PrivateKey": b64(&key),
+                   "Tags": [{"Key": "aws:owner", "Value": "x"}]}),
+            "InvalidTagException",
+            "",
+        ),
+    ];
+    for (body, code, message) in cases {
+        let said = acm_err(&server, "ImportCertificate", body.clone(), code).await;
+        if !message.is_empty() {
+            assert_eq!(said, message, "{body}");
+        }
+    }
+    let arn = import(&server, &leaf, &key, None).await;
+    assert!(
+        acm_err(
+            &server,
+            "ImportCertificate",
+            json!({"CertificateArn": arn, "Certificate": b64(&leaf), "PrivateKey": b64(&key),
+                   "Tags": [{"Key": "a", "Value": "b"}]}),
+            "ValidationException",
+        )
+        .await
+        .contains("tags when reimporting")
+    );
+    let missing =
+        "arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-000000000000";
+    acm_err(
+        &server,
+        "ImportCertificate",
+        json!({"CertificateArn": missing, "Certificate": b64(&leaf), "PrivateKey": b64(&key)}),
+        "ResourceNotFoundException",
+    )
+    .await;
+    acm_err(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": "not-an-arn"}),
+        "InvalidArnException",
+    )
+    .await;
+    acm_err(
+        &server,
+        "ListCertificates",
+        json!({"MaxItems": 0}),
+        "ValidationException",
+    )
+    .await;
+    let all = acm_ok(
+        &server,
+        "ListCertificates",
+        json!({"Includes": {"keyTypes": ["EC_prime256v1"]}}),
+    )
+    .await;
+    assert_eq!(all["CertificateSummaryList"].as_array().unwrap().len(), 1);
+}

@@ -339,9 +339,10 @@ fn save(cx: &mut Ctx<'_>, certificate: Certificate) -> Result<(), AcmError> {
     Ok(())
 }
 
-/// The ARNs of the domain names served with the certificate `arn`.
+/// The ARNs of what uses the certificate `arn`: the domain names served with it, and the
+/// load balancers whose TLS listeners name it.
 fn in_use_by(state: &State, arn: &str, region: &str) -> Vec<String> {
-    state
+    let domains = state
         .domains
         .values()
         .filter(|d| {
@@ -353,8 +354,14 @@ fn in_use_by(state: &State, arn: &str, region: &str) -> Vec<String> {
                 "arn:aws:apigateway:{region}::/domainnames/{}",
                 d.domain.domain_name
             )
-        })
-        .collect()
+        });
+    let load_balancers: std::collections::BTreeSet<String> = state
+        .listeners
+        .values()
+        .filter(|l| l.certificates.iter().any(|c| c == arn))
+        .map(|l| l.load_balancer_arn.clone())
+        .collect();
+    domains.chain(load_balancers).collect()
 }
 
 fn describe(cx: &mut Ctx<'_>, body: &Value) -> Outcome {

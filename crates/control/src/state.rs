@@ -100,7 +100,11 @@ pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
     };
     matches!(
         kind,
-        kind::LOAD_BALANCER | kind::TARGET_GROUP | kind::LISTENER | kind::NODE
+        kind::LOAD_BALANCER
+            | kind::TARGET_GROUP
+            | kind::LISTENER
+            | kind::NODE
+            | kind::ACM_CERTIFICATE
     )
 }
 
@@ -445,6 +449,12 @@ impl State {
                 .as_deref()
                 .or(domain.certificate_arn.as_deref()),
         }?;
+        Some(std::sync::Arc::new(self.acm_serving(arn)?.certificate))
+    }
+
+    /// The certificate imported into ACM as `arn`, as TLS serves it: its chain and key,
+    /// and the names it covers.
+    fn acm_serving(&self, arn: &str) -> Option<elb::ListenerCertificate> {
         let certificate = self.acm_certificates.values().find(|c| c.arn == arn)?;
         let mut chain_pem = certificate.certificate.clone();
         if let Some(chain) = &certificate.chain {
@@ -453,12 +463,20 @@ impl State {
             }
             chain_pem.push_str(chain);
         }
-        Some(std::sync::Arc::new(
-            causeway_model::gateway::ServingCertificate {
+        let details = &certificate.details;
+        let mut names = details.subject_alternative_names.clone();
+        if let Some(domain) = &details.domain_name
+            && !names.contains(domain)
+        {
+            names.insert(0, domain.clone());
+        }
+        Some(elb::ListenerCertificate {
+            names,
+            certificate: causeway_model::gateway::ServingCertificate {
                 chain_pem,
                 key_pem: certificate.private_key.clone(),
             },
-        ))
+        })
     }
 
     pub fn gateway_plan(&self) -> causeway_model::gateway::GatewayPlan {
@@ -570,6 +588,7 @@ impl State {
                 .filter(|lb| !remote.contains(&lb.arn)),
             self.listeners.values(),
             self.target_groups.values(),
+            &|arn| self.acm_serving(arn),
         )
     }
 
@@ -581,6 +600,7 @@ impl State {
                 .filter(|lb| arns.contains(&lb.arn)),
             self.listeners.values(),
             self.target_groups.values(),
+            &|arn| self.acm_serving(arn),
         )
     }
 

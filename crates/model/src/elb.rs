@@ -342,6 +342,35 @@ pub struct ListenerPlan {
     pub port: u16,
     pub protocol: String,
     pub target_group_arn: Option<String>,
+    /// For a TLS listener whose certificates were imported into ACM: how it terminates
+    /// TLS. `None` for other listeners, and for TLS listeners whose certificate is not
+    /// imported here, which pass the TLS stream through to the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ListenerTls>,
+}
+
+/// How a TLS listener terminates TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerTls {
+    /// The listener's certificates, the default first, each with the names it covers (the
+    /// one a client's server name matches is served, else the default).
+    pub certificates: Vec<ListenerCertificate>,
+    /// ALPN protocols offered, in order (from the listener's ALPN policy; none by default).
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// Whether the security policy allows TLS 1.3 only.
+    #[serde(default)]
+    pub tls13_only: bool,
+}
+
+/// One certificate of a TLS listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerCertificate {
+    /// The DNS names it covers (`*.` names cover one label).
+    pub names: Vec<String>,
+    pub certificate: crate::gateway::ServingCertificate,
 }
 
 /// One target group: its targets and the behaviour its attributes ask for.
@@ -350,6 +379,10 @@ pub struct ListenerPlan {
 pub struct TargetGroupPlan {
     pub arn: String,
     pub port: u16,
+    /// A TLS target group: behind a listener that terminates TLS, connections to its
+    /// targets are TLS again.
+    #[serde(default)]
+    pub tls: bool,
     pub targets: Vec<Target>,
     pub health_check: HealthCheck,
     pub proxy_protocol_v2: bool,
@@ -359,11 +392,29 @@ pub struct TargetGroupPlan {
     pub in_use: bool,
 }
 
-/// Builds the engine's plan from the stored configuration.
+/// The SSL policies that allow TLS 1.3 only.
+fn tls13_only(policy: Option<&str>) -> bool {
+    policy.is_some_and(|p| p.contains("TLS13-1-3") || p.ends_with("-TLS13-1-3-2021-06"))
+}
+
+/// The ALPN protocols a listener's ALPN policy offers.
+fn alpn(policy: &[String]) -> Vec<String> {
+    match policy.first().map(String::as_str) {
+        Some("HTTP1Only") => vec!["http/1.1".to_owned()],
+        Some("HTTP2Only") => vec!["h2".to_owned()],
+        Some("HTTP2Optional") => vec!["http/1.1".to_owned(), "h2".to_owned()],
+        Some("HTTP2Preferred") => vec!["h2".to_owned(), "http/1.1".to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+/// Builds the engine's plan from the stored configuration. `certificate` gives the
+/// certificate an ARN names (imported into ACM) and the names it covers.
 pub fn plan<'a>(
     load_balancers: impl IntoIterator<Item = &'a LoadBalancer>,
     listeners: impl IntoIterator<Item = &'a Listener> + Clone,
     target_groups: impl IntoIterator<Item = &'a TargetGroup>,
+    certificate: &dyn Fn(&str) -> Option<ListenerCertificate>,
 ) -> NlbPlan {
     let load_balancers: Vec<LoadBalancerPlan> = load_balancers
         .into_iter()
@@ -384,6 +435,22 @@ pub fn plan<'a>(
                         .first()
                         .and_then(|a| a.target_group())
                         .map(str::to_owned),
+                    tls: (l.protocol == "TLS")
+                        .then(|| {
+                            // Every certificate must be known: a listener half served
+                            // would answer some names with the wrong certificate.
+                            let certificates = l
+                                .certificates
+                                .iter()
+                                .map(|arn| certificate(arn))
+                                .collect::<Option<Vec<_>>>()?;
+                            (!certificates.is_empty()).then(|| ListenerTls {
+                                certificates,
+                                alpn: alpn(&l.alpn_policy),
+                                tls13_only: tls13_only(l.ssl_policy.as_deref()),
+                            })
+                        })
+                        .flatten(),
                 })
                 .collect(),
         })
@@ -395,6 +462,7 @@ pub fn plan<'a>(
             TargetGroupPlan {
                 arn: tg.arn.clone(),
                 port: tg.port,
+                tls: tg.protocol == "TLS",
                 targets: tg.targets.clone(),
                 health_check: tg.health_check.clone(),
                 proxy_protocol_v2: attribute("proxy_protocol_v2.enabled") == Some("true"),

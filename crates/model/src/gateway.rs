@@ -33,7 +33,8 @@ pub struct GatewayPlan {
 
 /// A certificate to serve over HTTPS: its chain (PEM, the certificate first) and private
 /// key (PEM).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServingCertificate {
     pub chain_pem: String,
     pub key_pem: String,

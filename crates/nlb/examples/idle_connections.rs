@@ -76,11 +76,13 @@ async fn main() {
                 port: 18299,
                 protocol: "TCP".into(),
                 target_group_arn: Some("tg".into()),
+                tls: None,
             }],
         }],
         target_groups: vec![TargetGroupPlan {
             arn: "tg".into(),
             port: backend_port,
+            tls: false,
             targets: vec![Target {
                 id: "127.0.0.1".into(),
                 port: backend_port,

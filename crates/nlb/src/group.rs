@@ -21,6 +21,8 @@ use crate::health::{self, Health, Probe};
 pub struct Settings {
     pub health_check: HealthCheck,
     pub proxy_protocol_v2: bool,
+    /// A TLS target group (targets get TLS behind a listener that terminates it).
+    pub tls: bool,
     pub deregistration_delay: Duration,
     pub terminate_on_deregistration: bool,
 }
@@ -113,6 +115,7 @@ impl Group {
             settings: Arc::new(ArcSwap::from_pointee(Settings {
                 health_check: HealthCheck::defaults("TCP"),
                 proxy_protocol_v2: false,
+                tls: false,
                 deregistration_delay: Duration::from_secs(300),
                 terminate_on_deregistration: false,
             })),
@@ -131,6 +134,7 @@ impl Group {
         self.settings.store(Arc::new(Settings {
             health_check: plan.health_check.clone(),
             proxy_protocol_v2: plan.proxy_protocol_v2,
+            tls: plan.tls,
             deregistration_delay: Duration::from_secs(u64::from(plan.deregistration_delay_seconds)),
             terminate_on_deregistration: plan.terminate_on_deregistration,
         }));

@@ -16,6 +16,7 @@ pub mod health;
 mod proxy;
 pub mod proxy_protocol;
 mod pump;
+mod tls;
 mod udp;
 
 use std::collections::HashMap;
@@ -88,6 +89,9 @@ struct Running {
 struct RunningListener {
     bind: SocketAddr,
     route: Arc<ArcSwapOption<Group>>,
+    /// The TLS it terminates (TLS listeners with imported certificates), read per
+    /// connection.
+    tls: proxy::Tls,
     /// The accept loop, for TCP, TLS and TCP_UDP listeners.
     tcp: Option<Serving>,
     /// The datagram loop, for UDP and TCP_UDP listeners.
@@ -124,6 +128,7 @@ impl RunningListener {
         RunningListener {
             bind,
             route,
+            tls: Arc::new(ArcSwapOption::empty()),
             tcp: None,
             udp: None,
         }
@@ -147,6 +152,7 @@ impl RunningListener {
                 task: tokio::spawn(proxy::accept_loop(
                     socket,
                     self.route.clone(),
+                    self.tls.clone(),
                     config.clone(),
                 )),
                 listening: Some(listening),
@@ -245,6 +251,21 @@ impl Engine {
                     // A listener that moved stopped above.
                     _ => RunningListener::new(bind, Arc::new(ArcSwapOption::new(group))),
                 };
+                // Termination changes only when the listener's certificates or TLS settings do.
+                let current = running_listener.tls.load();
+                if current.as_ref().map(|t| &t.plan) != listener.tls.as_ref() {
+                    match listener.tls.as_ref().map(tls::termination).transpose() {
+                        Ok(termination) => running_listener.tls.store(termination.map(Arc::new)),
+                        Err(error) => {
+                            running_listener.tls.store(None);
+                            failures.push(format!(
+                                "listener port {} cannot terminate TLS: {error}",
+                                listener.port
+                            ));
+                            continue;
+                        }
+                    }
+                }
                 if let Err(error) = running_listener.serve(&listener.protocol, &self.config) {
                     failures.push(format!(
                         "listener port {} could not be bound on {ip}: {error}",
@@ -276,11 +297,16 @@ impl Engine {
     }
 
     /// The route of a load balancer's listener on `port`, and the listener's address.
+    #[allow(clippy::type_complexity)]
     fn listener(
         &self,
         load_balancer_arn: &str,
         port: u16,
-    ) -> Option<(Arc<ArcSwapOption<Group>>, SocketAddr)> {
+    ) -> Option<(
+        Arc<ArcSwapOption<Group>>,
+        SocketAddr,
+        Option<Arc<tls::Termination>>,
+    )> {
         let running = self.lock();
         let ip = *running.addresses.get(load_balancer_arn)?;
         let bind = SocketAddr::new(ip, port);
@@ -288,7 +314,7 @@ impl Engine {
             .listeners
             .values()
             .find(|l| l.bind == bind)
-            .map(|l| (l.route.clone(), bind))
+            .map(|l| (l.route.clone(), bind, l.tls.load_full()))
     }
 
     /// Whether a load balancer has a running listener on `port`.
@@ -309,13 +335,20 @@ impl Engine {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let (route, local) = self.listener(load_balancer_arn, port).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("no listener on port {port} of {load_balancer_arn}"),
-            )
-        })?;
-        proxy::serve(client, peer, local, &route, &self.config).await
+        let (route, local, termination) =
+            self.listener(load_balancer_arn, port).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no listener on port {port} of {load_balancer_arn}"),
+                )
+            })?;
+        match termination {
+            None => proxy::serve(client, peer, local, &route, &self.config).await,
+            Some(termination) => {
+                proxy::serve_terminated(client, peer, local, &route, &termination, &self.config)
+                    .await
+            }
+        }
     }
 
     /// Opens a connection through a load balancer's listener on `port` for a client in this
@@ -328,13 +361,14 @@ impl Engine {
         port: u16,
         peer: SocketAddr,
     ) -> std::io::Result<Flow> {
-        let (route, local) = self.listener(load_balancer_arn, port).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::ConnectionRefused,
-                format!("no listener on port {port} of {load_balancer_arn}"),
-            )
-        })?;
-        proxy::open_flow(peer, local, &route, &self.config).await
+        let (route, local, termination) =
+            self.listener(load_balancer_arn, port).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    format!("no listener on port {port} of {load_balancer_arn}"),
+                )
+            })?;
+        proxy::open_flow(peer, local, &route, termination, &self.config).await
     }
 
     /// The state of a load balancer, or `None` if no applied plan contained it.

@@ -18,6 +18,10 @@ use tokio::sync::watch;
 use crate::EngineConfig;
 use crate::group::Group;
 use crate::proxy_protocol;
+use crate::tls::Termination;
+
+/// How a listener's connections arrive: TLS it terminates, or bytes it passes on as they are.
+pub(crate) type Tls = Arc<ArcSwapOption<Termination>>;
 
 /// Binds a listening socket (with `SO_REUSEADDR`, so a restart can rebind at once, and
 /// `SO_REUSEPORT` when asked).
@@ -39,9 +43,10 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
 }
 
 /// Accepts connections until the task is aborted, each served in a task of its own.
-pub async fn accept_loop(
+pub(crate) async fn accept_loop(
     listener: TcpListener,
     route: Arc<ArcSwapOption<Group>>,
+    tls: Tls,
     config: EngineConfig,
 ) {
     let config = Arc::new(config);
@@ -56,8 +61,16 @@ pub async fn accept_loop(
             Ok((stream, peer)) => {
                 let route = route.clone();
                 let config = config.clone();
+                let termination = tls.load_full();
                 tokio::spawn(async move {
-                    if let Err(error) = serve_socket(stream, peer, local, &route, &config).await {
+                    let served = match termination {
+                        None => serve_socket(stream, peer, local, &route, &config).await,
+                        Some(termination) => {
+                            serve_terminated(stream, peer, local, &route, &termination, &config)
+                                .await
+                        }
+                    };
+                    if let Err(error) = served {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
                 });
@@ -86,12 +99,15 @@ pub(crate) fn flow_hash(peer: SocketAddr, local: SocketAddr, protocol: u8) -> u6
 /// also marks that target unhealthy), connects, and sends the PROXY protocol header when
 /// the group asks for it. `None` when the listener has no target group, or the target no
 /// address: the load balancer then closes the client connection.
+/// A connection to a target: the target, the socket, and whether its group is a TLS one.
+type Opened = (Arc<crate::group::Member>, TcpStream, bool);
+
 async fn open_target(
     peer: SocketAddr,
     local: SocketAddr,
     route: &ArcSwapOption<Group>,
     config: &EngineConfig,
-) -> io::Result<Option<(Arc<crate::group::Member>, TcpStream)>> {
+) -> io::Result<Option<Opened>> {
     let Some(group) = route.load_full() else {
         // No target group behind this listener: close, as an NLB resets the connection.
         return Ok(None);
@@ -118,12 +134,13 @@ async fn open_target(
         }
     };
     upstream.set_nodelay(true)?;
-    if group.settings.load().proxy_protocol_v2 {
+    let settings = group.settings.load();
+    if settings.proxy_protocol_v2 {
         upstream
             .write_all(&proxy_protocol::header(peer, local))
             .await?;
     }
-    Ok(Some((member, upstream)))
+    Ok(Some((member, upstream, settings.tls)))
 }
 
 /// Forwards one connection accepted on the listener to a target of the listener's group,
@@ -135,12 +152,35 @@ pub async fn serve_socket(
     route: &ArcSwapOption<Group>,
     config: &EngineConfig,
 ) -> io::Result<()> {
-    let Some((member, mut upstream)) = open_target(peer, local, route, config).await? else {
+    let Some((member, mut upstream, _)) = open_target(peer, local, route, config).await? else {
         return Ok(());
     };
     let activity = Activity::new();
     let copy = crate::pump::both(&mut client, &mut upstream, &activity);
     watch_over(copy, &member, &activity, peer, config).await
+}
+
+/// Serves a connection to a listener that terminates TLS: the handshake with the
+/// listener's certificate, then the decrypted bytes to a target (in TLS again for a TLS
+/// target group).
+pub(crate) async fn serve_terminated<S: AsyncRead + AsyncWrite + Unpin>(
+    client: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    route: &ArcSwapOption<Group>,
+    termination: &Termination,
+    config: &EngineConfig,
+) -> io::Result<()> {
+    let client = tokio::time::timeout(
+        crate::tls::HANDSHAKE_TIMEOUT,
+        termination.acceptor.accept(client),
+    )
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+    let Some(opened) = open_target(peer, local, route, config).await? else {
+        return Ok(());
+    };
+    relay(client, opened, peer, config, true).await
 }
 
 /// Forwards one client connection (any byte stream handed to the load balancer, such as a
@@ -153,9 +193,56 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     route: &ArcSwapOption<Group>,
     config: &EngineConfig,
 ) -> io::Result<()> {
-    let Some((member, upstream)) = open_target(peer, local, route, config).await? else {
+    let Some(opened) = open_target(peer, local, route, config).await? else {
         return Ok(());
     };
+    relay(client, opened, peer, config, false).await
+}
+
+/// Moves bytes between a client stream and the target opened for it; `terminated` says the
+/// listener took TLS off the client's bytes, so that a TLS target group's target gets them
+/// in TLS again.
+async fn relay<S: AsyncRead + AsyncWrite + Unpin>(
+    client: S,
+    (member, upstream, target_tls): Opened,
+    peer: SocketAddr,
+    config: &EngineConfig,
+    terminated: bool,
+) -> io::Result<()> {
+    if terminated && target_tls {
+        let connector = crate::tls::to_targets()
+            .ok_or_else(|| io::Error::other("no TLS client for the target group's targets"))?;
+        let name = tokio_rustls::rustls::pki_types::ServerName::IpAddress(
+            upstream.peer_addr()?.ip().into(),
+        );
+        let upstream = tokio::time::timeout(
+            crate::tls::HANDSHAKE_TIMEOUT,
+            connector.connect(name, upstream),
+        )
+        .await
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                "TLS handshake with the target timed out",
+            )
+        })??;
+        return copy_both(client, upstream, &member, peer, config).await;
+    }
+    copy_both(client, upstream, &member, peer, config).await
+}
+
+/// Copies both ways until either side closes, under the idle timeout and the target's drain.
+async fn copy_both<A, B>(
+    client: A,
+    upstream: B,
+    member: &crate::group::Member,
+    peer: SocketAddr,
+    config: &EngineConfig,
+) -> io::Result<()>
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
     let activity = Activity::new();
     let mut a = Tracked {
         inner: client,
@@ -177,7 +264,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map(drop)
     };
-    watch_over(copy, &member, &activity, peer, config).await
+    watch_over(copy, member, &activity, peer, config).await
 }
 
 /// Runs a connection's copy until it ends, the connection idles out, or the target's
@@ -244,26 +331,68 @@ impl Activity {
 
 /// Opens a [`Flow`]: a connection through the listener at `local` that its caller, in the
 /// same process, drives itself.
-pub async fn open_flow(
+pub(crate) async fn open_flow(
     peer: SocketAddr,
     local: SocketAddr,
     route: &ArcSwapOption<Group>,
+    termination: Option<Arc<Termination>>,
     config: &EngineConfig,
 ) -> io::Result<Flow> {
-    match open_target(peer, local, route, config).await? {
-        Some((member, upstream)) => {
+    let Some(opened) = open_target(peer, local, route, config).await? else {
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "the load balancer closed the connection (no target behind the listener)",
+        ));
+    };
+    match termination {
+        None => {
+            let (member, upstream, _) = opened;
             let mut terminated = member.terminated();
             Ok(Flow {
-                upstream,
+                upstream: FlowStream::Target(upstream),
                 terminated: Box::pin(async move { until_terminated(&mut terminated).await }),
                 ended: false,
             })
         }
-        None => Err(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "the load balancer closed the connection (no target behind the listener)",
-        )),
+        // A listener that terminates TLS: the client's TLS ends at the listener's
+        // certificate, in a task of the load balancer's own, as for a socket it accepted.
+        Some(termination) => {
+            let (near, far) = tokio::io::duplex(crate::pump::BUFFER);
+            let config = config.clone();
+            tokio::spawn(async move {
+                let handshake = tokio::time::timeout(
+                    crate::tls::HANDSHAKE_TIMEOUT,
+                    termination.acceptor.accept(far),
+                )
+                .await;
+                let served = match handshake {
+                    Ok(Ok(client)) => relay(client, opened, peer, &config, true).await,
+                    Ok(Err(error)) => Err(error),
+                    Err(_) => Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "TLS handshake timed out",
+                    )),
+                };
+                if let Err(error) = served {
+                    tracing::debug!(%peer, %error, "flow ended with an error");
+                }
+            });
+            Ok(Flow {
+                upstream: FlowStream::Terminated(near),
+                // The load balancer's task ends the flow at the end of the target's drain.
+                terminated: Box::pin(std::future::pending()),
+                ended: false,
+            })
+        }
     }
+}
+
+/// Where a [`Flow`]'s bytes go: the target's socket, or the load balancer's task that
+/// terminates the listener's TLS.
+#[derive(Debug)]
+enum FlowStream {
+    Target(TcpStream),
+    Terminated(tokio::io::DuplexStream),
 }
 
 /// A connection through a load balancer whose client lives in the same process (the
@@ -276,7 +405,7 @@ pub async fn open_flow(
 /// PROXY protocol and draining. The idle timeout (350 s) is the client's to keep: the
 /// gateway closes idle backend connections well before that.
 pub struct Flow {
-    upstream: TcpStream,
+    upstream: FlowStream,
     terminated: Pin<Box<dyn std::future::Future<Output = ()> + Send + Sync>>,
     ended: bool,
 }
@@ -315,7 +444,10 @@ impl AsyncRead for Flow {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.check(cx)?;
-        Pin::new(&mut this.upstream).poll_read(cx, buf)
+        match &mut this.upstream {
+            FlowStream::Target(s) => Pin::new(s).poll_read(cx, buf),
+            FlowStream::Terminated(s) => Pin::new(s).poll_read(cx, buf),
+        }
     }
 }
 
@@ -327,7 +459,10 @@ impl AsyncWrite for Flow {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.check(cx)?;
-        Pin::new(&mut this.upstream).poll_write(cx, buf)
+        match &mut this.upstream {
+            FlowStream::Target(s) => Pin::new(s).poll_write(cx, buf),
+            FlowStream::Terminated(s) => Pin::new(s).poll_write(cx, buf),
+        }
     }
 
     fn poll_write_vectored(
@@ -337,19 +472,31 @@ impl AsyncWrite for Flow {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.check(cx)?;
-        Pin::new(&mut this.upstream).poll_write_vectored(cx, bufs)
+        match &mut this.upstream {
+            FlowStream::Target(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            FlowStream::Terminated(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.upstream.is_write_vectored()
+        match &self.upstream {
+            FlowStream::Target(s) => s.is_write_vectored(),
+            FlowStream::Terminated(s) => s.is_write_vectored(),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().upstream).poll_flush(cx)
+        match &mut self.get_mut().upstream {
+            FlowStream::Target(s) => Pin::new(s).poll_flush(cx),
+            FlowStream::Terminated(s) => Pin::new(s).poll_flush(cx),
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().upstream).poll_shutdown(cx)
+        match &mut self.get_mut().upstream {
+            FlowStream::Target(s) => Pin::new(s).poll_shutdown(cx),
+            FlowStream::Terminated(s) => Pin::new(s).poll_shutdown(cx),
+        }
     }
 }
 

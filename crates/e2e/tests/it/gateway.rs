@@ -3363,3 +3363,125 @@ mod tunnel;
 mod usage_limits;
 mod vpc_link_flows;
 mod waf;
+
+/// A load balancer with a TLS listener on `port` whose certificate (for
+/// `backend.internal`, from a CA made for the test) is imported into ACM, forwarding to a
+/// target group of `protocol` with `backend` registered: `(load balancer ARN, certificate
+/// ARN, the CA's PEM)`.
+pub(crate) async fn tls_terminating_nlb(
+    server: &TestServer,
+    name: &str,
+    port: u16,
+    protocol: aws_sdk_elasticloadbalancingv2::types::ProtocolEnum,
+    backend: SocketAddr,
+) -> (String, String, String) {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum, TargetTypeEnum,
+    };
+    let elb = server.elbv2_client();
+    let (ca, leaf, key) = crate::acm::issued("NLB CA", &["backend.internal"]);
+    let certificate = crate::acm::import(server, &leaf, &key, Some(&ca)).await;
+    let (arn, _, _) = network_load_balancer(&elb, name).await;
+    let target_group = elb
+        .create_target_group()
+        .name(name)
+        .protocol(protocol)
+        .port(i32::from(backend.port()))
+        .vpc_id("vpc-1")
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_protocol(ProtocolEnum::Tcp)
+        .health_check_interval_seconds(300)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    elb.register_targets()
+        .target_group_arn(&target_group)
+        .targets(ip_target(backend))
+        .send()
+        .await
+        .unwrap();
+    elb.create_listener()
+        .load_balancer_arn(&arn)
+        .protocol(ProtocolEnum::Tls)
+        .port(i32::from(port))
+        .certificates(Certificate::builder().certificate_arn(&certificate).build())
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&target_group)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (arn, certificate, ca)
+}
+
+/// A TLS listener whose certificate is imported terminates TLS, as an NLB does: an
+/// `https://` uri through a VPC link reaches a plain HTTP target, the gateway checking the
+/// listener's certificate (refused unless skipped: the test CA is not a public one); and a
+/// TLS target group's targets get TLS again from the load balancer, without a server name.
+#[tokio::test]
+async fn https_through_vpc_link_ends_at_a_tls_listener_with_an_imported_certificate() {
+    use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+    let server = TestServer::start().await;
+    let client = server.client();
+    let plain = Backend::echo().await;
+    let (nlb, _, _) =
+        tls_terminating_nlb(&server, "tls-plain", 10443, ProtocolEnum::Tcp, plain.addr).await;
+    let link = available_link(&client, &nlb).await;
+    let uri = "https://backend.internal:10443/{proxy}";
+    let lenient = https_api(&client, uri, Some(&link), true).await;
+    let raw = Invoke::new(&server, &lenient).ready("/prod/orders/7").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/orders/7");
+    assert_eq!(raw.json()["headers"]["host"], "backend.internal:10443");
+    let strict = https_api(&client, uri, Some(&link), false).await;
+    let seen = plain.requests().len();
+    let raw = Invoke::new(&server, &strict).ready("/prod/orders/8").await;
+    assert_internal_error(&raw);
+    assert_eq!(plain.requests().len(), seen);
+    // Plain HTTP to a listener that speaks TLS fails, as on AWS.
+    let cleartext = https_api(
+        &client,
+        "http://backend.internal:10443/{proxy}",
+        Some(&link),
+        true,
+    )
+    .await;
+    let raw = Invoke::new(&server, &cleartext)
+        .ready("/prod/orders/9")
+        .await;
+    assert!(raw.status >= 500, "{} {}", raw.status, raw.text());
+
+    // A TLS target group: the load balancer speaks TLS to the target.
+    let tls_backend = TlsBackend::start(&["target.internal"], Reply::echo).await;
+    let (nlb, _, _) = tls_terminating_nlb(
+        &server,
+        "tls-tls",
+        10444,
+        ProtocolEnum::Tls,
+        tls_backend.backend.addr,
+    )
+    .await;
+    let link = available_link(&client, &nlb).await;
+    let api = https_api(
+        &client,
+        "https://backend.internal:10444/{proxy}",
+        Some(&link),
+        true,
+    )
+    .await;
+    let raw = Invoke::new(&server, &api).ready("/prod/again").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/again");
+    let names = tls_backend.server_names();
+    assert!(
+        !names.is_empty() && names.iter().all(Option::is_none),
+        "{names:?}"
+    );
+}

@@ -554,3 +554,130 @@ async fn udp_listener_carries_datagrams_both_ways() {
             .is_err()
     );
 }
+
+/// Connects with TLS to `port` on `address`, asking for `name` and trusting only `ca`;
+/// writes `ping` and reads what comes back.
+async fn tls_ping(address: &str, port: u16, name: &str, ca: &str) -> std::io::Result<Vec<u8>> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let socket = TcpStream::connect(format!("{address}:{port}")).await?;
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).unwrap();
+    let mut tls = connector.connect(name, socket).await?;
+    tls.write_all(b"ping").await?;
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(5), tls.read_exact(&mut buf))
+        .await
+        .map_err(|_| std::io::Error::other("no echo within 5 s"))??;
+    Ok(buf.to_vec())
+}
+
+/// A TLS listener with an imported certificate terminates TLS on its own socket: clients
+/// see its certificate, the plain target sees plain bytes; a re-imported certificate is
+/// served to new connections; and ACM will not delete a certificate a listener uses.
+#[tokio::test]
+async fn a_tls_listener_terminates_tls_with_its_imported_certificate() {
+    use crate::acm::{acm, acm_ok, b64, issued};
+    let server = TestServer::start().await;
+    let elb = server.elbv2_client();
+    let backend = echo_backend().await;
+    let (arn, certificate, ca) = crate::gateway::tls_terminating_nlb(
+        &server,
+        "tls-socket",
+        10445,
+        ProtocolEnum::Tcp,
+        backend,
+    )
+    .await;
+    let lb = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
+    let address = server.server().engine().resolve(&dns).unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let echoed = loop {
+        match tls_ping(&address, 10445, "backend.internal", &ca).await {
+            Ok(echoed) => break echoed,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("no TLS echo through the listener: {error}"),
+        }
+    };
+    assert_eq!(echoed, b"ping");
+    // Bytes that are not TLS get no answer from the target.
+    let mut socket = TcpStream::connect(format!("{address}:10445"))
+        .await
+        .unwrap();
+    socket.write_all(b"ping\r\n\r\n").await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut buf)).await;
+    assert!(
+        !matches!(read, Ok(Ok(_)) if buf.starts_with(b"ping")),
+        "{buf:?}"
+    );
+
+    // In use: not deleted.
+    let described = acm_ok(
+        &server,
+        "DescribeCertificate",
+        serde_json::json!({"CertificateArn": certificate}),
+    )
+    .await;
+    assert_eq!(
+        described["Certificate"]["InUseBy"],
+        serde_json::json!([arn])
+    );
+    let (status, answer) = acm(
+        &server,
+        "DeleteCertificate",
+        serde_json::json!({"CertificateArn": certificate}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("ResourceInUseException"))
+    );
+
+    // Re-imported from another CA: new connections get the new certificate.
+    let (ca2, leaf2, key2) = issued("NLB CA two", &["backend.internal"]);
+    acm_ok(
+        &server,
+        "ImportCertificate",
+        serde_json::json!({"CertificateArn": certificate, "Certificate": b64(&leaf2),
+            "PrivateKey": b64(&key2), "CertificateChain": b64(&ca2)}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tls_ping(&address, 10445, "backend.internal", &ca2).await {
+            Ok(echoed) => {
+                assert_eq!(echoed, b"ping");
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(error) => panic!("the re-imported certificate is not served: {error}"),
+        }
+    }
+    assert!(
+        tls_ping(&address, 10445, "backend.internal", &ca)
+            .await
+            .is_err()
+    );
+}

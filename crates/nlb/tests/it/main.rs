@@ -73,6 +73,7 @@ fn plan(
     let mut group = TargetGroupPlan {
         arn: "tg-1".into(),
         port: 80,
+        tls: false,
         targets,
         health_check: fast_checks(),
         proxy_protocol_v2: false,
@@ -91,6 +92,7 @@ fn plan(
                 port,
                 protocol: "TCP".into(),
                 target_group_arn: Some("tg-1".into()),
+                tls: None,
             }],
         }],
         target_groups: vec![group],

@@ -446,3 +446,40 @@ async fn a_node_dialling_every_gateway_node_serves_through_each() {
     assert!(node.statuses().iter().all(|s| s.borrow().connected > 0));
     node.shutdown();
 }
+
+/// A TLS listener of a load balancer a node serves terminates TLS on the node, with the
+/// certificate imported into ACM here (its plan carries it through the tunnel).
+#[tokio::test]
+async fn a_node_terminates_tls_with_the_listener_certificate() {
+    use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let (nlb, _, _) =
+        tls_terminating_nlb(&server, "node-tls", 10446, ProtocolEnum::Tcp, backend.addr).await;
+    let (node_id, token) = admit(&server, &nlb).await;
+    let link = create_link(&client, "to-node-tls", &nlb).await;
+    let _node = start_node(&server, &node_id, &token);
+    let (status, message) = until_link(&client, &link, VpcLinkStatus::Available).await;
+    assert_eq!(status, VpcLinkStatus::Available, "{message}");
+    let api = https_api(
+        &client,
+        "https://backend.internal:10446/{proxy}",
+        Some(&link),
+        true,
+    )
+    .await;
+    let raw = Invoke::new(&server, &api).ready("/prod/through/node").await;
+    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    assert_eq!(raw.json()["path"], "/through/node");
+    // Plain HTTP to it fails: the node's listener speaks TLS.
+    let plain = https_api(
+        &client,
+        "http://backend.internal:10446/{proxy}",
+        Some(&link),
+        true,
+    )
+    .await;
+    let raw = Invoke::new(&server, &plain).ready("/prod/plain").await;
+    assert!(raw.status >= 500, "{} {}", raw.status, raw.text());
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use causeway_model::acm::{self, Certificate};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio_rustls::rustls;
 
 use crate::ctx::Ctx;
@@ -21,8 +21,6 @@ use crate::{Reply, Request};
 
 /// The `X-Amz-Target` prefix of ACM's operations.
 pub const TARGET_PREFIX: &str = "CertificateManager.";
-
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// The key types ListCertificates shows when `Includes.keyTypes` is not given (AWS's
 /// default filter).
@@ -76,42 +74,23 @@ pub fn is_read(request: &Request) -> bool {
 
 /// Runs the ACM operation `operation` (the target without its prefix).
 pub fn dispatch(cx: &mut Ctx<'_>, request: &Request, operation: &str) -> Reply {
-    let body = if request.body.is_empty() {
-        Ok(Value::Object(Map::new()))
-    } else {
-        match serde_json::from_slice::<Value>(&request.body) {
-            Ok(value @ Value::Object(_)) => Ok(value),
-            _ => Err(AcmError::new(
-                "SerializationException",
-                "The request body is not a JSON object.",
-            )),
-        }
-    };
+    let body = crate::json11::object_body(&request.body).ok_or_else(|| {
+        AcmError::new(
+            "SerializationException",
+            "The request body is not a JSON object.",
+        )
+    });
     match body.and_then(|body| run(cx, operation, &body)) {
-        Ok(value) => Reply {
-            status: 200,
-            body: value.to_string().into_bytes(),
-            error_code: None,
-            content_type: CONTENT_TYPE,
-            headers: Vec::new(),
-            deferred: None,
-        },
+        Ok(value) => crate::json11::reply(200, &value, None),
         Err(error) => {
             cx.discard_changes();
-            Reply {
-                status: if error.code == "InternalFailure" {
-                    500
-                } else {
-                    400
-                },
-                body: json!({"__type": error.code, "message": error.message})
-                    .to_string()
-                    .into_bytes(),
-                error_code: Some(error.code),
-                content_type: CONTENT_TYPE,
-                headers: Vec::new(),
-                deferred: None,
-            }
+            let status = if error.code == "InternalFailure" {
+                500
+            } else {
+                400
+            };
+            let body = json!({"__type": error.code, "message": error.message});
+            crate::json11::reply(status, &body, Some(error.code))
         }
     }
 }
@@ -276,10 +255,15 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
             .map_err(|invalid| AcmError::validation(invalid.0))?;
     check_key(served_chain, key)?;
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let (arn, id, created_at, tags) = match reimport {
+    let (arn, id, (created_at, seq), tags) = match reimport {
         Some(arn) => {
             let old = find(cx.state, &arn)?;
-            (arn, old.id.clone(), old.created_at, old.tags.clone())
+            (
+                arn,
+                old.id.clone(),
+                (old.created_at, old.seq),
+                old.tags.clone(),
+            )
         }
         None => {
             let id = uuid::Uuid::new_v4().to_string();
@@ -291,7 +275,7 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
                 .into_iter()
                 .map(|(k, v)| (k, v.unwrap_or_default()))
                 .collect();
-            (arn, id, cx.now, tags)
+            (arn, id, (cx.now, cx.next_seq()), tags)
         }
     };
     let stored = Certificate {
@@ -302,6 +286,7 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         private_key: text(&private_key),
         details,
         created_at,
+        seq,
         imported_at: cx.now,
         tags,
     };
@@ -461,7 +446,7 @@ fn list(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
                 })
         })
         .collect();
-    matching.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    matching.sort_by_key(|c| (c.created_at, c.seq));
     if descending {
         matching.reverse();
     }

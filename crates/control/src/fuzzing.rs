@@ -409,7 +409,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
                     && body.contains("<Message>"),
                 "an elbv2 error without its envelope: {body}"
             );
-        } else if reply.content_type == "application/x-amz-json-1.1" {
+        } else if reply.content_type == crate::json11::CONTENT_TYPE {
             // WAF and ACM errors: `__type` and the model's `Message` (or `message`).
             let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
             assert!(

@@ -161,16 +161,13 @@ fn authenticate(
         } else {
             400
         };
-        return Err(Reply {
+        let body =
+            serde_json::json!({ "__type": error.error_type(), "message": error.query_message() });
+        return Err(crate::json11::reply(
             status,
-            body: serde_json::json!({ "__type": error.error_type(), "message": error.query_message() })
-                .to_string()
-                .into_bytes(),
-            error_code: Some(error.error_type()),
-            content_type: "application/x-amz-json-1.1",
-            headers: Vec::new(),
-            deferred: None,
-        });
+            &body,
+            Some(error.error_type()),
+        ));
     }
     if query_protocol {
         let request_id = uuid::Uuid::new_v4().to_string();

@@ -15,6 +15,7 @@ mod elbv2;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 mod http;
+mod json11;
 mod ops;
 pub mod state;
 pub mod usage;

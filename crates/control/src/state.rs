@@ -287,6 +287,7 @@ impl State {
                 }
                 kind::ACM_CERTIFICATE => {
                     if let Some(certificate) = parse::<causeway_model::acm::Certificate>(&record) {
+                        state.next_seq = state.next_seq.max(certificate.seq + 1);
                         state
                             .acm_certificates
                             .insert(certificate.id.clone(), certificate);

@@ -18,8 +18,6 @@ use crate::{Reply, Request};
 /// The `X-Amz-Target` prefix of WAF's operations.
 pub const TARGET_PREFIX: &str = "AWSWAF_20190729.";
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-
 /// The most items a List page holds (AWS's `Limit` ceiling).
 const MAX_LIMIT: u64 = 100;
 
@@ -37,28 +35,13 @@ pub fn is_read(request: &Request) -> bool {
 
 /// Runs the WAF operation `operation` (the target without its prefix).
 pub fn dispatch(cx: &mut Ctx<'_>, request: &Request, operation: &str) -> Reply {
-    let body = if request.body.is_empty() {
-        Ok(Value::Object(Map::new()))
-    } else {
-        match serde_json::from_slice::<Value>(&request.body) {
-            Ok(value @ Value::Object(_)) => Ok(value),
-            _ => Err(WafError {
-                code: "SerializationException",
-                message: "The request body is not a JSON object.".into(),
-                parameter: None,
-            }),
-        }
-    };
-    let result = body.and_then(|body| run(cx, operation, &body));
-    match result {
-        Ok(value) => Reply {
-            status: 200,
-            body: value.to_string().into_bytes(),
-            error_code: None,
-            content_type: CONTENT_TYPE,
-            headers: Vec::new(),
-            deferred: None,
-        },
+    let body = crate::json11::object_body(&request.body).ok_or_else(|| WafError {
+        code: "SerializationException",
+        message: "The request body is not a JSON object.".into(),
+        parameter: None,
+    });
+    match body.and_then(|body| run(cx, operation, &body)) {
+        Ok(value) => crate::json11::reply(200, &value, None),
         Err(error) => {
             cx.discard_changes();
             error_reply(&error)
@@ -76,14 +59,7 @@ pub fn error_reply(error: &WafError) -> Reply {
         }),
         None => json!({"__type": error.code, "Message": error.message}),
     };
-    Reply {
-        status: error.status(),
-        body: body.to_string().into_bytes(),
-        error_code: Some(error.code),
-        content_type: CONTENT_TYPE,
-        headers: Vec::new(),
-        deferred: None,
-    }
+    crate::json11::reply(error.status(), &body, Some(error.code))
 }
 
 fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {

@@ -33,6 +33,10 @@ pub struct Certificate {
     pub details: Details,
     /// Epoch seconds: the first import.
     pub created_at: i64,
+    /// Creation order among the store's records (certificates imported in one second keep
+    /// their order).
+    #[serde(default)]
+    pub seq: u64,
     /// Epoch seconds: the last import.
     pub imported_at: i64,
     #[serde(default)]

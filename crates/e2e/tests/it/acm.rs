@@ -14,20 +14,7 @@ pub const RSA_KEY: &str = include_str!("../fixtures/acm-rsa2048.key");
 
 /// Calls an ACM operation; returns the status and the JSON answer.
 pub async fn acm(server: &TestServer, operation: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(server.url("/"))
-        .header("x-amz-target", format!("CertificateManager.{operation}"))
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/x-amz-json-1.1"
-    );
-    (status, response.json().await.unwrap())
+    json11(server, &format!("CertificateManager.{operation}"), body).await
 }
 
 pub async fn acm_ok(server: &TestServer, operation: &str, body: Value) -> Value {

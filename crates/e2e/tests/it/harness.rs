@@ -811,6 +811,30 @@ pub async fn create_nlb(
     }
 }
 
+/// Calls an operation of a JSON 1.1 service (WAF, ACM) on the management endpoint,
+/// `X-Amz-Target: {target}`: the status and the JSON answer, after checking the answer's
+/// content type.
+pub async fn json11(
+    server: &TestServer,
+    target: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/"))
+        .header("x-amz-target", target)
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-amz-json-1.1"
+    );
+    (status, response.json().await.unwrap())
+}
+
 /// An `ip` target at `addr`.
 pub fn ip_target(addr: SocketAddr) -> aws_sdk_elasticloadbalancingv2::types::TargetDescription {
     aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()

@@ -14,20 +14,7 @@ const FAR: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 /// Calls a WAF operation; returns the status and the JSON answer.
 async fn waf(server: &TestServer, operation: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(server.url("/"))
-        .header("x-amz-target", format!("AWSWAF_20190729.{operation}"))
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/x-amz-json-1.1"
-    );
-    (status, response.json().await.unwrap())
+    json11(server, &format!("AWSWAF_20190729.{operation}"), body).await
 }
 
 /// Calls a WAF operation that must succeed.

@@ -36,6 +36,8 @@ pub enum ElbErrorCode {
     TooManyLoadBalancers,
     /// Too many targets in one target group.
     TooManyTargets,
+    /// Too many certificates on one listener.
+    TooManyCertificates,
     /// The resource is used by another one (a target group by a listener).
     ResourceInUse,
     /// A target id is not valid for the target group.
@@ -83,6 +85,7 @@ impl ElbErrorCode {
             ElbErrorCode::TooManyTags => "TooManyTags",
             ElbErrorCode::TooManyLoadBalancers => "TooManyLoadBalancers",
             ElbErrorCode::TooManyTargets => "TooManyTargets",
+            ElbErrorCode::TooManyCertificates => "TooManyCertificates",
             ElbErrorCode::ResourceInUse => "ResourceInUse",
             ElbErrorCode::InvalidTarget => "InvalidTarget",
             ElbErrorCode::ValidationError => "ValidationError",

@@ -1,4 +1,6 @@
-//! CreateListener, DescribeListeners, ModifyListener and DeleteListener.
+//! CreateListener, DescribeListeners, ModifyListener and DeleteListener, and the
+//! certificates of TLS listeners (AddListenerCertificates, DescribeListenerCertificates,
+//! RemoveListenerCertificates).
 
 use causeway_model::arn::ElbResourceKind;
 use causeway_model::elb::{ForwardAction, Listener};
@@ -177,10 +179,30 @@ fn tls_settings(p: &Params, protocol: &str, current: Option<&Listener>) -> Resul
         }
         return Ok(Tls::default());
     }
+    if certificates.as_ref().is_some_and(|c| c.len() > 1) {
+        return Err(ElbError::validation(
+            "A listener takes exactly one certificate in Certificates, its default: add others with AddListenerCertificates",
+        ));
+    }
     let keep = current.filter(|l| l.protocol == "TLS");
-    let certificates = certificates
-        .or_else(|| keep.map(|l| l.certificates.clone()))
-        .unwrap_or_default();
+    // A certificate given replaces the default; the listener's other certificates stay.
+    let certificates = match (certificates, keep) {
+        (Some(given), Some(listener)) => {
+            let mut all = given;
+            all.extend(
+                listener
+                    .certificates
+                    .iter()
+                    .skip(1)
+                    .filter(|arn| !all.contains(arn))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            all
+        }
+        (Some(given), None) => given,
+        (None, keep) => keep.map(|l| l.certificates.clone()).unwrap_or_default(),
+    };
     if certificates.is_empty() {
         return Err(ElbError::validation(
             "A certificate must be specified for TLS listeners: give Certificates with a CertificateArn",
@@ -447,4 +469,108 @@ pub(super) fn delete(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
     cx.delete(kind::LISTENER, arn.to_owned());
     cx.state.listeners.remove(arn);
     Ok(call.respond(|_| {}))
+}
+
+/// The most certificates a listener holds besides its default (AWS's default quota).
+const MAX_EXTRA_CERTIFICATES: usize = 25;
+
+/// The `Certificates.member.N.CertificateArn` of a call, at least one.
+fn certificate_arns(p: &Params) -> Result<Vec<String>, ElbError> {
+    let entries = p
+        .structs("Certificates")?
+        .filter(|entries| !entries.is_empty())
+        .ok_or_else(|| ElbError::missing("Certificates"))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let arn = entry.get("CertificateArn").ok_or_else(|| {
+            ElbError::missing(&format!("Certificates.member.{}.CertificateArn", i + 1))
+        })?;
+        if !out.iter().any(|a| a == arn) {
+            out.push(arn.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The TLS listener a certificate call names.
+fn tls_listener<'a>(cx: &'a Ctx<'_>, call: &Call<'_>) -> Result<&'a Listener, ElbError> {
+    let found = listener(cx, call.required("ListenerArn")?)?;
+    if found.protocol != "TLS" {
+        return Err(ElbError::new(
+            ElbErrorCode::OperationNotPermitted,
+            format!(
+                "Listener '{}' is a {} listener: only TLS listeners have certificates",
+                found.arn, found.protocol
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+/// A `Certificate` member.
+fn certificate(x: &mut causeway_wire::elbv2::xml::Xml, (arn, default): &(&str, bool)) {
+    x.text("CertificateArn", arn);
+    x.value("IsDefault", default);
+}
+
+/// AddListenerCertificates: certificates the listener serves besides its default, to clients
+/// whose server name they cover.
+pub(super) fn add_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let mut updated = tls_listener(cx, call)?.clone();
+    let added = certificate_arns(call.params)?;
+    for arn in &added {
+        if !updated.certificates.contains(arn) {
+            updated.certificates.push(arn.clone());
+        }
+    }
+    if updated.certificates.len() > 1 + MAX_EXTRA_CERTIFICATES {
+        return Err(ElbError::new(
+            ElbErrorCode::TooManyCertificates,
+            format!(
+                "A listener holds at most {MAX_EXTRA_CERTIFICATES} certificates besides its default"
+            ),
+        ));
+    }
+    put(cx, kind::LISTENER, &updated.arn, &updated)?;
+    let shown: Vec<(&str, bool)> = added.iter().map(|arn| (arn.as_str(), false)).collect();
+    let body = call.respond(|x| x.list("Certificates", &shown, certificate));
+    cx.state.listeners.insert(updated.arn.clone(), updated);
+    Ok(body)
+}
+
+/// DescribeListenerCertificates: the default certificate (`IsDefault`) and the others.
+pub(super) fn describe_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let found = tls_listener(cx, call)?;
+    let items: Vec<(String, (&str, bool))> = found
+        .certificates
+        .iter()
+        .enumerate()
+        .map(|(i, arn)| (format!("{i:03}"), (arn.as_str(), i == 0)))
+        .collect();
+    let (page, next) = page(items, call.params)?;
+    Ok(call.respond(|x| {
+        x.list("Certificates", &page, certificate);
+        x.opt_text("NextMarker", next.as_deref());
+    }))
+}
+
+/// RemoveListenerCertificates: certificates other than the default go.
+pub(super) fn remove_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let mut updated = tls_listener(cx, call)?.clone();
+    let removed = certificate_arns(call.params)?;
+    if updated
+        .certificates
+        .first()
+        .is_some_and(|default| removed.contains(default))
+    {
+        return Err(ElbError::new(
+            ElbErrorCode::OperationNotPermitted,
+            "The default certificate cannot be removed: give the listener another with ModifyListener first",
+        ));
+    }
+    updated.certificates.retain(|arn| !removed.contains(arn));
+    put(cx, kind::LISTENER, &updated.arn, &updated)?;
+    let body = call.respond(|_| {});
+    cx.state.listeners.insert(updated.arn.clone(), updated);
+    Ok(body)
 }

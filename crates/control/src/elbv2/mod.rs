@@ -99,6 +99,9 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         "DescribeListeners" => listeners::describe(cx, call),
         "ModifyListener" => listeners::modify(cx, call),
         "DeleteListener" => listeners::delete(cx, call),
+        "AddListenerCertificates" => listeners::add_certificates(cx, call),
+        "DescribeListenerCertificates" => listeners::describe_certificates(cx, call),
+        "RemoveListenerCertificates" => listeners::remove_certificates(cx, call),
         "AddTags" => tags::add(cx, call),
         "RemoveTags" => tags::remove(cx, call),
         "DescribeTags" => tags::describe(cx, call),
@@ -106,7 +109,7 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         other if NOT_OFFERED.contains(&other) => Err(ElbError::new(
             ElbErrorCode::InvalidAction,
             format!(
-                "The action {other} is not offered by this server: it serves network load balancers only, without listener rules, listener certificates, trust stores or capacity reservations"
+                "The action {other} is not offered by this server: it serves network load balancers only, without listener rules, trust stores or capacity reservations"
             ),
         )),
         other => Err(ElbError::new(
@@ -119,7 +122,6 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
 /// Real elbv2 operations this server does not offer, so that calling one says so rather than
 /// calling the action unknown.
 const NOT_OFFERED: &[&str] = &[
-    "AddListenerCertificates",
     "AddTrustStoreRevocations",
     "CreateRule",
     "CreateTrustStore",
@@ -129,7 +131,6 @@ const NOT_OFFERED: &[&str] = &[
     "DescribeAccountLimits",
     "DescribeCapacityReservation",
     "DescribeListenerAttributes",
-    "DescribeListenerCertificates",
     "DescribeRules",
     "DescribeSSLPolicies",
     "DescribeTrustStoreAssociations",
@@ -143,7 +144,6 @@ const NOT_OFFERED: &[&str] = &[
     "ModifyListenerAttributes",
     "ModifyRule",
     "ModifyTrustStore",
-    "RemoveListenerCertificates",
     "RemoveTrustStoreRevocations",
     "SetIpAddressType",
     "SetRulePriorities",

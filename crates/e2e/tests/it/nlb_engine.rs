@@ -681,3 +681,128 @@ async fn a_tls_listener_terminates_tls_with_its_imported_certificate() {
             .is_err()
     );
 }
+
+/// A TLS listener's other certificates (AddListenerCertificates) are served to clients whose
+/// server name they cover, the default to everyone else; DescribeListeners shows the
+/// default only, DescribeListenerCertificates all of them; the default cannot be removed.
+#[tokio::test]
+async fn listener_certificates_are_chosen_by_server_name() {
+    use crate::acm::{import, issued};
+    use aws_sdk_elasticloadbalancingv2::types::Certificate;
+    let server = TestServer::start().await;
+    let elb = server.elbv2_client();
+    let backend = echo_backend().await;
+    let (arn, default_certificate, ca) =
+        crate::gateway::tls_terminating_nlb(&server, "sni", 10447, ProtocolEnum::Tcp, backend)
+            .await;
+    let listener = elb
+        .describe_listeners()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .listeners()[0]
+        .clone();
+    let listener_arn = listener.listener_arn().unwrap().to_owned();
+    let (other_ca, other_leaf, other_key) = issued("Other CA", &["*.other.internal"]);
+    let other = import(&server, &other_leaf, &other_key, None).await;
+    let added = elb
+        .add_listener_certificates()
+        .listener_arn(&listener_arn)
+        .certificates(Certificate::builder().certificate_arn(&other).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        added.certificates()[0].certificate_arn(),
+        Some(other.as_str())
+    );
+    assert_eq!(added.certificates()[0].is_default(), Some(false));
+    let listed = elb
+        .describe_listener_certificates()
+        .listener_arn(&listener_arn)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<(Option<&str>, Option<bool>)> = listed
+        .certificates()
+        .iter()
+        .map(|c| (c.certificate_arn(), c.is_default()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Some(default_certificate.as_str()), Some(true)),
+            (Some(other.as_str()), Some(false))
+        ]
+    );
+    let described = elb
+        .describe_listeners()
+        .listener_arns(&listener_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.listeners()[0].certificates().len(), 1);
+
+    let lb = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
+    let address = server.server().engine().resolve(&dns).unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tls_ping(&address, 10447, "api.other.internal", &other_ca).await {
+            Ok(echoed) => {
+                assert_eq!(echoed, b"ping");
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("the added certificate is not served: {error}"),
+        }
+    }
+    assert_eq!(
+        tls_ping(&address, 10447, "backend.internal", &ca)
+            .await
+            .unwrap(),
+        b"ping"
+    );
+
+    let error = elb
+        .remove_listener_certificates()
+        .listener_arn(&listener_arn)
+        .certificates(
+            Certificate::builder()
+                .certificate_arn(&default_certificate)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata::code(&error),
+        Some("OperationNotPermitted")
+    );
+    elb.remove_listener_certificates()
+        .listener_arn(&listener_arn)
+        .certificates(Certificate::builder().certificate_arn(&other).build())
+        .send()
+        .await
+        .unwrap();
+    // The other name now gets the default certificate, which the other CA did not sign.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tls_ping(&address, 10447, "api.other.internal", &other_ca)
+        .await
+        .is_ok()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the removed certificate is still served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -157,8 +157,9 @@ pub fn listener(x: &mut Xml, listener: &Listener) {
     x.text("LoadBalancerArn", &listener.load_balancer_arn);
     x.value("Port", listener.port);
     x.text("Protocol", &listener.protocol);
-    if !listener.certificates.is_empty() {
-        x.list("Certificates", &listener.certificates, |x, arn| {
+    // Only the default certificate: the others are DescribeListenerCertificates's.
+    if let Some(default) = listener.certificates.first() {
+        x.list("Certificates", [default], |x, arn| {
             x.text("CertificateArn", arn);
         });
     }

@@ -2,6 +2,9 @@
 # Scenario command for ../shared/bench/run.sh --x: starts `causeway serve` (release build)
 # and configures it with the aws CLI so that {PORT} serves one of three paths:
 #   nlb      client → NLB listener on 127.0.0.1:{PORT} → backend            (compare with d)
+#   nlb-tls  client → NLB TLS listener on 127.0.0.1:{PORT} (terminating TLS with a certificate
+#            imported into ACM: ECDSA P-256, in {TMP}/tls) → backend in the clear
+#            (compare with bench/x-haproxy-tls.sh, HAProxy terminating TLS with the same kind of key)
 #   private  client → gateway on {PORT} → VPC link → NLB → backend          (compare with e)
 #   internet client → gateway on {PORT} → HTTP_PROXY over the internet → backend (compare with b)
 #   internet-cached  as internet, with the stage cache on (GETs kept for an hour, keyed by
@@ -25,13 +28,13 @@
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
-MODE="${1:?mode: nlb|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-waf|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
+MODE="${1:?mode: nlb|nlb-tls|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-waf|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="${CAUSEWAY_BIN:-$HERE/../target/release/causeway}"
 ADMIN_PORT=$((PORT + 100))
 NLB_PORT=$PORT
 GATEWAY_PORT=$((PORT + 200))
-if [ "$MODE" != nlb ]; then NLB_PORT=$((PORT + 300)); GATEWAY_PORT=$PORT; fi
+if [ "$MODE" != nlb ] && [ "$MODE" != nlb-tls ]; then NLB_PORT=$((PORT + 300)); GATEWAY_PORT=$PORT; fi
 LINK_PORT=$((PORT + 400))
 # The account throttle (AWS default 10,000 rps) would cap the benchmark, not the gateway.
 ACCOUNT_LIMITS="--account-rate-limit 100000000 --account-burst-limit 100000000"
@@ -67,10 +70,22 @@ if [ "$MODE" != internet ] && [ "$MODE" != internet-cached ] && [ "$MODE" != int
   TG=$(aws elbv2 create-target-group --name bench --protocol TCP --port "$BACKEND_PORT" \
         --vpc-id vpc-bench --target-type ip --query 'TargetGroups[0].TargetGroupArn')
   aws elbv2 register-targets --target-group-arn "$TG" --targets "Id=$BACKEND_HOST,Port=$BACKEND_PORT" > /dev/null
-  aws elbv2 create-listener --load-balancer-arn "$LB" --protocol TCP --port "$NLB_PORT" \
-        --default-actions "Type=forward,TargetGroupArn=$TG" > /dev/null
+  if [ "$MODE" = nlb-tls ]; then
+    mkdir -p "$DIR/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+      -keyout "$DIR/tls/key.pem" -out "$DIR/tls/cert.pem" -subj /CN=localhost \
+      -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2> /dev/null
+    CERT=$(aws acm import-certificate --certificate "fileb://$DIR/tls/cert.pem" \
+      --private-key "fileb://$DIR/tls/key.pem" --query CertificateArn)
+    aws elbv2 create-listener --load-balancer-arn "$LB" --protocol TLS --port "$NLB_PORT" \
+          --certificates "CertificateArn=$CERT" \
+          --default-actions "Type=forward,TargetGroupArn=$TG" > /dev/null
+  else
+    aws elbv2 create-listener --load-balancer-arn "$LB" --protocol TCP --port "$NLB_PORT" \
+          --default-actions "Type=forward,TargetGroupArn=$TG" > /dev/null
+  fi
 fi
-if [ "$MODE" != nlb ]; then
+if [ "$MODE" != nlb ] && [ "$MODE" != nlb-tls ]; then
   aws apigateway create-rest-api --name bench --tags _custom_id_=bench > /dev/null
   ROOT=$(aws apigateway get-resources --rest-api-id bench --query 'items[0].id')
   PROXY=$(aws apigateway create-resource --rest-api-id bench --parent-id "$ROOT" --path-part '{proxy+}' --query id)

@@ -425,6 +425,67 @@ enum Field {
     QueryArgument(String),
     AllQueryArguments,
     Body(Oversize),
+    /// Request headers (names matched in any case).
+    Headers {
+        pattern: Names,
+        scope: Scope,
+    },
+    /// Cookies of the `Cookie` headers (names matched exactly).
+    Cookies {
+        pattern: Names,
+        scope: Scope,
+    },
+    /// The body read as JSON.
+    JsonBody {
+        paths: Option<Vec<String>>,
+        scope: Scope,
+        invalid: InvalidJson,
+        oversize: Oversize,
+    },
+}
+
+/// Which headers or cookies a field looks at.
+#[derive(Debug, Clone)]
+enum Names {
+    All,
+    Included(Vec<String>),
+    Excluded(Vec<String>),
+}
+
+impl Names {
+    fn takes(&self, name: &str, any_case: bool) -> bool {
+        let same = |n: &String| {
+            if any_case {
+                n.eq_ignore_ascii_case(name)
+            } else {
+                n == name
+            }
+        };
+        match self {
+            Names::All => true,
+            Names::Included(names) => names.iter().any(same),
+            Names::Excluded(names) => !names.iter().any(same),
+        }
+    }
+}
+
+/// Whether keys, values or both are inspected (a match in either is enough for `All`).
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    All,
+    Key,
+    Value,
+}
+
+/// What a body that is not valid JSON does to a JSON body field.
+#[derive(Debug, Clone, Copy)]
+enum InvalidJson {
+    /// Nothing is inspected (AWS inspects what it parsed up to the error).
+    Unset,
+    Match,
+    NoMatch,
+    /// The body is inspected as plain text.
+    AsString,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -613,6 +674,56 @@ fn lower_first(name: &str) -> String {
     }
 }
 
+/// `OversizeHandling` (required for headers and cookies, CONTINUE by default elsewhere).
+fn oversize(inner: &Map<String, Value>, path: &str, required: bool) -> Result<Oversize, WafError> {
+    match inner.get("OversizeHandling").and_then(Value::as_str) {
+        None if required => Err(WafError::required(&format!("{path}.oversizeHandling"))),
+        None | Some("CONTINUE") => Ok(Oversize::Continue),
+        Some("MATCH") => Ok(Oversize::Match),
+        Some("NO_MATCH") => Ok(Oversize::NoMatch),
+        Some(other) => Err(WafError::validation(
+            &format!("{path}.oversizeHandling"),
+            Some(other),
+            "Member must satisfy enum value set: [CONTINUE, MATCH, NO_MATCH]",
+        )),
+    }
+}
+
+/// `MatchScope`: ALL, KEY or VALUE.
+fn scope(inner: &Map<String, Value>, path: &str) -> Result<Scope, WafError> {
+    match string(inner, "MatchScope", path)? {
+        "ALL" => Ok(Scope::All),
+        "KEY" => Ok(Scope::Key),
+        "VALUE" => Ok(Scope::Value),
+        other => Err(WafError::validation(
+            &format!("{path}.matchScope"),
+            Some(other),
+            "Member must satisfy enum value set: [ALL, KEY, VALUE]",
+        )),
+    }
+}
+
+/// A headers or cookies `MatchPattern`: `All`, or the names included or excluded.
+fn names(pattern: &Value, (included, excluded): (&str, &str)) -> Result<Names, WafError> {
+    let (kind, inner) = union(pattern, "matchPattern")?;
+    let list = |name: &str| -> Result<Vec<String>, WafError> {
+        let items = inner
+            .as_array()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| WafError::required(&format!("matchPattern.{}", lower_first(name))))?;
+        Ok(items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect())
+    };
+    match kind {
+        "All" => Ok(Names::All),
+        k if k == included => Ok(Names::Included(list(included)?)),
+        k if k == excluded => Ok(Names::Excluded(list(excluded)?)),
+        other => Err(WafError::unsupported(&format!("MatchPattern {other}"))),
+    }
+}
+
 /// The one member of a union (`{"Block": {}}`), or AWS's error for none or several.
 fn union<'v>(value: &'v Value, path: &str) -> Result<(&'v str, &'v Value), WafError> {
     let map = object(value, path)?;
@@ -726,20 +837,88 @@ impl Compiler<'_> {
             ),
             "Body" => {
                 self.inspects_body = true;
-                Field::Body(
-                    match inner.get("OversizeHandling").and_then(Value::as_str) {
-                        None | Some("CONTINUE") => Oversize::Continue,
-                        Some("MATCH") => Oversize::Match,
-                        Some("NO_MATCH") => Oversize::NoMatch,
-                        Some(other) => {
-                            return Err(WafError::validation(
-                                "oversizeHandling",
-                                Some(other),
-                                "Member must satisfy enum value set: [CONTINUE, MATCH, NO_MATCH]",
-                            ));
+                Field::Body(oversize(object(inner, "body")?, "body", false)?)
+            }
+            "Headers" => {
+                let inner = object(inner, "headers")?;
+                oversize(inner, "headers", true)?;
+                Field::Headers {
+                    pattern: names(
+                        member(inner, "MatchPattern", "headers")?,
+                        ("IncludedHeaders", "ExcludedHeaders"),
+                    )?,
+                    scope: scope(inner, "headers")?,
+                }
+            }
+            "Cookies" => {
+                let inner = object(inner, "cookies")?;
+                oversize(inner, "cookies", true)?;
+                Field::Cookies {
+                    pattern: names(
+                        member(inner, "MatchPattern", "cookies")?,
+                        ("IncludedCookies", "ExcludedCookies"),
+                    )?,
+                    scope: scope(inner, "cookies")?,
+                }
+            }
+            "JsonBody" => {
+                self.inspects_body = true;
+                let inner = object(inner, "jsonBody")?;
+                let pattern = object(
+                    member(inner, "MatchPattern", "jsonBody")?,
+                    "jsonBody.matchPattern",
+                )?;
+                let paths = match (pattern.get("All"), pattern.get("IncludedPaths")) {
+                    (Some(_), None) => None,
+                    (None, Some(paths)) => {
+                        let paths =
+                            paths.as_array().filter(|p| !p.is_empty()).ok_or_else(|| {
+                                WafError::required("jsonBody.matchPattern.includedPaths")
+                            })?;
+                        let mut out = Vec::with_capacity(paths.len());
+                        for path in paths {
+                            match path.as_str() {
+                                Some(p) if p.is_empty() || p.starts_with('/') => {
+                                    out.push(p.to_owned())
+                                }
+                                _ => {
+                                    return Err(WafError::invalid(
+                                        "JSON_POINTER",
+                                        path.as_str().unwrap_or_default(),
+                                        "A JSON pointer must be empty or start with /.",
+                                    ));
+                                }
+                            }
                         }
-                    },
-                )
+                        Some(out)
+                    }
+                    _ => {
+                        return Err(WafError::invalid(
+                            "JSON_MATCH_PATTERN",
+                            "MatchPattern",
+                            "Your statement has multiple values set for a field that requires exactly one value.",
+                        ));
+                    }
+                };
+                let invalid = match inner.get("InvalidFallbackBehavior").and_then(Value::as_str) {
+                    None => InvalidJson::Unset,
+                    Some("MATCH") => InvalidJson::Match,
+                    Some("NO_MATCH") => InvalidJson::NoMatch,
+                    Some("EVALUATE_AS_STRING") => InvalidJson::AsString,
+                    Some(other) => {
+                        return Err(WafError::validation(
+                            "jsonBody.invalidFallbackBehavior",
+                            Some(other),
+                            "Member must satisfy enum value set: [MATCH, NO_MATCH, EVALUATE_AS_STRING]",
+                        ));
+                    }
+                };
+                Field::JsonBody {
+                    paths,
+                    scope: scope(inner, "jsonBody")?,
+                    invalid,
+                    oversize: oversize(inner, "jsonBody", false)?,
+                }
             }
             other => return Err(WafError::unsupported(&format!("FieldToMatch {other}"))),
         })
@@ -1459,7 +1638,7 @@ impl Statement {
             } => field.values(request).into_iter().any(|value| match value {
                 Inspected::Oversize(result) => result,
                 Inspected::Bytes(value) => {
-                    let value = transform(value, transforms);
+                    let value = transform(&value, transforms);
                     positioned(&value, needle, *position)
                 }
             }),
@@ -1469,7 +1648,7 @@ impl Statement {
                 regex,
             } => field.values(request).into_iter().any(|value| match value {
                 Inspected::Oversize(result) => result,
-                Inspected::Bytes(value) => regex.is_match(&transform(value, transforms)),
+                Inspected::Bytes(value) => regex.is_match(&transform(&value, transforms)),
             }),
             Statement::RegexSet {
                 field,
@@ -1477,7 +1656,7 @@ impl Statement {
                 set,
             } => field.values(request).into_iter().any(|value| match value {
                 Inspected::Oversize(result) => result,
-                Inspected::Bytes(value) => set.is_match(&transform(value, transforms)),
+                Inspected::Bytes(value) => set.is_match(&transform(&value, transforms)),
             }),
             Statement::Size {
                 field,
@@ -1487,7 +1666,7 @@ impl Statement {
             } => field.values(request).into_iter().any(|value| {
                 let len = match value {
                     Inspected::Oversize(_) => request.body.map_or(0, <[u8]>::len) as u64,
-                    Inspected::Bytes(value) => transform(value, transforms).len() as u64,
+                    Inspected::Bytes(value) => transform(&value, transforms).len() as u64,
                 };
                 match compare {
                     Compare::Eq => len == *size,
@@ -1517,44 +1696,161 @@ impl Statement {
 }
 
 enum Inspected<'a> {
-    Bytes(&'a [u8]),
-    /// A body over the inspection limit whose handling decides without looking.
+    Bytes(std::borrow::Cow<'a, [u8]>),
+    /// Decided without looking: a body over the inspection limit, or JSON that does not
+    /// parse, whose handling says match or not.
     Oversize(bool),
+}
+
+impl<'a> Inspected<'a> {
+    fn borrowed(bytes: &'a [u8]) -> Inspected<'a> {
+        Inspected::Bytes(std::borrow::Cow::Borrowed(bytes))
+    }
+}
+
+/// What a scope takes of a key and its value.
+fn scoped<'a>(scope: Scope, key: &'a [u8], value: &'a [u8], out: &mut Vec<Inspected<'a>>) {
+    if matches!(scope, Scope::All | Scope::Key) {
+        out.push(Inspected::borrowed(key));
+    }
+    if matches!(scope, Scope::All | Scope::Value) {
+        out.push(Inspected::borrowed(value));
+    }
+}
+
+/// The keys and values of a JSON document under `paths` (JSON pointers; all of it when
+/// `None`): object keys, and leaves as their text (strings unquoted).
+fn json_parts(document: &Value, paths: Option<&[String]>, scope: Scope) -> Vec<Vec<u8>> {
+    fn walk(value: &Value, scope: Scope, out: &mut Vec<Vec<u8>>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    if matches!(scope, Scope::All | Scope::Key) {
+                        out.push(key.as_bytes().to_vec());
+                    }
+                    walk(inner, scope, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, scope, out)),
+            Value::String(text) if !matches!(scope, Scope::Key) => {
+                out.push(text.as_bytes().to_vec())
+            }
+            Value::String(_) => {}
+            leaf if !matches!(scope, Scope::Key) => out.push(leaf.to_string().into_bytes()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match paths {
+        None => walk(document, scope, &mut out),
+        Some(paths) => {
+            for path in paths {
+                if let Some(found) = document.pointer(path) {
+                    walk(found, scope, &mut out);
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Field {
     fn values<'a>(&self, request: &Request<'a>) -> Vec<Inspected<'a>> {
         match self {
-            Field::UriPath => vec![Inspected::Bytes(request.path.as_bytes())],
-            Field::QueryString => vec![Inspected::Bytes(request.query.as_bytes())],
-            Field::Method => vec![Inspected::Bytes(request.method.as_bytes())],
+            Field::UriPath => vec![Inspected::borrowed(request.path.as_bytes())],
+            Field::QueryString => vec![Inspected::borrowed(request.query.as_bytes())],
+            Field::Method => vec![Inspected::borrowed(request.method.as_bytes())],
             Field::Header(name) => request
                 .header(name)
-                .map(Inspected::Bytes)
+                .map(Inspected::borrowed)
                 .into_iter()
                 .collect(),
             Field::QueryArgument(name) => request
                 .query_args()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| Inspected::Bytes(v.as_bytes()))
+                .map(|(_, v)| Inspected::borrowed(v.as_bytes()))
                 .into_iter()
                 .collect(),
             Field::AllQueryArguments => request
                 .query_args()
-                .map(|(_, v)| Inspected::Bytes(v.as_bytes()))
+                .map(|(_, v)| Inspected::borrowed(v.as_bytes()))
                 .collect(),
-            Field::Body(oversize) => {
-                let body = request.body.unwrap_or_default();
-                if body.len() <= BODY_INSPECTION_LIMIT {
-                    return vec![Inspected::Bytes(body)];
+            Field::Body(oversize) => match inspected_body(request, *oversize) {
+                Ok(body) => vec![Inspected::borrowed(body)],
+                Err(decided) => vec![decided],
+            },
+            Field::Headers { pattern, scope } => {
+                let mut out = Vec::new();
+                for (name, value) in &request.headers {
+                    if pattern.takes(name, true) {
+                        scoped(*scope, name.as_bytes(), value, &mut out);
+                    }
                 }
-                match oversize {
-                    Oversize::Continue => vec![Inspected::Bytes(&body[..BODY_INSPECTION_LIMIT])],
-                    Oversize::Match => vec![Inspected::Oversize(true)],
-                    Oversize::NoMatch => vec![Inspected::Oversize(false)],
+                out
+            }
+            Field::Cookies { pattern, scope } => {
+                let mut out = Vec::new();
+                let cookies = request
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+                    .flat_map(|(_, value)| value.split(|b| *b == b';'));
+                for cookie in cookies {
+                    let cookie = cookie.trim_ascii();
+                    if cookie.is_empty() {
+                        continue;
+                    }
+                    let (name, value) = match cookie.iter().position(|b| *b == b'=') {
+                        Some(at) => (&cookie[..at], &cookie[at + 1..]),
+                        None => (cookie, &cookie[cookie.len()..]),
+                    };
+                    if pattern.takes(&String::from_utf8_lossy(name), false) {
+                        scoped(*scope, name, value, &mut out);
+                    }
+                }
+                out
+            }
+            Field::JsonBody {
+                paths,
+                scope,
+                invalid,
+                oversize,
+            } => {
+                let body = match inspected_body(request, *oversize) {
+                    Ok(body) => body,
+                    Err(decided) => return vec![decided],
+                };
+                match serde_json::from_slice::<Value>(body) {
+                    Ok(document) => json_parts(&document, paths.as_deref(), *scope)
+                        .into_iter()
+                        .map(|part| Inspected::Bytes(std::borrow::Cow::Owned(part)))
+                        .collect(),
+                    Err(_) => match invalid {
+                        InvalidJson::Unset => Vec::new(),
+                        InvalidJson::Match => vec![Inspected::Oversize(true)],
+                        InvalidJson::NoMatch => vec![Inspected::Oversize(false)],
+                        InvalidJson::AsString => vec![Inspected::borrowed(body)],
+                    },
                 }
             }
         }
+    }
+}
+
+/// The body as inspected: all of it up to the inspection limit, its first part past it
+/// (CONTINUE), or a decision without looking (MATCH, NO_MATCH).
+fn inspected_body<'a>(
+    request: &Request<'a>,
+    oversize: Oversize,
+) -> Result<&'a [u8], Inspected<'a>> {
+    let body = request.body.unwrap_or_default();
+    if body.len() <= BODY_INSPECTION_LIMIT {
+        return Ok(body);
+    }
+    match oversize {
+        Oversize::Continue => Ok(&body[..BODY_INSPECTION_LIMIT]),
+        Oversize::Match => Err(Inspected::Oversize(true)),
+        Oversize::NoMatch => Err(Inspected::Oversize(false)),
     }
 }
 

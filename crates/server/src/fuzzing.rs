@@ -493,6 +493,18 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}}, "ComparisonOperator": "GT",
                 "Size": 100, "TextTransformations": transforms}},
             {"NotStatement": {"Statement": {"LabelMatchStatement": {"Scope": "NAMESPACE", "Key": "awswaf:"}}}}]}}},
+        {"Name": "fields", "Priority": 4, "Action": {"Count": {}}, "VisibilityConfig": visibility,
+         "Statement": {"OrStatement": {"Statements": [
+            {"ByteMatchStatement": {"SearchString": "cm9vdA==", "FieldToMatch": {"JsonBody": {
+                "MatchPattern": {"IncludedPaths": ["/user/role", "/a/0"]}, "MatchScope": "ALL",
+                "InvalidFallbackBehavior": "EVALUATE_AS_STRING", "OversizeHandling": "CONTINUE"}},
+                "TextTransformations": transforms, "PositionalConstraint": "CONTAINS"}},
+            {"ByteMatchStatement": {"SearchString": "YWRtaW4=", "FieldToMatch": {"Cookies": {
+                "MatchPattern": {"ExcludedCookies": ["theme"]}, "MatchScope": "ALL", "OversizeHandling": "MATCH"}},
+                "TextTransformations": transforms, "PositionalConstraint": "EXACTLY"}},
+            {"RegexMatchStatement": {"RegexString": "(?i)sqlmap|nikto", "FieldToMatch": {"Headers": {
+                "MatchPattern": {"IncludedHeaders": ["User-Agent", "X-Scanner"]}, "MatchScope": "VALUE",
+                "OversizeHandling": "NO_MATCH"}}, "TextTransformations": transforms}}]}}},
         {"Name": "block", "Priority": 2, "Action": {"Block": {}}, "VisibilityConfig": visibility,
          "Statement": {"ByteMatchStatement": {"SearchString": "YmxvY2stbWU=",
             "FieldToMatch": {"SingleHeader": {"Name": "x-waf-test"}},

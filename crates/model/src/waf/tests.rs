@@ -681,3 +681,125 @@ fn a_forwarded_address_header_decides_only_when_present() {
     assert_eq!(acl.evaluate(&garbled, &mut counter), Verdict::Allow);
     assert_eq!(keys, ["203.0.113.5"]);
 }
+
+fn byte_match(search: &str, field: Value, position: &str) -> Value {
+    json!({"ByteMatchStatement": {"SearchString": b64(search), "FieldToMatch": field,
+        "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": position}})
+}
+
+fn with_body<'a>(mut request: Request<'a>, body: &'a str) -> Request<'a> {
+    request.body = Some(body.as_bytes());
+    request
+}
+
+#[test]
+fn headers_and_cookies_are_inspected_by_name_and_scope() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            // Any header value but the user agent's containing "evil".
+            rule("header-values", 0, byte_match("evil", json!({"Headers": {
+                "MatchPattern": {"ExcludedHeaders": ["User-Agent"]}, "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}}), "CONTAINS"),
+                json!({"Block": {}})),
+            // A header named x-debug (keys only).
+            rule("header-keys", 1, byte_match("x-debug", json!({"Headers": {
+                "MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": "MATCH"}}), "EXACTLY"),
+                json!({"Block": {}})),
+            // The `session` cookie's value, or its name, being "admin".
+            rule("cookie", 2, byte_match("admin", json!({"Cookies": {
+                "MatchPattern": {"IncludedCookies": ["session"]}, "MatchScope": "ALL", "OversizeHandling": "NO_MATCH"}}), "EXACTLY"),
+                json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    let plain = |headers: &[(&'static str, &'static str)]| {
+        decide(&acl, &request("1.2.3.4", "GET", "/", "", headers))
+    };
+    assert_eq!(
+        plain(&[("User-Agent", "evil-bot"), ("Accept", "*/*")]),
+        None
+    );
+    assert_eq!(
+        plain(&[("Accept", "text/EVIL")]).as_deref(),
+        Some("header-values")
+    );
+    assert_eq!(plain(&[("X-Debug", "1")]).as_deref(), Some("header-keys"));
+    assert_eq!(plain(&[("X-Debugger", "1")]), None);
+    assert_eq!(
+        plain(&[("Cookie", "theme=dark; session=ADMIN")]).as_deref(),
+        Some("cookie")
+    );
+    // Another cookie with that value, or the name in another case, is not the one included.
+    assert_eq!(plain(&[("Cookie", "theme=admin; Session=admin")]), None);
+}
+
+#[test]
+fn json_bodies_are_inspected_by_pointer_key_and_value() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            rule("role", 0, byte_match("root", json!({"JsonBody": {
+                "MatchPattern": {"IncludedPaths": ["/user/role"]}, "MatchScope": "VALUE"}}), "EXACTLY"),
+                json!({"Block": {}})),
+            rule("keys", 1, byte_match("__proto__", json!({"JsonBody": {
+                "MatchPattern": {"All": {}}, "MatchScope": "KEY", "InvalidFallbackBehavior": "NO_MATCH"}}), "EXACTLY"),
+                json!({"Block": {}})),
+            rule("numbers", 2, byte_match("31337", json!({"JsonBody": {
+                "MatchPattern": {"All": {}}, "MatchScope": "VALUE", "InvalidFallbackBehavior": "EVALUATE_AS_STRING"}}), "CONTAINS"),
+                json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    let post = |body: &'static str| {
+        decide(
+            &acl,
+            &with_body(request("1.2.3.4", "POST", "/", "", &[]), body),
+        )
+    };
+    assert_eq!(
+        post(r#"{"user": {"role": "ROOT"}}"#).as_deref(),
+        Some("role")
+    );
+    // The same value elsewhere is not at the pointer.
+    assert_eq!(post(r#"{"user": {"name": "root"}, "role": "root"}"#), None);
+    assert_eq!(
+        post(r#"{"a": [{"__proto__": {"x": 1}}]}"#).as_deref(),
+        Some("keys")
+    );
+    assert_eq!(post(r#"{"id": 31337}"#).as_deref(), Some("numbers"));
+    // Not JSON: the third rule reads it as text; the first two do not match it.
+    assert_eq!(post("role=root&id=31337").as_deref(), Some("numbers"));
+    assert_eq!(post("role=root"), None);
+}
+
+#[test]
+fn malformed_header_cookie_and_json_fields_are_refused() {
+    let refused = |field: Value| {
+        compile(
+            json!({"Allow": {}}),
+            json!([rule(
+                "f",
+                0,
+                byte_match("x", field, "EXACTLY"),
+                json!({"Block": {}})
+            )]),
+        )
+        .unwrap_err()
+    };
+    let e = refused(json!({"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL"}}));
+    assert!(e.message.contains("headers.oversizeHandling"), "{e}");
+    let e = refused(
+        json!({"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "BOTH", "OversizeHandling": "CONTINUE"}}),
+    );
+    assert!(e.message.contains("[ALL, KEY, VALUE]"), "{e}");
+    let e = refused(
+        json!({"JsonBody": {"MatchPattern": {"IncludedPaths": ["user"]}, "MatchScope": "ALL"}}),
+    );
+    assert!(e.message.contains("JSON pointer"), "{e}");
+    let e = refused(
+        json!({"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "InvalidFallbackBehavior": "GUESS"}}),
+    );
+    assert!(e.message.contains("EVALUATE_AS_STRING"), "{e}");
+    let e = refused(json!({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}));
+    assert!(e.message.contains("not supported"), "{e}");
+}

@@ -1119,3 +1119,77 @@ async fn two_nodes_share_a_rate_based_rule_through_redis() {
     }
     assert_eq!(near_b.get("/prod/").await.status, 403);
 }
+
+/// Rules on every header, on cookies and on the JSON body, through the gateway: a POST's
+/// JSON body is read before the rules run, and each field is looked at as AWS WAF does.
+#[tokio::test]
+async fn headers_cookies_and_json_bodies_are_screened() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/").await;
+    let matched = |search: &str, field: Value| {
+        json!({"ByteMatchStatement": {"SearchString": b64(search), "FieldToMatch": field,
+            "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "CONTAINS"}})
+    };
+    let acl = waf_ok(&server, "CreateWebACL", json!({
+        "Name": "fields", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("fields"),
+        "Rules": [
+            rule("json-role", 0, matched("root", json!({"JsonBody": {"MatchPattern": {"IncludedPaths": ["/role"]},
+                "MatchScope": "VALUE", "InvalidFallbackBehavior": "NO_MATCH"}})),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 422}}})),
+            rule("cookie", 1, matched("banned", json!({"Cookies": {"MatchPattern": {"IncludedCookies": ["tier"]},
+                "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}})),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 429}}})),
+            rule("headers", 2, matched("sqlmap", json!({"Headers": {"MatchPattern": {"All": {}},
+                "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}})),
+                json!({"Block": {}}))]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    let post = |body: &'static str| {
+        near.request("POST", "/prod/items")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let blocked = until(
+        &near,
+        || post(r#"{"role": "Root"}"#),
+        |raw| raw.status == 422,
+    )
+    .await;
+    assert_eq!(blocked.status, 422);
+    assert_eq!(
+        near.send(post(r#"{"name": "root", "role": "user"}"#))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(near.send(post("role=root")).await.status, 200);
+    let cookie = near
+        .send(
+            near.request("GET", "/prod/")
+                .header("cookie", "theme=banned; tier=BANNED"),
+        )
+        .await;
+    assert_eq!(cookie.status, 429);
+    let cookie = near
+        .send(
+            near.request("GET", "/prod/")
+                .header("cookie", "tier=gold; x=banned"),
+        )
+        .await;
+    assert_eq!(cookie.status, 200);
+    let agent = near
+        .send(
+            near.request("GET", "/prod/")
+                .header("x-scanner", "SQLMap/1.7"),
+        )
+        .await;
+    assert_eq!(agent.status, 403);
+}

@@ -15,7 +15,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 
 /// A certificate in ACM, as stored (the private key with it: protect the store).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Certificate {
     /// `arn:aws:acm:{region}:{account}:certificate/{id}`.
@@ -71,6 +71,17 @@ pub struct Details {
     /// `(name, OID)`: `TLS_WEB_SERVER_AUTHENTICATION`, or `OTHER` for an unnamed OID.
     #[serde(default)]
     pub extended_key_usages: Vec<(String, String)>,
+}
+
+/// The private key stays out of logs.
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("arn", &self.arn)
+            .field("details", &self.details)
+            .field("private_key", &"(private key)")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Certificate {
@@ -422,6 +433,30 @@ mod tests {
                 .0
                 .contains("private key")
         );
+    }
+
+    #[test]
+    fn private_keys_stay_out_of_debug_output() {
+        let (details, _, _) = read_import(RSA.as_bytes(), None, RSA_KEY.as_bytes(), NOW).unwrap();
+        let certificate = Certificate {
+            arn: "arn:aws:acm:us-east-1:000000000000:certificate/x".into(),
+            id: "x".into(),
+            certificate: RSA.into(),
+            chain: None,
+            private_key: RSA_KEY.into(),
+            details,
+            created_at: NOW,
+            seq: 0,
+            imported_at: NOW,
+            tags: BTreeMap::new(),
+        };
+        let shown = format!("{certificate:?}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        let serving = crate::gateway::ServingCertificate {
+            chain_pem: RSA.into(),
+            key_pem: RSA_KEY.into(),
+        };
+        assert!(!format!("{serving:?}").contains("PRIVATE KEY"));
     }
 
     #[test]

@@ -428,7 +428,7 @@ pub struct DomainName {
 /// private key, which the gateway presents to HTTPS backends of the stages that name it, so
 /// that they can tell the gateway's requests from anyone else's. Only the certificate is
 /// ever shown; the key stays in the store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientCertificate {
     pub client_certificate_id: String,
@@ -444,6 +444,17 @@ pub struct ClientCertificate {
     pub expiration_date: i64,
     #[serde(default)]
     pub tags: StringMap,
+}
+
+/// The private key stays out of logs.
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("client_certificate_id", &self.client_certificate_id)
+            .field("description", &self.description)
+            .field("private_key_pem", &"(private key)")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where requests to a custom domain under a base path go: an API and, if named, a stage

@@ -33,11 +33,21 @@ pub struct GatewayPlan {
 
 /// A certificate to serve over HTTPS: its chain (PEM, the certificate first) and private
 /// key (PEM).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServingCertificate {
     pub chain_pem: String,
     pub key_pem: String,
+}
+
+/// The key stays out of logs.
+impl std::fmt::Debug for ServingCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServingCertificate")
+            .field("chain_pem", &self.chain_pem)
+            .field("key_pem", &"(private key)")
+            .finish()
+    }
 }
 
 /// A usage plan and its API keys.
@@ -70,7 +80,7 @@ pub struct StagePlan {
 
 /// A client certificate as the gateway uses it: what it shows HTTPS backends that ask for
 /// one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct BackendCertificate {
     /// The certificate's id; connections made with it are kept apart from others.
     pub id: String,
@@ -78,6 +88,16 @@ pub struct BackendCertificate {
     pub certificate_pem: String,
     /// Its private key, PKCS #8, PEM-encoded.
     pub private_key_pem: String,
+}
+
+/// The private key stays out of logs.
+impl std::fmt::Debug for BackendCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendCertificate")
+            .field("id", &self.id)
+            .field("private_key_pem", &"(private key)")
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<&crate::ClientCertificate> for BackendCertificate {

@@ -28,9 +28,9 @@ const DEFAULT_KEY_TYPES: &[&str] = &["RSA_1024", "RSA_2048"];
 
 /// An error in ACM's shape: `__type` and `message`, status 400.
 #[derive(Debug)]
-struct AcmError {
+pub(crate) struct AcmError {
     code: &'static str,
-    message: String,
+    pub(crate) message: String,
 }
 
 impl AcmError {
@@ -295,7 +295,7 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
 }
 
 /// Whether the crypto provider can sign with the key and the key is the certificate's.
-fn check_key(
+pub(crate) fn check_key(
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: rustls::pki_types::PrivateKeyDer<'static>,
 ) -> Result<(), AcmError> {

@@ -449,8 +449,14 @@ impl State {
                 .regional_certificate_arn
                 .as_deref()
                 .or(domain.certificate_arn.as_deref()),
-        }?;
-        Some(std::sync::Arc::new(self.acm_serving(arn)?.certificate))
+        };
+        let imported = arn
+            .and_then(|arn| self.acm_serving(arn))
+            .map(|c| c.certificate);
+        let uploaded = (domain.endpoint_type != EndpointType::Regional)
+            .then(|| domain.uploaded_certificate.clone())
+            .flatten();
+        Some(std::sync::Arc::new(imported.or(uploaded)?))
     }
 
     /// The certificate imported into ACM as `arn`, as TLS serves it: its chain and key,

@@ -422,6 +422,10 @@ pub struct DomainName {
     pub created_date: i64,
     #[serde(default)]
     pub tags: StringMap,
+    /// A certificate given with the domain (`certificateBody`, `certificatePrivateKey`,
+    /// `certificateChain`: the older EDGE form), PEM; never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_certificate: Option<crate::gateway::ServingCertificate>,
 }
 
 /// A client certificate (GenerateClientCertificate): a self-signed certificate and its

@@ -85,6 +85,17 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             "A certificate was not provided for the endpoint type {endpoint_type}."
         )));
     }
+    let uploaded_certificate = match (&req.certificate_body, &req.certificate_private_key) {
+        (None, None) => None,
+        (Some(body), Some(key)) => Some(uploaded(
+            cx.now,
+            body,
+            key,
+            req.certificate_chain.as_deref(),
+        )?),
+        (Some(_), None) => return Err(required("createDomainNameInput.certificatePrivateKey")),
+        (None, Some(_)) => return Err(required("createDomainNameInput.certificateBody")),
+    };
     let security_policy = req.security_policy.unwrap_or_else(|| "TLS_1_2".to_owned());
     check_security_policy(&security_policy)?;
     let tags = req.tags.unwrap_or_default();
@@ -112,6 +123,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         security_policy,
         created_date: cx.now,
         tags,
+        uploaded_certificate,
     };
     cx.put(kind::DOMAIN_NAME, name.clone(), &created)?;
     let reply = output::DomainName::from_model(&created, &cx.config.region, TagsField::Include);
@@ -123,6 +135,36 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         },
     );
     json(201, &reply)
+}
+
+/// A certificate given with the domain, checked as ACM checks an import: one certificate,
+/// valid now, with its key.
+fn uploaded(
+    now: i64,
+    body: &str,
+    key: &str,
+    chain: Option<&str>,
+) -> Result<causeway_model::gateway::ServingCertificate, ApiError> {
+    let (_, served, private_key) = causeway_model::acm::read_import(
+        body.as_bytes(),
+        chain.map(str::as_bytes),
+        key.as_bytes(),
+        now,
+    )
+    .map_err(|invalid| ApiError::bad_request(invalid.0))?;
+    crate::acm::check_key(served, private_key)
+        .map_err(|error| ApiError::bad_request(error.message))?;
+    let mut chain_pem = body.to_owned();
+    if let Some(chain) = chain {
+        if !chain_pem.ends_with('\n') {
+            chain_pem.push('\n');
+        }
+        chain_pem.push_str(chain);
+    }
+    Ok(causeway_model::gateway::ServingCertificate {
+        chain_pem,
+        key_pem: key.to_owned(),
+    })
 }
 
 fn check_security_policy(policy: &str) -> Result<(), ApiError> {

@@ -363,3 +363,61 @@ async fn custom_domains_are_served_with_their_imported_certificates() {
         .unwrap();
     assert_eq!(status, 200);
 }
+
+/// The older EDGE form: a certificate body, key and chain given with CreateDomainName are
+/// checked as an import is, kept (never answered) and served for the domain.
+#[tokio::test]
+async fn a_certificate_given_with_an_edge_domain_is_served() {
+    use crate::acm::issued;
+    let server = TestServer::start_with(|config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let client = server.client();
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let (api, root) = create_api(&client, "legacy").await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    mock_route(&client, &api, &pets, "GET", "pets").await;
+    deploy(&client, &api, "prod").await;
+    let (ca, leaf, key) = issued("Legacy CA", &["legacy.example.com"]);
+    let (_, _, other_key) = issued("Legacy CA", &["legacy.example.com"]);
+
+    let refused = client
+        .create_domain_name()
+        .domain_name("legacy.example.com")
+        .certificate_name("legacy")
+        .certificate_body(&leaf)
+        .certificate_private_key(&other_key)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_apigateway::error::ProvideErrorMetadata::message(&refused),
+        Some("The private key does not match the certificate.")
+    );
+    let created = client
+        .create_domain_name()
+        .domain_name("legacy.example.com")
+        .certificate_name("legacy")
+        .certificate_body(&leaf)
+        .certificate_private_key(&key)
+        .certificate_chain(&ca)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.certificate_name(), Some("legacy"));
+    let raw = server.get("/domainnames/legacy.example.com").await;
+    assert!(!raw.text().contains("PRIVATE KEY"), "{}", raw.text());
+    client
+        .create_base_path_mapping()
+        .domain_name("legacy.example.com")
+        .rest_api_id(&api)
+        .stage("prod")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = until_trusted(&ca, "legacy.example.com", port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+}

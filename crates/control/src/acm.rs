@@ -302,7 +302,7 @@ pub(crate) fn check_key(
     let provider = rustls::crypto::ring::default_provider();
     let signing = provider.key_provider.load_private_key(key).map_err(|_| {
         AcmError::validation(
-            "The private key is not supported. Use an unencrypted RSA (1024 to 4096 bits) or EC (P-256, P-384) key in PEM.",
+            "The private key is not supported. Use an unencrypted RSA (2048 to 4096 bits) or EC (P-256, P-384) key in PEM.",
         )
     })?;
     rustls::sign::CertifiedKey::new(chain, signing)

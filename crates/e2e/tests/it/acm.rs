@@ -315,6 +315,13 @@ async fn imports_acm_would_refuse_are_refused_and_nothing_is_kept() {
             "InvalidTagException",
             "",
         ),
+        // A key the TLS library cannot sign with (RSA under 2,048 bits).
+        (
+            json!({"Certificate": b64(include_str!("../fixtures/acm-rsa1024.pem")),
+                   "PrivateKey": b64(include_str!("../fixtures/acm-rsa1024.key"))}),
+            "ValidationException",
+            "The private key is not supported. Use an unencrypted RSA (2048 to 4096 bits) or EC (P-256, P-384) key in PEM.",
+        ),
     ];
     for (body, code, message) in cases {
         let said = acm_err(&server, "ImportCertificate", body.clone(), code).await;

@@ -27,8 +27,13 @@ use crate::request::Incoming;
 /// checks rates about every 10 seconds.
 const BUCKET_SECONDS: u64 = 10;
 
-/// Counted keys past which stale ones are swept out.
+/// Counted keys past which stale ones are swept out (at most once a bucket).
 const SWEEP_AT: usize = 100_000;
+
+/// The most keys counted at once: past it, new keys are not counted (and so never over a
+/// limit) until old ones leave their windows. Clients choose keys (addresses, headers), so
+/// the counts must not grow without bound.
+const MAX_KEYS: usize = 400_000;
 
 /// How long all nodes' count of a key, as last exchanged, stands in for this node's own
 /// (seconds): past it (the shared store gone quiet), the node counts alone again.
@@ -43,6 +48,10 @@ pub(crate) struct RateCounts {
     counts: Mutex<HashMap<String, RuleCounts>>,
     /// How many keys are counted, to know when to sweep.
     keys: std::sync::atomic::AtomicUsize,
+    /// When the last sweep ran (seconds).
+    last_sweep: std::sync::atomic::AtomicU64,
+    /// When a full table was last reported (seconds), to report it once a minute at most.
+    last_full_warning: std::sync::atomic::AtomicU64,
 }
 
 /// A web ACL's counts: rule → aggregate key → window.
@@ -95,11 +104,15 @@ impl RateCounts {
         let Ok(mut counts) = self.counts.lock() else {
             return false;
         };
-        if self.keys.load(Ordering::Relaxed) >= SWEEP_AT {
+        if self.keys.load(Ordering::Relaxed) >= SWEEP_AT
+            && now >= self.last_sweep.load(Ordering::Relaxed) + BUCKET_SECONDS
+        {
+            self.last_sweep.store(now, Ordering::Relaxed);
             let mut kept = 0;
             for rules in counts.values_mut() {
                 for keys in rules.values_mut() {
-                    keys.retain(|_, w| w.active(now) || w.unshared + w.in_exchange > 0);
+                    // Requests older than the window count nowhere, here or on other nodes.
+                    keys.retain(|_, w| w.active(now));
                     kept += keys.len();
                 }
             }
@@ -118,6 +131,17 @@ impl RateCounts {
             return false;
         };
         if !keys.contains_key(&probe.key) {
+            if self.keys.load(Ordering::Relaxed) >= MAX_KEYS {
+                let warned = self.last_full_warning.load(Ordering::Relaxed);
+                if warned == 0 || now >= warned + 60 {
+                    self.last_full_warning.store(now.max(1), Ordering::Relaxed);
+                    tracing::warn!(
+                        keys = MAX_KEYS,
+                        "WAF rate-based rules count as many keys as they can; new keys are not counted until old ones leave their windows"
+                    );
+                }
+                return false;
+            }
             keys.insert(probe.key.clone(), Window::default());
             self.keys.fetch_add(1, Ordering::Relaxed);
         }
@@ -330,5 +354,26 @@ mod tests {
         let sent = counts.to_share(1_000);
         counts.shared(&sent, Some(&[1]), 1_000);
         assert_eq!(counts.to_share(1_000 + 60 + BUCKET_SECONDS).len(), 0);
+    }
+
+    #[test]
+    fn the_counts_stay_bounded_whatever_keys_clients_send() {
+        let counts = RateCounts::default();
+        let probe = |key: usize| RateProbe {
+            rule: "flood",
+            key: key.to_string(),
+            limit: 0,
+            window_seconds: 60,
+        };
+        // Limit 0: every counted request is over it; one not counted is not.
+        for key in 0..MAX_KEYS {
+            assert!(counts.over(ACL, &probe(key), 1_000));
+        }
+        assert!(!counts.over(ACL, &probe(MAX_KEYS), 1_000));
+        // Keys already counted still are.
+        assert!(counts.over(ACL, &probe(7), 1_001));
+        // Once the old keys leave their window, a sweep makes room.
+        assert!(counts.over(ACL, &probe(MAX_KEYS), 1_000 + 60 + BUCKET_SECONDS));
+        assert_eq!(counts.keys.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }

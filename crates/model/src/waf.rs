@@ -585,6 +585,93 @@ enum RateKey {
     Ip,
     Forwarded(Forwarded),
     Constant,
+    /// `CUSTOM_KEYS`: the request's values of every key, together.
+    Custom(Vec<CustomKey>),
+}
+
+/// One key of a `CUSTOM_KEYS` rate-based rule.
+#[derive(Debug, Clone)]
+enum CustomKey {
+    /// A header (name in any case), transformed.
+    Header(String, Vec<Transform>),
+    /// A cookie (name as written), transformed.
+    Cookie(String, Vec<Transform>),
+    /// A query argument (name in any case), transformed.
+    QueryArgument(String, Vec<Transform>),
+    QueryString(Vec<Transform>),
+    UriPath(Vec<Transform>),
+    HttpMethod,
+    Ip,
+    /// The first address of the statement's forwarded-address header.
+    ForwardedIp(Forwarded),
+    /// The labels the request has in a namespace (`ns:`), as they are.
+    LabelNamespace(String),
+}
+
+impl CustomKey {
+    /// The key's value in a request: `Ok(None)` when the request lacks it (it is then not
+    /// counted); `Err(fallback)` for a forwarded address that does not read.
+    fn value(
+        &self,
+        request: &Request<'_>,
+        (labels, own): (&[&str], &str),
+    ) -> Result<Option<Vec<u8>>, bool> {
+        let transformed = |value: Option<&[u8]>, transforms: &[Transform]| {
+            value.map(|v| transform(v, transforms))
+        };
+        Ok(match self {
+            CustomKey::Header(name, transforms) => transformed(request.header(name), transforms),
+            CustomKey::Cookie(name, transforms) => {
+                let value = request
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+                    .flat_map(|(_, v)| v.split(|b| *b == b';'))
+                    .map(<[u8]>::trim_ascii)
+                    .find_map(|cookie| {
+                        let at = cookie.iter().position(|b| *b == b'=')?;
+                        (&cookie[..at] == name.as_bytes()).then(|| &cookie[at + 1..])
+                    });
+                transformed(value, transforms)
+            }
+            CustomKey::QueryArgument(name, transforms) => transformed(
+                request
+                    .query_args()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_bytes()),
+                transforms,
+            ),
+            CustomKey::QueryString(transforms) => transformed(
+                Some(request.query.as_bytes()).filter(|q| !q.is_empty()),
+                transforms,
+            ),
+            CustomKey::UriPath(transforms) => {
+                transformed(Some(request.path.as_bytes()), transforms)
+            }
+            CustomKey::HttpMethod => Some(request.method.as_bytes().to_vec()),
+            CustomKey::Ip => Some(request.client_ip.to_string().into_bytes()),
+            CustomKey::ForwardedIp(config) => match forwarded_ips(request, config) {
+                ForwardedIps::Absent => None,
+                ForwardedIps::Invalid => return Err(config.fallback_match),
+                ForwardedIps::Ips(ips) => Some(ips[0].to_string().into_bytes()),
+            },
+            // The namespace whole, or within the rules' own (as label match statements
+            // take it).
+            CustomKey::LabelNamespace(namespace) => {
+                let inside: Vec<&str> = labels
+                    .iter()
+                    .copied()
+                    .filter(|label| {
+                        label.starts_with(namespace.as_str())
+                            || label
+                                .strip_prefix(own)
+                                .is_some_and(|local| local.starts_with(namespace.as_str()))
+                    })
+                    .collect();
+                (!inside.is_empty()).then(|| inside.join(",").into_bytes())
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -1285,6 +1372,7 @@ impl Compiler<'_> {
                         member(map, "ForwardedIPConfig", "rateBasedStatement")?,
                         false,
                     )?),
+                    "CUSTOM_KEYS" => RateKey::Custom(self.custom_keys(map)?),
                     "CONSTANT" if scope_down.is_some() => RateKey::Constant,
                     "CONSTANT" => {
                         return Err(WafError::invalid(
@@ -1307,6 +1395,73 @@ impl Compiler<'_> {
             other => return Err(WafError::unsupported(other)),
         };
         Ok(Check::Statement(statement))
+    }
+
+    /// The `CustomKeys` of a rate-based statement: one to five, each a union.
+    fn custom_keys(&mut self, map: &Map<String, Value>) -> Result<Vec<CustomKey>, WafError> {
+        let list = member(map, "CustomKeys", "rateBasedStatement")?
+            .as_array()
+            .filter(|l| (1..=5).contains(&l.len()))
+            .ok_or_else(|| {
+                WafError::validation(
+                    "rateBasedStatement.customKeys",
+                    None,
+                    "Member must have length between 1 and 5",
+                )
+            })?;
+        let mut keys = Vec::with_capacity(list.len());
+        for item in list {
+            let (kind, inner) = union(item, "customKeys")?;
+            let named =
+                |this: &mut Self, path: &str| -> Result<(String, Vec<Transform>), WafError> {
+                    let inner = object(inner, path)?;
+                    let name = string(inner, "Name", path)?.to_owned();
+                    let transforms = this.transforms(inner.get("TextTransformations"))?;
+                    Ok((name, transforms))
+                };
+            let transformed = |this: &mut Self, path: &str| -> Result<Vec<Transform>, WafError> {
+                this.transforms(object(inner, path)?.get("TextTransformations"))
+            };
+            keys.push(match kind {
+                "Header" => {
+                    let (name, transforms) = named(self, "header")?;
+                    CustomKey::Header(name.to_ascii_lowercase(), transforms)
+                }
+                "Cookie" => {
+                    let (name, transforms) = named(self, "cookie")?;
+                    CustomKey::Cookie(name, transforms)
+                }
+                "QueryArgument" => {
+                    let (name, transforms) = named(self, "queryArgument")?;
+                    CustomKey::QueryArgument(name.to_ascii_lowercase(), transforms)
+                }
+                "QueryString" => CustomKey::QueryString(transformed(self, "queryString")?),
+                "UriPath" => CustomKey::UriPath(transformed(self, "uriPath")?),
+                "HTTPMethod" => CustomKey::HttpMethod,
+                "IP" => CustomKey::Ip,
+                "ForwardedIP" => CustomKey::ForwardedIp(Self::forwarded(
+                    member(map, "ForwardedIPConfig", "rateBasedStatement")?,
+                    false,
+                )?),
+                "LabelNamespace" => {
+                    let namespace = string(
+                        object(inner, "labelNamespace")?,
+                        "Namespace",
+                        "labelNamespace",
+                    )?;
+                    if !namespace.ends_with(':') {
+                        return Err(WafError::invalid(
+                            "LABEL_NAMESPACE",
+                            namespace,
+                            "A label namespace must end with a colon.",
+                        ));
+                    }
+                    CustomKey::LabelNamespace(namespace.to_owned())
+                }
+                other => return Err(WafError::unsupported(&format!("CustomKeys {other}"))),
+            });
+        }
+        Ok(keys)
     }
 
     fn nested(&mut self, value: &Value) -> Result<Statement, WafError> {
@@ -1546,6 +1701,7 @@ fn run_rules<'r>(
                         ForwardedIps::Invalid => Err(config.fallback_match),
                         ForwardedIps::Ips(ips) => Ok(ips[0].to_string()),
                     },
+                    RateKey::Custom(keys) => custom_key(keys, request, (labels, namespace)),
                 };
                 match (in_scope, key) {
                     (false, _) => false,
@@ -1589,6 +1745,33 @@ enum ForwardedIps {
     Invalid,
     /// The addresses, first to last.
     Ips(Vec<IpAddr>),
+}
+
+/// Aggregate keys longer than this are counted under their SHA-256, so that what clients
+/// send cannot make the counts large.
+const LONGEST_RATE_KEY: usize = 64;
+
+/// The aggregate key of a `CUSTOM_KEYS` rule: every key's value, in order, each after its
+/// length (so that no two requests' keys run together). `Err`: not counted (a key missing,
+/// `false`) or decided by a forwarded address's fallback.
+fn custom_key(
+    keys: &[CustomKey],
+    request: &Request<'_>,
+    labels: (&[&str], &str),
+) -> Result<String, bool> {
+    let mut joined = Vec::new();
+    for key in keys {
+        let value = key.value(request, labels)?.ok_or(false)?;
+        joined.extend_from_slice(value.len().to_string().as_bytes());
+        joined.push(b':');
+        joined.extend_from_slice(&value);
+        joined.push(b';');
+    }
+    if joined.len() > LONGEST_RATE_KEY {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &joined);
+        return Ok(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect());
+    }
+    Ok(String::from_utf8_lossy(&joined).into_owned())
 }
 
 fn forwarded_ips(request: &Request<'_>, config: &Forwarded) -> ForwardedIps {

@@ -803,3 +803,85 @@ fn malformed_header_cookie_and_json_fields_are_refused() {
     let e = refused(json!({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}));
     assert!(e.message.contains("not supported"), "{e}");
 }
+
+#[test]
+fn custom_keys_count_each_combination_and_skip_requests_without_one() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            rule("tag", 0, byte_match("/prod", json!({"UriPath": {}}), "STARTS_WITH"), json!({"Count": {}}))
+                .as_object().cloned().map(|mut r| { r.insert("RuleLabels".into(), json!([{"Name": "tier:gold"}])); Value::Object(r) }).unwrap(),
+            rule("per-key", 1, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "CUSTOM_KEYS",
+                "CustomKeys": [
+                    {"Header": {"Name": "X-Api-Key", "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}},
+                    {"HTTPMethod": {}},
+                    {"Cookie": {"Name": "session", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+                    {"LabelNamespace": {"Namespace": "tier:"}}]}}),
+                json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    let mut keys = Vec::new();
+    let mut counter = |probe: RateProbe<'_>| {
+        keys.push(probe.key.clone());
+        false
+    };
+    let with = |key: &'static str, cookie: &'static str| {
+        request(
+            "192.0.2.1",
+            "GET",
+            "/prod/x",
+            "",
+            &[("x-api-key", key), ("Cookie", cookie)],
+        )
+    };
+    acl.evaluate(&with("ABC", "session=s1"), &mut counter);
+    acl.evaluate(&with("abc", "theme=x; session=s1"), &mut counter);
+    acl.evaluate(&with("abc", "session=s2"), &mut counter);
+    // Without the cookie, the request is not counted.
+    acl.evaluate(&with("abc", "theme=x"), &mut counter);
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_eq!(keys[0], keys[1], "the same key after the transformation");
+    assert_ne!(keys[0], keys[2]);
+    assert!(keys[0].contains("abc") && keys[0].contains("GET") && keys[0].contains("tier:gold"));
+    // Long values are counted under a digest.
+    let long = "k".repeat(500);
+    let request = request(
+        "192.0.2.1",
+        "GET",
+        "/prod/x",
+        "",
+        &[("x-api-key", long.as_str()), ("Cookie", "session=s1")],
+    );
+    let mut seen = String::new();
+    acl.evaluate(&request, &mut |probe| {
+        seen = probe.key;
+        false
+    });
+    assert_eq!(seen.len(), 64, "{seen}");
+
+    let refused = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "r",
+            0,
+            json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "CUSTOM_KEYS",
+            "CustomKeys": [{"ForwardedIP": {}}]}}),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap_err();
+    assert!(refused.message.contains("forwardedIPConfig"), "{refused}");
+    let refused = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "r",
+            0,
+            json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "CUSTOM_KEYS",
+            "CustomKeys": []}}),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap_err();
+    assert!(refused.message.contains("between 1 and 5"), "{refused}");
+}

@@ -1193,3 +1193,53 @@ async fn headers_cookies_and_json_bodies_are_screened() {
         .await;
     assert_eq!(agent.status, 403);
 }
+
+/// A rate-based rule on custom keys (an API key header here) counts each key apart, and
+/// lets through requests that lack it.
+#[tokio::test]
+async fn a_rate_based_rule_on_custom_keys_counts_each_key() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/").await;
+    let acl = waf_ok(&server, "CreateWebACL", json!({
+        "Name": "per-key", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("per-key"),
+        "Rules": [
+            rule("probe", 0, json!({"ByteMatchStatement": {"SearchString": b64("yes"),
+                "FieldToMatch": {"SingleHeader": {"Name": "x-probe"}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 418}}})),
+            rule("ten-per-key", 1, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "CUSTOM_KEYS",
+                "EvaluationWindowSec": 60, "CustomKeys": [{"Header": {"Name": "x-api-key",
+                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}]}}),
+                json!({"Block": {"CustomResponse": {"ResponseCode": 429}}}))]})).await;
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        &server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
+    )
+    .await;
+    until(
+        &near,
+        || near.request("GET", "/prod/").header("x-probe", "yes"),
+        |raw| raw.status == 418,
+    )
+    .await;
+    let with_key = |key: &'static str| near.request("GET", "/prod/").header("x-api-key", key);
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(near.send(with_key("alpha")).await.status);
+    }
+    assert_eq!(&statuses[..10], &[200; 10]);
+    assert_eq!(statuses[10], 429);
+    assert_eq!(near.send(with_key("beta")).await.status, 200);
+    for _ in 0..12 {
+        assert_eq!(
+            near.get("/prod/").await.status,
+            200,
+            "no key: never counted"
+        );
+    }
+}

@@ -509,6 +509,15 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
          "Statement": {"ByteMatchStatement": {"SearchString": "YmxvY2stbWU=",
             "FieldToMatch": {"SingleHeader": {"Name": "x-waf-test"}},
             "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}},
+        {"Name": "per-key", "Priority": 5, "Action": {"Block": {}}, "VisibilityConfig": visibility,
+         "Statement": {"RateBasedStatement": {"Limit": 2_000_000_000u64, "AggregateKeyType": "CUSTOM_KEYS",
+            "ForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "NO_MATCH"},
+            "CustomKeys": [
+                {"Header": {"Name": "x-api-key", "TextTransformations": transforms}},
+                {"Cookie": {"Name": "session", "TextTransformations": transforms}},
+                {"QueryArgument": {"Name": "user", "TextTransformations": transforms}},
+                {"ForwardedIP": {}},
+                {"LabelNamespace": {"Namespace": "awswaf:"}}]}}},
         {"Name": "rate", "Priority": 3, "Action": {"Block": {}}, "VisibilityConfig": visibility,
          "Statement": {"RateBasedStatement": {"Limit": 2_000_000_000u64, "AggregateKeyType": "FORWARDED_IP",
             "ForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}}}}]);

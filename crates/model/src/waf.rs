@@ -430,6 +430,8 @@ enum Field {
         pattern: Names,
         scope: Scope,
     },
+    /// The request's header names in the order sent, joined by colons.
+    HeaderOrder,
     /// Cookies of the `Cookie` headers (names matched exactly).
     Cookies {
         pattern: Names,
@@ -936,6 +938,10 @@ impl Compiler<'_> {
                     )?,
                     scope: scope(inner, "headers")?,
                 }
+            }
+            "HeaderOrder" => {
+                oversize(object(inner, "headerOrder")?, "headerOrder", true)?;
+                Field::HeaderOrder
             }
             "Cookies" => {
                 let inner = object(inner, "cookies")?;
@@ -1970,6 +1976,12 @@ impl Field {
                     }
                 }
                 out
+            }
+            Field::HeaderOrder => {
+                let names: Vec<&str> = request.headers.iter().map(|(name, _)| *name).collect();
+                vec![Inspected::Bytes(std::borrow::Cow::Owned(
+                    names.join(":").into_bytes(),
+                ))]
             }
             Field::Cookies { pattern, scope } => {
                 let mut out = Vec::new();

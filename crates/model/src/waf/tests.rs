@@ -800,7 +800,9 @@ fn malformed_header_cookie_and_json_fields_are_refused() {
         json!({"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "InvalidFallbackBehavior": "GUESS"}}),
     );
     assert!(e.message.contains("EVALUATE_AS_STRING"), "{e}");
-    let e = refused(json!({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}));
+    let e = refused(json!({"HeaderOrder": {}}));
+    assert!(e.message.contains("headerOrder.oversizeHandling"), "{e}");
+    let e = refused(json!({"UriFragment": {}}));
     assert!(e.message.contains("not supported"), "{e}");
 }
 
@@ -884,4 +886,46 @@ fn custom_keys_count_each_combination_and_skip_requests_without_one() {
     )
     .unwrap_err();
     assert!(refused.message.contains("between 1 and 5"), "{refused}");
+}
+
+#[test]
+fn header_order_is_the_names_as_sent_joined_by_colons() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([rule("bot-order", 0, json!({"ByteMatchStatement": {"SearchString": b64("host:user-agent:accept"),
+            "FieldToMatch": {"HeaderOrder": {"OversizeHandling": "CONTINUE"}},
+            "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}], "PositionalConstraint": "EXACTLY"}}),
+            json!({"Block": {}}))]),
+    )
+    .unwrap();
+    let headers = |names: &[&'static str]| -> Vec<(&'static str, &'static str)> {
+        names.iter().map(|n| (*n, "x")).collect()
+    };
+    assert_eq!(
+        decide(
+            &acl,
+            &request(
+                "1.2.3.4",
+                "GET",
+                "/",
+                "",
+                &headers(&["Host", "User-Agent", "Accept"])
+            )
+        )
+        .as_deref(),
+        Some("bot-order")
+    );
+    assert_eq!(
+        decide(
+            &acl,
+            &request(
+                "1.2.3.4",
+                "GET",
+                "/",
+                "",
+                &headers(&["Host", "Accept", "User-Agent"])
+            )
+        ),
+        None
+    );
 }

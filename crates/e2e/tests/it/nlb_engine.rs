@@ -583,6 +583,36 @@ async fn tls_ping(address: &str, port: u16, name: &str, ca: &str) -> std::io::Re
     Ok(buf.to_vec())
 }
 
+/// Where a load balancer's listeners bind (its address, by its DNS name).
+async fn listener_address(server: &TestServer, elb: &Client, arn: &str) -> String {
+    let lb = elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .unwrap();
+    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
+    server.server().engine().resolve(&dns).unwrap().to_string()
+}
+
+/// [`tls_ping`] until it succeeds (a change reaches the listener a moment after the API
+/// answers), at most ~5 s.
+async fn until_tls_echo(address: &str, port: u16, name: &str, ca: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tls_ping(address, port, name, ca).await {
+            Ok(echoed) => {
+                assert_eq!(echoed, b"ping");
+                return;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("no TLS echo from {address}:{port} as {name}: {error}"),
+        }
+    }
+}
+
 /// A TLS listener with an imported certificate terminates TLS on its own socket: clients
 /// see its certificate, the plain target sees plain bytes; a re-imported certificate is
 /// served to new connections; and ACM will not delete a certificate a listener uses.
@@ -600,25 +630,8 @@ async fn a_tls_listener_terminates_tls_with_its_imported_certificate() {
         backend,
     )
     .await;
-    let lb = elb
-        .describe_load_balancers()
-        .load_balancer_arns(&arn)
-        .send()
-        .await
-        .unwrap();
-    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
-    let address = server.server().engine().resolve(&dns).unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let echoed = loop {
-        match tls_ping(&address, 10445, "backend.internal", &ca).await {
-            Ok(echoed) => break echoed,
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!("no TLS echo through the listener: {error}"),
-        }
-    };
-    assert_eq!(echoed, b"ping");
+    let address = listener_address(&server, &elb, &arn).await;
+    until_tls_echo(&address, 10445, "backend.internal", &ca).await;
     // Bytes that are not TLS get no answer from the target.
     let mut socket = TcpStream::connect(format!("{address}:10445"))
         .await
@@ -662,19 +675,7 @@ async fn a_tls_listener_terminates_tls_with_its_imported_certificate() {
             "PrivateKey": b64(&key2), "CertificateChain": b64(&ca2)}),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match tls_ping(&address, 10445, "backend.internal", &ca2).await {
-            Ok(echoed) => {
-                assert_eq!(echoed, b"ping");
-                break;
-            }
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            Err(error) => panic!("the re-imported certificate is not served: {error}"),
-        }
-    }
+    until_tls_echo(&address, 10445, "backend.internal", &ca2).await;
     assert!(
         tls_ping(&address, 10445, "backend.internal", &ca)
             .await
@@ -744,27 +745,8 @@ async fn listener_certificates_are_chosen_by_server_name() {
         .unwrap();
     assert_eq!(described.listeners()[0].certificates().len(), 1);
 
-    let lb = elb
-        .describe_load_balancers()
-        .load_balancer_arns(&arn)
-        .send()
-        .await
-        .unwrap();
-    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
-    let address = server.server().engine().resolve(&dns).unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match tls_ping(&address, 10447, "api.other.internal", &other_ca).await {
-            Ok(echoed) => {
-                assert_eq!(echoed, b"ping");
-                break;
-            }
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!("the added certificate is not served: {error}"),
-        }
-    }
+    let address = listener_address(&server, &elb, &arn).await;
+    until_tls_echo(&address, 10447, "api.other.internal", &other_ca).await;
     assert_eq!(
         tls_ping(&address, 10447, "backend.internal", &ca)
             .await

@@ -421,3 +421,66 @@ async fn a_certificate_given_with_an_edge_domain_is_served() {
         .unwrap();
     assert_eq!(status, 200, "{body}");
 }
+
+/// Two nodes on one PostgreSQL database: a certificate imported through one and named by a
+/// domain there is served by the other node's HTTPS listener, and a re-import through the
+/// other reaches both.
+#[tokio::test]
+async fn a_certificate_imported_on_one_node_is_served_by_every_node() {
+    use crate::acm::{acm_ok, b64, import, issued};
+    use crate::harness::postgres::Postgres;
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+    let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
+    let tls = |config: &mut causeway_server::Config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    };
+    let a = TestServer::start_sharing(&pg.url(), tls).await;
+    let b = TestServer::start_sharing(&pg.url(), tls).await;
+    let client = a.client();
+    let (api, root) = create_api(&client, "shared").await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    mock_route(&client, &api, &pets, "GET", "pets").await;
+    deploy(&client, &api, "prod").await;
+    let (ca, leaf, key) = issued("Shared CA", &["api.example.com"]);
+    let arn = import(&a, &leaf, &key, None).await;
+    client
+        .create_domain_name()
+        .domain_name("api.example.com")
+        .regional_certificate_arn(&arn)
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_base_path_mapping()
+        .domain_name("api.example.com")
+        .rest_api_id(&api)
+        .stage("prod")
+        .send()
+        .await
+        .unwrap();
+    let b_port = b.server().gateway_tls_addr().unwrap().port();
+    let (status, _) = until_trusted(&ca, "api.example.com", b_port, "/pets")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    let (ca2, leaf2, key2) = issued("Shared CA two", &["api.example.com"]);
+    acm_ok(
+        &b,
+        "ImportCertificate",
+        json!({"CertificateArn": arn, "Certificate": b64(&leaf2), "PrivateKey": b64(&key2)}),
+    )
+    .await;
+    let a_port = a.server().gateway_tls_addr().unwrap().port();
+    for port in [a_port, b_port] {
+        let (status, _) = until_trusted(&ca2, "api.example.com", port, "/pets")
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+}

@@ -15,11 +15,19 @@ BACKEND_PORT=18180; NLB_PORT=18181; HAPROXY_PORT=18182
 sed -e "s|@TMP@|$TMP|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@BACKEND_WORKERS@|1|g" \
   "$SHARED/conf/backend-nginx.conf.tmpl" > "$TMP/backend.conf"
 mkdir -p "$TMP/nlb" "$TMP/haproxy"
-cleanup() { kill $(jobs -p) 2> /dev/null || true; nginx -c "$TMP/backend.conf" -p "$TMP" -s stop 2> /dev/null || true; }
+GROUPS_TO_STOP=()
+# Each proxy runs in a process group of its own (setsid), stopped whole at the end: the
+# scenario scripts start their servers in the background.
+cleanup() {
+  for group in "${GROUPS_TO_STOP[@]}"; do kill -- "-$group" 2> /dev/null || true; done
+  nginx -c "$TMP/backend.conf" -p "$TMP" -s stop 2> /dev/null || true
+}
 trap cleanup EXIT
 taskset -c 1 nginx -c "$TMP/backend.conf" -p "$TMP"
 setsid taskset -c 1 "$HERE/x-causeway.sh" nlb-tls "$NLB_PORT" "127.0.0.1:$BACKEND_PORT" "$TMP/nlb" > "$TMP/nlb.out" 2>&1 &
+GROUPS_TO_STOP+=($!)
 setsid taskset -c 1 "$HERE/x-haproxy-tls.sh" "$HAPROXY_PORT" "127.0.0.1:$BACKEND_PORT" "$TMP/haproxy" > "$TMP/haproxy.out" 2>&1 &
+GROUPS_TO_STOP+=($!)
 for port in $NLB_PORT $HAPROXY_PORT; do
   for _ in $(seq 1 200); do
     curl -sk --max-time 1 "https://127.0.0.1:$port/ping" > /dev/null 2>&1 && break

@@ -67,6 +67,18 @@ fn stage_arn(api: &str) -> String {
     format!("arn:aws:apigateway:{REGION}::/restapis/{api}/stages/prod")
 }
 
+/// Associates the web ACL `acl` (a Create answer) with `api`'s `prod` stage; its ARN.
+async fn associate(server: &TestServer, acl: &Value, api: &str) -> String {
+    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
+    waf_ok(
+        server,
+        "AssociateWebACL",
+        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(api)}),
+    )
+    .await;
+    acl_arn
+}
+
 /// An invoker whose connections come from `address`.
 fn from(server: &TestServer, api: &str, address: IpAddr) -> Invoke {
     let mut invoke = Invoke::new(server, api);
@@ -148,13 +160,7 @@ async fn a_web_acl_screens_every_request_of_its_stage_first() {
                 "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "LOWERCASE"}],
                 "PositionalConstraint": "CONTAINS"}}), json!({"Block": {}})),
         ]})).await;
-    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
-    waf_ok(
-        &server,
-        "AssociateWebACL",
-        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
-    )
-    .await;
+    let acl_arn = associate(&server, &acl, &api).await;
     let stage = client
         .get_stage()
         .rest_api_id(&api)
@@ -725,13 +731,7 @@ async fn regex_pattern_sets_match_any_expression_and_follow_updates() {
                    "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}), json!({"Block": {}}))]}),
     )
     .await;
-    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
-    waf_ok(
-        &server,
-        "AssociateWebACL",
-        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
-    )
-    .await;
+    associate(&server, &acl, &api).await;
     let as_agent = |agent: &'static str| {
         let request = near
             .http
@@ -1066,13 +1066,7 @@ async fn two_nodes_share_a_rate_based_rule_through_redis() {
                 json!({"Block": {"CustomResponse": {"ResponseCode": 418}}})),
             rule("ten-a-minute", 1, json!({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP",
                 "EvaluationWindowSec": 60}}), json!({"Block": {}}))]})).await;
-    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
-    waf_ok(
-        a,
-        "AssociateWebACL",
-        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
-    )
-    .await;
+    associate(a, &acl, &api).await;
     for near in [&near_a, &near_b] {
         let probed = until(
             near,
@@ -1145,13 +1139,7 @@ async fn headers_cookies_and_json_bodies_are_screened() {
             rule("headers", 2, matched("sqlmap", json!({"Headers": {"MatchPattern": {"All": {}},
                 "MatchScope": "VALUE", "OversizeHandling": "CONTINUE"}})),
                 json!({"Block": {}}))]})).await;
-    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
-    waf_ok(
-        &server,
-        "AssociateWebACL",
-        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
-    )
-    .await;
+    associate(&server, &acl, &api).await;
     let post = |body: &'static str| {
         near.request("POST", "/prod/items")
             .header("content-type", "application/json")
@@ -1202,13 +1190,7 @@ async fn a_rate_based_rule_on_custom_keys_counts_each_key() {
                 "EvaluationWindowSec": 60, "CustomKeys": [{"Header": {"Name": "x-api-key",
                     "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}]}}),
                 json!({"Block": {"CustomResponse": {"ResponseCode": 429}}}))]})).await;
-    let acl_arn = acl["Summary"]["ARN"].as_str().unwrap().to_owned();
-    waf_ok(
-        &server,
-        "AssociateWebACL",
-        json!({"WebACLArn": acl_arn, "ResourceArn": stage_arn(&api)}),
-    )
-    .await;
+    associate(&server, &acl, &api).await;
     until(
         &near,
         || near.request("GET", "/prod/").header("x-probe", "yes"),

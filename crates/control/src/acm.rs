@@ -416,6 +416,30 @@ fn list(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
             }
         },
     };
+    if let Some(other) = string(body, "SortBy")?.filter(|by| *by != "CREATED_AT") {
+        return Err(AcmError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [CREATED_AT]"
+        )));
+    }
+    const STATUSES: &[&str] = &[
+        "PENDING_VALIDATION",
+        "ISSUED",
+        "INACTIVE",
+        "EXPIRED",
+        "VALIDATION_TIMED_OUT",
+        "REVOKED",
+        "FAILED",
+    ];
+    if let Some(other) = statuses
+        .iter()
+        .flatten()
+        .find(|s| !STATUSES.contains(&s.as_str()))
+    {
+        return Err(AcmError::validation(format!(
+            "1 validation error detected: Value '[{other}]' at 'certificateStatuses' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+            STATUSES.join(", ")
+        )));
+    }
     let descending = match string(body, "SortOrder")? {
         None | Some("ASCENDING") => false,
         Some("DESCENDING") => true,

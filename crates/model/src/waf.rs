@@ -432,6 +432,11 @@ enum Field {
     },
     /// The request's header names in the order sent, joined by colons.
     HeaderOrder,
+    /// What follows `#` in the request target; clients rarely send one, and a request
+    /// without it matches as the fallback says.
+    UriFragment {
+        fallback_match: bool,
+    },
     /// Cookies of the `Cookie` headers (names matched exactly).
     Cookies {
         pattern: Names,
@@ -942,6 +947,23 @@ impl Compiler<'_> {
             "HeaderOrder" => {
                 oversize(object(inner, "headerOrder")?, "headerOrder", true)?;
                 Field::HeaderOrder
+            }
+            "UriFragment" => {
+                let fallback_match = match object(inner, "uriFragment")?
+                    .get("FallbackBehavior")
+                    .and_then(Value::as_str)
+                {
+                    None | Some("NO_MATCH") => false,
+                    Some("MATCH") => true,
+                    Some(other) => {
+                        return Err(WafError::validation(
+                            "uriFragment.fallbackBehavior",
+                            Some(other),
+                            "Member must satisfy enum value set: [MATCH, NO_MATCH]",
+                        ));
+                    }
+                };
+                Field::UriFragment { fallback_match }
             }
             "Cookies" => {
                 let inner = object(inner, "cookies")?;
@@ -1977,6 +1999,12 @@ impl Field {
                 }
                 out
             }
+            Field::UriFragment { fallback_match } => match request.path.split_once('#') {
+                Some((_, fragment)) if !fragment.is_empty() => {
+                    vec![Inspected::borrowed(fragment.as_bytes())]
+                }
+                _ => vec![Inspected::Oversize(*fallback_match)],
+            },
             Field::HeaderOrder => {
                 let names: Vec<&str> = request.headers.iter().map(|(name, _)| *name).collect();
                 vec![Inspected::Bytes(std::borrow::Cow::Owned(

@@ -357,13 +357,13 @@ async fn imports_acm_would_refuse_are_refused_and_nothing_is_kept() {
         "InvalidArnException",
     )
     .await;
-    acm_err(
-        &server,
-        "ListCertificates",
+    for bad in [
         json!({"MaxItems": 0}),
-        "ValidationException",
-    )
-    .await;
+        json!({"SortBy": "NAME"}),
+        json!({"CertificateStatuses": ["GONE"]}),
+    ] {
+        acm_err(&server, "ListCertificates", bad, "ValidationException").await;
+    }
     let all = acm_ok(
         &server,
         "ListCertificates",

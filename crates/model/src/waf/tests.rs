@@ -802,7 +802,9 @@ fn malformed_header_cookie_and_json_fields_are_refused() {
     assert!(e.message.contains("EVALUATE_AS_STRING"), "{e}");
     let e = refused(json!({"HeaderOrder": {}}));
     assert!(e.message.contains("headerOrder.oversizeHandling"), "{e}");
-    let e = refused(json!({"UriFragment": {}}));
+    let e = refused(json!({"UriFragment": {"FallbackBehavior": "MAYBE"}}));
+    assert!(e.message.contains("[MATCH, NO_MATCH]"), "{e}");
+    let e = refused(json!({"JA3Fingerprint": {"FallbackBehavior": "MATCH"}}));
     assert!(e.message.contains("not supported"), "{e}");
 }
 
@@ -927,5 +929,41 @@ fn header_order_is_the_names_as_sent_joined_by_colons() {
             )
         ),
         None
+    );
+}
+
+#[test]
+fn a_uri_fragment_is_what_follows_the_hash_else_the_fallback_decides() {
+    let acl = |fallback: &str| {
+        compile(
+            json!({"Allow": {}}),
+            json!([rule("fragment", 0, json!({"ByteMatchStatement": {"SearchString": b64("admin"),
+                "FieldToMatch": {"UriFragment": {"FallbackBehavior": fallback}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "CONTAINS"}}),
+                json!({"Block": {}}))]),
+        )
+        .unwrap()
+    };
+    let lenient = acl("NO_MATCH");
+    assert_eq!(
+        decide(
+            &lenient,
+            &request("1.2.3.4", "GET", "/prod/x#/admin", "", &[])
+        )
+        .as_deref(),
+        Some("fragment")
+    );
+    assert_eq!(
+        decide(&lenient, &request("1.2.3.4", "GET", "/prod/x#top", "", &[])),
+        None
+    );
+    assert_eq!(
+        decide(&lenient, &request("1.2.3.4", "GET", "/prod/x", "", &[])),
+        None
+    );
+    let strict = acl("MATCH");
+    assert_eq!(
+        decide(&strict, &request("1.2.3.4", "GET", "/prod/x", "", &[])).as_deref(),
+        Some("fragment")
     );
 }

@@ -463,13 +463,6 @@ impl State {
     /// and the names it covers.
     fn acm_serving(&self, arn: &str) -> Option<elb::ListenerCertificate> {
         let certificate = self.acm_certificates.values().find(|c| c.arn == arn)?;
-        let mut chain_pem = certificate.certificate.clone();
-        if let Some(chain) = &certificate.chain {
-            if !chain_pem.ends_with('\n') {
-                chain_pem.push('\n');
-            }
-            chain_pem.push_str(chain);
-        }
         let details = &certificate.details;
         let mut names = details.subject_alternative_names.clone();
         if let Some(domain) = &details.domain_name
@@ -479,10 +472,11 @@ impl State {
         }
         Some(elb::ListenerCertificate {
             names,
-            certificate: causeway_model::gateway::ServingCertificate {
-                chain_pem,
-                key_pem: certificate.private_key.clone(),
-            },
+            certificate: causeway_model::gateway::ServingCertificate::new(
+                &certificate.certificate,
+                certificate.chain.as_deref(),
+                &certificate.private_key,
+            ),
         })
     }
 

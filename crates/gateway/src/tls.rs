@@ -7,7 +7,6 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use causeway_model::gateway::ServingCertificate;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
@@ -43,7 +42,10 @@ impl DomainCertificates {
         for (name, certificate) in planned {
             let loaded = match current.get(name) {
                 Some((had, key)) if had == certificate => Ok(key.clone()),
-                _ => load(certificate),
+                _ => causeway_link::tls::certified_key_from_pem(
+                    &certificate.chain_pem,
+                    &certificate.key_pem,
+                ),
             };
             match loaded {
                 Ok(key) => {
@@ -73,19 +75,6 @@ impl DomainCertificates {
             .get(&format!("*.{parent}"))
             .map(|(_, key)| key.clone())
     }
-}
-
-fn load(certificate: &ServingCertificate) -> Result<Arc<CertifiedKey>, String> {
-    let chain = CertificateDer::pem_slice_iter(certificate.chain_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    let key =
-        PrivateKeyDer::from_pem_slice(certificate.key_pem.as_bytes()).map_err(|e| e.to_string())?;
-    let signing = causeway_link::tls::provider()
-        .key_provider
-        .load_private_key(key)
-        .map_err(|e| e.to_string())?;
-    Ok(Arc::new(CertifiedKey::new(chain, signing)))
 }
 
 /// Chooses the certificate of each TLS handshake by its server name.

@@ -111,3 +111,22 @@ impl ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A certificate chain and private key in PEM, ready to serve: what a certificate imported
+/// into ACM becomes for the gateway's HTTPS listener and for TLS listeners.
+pub fn certified_key_from_pem(
+    chain_pem: &str,
+    key_pem: &str,
+) -> Result<Arc<rustls::sign::CertifiedKey>, String> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the certificate does not read: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| format!("the private key does not read: {e}"))?;
+    let signing = provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| format!("the private key cannot sign: {e}"))?;
+    Ok(Arc::new(rustls::sign::CertifiedKey::new(chain, signing)))
+}

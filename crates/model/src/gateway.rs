@@ -40,6 +40,23 @@ pub struct ServingCertificate {
     pub key_pem: String,
 }
 
+impl ServingCertificate {
+    /// A certificate (PEM), the chain that goes with it if any, and its key.
+    pub fn new(certificate: &str, chain: Option<&str>, key_pem: &str) -> ServingCertificate {
+        let mut chain_pem = certificate.to_owned();
+        if let Some(chain) = chain {
+            if !chain_pem.ends_with('\n') {
+                chain_pem.push('\n');
+            }
+            chain_pem.push_str(chain);
+        }
+        ServingCertificate {
+            chain_pem,
+            key_pem: key_pem.to_owned(),
+        }
+    }
+}
+
 /// The key stays out of logs.
 impl std::fmt::Debug for ServingCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

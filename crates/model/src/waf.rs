@@ -365,6 +365,21 @@ impl<'a> Request<'a> {
             .map(|(_, v)| *v)
     }
 
+    /// The cookies of the `Cookie` headers, `(name, value)` (a cookie without `=` has an
+    /// empty value).
+    fn cookies(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, value)| value.split(|b| *b == b';'))
+            .map(<[u8]>::trim_ascii)
+            .filter(|cookie| !cookie.is_empty())
+            .map(|cookie| match cookie.iter().position(|b| *b == b'=') {
+                Some(at) => (&cookie[..at], &cookie[at + 1..]),
+                None => (cookie, &cookie[cookie.len()..]),
+            })
+    }
+
     fn query_args(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.query
             .split('&')
@@ -628,19 +643,13 @@ impl CustomKey {
         };
         Ok(match self {
             CustomKey::Header(name, transforms) => transformed(request.header(name), transforms),
-            CustomKey::Cookie(name, transforms) => {
-                let value = request
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-                    .flat_map(|(_, v)| v.split(|b| *b == b';'))
-                    .map(<[u8]>::trim_ascii)
-                    .find_map(|cookie| {
-                        let at = cookie.iter().position(|b| *b == b'=')?;
-                        (&cookie[..at] == name.as_bytes()).then(|| &cookie[at + 1..])
-                    });
-                transformed(value, transforms)
-            }
+            CustomKey::Cookie(name, transforms) => transformed(
+                request
+                    .cookies()
+                    .find(|(n, _)| *n == name.as_bytes())
+                    .map(|(_, v)| v),
+                transforms,
+            ),
             CustomKey::QueryArgument(name, transforms) => transformed(
                 request
                     .query_args()
@@ -2013,20 +2022,7 @@ impl Field {
             }
             Field::Cookies { pattern, scope } => {
                 let mut out = Vec::new();
-                let cookies = request
-                    .headers
-                    .iter()
-                    .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
-                    .flat_map(|(_, value)| value.split(|b| *b == b';'));
-                for cookie in cookies {
-                    let cookie = cookie.trim_ascii();
-                    if cookie.is_empty() {
-                        continue;
-                    }
-                    let (name, value) = match cookie.iter().position(|b| *b == b'=') {
-                        Some(at) => (&cookie[..at], &cookie[at + 1..]),
-                        None => (cookie, &cookie[cookie.len()..]),
-                    };
+                for (name, value) in request.cookies() {
                     if pattern.takes(&String::from_utf8_lossy(name), false) {
                         scoped(*scope, name, value, &mut out);
                     }

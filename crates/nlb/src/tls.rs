@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use causeway_model::elb::ListenerTls;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -67,19 +65,11 @@ pub(crate) fn termination(plan: &ListenerTls) -> Result<Termination, String> {
     let provider = causeway_link::tls::provider();
     let mut certificates = Vec::with_capacity(plan.certificates.len());
     for listed in &plan.certificates {
-        let chain = CertificateDer::pem_slice_iter(listed.certificate.chain_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("the certificate does not read: {e}"))?;
-        let key = PrivateKeyDer::from_pem_slice(listed.certificate.key_pem.as_bytes())
-            .map_err(|e| format!("the private key does not read: {e}"))?;
-        let signing = provider
-            .key_provider
-            .load_private_key(key)
-            .map_err(|e| format!("the private key cannot sign: {e}"))?;
-        certificates.push((
-            listed.names.clone(),
-            Arc::new(CertifiedKey::new(chain, signing)),
-        ));
+        let key = causeway_link::tls::certified_key_from_pem(
+            &listed.certificate.chain_pem,
+            &listed.certificate.key_pem,
+        )?;
+        certificates.push((listed.names.clone(), key));
     }
     let versions: &[&'static rustls::SupportedProtocolVersion] = if plan.tls13_only {
         &[&rustls::version::TLS13]

@@ -154,17 +154,9 @@ fn uploaded(
     .map_err(|invalid| ApiError::bad_request(invalid.0))?;
     crate::acm::check_key(served, private_key)
         .map_err(|error| ApiError::bad_request(error.message))?;
-    let mut chain_pem = body.to_owned();
-    if let Some(chain) = chain {
-        if !chain_pem.ends_with('\n') {
-            chain_pem.push('\n');
-        }
-        chain_pem.push_str(chain);
-    }
-    Ok(causeway_model::gateway::ServingCertificate {
-        chain_pem,
-        key_pem: key.to_owned(),
-    })
+    Ok(causeway_model::gateway::ServingCertificate::new(
+        body, chain, key,
+    ))
 }
 
 fn check_security_policy(policy: &str) -> Result<(), ApiError> {

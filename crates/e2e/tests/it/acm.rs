@@ -3,7 +3,6 @@
 //! deleted as ACM does it, with the blobs base64-encoded as the SDKs send them. Serving them
 //! for custom domains is in `gateway::https`.
 
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -231,18 +230,7 @@ async fn certificates_are_imported_described_and_listed_as_acm_does() {
 
     // A certificate a domain name uses cannot be deleted.
     let client = server.client();
-    client
-        .create_domain_name()
-        .domain_name("shop.example.com")
-        .regional_certificate_arn(&ec)
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_regional_domain(&client, "shop.example.com", &ec).await;
     let c = &acm_ok(
         &server,
         "DescribeCertificate",

@@ -835,6 +835,23 @@ pub async fn json11(
     (status, response.json().await.unwrap())
 }
 
+/// A REGIONAL custom domain name served with the certificate `certificate_arn`.
+pub async fn create_regional_domain(client: &Client, name: &str, certificate_arn: &str) {
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+    client
+        .create_domain_name()
+        .domain_name(name)
+        .regional_certificate_arn(certificate_arn)
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// An `ip` target at `addr`.
 pub fn ip_target(addr: SocketAddr) -> aws_sdk_elasticloadbalancingv2::types::TargetDescription {
     aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()

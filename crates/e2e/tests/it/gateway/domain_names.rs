@@ -24,18 +24,7 @@ fn for_host(server: &TestServer, host: &str) -> Invoke {
 }
 
 async fn regional_domain(client: &Client, name: &str) {
-    client
-        .create_domain_name()
-        .domain_name(name)
-        .regional_certificate_arn(CERT)
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_regional_domain(client, name, CERT).await;
 }
 
 #[tokio::test]

@@ -429,7 +429,6 @@ async fn a_certificate_given_with_an_edge_domain_is_served() {
 async fn a_certificate_imported_on_one_node_is_served_by_every_node() {
     use crate::acm::{acm_ok, b64, import, issued};
     use crate::harness::postgres::Postgres;
-    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
     let pg = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let tls = |config: &mut causeway_server::Config| {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
@@ -443,18 +442,7 @@ async fn a_certificate_imported_on_one_node_is_served_by_every_node() {
     deploy(&client, &api, "prod").await;
     let (ca, leaf, key) = issued("Shared CA", &["api.example.com"]);
     let arn = import(&a, &leaf, &key, None).await;
-    client
-        .create_domain_name()
-        .domain_name("api.example.com")
-        .regional_certificate_arn(&arn)
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_regional_domain(&client, "api.example.com", &arn).await;
     client
         .create_base_path_mapping()
         .domain_name("api.example.com")

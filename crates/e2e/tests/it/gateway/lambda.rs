@@ -600,24 +600,16 @@ async fn lambda_integrations_are_checked_when_stored_and_need_an_endpoint() {
 
 #[tokio::test]
 async fn through_a_custom_domain_the_proxy_event_shows_the_whole_path() {
-    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
-
     let lambda = Backend::start(function).await;
     let server = lambda_server(&lambda).await;
     let client = server.client();
     let api = proxy_api(&client).await;
-    client
-        .create_domain_name()
-        .domain_name("shop.example.com")
-        .regional_certificate_arn("arn:aws:acm:us-east-1:000000000000:certificate/0123")
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_regional_domain(
+        &client,
+        "shop.example.com",
+        "arn:aws:acm:us-east-1:000000000000:certificate/0123",
+    )
+    .await;
     client
         .create_base_path_mapping()
         .domain_name("shop.example.com")

@@ -593,6 +593,17 @@ enum Statement {
         compare: Compare,
         size: u64,
     },
+    /// SQL injection, by libinjection's tokenizer and fingerprints.
+    Sqli {
+        field: Field,
+        transforms: Vec<Transform>,
+        high: bool,
+    },
+    /// Cross-site scripting, by libinjection's HTML5 tokenizer.
+    Xss {
+        field: Field,
+        transforms: Vec<Transform>,
+    },
     Label {
         namespace: bool,
         key: String,
@@ -1048,6 +1059,23 @@ impl Compiler<'_> {
         })
     }
 
+    /// A statement's request component and text transformations, with their WCUs: the
+    /// statement's base cost (doubled when it inspects the JSON body, as AWS counts), and the
+    /// component's and each transformation's own.
+    fn component(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        base: u64,
+    ) -> Result<(Field, Vec<Transform>), WafError> {
+        let field = self.field(member(map, "FieldToMatch", path)?)?;
+        self.capacity += match field {
+            Field::JsonBody { .. } => 2 * base,
+            _ => base,
+        };
+        Ok((field, self.transforms(map.get("TextTransformations"))?))
+    }
+
     fn transforms(&mut self, value: Option<&Value>) -> Result<Vec<Transform>, WafError> {
         let Some(list) = value.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
             return Err(WafError::required("textTransformations"));
@@ -1163,7 +1191,7 @@ impl Compiler<'_> {
                         ));
                     }
                 };
-                self.capacity += match position {
+                let base = match position {
                     Position::Contains | Position::ContainsWord => 10,
                     _ => 2,
                 };
@@ -1184,15 +1212,15 @@ impl Compiler<'_> {
                         "Member must have length between 1 and 200",
                     ));
                 }
+                let (field, transforms) = self.component(map, "byteMatchStatement", base)?;
                 Statement::Bytes {
-                    field: self.field(member(map, "FieldToMatch", "byteMatchStatement")?)?,
-                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    field,
+                    transforms,
                     position,
                     needle,
                 }
             }
             "RegexMatchStatement" => {
-                self.capacity += 3;
                 let pattern = string(map, "RegexString", "regexMatchStatement")?;
                 let regex = regex::bytes::RegexBuilder::new(pattern)
                     .size_limit(1 << 20)
@@ -1204,14 +1232,14 @@ impl Compiler<'_> {
                             "The regular expression is not valid.",
                         )
                     })?;
+                let (field, transforms) = self.component(map, "regexMatchStatement", 3)?;
                 Statement::Regex {
-                    field: self.field(member(map, "FieldToMatch", "regexMatchStatement")?)?,
-                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    field,
+                    transforms,
                     regex,
                 }
             }
             "RegexPatternSetReferenceStatement" => {
-                self.capacity += 25;
                 let arn = string(map, "ARN", "regexPatternSetReferenceStatement")?;
                 let set = self
                     .sets
@@ -1219,14 +1247,13 @@ impl Compiler<'_> {
                     .iter()
                     .find(|s| s.arn == arn)
                     .ok_or_else(WafError::bad_reference)?;
+                let set = compile_regexes(&set.regular_expressions)?;
+                let (field, transforms) =
+                    self.component(map, "regexPatternSetReferenceStatement", 25)?;
                 Statement::RegexSet {
-                    set: compile_regexes(&set.regular_expressions)?,
-                    field: self.field(member(
-                        map,
-                        "FieldToMatch",
-                        "regexPatternSetReferenceStatement",
-                    )?)?,
-                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    set,
+                    field,
+                    transforms,
                 }
             }
             "RuleGroupReferenceStatement" => {
@@ -1294,7 +1321,6 @@ impl Compiler<'_> {
                 }));
             }
             "SizeConstraintStatement" => {
-                self.capacity += 1;
                 let compare = match string(map, "ComparisonOperator", "sizeConstraintStatement")? {
                     "EQ" => Compare::Eq,
                     "NE" => Compare::Ne,
@@ -1313,12 +1339,40 @@ impl Compiler<'_> {
                 let size = member(map, "Size", "sizeConstraintStatement")?
                     .as_u64()
                     .ok_or_else(|| WafError::required("sizeConstraintStatement.size"))?;
+                let (field, transforms) = self.component(map, "sizeConstraintStatement", 1)?;
                 Statement::Size {
-                    field: self.field(member(map, "FieldToMatch", "sizeConstraintStatement")?)?,
-                    transforms: self.transforms(map.get("TextTransformations"))?,
+                    field,
+                    transforms,
                     compare,
                     size,
                 }
+            }
+            "SqliMatchStatement" => {
+                let high = match map.get("SensitivityLevel").filter(|v| !v.is_null()) {
+                    None => false,
+                    Some(level) => match level.as_str() {
+                        Some("LOW") => false,
+                        Some("HIGH") => true,
+                        other => {
+                            return Err(WafError::validation(
+                                "sqliMatchStatement.sensitivityLevel",
+                                Some(other.unwrap_or_default()),
+                                "Member must satisfy enum value set: [LOW, HIGH]",
+                            ));
+                        }
+                    },
+                };
+                let base = if high { 30 } else { 20 };
+                let (field, transforms) = self.component(map, "sqliMatchStatement", base)?;
+                Statement::Sqli {
+                    field,
+                    transforms,
+                    high,
+                }
+            }
+            "XssMatchStatement" => {
+                let (field, transforms) = self.component(map, "xssMatchStatement", 40)?;
+                Statement::Xss { field, transforms }
             }
             "LabelMatchStatement" => {
                 self.capacity += 1;
@@ -1897,6 +1951,20 @@ impl Statement {
                     Compare::Gt => len > *size,
                 }
             }),
+            Statement::Sqli {
+                field,
+                transforms,
+                high,
+            } => field.values(request).into_iter().any(|value| match value {
+                Inspected::Oversize(result) => result,
+                Inspected::Bytes(value) => sqli(&transform(&value, transforms), *high),
+            }),
+            Statement::Xss { field, transforms } => {
+                field.values(request).into_iter().any(|value| match value {
+                    Inspected::Oversize(result) => result,
+                    Inspected::Bytes(value) => xss(&transform(&value, transforms)),
+                })
+            }
             Statement::Label {
                 namespace: whole,
                 key,
@@ -2071,6 +2139,43 @@ fn inspected_body<'a>(
         Oversize::Match => Err(Inspected::Oversize(true)),
         Oversize::NoMatch => Err(Inspected::Oversize(false)),
     }
+}
+
+/// Whether a value reads as SQL injection. LOW is libinjection's verdict: a token fingerprint
+/// on its list of SQL injection shapes, tried as the value stands and as if it continued a
+/// single- or double-quoted string, less the short shapes its false-positive checks let
+/// through. HIGH also takes those (more attacks caught, more false positives, as AWS
+/// describes the level): any listed fingerprint in any of the contexts, except a word
+/// followed by a `#` comment, which ordinary text ("C#", "issue#12") is full of.
+fn sqli(value: &[u8], high: bool) -> bool {
+    use libinjectionrs::{SqliFlags, SqliState, sqli::blacklist};
+    if value.is_empty() {
+        return false;
+    }
+    if libinjectionrs::detect_sqli(value).is_injection() {
+        return true;
+    }
+    let hash_comment_only =
+        || value.contains(&b'#') && !value.windows(2).any(|pair| pair == b"--" || pair == b"/*");
+    high && [
+        SqliFlags::FLAG_QUOTE_NONE | SqliFlags::FLAG_SQL_ANSI,
+        SqliFlags::FLAG_QUOTE_NONE | SqliFlags::FLAG_SQL_MYSQL,
+        SqliFlags::FLAG_QUOTE_SINGLE | SqliFlags::FLAG_SQL_ANSI,
+        SqliFlags::FLAG_QUOTE_SINGLE | SqliFlags::FLAG_SQL_MYSQL,
+        SqliFlags::FLAG_QUOTE_DOUBLE | SqliFlags::FLAG_SQL_MYSQL,
+    ]
+    .into_iter()
+    .any(|flags| {
+        let fingerprint = SqliState::new(value, flags).get_fingerprint();
+        let fingerprint = fingerprint.as_str();
+        blacklist::is_blacklisted(fingerprint) && !(fingerprint == "nc" && hash_comment_only())
+    })
+}
+
+/// Whether a value carries script, by libinjection's HTML5 tokenizer in each context a value
+/// can land in (page text, and an attribute value unquoted or in any quotes).
+fn xss(value: &[u8]) -> bool {
+    !value.is_empty() && libinjectionrs::detect_xss(value).is_injection()
 }
 
 fn positioned(value: &[u8], needle: &[u8], position: Position) -> bool {

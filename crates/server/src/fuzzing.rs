@@ -460,6 +460,7 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         {"Priority": 4, "Type": "NORMALIZE_PATH"}, {"Priority": 5, "Type": "COMPRESS_WHITE_SPACE"},
         {"Priority": 6, "Type": "REMOVE_NULLS"}, {"Priority": 7, "Type": "LOWERCASE"}]);
     let visibility = serde_json::json!({"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"});
+    let decoded = serde_json::json!([{"Priority": 0, "Type": "URL_DECODE"}, {"Priority": 1, "Type": "HTML_ENTITY_DECODE"}]);
     // A regex pattern set, used by a rule group's counting rule, which the web ACL runs.
     let regexes = waf(
         "CreateRegexPatternSet",
@@ -505,6 +506,17 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             {"RegexMatchStatement": {"RegexString": "(?i)sqlmap|nikto", "FieldToMatch": {"Headers": {
                 "MatchPattern": {"IncludedHeaders": ["User-Agent", "X-Scanner"]}, "MatchScope": "VALUE",
                 "OversizeHandling": "NO_MATCH"}}, "TextTransformations": transforms}}]}}},
+        {"Name": "attacks", "Priority": 6, "Action": {"Count": {}}, "VisibilityConfig": visibility,
+         "Statement": {"OrStatement": {"Statements": [
+            {"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "SensitivityLevel": "HIGH",
+                "TextTransformations": decoded}},
+            {"SqliMatchStatement": {"FieldToMatch": {"Body": {"OversizeHandling": "CONTINUE"}},
+                "TextTransformations": decoded}},
+            {"XssMatchStatement": {"FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL",
+                "InvalidFallbackBehavior": "EVALUATE_AS_STRING", "OversizeHandling": "CONTINUE"}},
+                "TextTransformations": decoded}},
+            {"XssMatchStatement": {"FieldToMatch": {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE",
+                "OversizeHandling": "CONTINUE"}}, "TextTransformations": decoded}}]}}},
         {"Name": "block", "Priority": 2, "Action": {"Block": {}}, "VisibilityConfig": visibility,
          "Statement": {"ByteMatchStatement": {"SearchString": "YmxvY2stbWU=",
             "FieldToMatch": {"SingleHeader": {"Name": "x-waf-test"}},
@@ -696,6 +708,8 @@ mod tests {
         b"\x03 HTTP/1.1\r\nhost: x\r\n\r\nGET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\n\r\n",
         b"\x04 HTTP/1.1\r\nx-api-key: fuzz-key-0123456789abcdef\r\n\r\n",
         b"\x04 HTTP/1.1\r\nx-api-key: wrong\r\n\r\n",
+        b"\x00a?id=1%27%20or%20%271%27%3D%271&q=%3Cscript%3E HTTP/1.1\r\ncookie: s=<svg onload=x>\r\n\r\n",
+        b"\x0242 HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 36\r\n\r\n{\"c\": \"<img src=x onerror=f()> '--\"}",
         b"\x05a/b HTTP/1.1\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\nabc",
         b"\x06x HTTP/1.1\r\nhost: fz.execute-api.localhost\r\n\r\n",
         b"\x07GET http://fz.execute-api.localhost/prod/x HTTP/1.1\r\nhost: other\r\n\r\n",

@@ -767,6 +767,9 @@ fn json_bodies_are_inspected_by_pointer_key_and_value() {
         Some("keys")
     );
     assert_eq!(post(r#"{"id": 31337}"#).as_deref(), Some("numbers"));
+    // A JSON body doubles each statement's base cost, not its transformations':
+    // (2 × 2 + 10) + (2 × 2 + 10) + (2 × 10 + 10).
+    assert_eq!(acl.capacity, 58);
     // Not JSON: the third rule reads it as text; the first two do not match it.
     assert_eq!(post("role=root&id=31337").as_deref(), Some("numbers"));
     assert_eq!(post("role=root"), None);
@@ -966,4 +969,170 @@ fn a_uri_fragment_is_what_follows_the_hash_else_the_fallback_decides() {
         decide(&strict, &request("1.2.3.4", "GET", "/prod/x", "", &[])).as_deref(),
         Some("fragment")
     );
+}
+
+fn attack(kind: &str, field: Value, transform: &str, extra: Value) -> Value {
+    let mut statement = json!({"FieldToMatch": field,
+        "TextTransformations": [{"Priority": 0, "Type": transform}]});
+    if let (Some(map), Some(extra)) = (statement.as_object_mut(), extra.as_object()) {
+        map.extend(extra.clone());
+    }
+    json!({ kind: statement })
+}
+
+#[test]
+fn sqli_and_xss_statements_catch_injection_and_let_ordinary_values_through() {
+    let block = || json!({"Block": {}});
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            rule(
+                "sqli-args",
+                0,
+                attack(
+                    "SqliMatchStatement",
+                    json!({"AllQueryArguments": {}}),
+                    "URL_DECODE",
+                    json!({})
+                ),
+                block()
+            ),
+            rule(
+                "xss-body",
+                1,
+                attack(
+                    "XssMatchStatement",
+                    json!({"Body": {}}),
+                    "HTML_ENTITY_DECODE",
+                    json!({})
+                ),
+                block()
+            ),
+            rule(
+                "sqli-high",
+                2,
+                attack(
+                    "SqliMatchStatement",
+                    json!({"SingleHeader": {"Name": "X-Filter"}}),
+                    "NONE",
+                    json!({"SensitivityLevel": "HIGH"})
+                ),
+                block()
+            ),
+            rule(
+                "sqli-json",
+                3,
+                attack(
+                    "SqliMatchStatement",
+                    json!({"JsonBody": {"MatchPattern": {"All": {}},
+                "MatchScope": "VALUE", "InvalidFallbackBehavior": "NO_MATCH"}}),
+                    "NONE",
+                    json!({"SensitivityLevel": "LOW"})
+                ),
+                block()
+            ),
+        ]),
+    )
+    .unwrap();
+    // (20 + 10 for all query arguments + 10 for URL_DECODE) + (40 + 10) + 30 + 2 × 20.
+    assert_eq!(acl.capacity, 160);
+    let get = |query: &'static str, filter: &'static str| {
+        decide(
+            &acl,
+            &request("1.2.3.4", "GET", "/items", query, &[("x-filter", filter)]),
+        )
+    };
+    for attack in [
+        "id=1%27%20or%20%271%27%3D%271",
+        "id=1%20UNION%20SELECT%20password%20FROM%20users",
+        "id=1%20and%20sleep(5)",
+        "name=admin%27--",
+        "q=ok&id=1%3B%20DROP%20TABLE%20users",
+    ] {
+        assert_eq!(get(attack, "").as_deref(), Some("sqli-args"), "{attack}");
+    }
+    for ordinary in [
+        "q=O%27Reilly",
+        "email=john.smith%40example.com",
+        "q=hello%20world&page=2",
+        "range=10-20",
+        "q=rock%20%27n%27%20roll",
+        "lang=C%23",
+        "q=1%20or%201",
+    ] {
+        assert_eq!(get(ordinary, "C#"), None, "{ordinary}");
+    }
+    // HIGH takes the short shapes LOW lets through.
+    assert_eq!(get("", "1 or 1").as_deref(), Some("sqli-high"));
+    assert_eq!(get("", "1 UNION").as_deref(), Some("sqli-high"));
+    assert_eq!(get("", "admin' #").as_deref(), Some("sqli-high"));
+    assert_eq!(get("", "issue #12"), None);
+
+    let post = |body: &'static str| {
+        decide(
+            &acl,
+            &with_body(request("1.2.3.4", "POST", "/items", "", &[]), body),
+        )
+    };
+    assert_eq!(
+        post("<script>alert(document.cookie)</script>").as_deref(),
+        Some("xss-body")
+    );
+    assert_eq!(
+        post("<img src=x onerror=alert(1)>").as_deref(),
+        Some("xss-body")
+    );
+    // Entity-encoded script is decoded first.
+    assert_eq!(
+        post("&lt;script&gt;alert(1)&lt;/script&gt;").as_deref(),
+        Some("xss-body")
+    );
+    assert_eq!(
+        post(r#"{"comment": "<a href='javascript:alert(1)'>x</a>"}"#).as_deref(),
+        Some("xss-body")
+    );
+    assert_eq!(
+        post(r#"{"filter": "x' or '1'='1"}"#).as_deref(),
+        Some("sqli-json")
+    );
+    for ordinary in [
+        "a < b and c > d",
+        "Tom &amp; Jerry",
+        r#"{"name": "O'Reilly", "note": "<b>bold</b> is fine"}"#,
+        "",
+    ] {
+        assert_eq!(post(ordinary), None, "{ordinary}");
+    }
+}
+
+#[test]
+fn sqli_sensitivity_is_low_or_high() {
+    let e = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "s",
+            0,
+            attack(
+                "SqliMatchStatement",
+                json!({"UriPath": {}}),
+                "NONE",
+                json!({"SensitivityLevel": "MEDIUM"})
+            ),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationException");
+    assert!(e.message.contains("[LOW, HIGH]"), "{e}");
+    let e = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "x",
+            0,
+            json!({"XssMatchStatement": {"FieldToMatch": {"UriPath": {}}}}),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("textTransformations"), "{e}");
 }

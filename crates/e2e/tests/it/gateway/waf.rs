@@ -1170,6 +1170,93 @@ async fn headers_cookies_and_json_bodies_are_screened() {
     assert_eq!(get_with("x-scanner", "SQLMap/1.7").await.status, 403);
 }
 
+/// SQL injection and cross-site scripting rules, through the gateway: attacks in the query
+/// string (percent-encoded, decoded by the rule's transformation) and in a JSON body are
+/// stopped; ordinary values pass. CheckCapacity counts them as AWS does.
+#[tokio::test]
+async fn sql_injection_and_cross_site_scripting_are_stopped() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/").await;
+    let transformed = |kind: &str| json!([{"Priority": 0, "Type": kind}]);
+    let rules = json!([
+        rule(
+            "sqli",
+            0,
+            json!({"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}},
+            "TextTransformations": transformed("URL_DECODE"), "SensitivityLevel": "HIGH"}}),
+            json!({"Block": {"CustomResponse": {"ResponseCode": 406}}})
+        ),
+        rule(
+            "xss",
+            1,
+            json!({"XssMatchStatement": {"FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}},
+            "MatchScope": "VALUE", "InvalidFallbackBehavior": "EVALUATE_AS_STRING"}},
+            "TextTransformations": transformed("NONE")}}),
+            json!({"Block": {}})
+        )
+    ]);
+    // (30 + 10 for all query arguments + 10 for URL_DECODE) + 2 × 40.
+    let capacity = waf_ok(
+        &server,
+        "CheckCapacity",
+        json!({"Scope": "REGIONAL", "Rules": rules}),
+    )
+    .await;
+    assert_eq!(capacity["Capacity"], 130, "{capacity}");
+    let acl = waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({
+        "Name": "injection", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("injection"), "Rules": rules}),
+    )
+    .await;
+    associate(&server, &acl, &api).await;
+    let attack = "/prod/?id=1%27%20OR%20%271%27%3D%271";
+    let blocked = until(
+        &near,
+        || near.request("GET", attack),
+        |raw| raw.status == 406,
+    )
+    .await;
+    assert_eq!(blocked.status, 406);
+    for path in [
+        "/prod/?id=1%20union%20select%20password%20from%20users",
+        "/prod/?sort=name&q=x%27%20and%20sleep(5)%23",
+        "/prod/?id=1%20or%201",
+    ] {
+        assert_eq!(near.get(path).await.status, 406, "{path}");
+    }
+    for path in [
+        "/prod/?q=O%27Reilly",
+        "/prod/?email=ann%40example.com&page=2",
+        "/prod/?lang=C%23",
+    ] {
+        assert_eq!(near.get(path).await.status, 200, "{path}");
+    }
+    let post = |body: &'static str| {
+        near.send(
+            near.request("POST", "/prod/items")
+                .header("content-type", "application/json")
+                .body(body),
+        )
+    };
+    let blocked = post(r#"{"comment": "<script>alert(document.cookie)</script>"}"#).await;
+    assert_eq!(blocked.status, 403, "{}", blocked.text());
+    assert_eq!(blocked.error_type().as_deref(), Some("ForbiddenException"));
+    assert_eq!(
+        post(r#"{"comment": "<svg onload=alert(1)>"}"#).await.status,
+        403
+    );
+    assert_eq!(
+        post(r#"{"comment": "2 < 3 and <b>bold</b>"}"#).await.status,
+        200
+    );
+}
+
 /// A rate-based rule on custom keys (an API key header here) counts each key apart, and
 /// lets through requests that lack it.
 #[tokio::test]

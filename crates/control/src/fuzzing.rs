@@ -139,11 +139,37 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"tokens","type":"TOKEN","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations","identitySource":"method.request.header.Authorization"}"#,
     );
     let authorizer = authorizer["id"].as_str()?.to_owned();
-    call(
+    // The custom domain's certificate, imported into ACM.
+    let certificate = {
+        use base64::Engine as _;
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        let key = rcgen::KeyPair::generate().ok()?;
+        let leaf = rcgen::CertificateParams::new(vec!["fz.example".to_owned()])
+            .ok()?
+            .self_signed(&key)
+            .ok()?;
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: serde_json::json!({"Certificate": b64(&leaf.pem()), "PrivateKey": b64(&key.serialize_pem())})
+                .to_string()
+                .into_bytes(),
+            accept: None,
+            target: Some(format!("{}ImportCertificate", crate::acm::TARGET_PREFIX)),
+        });
+        serde_json::from_slice::<serde_json::Value>(&reply.body).ok()?["CertificateArn"]
+            .as_str()?
+            .to_owned()
+    };
+    let domain = call(
         "POST",
         "/domainnames",
-        r#"{"domainName":"fz.example","regionalCertificateArn":"arn:aws:acm:us-east-1:000000000000:certificate/fz","endpointConfiguration":{"types":["REGIONAL"]}}"#,
+        &format!(
+            r#"{{"domainName":"fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}}}}"#
+        ),
     );
+    domain["domainName"].as_str()?;
     call(
         "POST",
         "/domainnames/fz.example/basepathmappings",

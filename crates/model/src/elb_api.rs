@@ -38,6 +38,8 @@ pub enum ElbErrorCode {
     TooManyTargets,
     /// Too many certificates on one listener.
     TooManyCertificates,
+    /// A certificate ARN names no certificate in ACM.
+    CertificateNotFound,
     /// The resource is used by another one (a target group by a listener).
     ResourceInUse,
     /// A target id is not valid for the target group.
@@ -86,6 +88,7 @@ impl ElbErrorCode {
             ElbErrorCode::TooManyLoadBalancers => "TooManyLoadBalancers",
             ElbErrorCode::TooManyTargets => "TooManyTargets",
             ElbErrorCode::TooManyCertificates => "TooManyCertificates",
+            ElbErrorCode::CertificateNotFound => "CertificateNotFound",
             ElbErrorCode::ResourceInUse => "ResourceInUse",
             ElbErrorCode::InvalidTarget => "InvalidTarget",
             ElbErrorCode::ValidationError => "ValidationError",

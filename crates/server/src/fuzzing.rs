@@ -421,11 +421,36 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             r#"{{"stageName":"prod","variables":{{"link":"{link}","nlb":"{dns}:8080","name":"fz"}}}}"#
         ),
     )?;
-    // A custom domain: its root to the stage, `/v/{stage}/...` to the API.
+    // A custom domain, with its certificate imported into ACM: its root to the stage,
+    // `/v/{stage}/...` to the API.
+    let certificate = {
+        use base64::Engine as _;
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        let key = rcgen::KeyPair::generate().ok()?;
+        let leaf = rcgen::CertificateParams::new(vec!["fz.example".to_owned()])
+            .ok()?
+            .self_signed(&key)
+            .ok()?;
+        let reply = control.handle(&Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: serde_json::json!({"Certificate": b64(&leaf.pem()), "PrivateKey": b64(&key.serialize_pem())})
+                .to_string()
+                .into_bytes(),
+            accept: None,
+            target: Some("CertificateManager.ImportCertificate".into()),
+        });
+        serde_json::from_slice::<Value>(&reply.body).ok()?["CertificateArn"]
+            .as_str()?
+            .to_owned()
+    };
     call(
         "POST",
         "/domainnames",
-        r#"{"domainName":"fz.example","regionalCertificateArn":"arn:aws:acm:us-east-1:000000000000:certificate/fz","endpointConfiguration":{"types":["REGIONAL"]}}"#,
+        &format!(
+            r#"{{"domainName":"fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}}}}"#
+        ),
     )?;
     call(
         "POST",

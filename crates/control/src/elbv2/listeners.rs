@@ -55,6 +55,7 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         ssl_policy,
         alpn_policy,
     } = tls_settings(p, protocol, None)?;
+    imported(cx, &certificates)?;
     let tags = tag_list(p, "Tags")?;
     let settings = Settings {
         port,
@@ -442,6 +443,7 @@ pub(super) fn modify(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         ssl_policy,
         alpn_policy,
     } = tls_settings(p, protocol, Some(current))?;
+    imported(cx, &certificates)?;
     let taken = cx.state.listeners.values().any(|l| {
         l.arn != arn && l.load_balancer_arn == current.load_balancer_arn && l.port == port
     });
@@ -469,6 +471,21 @@ pub(super) fn delete(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
     cx.delete(kind::LISTENER, arn.to_owned());
     cx.state.listeners.remove(arn);
     Ok(call.respond(|_| {}))
+}
+
+/// Listener certificates must be imported into ACM: AWS answers `CertificateNotFound` for an
+/// ARN it does not know (it also takes IAM server certificates, which Causeway does not keep).
+fn imported(cx: &Ctx<'_>, arns: &[String]) -> Result<(), ElbError> {
+    let unknown = arns
+        .iter()
+        .find(|arn| !cx.state.acm_certificates.values().any(|c| &c.arn == *arn));
+    match unknown {
+        Some(arn) => Err(ElbError::new(
+            ElbErrorCode::CertificateNotFound,
+            format!("Certificate '{arn}' not found"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The most certificates a listener holds besides its default (AWS's default quota).
@@ -518,6 +535,7 @@ fn certificate(x: &mut causeway_wire::elbv2::xml::Xml, (arn, default): &(&str, b
 pub(super) fn add_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
     let mut updated = tls_listener(cx, call)?.clone();
     let added = certificate_arns(call.params)?;
+    imported(cx, &added)?;
     for arn in &added {
         if !updated.certificates.contains(arn) {
             updated.certificates.push(arn.clone());

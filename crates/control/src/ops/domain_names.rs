@@ -50,6 +50,34 @@ fn check_domain_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A certificate a domain name names by ARN must be one imported into ACM, by this account:
+/// for an EDGE name, in us-east-1 (CloudFront's region, as AWS requires) or in this server's
+/// region (where its ACM keeps certificates); for the others, in this region. The texts are
+/// AWS's.
+fn check_certificate_arn(cx: &Ctx<'_>, arn: &str, edge: bool) -> Result<(), ApiError> {
+    let region = cx.config.region.as_str();
+    if let [_, _, "acm", in_region, account, _] = arn.splitn(6, ':').collect::<Vec<_>>()[..] {
+        let home = if edge { "us-east-1" } else { region };
+        if in_region != home && in_region != region {
+            return Err(ApiError::bad_request(format!(
+                "Invalid certificate ARN: {arn}. Certificate must be in '{home}'."
+            )));
+        }
+        if account != cx.config.account_id {
+            return Err(ApiError::bad_request(
+                "Cross-account certificate references are not allowed.",
+            ));
+        }
+    }
+    if cx.state.acm_certificates.values().any(|c| c.arn == arn) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "The provided certificate does not exist.",
+        ))
+    }
+}
+
 pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     let req: input::CreateDomainName = causeway_wire::decode(body)?;
     let Some(name) = req.domain_name.filter(|n| !n.is_empty()) else {
@@ -96,6 +124,12 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         (Some(_), None) => return Err(required("createDomainNameInput.certificatePrivateKey")),
         (None, Some(_)) => return Err(required("createDomainNameInput.certificateBody")),
     };
+    if let Some(arn) = &req.certificate_arn {
+        check_certificate_arn(cx, arn, endpoint_type == EndpointType::Edge)?;
+    }
+    if let Some(arn) = &req.regional_certificate_arn {
+        check_certificate_arn(cx, arn, false)?;
+    }
     let security_policy = req.security_policy.unwrap_or_else(|| "TLS_1_2".to_owned());
     check_security_policy(&security_policy)?;
     let tags = req.tags.unwrap_or_default();
@@ -197,9 +231,20 @@ pub fn get(cx: &mut Ctx<'_>, name: &str) -> Result<Reply, ApiError> {
 pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateDomainNameInput")?;
     let name = name.to_ascii_lowercase();
-    let mut updated = domain(cx, &name)?.domain.clone();
+    let current = domain(cx, &name)?.domain.clone();
+    let mut updated = current.clone();
     for op in &ops {
         apply(&mut updated, op)?;
+    }
+    if let Some(arn) = &updated.certificate_arn
+        && updated.certificate_arn != current.certificate_arn
+    {
+        check_certificate_arn(cx, arn, updated.endpoint_type == EndpointType::Edge)?;
+    }
+    if let Some(arn) = &updated.regional_certificate_arn
+        && updated.regional_certificate_arn != current.regional_certificate_arn
+    {
+        check_certificate_arn(cx, arn, false)?;
     }
     check_security_policy(&updated.security_policy)?;
     cx.put(kind::DOMAIN_NAME, name.clone(), &updated)?;

@@ -1767,7 +1767,8 @@ async fn create_listener_errors() {
         .send()
         .await
         .expect_error_containing("ValidationError", "certificate must be specified");
-    let tls = client
+    // The certificate must be one imported into ACM.
+    client
         .create_listener()
         .load_balancer_arn(&lb)
         .protocol(ProtocolEnum::Tls)
@@ -1780,6 +1781,20 @@ async fn create_listener_errors() {
         .default_actions(forward(&tg2))
         .send()
         .await
+        .expect_error(
+            "CertificateNotFound",
+            "Certificate 'arn:aws:acm:us-east-1:000000000000:certificate/abc' not found",
+        );
+    let certificate = imported_certificate(&server, &["nlb.example.com"]).await;
+    let tls = client
+        .create_listener()
+        .load_balancer_arn(&lb)
+        .protocol(ProtocolEnum::Tls)
+        .port(10443)
+        .certificates(Certificate::builder().certificate_arn(&certificate).build())
+        .default_actions(forward(&tg2))
+        .send()
+        .await
         .unwrap();
     assert_eq!(
         tls.listeners()[0].ssl_policy(),
@@ -1787,7 +1802,7 @@ async fn create_listener_errors() {
     );
     assert_eq!(
         tls.listeners()[0].certificates()[0].certificate_arn(),
-        Some("arn:aws:acm:us-east-1:000000000000:certificate/abc")
+        Some(certificate.as_str())
     );
 }
 

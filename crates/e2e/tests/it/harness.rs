@@ -447,6 +447,7 @@ fn status_of(code: &str) -> u16 {
         | "IncompatibleProtocols"
         | "UnsupportedProtocol"
         | "InvalidLoadBalancerAction"
+        | "CertificateNotFound"
         | "TargetGroupAssociationLimit"
         | "InvalidSecurityGroup"
         | "SubnetNotFound"
@@ -833,6 +834,12 @@ pub async fn json11(
         "application/x-amz-json-1.1"
     );
     (status, response.json().await.unwrap())
+}
+
+/// A certificate for `names` imported into ACM (signed by a CA made for it); its ARN.
+pub async fn imported_certificate(server: &TestServer, names: &[&str]) -> String {
+    let (ca, leaf, key) = crate::acm::issued("Test CA", names);
+    crate::acm::import(server, &leaf, &key, Some(&ca)).await
 }
 
 /// A REGIONAL custom domain name served with the certificate `certificate_arn`.

@@ -707,6 +707,20 @@ async fn listener_certificates_are_chosen_by_server_name() {
     let listener_arn = listener.listener_arn().unwrap().to_owned();
     let (other_ca, other_leaf, other_key) = issued("Other CA", &["*.other.internal"]);
     let other = import(&server, &other_leaf, &other_key, None).await;
+    // Only certificates imported into ACM.
+    elb.add_listener_certificates()
+        .listener_arn(&listener_arn)
+        .certificates(
+            Certificate::builder()
+                .certificate_arn("arn:aws:acm:us-east-1:000000000000:certificate/never-imported")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_error(
+            "CertificateNotFound",
+            "Certificate 'arn:aws:acm:us-east-1:000000000000:certificate/never-imported' not found",
+        );
     let added = elb
         .add_listener_certificates()
         .listener_arn(&listener_arn)

@@ -5,8 +5,6 @@ use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 
 use super::*;
 
-const CERT: &str = "arn:aws:acm:us-east-1:000000000000:certificate/0123";
-
 /// An invoker whose requests carry `Host: {host}`, to the gateway.
 fn for_host(server: &TestServer, host: &str) -> Invoke {
     let gateway = server.gateway_addr();
@@ -23,18 +21,15 @@ fn for_host(server: &TestServer, host: &str) -> Invoke {
     }
 }
 
-async fn regional_domain(client: &Client, name: &str) {
-    create_regional_domain(client, name, CERT).await;
-}
-
 #[tokio::test]
 async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
     let server = TestServer::start().await;
     let client = server.client();
+    let cert = imported_certificate(&server, &["*.example.com", "example.com"]).await;
     let created = client
         .create_domain_name()
         .domain_name("API.Example.com")
-        .regional_certificate_arn(CERT)
+        .regional_certificate_arn(&cert)
         .endpoint_configuration(
             EndpointConfiguration::builder()
                 .types(EndpointType::Regional)
@@ -65,7 +60,7 @@ async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
     let edge = client
         .create_domain_name()
         .domain_name("edge.example.com")
-        .certificate_arn(CERT)
+        .certificate_arn(&cert)
         .send()
         .await
         .unwrap();
@@ -79,7 +74,7 @@ async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
     client
         .create_domain_name()
         .domain_name("api.example.com")
-        .certificate_arn(CERT)
+        .certificate_arn(&cert)
         .send()
         .await
         .expect_error(
@@ -103,6 +98,51 @@ async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
         .expect_error(
             "NotFoundException",
             "Invalid domain name identifier specified",
+        );
+    // A certificate must be one imported into ACM here, by this account, in the region the
+    // endpoint type needs; AWS's texts.
+    let regional = |arn: &str| {
+        client
+            .create_domain_name()
+            .domain_name("refused.example.com")
+            .regional_certificate_arn(arn)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .send()
+    };
+    regional("arn:aws:acm:us-east-1:000000000000:certificate/not-imported")
+        .await
+        .expect_error(
+            "BadRequestException",
+            "The provided certificate does not exist.",
+        );
+    regional("arn:aws:acm:eu-west-1:000000000000:certificate/x")
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Invalid certificate ARN: arn:aws:acm:eu-west-1:000000000000:certificate/x. Certificate must be in 'us-east-1'.",
+        );
+    regional("arn:aws:acm:us-east-1:111122223333:certificate/x")
+        .await
+        .expect_error(
+            "BadRequestException",
+            "Cross-account certificate references are not allowed.",
+        );
+    client
+        .update_domain_name()
+        .domain_name("api.example.com")
+        .patch_operations(replace(
+            "/regionalCertificateArn",
+            "arn:aws:acm:us-east-1:000000000000:certificate/gone",
+        ))
+        .send()
+        .await
+        .expect_error(
+            "BadRequestException",
+            "The provided certificate does not exist.",
         );
     let listed = client.get_domain_names().send().await.unwrap();
     assert_eq!(listed.items().len(), 2);
@@ -297,6 +337,7 @@ async fn domain_names_and_base_path_mappings_are_managed_as_on_aws() {
 #[tokio::test]
 async fn a_custom_domain_routes_by_host_and_base_path() {
     let server = TestServer::start().await;
+    let cert = imported_certificate(&server, &["*.example.com"]).await;
     let client = server.client();
     let (a, a_root) = create_api(&client, "a").await;
     let a_pets = create_resource(&client, &a, &a_root, "pets").await;
@@ -307,7 +348,7 @@ async fn a_custom_domain_routes_by_host_and_base_path() {
     mock_route(&client, &b, &b_pets, "GET", "b-pets").await;
     deploy(&client, &b, "prod").await;
 
-    regional_domain(&client, "api.example.com").await;
+    create_regional_domain(&client, "api.example.com", &cert).await;
     // The root goes to a's prod; /v2/{stage}/... to b.
     client
         .create_base_path_mapping()
@@ -325,7 +366,7 @@ async fn a_custom_domain_routes_by_host_and_base_path() {
         .send()
         .await
         .unwrap();
-    regional_domain(&client, "other.example.com").await;
+    create_regional_domain(&client, "other.example.com", &cert).await;
     client
         .create_base_path_mapping()
         .domain_name("other.example.com")

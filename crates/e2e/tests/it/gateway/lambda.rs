@@ -604,12 +604,8 @@ async fn through_a_custom_domain_the_proxy_event_shows_the_whole_path() {
     let server = lambda_server(&lambda).await;
     let client = server.client();
     let api = proxy_api(&client).await;
-    create_regional_domain(
-        &client,
-        "shop.example.com",
-        "arn:aws:acm:us-east-1:000000000000:certificate/0123",
-    )
-    .await;
+    let certificate = imported_certificate(&server, &["shop.example.com"]).await;
+    create_regional_domain(&client, "shop.example.com", &certificate).await;
     client
         .create_base_path_mapping()
         .domain_name("shop.example.com")

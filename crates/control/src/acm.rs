@@ -1,7 +1,7 @@
-//! AWS Certificate Manager, for the certificates of custom domain names: ImportCertificate
-//! (and re-import), DescribeCertificate, GetCertificate, ListCertificates,
-//! DeleteCertificate and tags, over ACM's JSON 1.1 protocol (`POST /` with
-//! `X-Amz-Target: CertificateManager.<Operation>`).
+//! AWS Certificate Manager, for the certificates of custom domain names and TLS listeners:
+//! ImportCertificate (and re-import), RequestCertificate (`issue`), DescribeCertificate,
+//! GetCertificate, ListCertificates, DeleteCertificate and tags, over ACM's JSON 1.1
+//! protocol (`POST /` with `X-Amz-Target: CertificateManager.<Operation>`).
 //!
 //! A domain name whose `regionalCertificateArn` (or `certificateArn`) names an imported
 //! certificate is served with it over HTTPS, chosen by the TLS server name. Certificates
@@ -18,6 +18,8 @@ use tokio_rustls::rustls;
 use crate::ctx::Ctx;
 use crate::state::{State, kind};
 use crate::{Reply, Request};
+
+mod issue;
 
 /// The `X-Amz-Target` prefix of ACM's operations.
 pub const TARGET_PREFIX: &str = "CertificateManager.";
@@ -98,6 +100,7 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request, operation: &str) -> Reply {
 fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
     match operation {
         "ImportCertificate" => import(cx, body),
+        "RequestCertificate" => issue::request(cx, body),
         "DescribeCertificate" => describe(cx, body),
         "GetCertificate" => get(cx, body),
         "ListCertificates" => list(cx, body),
@@ -243,7 +246,7 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     let new_tags = tags(body)?;
     if let Some(arn) = &reimport {
         check_arn(arn)?;
-        find(cx.state, arn)?;
+        issue::refuse_reimport(cx, arn)?;
         if !new_tags.is_empty() {
             return Err(AcmError::validation(
                 "You cannot apply tags when reimporting a certificate.",
@@ -289,6 +292,7 @@ fn import(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         seq,
         imported_at: cx.now,
         tags,
+        issued: None,
     };
     save(cx, stored)?;
     Ok(json!({"CertificateArn": arn}))
@@ -375,6 +379,9 @@ fn describe(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     });
     if let (Some(domain), Some(map)) = (&d.domain_name, out.as_object_mut()) {
         map.insert("DomainName".into(), json!(domain));
+    }
+    if let Some(issued) = &certificate.issued {
+        issue::describe_fields(certificate, issued, &mut out);
     }
     Ok(json!({"Certificate": out}))
 }
@@ -515,6 +522,16 @@ fn summary(state: &State, c: &Certificate, now: i64, region: &str) -> Value {
     });
     if let (Some(domain), Some(map)) = (&d.domain_name, out.as_object_mut()) {
         map.insert("DomainName".into(), json!(domain));
+    }
+    if let (Some(_), Some(map)) = (&c.issued, out.as_object_mut()) {
+        map.remove("ImportedAt");
+        map.insert("Type".into(), json!("AMAZON_ISSUED"));
+        map.insert("CreatedAt".into(), json!(c.created_at));
+        map.insert("IssuedAt".into(), json!(c.imported_at));
+        map.insert(
+            "ExportOption".into(),
+            json!(c.issued.as_ref().map(|i| i.export.as_str())),
+        );
     }
     out
 }

@@ -345,6 +345,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
     }
     for operation in [
         "ImportCertificate",
+        "RequestCertificate",
         "DescribeCertificate",
         "GetCertificate",
         "ListCertificates",

@@ -57,6 +57,9 @@ pub mod kind {
     pub const CLIENT_CERTIFICATE: &str = "clientcertificate";
     /// A certificate imported into ACM (with its private key), keyed by its id.
     pub const ACM_CERTIFICATE: &str = "acmcertificate";
+    /// The certificate authority that signs RequestCertificate's certificates (one record,
+    /// key `ca`).
+    pub const ACM_AUTHORITY: &str = "acmauthority";
     /// Which NLB nodes' tunnels a gateway process holds (not configuration: written
     /// without a revision, and expiring).
     pub const TUNNELS: &str = "tunnels";
@@ -147,6 +150,8 @@ pub struct State {
     pub client_certificates: BTreeMap<String, causeway_model::ClientCertificate>,
     /// Certificates imported into ACM, by id.
     pub acm_certificates: BTreeMap<String, causeway_model::acm::Certificate>,
+    /// The CA that signs issued certificates, once one was issued.
+    pub acm_authority: Option<causeway_model::acm::Authority>,
 }
 
 /// A custom domain name and its base path mappings (by base path).
@@ -284,6 +289,9 @@ impl State {
                             .client_certificates
                             .insert(certificate.client_certificate_id.clone(), certificate);
                     }
+                }
+                kind::ACM_AUTHORITY => {
+                    state.acm_authority = parse::<causeway_model::acm::Authority>(&record);
                 }
                 kind::ACM_CERTIFICATE => {
                     if let Some(certificate) = parse::<causeway_model::acm::Certificate>(&record) {

@@ -37,10 +37,114 @@ pub struct Certificate {
     /// their order).
     #[serde(default)]
     pub seq: u64,
-    /// Epoch seconds: the last import.
+    /// Epoch seconds: the last import (the issue, for an issued certificate).
     pub imported_at: i64,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// For a certificate issued here (RequestCertificate, `AMAZON_ISSUED`): how it was asked
+    /// for. `None` for an imported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<Issued>,
+}
+
+/// How an issued certificate was asked for, and its domains' validation as
+/// DescribeCertificate shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issued {
+    /// `DNS` or `EMAIL`.
+    pub validation_method: String,
+    /// One per name of the certificate, the domain name first.
+    pub validations: Vec<Validation>,
+    /// The `IdempotencyToken` it was asked with: the same token within an hour answers the
+    /// same certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_token: Option<String>,
+    /// `ENABLED` or `DISABLED` (`Options.CertificateTransparencyLoggingPreference`).
+    pub transparency_logging: String,
+    /// `ENABLED` or `DISABLED` (`Options.Export`).
+    pub export: String,
+}
+
+/// One name's validation: the CNAME record (DNS) or addresses (EMAIL) ACM would check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validation {
+    pub domain_name: String,
+    pub validation_domain: String,
+    /// The record's name and value (DNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<(String, String)>,
+    /// The addresses mail would go to (EMAIL).
+    #[serde(default)]
+    pub emails: Vec<String>,
+}
+
+/// The certificate authority that signs the certificates RequestCertificate issues, kept in
+/// the store so that every node issues under the same one.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authority {
+    /// The CA's certificate, PEM.
+    pub certificate: String,
+    /// Its private key, PKCS#8 PEM.
+    pub private_key: String,
+}
+
+/// The private key stays out of logs.
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("private_key", &"(private key)")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The validation of `name` ACM would ask for: for DNS, a CNAME record under the name (a
+/// wildcard's base name) whose name and value are derived from the certificate's id and the
+/// name, so that they stay the same for a certificate; for EMAIL, the five addresses of the
+/// domain ACM writes to.
+pub fn validation(id: &str, name: &str, method: &str) -> Validation {
+    let base = name.strip_prefix("*.").unwrap_or(name).to_owned();
+    let digest = |salt: &str| {
+        let hash = ring::digest::digest(
+            &ring::digest::SHA256,
+            format!("{salt}/{id}/{base}").as_bytes(),
+        );
+        hash.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let (record, emails) = if method == "DNS" {
+        let record = (
+            format!("_{}.{base}.", digest("name")),
+            format!(
+                "_{}.{}.acm-validations.aws.",
+                digest("value"),
+                &digest("zone")[..10]
+            ),
+        );
+        (Some(record), Vec::new())
+    } else {
+        let emails = [
+            "admin",
+            "administrator",
+            "hostmaster",
+            "postmaster",
+            "webmaster",
+        ]
+        .iter()
+        .map(|user| format!("{user}@{base}"))
+        .collect();
+        (None, emails)
+    };
+    Validation {
+        domain_name: name.to_owned(),
+        validation_domain: base,
+        record,
+        emails,
+    }
 }
 
 /// What a certificate says of itself, in DescribeCertificate's terms.
@@ -449,6 +553,7 @@ mod tests {
             seq: 0,
             imported_at: NOW,
             tags: BTreeMap::new(),
+            issued: None,
         };
         let shown = format!("{certificate:?}");
         assert!(!shown.contains("PRIVATE KEY"), "{shown}");

@@ -360,3 +360,202 @@ async fn imports_acm_would_refuse_are_refused_and_nothing_is_kept() {
     .await;
     assert_eq!(all["CertificateSummaryList"].as_array().unwrap().len(), 1);
 }
+
+/// RequestCertificate issues a certificate at once, signed by the server's own authority,
+/// with the validation records ACM would ask for, and ACM's idempotency and checks.
+#[tokio::test]
+async fn requested_certificates_are_issued_by_the_server_authority() {
+    let mut server = TestServer::start().await;
+    let requested = acm_ok(
+        &server,
+        "RequestCertificate",
+        json!({"DomainName": "example.com", "SubjectAlternativeNames": ["*.example.com", "api.example.org"],
+               "ValidationMethod": "DNS", "IdempotencyToken": "deploy_1",
+               "Tags": [{"Key": "team", "Value": "edge"}]}),
+    )
+    .await;
+    let arn = requested["CertificateArn"].as_str().unwrap().to_owned();
+    assert!(
+        arn.starts_with("arn:aws:acm:us-east-1:000000000000:certificate/"),
+        "{arn}"
+    );
+    // The same idempotency token answers the same certificate.
+    let again = acm_ok(
+        &server,
+        "RequestCertificate",
+        json!({"DomainName": "example.com", "ValidationMethod": "DNS", "IdempotencyToken": "deploy_1"}),
+    )
+    .await;
+    assert_eq!(again["CertificateArn"], arn.as_str());
+
+    let described = acm_ok(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": arn}),
+    )
+    .await;
+    let c = &described["Certificate"];
+    assert_eq!(c["Type"], "AMAZON_ISSUED", "{c}");
+    assert_eq!(c["Status"], "ISSUED");
+    assert_eq!(c["DomainName"], "example.com");
+    assert_eq!(
+        c["SubjectAlternativeNames"],
+        json!(["example.com", "*.example.com", "api.example.org"])
+    );
+    assert_eq!(c["KeyAlgorithm"], "RSA_2048");
+    assert_eq!(c["Issuer"], "CN=Causeway ACM Root CA,O=Causeway");
+    assert!(c.get("ImportedAt").is_none(), "{c}");
+    assert!(
+        c["IssuedAt"].is_number() && c["CreatedAt"].is_number(),
+        "{c}"
+    );
+    assert!(
+        c["NotAfter"].as_i64().unwrap() - c["NotBefore"].as_i64().unwrap() == 395 * 86_400,
+        "{c}"
+    );
+    assert_eq!(
+        c["Options"],
+        json!({"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "DISABLED"})
+    );
+    let options = c["DomainValidationOptions"].as_array().unwrap();
+    assert_eq!(options.len(), 3, "{c}");
+    for option in options {
+        assert_eq!(option["ValidationStatus"], "SUCCESS");
+        assert_eq!(option["ValidationMethod"], "DNS");
+        assert_eq!(option["ResourceRecord"]["Type"], "CNAME");
+        let name = option["ResourceRecord"]["Name"].as_str().unwrap();
+        let value = option["ResourceRecord"]["Value"].as_str().unwrap();
+        assert!(
+            name.starts_with('_')
+                && name.ends_with(&format!(
+                    ".{}.",
+                    option["ValidationDomain"].as_str().unwrap()
+                )),
+            "{option}"
+        );
+        assert!(value.ends_with(".acm-validations.aws."), "{option}");
+    }
+    // A wildcard is validated by its base name's record.
+    assert_eq!(options[0]["ResourceRecord"], options[1]["ResourceRecord"]);
+    assert_ne!(options[0]["ResourceRecord"], options[2]["ResourceRecord"]);
+
+    // The chain is the authority, which signed the certificate.
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": arn})).await;
+    let chain = got["CertificateChain"].as_str().unwrap().to_owned();
+    assert!(chain.contains("BEGIN CERTIFICATE"), "{got}");
+    let listed = acm_ok(&server, "ListCertificates", json!({})).await;
+    let summary = &listed["CertificateSummaryList"][0];
+    assert_eq!(summary["Type"], "AMAZON_ISSUED", "{listed}");
+    assert_eq!(summary["ExportOption"], "DISABLED");
+    let tags = acm_ok(
+        &server,
+        "ListTagsForCertificate",
+        json!({"CertificateArn": arn}),
+    )
+    .await;
+    assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "edge"}]));
+
+    // EMAIL validation, and an EC key, which ListCertificates leaves out unless asked.
+    let ec = acm_ok(
+        &server,
+        "RequestCertificate",
+        json!({"DomainName": "mail.example.net", "KeyAlgorithm": "EC_prime256v1",
+               "Options": {"CertificateTransparencyLoggingPreference": "DISABLED"}}),
+    )
+    .await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let described = acm_ok(
+        &server,
+        "DescribeCertificate",
+        json!({"CertificateArn": ec}),
+    )
+    .await;
+    let c = &described["Certificate"];
+    assert_eq!(c["KeyAlgorithm"], "EC_prime256v1", "{c}");
+    assert_eq!(c["DomainValidationOptions"][0]["ValidationMethod"], "EMAIL");
+    assert_eq!(
+        c["DomainValidationOptions"][0]["ValidationEmails"][0],
+        "admin@mail.example.net"
+    );
+    assert_eq!(
+        c["Options"]["CertificateTransparencyLoggingPreference"],
+        "DISABLED"
+    );
+    let listed = acm_ok(&server, "ListCertificates", json!({})).await;
+    assert_eq!(
+        listed["CertificateSummaryList"].as_array().unwrap().len(),
+        1
+    );
+    let listed = acm_ok(
+        &server,
+        "ListCertificates",
+        json!({"Includes": {"keyTypes": ["EC_prime256v1"]}}),
+    )
+    .await;
+    assert_eq!(
+        listed["CertificateSummaryList"][0]["CertificateArn"],
+        ec.as_str()
+    );
+
+    // What ACM refuses.
+    for (body, part) in [
+        (json!({}), "Value null at 'domainName'"),
+        (
+            json!({"DomainName": "-bad-.example.com"}),
+            "at 'domainName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+        ),
+        (json!({"DomainName": "localhost"}), "at 'domainName'"),
+        (
+            json!({"DomainName": "a.example.com", "SubjectAlternativeNames": ["ok.example.com", "bad name"]}),
+            "at 'subjectAlternativeNames.2.member'",
+        ),
+        (
+            json!({"DomainName": "a.example.com", "ValidationMethod": "PHONE"}),
+            "[EMAIL, DNS, HTTP]",
+        ),
+        (
+            json!({"DomainName": "a.example.com", "KeyAlgorithm": "RSA_8192"}),
+            "at 'keyAlgorithm'",
+        ),
+        (
+            json!({"DomainName": "a.example.com", "KeyAlgorithm": "RSA_4096"}),
+            "not RSA_4096",
+        ),
+        (
+            json!({"DomainName": "a.example.com", "IdempotencyToken": "not-a-word"}),
+            "at 'idempotencyToken'",
+        ),
+        (
+            json!({"DomainName": "a.example.com", "CertificateAuthorityArn":
+            "arn:aws:acm-pca:us-east-1:000000000000:certificate-authority/x"}),
+            "Private certificates",
+        ),
+    ] {
+        let message = acm_err(&server, "RequestCertificate", body, "ValidationException").await;
+        assert!(message.contains(part), "{message} should contain {part}");
+    }
+    let message = acm_err(
+        &server,
+        "ImportCertificate",
+        json!({"CertificateArn": arn, "Certificate": b64(RSA_PEM), "PrivateKey": b64(RSA_KEY)}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("only imported certificates"), "{message}");
+
+    // The authority is kept: after a restart, new certificates have the same chain.
+    server.restart().await;
+    let after = acm_ok(
+        &server,
+        "RequestCertificate",
+        json!({"DomainName": "later.example.com"}),
+    )
+    .await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": after})).await;
+    assert_eq!(got["CertificateChain"].as_str(), Some(chain.as_str()));
+}

@@ -852,6 +852,49 @@ async fn aws_cli_acm() {
     assert_eq!(described["Certificate"]["KeyAlgorithm"], "RSA_2048");
     assert_eq!(described["Certificate"]["Status"], "ISSUED");
 
+    // A requested certificate, and the CLI's waiter for its validation.
+    let output = aws_acm(
+        &server,
+        &[
+            "request-certificate",
+            "--domain-name",
+            "www.example.com",
+            "--subject-alternative-names",
+            "example.com",
+            "--validation-method",
+            "DNS",
+            "--key-algorithm",
+            "EC_prime256v1",
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let requested: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let issued = field(&requested, "CertificateArn").to_owned();
+    let output = aws_acm(
+        &server,
+        &[
+            "wait",
+            "certificate-validated",
+            "--certificate-arn",
+            &issued,
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = aws_acm(
+        &server,
+        &["describe-certificate", "--certificate-arn", &issued],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let described: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(described["Certificate"]["Type"], "AMAZON_ISSUED");
+    assert_eq!(
+        described["Certificate"]["DomainValidationOptions"][1]["ResourceRecord"]["Type"],
+        "CNAME"
+    );
+
     let output = aws_acm(&server, &["list-certificates"]).await;
     assert!(output.status.success(), "{}", describe(&output));
     let listed: Value = serde_json::from_slice(&output.stdout).unwrap();

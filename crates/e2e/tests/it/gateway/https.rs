@@ -417,6 +417,61 @@ async fn a_certificate_given_with_an_edge_domain_is_served() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// A certificate RequestCertificate issued serves a custom domain over HTTPS to clients that
+/// trust the server's ACM authority (GetCertificate's chain), and nothing else.
+#[tokio::test]
+async fn a_requested_certificate_serves_a_domain_to_clients_trusting_the_authority() {
+    use crate::acm::{acm_ok, issued};
+    let server = TestServer::start_with(|config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let client = server.client();
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    let (api, root) = create_api(&client, "issued").await;
+    let pets = create_resource(&client, &api, &root, "pets").await;
+    mock_route(&client, &api, &pets, "GET", "pets").await;
+    deploy(&client, &api, "prod").await;
+    for algorithm in ["RSA_2048", "EC_secp384r1"] {
+        let name = format!(
+            "{}.example.com",
+            algorithm.to_ascii_lowercase().replace('_', "-")
+        );
+        let arn = acm_ok(
+            &server,
+            "RequestCertificate",
+            serde_json::json!({"DomainName": name, "ValidationMethod": "DNS", "KeyAlgorithm": algorithm}),
+        )
+        .await["CertificateArn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let chain = acm_ok(
+            &server,
+            "GetCertificate",
+            serde_json::json!({"CertificateArn": arn}),
+        )
+        .await["CertificateChain"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        create_regional_domain(&client, &name, &arn).await;
+        client
+            .create_base_path_mapping()
+            .domain_name(&name)
+            .rest_api_id(&api)
+            .stage("prod")
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = until_trusted(&chain, &name, port, "/pets").await.unwrap();
+        assert_eq!(status, 200, "{algorithm}: {body}");
+        // Another authority is not trusted for it.
+        let (other_ca, _, _) = issued("Other CA", &[&name]);
+        assert!(curl_once(&other_ca, &name, port, "/pets").await.is_err());
+    }
+}
+
 /// Two nodes on one PostgreSQL database: a certificate imported through one and named by a
 /// domain there is served by the other node's HTTPS listener, and a re-import through the
 /// other reaches both.

@@ -1,5 +1,6 @@
 //! AWS Certificate Manager, for the certificates of custom domain names and TLS listeners:
-//! ImportCertificate (and re-import), RequestCertificate (`issue`), DescribeCertificate,
+//! ImportCertificate (and re-import), RequestCertificate and ExportCertificate (`issue`),
+//! DescribeCertificate,
 //! GetCertificate, ListCertificates, DeleteCertificate and tags, over ACM's JSON 1.1
 //! protocol (`POST /` with `X-Amz-Target: CertificateManager.<Operation>`).
 //!
@@ -101,6 +102,7 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
     match operation {
         "ImportCertificate" => import(cx, body),
         "RequestCertificate" => issue::request(cx, body),
+        "ExportCertificate" => issue::export(cx, body),
         "DescribeCertificate" => describe(cx, body),
         "GetCertificate" => get(cx, body),
         "ListCertificates" => list(cx, body),

@@ -346,6 +346,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
     for operation in [
         "ImportCertificate",
         "RequestCertificate",
+        "ExportCertificate",
         "DescribeCertificate",
         "GetCertificate",
         "ListCertificates",

@@ -16,7 +16,7 @@ use rcgen::{
 };
 use serde_json::{Value, json};
 
-use super::{AcmError, Outcome, find, save, string, tags};
+use super::{AcmError, Outcome, arn_of, blob, find, save, string, tags};
 use crate::ctx::Ctx;
 use crate::state::kind;
 
@@ -368,6 +368,52 @@ fn serial() -> Result<[u8; 16], AcmError> {
 
 fn time(epoch: i64) -> Result<time::OffsetDateTime, AcmError> {
     time::OffsetDateTime::from_unix_timestamp(epoch).map_err(internal)
+}
+
+/// ExportCertificate: a certificate requested with `Options.Export` ENABLED, its chain, and
+/// its private key encrypted with the caller's passphrase (PKCS#8 PBES2: PBKDF2-SHA256 and
+/// AES-256-CBC, which OpenSSL and other TLS stacks read).
+pub(super) fn export(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let arn = arn_of(body)?;
+    let passphrase = blob(body, "Passphrase", "passphrase", 128)?
+        .ok_or_else(|| AcmError::required("passphrase"))?;
+    if passphrase.len() < 4 {
+        return Err(AcmError::validation(
+            "1 validation error detected: Value at 'passphrase' failed to satisfy constraint: Member must have length between 4 and 128",
+        ));
+    }
+    let certificate = find(cx.state, &arn)?;
+    if certificate
+        .issued
+        .as_ref()
+        .is_none_or(|issued| issued.export != "ENABLED")
+    {
+        return Err(AcmError::validation(format!(
+            "Certificate {arn} cannot be exported: only certificates requested with Options.Export ENABLED can be."
+        )));
+    }
+    let key = encrypted_key(&certificate.private_key, &passphrase)?;
+    let mut out = json!({"Certificate": certificate.certificate, "PrivateKey": key});
+    if let (Some(chain), Some(map)) = (&certificate.chain, out.as_object_mut()) {
+        map.insert("CertificateChain".into(), json!(chain));
+    }
+    Ok(out)
+}
+
+/// A PKCS#8 PEM key, encrypted with `passphrase` (`ENCRYPTED PRIVATE KEY`).
+fn encrypted_key(pem: &str, passphrase: &[u8]) -> Result<String, AcmError> {
+    use pkcs8::der::Decode as _;
+    let key = KeyPair::from_pem(pem).map_err(internal)?;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(key.serialized_der()).map_err(internal)?;
+    let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2(&mut getrandom::SysRng)
+        .map_err(internal)?;
+    let encrypted = info
+        .encrypt_with_params(params, passphrase)
+        .map_err(internal)?;
+    let pem = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+        .map_err(internal)?;
+    Ok(pem.to_string())
 }
 
 /// Whether `certificate` was issued here (a re-import of it is refused).

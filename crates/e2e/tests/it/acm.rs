@@ -559,3 +559,127 @@ async fn requested_certificates_are_issued_by_the_server_authority() {
     let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": after})).await;
     assert_eq!(got["CertificateChain"].as_str(), Some(chain.as_str()));
 }
+
+/// ExportCertificate gives a certificate requested as exportable, its chain, and its key
+/// encrypted with the caller's passphrase, which OpenSSL decrypts into the certificate's key.
+#[tokio::test]
+async fn exportable_certificates_come_out_with_their_key_encrypted() {
+    let server = TestServer::start().await;
+    let request = |export: &str, algorithm: &str| {
+        json!({"DomainName": "export.example.com", "KeyAlgorithm": algorithm,
+               "Options": {"Export": export}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for algorithm in ["RSA_2048", "EC_prime256v1"] {
+        let arn = acm_ok(&server, "RequestCertificate", request("ENABLED", algorithm)).await
+            ["CertificateArn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let exported = acm_ok(
+            &server,
+            "ExportCertificate",
+            json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
+        )
+        .await;
+        let key = exported["PrivateKey"].as_str().unwrap();
+        assert!(
+            key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{exported}"
+        );
+        assert!(
+            exported["CertificateChain"]
+                .as_str()
+                .unwrap()
+                .contains("BEGIN CERTIFICATE")
+        );
+        let (key_file, cert_file) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+        std::fs::write(&key_file, key).unwrap();
+        std::fs::write(&cert_file, exported["Certificate"].as_str().unwrap()).unwrap();
+        let openssl = |args: Vec<String>| {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new("openssl")
+                    .args(args)
+                    .output()
+                    .unwrap()
+            })
+        };
+        let from_key = openssl(vec![
+            "pkey".into(),
+            "-in".into(),
+            key_file.display().to_string(),
+            "-passin".into(),
+            "pass:correct horse".into(),
+            "-pubout".into(),
+        ])
+        .await
+        .unwrap();
+        assert!(
+            from_key.status.success(),
+            "{}",
+            String::from_utf8_lossy(&from_key.stderr)
+        );
+        let from_cert = openssl(vec![
+            "x509".into(),
+            "-in".into(),
+            cert_file.display().to_string(),
+            "-noout".into(),
+            "-pubkey".into(),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&from_key.stdout),
+            String::from_utf8_lossy(&from_cert.stdout),
+            "{algorithm}"
+        );
+        let wrong = openssl(vec![
+            "pkey".into(),
+            "-in".into(),
+            key_file.display().to_string(),
+            "-passin".into(),
+            "pass:wrong horse".into(),
+        ])
+        .await
+        .unwrap();
+        assert!(!wrong.status.success());
+    }
+
+    // Only certificates requested as exportable.
+    let kept = acm_ok(
+        &server,
+        "RequestCertificate",
+        request("DISABLED", "RSA_2048"),
+    )
+    .await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let imported = import(&server, RSA_PEM, RSA_KEY, None).await;
+    for arn in [&kept, &imported] {
+        let message = acm_err(
+            &server,
+            "ExportCertificate",
+            json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
+            "ValidationException",
+        )
+        .await;
+        assert!(message.contains("cannot be exported"), "{message}");
+    }
+    let message = acm_err(
+        &server,
+        "ExportCertificate",
+        json!({"CertificateArn": kept}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("Value null at 'passphrase'"), "{message}");
+    let message = acm_err(
+        &server,
+        "ExportCertificate",
+        json!({"CertificateArn": kept, "Passphrase": b64("abc")}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("between 4 and 128"), "{message}");
+}

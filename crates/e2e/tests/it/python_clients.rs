@@ -895,6 +895,41 @@ async fn aws_cli_acm() {
         "CNAME"
     );
 
+    // An exportable one comes out with its key encrypted with the passphrase.
+    let output = aws_acm(
+        &server,
+        &[
+            "request-certificate",
+            "--domain-name",
+            "export.example.com",
+            "--options",
+            "Export=ENABLED",
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let requested: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let exportable = field(&requested, "CertificateArn").to_owned();
+    let passphrase = dir.path().join("passphrase");
+    std::fs::write(&passphrase, "correct horse").unwrap();
+    let output = aws_acm(
+        &server,
+        &[
+            "export-certificate",
+            "--certificate-arn",
+            &exportable,
+            "--passphrase",
+            &format!("fileb://{}", passphrase.display()),
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", describe(&output));
+    let exported: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        field(&exported, "PrivateKey").starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{exported}"
+    );
+
     let output = aws_acm(&server, &["list-certificates"]).await;
     assert!(output.status.success(), "{}", describe(&output));
     let listed: Value = serde_json::from_slice(&output.stdout).unwrap();

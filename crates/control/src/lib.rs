@@ -16,6 +16,7 @@ mod elbv2;
 pub mod fuzzing;
 mod http;
 mod json11;
+mod keys;
 mod ops;
 pub mod state;
 pub mod usage;

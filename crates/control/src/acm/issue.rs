@@ -340,19 +340,12 @@ fn authority_params(now: i64) -> Result<CertificateParams, AcmError> {
     Ok(params)
 }
 
-/// A new key of `algorithm` (one of `ISSUED_KEY_ALGORITHMS`). RSA keys come from the `rsa`
-/// crate: ring, which signs with them, cannot make them.
+/// A new key of `algorithm` (one of `ISSUED_KEY_ALGORITHMS`).
 fn leaf_key(algorithm: &str) -> Result<KeyPair, AcmError> {
     match algorithm {
         "EC_prime256v1" => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(internal),
         "EC_secp384r1" => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(internal),
-        _ => {
-            use rsa::pkcs8::EncodePrivateKey as _;
-            let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(internal)?;
-            let der = key.to_pkcs8_der().map_err(internal)?;
-            let der = rustls_pki_types::PrivatePkcs8KeyDer::from(der.as_bytes());
-            KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256).map_err(internal)
-        }
+        _ => crate::keys::rsa_2048().map_err(internal),
     }
 }
 

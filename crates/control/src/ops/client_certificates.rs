@@ -29,13 +29,11 @@ fn certificate<'a>(cx: &'a Ctx<'_>, id: &str) -> Result<&'a ClientCertificate, A
 
 /// A new self-signed certificate and its private key, both PEM-encoded, valid from `now`
 /// (epoch seconds) for [`VALIDITY_SECONDS`].
-///
-/// The key is ECDSA P-256: the crypto library the gateway uses (ring) cannot generate RSA
-/// keys, and every TLS 1.2 and 1.3 server accepts ECDSA client certificates.
+/// The key is RSA 2048, signed with SHA-256, as AWS's.
 fn generate(now: i64, serial: [u8; 8]) -> Result<(String, String), ApiError> {
     use rcgen::{
-        CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair,
-        KeyUsagePurpose, SerialNumber,
+        CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyUsagePurpose,
+        SerialNumber,
     };
     let failed = |error: rcgen::Error| {
         ApiError::Internal(format!("could not generate a client certificate: {error}"))
@@ -44,7 +42,9 @@ fn generate(now: i64, serial: [u8; 8]) -> Result<(String, String), ApiError> {
         time::OffsetDateTime::from_unix_timestamp(seconds)
             .map_err(|error| ApiError::Internal(format!("certificate dates: {error}")))
     };
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(failed)?;
+    let key = crate::keys::rsa_2048().map_err(|error| {
+        ApiError::Internal(format!("could not generate a client certificate: {error}"))
+    })?;
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();
     name.push(DnType::CountryName, "US");
@@ -57,7 +57,10 @@ fn generate(now: i64, serial: [u8; 8]) -> Result<(String, String), ApiError> {
     let mut serial = serial;
     serial[0] &= 0x7f;
     params.serial_number = Some(SerialNumber::from_slice(&serial));
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let certificate = params.self_signed(&key).map_err(failed)?;
     Ok((crlf(&certificate.pem()), key.serialize_pem()))
@@ -175,6 +178,15 @@ mod tests {
         for name in [&b"ApiGateway"[..], b"Seattle", b"US"] {
             assert!(der.windows(name.len()).any(|w| w == name));
         }
+        // An RSA key (rsaEncryption), signed with sha256WithRSAEncryption, as AWS's.
+        let rsa_encryption = [
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+        ];
+        let sha256_with_rsa = [
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+        ];
+        assert!(der.windows(11).any(|w| w == rsa_encryption));
+        assert!(der.windows(11).any(|w| w == sha256_with_rsa));
         // The serial is positive: its top bit cleared.
         assert!(
             der.windows(10)

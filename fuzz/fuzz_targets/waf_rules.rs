@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
         query: &text,
         headers: vec![("cookie", data)],
         body: Some(data),
+        json: Default::default(),
     };
     let low = blocked(&acls.low, &request);
     let high = blocked(&acls.high, &request);

@@ -236,6 +236,7 @@ pub(crate) fn screen(
         query: query.unwrap_or_default(),
         headers: request.headers.named(),
         body,
+        json: Default::default(),
     };
     let verdict = acl.evaluate(&view, &mut |probe| counts.over(&acl.arn, &probe, now));
     let (block, rule) = match verdict {

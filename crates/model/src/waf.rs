@@ -355,6 +355,9 @@ pub struct Request<'a> {
     pub headers: Vec<(&'a str, &'a [u8])>,
     /// The body, when a rule inspects it (`None` otherwise).
     pub body: Option<&'a [u8]>,
+    /// The body read as JSON, by the first `JsonBody` field that looks (`None` inside: not
+    /// JSON), so that several rules on it parse it once. Start it empty (`Default`).
+    pub json: std::cell::OnceCell<Option<Value>>,
 }
 
 impl<'a> Request<'a> {
@@ -2107,12 +2110,15 @@ impl Field {
                     Ok(body) => body,
                     Err(decided) => return vec![decided],
                 };
-                match serde_json::from_slice::<Value>(body) {
-                    Ok(document) => json_parts(&document, paths.as_deref(), *scope)
+                let document = request
+                    .json
+                    .get_or_init(|| serde_json::from_slice::<Value>(body).ok());
+                match document {
+                    Some(document) => json_parts(document, paths.as_deref(), *scope)
                         .into_iter()
                         .map(|part| Inspected::Bytes(std::borrow::Cow::Owned(part)))
                         .collect(),
-                    Err(_) => match invalid {
+                    None => match invalid {
                         InvalidJson::Unset => Vec::new(),
                         InvalidJson::Match => vec![Inspected::Oversize(true)],
                         InvalidJson::NoMatch => vec![Inspected::Oversize(false)],

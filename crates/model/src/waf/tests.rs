@@ -314,6 +314,7 @@ fn request<'a>(
         query,
         headers: headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect(),
         body: None,
+        json: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! AWS Certificate Manager, for the certificates of custom domain names and TLS listeners:
-//! ImportCertificate (and re-import), RequestCertificate and ExportCertificate (`issue`),
+//! ImportCertificate (and re-import), RequestCertificate, ExportCertificate and
+//! UpdateCertificateOptions (`issue`),
 //! DescribeCertificate,
 //! GetCertificate, ListCertificates, DeleteCertificate and tags, over ACM's JSON 1.1
 //! protocol (`POST /` with `X-Amz-Target: CertificateManager.<Operation>`).
@@ -103,6 +104,7 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         "ImportCertificate" => import(cx, body),
         "RequestCertificate" => issue::request(cx, body),
         "ExportCertificate" => issue::export(cx, body),
+        "UpdateCertificateOptions" => issue::update_options(cx, body),
         "DescribeCertificate" => describe(cx, body),
         "GetCertificate" => get(cx, body),
         "ListCertificates" => list(cx, body),

@@ -347,6 +347,7 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "ImportCertificate",
         "RequestCertificate",
         "ExportCertificate",
+        "UpdateCertificateOptions",
         "DescribeCertificate",
         "GetCertificate",
         "ListCertificates",

@@ -393,6 +393,39 @@ pub(super) fn export(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     Ok(out)
 }
 
+/// UpdateCertificateOptions: a requested certificate's transparency logging preference, and
+/// its export (which can be turned off, not on: a certificate is exportable only if it was
+/// requested so).
+pub(super) fn update_options(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
+    let arn = arn_of(body)?;
+    if body.get("Options").is_none_or(Value::is_null) {
+        return Err(AcmError::required("options"));
+    }
+    let mut updated = find(cx.state, &arn)?.clone();
+    let Some(issued) = updated.issued.as_mut() else {
+        return Err(AcmError::new(
+            "InvalidStateException",
+            format!("Certificate {arn} was imported: only requested certificates have options."),
+        ));
+    };
+    let transparency = option(
+        body,
+        "CertificateTransparencyLoggingPreference",
+        "options.certificateTransparencyLoggingPreference",
+        &issued.transparency_logging,
+    )?;
+    let export = option(body, "Export", "options.export", &issued.export)?;
+    if export == "ENABLED" && issued.export != "ENABLED" {
+        return Err(AcmError::validation(
+            "Export can only be enabled when a certificate is requested (Options.Export in RequestCertificate).",
+        ));
+    }
+    issued.transparency_logging = transparency;
+    issued.export = export;
+    save(cx, updated)?;
+    Ok(json!({}))
+}
+
 /// A PKCS#8 PEM key, encrypted with `passphrase` (`ENCRYPTED PRIVATE KEY`).
 fn encrypted_key(pem: &str, passphrase: &[u8]) -> Result<String, AcmError> {
     use pkcs8::der::Decode as _;

@@ -683,3 +683,94 @@ async fn exportable_certificates_come_out_with_their_key_encrypted() {
     .await;
     assert!(message.contains("between 4 and 128"), "{message}");
 }
+
+/// UpdateCertificateOptions changes a requested certificate's options: transparency logging
+/// either way, export only off.
+#[tokio::test]
+async fn requested_certificates_options_are_updated() {
+    let server = TestServer::start().await;
+    let arn = acm_ok(
+        &server,
+        "RequestCertificate",
+        json!({"DomainName": "options.example.com", "KeyAlgorithm": "EC_prime256v1",
+               "Options": {"Export": "ENABLED"}}),
+    )
+    .await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    async fn options(server: &TestServer, arn: &str) -> Value {
+        acm_ok(
+            server,
+            "DescribeCertificate",
+            json!({"CertificateArn": arn}),
+        )
+        .await["Certificate"]["Options"]
+            .clone()
+    }
+    acm_ok(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": arn, "Options": {"CertificateTransparencyLoggingPreference": "DISABLED"}}),
+    )
+    .await;
+    assert_eq!(
+        options(&server, &arn).await,
+        json!({"CertificateTransparencyLoggingPreference": "DISABLED", "Export": "ENABLED"})
+    );
+    acm_ok(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": arn, "Options": {"Export": "DISABLED"}}),
+    )
+    .await;
+    assert_eq!(options(&server, &arn).await["Export"], "DISABLED");
+    let message = acm_err(
+        &server,
+        "ExportCertificate",
+        json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("cannot be exported"), "{message}");
+    let message = acm_err(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": arn, "Options": {"Export": "ENABLED"}}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("only be enabled when"), "{message}");
+    let message = acm_err(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": arn, "Options": {"Export": "MAYBE"}}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("[ENABLED, DISABLED]"), "{message}");
+    let message = acm_err(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": arn}),
+        "ValidationException",
+    )
+    .await;
+    assert!(message.contains("Value null at 'options'"), "{message}");
+    let imported = import(&server, RSA_PEM, RSA_KEY, None).await;
+    acm_err(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": imported, "Options": {"Export": "DISABLED"}}),
+        "InvalidStateException",
+    )
+    .await;
+    acm_err(
+        &server,
+        "UpdateCertificateOptions",
+        json!({"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/none",
+               "Options": {"Export": "DISABLED"}}),
+        "ResourceNotFoundException",
+    )
+    .await;
+}

@@ -33,6 +33,23 @@ async fn acm_err(server: &TestServer, operation: &str, body: Value, code: &str) 
     answer["message"].as_str().unwrap_or_default().to_owned()
 }
 
+/// Calls an ACM operation that must fail with `code` and a message containing `part`.
+async fn refused(server: &TestServer, operation: &str, body: Value, code: &str, part: &str) {
+    let message = acm_err(server, operation, body, code).await;
+    assert!(
+        message.contains(part),
+        "{operation}: {message} should contain {part}"
+    );
+}
+
+/// Requests a certificate; returns its ARN.
+async fn requested(server: &TestServer, body: Value) -> String {
+    acm_ok(server, "RequestCertificate", body).await["CertificateArn"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
@@ -366,15 +383,13 @@ async fn imports_acm_would_refuse_are_refused_and_nothing_is_kept() {
 #[tokio::test]
 async fn requested_certificates_are_issued_by_the_server_authority() {
     let mut server = TestServer::start().await;
-    let requested = acm_ok(
+    let arn = requested(
         &server,
-        "RequestCertificate",
         json!({"DomainName": "example.com", "SubjectAlternativeNames": ["*.example.com", "api.example.org"],
                "ValidationMethod": "DNS", "IdempotencyToken": "deploy_1",
                "Tags": [{"Key": "team", "Value": "edge"}]}),
     )
     .await;
-    let arn = requested["CertificateArn"].as_str().unwrap().to_owned();
     assert!(
         arn.starts_with("arn:aws:acm:us-east-1:000000000000:certificate/"),
         "{arn}"
@@ -456,16 +471,12 @@ async fn requested_certificates_are_issued_by_the_server_authority() {
     assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "edge"}]));
 
     // EMAIL validation, and an EC key, which ListCertificates leaves out unless asked.
-    let ec = acm_ok(
+    let ec = requested(
         &server,
-        "RequestCertificate",
         json!({"DomainName": "mail.example.net", "KeyAlgorithm": "EC_prime256v1",
                "Options": {"CertificateTransparencyLoggingPreference": "DISABLED"}}),
     )
-    .await["CertificateArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let described = acm_ok(
         &server,
         "DescribeCertificate",
@@ -536,28 +547,33 @@ async fn requested_certificates_are_issued_by_the_server_authority() {
         let message = acm_err(&server, "RequestCertificate", body, "ValidationException").await;
         assert!(message.contains(part), "{message} should contain {part}");
     }
-    let message = acm_err(
+    refused(
         &server,
         "ImportCertificate",
         json!({"CertificateArn": arn, "Certificate": b64(RSA_PEM), "PrivateKey": b64(RSA_KEY)}),
         "ValidationException",
+        "only imported certificates",
     )
     .await;
-    assert!(message.contains("only imported certificates"), "{message}");
 
     // The authority is kept: after a restart, new certificates have the same chain.
     server.restart().await;
-    let after = acm_ok(
-        &server,
-        "RequestCertificate",
-        json!({"DomainName": "later.example.com"}),
-    )
-    .await["CertificateArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let after = requested(&server, json!({"DomainName": "later.example.com"})).await;
     let got = acm_ok(&server, "GetCertificate", json!({"CertificateArn": after})).await;
     assert_eq!(got["CertificateChain"].as_str(), Some(chain.as_str()));
+}
+
+/// Runs `openssl` with `args` (off the test's thread).
+async fn openssl(args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 /// ExportCertificate gives a certificate requested as exportable, its chain, and its key
@@ -571,11 +587,7 @@ async fn exportable_certificates_come_out_with_their_key_encrypted() {
     };
     let dir = tempfile::tempdir().unwrap();
     for algorithm in ["RSA_2048", "EC_prime256v1"] {
-        let arn = acm_ok(&server, "RequestCertificate", request("ENABLED", algorithm)).await
-            ["CertificateArn"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let arn = requested(&server, request("ENABLED", algorithm)).await;
         let exported = acm_ok(
             &server,
             "ExportCertificate",
@@ -596,92 +608,63 @@ async fn exportable_certificates_come_out_with_their_key_encrypted() {
         let (key_file, cert_file) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
         std::fs::write(&key_file, key).unwrap();
         std::fs::write(&cert_file, exported["Certificate"].as_str().unwrap()).unwrap();
-        let openssl = |args: Vec<String>| {
-            tokio::task::spawn_blocking(move || {
-                std::process::Command::new("openssl")
-                    .args(args)
-                    .output()
-                    .unwrap()
-            })
-        };
-        let from_key = openssl(vec![
-            "pkey".into(),
-            "-in".into(),
+        let (key_path, cert_path) = (
             key_file.display().to_string(),
-            "-passin".into(),
-            "pass:correct horse".into(),
-            "-pubout".into(),
+            cert_file.display().to_string(),
+        );
+        let from_key = openssl(&[
+            "pkey",
+            "-in",
+            &key_path,
+            "-passin",
+            "pass:correct horse",
+            "-pubout",
         ])
-        .await
-        .unwrap();
+        .await;
         assert!(
             from_key.status.success(),
             "{}",
             String::from_utf8_lossy(&from_key.stderr)
         );
-        let from_cert = openssl(vec![
-            "x509".into(),
-            "-in".into(),
-            cert_file.display().to_string(),
-            "-noout".into(),
-            "-pubkey".into(),
-        ])
-        .await
-        .unwrap();
+        let from_cert = openssl(&["x509", "-in", &cert_path, "-noout", "-pubkey"]).await;
         assert_eq!(
             String::from_utf8_lossy(&from_key.stdout),
             String::from_utf8_lossy(&from_cert.stdout),
             "{algorithm}"
         );
-        let wrong = openssl(vec![
-            "pkey".into(),
-            "-in".into(),
-            key_file.display().to_string(),
-            "-passin".into(),
-            "pass:wrong horse".into(),
-        ])
-        .await
-        .unwrap();
+        let wrong = openssl(&["pkey", "-in", &key_path, "-passin", "pass:wrong horse"]).await;
         assert!(!wrong.status.success());
     }
 
     // Only certificates requested as exportable.
-    let kept = acm_ok(
-        &server,
-        "RequestCertificate",
-        request("DISABLED", "RSA_2048"),
-    )
-    .await["CertificateArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kept = requested(&server, request("DISABLED", "RSA_2048")).await;
     let imported = import(&server, RSA_PEM, RSA_KEY, None).await;
     for arn in [&kept, &imported] {
-        let message = acm_err(
+        refused(
             &server,
             "ExportCertificate",
             json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
             "ValidationException",
+            "cannot be exported",
         )
         .await;
-        assert!(message.contains("cannot be exported"), "{message}");
     }
-    let message = acm_err(
+    refused(
         &server,
         "ExportCertificate",
         json!({"CertificateArn": kept}),
         "ValidationException",
+        "Value null at 'passphrase'",
     )
     .await;
-    assert!(message.contains("Value null at 'passphrase'"), "{message}");
-    let message = acm_err(
+    refused(
         &server,
         "ExportCertificate",
         json!({"CertificateArn": kept, "Passphrase": b64("abc")}),
         "ValidationException",
+        "between 4 and 128",
     )
     .await;
-    assert!(message.contains("between 4 and 128"), "{message}");
 }
 
 /// UpdateCertificateOptions changes a requested certificate's options: transparency logging
@@ -689,16 +672,12 @@ async fn exportable_certificates_come_out_with_their_key_encrypted() {
 #[tokio::test]
 async fn requested_certificates_options_are_updated() {
     let server = TestServer::start().await;
-    let arn = acm_ok(
+    let arn = requested(
         &server,
-        "RequestCertificate",
         json!({"DomainName": "options.example.com", "KeyAlgorithm": "EC_prime256v1",
                "Options": {"Export": "ENABLED"}}),
     )
-    .await["CertificateArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     async fn options(server: &TestServer, arn: &str) -> Value {
         acm_ok(
             server,
@@ -725,52 +704,48 @@ async fn requested_certificates_options_are_updated() {
     )
     .await;
     assert_eq!(options(&server, &arn).await["Export"], "DISABLED");
-    let message = acm_err(
-        &server,
-        "ExportCertificate",
-        json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
-        "ValidationException",
-    )
-    .await;
-    assert!(message.contains("cannot be exported"), "{message}");
-    let message = acm_err(
-        &server,
-        "UpdateCertificateOptions",
-        json!({"CertificateArn": arn, "Options": {"Export": "ENABLED"}}),
-        "ValidationException",
-    )
-    .await;
-    assert!(message.contains("only be enabled when"), "{message}");
-    let message = acm_err(
-        &server,
-        "UpdateCertificateOptions",
-        json!({"CertificateArn": arn, "Options": {"Export": "MAYBE"}}),
-        "ValidationException",
-    )
-    .await;
-    assert!(message.contains("[ENABLED, DISABLED]"), "{message}");
-    let message = acm_err(
-        &server,
-        "UpdateCertificateOptions",
-        json!({"CertificateArn": arn}),
-        "ValidationException",
-    )
-    .await;
-    assert!(message.contains("Value null at 'options'"), "{message}");
     let imported = import(&server, RSA_PEM, RSA_KEY, None).await;
-    acm_err(
-        &server,
-        "UpdateCertificateOptions",
-        json!({"CertificateArn": imported, "Options": {"Export": "DISABLED"}}),
-        "InvalidStateException",
-    )
-    .await;
-    acm_err(
-        &server,
-        "UpdateCertificateOptions",
-        json!({"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/none",
-               "Options": {"Export": "DISABLED"}}),
-        "ResourceNotFoundException",
-    )
-    .await;
+    let unknown = "arn:aws:acm:us-east-1:000000000000:certificate/none";
+    let export =
+        |arn: &str, export: &str| json!({"CertificateArn": arn, "Options": {"Export": export}});
+    for (operation, body, code, part) in [
+        (
+            "ExportCertificate",
+            json!({"CertificateArn": arn, "Passphrase": b64("correct horse")}),
+            "ValidationException",
+            "cannot be exported",
+        ),
+        (
+            "UpdateCertificateOptions",
+            export(&arn, "ENABLED"),
+            "ValidationException",
+            "only be enabled when",
+        ),
+        (
+            "UpdateCertificateOptions",
+            export(&arn, "MAYBE"),
+            "ValidationException",
+            "[ENABLED, DISABLED]",
+        ),
+        (
+            "UpdateCertificateOptions",
+            json!({"CertificateArn": arn}),
+            "ValidationException",
+            "Value null at 'options'",
+        ),
+        (
+            "UpdateCertificateOptions",
+            export(&imported, "DISABLED"),
+            "InvalidStateException",
+            "was imported",
+        ),
+        (
+            "UpdateCertificateOptions",
+            export(unknown, "DISABLED"),
+            "ResourceNotFoundException",
+            "Could not find",
+        ),
+    ] {
+        refused(&server, operation, body, code, part).await;
+    }
 }

@@ -73,7 +73,7 @@ impl WafError {
             "RULE",
             what,
             &format!(
-                "{what} is not supported by this server, which evaluates IP set, byte, regex, size, label and rate-based statements"
+                "{what} is not supported by this server, which evaluates IP set, byte, regex, size, SQL injection, cross-site scripting, label, rate-based, rule group and some managed rule group statements"
             ),
         )
     }
@@ -726,6 +726,9 @@ struct Group {
     namespace: String,
     /// `OverrideAction: Count`: the group's Allow and Block only label.
     count_only: bool,
+    /// A managed rule group's `ScopeDownStatement`: the group runs only for the requests
+    /// it matches.
+    scope_down: Option<Statement>,
 }
 
 #[derive(Debug, Clone)]
@@ -1272,56 +1275,55 @@ impl Compiler<'_> {
                     .ok_or_else(WafError::bad_reference)?;
                 let account = arn.split(':').nth(4).unwrap_or_default();
                 let namespace = rule_group_namespace(account, &group.name);
-                let mut inner = Compiler {
-                    sets: self.sets,
-                    bodies: group
-                        .custom_response_bodies
-                        .as_ref()
-                        .and_then(Value::as_object),
-                    inspects_body: false,
-                    capacity: 0,
-                    in_rule_group: true,
-                };
-                let mut rules = inner.rules(&group.rules, &namespace, &group.name)?;
-                self.inspects_body |= inner.inspects_body;
+                let bodies = group
+                    .custom_response_bodies
+                    .as_ref()
+                    .and_then(Value::as_object);
+                let compiled = self.group(
+                    map,
+                    "ruleGroupReferenceStatement",
+                    (&group.rules, bodies),
+                    (namespace, &group.name),
+                )?;
                 // A reference costs what the group declares, not what its rules use.
                 self.capacity += group.capacity;
-                let names = |member_name: &str| -> Result<Vec<(String, Option<&Value>)>, WafError> {
-                    let mut names = Vec::new();
-                    for item in map
-                        .get(member_name)
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        let item = object(item, "ruleGroupReferenceStatement")?;
-                        names.push((
-                            string(item, "Name", "ruleGroupReferenceStatement")?.to_owned(),
-                            item.get("ActionToUse"),
-                        ));
-                    }
-                    Ok(names)
+                return Ok(Check::Group(compiled));
+            }
+            "ManagedRuleGroupStatement" => {
+                if !top || self.in_rule_group {
+                    return Err(WafError::misplaced_group_reference());
+                }
+                let vendor = string(map, "VendorName", "managedRuleGroupStatement")?;
+                let name = string(map, "Name", "managedRuleGroupStatement")?;
+                let managed = managed::find(vendor, name)?;
+                // Every version of a group is the same rules here.
+                if map
+                    .get("Version")
+                    .and_then(Value::as_str)
+                    .is_some_and(|version| !version.starts_with("Version_"))
+                {
+                    return Err(WafError::nonexistent());
+                }
+                if map
+                    .get("ManagedRuleGroupConfigs")
+                    .is_some_and(|v| !v.is_null())
+                {
+                    return Err(WafError::unsupported("ManagedRuleGroupConfigs"));
+                }
+                let scope_down = match map.get("ScopeDownStatement").filter(|v| !v.is_null()) {
+                    Some(statement) => Some(self.nested(statement)?),
+                    None => None,
                 };
-                // Excluded rules count instead of acting (the older form of overrides).
-                for (name, _) in names("ExcludedRules")? {
-                    if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
-                        rule.action = Action::Count;
-                    }
-                }
-                for (name, action) in names("RuleActionOverrides")? {
-                    let action = action.ok_or_else(|| {
-                        WafError::required("ruleActionOverrides.member.actionToUse")
-                    })?;
-                    let action = self.action(action)?;
-                    if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
-                        rule.action = action;
-                    }
-                }
-                return Ok(Check::Group(Group {
-                    rules,
-                    namespace,
-                    count_only: false,
-                }));
+                let rules = (managed.rules)();
+                let mut compiled = self.group(
+                    map,
+                    "managedRuleGroupStatement",
+                    (&rules, None),
+                    (managed.namespace.to_owned(), managed.name),
+                )?;
+                compiled.scope_down = scope_down;
+                self.capacity += managed.capacity;
+                return Ok(Check::Group(compiled));
             }
             "SizeConstraintStatement" => {
                 let compare = match string(map, "ComparisonOperator", "sizeConstraintStatement")? {
@@ -1589,6 +1591,63 @@ impl Compiler<'_> {
 
     /// A list of rules in priority order, with distinct names and priorities. `group` is
     /// the rule group's name when they are its rules ("" for a web ACL's).
+    /// A rule group's rules, compiled in `namespace` with the reference's `ExcludedRules`
+    /// (counted instead) and `RuleActionOverrides` applied: for a RuleGroupReference or
+    /// ManagedRuleGroup statement, `map`.
+    fn group(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        (rules, bodies): (&[Value], Option<&Map<String, Value>>),
+        (namespace, name): (String, &str),
+    ) -> Result<Group, WafError> {
+        let mut inner = Compiler {
+            sets: self.sets,
+            bodies,
+            inspects_body: false,
+            capacity: 0,
+            in_rule_group: true,
+        };
+        let mut rules = inner.rules(rules, &namespace, name)?;
+        self.inspects_body |= inner.inspects_body;
+        let names = |member_name: &str| -> Result<Vec<(String, Option<&Value>)>, WafError> {
+            let mut names = Vec::new();
+            for item in map
+                .get(member_name)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let item = object(item, path)?;
+                names.push((
+                    string(item, "Name", path)?.to_owned(),
+                    item.get("ActionToUse"),
+                ));
+            }
+            Ok(names)
+        };
+        // Excluded rules count instead of acting (the older form of overrides).
+        for (name, _) in names("ExcludedRules")? {
+            if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
+                rule.action = Action::Count;
+            }
+        }
+        for (name, action) in names("RuleActionOverrides")? {
+            let action = action
+                .ok_or_else(|| WafError::required("ruleActionOverrides.member.actionToUse"))?;
+            let action = self.action(action)?;
+            if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
+                rule.action = action;
+            }
+        }
+        Ok(Group {
+            rules,
+            namespace,
+            count_only: false,
+            scope_down: None,
+        })
+    }
+
     fn rules(
         &mut self,
         rules: &[Value],
@@ -1811,6 +1870,13 @@ fn run_rules<'r>(
             // The group's rules run in its namespace; its Allow or Block decides unless
             // the reference overrides them to Count (its labels stay either way).
             Check::Group(group) => {
+                if group
+                    .scope_down
+                    .as_ref()
+                    .is_some_and(|s| !s.matches(request, labels, namespace))
+                {
+                    continue;
+                }
                 let verdict = run_rules(&group.rules, &group.namespace, request, labels, rate);
                 match verdict {
                     Some(verdict) if !group.count_only => return Some(verdict),
@@ -2340,3 +2406,5 @@ fn normalize_path(value: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+
+mod managed;

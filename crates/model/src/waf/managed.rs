@@ -17,6 +17,8 @@ pub(super) struct Managed {
     pub capacity: u64,
     /// The namespace of its rules' labels (`awswaf:managed:aws:core-rule-set:`).
     pub namespace: &'static str,
+    /// What ListAvailableManagedRuleGroups says of it.
+    pub description: &'static str,
     /// Its rules, as WAF's JSON.
     pub rules: fn() -> Vec<Value>,
 }
@@ -37,57 +39,107 @@ const GROUPS: &[Managed] = &[
         name: "AWSManagedRulesCommonRuleSet",
         capacity: 700,
         namespace: "awswaf:managed:aws:core-rule-set:",
+        description: "Rules generally applicable to web applications: missing user agents, oversize requests, EC2 metadata exfiltration, file inclusion, restricted extensions and cross-site scripting.",
         rules: core_rule_set,
     },
     Managed {
         name: "AWSManagedRulesSQLiRuleSet",
         capacity: 200,
         namespace: "awswaf:managed:aws:sql-database:",
+        description: "Rules against SQL injection in query arguments, the body, cookies and the URI path.",
         rules: sql_database,
     },
     Managed {
         name: "AWSManagedRulesKnownBadInputsRuleSet",
         capacity: 200,
         namespace: "awswaf:managed:aws:known-bad-inputs:",
+        description: "Rules against request patterns known to be invalid and tied to exploits: Java deserialization, Log4j lookups, localhost Host headers, PROPFIND and exploitable paths.",
         rules: known_bad_inputs,
     },
     Managed {
         name: "AWSManagedRulesLinuxRuleSet",
         capacity: 200,
         namespace: "awswaf:managed:aws:linux-os:",
+        description: "Rules against Linux-specific local file inclusion.",
         rules: linux_os,
     },
     Managed {
         name: "AWSManagedRulesUnixRuleSet",
         capacity: 100,
         namespace: "awswaf:managed:aws:posix-os:",
+        description: "Rules against shell commands and variables in requests to POSIX systems.",
         rules: posix_os,
     },
     Managed {
         name: "AWSManagedRulesWindowsRuleSet",
         capacity: 200,
         namespace: "awswaf:managed:aws:windows-os:",
+        description: "Rules against Windows shell and PowerShell command injection.",
         rules: windows_os,
     },
     Managed {
         name: "AWSManagedRulesPHPRuleSet",
         capacity: 100,
         namespace: "awswaf:managed:aws:php-app:",
+        description: "Rules against PHP code injection: high-risk functions and superglobals.",
         rules: php_app,
     },
     Managed {
         name: "AWSManagedRulesWordPressRuleSet",
         capacity: 100,
         namespace: "awswaf:managed:aws:wordpress-app:",
+        description: "Rules against exploitable WordPress commands and files.",
         rules: wordpress_app,
     },
     Managed {
         name: "AWSManagedRulesAdminProtectionRuleSet",
         capacity: 100,
         namespace: "awswaf:managed:aws:admin-protection:",
+        description: "Rules against external access to administration paths.",
         rules: admin_protection,
     },
 ];
+
+/// A managed rule group as DescribeManagedRuleGroup and ListAvailableManagedRuleGroups show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub capacity: u64,
+    pub label_namespace: &'static str,
+    /// Each rule's name and whole label, in order.
+    pub rules: Vec<(String, String)>,
+}
+
+impl Managed {
+    fn described(&self) -> Described {
+        let rules = (self.rules)()
+            .iter()
+            .map(|rule| {
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                let label = rule["RuleLabels"][0]["Name"].as_str().unwrap_or_default();
+                (text(&rule["Name"]), format!("{}{label}", self.namespace))
+            })
+            .collect();
+        Described {
+            name: self.name,
+            description: self.description,
+            capacity: self.capacity,
+            label_namespace: self.namespace,
+            rules,
+        }
+    }
+}
+
+/// Every managed rule group this server renders.
+pub fn available() -> Vec<Described> {
+    GROUPS.iter().map(Managed::described).collect()
+}
+
+/// The managed rule group `vendor`/`name`, described, or why it cannot be used.
+pub fn describe(vendor: &str, name: &str) -> Result<Described, WafError> {
+    find(vendor, name).map(Managed::described)
+}
 
 /// The managed rule group `vendor`/`name`, or why it cannot be used.
 pub(super) fn find(vendor: &str, name: &str) -> Result<&'static Managed, WafError> {

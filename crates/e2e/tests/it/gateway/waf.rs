@@ -1288,6 +1288,69 @@ async fn aws_managed_rule_groups_screen_requests() {
     )
     .await;
     assert_eq!(acl["Summary"]["Name"], "managed");
+    // What the server renders, as the discovery operations say.
+    let available = waf_ok(
+        &server,
+        "ListAvailableManagedRuleGroups",
+        json!({"Scope": "REGIONAL"}),
+    )
+    .await;
+    let names: Vec<&str> = available["ManagedRuleGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 9, "{available}");
+    assert!(
+        names.contains(&"AWSManagedRulesCommonRuleSet")
+            && names.contains(&"AWSManagedRulesWordPressRuleSet")
+    );
+    let described = waf_ok(
+        &server,
+        "DescribeManagedRuleGroup",
+        json!({"Scope": "REGIONAL",
+        "VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}),
+    )
+    .await;
+    assert_eq!(described["Capacity"], 700);
+    assert_eq!(
+        described["LabelNamespace"],
+        "awswaf:managed:aws:core-rule-set:"
+    );
+    assert_eq!(described["Rules"].as_array().unwrap().len(), 22);
+    assert_eq!(
+        described["Rules"][0],
+        json!({"Name": "NoUserAgent_HEADER", "Action": {"Block": {}}})
+    );
+    assert_eq!(
+        described["AvailableLabels"][1]["Name"],
+        "awswaf:managed:aws:core-rule-set:BadBots_Header"
+    );
+    let versions = waf_ok(
+        &server,
+        "ListAvailableManagedRuleGroupVersions",
+        json!({"Scope": "REGIONAL",
+        "VendorName": "AWS", "Name": "AWSManagedRulesSQLiRuleSet"}),
+    )
+    .await;
+    assert_eq!(versions["Versions"], json!([]));
+    waf_err(
+        &server,
+        "DescribeManagedRuleGroup",
+        json!({"Scope": "REGIONAL", "VendorName": "AWS",
+        "Name": "AWSManagedRulesNoSuchGroup"}),
+        "WAFNonexistentItemException",
+    )
+    .await;
+    waf_err(
+        &server,
+        "DescribeManagedRuleGroup",
+        json!({"Scope": "REGIONAL", "VendorName": "AWS",
+        "Name": "AWSManagedRulesBotControlRuleSet"}),
+        "WAFInvalidParameterException",
+    )
+    .await;
     let described = waf_ok(
         &server,
         "GetWebACL",

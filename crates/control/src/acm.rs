@@ -527,15 +527,11 @@ fn summary(state: &State, c: &Certificate, now: i64, region: &str) -> Value {
     if let (Some(domain), Some(map)) = (&d.domain_name, out.as_object_mut()) {
         map.insert("DomainName".into(), json!(domain));
     }
-    if let (Some(_), Some(map)) = (&c.issued, out.as_object_mut()) {
-        map.remove("ImportedAt");
-        map.insert("Type".into(), json!("AMAZON_ISSUED"));
-        map.insert("CreatedAt".into(), json!(c.created_at));
-        map.insert("IssuedAt".into(), json!(c.imported_at));
-        map.insert(
-            "ExportOption".into(),
-            json!(c.issued.as_ref().map(|i| i.export.as_str())),
-        );
+    if let Some(issued) = &c.issued {
+        issue::issued_times(c, &mut out);
+        if let Some(map) = out.as_object_mut() {
+            map.insert("ExportOption".into(), json!(issued.export));
+        }
     }
     out
 }

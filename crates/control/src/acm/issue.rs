@@ -248,6 +248,17 @@ pub(super) fn request(cx: &mut Ctx<'_>, body: &Value) -> Outcome {
     Ok(json!({"CertificateArn": arn}))
 }
 
+/// What an issued certificate shows in place of an imported one's in DescribeCertificate
+/// and ListCertificates: its type, and when it was requested and issued (not imported).
+pub(super) fn issued_times(certificate: &Certificate, out: &mut Value) {
+    if let Some(map) = out.as_object_mut() {
+        map.remove("ImportedAt");
+        map.insert("Type".into(), json!("AMAZON_ISSUED"));
+        map.insert("CreatedAt".into(), json!(certificate.created_at));
+        map.insert("IssuedAt".into(), json!(certificate.imported_at));
+    }
+}
+
 /// The fields DescribeCertificate adds for an issued certificate.
 pub(super) fn describe_fields(certificate: &Certificate, issued: &Issued, out: &mut Value) {
     let options: Vec<Value> = issued
@@ -276,11 +287,8 @@ pub(super) fn describe_fields(certificate: &Certificate, issued: &Issued, out: &
             option
         })
         .collect();
+    issued_times(certificate, out);
     if let Some(map) = out.as_object_mut() {
-        map.remove("ImportedAt");
-        map.insert("Type".into(), json!("AMAZON_ISSUED"));
-        map.insert("CreatedAt".into(), json!(certificate.created_at));
-        map.insert("IssuedAt".into(), json!(certificate.imported_at));
         map.insert("DomainValidationOptions".into(), json!(options));
         map.insert(
             "Options".into(),

@@ -250,20 +250,44 @@ async fn until_trusted(
     }
 }
 
-#[tokio::test]
-async fn custom_domains_are_served_with_their_imported_certificates() {
-    use crate::acm::{acm_ok, b64, import, issued};
-    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+/// A server with an HTTPS gateway listener; the listener's port.
+async fn https_server() -> (TestServer, u16) {
     let server = TestServer::start_with(|config| {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let client = server.client();
     let port = server.server().gateway_tls_addr().unwrap().port();
-    let (api, root) = create_api(&client, "shop").await;
-    let pets = create_resource(&client, &api, &root, "pets").await;
-    mock_route(&client, &api, &pets, "GET", "pets").await;
-    deploy(&client, &api, "prod").await;
+    (server, port)
+}
+
+/// An API `name` with a MOCK `GET /pets`, deployed to `prod`.
+async fn pets_api(client: &Client, name: &str) -> String {
+    let (api, root) = create_api(client, name).await;
+    let pets = create_resource(client, &api, &root, "pets").await;
+    mock_route(client, &api, &pets, "GET", "pets").await;
+    deploy(client, &api, "prod").await;
+    api
+}
+
+/// The custom domain `domain`'s root mapped to the API's `prod` stage.
+async fn map_to_prod(client: &Client, domain: &str, api: &str) {
+    client
+        .create_base_path_mapping()
+        .domain_name(domain)
+        .rest_api_id(api)
+        .stage("prod")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn custom_domains_are_served_with_their_imported_certificates() {
+    use crate::acm::{acm_ok, b64, import, issued};
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+    let (server, port) = https_server().await;
+    let client = server.client();
+    let api = pets_api(&client, "shop").await;
 
     // A REGIONAL domain with its certificate (and chain), and an EDGE one with a wildcard
     // certificate.
@@ -286,14 +310,7 @@ async fn custom_domains_are_served_with_their_imported_certificates() {
             request.certificate_arn(arn)
         };
         request.send().await.unwrap();
-        client
-            .create_base_path_mapping()
-            .domain_name(*name)
-            .rest_api_id(&api)
-            .stage("prod")
-            .send()
-            .await
-            .unwrap();
+        map_to_prod(&client, name, &api).await;
     }
 
     // curl trusts only the test CAs: the handshake succeeds only with the domain's own
@@ -364,16 +381,9 @@ async fn custom_domains_are_served_with_their_imported_certificates() {
 #[tokio::test]
 async fn a_certificate_given_with_an_edge_domain_is_served() {
     use crate::acm::issued;
-    let server = TestServer::start_with(|config| {
-        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
-    })
-    .await;
+    let (server, port) = https_server().await;
     let client = server.client();
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let (api, root) = create_api(&client, "legacy").await;
-    let pets = create_resource(&client, &api, &root, "pets").await;
-    mock_route(&client, &api, &pets, "GET", "pets").await;
-    deploy(&client, &api, "prod").await;
+    let api = pets_api(&client, "legacy").await;
     let (ca, leaf, key) = issued("Legacy CA", &["legacy.example.com"]);
     let (_, _, other_key) = issued("Legacy CA", &["legacy.example.com"]);
 
@@ -403,14 +413,7 @@ async fn a_certificate_given_with_an_edge_domain_is_served() {
     assert_eq!(created.certificate_name(), Some("legacy"));
     let raw = server.get("/domainnames/legacy.example.com").await;
     assert!(!raw.text().contains("PRIVATE KEY"), "{}", raw.text());
-    client
-        .create_base_path_mapping()
-        .domain_name("legacy.example.com")
-        .rest_api_id(&api)
-        .stage("prod")
-        .send()
-        .await
-        .unwrap();
+    map_to_prod(&client, "legacy.example.com", &api).await;
     let (status, body) = until_trusted(&ca, "legacy.example.com", port, "/pets")
         .await
         .unwrap();
@@ -422,16 +425,9 @@ async fn a_certificate_given_with_an_edge_domain_is_served() {
 #[tokio::test]
 async fn a_requested_certificate_serves_a_domain_to_clients_trusting_the_authority() {
     use crate::acm::{acm_ok, issued};
-    let server = TestServer::start_with(|config| {
-        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
-    })
-    .await;
+    let (server, port) = https_server().await;
     let client = server.client();
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let (api, root) = create_api(&client, "issued").await;
-    let pets = create_resource(&client, &api, &root, "pets").await;
-    mock_route(&client, &api, &pets, "GET", "pets").await;
-    deploy(&client, &api, "prod").await;
+    let api = pets_api(&client, "issued").await;
     for algorithm in ["RSA_2048", "EC_secp384r1"] {
         let name = format!(
             "{}.example.com",
@@ -456,14 +452,7 @@ async fn a_requested_certificate_serves_a_domain_to_clients_trusting_the_authori
             .unwrap()
             .to_owned();
         create_regional_domain(&client, &name, &arn).await;
-        client
-            .create_base_path_mapping()
-            .domain_name(&name)
-            .rest_api_id(&api)
-            .stage("prod")
-            .send()
-            .await
-            .unwrap();
+        map_to_prod(&client, &name, &api).await;
         let (status, body) = until_trusted(&chain, &name, port, "/pets").await.unwrap();
         assert_eq!(status, 200, "{algorithm}: {body}");
         // Another authority is not trusted for it.
@@ -486,21 +475,11 @@ async fn a_certificate_imported_on_one_node_is_served_by_every_node() {
     let a = TestServer::start_sharing(&pg.url(), tls).await;
     let b = TestServer::start_sharing(&pg.url(), tls).await;
     let client = a.client();
-    let (api, root) = create_api(&client, "shared").await;
-    let pets = create_resource(&client, &api, &root, "pets").await;
-    mock_route(&client, &api, &pets, "GET", "pets").await;
-    deploy(&client, &api, "prod").await;
+    let api = pets_api(&client, "shared").await;
     let (ca, leaf, key) = issued("Shared CA", &["api.example.com"]);
     let arn = import(&a, &leaf, &key, None).await;
     create_regional_domain(&client, "api.example.com", &arn).await;
-    client
-        .create_base_path_mapping()
-        .domain_name("api.example.com")
-        .rest_api_id(&api)
-        .stage("prod")
-        .send()
-        .await
-        .unwrap();
+    map_to_prod(&client, "api.example.com", &api).await;
     let b_port = b.server().gateway_tls_addr().unwrap().port();
     let (status, _) = until_trusted(&ca, "api.example.com", b_port, "/pets")
         .await

@@ -189,9 +189,16 @@ async fn resource_policies_see_secure_transport_over_https() {
         .unwrap();
     deploy(&client, &api, "prod").await;
     let plain = Invoke::new(&server, &api)
-        .until("GET", "/prod/mock", |raw| raw.status == 403)
+        .until("GET", "/prod/mock", |raw| {
+            raw.error_type().as_deref() == Some("AccessDeniedException")
+        })
         .await;
-    assert_eq!(plain.status, 403, "{}", plain.text());
+    assert_eq!(
+        (plain.status, plain.error_type().as_deref()),
+        (403, Some("AccessDeniedException")),
+        "{}",
+        plain.text()
+    );
 
     let port = server.server().gateway_tls_addr().unwrap().port();
     let cert = server.data_dir().join("gateway-tls").join("cert.pem");

@@ -621,6 +621,9 @@ async fn a_web_acl_set_on_one_node_guards_every_node() {
     )
     .await;
     let set_id = set["Summary"]["Id"].as_str().unwrap().to_owned();
+    // b serves the stage before the ACL comes, so a 403 below can only be the ACL's.
+    let far_b = from(&b, &api, FAR);
+    assert_eq!(route_of(&far_b.ready("/prod/").await), "root");
     let acl = waf_ok(&a, "CreateWebACL", json!({"Name": "guard", "Scope": "REGIONAL",
         "DefaultAction": {"Allow": {}}, "VisibilityConfig": visibility("guard"),
         "Rules": [rule("far", 0, json!({"IPSetReferenceStatement": {"ARN": set["Summary"]["ARN"]}}), json!({"Block": {}}))]})).await;
@@ -631,7 +634,6 @@ async fn a_web_acl_set_on_one_node_guards_every_node() {
     )
     .await;
 
-    let far_b = from(&b, &api, FAR);
     let blocked = until(
         &far_b,
         || far_b.request("GET", "/prod/"),

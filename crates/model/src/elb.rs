@@ -233,8 +233,41 @@ pub struct Listener {
     pub certificates: Vec<String>,
     #[serde(default)]
     pub alpn_policy: Vec<String>,
+    /// Attributes set by ModifyListenerAttributes; see [`listener_attributes`] for the
+    /// ones that apply.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: TagList,
+}
+
+/// The default TCP idle timeout of a network load balancer listener, in seconds: the
+/// value of TCP listeners' `tcp.idle_timeout.seconds` until it is changed, and the fixed
+/// timeout of TLS listeners.
+pub const DEFAULT_TCP_IDLE_TIMEOUT_SECONDS: u32 = 350;
+
+/// Whether listeners with `protocol` take `tcp.idle_timeout.seconds`: TCP listeners, and
+/// the TCP side of TCP_UDP ones. TLS listeners' timeout is fixed at 350 s, UDP flows' at
+/// 120 s.
+pub fn has_tcp_idle_timeout(protocol: &str) -> bool {
+    protocol == "TCP" || protocol == "TCP_UDP"
+}
+
+/// A listener's attributes, defaults included: `tcp.idle_timeout.seconds` for TCP and
+/// TCP_UDP listeners, none for the others. A value set while the listener had another
+/// protocol applies again only when the protocol takes it.
+pub fn listener_attributes(listener: &Listener) -> BTreeMap<String, String> {
+    let mut all = BTreeMap::new();
+    if has_tcp_idle_timeout(&listener.protocol) {
+        let key = "tcp.idle_timeout.seconds";
+        let value = listener
+            .attributes
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_TCP_IDLE_TIMEOUT_SECONDS.to_string());
+        all.insert(key.to_owned(), value);
+    }
+    all
 }
 
 /// A `forward` action to one or more weighted target groups.
@@ -347,6 +380,10 @@ pub struct ListenerPlan {
     /// imported here, which pass the TLS stream through to the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<ListenerTls>,
+    /// The idle timeout of its TCP connections, in milliseconds (from a TCP listener's
+    /// `tcp.idle_timeout.seconds`); `None` leaves the engine's default (350 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_millis: Option<u64>,
 }
 
 /// How a TLS listener terminates TLS.
@@ -451,6 +488,10 @@ pub fn plan<'a>(
                             })
                         })
                         .flatten(),
+                    idle_timeout_millis: listener_attributes(l)
+                        .get("tcp.idle_timeout.seconds")
+                        .and_then(|seconds| seconds.parse::<u64>().ok())
+                        .map(|seconds| seconds.saturating_mul(1000)),
                 })
                 .collect(),
         })

@@ -480,6 +480,25 @@ pub fn check_load_balancer_attribute(key: &str, value: &str) -> Result<(), ElbEr
     }
 }
 
+/// Checks one attribute given to ModifyListenerAttributes for a listener with `protocol`:
+/// `tcp.idle_timeout.seconds` (60–6000) on TCP and TCP_UDP listeners. Keys of application
+/// load balancer listeners are not recognized.
+pub fn check_listener_attribute(key: &str, value: &str, protocol: &str) -> Result<(), ElbError> {
+    match key {
+        "tcp.idle_timeout.seconds" => {
+            if !crate::elb::has_tcp_idle_timeout(protocol) {
+                return Err(ElbError::invalid_configuration(format!(
+                    "The listener attribute '{key}' is not supported for '{protocol}' listeners: only TCP and TCP_UDP listeners take it (TLS listeners' idle timeout is fixed at 350 seconds)"
+                )));
+            }
+            integer_attribute("Listener", key, value, 60, 6000)
+        }
+        _ => Err(ElbError::validation(format!(
+            "Listener attribute key '{key}' is not recognized"
+        ))),
+    }
+}
+
 /// Checks a complete set of load balancer attributes for rules that span keys.
 pub fn check_load_balancer_attributes(
     attributes: &BTreeMap<String, String>,
@@ -846,6 +865,97 @@ mod tests {
         for (k, v) in crate::elb::default_target_group_attributes("TCP", "ip") {
             assert!(check_target_group_attribute(&k, &v, "TCP").is_ok(), "{k}");
         }
+    }
+
+    #[test]
+    fn listener_attributes() {
+        let key = "tcp.idle_timeout.seconds";
+        for (value, protocol) in [("60", "TCP"), ("6000", "TCP"), ("350", "TCP_UDP")] {
+            assert!(
+                check_listener_attribute(key, value, protocol).is_ok(),
+                "{value}"
+            );
+        }
+        for value in ["59", "6001", "", "1e3", "-60"] {
+            assert_eq!(
+                check_listener_attribute(key, value, "TCP")
+                    .err()
+                    .map(|e| e.code),
+                Some(ElbErrorCode::ValidationError),
+                "{value:?}"
+            );
+        }
+        for protocol in ["TLS", "UDP"] {
+            assert_eq!(
+                check_listener_attribute(key, "500", protocol)
+                    .err()
+                    .map(|e| e.code),
+                Some(ElbErrorCode::InvalidConfigurationRequest),
+                "{protocol}"
+            );
+        }
+        assert_eq!(
+            check_listener_attribute("routing.http.response.server.enabled", "true", "TCP")
+                .err()
+                .map(|e| e.message),
+            Some(
+                "Listener attribute key 'routing.http.response.server.enabled' is not recognized"
+                    .into()
+            )
+        );
+
+        // TCP listeners show the default until it is changed; the others have no attributes,
+        // and a value set under TCP waits while the listener is TLS.
+        let mut listener = crate::elb::Listener {
+            arn: "l".into(),
+            load_balancer_arn: "lb".into(),
+            port: 80,
+            protocol: "TCP".into(),
+            default_actions: Vec::new(),
+            ssl_policy: None,
+            certificates: Vec::new(),
+            alpn_policy: Vec::new(),
+            attributes: Default::default(),
+            tags: Vec::new(),
+        };
+        let shown = |l: &crate::elb::Listener| {
+            crate::elb::listener_attributes(l)
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shown(&listener), [(key.to_owned(), "350".to_owned())]);
+        listener.attributes.insert(key.into(), "900".into());
+        assert_eq!(shown(&listener), [(key.to_owned(), "900".to_owned())]);
+        listener.protocol = "TLS".into();
+        assert_eq!(shown(&listener), []);
+        listener.protocol = "TCP_UDP".into();
+        assert_eq!(shown(&listener), [(key.to_owned(), "900".to_owned())]);
+
+        // The plan carries the timeout of TCP listeners only, in milliseconds.
+        let lb = crate::elb::LoadBalancer {
+            arn: "lb".into(),
+            name: "lb".into(),
+            dns_name: "lb.example".into(),
+            created_time: 0,
+            scheme: "internal".into(),
+            vpc_id: "vpc".into(),
+            state: crate::elb::LoadBalancerState::Active,
+            state_reason: None,
+            subnets: Vec::new(),
+            security_groups: Vec::new(),
+            ip_address_type: "ipv4".into(),
+            enforce_security_group_inbound_rules_on_private_link_traffic: None,
+            address: "127.0.0.1".into(),
+            attributes: Default::default(),
+            tags: Vec::new(),
+        };
+        let plan = |l: &crate::elb::Listener| {
+            crate::elb::plan([&lb], [l], [], &|_| None).load_balancers[0].listeners[0]
+                .idle_timeout_millis
+        };
+        assert_eq!(plan(&listener), Some(900_000));
+        listener.protocol = "TLS".into();
+        assert_eq!(plan(&listener), None);
     }
 
     #[test]

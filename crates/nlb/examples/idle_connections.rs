@@ -77,6 +77,7 @@ async fn main() {
                 protocol: "TCP".into(),
                 target_group_arn: Some("tg".into()),
                 tls: None,
+                idle_timeout_millis: None,
             }],
         }],
         target_groups: vec![TargetGroupPlan {

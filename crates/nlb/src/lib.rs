@@ -21,6 +21,7 @@ mod udp;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
@@ -43,10 +44,11 @@ pub fn in_memory_peer() -> SocketAddr {
 }
 
 /// Settings of the engine that are not part of the plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct EngineConfig {
-    /// Closes a proxied connection after this long without a byte in either direction
-    /// (AWS: 350 s for TCP).
+    /// Closes a proxied connection after this long without a byte in either direction,
+    /// on listeners whose plan sets no idle timeout of its own (AWS: 350 s, fixed for TLS
+    /// listeners; TCP listeners' plans carry their `tcp.idle_timeout.seconds`).
     pub idle_timeout: std::time::Duration,
     /// How long a connection attempt to a target may take.
     pub connect_timeout: std::time::Duration,
@@ -96,6 +98,9 @@ struct RunningListener {
     tcp: Option<Serving>,
     /// The datagram loop, for UDP and TCP_UDP listeners.
     udp: Option<Serving>,
+    /// The idle timeout of its TCP connections, in milliseconds, read when a connection
+    /// is accepted (a changed timeout applies to new connections).
+    idle: Arc<AtomicU64>,
 }
 
 /// A task serving a listener's socket. Dropping it stops the listener at once: connections
@@ -131,7 +136,13 @@ impl RunningListener {
             tls: Arc::new(ArcSwapOption::empty()),
             tcp: None,
             udp: None,
+            idle: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The idle timeout of its TCP connections.
+    fn idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.idle.load(Ordering::Relaxed))
     }
 
     /// Opens the sockets `protocol` needs that are not open yet and closes the ones it no
@@ -153,7 +164,8 @@ impl RunningListener {
                     socket,
                     self.route.clone(),
                     self.tls.clone(),
-                    config.clone(),
+                    self.idle.clone(),
+                    *config,
                 )),
                 listening: Some(listening),
             });
@@ -251,6 +263,13 @@ impl Engine {
                     // A listener that moved stopped above.
                     _ => RunningListener::new(bind, Arc::new(ArcSwapOption::new(group))),
                 };
+                let idle = listener
+                    .idle_timeout_millis
+                    .map_or(self.config.idle_timeout, std::time::Duration::from_millis);
+                running_listener.idle.store(
+                    u64::try_from(idle.as_millis()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
                 // Termination changes only when the listener's certificates or TLS settings do.
                 let current = running_listener.tls.load();
                 if current.as_ref().map(|t| &t.plan) != listener.tls.as_ref() {
@@ -296,7 +315,8 @@ impl Engine {
         running.addresses = addresses;
     }
 
-    /// The route of a load balancer's listener on `port`, and the listener's address.
+    /// The route of a load balancer's listener on `port`, the listener's address, the TLS
+    /// it terminates, and the engine settings for a connection to it (its idle timeout).
     #[allow(clippy::type_complexity)]
     fn listener(
         &self,
@@ -306,6 +326,7 @@ impl Engine {
         Arc<ArcSwapOption<Group>>,
         SocketAddr,
         Option<Arc<tls::Termination>>,
+        EngineConfig,
     )> {
         let running = self.lock();
         let ip = *running.addresses.get(load_balancer_arn)?;
@@ -314,7 +335,13 @@ impl Engine {
             .listeners
             .values()
             .find(|l| l.bind == bind)
-            .map(|l| (l.route.clone(), bind, l.tls.load_full()))
+            .map(|l| {
+                let config = EngineConfig {
+                    idle_timeout: l.idle_timeout(),
+                    ..self.config
+                };
+                (l.route.clone(), bind, l.tls.load_full(), config)
+            })
     }
 
     /// Whether a load balancer has a running listener on `port`.
@@ -335,7 +362,7 @@ impl Engine {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let (route, local, termination) =
+        let (route, local, termination, config) =
             self.listener(load_balancer_arn, port).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::NotFound,
@@ -343,10 +370,9 @@ impl Engine {
                 )
             })?;
         match termination {
-            None => proxy::serve(client, peer, local, &route, &self.config).await,
+            None => proxy::serve(client, peer, local, &route, &config).await,
             Some(termination) => {
-                proxy::serve_terminated(client, peer, local, &route, &termination, &self.config)
-                    .await
+                proxy::serve_terminated(client, peer, local, &route, &termination, &config).await
             }
         }
     }
@@ -361,14 +387,14 @@ impl Engine {
         port: u16,
         peer: SocketAddr,
     ) -> std::io::Result<Flow> {
-        let (route, local, termination) =
+        let (route, local, termination, config) =
             self.listener(load_balancer_arn, port).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::ConnectionRefused,
                     format!("no listener on port {port} of {load_balancer_arn}"),
                 )
             })?;
-        proxy::open_flow(peer, local, &route, termination, &self.config).await
+        proxy::open_flow(peer, local, &route, termination, &config).await
     }
 
     /// The state of a load balancer, or `None` if no applied plan contained it.

@@ -47,9 +47,9 @@ pub(crate) async fn accept_loop(
     listener: TcpListener,
     route: Arc<ArcSwapOption<Group>>,
     tls: Tls,
+    idle: Arc<AtomicU64>,
     config: EngineConfig,
 ) {
-    let config = Arc::new(config);
     // Listeners bind a specific address, so every accepted connection's local address is the
     // listener's: no `getsockname` per connection.
     let Ok(local) = listener.local_addr() else {
@@ -60,7 +60,10 @@ pub(crate) async fn accept_loop(
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let route = route.clone();
-                let config = config.clone();
+                let config = EngineConfig {
+                    idle_timeout: Duration::from_millis(idle.load(Ordering::Relaxed)),
+                    ..config
+                };
                 let termination = tls.load_full();
                 tokio::spawn(async move {
                     let served = match termination {
@@ -358,7 +361,7 @@ pub(crate) async fn open_flow(
         // certificate, in a task of the load balancer's own, as for a socket it accepted.
         Some(termination) => {
             let (near, far) = tokio::io::duplex(crate::pump::BUFFER);
-            let config = config.clone();
+            let config = *config;
             tokio::spawn(async move {
                 let handshake = tokio::time::timeout(
                     crate::tls::HANDSHAKE_TIMEOUT,

@@ -1,14 +1,16 @@
-//! CreateListener, DescribeListeners, ModifyListener and DeleteListener, and the
-//! certificates of TLS listeners (AddListenerCertificates, DescribeListenerCertificates,
-//! RemoveListenerCertificates).
+//! CreateListener, DescribeListeners, ModifyListener and DeleteListener, the certificates
+//! of TLS listeners (AddListenerCertificates, DescribeListenerCertificates,
+//! RemoveListenerCertificates), and listener attributes (DescribeListenerAttributes,
+//! ModifyListenerAttributes).
 
 use causeway_model::arn::ElbResourceKind;
-use causeway_model::elb::{ForwardAction, Listener};
+use causeway_model::elb::{ForwardAction, Listener, listener_attributes};
 use causeway_model::elb_api::{
     self, ALPN_POLICIES, DEFAULT_SSL_POLICY, ElbError, ElbErrorCode, PROTOCOLS,
 };
 use causeway_wire::elbv2::{Params, output};
 
+use super::load_balancers::attribute_changes;
 use super::{
     Call, Outcome, check_arn, forwards_to, list, load_balancer, opt_int, page, put, tag_list,
 };
@@ -102,6 +104,7 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         ssl_policy: settings.ssl_policy,
         certificates: settings.certificates,
         alpn_policy: settings.alpn_policy,
+        attributes: Default::default(),
         tags,
     };
     put(cx, kind::LISTENER, &listener.arn, &listener)?;
@@ -590,5 +593,30 @@ pub(super) fn remove_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome 
     put(cx, kind::LISTENER, &updated.arn, &updated)?;
     let body = call.respond(|_| {});
     cx.state.listeners.insert(updated.arn.clone(), updated);
+    Ok(body)
+}
+
+/// DescribeListenerAttributes: a TCP or TCP_UDP listener's `tcp.idle_timeout.seconds`; other
+/// listeners have none.
+pub(super) fn describe_attributes(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let found = listener(cx, call.required("ListenerArn")?)?;
+    let attributes = listener_attributes(found);
+    Ok(call.respond(|x| output::attributes(x, &attributes)))
+}
+
+/// ModifyListenerAttributes: sets a TCP listener's idle timeout, which the load balancer
+/// applies to the connections it accepts from then on. Answers the listener's attributes.
+pub(super) fn modify_attributes(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let arn = call.required("ListenerArn")?;
+    let changes = attribute_changes(call)?;
+    let mut updated = listener(cx, arn)?.clone();
+    for (key, value) in changes {
+        elb_api::check_listener_attribute(&key, &value, &updated.protocol)?;
+        updated.attributes.insert(key, value);
+    }
+    put(cx, kind::LISTENER, arn, &updated)?;
+    let attributes = listener_attributes(&updated);
+    let body = call.respond(|x| output::attributes(x, &attributes));
+    cx.state.listeners.insert(arn.to_owned(), updated);
     Ok(body)
 }

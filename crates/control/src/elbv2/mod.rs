@@ -102,6 +102,8 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         "AddListenerCertificates" => listeners::add_certificates(cx, call),
         "DescribeListenerCertificates" => listeners::describe_certificates(cx, call),
         "RemoveListenerCertificates" => listeners::remove_certificates(cx, call),
+        "DescribeListenerAttributes" => listeners::describe_attributes(cx, call),
+        "ModifyListenerAttributes" => listeners::modify_attributes(cx, call),
         "AddTags" => tags::add(cx, call),
         "RemoveTags" => tags::remove(cx, call),
         "DescribeTags" => tags::describe(cx, call),

@@ -1881,6 +1881,172 @@ async fn modify_and_delete_listener() {
     assert_eq!(ports, [10112]);
 }
 
+/// A TCP listener's `tcp.idle_timeout.seconds`: 350 until changed, 60–6000, kept through
+/// ModifyListener; TCP_UDP listeners take it too, UDP listeners have no attributes.
+#[tokio::test]
+async fn listener_attributes_set_the_tcp_idle_timeout() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let lb = create_lb_arn(&client, "idle").await;
+    let tg = create_tg(&client, "idle-tg").await;
+    let tcp = create_listener(&client, &lb, 10120, &tg).await;
+    let shown = |attributes: &[aws_sdk_elasticloadbalancingv2::types::ListenerAttribute]| {
+        attributes
+            .iter()
+            .map(|a| {
+                (
+                    a.key().unwrap_or_default().to_owned(),
+                    a.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let idle = |seconds: &str| vec![("tcp.idle_timeout.seconds".to_owned(), seconds.to_owned())];
+    let described = client
+        .describe_listener_attributes()
+        .listener_arn(&tcp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown(described.attributes()), idle("350"));
+    let attribute = |key: &str, value: &str| {
+        aws_sdk_elasticloadbalancingv2::types::ListenerAttribute::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    let modified = client
+        .modify_listener_attributes()
+        .listener_arn(&tcp)
+        .attributes(attribute("tcp.idle_timeout.seconds", "600"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown(modified.attributes()), idle("600"));
+    client
+        .modify_listener()
+        .listener_arn(&tcp)
+        .port(10121)
+        .send()
+        .await
+        .unwrap();
+    let described = client
+        .describe_listener_attributes()
+        .listener_arn(&tcp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown(described.attributes()), idle("600"));
+
+    for value in ["59", "6001", "ten"] {
+        client
+            .modify_listener_attributes()
+            .listener_arn(&tcp)
+            .attributes(attribute("tcp.idle_timeout.seconds", value))
+            .send()
+            .await
+            .expect_code("ValidationError");
+    }
+    client
+        .modify_listener_attributes()
+        .listener_arn(&tcp)
+        .attributes(attribute("routing.http.response.server.enabled", "false"))
+        .send()
+        .await
+        .expect_error(
+            "ValidationError",
+            "Listener attribute key 'routing.http.response.server.enabled' is not recognized",
+        );
+    // A refused change leaves the listener as it was.
+    let described = client
+        .describe_listener_attributes()
+        .listener_arn(&tcp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown(described.attributes()), idle("600"));
+    let unknown = tcp.replace(&tcp[tcp.len() - 16..], "0000000000000000");
+    client
+        .describe_listener_attributes()
+        .listener_arn(&unknown)
+        .send()
+        .await
+        .expect_code("ListenerNotFound");
+
+    // TCP_UDP listeners take it; UDP listeners have no attributes and refuse it.
+    let target_group = |name: &'static str, protocol: ProtocolEnum| {
+        let client = client.clone();
+        async move {
+            client
+                .create_target_group()
+                .name(name)
+                .protocol(protocol)
+                .port(5353)
+                .vpc_id(VPC)
+                .target_type(TargetTypeEnum::Ip)
+                .send()
+                .await
+                .unwrap()
+                .target_groups()[0]
+                .target_group_arn()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let listener = |port: i32, protocol: ProtocolEnum, tg: String| {
+        let (client, lb) = (client.clone(), lb.clone());
+        async move {
+            client
+                .create_listener()
+                .load_balancer_arn(lb)
+                .protocol(protocol)
+                .port(port)
+                .default_actions(forward(&tg))
+                .send()
+                .await
+                .unwrap()
+                .listeners()[0]
+                .listener_arn()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let both = listener(
+        10122,
+        ProtocolEnum::TcpUdp,
+        target_group("idle-both", ProtocolEnum::TcpUdp).await,
+    )
+    .await;
+    let modified = client
+        .modify_listener_attributes()
+        .listener_arn(&both)
+        .attributes(attribute("tcp.idle_timeout.seconds", "60"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown(modified.attributes()), idle("60"));
+    let udp = listener(
+        10123,
+        ProtocolEnum::Udp,
+        target_group("idle-udp", ProtocolEnum::Udp).await,
+    )
+    .await;
+    let described = client
+        .describe_listener_attributes()
+        .listener_arn(&udp)
+        .send()
+        .await
+        .unwrap();
+    assert!(described.attributes().is_empty());
+    client
+        .modify_listener_attributes()
+        .listener_arn(&udp)
+        .attributes(attribute("tcp.idle_timeout.seconds", "600"))
+        .send()
+        .await
+        .expect_code("InvalidConfigurationRequest");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tags
 

@@ -90,6 +90,13 @@ def main():
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "10"}],
     )["Attributes"]
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "10"} in attrs, attrs
+    idle = {"Key": "tcp.idle_timeout.seconds", "Value": "900"}
+    attrs = client.modify_listener_attributes(
+        ListenerArn=listener["ListenerArn"], Attributes=[idle]
+    )["Attributes"]
+    assert attrs == [idle], attrs
+    attrs = client.describe_listener_attributes(ListenerArn=listener["ListenerArn"])
+    assert attrs["Attributes"] == [idle], attrs
     error = expect_error(
         "ValidationError",
         client.modify_load_balancer_attributes,

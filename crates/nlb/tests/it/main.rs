@@ -93,6 +93,7 @@ fn plan(
                 protocol: "TCP".into(),
                 target_group_arn: Some("tg-1".into()),
                 tls: None,
+                idle_timeout_millis: None,
             }],
         }],
         target_groups: vec![group],
@@ -796,4 +797,39 @@ async fn idle_connections_are_closed_after_the_idle_timeout() {
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "an idle connection must be closed");
+}
+
+/// A listener's own idle timeout (a TCP listener's `tcp.idle_timeout.seconds`) replaces the
+/// engine's default, and a new plan changes it for the connections accepted from then on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_idle_timeout_overrides_the_default_and_follows_new_plans() {
+    let (a, _ta) = backend("a").await;
+    let engine = Engine::new(EngineConfig::default());
+    let addr: SocketAddr = "127.10.9.11:18201".parse().unwrap();
+    let with_idle = |millis: u64| {
+        let mut plan = plan("127.10.9.11", 18201, vec![target(a)], |_| {});
+        plan.load_balancers[0].listeners[0].idle_timeout_millis = Some(millis);
+        plan
+    };
+    engine.apply(&with_idle(400));
+    let (_, mut stream) = connect(addr).await;
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the listener's 400 ms must close an idle connection"
+    );
+
+    engine.apply(&with_idle(60_000));
+    let (_, mut kept) = connect(addr).await;
+    let mut byte = [0u8; 1];
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), kept.read(&mut byte)).await;
+    assert!(
+        quiet.is_err(),
+        "a connection under the new 60 s timeout stays open"
+    );
+    kept.write_all(b"live").await.unwrap();
+    let mut echo = [0u8; 4];
+    kept.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"live");
 }

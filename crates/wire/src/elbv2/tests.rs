@@ -144,6 +144,7 @@ fn describe_listeners() {
         ssl_policy: None,
         certificates: vec![],
         alpn_policy: vec![],
+        attributes: Default::default(),
         tags: vec![],
     };
     let tls = Listener {

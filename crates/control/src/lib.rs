@@ -57,6 +57,8 @@ pub struct ControlConfig {
     /// The identities whose SigV4 signatures the management APIs accept; `None` accepts
     /// every request, signed or not.
     pub credentials: Option<Arc<causeway_sigv4::Credentials>>,
+    /// The quotas on network load balancers (AWS's defaults).
+    pub elb_quotas: causeway_model::elb_api::ElbQuotas,
 }
 
 /// An account-wide token bucket: `rate_limit` requests per second, bursts of `burst_limit`.
@@ -87,6 +89,7 @@ impl ControlConfig {
             account_throttle: AccountThrottle::default(),
             usage_node: None,
             credentials: None,
+            elb_quotas: Default::default(),
         }
     }
 }

@@ -27,6 +27,11 @@ pub struct LoadBalancer {
     #[serde(default)]
     pub state_reason: Option<String>,
     pub subnets: Vec<String>,
+    /// The Availability Zone of each subnet, as an index (0 is `{region}a`), once SetSubnets
+    /// changed the subnets: a subnet keeps its zone, and a new one takes a free zone. Empty
+    /// until then, when the subnets are in zones a, b, c, ... in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<u32>,
     #[serde(default)]
     pub security_groups: Vec<String>,
     /// `ipv4` or `dualstack`.
@@ -62,6 +67,47 @@ impl LoadBalancerState {
             LoadBalancerState::ActiveImpaired => "active_impaired",
             LoadBalancerState::Failed => "failed",
         }
+    }
+}
+
+impl LoadBalancer {
+    /// The zone index of each subnet (see [`LoadBalancer::zones`]).
+    pub fn zone_indexes(&self) -> Vec<u32> {
+        if self.zones.len() == self.subnets.len() {
+            return self.zones.clone();
+        }
+        (0..self.subnets.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect()
+    }
+
+    /// Replaces the subnets: the ones kept stay in their zones, new ones take the lowest
+    /// free zones.
+    pub fn set_subnets(&mut self, subnets: Vec<String>) {
+        let current: Vec<(String, u32)> = self
+            .subnets
+            .iter()
+            .cloned()
+            .zip(self.zone_indexes())
+            .collect();
+        let mut used: Vec<u32> = subnets
+            .iter()
+            .filter_map(|s| current.iter().find(|(c, _)| c == s).map(|(_, z)| *z))
+            .collect();
+        let mut zones = Vec::with_capacity(subnets.len());
+        for subnet in &subnets {
+            let zone = match current.iter().find(|(c, _)| c == subnet) {
+                Some((_, zone)) => *zone,
+                None => {
+                    let free = (0..).find(|z| !used.contains(z)).unwrap_or(0);
+                    used.push(free);
+                    free
+                }
+            };
+            zones.push(zone);
+        }
+        self.subnets = subnets;
+        self.zones = zones;
     }
 }
 

@@ -36,8 +36,14 @@ pub enum ElbErrorCode {
     TooManyLoadBalancers,
     /// Too many targets in one target group.
     TooManyTargets,
-    /// Too many certificates on one listener.
+    /// Too many certificates on one load balancer's listeners.
     TooManyCertificates,
+    /// Too many listeners on one load balancer.
+    TooManyListeners,
+    /// Too many target groups in the account.
+    TooManyTargetGroups,
+    /// A security policy name that names no policy.
+    SslPolicyNotFound,
     /// A certificate ARN names no certificate in ACM.
     CertificateNotFound,
     /// The resource is used by another one (a target group by a listener).
@@ -88,6 +94,9 @@ impl ElbErrorCode {
             ElbErrorCode::TooManyLoadBalancers => "TooManyLoadBalancers",
             ElbErrorCode::TooManyTargets => "TooManyTargets",
             ElbErrorCode::TooManyCertificates => "TooManyCertificates",
+            ElbErrorCode::TooManyListeners => "TooManyListeners",
+            ElbErrorCode::TooManyTargetGroups => "TooManyTargetGroups",
+            ElbErrorCode::SslPolicyNotFound => "SSLPolicyNotFound",
             ElbErrorCode::CertificateNotFound => "CertificateNotFound",
             ElbErrorCode::ResourceInUse => "ResourceInUse",
             ElbErrorCode::InvalidTarget => "InvalidTarget",
@@ -235,6 +244,61 @@ pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-2016-08";
 
 /// The most tags one resource can have.
 pub const MAX_TAGS: usize = 50;
+
+/// The quotas enforced on network load balancers. The defaults are AWS's; like AWS's, they
+/// can be raised (or lowered) for an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElbQuotas {
+    /// Target groups in the account (`target-groups`).
+    pub target_groups: usize,
+    /// Listeners of one load balancer (`listeners-per-network-load-balancer`).
+    pub listeners_per_load_balancer: usize,
+    /// Certificates one load balancer's listeners hold besides their default ones
+    /// (`certificates-per-network-load-balancer`).
+    pub certificates_per_load_balancer: usize,
+    /// Targets of one target group (`targets-per-target-group`).
+    pub targets_per_target_group: usize,
+}
+
+impl Default for ElbQuotas {
+    fn default() -> Self {
+        ElbQuotas {
+            target_groups: 3000,
+            listeners_per_load_balancer: 50,
+            certificates_per_load_balancer: 25,
+            targets_per_target_group: 1000,
+        }
+    }
+}
+
+impl ElbQuotas {
+    /// The limits DescribeAccountLimits answers, named and ordered as AWS lists them: the
+    /// ones of network load balancers that this server enforces, with `load_balancers` the
+    /// number of addresses the server hands out to load balancers.
+    pub fn account_limits(&self, load_balancers: u64) -> Vec<(&'static str, String)> {
+        vec![
+            ("target-groups", self.target_groups.to_string()),
+            ("network-load-balancers", load_balancers.to_string()),
+            (
+                "listeners-per-network-load-balancer",
+                self.listeners_per_load_balancer.to_string(),
+            ),
+            // A forward action names one target group: the API refuses more.
+            (
+                "target-groups-per-action-on-network-load-balancer",
+                "1".to_owned(),
+            ),
+            (
+                "certificates-per-network-load-balancer",
+                self.certificates_per_load_balancer.to_string(),
+            ),
+            (
+                "targets-per-target-group",
+                self.targets_per_target_group.to_string(),
+            ),
+        ]
+    }
+}
 
 /// Checks a load balancer or target group name: 1 to 32 letters, digits and hyphens, not
 /// beginning or ending with a hyphen. `what` is `Load balancer` or `Target group`.
@@ -942,6 +1006,7 @@ mod tests {
             state: crate::elb::LoadBalancerState::Active,
             state_reason: None,
             subnets: Vec::new(),
+            zones: Vec::new(),
             security_groups: Vec::new(),
             ip_address_type: "ipv4".into(),
             enforce_security_group_inbound_rules_on_private_link_traffic: None,

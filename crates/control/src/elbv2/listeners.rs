@@ -82,6 +82,21 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         return Ok(call.respond(|x| x.list("Listeners", [existing], output::listener)));
     }
 
+    let on_load_balancer = cx
+        .state
+        .listeners
+        .values()
+        .filter(|l| l.load_balancer_arn == lb_arn)
+        .count();
+    let most = cx.config.elb_quotas.listeners_per_load_balancer;
+    if on_load_balancer >= most {
+        return Err(ElbError::new(
+            ElbErrorCode::TooManyListeners,
+            format!(
+                "Load balancer '{lb_arn}' has {most} listeners, the most a load balancer can have"
+            ),
+        ));
+    }
     let lb_id = lb.arn.rsplit('/').next().unwrap_or_default().to_owned();
     let lb_name = lb.name.clone();
     let taken: Vec<String> = cx
@@ -491,9 +506,6 @@ fn imported(cx: &Ctx<'_>, arns: &[String]) -> Result<(), ElbError> {
     }
 }
 
-/// The most certificates a listener holds besides its default (AWS's default quota).
-const MAX_EXTRA_CERTIFICATES: usize = 25;
-
 /// The `Certificates.member.N.CertificateArn` of a call, at least one.
 fn certificate_arns(p: &Params) -> Result<Vec<String>, ElbError> {
     let entries = p
@@ -544,11 +556,23 @@ pub(super) fn add_certificates(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
             updated.certificates.push(arn.clone());
         }
     }
-    if updated.certificates.len() > 1 + MAX_EXTRA_CERTIFICATES {
+    // The quota counts the certificates of all the load balancer's listeners, defaults
+    // aside.
+    let extra = |l: &Listener| l.certificates.len().saturating_sub(1);
+    let on_load_balancer: usize = cx
+        .state
+        .listeners
+        .values()
+        .filter(|l| l.load_balancer_arn == updated.load_balancer_arn && l.arn != updated.arn)
+        .map(extra)
+        .sum::<usize>()
+        + extra(&updated);
+    let most = cx.config.elb_quotas.certificates_per_load_balancer;
+    if on_load_balancer > most {
         return Err(ElbError::new(
             ElbErrorCode::TooManyCertificates,
             format!(
-                "A listener holds at most {MAX_EXTRA_CERTIFICATES} certificates besides its default"
+                "A load balancer's listeners hold at most {most} certificates besides their default ones; this request would give them {on_load_balancer}"
             ),
         ));
     }

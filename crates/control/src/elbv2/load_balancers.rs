@@ -1,5 +1,6 @@
 //! CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer,
-//! Describe/ModifyLoadBalancerAttributes and SetSecurityGroups.
+//! Describe/ModifyLoadBalancerAttributes, SetSecurityGroups, SetSubnets and
+//! SetIpAddressType, and DescribeAccountLimits.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -36,20 +37,7 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         }
     }
     let scheme = opt_enum(p, "Scheme", "scheme", SCHEMES)?.unwrap_or("internet-facing");
-    let ip_address_type = match p.get("IpAddressType") {
-        Some("dualstack-without-public-ipv4") => {
-            return Err(ElbError::invalid_configuration(
-                "IP address type 'dualstack-without-public-ipv4' is for application load balancers only: use 'ipv4' or 'dualstack'",
-            ));
-        }
-        _ => opt_enum(
-            p,
-            "IpAddressType",
-            "ipAddressType",
-            LOAD_BALANCER_IP_ADDRESS_TYPES,
-        )?
-        .unwrap_or("ipv4"),
-    };
+    let ip_address_type = ip_address_type(call)?.unwrap_or("ipv4");
     let subnets = subnets(call)?;
     let security_groups = security_groups(&list(p, "SecurityGroups")?)?;
     let tags = tag_list(p, "Tags")?;
@@ -100,6 +88,7 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         state: LoadBalancerState::Provisioning,
         state_reason: None,
         subnets,
+        zones: Vec::new(),
         enforce_security_group_inbound_rules_on_private_link_traffic: (!security_groups.is_empty())
             .then(|| "on".to_owned()),
         security_groups,
@@ -119,7 +108,24 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
     Ok(body)
 }
 
-/// The subnets of a create, from `Subnets` or `SubnetMappings` (whose addresses and
+/// The `IpAddressType` of a call, if given: `ipv4` or `dualstack` for network load
+/// balancers.
+fn ip_address_type<'a>(call: &Call<'a>) -> Result<Option<&'a str>, ElbError> {
+    let p = call.params;
+    if p.get("IpAddressType") == Some("dualstack-without-public-ipv4") {
+        return Err(ElbError::invalid_configuration(
+            "IP address type 'dualstack-without-public-ipv4' is for application load balancers only: use 'ipv4' or 'dualstack'",
+        ));
+    }
+    opt_enum(
+        p,
+        "IpAddressType",
+        "ipAddressType",
+        LOAD_BALANCER_IP_ADDRESS_TYPES,
+    )
+}
+
+/// The subnets of a create or SetSubnets, from `Subnets` or `SubnetMappings` (whose addresses and
 /// allocation ids are not used here: a load balancer owns one address of this server).
 fn subnets(call: &Call<'_>) -> Result<Vec<String>, ElbError> {
     let p = call.params;
@@ -402,4 +408,61 @@ pub(super) fn set_security_groups(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome 
     });
     cx.state.load_balancers.insert(arn.to_owned(), updated);
     Ok(body)
+}
+
+/// SetSubnets: the load balancer's subnets become the ones given (at least one), each in
+/// its own Availability Zone; subnets kept stay in their zones. Answers the zones and the IP
+/// address type.
+pub(super) fn set_subnets(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let arn = call.required("LoadBalancerArn")?;
+    let subnets = subnets(call)?;
+    let mut updated = load_balancer(cx, arn)?.clone();
+    if subnets.is_empty() {
+        return Err(ElbError::validation(
+            "You must specify either subnets or subnet mappings: a network load balancer needs at least one subnet",
+        ));
+    }
+    updated.set_subnets(subnets);
+    put(cx, kind::LOAD_BALANCER, arn, &updated)?;
+    let region = cx.config.region.clone();
+    let body = call.respond(|x: &mut Xml| {
+        output::zones(x, &updated, &region);
+        x.text("IpAddressType", &updated.ip_address_type);
+    });
+    cx.state.load_balancers.insert(arn.to_owned(), updated);
+    Ok(body)
+}
+
+/// SetIpAddressType: `ipv4` or `dualstack`. The load balancer's one address is the same
+/// either way (see the compatibility notes).
+pub(super) fn set_ip_address_type(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let arn = call.required("LoadBalancerArn")?;
+    let ip_address_type =
+        ip_address_type(call)?.ok_or_else(|| ElbError::missing("IpAddressType"))?;
+    let mut updated = load_balancer(cx, arn)?.clone();
+    updated.ip_address_type = ip_address_type.to_owned();
+    put(cx, kind::LOAD_BALANCER, arn, &updated)?;
+    let body = call.respond(|x: &mut Xml| x.text("IpAddressType", &updated.ip_address_type));
+    cx.state.load_balancers.insert(arn.to_owned(), updated);
+    Ok(body)
+}
+
+/// DescribeAccountLimits: the quotas this server enforces on network load balancers.
+pub(super) fn describe_account_limits(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let limits: Vec<(String, (&str, String))> = cx
+        .config
+        .elb_quotas
+        .account_limits(u64::from(cx.config.nlb_addresses.1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, limit)| (format!("{i:03}"), limit))
+        .collect();
+    let (page, next) = page(limits, call.params)?;
+    Ok(call.respond(|x: &mut Xml| {
+        x.list("Limits", &page, |x, (name, max)| {
+            x.text("Name", name);
+            x.text("Max", max);
+        });
+        x.opt_text("NextMarker", next.as_deref());
+    }))
 }

@@ -92,6 +92,13 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         }));
     }
 
+    let most = cx.config.elb_quotas.target_groups;
+    if cx.state.target_groups.len() >= most {
+        return Err(ElbError::new(
+            ElbErrorCode::TooManyTargetGroups,
+            format!("The account has {most} target groups, the most it can have: delete one first"),
+        ));
+    }
     let taken: Vec<String> = cx
         .state
         .target_groups

@@ -8,9 +8,6 @@ use super::{Call, Outcome, forwards_to, put, target_group};
 use crate::ctx::Ctx;
 use crate::state::kind;
 
-/// The most targets one target group takes.
-const MAX_TARGETS: usize = 1000;
-
 /// A target named in `Targets`; `port` is `None` when the call left it out.
 #[derive(Debug)]
 struct Named {
@@ -76,11 +73,12 @@ pub(super) fn register(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
             availability_zone: n.availability_zone,
         });
     }
-    if updated.targets.len() > MAX_TARGETS {
+    let most = cx.config.elb_quotas.targets_per_target_group;
+    if updated.targets.len() > most {
         return Err(ElbError::new(
             ElbErrorCode::TooManyTargets,
             format!(
-                "A target group can have at most {MAX_TARGETS} targets; this request would give it {}",
+                "A target group can have at most {most} targets; this request would give it {}",
                 updated.targets.len()
             ),
         ));

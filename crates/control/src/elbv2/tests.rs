@@ -619,3 +619,86 @@ fn paging_markers() {
     )
     .error("ValidationError");
 }
+
+/// DescribeAccountLimits names the quotas enforced here, and they hold: 50 listeners per
+/// load balancer, the target groups of the account (lowered to 40 here), and as many load
+/// balancers as the server has addresses.
+#[test]
+fn account_limits_are_the_ones_enforced() {
+    let store = SqliteStore::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let mut config = ControlConfig::new("us-east-1", "000000000000");
+    config.nlb_addresses = (std::net::Ipv4Addr::new(127, 20, 0, 1), 3);
+    config.elb_quotas.target_groups = 40;
+    let c = Control::open(Box::new(store), config).unwrap_or_else(|e| panic!("{e}"));
+    let limits = call(&c, &[("Action", "DescribeAccountLimits")]).ok();
+    assert_eq!(
+        limits.fields("Name"),
+        [
+            "target-groups",
+            "network-load-balancers",
+            "listeners-per-network-load-balancer",
+            "target-groups-per-action-on-network-load-balancer",
+            "certificates-per-network-load-balancer",
+            "targets-per-target-group",
+        ]
+    );
+    assert_eq!(limits.fields("Max"), ["40", "3", "50", "1", "25", "1000"]);
+    let first = call(
+        &c,
+        &[("Action", "DescribeAccountLimits"), ("PageSize", "2")],
+    )
+    .ok();
+    assert_eq!(
+        first.fields("Name"),
+        ["target-groups", "network-load-balancers"]
+    );
+    let marker = first.field("NextMarker").unwrap_or_default();
+    let rest = call(
+        &c,
+        &[("Action", "DescribeAccountLimits"), ("Marker", &marker)],
+    )
+    .ok();
+    assert_eq!(rest.fields("Name").len(), 4);
+    assert_eq!(rest.field("NextMarker"), None);
+
+    let lb = create_lb(&c, "busy");
+    let tg = create_tg(&c, "busy-tg", "TCP");
+    for port in 0..50 {
+        create_listener(&c, &lb, &(10_000 + port).to_string(), &tg).ok();
+    }
+    let message = create_listener(&c, &lb, "10050", &tg).error("TooManyListeners");
+    assert!(message.contains("50 listeners"), "{message}");
+    // Another load balancer has its own 50.
+    let other = create_lb(&c, "quiet");
+    let other_tg = create_tg(&c, "quiet-tg", "TCP");
+    create_listener(&c, &other, "10050", &other_tg).ok();
+
+    for i in 2..40 {
+        create_tg(&c, &format!("tg-{i}"), "TCP");
+    }
+    let refused = call(
+        &c,
+        &[
+            ("Action", "CreateTargetGroup"),
+            ("Name", "one-too-many"),
+            ("Protocol", "TCP"),
+            ("Port", "8080"),
+            ("TargetType", "ip"),
+            ("VpcId", "vpc-1"),
+        ],
+    );
+    refused.error("TooManyTargetGroups");
+    // Creating an existing target group again is still answered.
+    call(
+        &c,
+        &[
+            ("Action", "CreateTargetGroup"),
+            ("Name", "tg-2"),
+            ("Protocol", "TCP"),
+            ("Port", "8080"),
+            ("TargetType", "ip"),
+            ("VpcId", "vpc-1"),
+        ],
+    )
+    .ok();
+}

@@ -721,6 +721,178 @@ async fn set_security_groups() {
         .expect_code("InvalidSecurityGroup");
 }
 
+/// SetSubnets replaces the subnets (a kept subnet stays in its zone) and SetIpAddressType
+/// switches between ipv4 and dualstack; DescribeLoadBalancers shows both.
+#[tokio::test]
+async fn set_subnets_and_ip_address_type() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let lb = create_lb(&client, "zones").await;
+    let arn = lb.load_balancer_arn().unwrap().to_owned();
+    let zones = |zones: &[aws_sdk_elasticloadbalancingv2::types::AvailabilityZone]| {
+        zones
+            .iter()
+            .map(|z| {
+                (
+                    z.zone_name().unwrap_or_default().to_owned(),
+                    z.subnet_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let pair = |zone: &str, subnet: &str| (zone.to_owned(), subnet.to_owned());
+    assert_eq!(
+        zones(lb.availability_zones()),
+        [
+            pair("us-east-1a", "subnet-0aaa"),
+            pair("us-east-1b", "subnet-0bbb")
+        ]
+    );
+    let set = client
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .subnets("subnet-0bbb")
+        .subnets("subnet-0ccc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        zones(set.availability_zones()),
+        [
+            pair("us-east-1b", "subnet-0bbb"),
+            pair("us-east-1a", "subnet-0ccc")
+        ]
+    );
+    assert_eq!(set.ip_address_type(), Some(&IpAddressType::Ipv4));
+    let described = client
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        zones(described.load_balancers()[0].availability_zones()),
+        zones(set.availability_zones())
+    );
+    client
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .subnets("subnet-0ddd")
+        .subnets("subnet-0ddd")
+        .send()
+        .await
+        .expect_code("InvalidSubnet");
+    client
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .subnets("net-1")
+        .send()
+        .await
+        .expect_code("SubnetNotFound");
+    client
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .set_subnets(Some(vec![]))
+        .send()
+        .await
+        .expect_code("ValidationError");
+
+    let set = client
+        .set_ip_address_type()
+        .load_balancer_arn(&arn)
+        .ip_address_type(IpAddressType::Dualstack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.ip_address_type(), Some(&IpAddressType::Dualstack));
+    let described = client
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.load_balancers()[0].ip_address_type(),
+        Some(&IpAddressType::Dualstack)
+    );
+    client
+        .set_ip_address_type()
+        .load_balancer_arn(&arn)
+        .ip_address_type(IpAddressType::DualstackWithoutPublicIpv4)
+        .send()
+        .await
+        .expect_code("InvalidConfigurationRequest");
+    let unknown = arn.replace(&arn[arn.len() - 16..], "0000000000000000");
+    client
+        .set_ip_address_type()
+        .load_balancer_arn(&unknown)
+        .ip_address_type(IpAddressType::Ipv4)
+        .send()
+        .await
+        .expect_code("LoadBalancerNotFound");
+}
+
+/// DescribeAccountLimits answers the quotas enforced here; the certificates quota counts
+/// every listener of a load balancer.
+#[tokio::test]
+async fn account_limits_and_the_certificates_quota() {
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let limits = client.describe_account_limits().send().await.unwrap();
+    let limits: BTreeMap<&str, &str> = limits
+        .limits()
+        .iter()
+        .map(|l| (l.name().unwrap_or_default(), l.max().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        limits.get("listeners-per-network-load-balancer"),
+        Some(&"50")
+    );
+    assert_eq!(
+        limits.get("certificates-per-network-load-balancer"),
+        Some(&"25")
+    );
+    assert_eq!(limits.get("target-groups"), Some(&"3000"));
+
+    let lb = create_lb_arn(&client, "certs").await;
+    let tg = create_tg(&client, "certs-tg").await;
+    let mut certificates = Vec::new();
+    for i in 0..14 {
+        certificates.push(imported_certificate(&server, &[&format!("n{i}.example.com")]).await);
+    }
+    let mut listeners = Vec::new();
+    for port in [10460, 10461] {
+        let created = client
+            .create_listener()
+            .load_balancer_arn(&lb)
+            .protocol(ProtocolEnum::Tls)
+            .port(port)
+            .certificates(
+                Certificate::builder()
+                    .certificate_arn(&certificates[0])
+                    .build(),
+            )
+            .default_actions(forward(&tg))
+            .send()
+            .await
+            .unwrap();
+        listeners.push(created.listeners()[0].listener_arn().unwrap().to_owned());
+    }
+    let add = |listener: &str, arns: &[String]| {
+        let mut call = client.add_listener_certificates().listener_arn(listener);
+        for arn in arns {
+            call = call.certificates(Certificate::builder().certificate_arn(arn).build());
+        }
+        call.send()
+    };
+    add(&listeners[0], &certificates[1..14]).await.unwrap();
+    // 13 on the first listener and 13 on the second would be 26.
+    add(&listeners[1], &certificates[1..14])
+        .await
+        .expect_code("TooManyCertificates");
+    add(&listeners[1], &certificates[1..13]).await.unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Target groups
 

@@ -60,17 +60,21 @@ pub fn error_envelope((fault, code, message): (&str, &str, &str), request_id: &s
     x.into_string()
 }
 
-/// The Availability Zone of each subnet of a load balancer: the subnets in the order they
-/// were given, one zone each (`{region}a`, `{region}b`, ...), as AWS requires one subnet per
-/// zone. A load balancer created without subnets is in `{region}a`.
+/// The Availability Zone of each subnet of a load balancer, one zone each (`{region}a`,
+/// `{region}b`, ...), as AWS requires one subnet per zone: the subnets in the order they
+/// were given, in the zones SetSubnets kept for them. A load balancer created without
+/// subnets is in `{region}a`.
 pub fn availability_zones(lb: &LoadBalancer, region: &str) -> Vec<(String, Option<String>)> {
     if lb.subnets.is_empty() {
         return vec![(format!("{region}a"), None)];
     }
     lb.subnets
         .iter()
-        .enumerate()
-        .map(|(i, subnet)| (zone_name(region, i), Some(subnet.clone())))
+        .zip(lb.zone_indexes())
+        .map(|(subnet, zone)| {
+            let index = usize::try_from(zone).unwrap_or(usize::MAX);
+            (zone_name(region, index), Some(subnet.clone()))
+        })
         .collect()
 }
 
@@ -82,6 +86,21 @@ fn zone_name(region: &str, index: usize) -> String {
         0 => format!("{region}{}", char::from(letter)),
         n => format!("{region}{}{n}", char::from(letter)),
     }
+}
+
+/// `AvailabilityZones`: each subnet's zone, with the load balancer's address.
+pub fn zones(x: &mut Xml, lb: &LoadBalancer, region: &str) {
+    x.list(
+        "AvailabilityZones",
+        availability_zones(lb, region),
+        |x, (zone, subnet)| {
+            x.text("ZoneName", &zone);
+            x.opt_text("SubnetId", subnet.as_deref());
+            x.list("LoadBalancerAddresses", [&lb.address], |x, address| {
+                x.text("IpAddress", address);
+            });
+        },
+    );
 }
 
 /// A `LoadBalancer` member.
@@ -98,17 +117,7 @@ pub fn load_balancer(x: &mut Xml, lb: &LoadBalancer, status: &LoadBalancerStatus
         x.opt_text("Reason", status.reason.as_deref());
     });
     x.text("Type", "network");
-    x.list(
-        "AvailabilityZones",
-        availability_zones(lb, region),
-        |x, (zone, subnet)| {
-            x.text("ZoneName", &zone);
-            x.opt_text("SubnetId", subnet.as_deref());
-            x.list("LoadBalancerAddresses", [&lb.address], |x, address| {
-                x.text("IpAddress", address);
-            });
-        },
-    );
+    zones(x, lb, region);
     if !lb.security_groups.is_empty() {
         x.string_list(
             "SecurityGroups",

@@ -76,6 +76,7 @@ fn sample_load_balancer() -> LoadBalancer {
         state: LoadBalancerState::Provisioning,
         state_reason: None,
         subnets: vec!["subnet-aaaa".into(), "subnet-bbbb".into()],
+        zones: vec![],
         security_groups: vec!["sg-1234".into()],
         ip_address_type: "ipv4".into(),
         enforce_security_group_inbound_rules_on_private_link_traffic: Some("on".into()),
@@ -240,6 +241,29 @@ fn zones_follow_subnets() {
         vec![
             ("eu-west-1a".to_owned(), Some("subnet-aaaa".to_owned())),
             ("eu-west-1b".to_owned(), Some("subnet-bbbb".to_owned())),
+        ]
+    );
+    // SetSubnets: a kept subnet stays in its zone, a new one takes the lowest free zone.
+    lb.set_subnets(vec!["subnet-cccc".into(), "subnet-bbbb".into()]);
+    assert_eq!(
+        availability_zones(&lb, "eu-west-1"),
+        vec![
+            ("eu-west-1a".to_owned(), Some("subnet-cccc".to_owned())),
+            ("eu-west-1b".to_owned(), Some("subnet-bbbb".to_owned())),
+        ]
+    );
+    lb.set_subnets(vec!["subnet-bbbb".into()]);
+    lb.set_subnets(vec![
+        "subnet-bbbb".into(),
+        "subnet-dddd".into(),
+        "subnet-eeee".into(),
+    ]);
+    assert_eq!(
+        availability_zones(&lb, "eu-west-1"),
+        vec![
+            ("eu-west-1b".to_owned(), Some("subnet-bbbb".to_owned())),
+            ("eu-west-1a".to_owned(), Some("subnet-dddd".to_owned())),
+            ("eu-west-1c".to_owned(), Some("subnet-eeee".to_owned())),
         ]
     );
     lb.subnets.clear();

@@ -442,9 +442,14 @@ pub struct ListenerTls {
     /// ALPN protocols offered, in order (from the listener's ALPN policy; none by default).
     #[serde(default)]
     pub alpn: Vec<String>,
-    /// Whether the security policy allows TLS 1.3 only.
+    /// The TLS versions its security policy allows (`TLSv1.2`, `TLSv1.3`, ...); empty
+    /// allows every version the engine speaks.
     #[serde(default)]
-    pub tls13_only: bool,
+    pub protocols: Vec<String>,
+    /// The ciphers its security policy allows, the first preferred (OpenSSL names, IANA
+    /// names for TLS 1.3); empty allows every cipher the engine has.
+    #[serde(default)]
+    pub ciphers: Vec<String>,
 }
 
 /// One certificate of a TLS listener.
@@ -473,11 +478,6 @@ pub struct TargetGroupPlan {
     pub terminate_on_deregistration: bool,
     /// Whether a listener forwards to it (else its targets are `unused`).
     pub in_use: bool,
-}
-
-/// The SSL policies that allow TLS 1.3 only.
-fn tls13_only(policy: Option<&str>) -> bool {
-    policy.is_some_and(|p| p.contains("TLS13-1-3") || p.ends_with("-TLS13-1-3-2021-06"))
 }
 
 /// The ALPN protocols a listener's ALPN policy offers.
@@ -527,10 +527,20 @@ pub fn plan<'a>(
                                 .iter()
                                 .map(|arn| certificate(arn))
                                 .collect::<Option<Vec<_>>>()?;
+                            // A listener stored before policies were checked may name an
+                            // unknown one: it gets the default.
+                            let policy = l
+                                .ssl_policy
+                                .as_deref()
+                                .and_then(crate::elb_ssl::find)
+                                .or_else(|| {
+                                    crate::elb_ssl::find(crate::elb_ssl::DEFAULT_SSL_POLICY)
+                                })?;
                             (!certificates.is_empty()).then(|| ListenerTls {
                                 certificates,
                                 alpn: alpn(&l.alpn_policy),
-                                tls13_only: tls13_only(l.ssl_policy.as_deref()),
+                                protocols: policy.ssl_protocols.clone(),
+                                ciphers: policy.ciphers.clone(),
                             })
                         })
                         .flatten(),

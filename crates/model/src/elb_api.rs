@@ -239,8 +239,7 @@ pub const ALPN_POLICIES: &[&str] = &[
     "None",
 ];
 
-/// The security policy a TLS listener gets when none is given.
-pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-2016-08";
+pub use crate::elb_ssl::DEFAULT_SSL_POLICY;
 
 /// The most tags one resource can have.
 pub const MAX_TAGS: usize = 50;

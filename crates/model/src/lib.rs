@@ -12,6 +12,7 @@ pub mod authorizer;
 pub mod documentation;
 pub mod elb;
 pub mod elb_api;
+pub mod elb_ssl;
 pub mod entities;
 pub mod enums;
 pub mod error;

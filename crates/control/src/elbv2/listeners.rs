@@ -227,6 +227,9 @@ fn tls_settings(p: &Params, protocol: &str, current: Option<&Listener>) -> Resul
             "A certificate must be specified for TLS listeners: give Certificates with a CertificateArn",
         ));
     }
+    if let Some(name) = &ssl_policy {
+        check_ssl_policy(name)?;
+    }
     let ssl_policy = ssl_policy
         .or_else(|| keep.and_then(|l| l.ssl_policy.clone()))
         .unwrap_or_else(|| DEFAULT_SSL_POLICY.to_owned());
@@ -246,6 +249,55 @@ fn tls_settings(p: &Params, protocol: &str, current: Option<&Listener>) -> Resul
         ssl_policy: Some(ssl_policy),
         alpn_policy: alpn,
     })
+}
+
+/// A security policy name must name one of ELB's policies (AWS's text).
+fn check_ssl_policy(name: &str) -> Result<(), ElbError> {
+    match causeway_model::elb_ssl::find(name) {
+        Some(_) => Ok(()),
+        None => Err(ElbError::new(
+            ElbErrorCode::SslPolicyNotFound,
+            format!("SSL policy '{name}' not found"),
+        )),
+    }
+}
+
+/// DescribeSSLPolicies: the security policies, all or the ones `Names` gives (each must
+/// exist), for network load balancers or any type, paginated.
+pub(super) fn describe_ssl_policies(_cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let p = call.params;
+    let names = list(p, "Names")?;
+    for name in &names {
+        check_ssl_policy(name)?;
+    }
+    let load_balancer_type = super::opt_enum(
+        p,
+        "LoadBalancerType",
+        "loadBalancerType",
+        &["application", "network", "gateway"],
+    )?;
+    let policies: Vec<(String, &causeway_model::elb_ssl::SslPolicy)> =
+        causeway_model::elb_ssl::all()
+            .iter()
+            .filter(|policy| names.is_empty() || names.contains(&policy.name))
+            .filter(|policy| {
+                load_balancer_type.is_none_or(|wanted| {
+                    policy
+                        .supported_load_balancer_types
+                        .iter()
+                        .any(|t| t == wanted)
+                })
+            })
+            .enumerate()
+            .map(|(i, policy)| (format!("{i:03}"), policy))
+            .collect();
+    let (page, next) = page(policies, p)?;
+    Ok(call.respond(|x| {
+        x.list("SslPolicies", &page, |x, policy| {
+            output::ssl_policy(x, policy)
+        });
+        x.opt_text("NextMarker", next.as_deref());
+    }))
 }
 
 /// Checks the `DefaultActions` of a listener of load balancer `lb_arn` with `protocol`:

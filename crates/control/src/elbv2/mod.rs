@@ -106,6 +106,7 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         "DescribeListenerCertificates" => listeners::describe_certificates(cx, call),
         "RemoveListenerCertificates" => listeners::remove_certificates(cx, call),
         "DescribeListenerAttributes" => listeners::describe_attributes(cx, call),
+        "DescribeSSLPolicies" => listeners::describe_ssl_policies(cx, call),
         "ModifyListenerAttributes" => listeners::modify_attributes(cx, call),
         "AddTags" => tags::add(cx, call),
         "RemoveTags" => tags::remove(cx, call),

@@ -802,3 +802,253 @@ async fn listener_certificates_are_chosen_by_server_name() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A TLS handshake with a listener by a client that offers `suites` (in its order of
+/// preference) and `versions`: the version and cipher suite agreed, or the failure.
+async fn handshake(
+    address: &str,
+    port: u16,
+    ca: &str,
+    suites: &[tokio_rustls::rustls::CipherSuite],
+    versions: &[&'static tokio_rustls::rustls::SupportedProtocolVersion],
+) -> std::io::Result<(
+    tokio_rustls::rustls::ProtocolVersion,
+    tokio_rustls::rustls::CipherSuite,
+)> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let all = rustls::crypto::ring::default_provider();
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: suites
+            .iter()
+            .filter_map(|wanted| {
+                all.cipher_suites
+                    .iter()
+                    .find(|s| s.suite() == *wanted)
+                    .copied()
+            })
+            .collect(),
+        ..all.clone()
+    };
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let socket = TcpStream::connect(format!("{address}:{port}")).await?;
+    let name = rustls::pki_types::ServerName::try_from("backend.internal").unwrap();
+    let tls = connector.connect(name, socket).await?;
+    let session = tls.get_ref().1;
+    Ok((
+        session.protocol_version().unwrap(),
+        session.negotiated_cipher_suite().unwrap().suite(),
+    ))
+}
+
+/// A TLS listener's security policy decides the versions and ciphers it takes, in the
+/// policy's order rather than the client's: ELBSecurityPolicy-2016-08 (the default) stops
+/// at TLS 1.2 and has no ChaCha20; TLS13-1-3 takes TLS 1.3 only; a changed policy applies
+/// to new connections; an unknown policy is `SSLPolicyNotFound`.
+#[tokio::test]
+async fn a_tls_listeners_security_policy_sets_its_versions_and_ciphers() {
+    use tokio_rustls::rustls::{CipherSuite as S, ProtocolVersion, version};
+    let server = TestServer::start().await;
+    let elb = server.elbv2_client();
+    let backend = echo_backend().await;
+    let (arn, _, ca) =
+        crate::gateway::tls_terminating_nlb(&server, "policy", 10448, ProtocolEnum::Tcp, backend)
+            .await;
+    let address = listener_address(&server, &elb, &arn).await;
+    until_tls_echo(&address, 10448, "backend.internal", &ca).await;
+    let both = [&version::TLS13, &version::TLS12];
+    let every = [
+        S::TLS13_AES_256_GCM_SHA384,
+        S::TLS13_CHACHA20_POLY1305_SHA256,
+        S::TLS13_AES_128_GCM_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ];
+    // The default policy: TLS 1.2, and its first cipher though the client prefers others.
+    assert_eq!(
+        handshake(&address, 10448, &ca, &every, &both)
+            .await
+            .unwrap(),
+        (
+            ProtocolVersion::TLSv1_2,
+            S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        )
+    );
+    let chacha_only = [S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256];
+    assert!(
+        handshake(&address, 10448, &ca, &chacha_only, &[&version::TLS12])
+            .await
+            .is_err(),
+        "ELBSecurityPolicy-2016-08 has no ChaCha20"
+    );
+
+    let listener = elb
+        .describe_listeners()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_owned();
+    elb.modify_listener()
+        .listener_arn(&listener)
+        .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+        .send()
+        .await
+        .unwrap();
+    // TLS 1.3 now, with the policy's first TLS 1.3 suite.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let agreed = loop {
+        let agreed = handshake(&address, 10448, &ca, &every, &both)
+            .await
+            .unwrap();
+        if agreed.0 == ProtocolVersion::TLSv1_3 || Instant::now() > deadline {
+            break agreed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        agreed,
+        (ProtocolVersion::TLSv1_3, S::TLS13_AES_128_GCM_SHA256)
+    );
+    let described = elb
+        .describe_listeners()
+        .listener_arns(&listener)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.listeners()[0].ssl_policy(),
+        Some("ELBSecurityPolicy-TLS13-1-2-2021-06")
+    );
+
+    elb.modify_listener()
+        .listener_arn(&listener)
+        .ssl_policy("ELBSecurityPolicy-TLS13-1-3-2021-06")
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let tls12 = handshake(&address, 10448, &ca, &every, &[&version::TLS12]).await;
+        if tls12.is_err() || Instant::now() > deadline {
+            break tls12;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(refused.is_err(), "TLS13-1-3 refuses TLS 1.2: {refused:?}");
+    assert_eq!(
+        handshake(&address, 10448, &ca, &every, &both)
+            .await
+            .unwrap()
+            .0,
+        ProtocolVersion::TLSv1_3
+    );
+
+    elb.modify_listener()
+        .listener_arn(&listener)
+        .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-6")
+        .send()
+        .await
+        .expect_error(
+            "SSLPolicyNotFound",
+            "SSL policy 'ELBSecurityPolicy-TLS13-1-2-2021-6' not found",
+        );
+}
+
+/// DescribeSSLPolicies: every policy in AWS's order, by name, by load balancer type and
+/// page by page; an unknown name is `SSLPolicyNotFound`.
+#[tokio::test]
+async fn ssl_policies_are_described() {
+    let server = TestServer::start().await;
+    let elb = server.elbv2_client();
+    let all = elb.describe_ssl_policies().send().await.unwrap();
+    let names: Vec<&str> = all.ssl_policies().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(names.len(), 46);
+    assert_eq!(names[0], "ELBSecurityPolicy-2016-08");
+    assert!(all.next_marker().is_none());
+    let one = elb
+        .describe_ssl_policies()
+        .names("ELBSecurityPolicy-TLS13-1-2-Res-2021-06")
+        .send()
+        .await
+        .unwrap();
+    let policy = &one.ssl_policies()[0];
+    assert_eq!(policy.ssl_protocols(), ["TLSv1.2", "TLSv1.3"]);
+    let ciphers: Vec<(&str, i32)> = policy
+        .ciphers()
+        .iter()
+        .map(|c| (c.name().unwrap(), c.priority().unwrap()))
+        .collect();
+    assert_eq!(
+        ciphers,
+        [
+            ("TLS_AES_128_GCM_SHA256", 1),
+            ("TLS_AES_256_GCM_SHA384", 2),
+            ("TLS_CHACHA20_POLY1305_SHA256", 3),
+            ("ECDHE-ECDSA-AES128-GCM-SHA256", 4),
+            ("ECDHE-RSA-AES128-GCM-SHA256", 5),
+            ("ECDHE-ECDSA-AES256-GCM-SHA384", 6),
+            ("ECDHE-RSA-AES256-GCM-SHA384", 7),
+        ]
+    );
+    assert_eq!(
+        policy.supported_load_balancer_types(),
+        ["application", "network"]
+    );
+    let network = elb
+        .describe_ssl_policies()
+        .load_balancer_type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(network.ssl_policies().len(), 46);
+    let gateway = elb
+        .describe_ssl_policies()
+        .load_balancer_type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Gateway)
+        .send()
+        .await
+        .unwrap();
+    assert!(gateway.ssl_policies().is_empty());
+    // Page by page, following NextMarker.
+    let mut paged: Vec<String> = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = elb
+            .describe_ssl_policies()
+            .page_size(10)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(page.ssl_policies().len() <= 10);
+        paged.extend(
+            page.ssl_policies()
+                .iter()
+                .map(|p| p.name().unwrap().to_owned()),
+        );
+        match page.next_marker() {
+            Some(next) => marker = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, names);
+    elb.describe_ssl_policies()
+        .names("ELBSecurityPolicy-2016-08")
+        .names("NoSuchPolicy")
+        .send()
+        .await
+        .expect_error("SSLPolicyNotFound", "SSL policy 'NoSuchPolicy' not found");
+}

@@ -132,6 +132,31 @@ pub fn load_balancer(x: &mut Xml, lb: &LoadBalancer, status: &LoadBalancerStatus
     );
 }
 
+/// An `SslPolicy` member: protocols, ciphers with their priority (1 first), name, and the
+/// load balancer types that take it.
+pub fn ssl_policy(x: &mut Xml, policy: &causeway_model::elb_ssl::SslPolicy) {
+    x.string_list(
+        "SslProtocols",
+        policy.ssl_protocols.iter().map(String::as_str),
+    );
+    x.list(
+        "Ciphers",
+        policy.ciphers.iter().enumerate(),
+        |x, (i, name)| {
+            x.text("Name", name);
+            x.value("Priority", i + 1);
+        },
+    );
+    x.text("Name", &policy.name);
+    x.string_list(
+        "SupportedLoadBalancerTypes",
+        policy
+            .supported_load_balancer_types
+            .iter()
+            .map(String::as_str),
+    );
+}
+
 /// A `TargetGroup` member; `load_balancer_arns` are the load balancers whose listeners
 /// forward to it.
 pub fn target_group(x: &mut Xml, tg: &TargetGroup, load_balancer_arns: &[String]) {

@@ -84,6 +84,11 @@ pub struct Config {
     pub redis: Option<String>,
     /// TLS settings for a `rediss://` server.
     pub redis_tls: redis_limiter::RedisTls,
+    /// How long a request waits for Redis to decide its throttles and quotas before it is
+    /// let through uncounted ([`redis_limiter::ANSWER_TIMEOUT`], 250 ms): a slow Redis does
+    /// not hold the APIs up. It bounds the WAF rate count exchanges too, which share the
+    /// connection. Tests that count exactly on a loaded machine wait longer.
+    pub redis_answer_timeout: std::time::Duration,
     /// Where Lambda authorizers' functions are invoked: an endpoint of Lambda's Invoke API
     /// (LocalStack, `sam local start-lambda`), or one function's emulator URL.
     pub lambda_endpoint: Option<causeway_gateway::lambda::LambdaEndpoint>,
@@ -154,6 +159,7 @@ impl Default for Config {
             store_poll: std::time::Duration::from_secs(2),
             redis: None,
             redis_tls: redis_limiter::RedisTls::default(),
+            redis_answer_timeout: redis_limiter::ANSWER_TIMEOUT,
             lambda_endpoint: None,
             cognito_endpoint: None,
             credentials: None,
@@ -365,9 +371,13 @@ impl Server {
         }
         let (limiter, redis): (Arc<dyn Limiter>, _) = match &config.redis {
             Some(url) => {
-                let limiter = redis_limiter::RedisLimiter::connect(url, &config.redis_tls)
-                    .await
-                    .map_err(|error| StartError::Redis(error.to_string()))?;
+                let limiter = redis_limiter::RedisLimiter::connect_answering_within(
+                    url,
+                    &config.redis_tls,
+                    config.redis_answer_timeout,
+                )
+                .await
+                .map_err(|error| StartError::Redis(error.to_string()))?;
                 let connection = limiter.connection();
                 (Arc::new(limiter), Some(connection))
             }

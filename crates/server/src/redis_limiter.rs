@@ -11,9 +11,9 @@
 //! a hash per plan and key, a field per UTC day (`<day>` requests, `a<day>` adjustments), kept
 //! 93 days past its last change.
 //!
-//! If Redis does not answer within [`ANSWER_TIMEOUT`], the request is let through and a
-//! warning logged (at most once a second): an outage of the counters does not take the APIs
-//! down with it.
+//! If Redis does not answer within the answer timeout ([`ANSWER_TIMEOUT`] unless the
+//! server's configuration says otherwise), the request is let through and a warning logged
+//! (at most once a second): an outage of the counters does not take the APIs down with it.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -25,7 +25,7 @@ use causeway_limits::{
 use redis::aio::ConnectionManager;
 use redis::{Commands, ConnectionLike};
 
-/// How long a request waits for Redis before it is let through.
+/// How long a request waits for Redis before it is let through, by default.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How long a key's usage is kept after its last change: the in-memory limiter's retention.
@@ -174,6 +174,8 @@ pub struct RedisLimiter {
     set_remaining: redis::Script,
     /// When the last "Redis did not answer" warning was logged.
     last_warning: Arc<Mutex<Option<std::time::Instant>>>,
+    /// How long a request waits for Redis before it is let through.
+    answer_timeout: Duration,
 }
 
 impl std::fmt::Debug for RedisLimiter {
@@ -184,8 +186,18 @@ impl std::fmt::Debug for RedisLimiter {
 
 impl RedisLimiter {
     /// Connects to the Redis server at `url` (`redis://host:port/db`, or `rediss://` for
-    /// TLS with `tls`).
+    /// TLS with `tls`); requests wait [`ANSWER_TIMEOUT`] for its answers.
     pub async fn connect(url: &str, tls: &RedisTls) -> redis::RedisResult<RedisLimiter> {
+        RedisLimiter::connect_answering_within(url, tls, ANSWER_TIMEOUT).await
+    }
+
+    /// Connects as [`RedisLimiter::connect`] does; requests wait `answer_timeout` for
+    /// Redis's answers before they are let through.
+    pub async fn connect_answering_within(
+        url: &str,
+        tls: &RedisTls,
+        answer_timeout: Duration,
+    ) -> redis::RedisResult<RedisLimiter> {
         let client = if url.starts_with("rediss://") {
             redis::Client::build_with_tls(
                 url,
@@ -209,7 +221,7 @@ impl RedisLimiter {
         };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(ANSWER_TIMEOUT))
+            .set_response_timeout(Some(answer_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         let connection = ConnectionManager::new_with_config(client.clone(), config).await?;
@@ -220,6 +232,7 @@ impl RedisLimiter {
             check: Arc::new(redis::Script::new(CHECK)),
             set_remaining: redis::Script::new(SET_REMAINING),
             last_warning: Arc::new(Mutex::new(None)),
+            answer_timeout,
         })
     }
 
@@ -380,6 +393,7 @@ impl Limiter for RedisLimiter {
         let mut connection = self.connection.clone();
         let script = self.check.clone();
         let last_warning = self.last_warning.clone();
+        let answer_timeout = self.answer_timeout;
         Checking::Pending(Box::pin(async move {
             let mut invocation = script.prepare_invoke();
             for key in &keys {
@@ -389,7 +403,7 @@ impl Limiter for RedisLimiter {
                 invocation.arg(arg);
             }
             let answer = tokio::time::timeout(
-                ANSWER_TIMEOUT,
+                answer_timeout,
                 invocation.invoke_async::<i64>(&mut connection),
             )
             .await;

@@ -562,21 +562,38 @@ impl Invoke {
         self.call("GET", path).await
     }
 
-    /// Calls until `done` holds (at most ~5 s): a deployment reaches the gateway a moment
-    /// after CreateDeployment answers.
+    /// How long a poll waits for a change to reach a gateway before it fails. Success
+    /// returns at once, so it is generous: a change made through another node comes by the
+    /// database's notification (or its 2 s poll, when one is lost) and a full reload, on a
+    /// loaded machine in a debug build.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    /// Calls until `done` holds, and returns that answer: a deployment reaches the gateway a
+    /// moment after CreateDeployment answers. Fails with the last answer after
+    /// [`Invoke::PATIENCE`].
     async fn until(&self, method: &str, path: &str, done: impl Fn(&Raw) -> bool) -> Raw {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Self::PATIENCE;
         loop {
             let raw = self.call(method, path).await;
-            if done(&raw) || Instant::now() >= deadline {
+            if done(&raw) {
                 return raw;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "{method} {path}: not the awaited answer after {:?}; the last was {} {:?}: {}",
+                    Self::PATIENCE,
+                    raw.status,
+                    raw.error_type(),
+                    raw.text()
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// GETs `path` until the stage serves it (no longer `Missing Authentication Token` or
-    /// the unknown-API `Forbidden`).
+    /// the unknown-API `Forbidden`), and returns that first served answer, whatever its
+    /// status.
     async fn ready(&self, path: &str) -> Raw {
         self.until("GET", path, |raw| {
             !matches!(

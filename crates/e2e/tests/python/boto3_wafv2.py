@@ -26,6 +26,28 @@ apigw.put_integration_response(restApiId=api, resourceId=root, httpMethod="GET",
 apigw.create_deployment(restApiId=api, stageName="prod")
 stage_arn = f"arn:aws:apigateway:us-east-1::/restapis/{api}/stages/prod"
 
+url = f"{gateway}/restapis/{api}/prod/_user_request_/"
+def answer(agent):
+    """The status and error type (x-amzn-ErrorType up to its `:`) of a GET as `agent`."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": agent})) as got:
+            return got.status, None
+    except urllib.error.HTTPError as error:
+        return error.code, (error.headers.get("x-amzn-ErrorType") or "").split(":")[0]
+
+def until(agent, want):
+    """GETs as `agent` until the answer is `want` (a change reaches the gateway a moment
+    after the management API answers); fails with the last answer after 30 s."""
+    deadline = time.time() + 30
+    got = answer(agent)
+    while got != want and time.time() < deadline:
+        time.sleep(0.05)
+        got = answer(agent)
+    assert got == want, (agent, got, want)
+
+# The stage is served before the web ACL comes: an unknown stage is a 403 too.
+until("Mozilla/5.0", (200, None))
+
 ip_set = waf.create_ip_set(Name="office", Scope="REGIONAL", IPAddressVersion="IPV4",
                            Addresses=["192.0.2.0/24"], Description="the office")["Summary"]
 visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
@@ -49,19 +71,8 @@ assert waf.get_web_acl_for_resource(ResourceArn=stage_arn)["WebACL"]["Name"] == 
 assert apigw.get_stage(restApiId=api, stageName="prod")["webAclArn"] == acl["ARN"]
 assert waf.list_resources_for_web_acl(WebACLArn=acl["ARN"], ResourceType="API_GATEWAY")["ResourceArns"] == [stage_arn]
 
-url = f"{gateway}/restapis/{api}/prod/_user_request_/"
-def status(agent):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": agent})) as answer:
-            return answer.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-deadline = time.time() + 5
-while status("curl/8.5.0") != 403 and time.time() < deadline:
-    time.sleep(0.05)
-assert status("curl/8.5.0") == 403
-assert status("Mozilla/5.0") == 200
+until("curl/8.5.0", (403, "ForbiddenException"))
+assert answer("Mozilla/5.0") == (200, None)
 
 try:
     waf.update_web_acl(Name="edge", Scope="REGIONAL", Id=acl["Id"], LockToken="00000000-0000-4000-8000-000000000000",

@@ -1098,8 +1098,8 @@ async fn flush_stage_authorizers_cache_through_one_node_reaches_every_node() {
         .send()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
     for invoke in [&on_a, &on_b] {
+        let deadline = Instant::now() + Invoke::PATIENCE;
         let before = lambda.requests().len();
         while lambda.requests().len() == before {
             assert!(

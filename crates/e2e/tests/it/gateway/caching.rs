@@ -179,7 +179,7 @@ async fn patched_route(
 /// GETs `path` until two answers in a row carry the same number (the cache is on and
 /// serves it), or (`cached` false) differ; returns the last answer.
 async fn until_caching(invoke: &Invoke, path: &str, cached: bool) -> Raw {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Invoke::PATIENCE;
     let mut previous = number(&invoke.get(path).await);
     loop {
         let raw = invoke.get(path).await;
@@ -239,7 +239,7 @@ impl Cached {
     /// GETs `path` until its number is no longer `old` (a change reached the gateway);
     /// returns the new number.
     async fn until_not(&self, path: &str, old: u64, what: &str) -> u64 {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Invoke::PATIENCE;
         loop {
             let n = number(&self.invoke.get(path).await);
             if n != old {
@@ -558,7 +558,7 @@ async fn overrides_flushes_redeploys_and_throttles_apply_to_the_stage_cache() {
         ],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Invoke::PATIENCE;
     while invoke.get("/prod/items/7").await.status != 429 {
         assert!(Instant::now() < deadline, "the throttle never applied");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -602,7 +602,7 @@ async fn a_canary_uses_the_stage_cache_only_when_told() {
     };
     // Two GETs in a row, until they agree (or not) on the backend's number.
     let until_cached = |cached: bool| async move {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Invoke::PATIENCE;
         loop {
             let first = number(&invoke.get("/prod/plain").await);
             let second = number(&invoke.get("/prod/plain").await);
@@ -634,15 +634,17 @@ async fn a_canary_and_its_stage_never_answer_from_each_others_entries() {
         invoke,
         ..
     } = &fixture;
-    fixture
-        .cache(
-            vec![
-                replace("/cacheClusterEnabled", "true"),
-                replace("/*/*/caching/enabled", "true"),
-            ],
-            "/prod/plain",
-        )
-        .await;
+    let before = number(
+        &fixture
+            .cache(
+                vec![
+                    replace("/cacheClusterEnabled", "true"),
+                    replace("/*/*/caching/enabled", "true"),
+                ],
+                "/prod/plain",
+            )
+            .await,
+    );
     // The first canary deployment is the stage's too; the second is the canary alone.
     for _ in 0..2 {
         client
@@ -659,8 +661,15 @@ async fn a_canary_and_its_stage_never_answer_from_each_others_entries() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // Every request is the canary's, and it answers from its entry.
+    // Every request is the canary's (never answered from the stage's entry), and it answers
+    // from its own.
+    fixture
+        .until_not(
+            "/prod/plain",
+            before,
+            "the canary answered with the stage's entry",
+        )
+        .await;
     let canary = number(&until_caching(invoke, "/prod/plain", true).await);
     // Every request is the stage's: its deployment has no entry yet.
     update_stage(
@@ -719,7 +728,7 @@ async fn flush_stage_cache_through_one_node_empties_every_nodes_copy() {
         .await
         .unwrap();
     assert_ne!(number(&on_a.get("/prod/plain").await), kept_a);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Invoke::PATIENCE;
     while number(&on_b.get("/prod/plain").await) == kept_b {
         assert!(Instant::now() < deadline, "b's copy was never emptied");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -169,7 +169,10 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         vec![replace("/canarySettings/percentTraffic", "50")],
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The base deployment answers again only once the split is in force.
+    invoke
+        .until("GET", "/prod/", |raw| raw.json()["version"] == "v1")
+        .await;
     let split = tally(&invoke, 200).await;
     let to_canary = split.get(&pair("v2", "green")).copied().unwrap_or(0);
     let to_base = split.get(&pair("v1", "blue")).copied().unwrap_or(0);
@@ -214,11 +217,17 @@ async fn a_canary_takes_its_share_with_its_variables_until_promoted() {
         stage.variables().unwrap().get("color").map(String::as_str),
         Some("green")
     );
-    // Now the stage's own, so not a canary request.
+    // Now the stage's own, so not a canary request (nor the base deployment's, which the
+    // split before answered with too).
     let raw = invoke
-        .until("GET", "/prod/", |raw| raw.json()["canary"] == false)
+        .until("GET", "/prod/", |raw| {
+            raw.json()["canary"] == false && raw.json()["version"] == "v2"
+        })
         .await;
-    assert_eq!(raw.json()["version"], "v2");
+    assert_eq!(
+        raw.json(),
+        json!({"version": "v2", "color": "green", "canary": false})
+    );
     for _ in 0..10 {
         let body = invoke.get("/prod/").await.json();
         assert_eq!(

@@ -386,6 +386,11 @@ async fn the_proxy_event_names_the_iam_identity_that_signed() {
         "test",
     ));
     let api = proxy_api(&client).await;
+    // Open to anyone first, so that the Missing Authentication Token awaited below can only
+    // be the AWS_IAM deployment's (a stage not served yet answers it too).
+    let invoke = Invoke::new(&server, &api);
+    let open = invoke.ready("/prod/echo").await;
+    assert_eq!(open.status, 200, "{}", open.text());
     let proxy = proxy_resource(&client, &api).await;
     client
         .update_method()
@@ -397,12 +402,12 @@ async fn the_proxy_event_names_the_iam_identity_that_signed() {
         .await
         .unwrap();
     deploy_with(&client, &api, "prod", &[("fn", "app"), ("v", "1")]).await;
-    let invoke = Invoke::new(&server, &api);
-    invoke
+    let unsigned = invoke
         .until("GET", "/prod/echo", |raw| {
             raw.error_type().as_deref() == Some("MissingAuthenticationTokenException")
         })
         .await;
+    assert_missing_token(&unsigned);
     let (url, headers) = sigv4(
         ("GET", &invoke.url("/prod/echo"), &[], b""),
         ("ASIAOPS", "ops-secret", Some("ops-session-token")),

@@ -266,7 +266,7 @@ async fn two_nodes_serve_one_configuration() {
         Some("NotFoundException")
     );
     let raw = on_b.until("GET", "/prod/mock", |r| r.status == 403).await;
-    assert_eq!(raw.status, 403, "{}", raw.text());
+    assert_gateway_error(&raw, 403, "ForbiddenException", FORBIDDEN);
 }
 
 /// A node with only the gateway role (no management API) learns everything from the shared

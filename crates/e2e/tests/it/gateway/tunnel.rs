@@ -459,9 +459,26 @@ async fn a_node_terminates_tls_with_the_listener_certificate() {
         tls_terminating_nlb(&server, "node-tls", 10446, ProtocolEnum::Tcp, backend.addr).await;
     let (node_id, token) = admit(&server, &nlb).await;
     let link = create_link(&client, "to-node-tls", &nlb).await;
-    let _node = start_node(&server, &node_id, &token);
+    let node = start_node(&server, &node_id, &token);
     let (status, message) = until_link(&client, &link, VpcLinkStatus::Available).await;
     assert_eq!(status, VpcLinkStatus::Available, "{message}");
+    // AVAILABLE says the node's tunnel is up; the node runs the load balancer (its TLS
+    // listener bound, with the certificate) once its plan has come too.
+    let deadline = Instant::now() + Invoke::PATIENCE;
+    loop {
+        let status = node.engine().load_balancer_status(&nlb);
+        if status
+            .as_ref()
+            .is_some_and(|s| format!("{:?}", s.state) == "Active")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node never ran the load balancer: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let api = https_api(
         &client,
         "https://backend.internal:10446/{proxy}",
@@ -469,8 +486,9 @@ async fn a_node_terminates_tls_with_the_listener_certificate() {
         true,
     )
     .await;
-    let raw = Invoke::new(&server, &api).ready("/prod/through/node").await;
-    assert_eq!(raw.status, 200, "body {:?}", raw.text());
+    let raw = Invoke::new(&server, &api)
+        .until("GET", "/prod/through/node", |raw| raw.status == 200)
+        .await;
     assert_eq!(raw.json()["path"], "/through/node");
     // Plain HTTP to it fails: the node's listener speaks TLS.
     let plain = https_api(

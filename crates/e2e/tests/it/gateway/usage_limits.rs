@@ -201,19 +201,28 @@ fn assert_forbidden(raw: &Raw) {
     assert_gateway_error(raw, 403, "ForbiddenException", r#"{"message":"Forbidden"}"#);
 }
 
-/// Calls until the answer for `key` has `status` (plans reach the gateway a moment after
-/// the management call returns).
+/// Calls until the answer for `key` has `status`, and returns it (plans reach the gateway a
+/// moment after the management call returns). Fails with the last answer after
+/// [`Invoke::PATIENCE`].
 async fn until_status(invoke: &Invoke, key: Option<&str>, status: u16) -> Raw {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Invoke::PATIENCE;
     loop {
         let mut request = invoke.request("GET", "/prod/items");
         if let Some(key) = key {
             request = request.header("x-api-key", key);
         }
         let raw = invoke.send(request).await;
-        if raw.status == status || Instant::now() >= deadline {
+        if raw.status == status {
             return raw;
         }
+        assert!(
+            Instant::now() < deadline,
+            "GET /prod/items: no {status} after {:?}; the last was {} {:?}: {}",
+            Invoke::PATIENCE,
+            raw.status,
+            raw.error_type(),
+            raw.text()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -485,7 +494,25 @@ async fn stage_method_throttling() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Each round starts from a full bucket: 3 pass until the override arrives (2 if it comes
+    // in the middle of a round), then 1.
+    let deadline = Instant::now() + Invoke::PATIENCE;
+    loop {
+        clock.advance(Duration::from_secs(10));
+        let passed = count(&burst(&invoke, 4, None).await, 200);
+        if passed == 1 {
+            break;
+        }
+        assert!(
+            matches!(passed, 2 | 3),
+            "{passed} passed under the stage's */* setting"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the per-method setting never applied"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     clock.advance(Duration::from_secs(10));
     let answers = burst(&invoke, 4, None).await;
     assert_eq!(count(&answers, 200), 1);

@@ -11,11 +11,18 @@ use super::*;
 use crate::harness::postgres::Postgres;
 use crate::harness::redis::Redis;
 
+/// How long the nodes here wait for Redis's answer before they let a request through
+/// uncounted. The counts below are exact, so a slow answer on a loaded machine must not
+/// pass for an outage (as it would after the default 250 ms); a server that is gone still
+/// fails at once.
+const REDIS_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A node on the shared database and Redis, on the frozen clock.
 async fn shared_node(pg: &Postgres, redis: &Redis, clock: &Arc<ManualClock>) -> TestServer {
     let (counters, clock) = (redis.url(), clock.clone());
     TestServer::start_sharing(&pg.url(), move |config| {
         config.redis = Some(counters.clone());
+        config.redis_answer_timeout = REDIS_ANSWER_TIMEOUT;
         config.clock = clock.clone();
     })
     .await
@@ -101,9 +108,18 @@ async fn two_nodes_share_a_stage_throttle_and_survive_redis_going_away() {
     let a = shared_node(&pg, &redis, &clock).await;
     let b = shared_node(&pg, &redis, &clock).await;
     let ca = a.client();
-    let (api, _) = keyed_api(&ca, false).await;
+    let (api, items) = keyed_api(&ca, false).await;
+    // A probe of its own, `POST /items`, tells when the throttle is in force on a node
+    // without spending `GET /items`'s bucket.
+    mock_route(&ca, &api, &items, "POST", "probe").await;
+    deploy(&ca, &api, "prod").await;
     let (on_a, on_b) = (Invoke::new(&a, &api), Invoke::new(&b, &api));
-    assert_eq!(until_status(&on_b, None, 200).await.status, 200);
+    for invoke in [&on_a, &on_b] {
+        let probe = invoke
+            .until("POST", "/prod/items", |raw| raw.status == 200)
+            .await;
+        assert_eq!(route_of(&probe), "probe");
+    }
     ca.update_stage()
         .rest_api_id(&api)
         .stage_name("prod")
@@ -112,9 +128,26 @@ async fn two_nodes_share_a_stage_throttle_and_survive_redis_going_away() {
         .send()
         .await
         .unwrap();
-    // The stage reaches b's gateway through the database's notification, within
-    // milliseconds; half a second is a wide margin.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The stage reaches b's gateway through the database's notification. Once it is in
+    // force on a node, the probe's own bucket of 4 (shared with the other node) runs dry
+    // there; before, nothing throttles it.
+    for invoke in [&on_a, &on_b] {
+        let deadline = Instant::now() + Invoke::PATIENCE;
+        loop {
+            let raw = invoke.call("POST", "/prod/items").await;
+            if raw.status == 429 {
+                assert_throttled(&raw);
+                break;
+            }
+            assert_eq!(raw.status, 200, "{}", raw.text());
+            assert!(
+                Instant::now() < deadline,
+                "the stage throttle never reached {}",
+                invoke.gateway
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     let mut answers = burst(&on_a, 3, None).await;
     answers.extend(burst(&on_b, 3, None).await);
     assert_eq!(count(&answers, 200), 4, "one bucket of 4 for both nodes");
@@ -175,6 +208,7 @@ async fn two_nodes_count_in_redis_over_tls() {
         TestServer::start_sharing(&store, move |config| {
             config.redis = Some(url.clone());
             config.redis_tls = settings.clone();
+            config.redis_answer_timeout = REDIS_ANSWER_TIMEOUT;
             config.clock = clock.clone();
         })
     };

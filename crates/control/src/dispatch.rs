@@ -13,7 +13,7 @@ use crate::ops::{
 };
 use crate::ops::{
     deployments, documentation, gateway_responses, methods, models, request_validators, resources,
-    restapis, stages, tags, test_invoke, vpclinks,
+    restapis, stages, tags, test_invoke, vpclinks, vpclinks_v2,
 };
 use crate::{Reply, Request};
 
@@ -252,6 +252,13 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["vpclinks", id]) => vpclinks::get(cx, id),
         ("PATCH", ["vpclinks", id]) => vpclinks::update(cx, id, body),
         ("DELETE", ["vpclinks", id]) => vpclinks::delete(cx, id),
+
+        // apigatewayv2's VPC links (V2), which REST API integrations use too.
+        ("POST", ["v2", "vpclinks"]) => vpclinks_v2::create(cx, body),
+        ("GET", ["v2", "vpclinks"]) => vpclinks_v2::list(cx, q),
+        ("GET", ["v2", "vpclinks", id]) => vpclinks_v2::get(cx, id),
+        ("PATCH", ["v2", "vpclinks", id]) => vpclinks_v2::update(cx, id, body),
+        ("DELETE", ["v2", "vpclinks", id]) => vpclinks_v2::delete(cx, id),
 
         ("POST", ["apikeys"]) if q.get("mode") == Some("import") => apikeys::import(cx, q, body),
         ("POST", ["apikeys"]) => apikeys::create(cx, body),

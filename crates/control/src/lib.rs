@@ -507,6 +507,7 @@ impl Control {
         cx.data_plane = data_plane.as_deref();
         cx.tunnels_elsewhere = elsewhere;
         ops::vpclinks::reconcile(&mut cx);
+        ops::vpclinks_v2::reconcile(&mut cx);
         let changes = cx.into_changes();
         if changes.is_empty() {
             return;

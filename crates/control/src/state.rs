@@ -8,7 +8,7 @@ use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_model::usage::{Account, ApiKey, UsagePlan};
 use causeway_model::{
     ApiError, Authorizer, Deployment, GatewayResponse, Method, Model, RequestValidator, Resource,
-    RestApi, Stage, VpcLink,
+    RestApi, Stage, VpcLink, VpcLinkV2,
 };
 use causeway_store::Record;
 
@@ -30,6 +30,8 @@ pub mod kind {
     /// An API's documentation version (with its parts), keyed `{apiId}/{version}`.
     pub const DOCUMENTATION_VERSION: &str = "documentationversion";
     pub const VPC_LINK: &str = "vpclink";
+    /// A VPC link V2 (apigatewayv2), by id.
+    pub const VPC_LINK_V2: &str = "vpclinkv2";
     pub const LOAD_BALANCER: &str = "loadbalancer";
     pub const TARGET_GROUP: &str = "targetgroup";
     pub const LISTENER: &str = "listener";
@@ -78,6 +80,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::DEPLOYMENT
             | kind::STAGE
             | kind::VPC_LINK
+            | kind::VPC_LINK_V2
             | kind::LOAD_BALANCER
             | kind::API_KEY
             | kind::USAGE_PLAN
@@ -116,6 +119,8 @@ pub fn touches_load_balancing(change: &causeway_store::Change) -> bool {
 pub struct State {
     pub apis: BTreeMap<String, ApiState>,
     pub vpc_links: BTreeMap<String, VpcLink>,
+    /// VPC links V2 (apigatewayv2), by id.
+    pub vpc_links_v2: BTreeMap<String, VpcLinkV2>,
     /// Network load balancers, by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     /// Target groups, by ARN.
@@ -204,6 +209,12 @@ impl State {
                 kind::VPC_LINK => {
                     if let Some(link) = parse::<VpcLink>(&record) {
                         state.vpc_links.insert(link.id.clone(), link);
+                    }
+                }
+                kind::VPC_LINK_V2 => {
+                    if let Some(link) = parse::<VpcLinkV2>(&record) {
+                        state.next_seq = state.next_seq.max(link.seq + 1);
+                        state.vpc_links_v2.insert(link.id.clone(), link);
                     }
                 }
                 kind::LOAD_BALANCER => {
@@ -535,6 +546,7 @@ impl State {
                 })
                 .collect(),
             vpc_links: self.vpc_links.clone(),
+            vpc_links_v2: self.vpc_links_v2.clone(),
             load_balancers: self
                 .load_balancers
                 .values()

@@ -737,6 +737,7 @@ fn backend_uri<'c>(
             None => Cow::Owned(authority.as_str().to_owned()),
         },
         Some(arn) => {
+            let arn = arn.as_ref();
             let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
             let label = causeway_link::tunnel_label(arn);
             // A load balancer served by an NLB node elsewhere: through the tunnel.
@@ -912,19 +913,18 @@ fn backend_method(call: &Call<'_>) -> Result<Method, Failure> {
     }
 }
 
-/// The load balancer behind the integration's VPC link, once the link is usable.
-fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
+/// The load balancer behind the integration's VPC link, once the link is usable: a VPC
+/// link V1's own, or, through a VPC link V2, the integration's `integrationTarget`.
+fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<Cow<'c, str>, Failure> {
     let raw =
         call.integration.connection_id.as_deref().ok_or_else(|| {
             Failure::configuration("VPC_LINK integration without a connection id")
         })?;
     let id = substitute_stage_variables(raw, &call.stage.stage.variables)
         .map_err(|e| Failure::configuration(format!("connection id: {e}")))?;
-    let link = call
-        .snapshot
-        .vpc_links
-        .get(id.as_ref())
-        .ok_or_else(|| Failure::configuration(format!("VPC link '{id}' does not exist")))?;
+    let Some(link) = call.snapshot.vpc_links.get(id.as_ref()) else {
+        return vpc_link_v2_target(call, &id);
+    };
     if link.status != causeway_model::VpcLinkStatus::Available {
         return Err(Failure::configuration(format!(
             "VPC link '{id}' is {} ({})",
@@ -939,7 +939,36 @@ fn vpc_link_arn<'c>(call: &Call<'c>) -> Result<&'c str, Failure> {
         .first()
         .map(String::as_str)
         .unwrap_or_default();
-    Ok(arn)
+    Ok(Cow::Borrowed(arn))
+}
+
+/// The load balancer an integration reaches through the VPC link V2 `id`: its
+/// `integrationTarget`, stage variables filled in.
+fn vpc_link_v2_target<'c>(call: &Call<'c>, id: &str) -> Result<Cow<'c, str>, Failure> {
+    let link = call
+        .snapshot
+        .vpc_links_v2
+        .get(id)
+        .ok_or_else(|| Failure::configuration(format!("VPC link '{id}' does not exist")))?;
+    if link.status != causeway_model::VpcLinkStatus::Available {
+        return Err(Failure::configuration(format!(
+            "VPC link '{id}' is {} ({})",
+            link.status,
+            link.status_message
+                .as_deref()
+                .unwrap_or("no status message")
+        )));
+    }
+    let raw = call
+        .integration
+        .integration_target
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Failure::configuration(format!("IntegrationTarget is required for VpcLinkV2 {id}."))
+        })?;
+    substitute_stage_variables(raw, &call.stage.stage.variables)
+        .map_err(|e| Failure::configuration(format!("integration target: {e}")))
 }
 
 /// The most an integration's answer may hold, as on AWS (10 MB), unless it streams.

@@ -22,6 +22,8 @@ pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub struct Snapshot {
     pub apis: FastMap<String, ApiEntry>,
     pub vpc_links: FastMap<String, VpcLink>,
+    /// VPC links V2 by id.
+    pub vpc_links_v2: FastMap<String, causeway_model::VpcLinkV2>,
     /// Load balancer ARN → its address (where its listeners bind).
     pub load_balancers: FastMap<String, String>,
     /// API keys by value.
@@ -406,6 +408,11 @@ impl Snapshot {
             apis,
             vpc_links: plan
                 .vpc_links
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            vpc_links_v2: plan
+                .vpc_links_v2
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),

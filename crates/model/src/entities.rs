@@ -341,6 +341,31 @@ pub struct VpcLink {
     pub created_date: i64,
 }
 
+/// A VPC link V2 (apigatewayv2's `/v2/vpclinks`): a link into a network, not tied to one
+/// load balancer. REST API integrations that use it name their load balancer in
+/// `integrationTarget`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLinkV2 {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    pub status: VpcLinkStatus,
+    #[serde(default)]
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub tags: StringMap,
+    /// Epoch seconds.
+    #[serde(default)]
+    pub created_date: i64,
+    /// Creation sequence number: orders GetVpcLinks.
+    #[serde(default)]
+    pub seq: u64,
+}
+
 /// A customised (or default) gateway response of an API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

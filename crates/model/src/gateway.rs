@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::entities::{Deployment, RestApi, Stage, VpcLink};
+use crate::entities::{Deployment, RestApi, Stage, VpcLink, VpcLinkV2};
 use crate::enums::QuotaPeriod;
 use crate::usage::{ApiKey, QuotaSettings, ThrottleSettings, UsagePlan};
 
@@ -16,6 +16,8 @@ pub struct GatewayPlan {
     pub apis: BTreeMap<String, ApiPlan>,
     /// VPC links by id.
     pub vpc_links: BTreeMap<String, VpcLink>,
+    /// VPC links V2 by id (their integrations name the load balancer).
+    pub vpc_links_v2: BTreeMap<String, VpcLinkV2>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancerAddress>,
     /// Load balancers that an NLB node serves elsewhere, reached through the tunnel.

@@ -551,6 +551,11 @@ pub fn apply_integration(
                 Op::Remove => it.connection_id = None,
                 _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
             },
+            ["integrationTarget"] => match op.op {
+                Op::Replace | Op::Add => it.integration_target = op.optional_value(),
+                Op::Remove => it.integration_target = None,
+                _ => return Err(op.unsupported(&[Op::Replace, Op::Remove])),
+            },
             ["credentials"] => match op.op {
                 Op::Replace | Op::Add => it.credentials = op.optional_value(),
                 Op::Remove => it.credentials = None,

@@ -167,6 +167,23 @@ pub struct CreateVpcLink {
     pub tags: Option<StringMap>,
 }
 
+/// CreateVpcLink of apigatewayv2 (a VPC link V2).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateVpcLinkV2 {
+    pub name: Option<String>,
+    pub subnet_ids: Option<Vec<String>>,
+    pub security_group_ids: Option<Vec<String>>,
+    pub tags: Option<StringMap>,
+}
+
+/// UpdateVpcLink of apigatewayv2: a new name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateVpcLinkV2 {
+    pub name: Option<String>,
+}
+
 /// A documentation part's location, as CreateDocumentationPart takes it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -597,6 +597,50 @@ impl VpcLink {
     }
 }
 
+/// A VPC link V2, as apigatewayv2 answers it (`createdDate` in ISO 8601).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLinkV2 {
+    pub created_date: String,
+    pub name: String,
+    pub security_group_ids: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub tags: StringMap,
+    pub vpc_link_id: String,
+    pub vpc_link_status: m::VpcLinkStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_link_status_message: Option<String>,
+    pub vpc_link_version: &'static str,
+}
+
+impl VpcLinkV2 {
+    /// The wire form of a VPC link V2.
+    pub fn from_model(link: &m::VpcLinkV2) -> VpcLinkV2 {
+        let millis = crate::elbv2::xml::timestamp(link.created_date.saturating_mul(1000));
+        VpcLinkV2 {
+            // `2020-04-07T17:23:45Z`, as apigatewayv2 writes it.
+            created_date: format!("{}Z", millis.get(..19).unwrap_or_default()),
+            name: link.name.clone(),
+            security_group_ids: link.security_group_ids.clone(),
+            subnet_ids: link.subnet_ids.clone(),
+            tags: link.tags.clone(),
+            vpc_link_id: link.id.clone(),
+            vpc_link_status: link.status,
+            vpc_link_status_message: link.status_message.clone(),
+            vpc_link_version: "V2",
+        }
+    }
+}
+
+/// GetVpcLinks of apigatewayv2: `items` and, when more follow, `nextToken`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLinksV2 {
+    pub items: Vec<VpcLinkV2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// DocumentationPart.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

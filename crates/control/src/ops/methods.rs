@@ -434,17 +434,84 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
 /// A literal VPC link id must name an existing link; `${stageVariables.X}` is resolved per
 /// stage at invoke time, so it is not checked here.
 fn check_vpc_link_reference(cx: &Ctx<'_>, integration: &Integration) -> Result<(), ApiError> {
+    match vpc_link_problem(cx, integration) {
+        Some((problem, _)) => Err(ApiError::bad_request(problem)),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with an integration's VPC link and load balancer, if anything:
+/// - a literal connection id must name a VPC link, V1 or V2;
+/// - a VPC link V2 needs `integrationTarget`, the ARN of the network load balancer to reach
+///   (AWS also takes application load balancers, which this server does not run);
+/// - `integrationTarget` goes only with VPC links V2.
+///
+/// Ids and targets with `${stageVariables.X}` are resolved per stage when called.
+pub(crate) fn vpc_link_problem(
+    cx: &Ctx<'_>,
+    integration: &Integration,
+) -> Option<(String, &'static str)> {
+    const TARGET: &str = "integrationTarget";
+    const CONNECTION_ID: &str = "connectionId";
+    let target = integration
+        .integration_target
+        .as_deref()
+        .filter(|t| !t.is_empty());
     if integration.connection_type != Some(ConnectionType::VpcLink) {
-        return Ok(());
+        return target.map(|_| {
+            (
+                "IntegrationTarget is only used with a VPC link V2: set connectionType to VPC_LINK and connectionId to the VPC link's id".to_owned(),
+                TARGET,
+            )
+        });
     }
-    match integration.connection_id.as_deref() {
-        Some(id) if !id.contains("${") && !cx.state.vpc_links.contains_key(id) => {
-            Err(ApiError::bad_request(format!(
-                "Invalid connection id specified: VPC link '{id}' does not exist"
-            )))
+    let id = integration.connection_id.as_deref()?;
+    if !id.contains("${") {
+        match (
+            cx.state.vpc_links.contains_key(id),
+            cx.state.vpc_links_v2.contains_key(id),
+        ) {
+            (false, false) => {
+                return Some((
+                    format!("Invalid connection id specified: VPC link '{id}' does not exist"),
+                    CONNECTION_ID,
+                ));
+            }
+            (true, _) if target.is_some() => {
+                return Some((
+                    format!(
+                        "IntegrationTarget is only used with a VPC link V2: VPC link '{id}' is a VPC link V1, which reaches the network load balancer it was created for"
+                    ),
+                    TARGET,
+                ));
+            }
+            (_, true) if target.is_none() => {
+                return Some((
+                    format!("IntegrationTarget is required for VpcLinkV2 {id}."),
+                    TARGET,
+                ));
+            }
+            _ => {}
         }
-        _ => Ok(()),
     }
+    let target = target?;
+    if target.contains("${") {
+        return None;
+    }
+    let problem = match causeway_model::arn::parse_load_balancer_arn(target) {
+        None => Some(format!(
+            "Invalid IntegrationTarget '{target}': it must be the ARN of a load balancer"
+        )),
+        Some(parsed) if parsed.kind != "net" => Some(format!(
+            "Invalid IntegrationTarget '{target}': only network load balancers run on this server, not '{}' load balancers",
+            parsed.kind
+        )),
+        Some(_) if !cx.state.load_balancers.contains_key(target) => Some(format!(
+            "Invalid IntegrationTarget '{target}': the load balancer does not exist"
+        )),
+        Some(_) => None,
+    };
+    problem.map(|p| (p, TARGET))
 }
 
 pub fn get_integration(cx: &mut Ctx<'_>, at: &At<'_>) -> Result<Reply, ApiError> {

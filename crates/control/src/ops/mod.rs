@@ -21,3 +21,4 @@ pub mod test_invoke;
 pub mod usage;
 pub mod usageplans;
 pub mod vpclinks;
+pub mod vpclinks_v2;

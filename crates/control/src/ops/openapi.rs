@@ -597,8 +597,8 @@ fn endpoint_type(query: &Query) -> Result<EndpointType, ApiError> {
     }
 }
 
-/// A literal VPC link id must name an existing link, as PutIntegration requires;
-/// `${stageVariables.X}` is resolved per stage when called.
+/// A literal VPC link id must name an existing link, and a VPC link V2 needs its target, as
+/// PutIntegration requires; `${stageVariables.X}` is resolved per stage when called.
 fn check_vpc_links(cx: &Ctx<'_>, plan: &ImportPlan, problems: &mut Vec<String>) {
     for resource in &plan.resources {
         for (verb, planned) in &resource.methods {
@@ -608,12 +608,9 @@ fn check_vpc_links(cx: &Ctx<'_>, plan: &ImportPlan, problems: &mut Vec<String>) 
             if integration.connection_type != Some(ConnectionType::VpcLink) {
                 continue;
             }
-            if let Some(id) = integration.connection_id.as_deref()
-                && !id.contains("${")
-                && !cx.state.vpc_links.contains_key(id)
-            {
+            if let Some((problem, field)) = crate::ops::methods::vpc_link_problem(cx, integration) {
                 problems.push(format!(
-                    "Unable to put integration on '{verb}' for resource at path '{}': Invalid connection id specified: VPC link '{id}' does not exist (at {}.x-amazon-apigateway-integration.connectionId)",
+                    "Unable to put integration on '{verb}' for resource at path '{}': {problem} (at {}.x-amazon-apigateway-integration.{field})",
                     resource.path, planned.at
                 ));
             }

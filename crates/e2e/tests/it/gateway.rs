@@ -3379,6 +3379,7 @@ mod test_invoke;
 mod tunnel;
 mod usage_limits;
 mod vpc_link_flows;
+mod vpc_links_v2;
 mod waf;
 
 /// A load balancer with a TLS listener on `port` whose certificate (for

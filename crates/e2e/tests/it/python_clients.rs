@@ -967,3 +967,136 @@ async fn aws_cli_acm() {
     assert!(output.status.success(), "{}", describe(&output));
     server.stop().await;
 }
+
+/// Runs `aws --endpoint-url … --output json apigatewayv2 <args>` and returns its output.
+async fn aws_v2(server: &TestServer, args: &[&str]) -> Output {
+    let mut command = aws_env("aws");
+    command
+        .arg("--endpoint-url")
+        .arg(format!("http://{}", server.addr()))
+        .args(["--output", "json", "apigatewayv2"])
+        .args(args);
+    run(command).await
+}
+
+/// `aws apigatewayv2` manages VPC links V2, and `aws apigateway put-integration
+/// --integration-target` points a REST API's private integration through one at a
+/// network load balancer.
+#[tokio::test]
+async fn aws_cli_vpc_links_v2() {
+    let server = TestServer::start().await;
+    let json = |output: &Output| -> Value {
+        assert!(output.status.success(), "aws failed: {}", describe(output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("aws printed no JSON ({e}): {}", describe(output)))
+    };
+    let link = json(
+        &aws_v2(
+            &server,
+            &[
+                "create-vpc-link",
+                "--name",
+                "cli-v2",
+                "--subnet-ids",
+                "subnet-0aaa",
+                "subnet-0bbb",
+            ],
+        )
+        .await,
+    );
+    let id = field(&link, "VpcLinkId").to_owned();
+    assert_eq!(field(&link, "VpcLinkVersion"), "V2");
+    assert_eq!(field(&link, "VpcLinkStatus"), "PENDING");
+    let listed = json(&aws_v2(&server, &["get-vpc-links"]).await);
+    assert_eq!(field(&listed["Items"][0], "VpcLinkId"), id);
+    let got = json(&aws_v2(&server, &["get-vpc-link", "--vpc-link-id", &id]).await);
+    assert_eq!(
+        got["SubnetIds"],
+        serde_json::json!(["subnet-0aaa", "subnet-0bbb"])
+    );
+
+    let nlb = json(
+        &aws_elbv2(
+            &server,
+            &[
+                "create-load-balancer",
+                "--name",
+                "cli-v2-nlb",
+                "--type",
+                "network",
+                "--scheme",
+                "internal",
+            ],
+        )
+        .await,
+    );
+    let nlb = field(&nlb["LoadBalancers"][0], "LoadBalancerArn").to_owned();
+    let api = aws_json(&server, &["create-rest-api", "--name", "cli-v2-api"]).await;
+    let api = field(&api, "id").to_owned();
+    let resources = aws_json(&server, &["get-resources", "--rest-api-id", &api]).await;
+    let root = field(&resources["items"][0], "id").to_owned();
+    aws_json(
+        &server,
+        &[
+            "put-method",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "GET",
+            "--authorization-type",
+            "NONE",
+        ],
+    )
+    .await;
+    let put = |target: Option<&str>| {
+        let mut args: Vec<String> = [
+            "put-integration",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "GET",
+            "--type",
+            "HTTP_PROXY",
+            "--integration-http-method",
+            "GET",
+            "--connection-type",
+            "VPC_LINK",
+            "--connection-id",
+            &id,
+            "--uri",
+            "http://orders.internal/",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if let Some(target) = target {
+            args.extend(["--integration-target".to_owned(), target.to_owned()]);
+        }
+        let server = &server;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            aws(server, &args).await
+        }
+    };
+    let missing = put(None).await;
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "IntegrationTarget is required for VpcLinkV2 {id}."
+        )),
+        "{stderr}"
+    );
+    let integration = json(&put(Some(&nlb)).await);
+    assert_eq!(field(&integration, "integrationTarget"), nlb);
+    assert_eq!(field(&integration, "connectionId"), id);
+
+    let in_use = aws_v2(&server, &["delete-vpc-link", "--vpc-link-id", &id]).await;
+    assert!(!in_use.status.success());
+    let stderr = String::from_utf8_lossy(&in_use.stderr);
+    assert!(stderr.contains("BadRequestException"), "{stderr}");
+    server.stop().await;
+}

@@ -6,14 +6,48 @@
 //! way every operation's decoding and PATCH application sees hostile bodies. elbv2 templates
 //! carry `Action` and the resource ARN in a query string; the body adds random form fields.
 
-use causeway_store::SqliteStore;
+use std::sync::OnceLock;
+
+use causeway_store::{Change, Record, SqliteStore, Store};
 
 use crate::{Control, ControlConfig, Request};
 
 /// A control plane with one API (`fz`), a `{proxy+}` resource with an integrated `ANY`
 /// method, a deployment, a stage `prod`, a VPC link, and an API key in a usage plan for the
 /// stage; returns it with the ids to aim at.
+///
+/// Every call answers a fresh control plane over a fresh store holding the same records:
+/// they are made once (making them generates keys, RSA ones among them, which would
+/// otherwise take most of each run's time), so a finding still reproduces from its input.
 pub fn fixture() -> Option<(Control, Vec<String>)> {
+    static MADE: OnceLock<Option<(Vec<Record>, Vec<String>)>> = OnceLock::new();
+    let (records, paths) = MADE
+        .get_or_init(|| {
+            let (control, paths) = build()?;
+            let records = control.lock().store.load().ok()?.records;
+            Some((records, paths))
+        })
+        .as_ref()?;
+    let mut store = SqliteStore::in_memory().ok()?;
+    let copy: Vec<Change> = records
+        .iter()
+        .map(|r| Change::Put {
+            kind: r.kind.clone(),
+            key: r.key.clone(),
+            body: r.body.clone(),
+        })
+        .collect();
+    store.apply(0, &copy).ok()?;
+    let control = Control::open(
+        Box::new(store),
+        ControlConfig::new("us-east-1", "000000000000"),
+    )
+    .ok()?;
+    Some((control, paths.clone()))
+}
+
+/// Makes the fixture by calling the API.
+fn build() -> Option<(Control, Vec<String>)> {
     let store = SqliteStore::in_memory().ok()?;
     let control = Control::open(
         Box::new(store),
@@ -75,6 +109,12 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         r#"{"name":"l","targetArns":["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/n/0123456789abcdef"]}"#,
     );
     let link = link["id"].as_str()?.to_owned();
+    let link_v2 = call(
+        "POST",
+        "/v2/vpclinks",
+        r#"{"name":"l2","subnetIds":["subnet-1"]}"#,
+    );
+    let link_v2 = link_v2["vpcLinkId"].as_str()?.to_owned();
     // An API key in a usage plan that covers the stage.
     let key = call("POST", "/apikeys", r#"{"name":"fz","enabled":true}"#);
     let key = key["id"].as_str()?.to_owned();
@@ -267,6 +307,9 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         "/restapis/fz/gatewayresponses/THROTTLED".to_owned(),
         "/vpclinks".to_owned(),
         format!("/vpclinks/{link}"),
+        "/v2/vpclinks".to_owned(),
+        format!("/v2/vpclinks/{link_v2}"),
+        "/v2/vpclinks?maxResults=1".to_owned(),
         "/restapis/fz/documentation/parts".to_owned(),
         format!("/restapis/fz/documentation/parts/{part}"),
         "/restapis/fz/documentation/parts?mode=overwrite&failonwarnings=true".to_owned(),
@@ -308,6 +351,12 @@ pub fn fixture() -> Option<(Control, Vec<String>)> {
         format!("/?Action=AddTags&ResourceArns.member.1={lb}&ResourceArns.member.2={listener}"),
         "/?Action=DescribeTargetGroups".to_owned(),
         "/?Action=DescribeListeners".to_owned(),
+        format!("/?Action=ModifyListenerAttributes&ListenerArn={listener}"),
+        format!("/?Action=DescribeListenerAttributes&ListenerArn={listener}"),
+        format!("/?Action=SetSubnets&LoadBalancerArn={lb}"),
+        format!("/?Action=SetIpAddressType&LoadBalancerArn={lb}"),
+        "/?Action=DescribeSSLPolicies".to_owned(),
+        "/?Action=DescribeAccountLimits".to_owned(),
     ];
     // WAF templates (`waf:<Operation>`): the body is the operation's JSON.
     let mut paths = paths;

@@ -1111,6 +1111,63 @@ async fn private_integration_through_a_vpc_link_from_stage_variables() {
         message.contains("Invalid connection id specified: VPC link 'nosuchlnk' does not exist (at paths.'/{proxy+}'.x-amazon-apigateway-any-method.x-amazon-apigateway-integration.connectionId)"),
         "{message}"
     );
+
+    // A VPC link V2 needs the integration's target, named by `integrationTarget`.
+    let created = server
+        .post(
+            "/v2/vpclinks",
+            r#"{"name": "orders-v2", "subnetIds": ["subnet-0aaa"]}"#,
+        )
+        .await;
+    created.assert_status(201);
+    let v2 = created.json()["vpcLinkId"].as_str().unwrap().to_owned();
+    let untargeted = PRIVATE_API.replace("${stageVariables.VPCLINK}", &v2);
+    let message = client
+        .import_rest_api()
+        .body(Blob::new(untargeted.clone().into_bytes()))
+        .send()
+        .await
+        .expect_code("BadRequestException");
+    assert!(
+        message.contains(&format!("IntegrationTarget is required for VpcLinkV2 {v2}. (at paths.'/{{proxy+}}'.x-amazon-apigateway-any-method.x-amazon-apigateway-integration.integrationTarget)")),
+        "{message}"
+    );
+    let targeted = untargeted.replace(
+        "\"connectionType\": \"VPC_LINK\"",
+        &format!(
+            "\"connectionType\": \"VPC_LINK\", \"integrationTarget\": \"{}\"",
+            lb.load_balancer_arn().unwrap()
+        ),
+    );
+    assert_ne!(
+        targeted, untargeted,
+        "the fixture names its connection type"
+    );
+    let imported = import(&client, &targeted).await;
+    let imported = imported.id().unwrap();
+    deploy(&client, imported, &[("VPCNLB", &nlb_host)]).await;
+    let exported = export_raw(&server, imported, "oas30", "application/json").await;
+    exported.assert_status(200);
+    let integration = &exported.json()["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"];
+    assert_eq!(
+        integration["integrationTarget"].as_str(),
+        lb.load_balancer_arn()
+    );
+    assert_eq!(integration["connectionId"].as_str(), Some(v2.as_str()));
+    // And it serves, through the V2 link to the same load balancer, once the link is ready.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.get(&format!("/v2/vpclinks/{v2}")).await.json()["vpcLinkStatus"] != "AVAILABLE" {
+        assert!(
+            Instant::now() < deadline,
+            "the VPC link V2 never became AVAILABLE"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let raw = Invoke::new(&server, imported)
+        .ready("GET", "/prod/orders/7")
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(backend.last().target, "/orders/7");
 }
 
 /// The aws CLI: `import-rest-api --body fileb://…`, `get-export` to a YAML file with

@@ -164,11 +164,9 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
     json(200, &reply)
 }
 
-pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
-    link(cx, id)?;
-    // A method that names this link literally would be left pointing at nothing.
-    let users: Vec<String> = cx
-        .state
+/// The methods whose integrations name VPC link `id` literally, as `Method:Resource:Api`.
+pub(crate) fn users(cx: &Ctx<'_>, id: &str) -> Vec<String> {
+    cx.state
         .apis
         .values()
         .flat_map(|api| {
@@ -182,7 +180,13 @@ pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
                 .map(|(r, m)| format!("{}:{}:{}", m.http_method, r.id, api.api.id))
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
+    link(cx, id)?;
+    // A method that names this link literally would be left pointing at nothing.
+    let users = users(cx, id);
     if !users.is_empty() {
         return Err(ApiError::bad_request(format!(
             "Cannot delete vpc link. Vpc link '{id}', is referenced in [{}] in format [Method:Resource:Api].",

@@ -5,7 +5,7 @@
 //! here, so its subnets and security groups are kept as given and the link reaches every
 //! load balancer of the server (and of its NLB nodes).
 
-use causeway_model::{ApiError, ConnectionType, VpcLinkStatus, VpcLinkV2};
+use causeway_model::{ApiError, VpcLinkStatus, VpcLinkV2};
 use causeway_wire::input;
 use causeway_wire::output;
 
@@ -176,22 +176,7 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
 /// DeleteVpcLink: refused while a REST API integration names the link literally.
 pub fn delete(cx: &mut Ctx<'_>, id: &str) -> Result<Reply, ApiError> {
     link(cx, id)?;
-    let users: Vec<String> = cx
-        .state
-        .apis
-        .values()
-        .flat_map(|api| {
-            api.methods()
-                .filter(|(_, m)| {
-                    m.integration.as_ref().is_some_and(|i| {
-                        i.connection_type == Some(ConnectionType::VpcLink)
-                            && i.connection_id.as_deref() == Some(id)
-                    })
-                })
-                .map(|(r, m)| format!("{}:{}:{}", m.http_method, r.id, api.api.id))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let users = super::vpclinks::users(cx, id);
     if !users.is_empty() {
         return Err(ApiError::bad_request(format!(
             "Cannot delete vpc link. Vpc link '{id}', is referenced in [{}] in format of [Method:Resource:Api].",

@@ -557,19 +557,25 @@ async fn udp_listener_carries_datagrams_both_ways() {
 
 /// Connects with TLS to `port` on `address`, asking for `name` and trusting only `ca`;
 /// writes `ping` and reads what comes back.
-async fn tls_ping(address: &str, port: u16, name: &str, ca: &str) -> std::io::Result<Vec<u8>> {
-    use tokio_rustls::rustls;
+/// A root store that trusts the certificates of `ca` (PEM).
+fn roots(ca: &str) -> tokio_rustls::rustls::RootCertStore {
+    use tokio_rustls::rustls::pki_types::CertificateDer;
     use tokio_rustls::rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
+    roots
+}
+
+async fn tls_ping(address: &str, port: u16, name: &str, ca: &str) -> std::io::Result<Vec<u8>> {
+    use tokio_rustls::rustls;
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
-    .with_root_certificates(roots)
+    .with_root_certificates(roots(ca))
     .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let socket = TcpStream::connect(format!("{address}:{port}")).await?;
@@ -816,11 +822,6 @@ async fn handshake(
     tokio_rustls::rustls::CipherSuite,
 )> {
     use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
     let all = rustls::crypto::ring::default_provider();
     let provider = rustls::crypto::CryptoProvider {
         cipher_suites: suites
@@ -837,7 +838,7 @@ async fn handshake(
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
         .with_protocol_versions(versions)
         .unwrap()
-        .with_root_certificates(roots)
+        .with_root_certificates(roots(ca))
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let socket = TcpStream::connect(format!("{address}:{port}")).await?;

@@ -149,13 +149,7 @@ fn describe(output: &Output) -> String {
 
 /// Runs `aws --endpoint-url … --output json apigateway <args>` against the server.
 pub(crate) async fn aws(server: &TestServer, args: &[&str]) -> Output {
-    let mut command = aws_env("aws");
-    command
-        .arg("--endpoint-url")
-        .arg(format!("http://{}", server.addr()))
-        .args(["--output", "json", "apigateway"])
-        .args(args);
-    run(command).await
+    aws_service(server, "apigateway", args).await
 }
 
 /// Runs an `aws apigateway` command that must succeed and returns its stdout as JSON
@@ -231,15 +225,20 @@ async fn boto3_elbv2_roundtrip() {
     server.stop().await;
 }
 
-/// Runs `aws --endpoint-url … --output json elbv2 <args>` and returns its output.
-async fn aws_elbv2(server: &TestServer, args: &[&str]) -> Output {
+/// Runs `aws --endpoint-url … --output json <service> <args>` and returns its output.
+async fn aws_service(server: &TestServer, service: &str, args: &[&str]) -> Output {
     let mut command = aws_env("aws");
     command
         .arg("--endpoint-url")
         .arg(format!("http://{}", server.addr()))
-        .args(["--output", "json", "elbv2"])
+        .args(["--output", "json", service])
         .args(args);
     run(command).await
+}
+
+/// Runs `aws … elbv2 <args>`.
+async fn aws_elbv2(server: &TestServer, args: &[&str]) -> Output {
+    aws_service(server, "elbv2", args).await
 }
 
 #[tokio::test]
@@ -968,15 +967,9 @@ async fn aws_cli_acm() {
     server.stop().await;
 }
 
-/// Runs `aws --endpoint-url … --output json apigatewayv2 <args>` and returns its output.
+/// Runs `aws … apigatewayv2 <args>`.
 async fn aws_v2(server: &TestServer, args: &[&str]) -> Output {
-    let mut command = aws_env("aws");
-    command
-        .arg("--endpoint-url")
-        .arg(format!("http://{}", server.addr()))
-        .args(["--output", "json", "apigatewayv2"])
-        .args(args);
-    run(command).await
+    aws_service(server, "apigatewayv2", args).await
 }
 
 /// `aws apigatewayv2` manages VPC links V2, and `aws apigateway put-integration

@@ -113,6 +113,8 @@ pub fn fixture() -> Option<Fixture> {
     let ready = [
         &b"GET /restapis/fz/prod/_user_request_/ready HTTP/1.1\r\nhost: a\r\n\r\n"[..],
         b"GET /restapis/fz/prod/_user_request_/private/ready HTTP/1.1\r\nhost: a\r\n\r\n",
+        // The VPC link V2 is AVAILABLE at the server's next round.
+        b"GET /restapis/fz/prod/_user_request_/private/v2 HTTP/1.1\r\nhost: a\r\n\r\n",
     ];
     for request in ready {
         let mut served = false;
@@ -238,6 +240,12 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         &format!(r#"{{"name":"fz","targetArns":["{lb}"]}}"#),
     )?;
     let link = link["id"].as_str()?.to_owned();
+    let link_v2 = call(
+        "POST",
+        "/v2/vpclinks",
+        r#"{"name":"fz","subnetIds":["subnet-1"]}"#,
+    )?;
+    let link_v2 = link_v2["vpcLinkId"].as_str()?.to_owned();
 
     let api = call(
         "POST",
@@ -407,6 +415,16 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         "ANY",
         r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#,
         r#"{"type":"HTTP_PROXY","httpMethod":"ANY","connectionType":"VPC_LINK","connectionId":"${stageVariables.link}","uri":"http://${stageVariables.nlb}/{proxy}","timeoutInMillis":3000,"responseTransferMode":"STREAM","requestParameters":{"integration.request.path.proxy":"method.request.path.proxy"}}"#,
+    )?;
+    // HTTP (buffered) through a VPC link V2 to the same load balancer, its target named.
+    let v2 = resource(&private, "v2")?;
+    method(
+        &v2,
+        "GET",
+        r#"{"authorizationType":"NONE"}"#,
+        &format!(
+            r#"{{"type":"HTTP_PROXY","httpMethod":"GET","connectionType":"VPC_LINK","connectionId":"{link_v2}","integrationTarget":"{lb}","uri":"http://${{stageVariables.nlb}}/v2"}}"#
+        ),
     )?;
     // A customised gateway response with a template.
     call(
@@ -708,6 +726,7 @@ pub fn check_alive(fixture: &Fixture) {
         &b"GET /restapis/fz/prod/_user_request_/alive HTTP/1.1\r\nhost: a\r\n\r\n"[..],
         b"GET /restapis/fz/prod/_user_request_/mock HTTP/1.1\r\nhost: a\r\n\r\n",
         b"GET /restapis/fz/prod/_user_request_/private/alive HTTP/1.1\r\nhost: a\r\n\r\n",
+        b"GET /restapis/fz/prod/_user_request_/private/v2 HTTP/1.1\r\nhost: a\r\n\r\n",
     ] {
         let answer = send(fixture.gateway, request).unwrap_or_default();
         assert_eq!(

@@ -357,6 +357,8 @@ fn build() -> Option<(Control, Vec<String>)> {
         format!("/?Action=SetIpAddressType&LoadBalancerArn={lb}"),
         "/?Action=DescribeSSLPolicies".to_owned(),
         "/?Action=DescribeAccountLimits".to_owned(),
+        format!("/?Action=ModifyCapacityReservation&LoadBalancerArn={lb}"),
+        format!("/?Action=DescribeCapacityReservation&LoadBalancerArn={lb}"),
     ];
     // WAF templates (`waf:<Operation>`): the body is the operation's JSON.
     let mut paths = paths;

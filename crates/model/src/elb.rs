@@ -46,6 +46,40 @@ pub struct LoadBalancer {
     pub attributes: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: TagList,
+    /// Its LCU reservation (ModifyCapacityReservation), if one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityReservation>,
+}
+
+/// A load balancer's capacity reservation: the minimum capacity units asked for, when it
+/// last changed, and when it was decreased (AWS allows two decreases a day).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityReservation {
+    /// The minimum capacity units; `None` once reset.
+    #[serde(default)]
+    pub units: Option<u32>,
+    /// Epoch milliseconds of the last change.
+    pub modified: i64,
+    /// Epoch seconds of each decrease.
+    #[serde(default)]
+    pub decreases: Vec<i64>,
+}
+
+/// The decreases of a capacity reservation allowed in one (UTC) day.
+pub const CAPACITY_DECREASES_PER_DAY: usize = 2;
+
+impl CapacityReservation {
+    /// The decreases still allowed on the UTC day of `now` (epoch seconds).
+    pub fn decreases_remaining(&self, now: i64) -> usize {
+        let day = now.div_euclid(86_400);
+        let today = self
+            .decreases
+            .iter()
+            .filter(|at| at.div_euclid(86_400) == day)
+            .count();
+        CAPACITY_DECREASES_PER_DAY.saturating_sub(today)
+    }
 }
 
 /// `State.Code` of a load balancer.

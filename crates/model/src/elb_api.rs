@@ -44,6 +44,8 @@ pub enum ElbErrorCode {
     TooManyTargetGroups,
     /// A security policy name that names no policy.
     SslPolicyNotFound,
+    /// A capacity reservation decreased more often than the day allows.
+    CapacityDecreaseRequestLimitExceeded,
     /// A certificate ARN names no certificate in ACM.
     CertificateNotFound,
     /// The resource is used by another one (a target group by a listener).
@@ -97,6 +99,9 @@ impl ElbErrorCode {
             ElbErrorCode::TooManyListeners => "TooManyListeners",
             ElbErrorCode::TooManyTargetGroups => "TooManyTargetGroups",
             ElbErrorCode::SslPolicyNotFound => "SSLPolicyNotFound",
+            ElbErrorCode::CapacityDecreaseRequestLimitExceeded => {
+                "CapacityDecreaseRequestLimitExceeded"
+            }
             ElbErrorCode::CertificateNotFound => "CertificateNotFound",
             ElbErrorCode::ResourceInUse => "ResourceInUse",
             ElbErrorCode::InvalidTarget => "InvalidTarget",
@@ -1012,6 +1017,7 @@ mod tests {
             address: "127.0.0.1".into(),
             attributes: Default::default(),
             tags: Vec::new(),
+            capacity: None,
         };
         let plan = |l: &crate::elb::Listener| {
             crate::elb::plan([&lb], [l], [], &|_| None).load_balancers[0].listeners[0]

@@ -1,6 +1,6 @@
 //! CreateLoadBalancer, DescribeLoadBalancers, DeleteLoadBalancer,
 //! Describe/ModifyLoadBalancerAttributes, SetSecurityGroups, SetSubnets and
-//! SetIpAddressType, and DescribeAccountLimits.
+//! SetIpAddressType, Describe/ModifyCapacityReservation, and DescribeAccountLimits.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -96,6 +96,7 @@ pub(super) fn create(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         address,
         attributes: default_load_balancer_attributes(scheme == "internal"),
         tags,
+        capacity: None,
     };
     put(cx, kind::LOAD_BALANCER, &lb.arn, &lb)?;
     let status = status(cx, &lb);
@@ -465,4 +466,122 @@ pub(super) fn describe_account_limits(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outc
         });
         x.opt_text("NextMarker", next.as_deref());
     }))
+}
+
+/// The answer of Describe/ModifyCapacityReservation: when the reservation last changed, the
+/// decreases left today, the minimum capacity, and its share in each zone (provisioned at
+/// once: there is no capacity to wait for here).
+fn capacity_answer(x: &mut Xml, lb: &LoadBalancer, now: i64, region: &str) {
+    use causeway_model::elb::CAPACITY_DECREASES_PER_DAY;
+    let reservation = lb.capacity.as_ref();
+    if let Some(reservation) = reservation {
+        x.text(
+            "LastModifiedTime",
+            &causeway_wire::elbv2::xml::timestamp(reservation.modified),
+        );
+    }
+    x.value(
+        "DecreaseRequestsRemaining",
+        reservation.map_or(CAPACITY_DECREASES_PER_DAY, |r| r.decreases_remaining(now)),
+    );
+    if let Some(units) = reservation.and_then(|r| r.units) {
+        x.element("MinimumLoadBalancerCapacity", |x| {
+            x.value("CapacityUnits", units);
+        });
+        let zones = output::availability_zones(lb, region);
+        let each = f64::from(units) / zones.len().max(1) as f64;
+        x.list("CapacityReservationState", zones, |x, (zone, _)| {
+            x.element("State", |x| x.text("Code", "provisioned"));
+            x.text("AvailabilityZone", &zone);
+            x.value("EffectiveCapacityUnits", each);
+        });
+    }
+}
+
+/// DescribeCapacityReservation: the load balancer's LCU reservation (none until one is made).
+pub(super) fn describe_capacity_reservation(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let lb = load_balancer(cx, call.required("LoadBalancerArn")?)?;
+    Ok(call.respond(|x: &mut Xml| capacity_answer(x, lb, cx.now, &cx.config.region)))
+}
+
+/// ModifyCapacityReservation: sets the minimum capacity units (`MinimumLoadBalancerCapacity`)
+/// or removes the reservation (`ResetCapacityReservation`). As on AWS, a reservation can be
+/// raised at will but lowered twice a day, and load balancers with TLS listeners take none.
+/// The reservation is kept and reported; it changes nothing in how this server balances.
+pub(super) fn modify_capacity_reservation(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
+    let p = call.params;
+    let arn = call.required("LoadBalancerArn")?;
+    let units = match p.nested("MinimumLoadBalancerCapacity") {
+        Some(minimum) => match super::opt_int(&minimum, "CapacityUnits")? {
+            Some(n) if n >= 1 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            Some(n) => {
+                return Err(ElbError::validation(format!(
+                    "MinimumLoadBalancerCapacity.CapacityUnits '{n}' is not valid: reserve 1 or more capacity units, or reset the reservation with ResetCapacityReservation"
+                )));
+            }
+            None => {
+                return Err(ElbError::missing(
+                    "MinimumLoadBalancerCapacity.CapacityUnits",
+                ));
+            }
+        },
+        None => None,
+    };
+    let reset = p.get("ResetCapacityReservation") == Some("true");
+    let units = match (units, reset) {
+        (Some(_), true) => {
+            return Err(ElbError::validation(
+                "Give either MinimumLoadBalancerCapacity or ResetCapacityReservation, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(ElbError::validation(
+                "When modifying capacity reservation, you must include at least one MinimumLoadBalancerCapacity or ResetCapacityReservation",
+            ));
+        }
+        (units, _) => units,
+    };
+    let lb = load_balancer(cx, arn)?;
+    if units.is_some()
+        && cx
+            .state
+            .listeners
+            .values()
+            .any(|l| l.load_balancer_arn == arn && l.protocol == "TLS")
+    {
+        return Err(ElbError::new(
+            ElbErrorCode::OperationNotPermitted,
+            "LCU reservation is not supported on Network Load Balancers using TLS listeners",
+        ));
+    }
+    let mut reservation = lb.capacity.clone().unwrap_or_default();
+    let current = reservation.units;
+    if let (Some(old), Some(new)) = (current, units)
+        && new < old
+    {
+        if reservation.decreases_remaining(cx.now) == 0 {
+            return Err(ElbError::new(
+                ElbErrorCode::CapacityDecreaseRequestLimitExceeded,
+                format!(
+                    "The reservation of load balancer '{arn}' was already decreased {} times today, the most a day allows: raise it, or decrease it tomorrow (UTC)",
+                    causeway_model::elb::CAPACITY_DECREASES_PER_DAY
+                ),
+            ));
+        }
+        reservation.decreases.push(cx.now);
+    }
+    // Only today's decreases count.
+    let today = cx.now.div_euclid(86_400);
+    reservation
+        .decreases
+        .retain(|at| at.div_euclid(86_400) == today);
+    reservation.units = units;
+    reservation.modified = cx.now.saturating_mul(1000);
+    let mut updated = lb.clone();
+    updated.capacity = Some(reservation);
+    put(cx, kind::LOAD_BALANCER, arn, &updated)?;
+    let region = cx.config.region.clone();
+    let body = call.respond(|x: &mut Xml| capacity_answer(x, &updated, cx.now, &region));
+    cx.state.load_balancers.insert(arn.to_owned(), updated);
+    Ok(body)
 }

@@ -89,6 +89,8 @@ fn run(cx: &mut Ctx<'_>, call: &Call<'_>) -> Outcome {
         "SetSubnets" => load_balancers::set_subnets(cx, call),
         "SetIpAddressType" => load_balancers::set_ip_address_type(cx, call),
         "DescribeAccountLimits" => load_balancers::describe_account_limits(cx, call),
+        "DescribeCapacityReservation" => load_balancers::describe_capacity_reservation(cx, call),
+        "ModifyCapacityReservation" => load_balancers::modify_capacity_reservation(cx, call),
         "CreateTargetGroup" => target_groups::create(cx, call),
         "DescribeTargetGroups" => target_groups::describe(cx, call),
         "ModifyTargetGroup" => target_groups::modify(cx, call),

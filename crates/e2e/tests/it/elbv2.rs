@@ -832,6 +832,131 @@ async fn set_subnets_and_ip_address_type() {
         .expect_code("LoadBalancerNotFound");
 }
 
+/// Capacity reservations: none at first, then the minimum asked for, split evenly over the
+/// load balancer's zones and provisioned; raised at will, lowered twice a day, reset; not
+/// taken by a load balancer with a TLS listener.
+#[tokio::test]
+async fn capacity_reservations_are_kept_with_aws_rules() {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        CapacityReservationStateEnum, MinimumLoadBalancerCapacity,
+    };
+    let server = TestServer::start().await;
+    let client = server.elbv2_client();
+    let lb = create_lb_arn(&client, "reserved").await;
+    let none = client
+        .describe_capacity_reservation()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert!(none.minimum_load_balancer_capacity().is_none());
+    assert!(none.capacity_reservation_state().is_empty());
+    assert_eq!(none.decrease_requests_remaining(), Some(2));
+
+    let reserve = |units: i32| {
+        client
+            .modify_capacity_reservation()
+            .load_balancer_arn(&lb)
+            .minimum_load_balancer_capacity(
+                MinimumLoadBalancerCapacity::builder()
+                    .capacity_units(units)
+                    .build(),
+            )
+            .send()
+    };
+    let set = reserve(3000).await.unwrap();
+    assert_eq!(
+        set.minimum_load_balancer_capacity()
+            .and_then(|m| m.capacity_units()),
+        Some(3000)
+    );
+    assert!(set.last_modified_time().is_some());
+    let zones: Vec<(
+        Option<&str>,
+        Option<f64>,
+        Option<&CapacityReservationStateEnum>,
+    )> = set
+        .capacity_reservation_state()
+        .iter()
+        .map(|z| {
+            (
+                z.availability_zone(),
+                z.effective_capacity_units(),
+                z.state().and_then(|s| s.code()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            (
+                Some("us-east-1a"),
+                Some(1500.0),
+                Some(&CapacityReservationStateEnum::Provisioned)
+            ),
+            (
+                Some("us-east-1b"),
+                Some(1500.0),
+                Some(&CapacityReservationStateEnum::Provisioned)
+            ),
+        ]
+    );
+    reserve(6000).await.unwrap();
+    assert_eq!(
+        reserve(5000).await.unwrap().decrease_requests_remaining(),
+        Some(1)
+    );
+    assert_eq!(
+        reserve(4000).await.unwrap().decrease_requests_remaining(),
+        Some(0)
+    );
+    reserve(3000)
+        .await
+        .expect_code("CapacityDecreaseRequestLimitExceeded");
+    reserve(0).await.expect_code("ValidationError");
+    let described = client
+        .describe_capacity_reservation()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .minimum_load_balancer_capacity()
+            .and_then(|m| m.capacity_units()),
+        Some(4000)
+    );
+    client
+        .modify_capacity_reservation()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .expect_code("ValidationError");
+    let reset = client
+        .modify_capacity_reservation()
+        .load_balancer_arn(&lb)
+        .reset_capacity_reservation(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.minimum_load_balancer_capacity().is_none());
+
+    // A load balancer with a TLS listener takes no reservation.
+    let tg = create_tg(&client, "reserved-tg").await;
+    let certificate = imported_certificate(&server, &["reserved.example.com"]).await;
+    client
+        .create_listener()
+        .load_balancer_arn(&lb)
+        .protocol(ProtocolEnum::Tls)
+        .port(10470)
+        .certificates(Certificate::builder().certificate_arn(&certificate).build())
+        .default_actions(forward(&tg))
+        .send()
+        .await
+        .unwrap();
+    reserve(1000).await.expect_code("OperationNotPermitted");
+}
+
 /// DescribeAccountLimits answers the quotas enforced here; the certificates quota counts
 /// every listener of a load balancer.
 #[tokio::test]

@@ -443,6 +443,7 @@ fn status_of(code: &str) -> u16 {
         | "TooManyListeners"
         | "TooManyTargetGroups"
         | "SSLPolicyNotFound"
+        | "CapacityDecreaseRequestLimitExceeded"
         | "ResourceInUse"
         | "InvalidTarget"
         | "ValidationError"

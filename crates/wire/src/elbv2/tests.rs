@@ -83,6 +83,7 @@ fn sample_load_balancer() -> LoadBalancer {
         address: "127.10.0.1".into(),
         attributes: default_load_balancer_attributes(true),
         tags: vec![],
+        capacity: None,
     }
 }
 

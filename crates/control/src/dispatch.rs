@@ -290,6 +290,9 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["tags", arn]) => tags::get(cx, arn),
         ("PUT", ["tags", arn]) => tags::tag(cx, arn, body),
         ("DELETE", ["tags", arn]) => tags::untag(cx, arn, q),
+        ("GET", ["v2", "tags", arn]) => tags::get(cx, arn),
+        ("POST", ["v2", "tags", arn]) => tags::tag_v2(cx, arn, body),
+        ("DELETE", ["v2", "tags", arn]) => tags::untag(cx, arn, q),
 
         _ => Err(unknown(request)),
     }

@@ -1,4 +1,5 @@
-//! TagResource, UntagResource, GetTags, on apigateway resource ARNs.
+//! TagResource, UntagResource, GetTags, on apigateway resource ARNs; and apigatewayv2's
+//! (`/v2/tags/{arn}`), for VPC links V2, whose ARNs have the same form as V1 links'.
 
 use causeway_model::ApiError;
 use causeway_model::arn::{TagTarget, parse_tag_target};
@@ -33,7 +34,11 @@ fn read(cx: &Ctx<'_>, arn: &str) -> Result<std::collections::BTreeMap<String, St
             .get(&id)
             .and_then(|a| a.stages.get(&stage))
             .map(|s| s.tags.clone()),
-        TagTarget::VpcLink(id) => state.vpc_links.get(&id).map(|l| l.tags.clone()),
+        TagTarget::VpcLink(id) => state
+            .vpc_links
+            .get(&id)
+            .map(|l| l.tags.clone())
+            .or_else(|| state.vpc_links_v2.get(&id).map(|l| l.tags.clone())),
         TagTarget::ApiKey(id) => state.api_key(&id).map(|k| k.tags.clone()),
         TagTarget::UsagePlan(id) => state.usage_plan(&id).map(|p| p.tags.clone()),
         TagTarget::DomainName(name) => state.domains.get(&name).map(|d| d.domain.tags.clone()),
@@ -80,15 +85,21 @@ fn write(
             }
         }
         TagTarget::VpcLink(id) => {
-            let mut link = cx
-                .state
-                .vpc_links
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| not_found(arn))?;
-            link.tags = tags;
-            cx.put(kind::VPC_LINK, id.clone(), &link)?;
-            cx.state.vpc_links.insert(id, link);
+            if let Some(mut link) = cx.state.vpc_links.get(&id).cloned() {
+                link.tags = tags;
+                cx.put(kind::VPC_LINK, id.clone(), &link)?;
+                cx.state.vpc_links.insert(id, link);
+            } else {
+                let mut link = cx
+                    .state
+                    .vpc_links_v2
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| not_found(arn))?;
+                link.tags = tags;
+                cx.put(kind::VPC_LINK_V2, id.clone(), &link)?;
+                cx.state.vpc_links_v2.insert(id, link);
+            }
         }
         TagTarget::ApiKey(id) => {
             let mut key = cx
@@ -148,6 +159,17 @@ pub fn get(cx: &mut Ctx<'_>, arn: &str) -> Result<Reply, ApiError> {
 }
 
 pub fn tag(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    add(cx, arn, body)?;
+    empty(204)
+}
+
+/// apigatewayv2's TagResource: the same, answered with 201 and `{}`.
+pub fn tag_v2(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    add(cx, arn, body)?;
+    json(201, &serde_json::json!({}))
+}
+
+fn add(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<(), ApiError> {
     let req: input::TagResource = causeway_wire::decode(body)?;
     let new = req
         .tags
@@ -155,8 +177,7 @@ pub fn tag(cx: &mut Ctx<'_>, arn: &str, body: &[u8]) -> Result<Reply, ApiError> 
     let mut tags = read(cx, arn)?;
     tags.extend(new);
     check_tags(&tags)?;
-    write(cx, arn, tags)?;
-    empty(204)
+    write(cx, arn, tags)
 }
 
 pub fn untag(cx: &mut Ctx<'_>, arn: &str, query: &Query) -> Result<Reply, ApiError> {

@@ -1007,6 +1007,36 @@ async fn aws_cli_vpc_links_v2() {
         got["SubnetIds"],
         serde_json::json!(["subnet-0aaa", "subnet-0bbb"])
     );
+    // apigatewayv2's tag operations.
+    let arn = format!("arn:aws:apigateway:us-east-1::/vpclinks/{id}");
+    let tagged = aws_v2(
+        &server,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &arn,
+            "--tags",
+            "team=orders,env=dev",
+        ],
+    )
+    .await;
+    assert!(tagged.status.success(), "{}", describe(&tagged));
+    let untagged = aws_v2(
+        &server,
+        &[
+            "untag-resource",
+            "--resource-arn",
+            &arn,
+            "--tag-keys",
+            "env",
+        ],
+    )
+    .await;
+    assert!(untagged.status.success(), "{}", describe(&untagged));
+    let tags = json(&aws_v2(&server, &["get-tags", "--resource-arn", &arn]).await);
+    assert_eq!(tags["Tags"], serde_json::json!({"team": "orders"}));
+    let got = json(&aws_v2(&server, &["get-vpc-link", "--vpc-link-id", &id]).await);
+    assert_eq!(got["Tags"], serde_json::json!({"team": "orders"}));
 
     let nlb = json(
         &aws_elbv2(

@@ -29,6 +29,10 @@ pub struct Target<'a> {
     /// When a custom domain name's mapping chose the API, the whole path the client asked
     /// for (Lambda events show it; the execute-api endpoint may be disabled, and is not asked).
     pub domain_path: Option<&'a str>,
+    /// Whether the request came the ways a VPC endpoint is called (its DNS name with an
+    /// `x-apigw-api-id` header, or the `{api}-{vpce}.execute-api` alias): only private APIs
+    /// answer those.
+    pub via_vpc_endpoint: bool,
 }
 
 /// Where a request to a custom domain name goes: `None` when the Host is no custom domain
@@ -83,43 +87,70 @@ fn domain_target<'a>(
             stage,
             path: if rest.is_empty() { "/" } else { rest },
             domain_path: Some(path),
+            via_vpc_endpoint: false,
         }));
     }
     Some(None)
 }
 
 /// Reads the API, stage and path from `{api}.execute-api.{any domain}` hosts
-/// (`/{stage}/{path}`) or from `/restapis/{api}/{stage}/_user_request_/{path}`.
-pub fn target<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> {
+/// (`/{stage}/{path}`) or from `/restapis/{api}/{stage}/_user_request_/{path}`; and the ways
+/// a private API is called through a VPC endpoint: the `{api}-{vpce-id}.execute-api...`
+/// alias, or any other host (the endpoint's own DNS name, `vpce-...`) with the API id in
+/// `x-apigw-api-id` (`api_header`, read only when neither the host nor the path names the
+/// API).
+pub fn target<'a>(
+    host: Option<&'a str>,
+    path: &'a str,
+    api_header: impl FnOnce() -> Option<&'a str>,
+) -> Option<Target<'a>> {
     let host_api = host.and_then(|h| {
         let (api, rest) = split_once_byte(h, b'.')?;
         let second_label = rest.strip_prefix("execute-api")?;
-        ((second_label.is_empty() || second_label.starts_with('.')) && !api.is_empty())
-            .then_some(api)
+        ((second_label.is_empty() || second_label.starts_with('.'))
+            && !api.is_empty()
+            && !api.starts_with("vpce-"))
+        .then_some(api)
     });
-    if let Some(api_id) = host_api {
+    let by_host = host_api.map(|api| match api.split_once("-vpce-") {
+        Some((api, _)) => (api, true),
+        None => (api, false),
+    });
+    let stage_form = |api_id: &'a str, via_vpc_endpoint: bool| {
         let rest = path.strip_prefix('/')?;
         let (stage, path) = match rest.bytes().position(|b| b == b'/') {
             Some(index) => rest.split_at(index),
             None => (rest, "/"),
         };
-        return (!stage.is_empty()).then_some(Target {
+        (!stage.is_empty() && !api_id.is_empty()).then_some(Target {
             api_id,
             stage,
             path,
             domain_path: None,
-        });
+            via_vpc_endpoint,
+        })
+    };
+    if let Some((api_id, via_vpc_endpoint)) = by_host {
+        return stage_form(api_id, via_vpc_endpoint);
     }
-    let rest = path.strip_prefix("/restapis/")?;
-    let (api_id, rest) = split_once_byte(rest, b'/')?;
-    let (stage, rest) = split_once_byte(rest, b'/')?;
-    let path = rest.strip_prefix("_user_request_")?;
-    let path = if path.is_empty() { "/" } else { path };
-    (path.starts_with('/') && !api_id.is_empty() && !stage.is_empty()).then_some(Target {
-        api_id,
-        stage,
-        path,
-        domain_path: None,
+    let path_form = || {
+        let rest = path.strip_prefix("/restapis/")?;
+        let (api_id, rest) = split_once_byte(rest, b'/')?;
+        let (stage, rest) = split_once_byte(rest, b'/')?;
+        let path = rest.strip_prefix("_user_request_")?;
+        let path = if path.is_empty() { "/" } else { path };
+        (path.starts_with('/') && !api_id.is_empty() && !stage.is_empty()).then_some(Target {
+            api_id,
+            stage,
+            path,
+            domain_path: None,
+            via_vpc_endpoint: false,
+        })
+    };
+    // The path form first: it names its API itself.
+    path_form().or_else(|| {
+        let id = api_header().filter(|id| !id.is_empty())?;
+        stage_form(id, true)
     })
 }
 
@@ -289,7 +320,9 @@ pub async fn handle(
                 request_id,
             );
         }
-        None => match target(request.host(), path) {
+        None => match target(request.host(), path, || {
+            request.headers.get_str("x-apigw-api-id")
+        }) {
             Some(target) => target,
             None => {
                 return finish(
@@ -308,6 +341,20 @@ pub async fn handle(
             request_id,
         );
     };
+    if target.via_vpc_endpoint
+        && !api
+            .api
+            .endpoint_configuration
+            .types
+            .contains(&causeway_model::EndpointType::Private)
+    {
+        let failure = Failure::new(Kind::Forbidden, "Forbidden")
+            .because("only private APIs are called through a VPC endpoint");
+        return finish(
+            errors::render(&failure, None, &context).map(Either::Left),
+            request_id,
+        );
+    }
     if api.api.disable_execute_api_endpoint && target.domain_path.is_none() {
         let failure = Failure::new(Kind::Forbidden, "Forbidden")
             .because("the execute-api endpoint is disabled");
@@ -826,54 +873,103 @@ mod tests {
     #[test]
     fn targets_from_host_and_path() {
         assert_eq!(
-            target(Some("abc123.execute-api.localhost:8080"), "/prod/pets/1"),
+            target(
+                Some("abc123.execute-api.localhost:8080"),
+                "/prod/pets/1",
+                || None
+            ),
             Some(Target {
                 api_id: "abc123",
                 stage: "prod",
                 path: "/pets/1",
-                domain_path: None
+                domain_path: None,
+                via_vpc_endpoint: false
             })
         );
         assert_eq!(
             target(
                 Some("abc.execute-api.localhost.localstack.cloud:4566"),
-                "/dev"
+                "/dev",
+                || None
             ),
             Some(Target {
                 api_id: "abc",
                 stage: "dev",
                 path: "/",
-                domain_path: None
+                domain_path: None,
+                via_vpc_endpoint: false
             })
         );
         assert_eq!(
             target(
                 Some("127.0.0.1:8080"),
-                "/restapis/abc/prod/_user_request_/x/y"
+                "/restapis/abc/prod/_user_request_/x/y",
+                || None
             ),
             Some(Target {
                 api_id: "abc",
                 stage: "prod",
                 path: "/x/y",
-                domain_path: None
+                domain_path: None,
+                via_vpc_endpoint: false
             })
         );
         assert_eq!(
-            target(None, "/restapis/abc/prod/_user_request_"),
+            target(None, "/restapis/abc/prod/_user_request_", || None),
             Some(Target {
                 api_id: "abc",
                 stage: "prod",
                 path: "/",
-                domain_path: None
+                domain_path: None,
+                via_vpc_endpoint: false
             })
         );
-        assert_eq!(target(Some("localhost"), "/prod/x"), None);
-        assert_eq!(target(Some("abc.execute-api.x"), "/"), None);
+        assert_eq!(target(Some("localhost"), "/prod/x", || None), None);
+        assert_eq!(target(Some("abc.execute-api.x"), "/", || None), None);
         assert_eq!(
-            target(Some("abc.execute-api"), "/dev/x").map(|t| t.api_id),
+            target(Some("abc.execute-api"), "/dev/x", || None).map(|t| t.api_id),
             Some("abc")
         );
-        assert_eq!(target(Some("abc.execute-apix.local"), "/dev/x"), None);
-        assert_eq!(target(Some(".execute-api.local"), "/dev/x"), None);
+        assert_eq!(
+            target(Some("abc.execute-apix.local"), "/dev/x", || None),
+            None
+        );
+        assert_eq!(target(Some(".execute-api.local"), "/dev/x", || None), None);
+
+        // A private API through a VPC endpoint: the alias, and the endpoint's own name with
+        // the API id in `x-apigw-api-id` (which an execute-api host outranks).
+        let private = |host, header| {
+            target(Some(host), "/prod/pets", move || header).map(|t| (t.api_id, t.via_vpc_endpoint))
+        };
+        assert_eq!(
+            private(
+                "abc123-vpce-0123456789abcdef0.execute-api.us-east-1.amazonaws.com",
+                None
+            ),
+            Some(("abc123", true))
+        );
+        assert_eq!(
+            private(
+                "vpce-0123456789abcdef0-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com",
+                Some("abc123")
+            ),
+            Some(("abc123", true))
+        );
+        assert_eq!(
+            private("localhost:8080", Some("abc123")),
+            Some(("abc123", true))
+        );
+        assert_eq!(
+            private("abc123.execute-api.localhost", Some("other")),
+            Some(("abc123", false))
+        );
+        assert_eq!(
+            private(
+                "vpce-0123-abcd.execute-api.us-east-1.vpce.amazonaws.com",
+                None
+            ),
+            None
+        );
+        assert_eq!(private("localhost", Some("")), None);
     }
 }

@@ -407,3 +407,81 @@ async fn malformed_policies_are_refused_and_nothing_stored_changes() {
             "unknown condition operator 'IpAddres'",
         );
 }
+
+/// A private API answers the ways a VPC endpoint is called: the endpoint's own DNS name with
+/// the API id in `x-apigw-api-id`, and the `{api}-{vpce}.execute-api` alias. A regional API
+/// called those ways is Forbidden, as through a VPC endpoint on AWS.
+#[tokio::test]
+async fn private_apis_answer_through_vpc_endpoint_names() {
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
+    let server = TestServer::start().await;
+    let client = server.client();
+    let private = client
+        .create_rest_api()
+        .name("private")
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Private)
+                .build(),
+        )
+        .policy(ADMIN_FROM_NEAR_ONLY)
+        .send()
+        .await
+        .unwrap();
+    let private_id = private.id().unwrap().to_owned();
+    mock_route(
+        &client,
+        &private_id,
+        private.root_resource_id().unwrap(),
+        "GET",
+        "root",
+    )
+    .await;
+    deploy(&client, &private_id, "prod").await;
+    let (regional, regional_root) = create_api(&client, "regional").await;
+    mock_route(&client, &regional, &regional_root, "GET", "root").await;
+    deploy(&client, &regional, "prod").await;
+    Invoke::new(&server, &private_id).ready("/prod/").await;
+    Invoke::new(&server, &regional).ready("/prod/").await;
+
+    let gateway = server.gateway_addr();
+    let endpoint = "vpce-0123456789abcdef0-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
+    let alias = format!("{private_id}-vpce-0123456789abcdef0.execute-api.us-east-1.amazonaws.com");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .resolve(endpoint, gateway)
+        .resolve(&alias, gateway)
+        .build()
+        .unwrap();
+    let get = |host: &str, api: Option<&str>| {
+        let mut request = http.get(format!("http://{host}:{}/prod/", gateway.port()));
+        if let Some(api) = api {
+            request = request.header("x-apigw-api-id", api);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(':').next().unwrap_or_default().to_owned());
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+    let (status, _, body) = get(endpoint, Some(&private_id)).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"route":"root"}"#));
+    let (status, _, body) = get(&alias, None).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"route":"root"}"#));
+    let (status, kind, body) = get(endpoint, Some(&regional)).await;
+    assert_eq!(
+        (status, kind.as_deref(), body.as_str()),
+        (403, Some("ForbiddenException"), FORBIDDEN)
+    );
+    // The endpoint's name alone names no API.
+    let (status, kind, _) = get(endpoint, None).await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (403, Some("MissingAuthenticationTokenException"))
+    );
+}

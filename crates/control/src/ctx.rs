@@ -211,18 +211,28 @@ pub fn paginate<T>(
     items: Vec<(String, T)>,
     query: &Query,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let limit = query.limit()?;
-    let start = match query.get("position") {
-        Some(position) if !position.is_empty() => items
+    Ok(page_from(items, query.get("position"), query.limit()?))
+}
+
+/// One page of `items` (in listing order, each with its sort key): at most `size` of them
+/// from the first whose key is `from` or after, and the key of the next page's first item.
+/// Every paginated listing shares it, whatever its parameters are called.
+pub fn page_from<T>(
+    items: Vec<(String, T)>,
+    from: Option<&str>,
+    size: usize,
+) -> (Vec<T>, Option<String>) {
+    let start = match from {
+        Some(from) if !from.is_empty() => items
             .iter()
-            .position(|(key, _)| key.as_str() >= position)
+            .position(|(key, _)| key.as_str() >= from)
             .unwrap_or(items.len()),
         _ => 0,
     };
     let mut rest = items.into_iter().skip(start);
-    let page: Vec<T> = rest.by_ref().take(limit).map(|(_, item)| item).collect();
-    let position = rest.next().map(|(key, _)| key);
-    Ok((page, position))
+    let page: Vec<T> = rest.by_ref().take(size).map(|(_, item)| item).collect();
+    let next = rest.next().map(|(key, _)| key);
+    (page, next)
 }
 
 /// A JSON reply.

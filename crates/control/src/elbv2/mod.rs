@@ -343,17 +343,7 @@ fn page<T>(items: Vec<(String, T)>, params: &Params) -> Result<(Vec<T>, Option<S
             )));
         }
     };
-    let start = match params.get("Marker") {
-        Some(marker) if !marker.is_empty() => items
-            .iter()
-            .position(|(key, _)| key.as_str() >= marker)
-            .unwrap_or(items.len()),
-        _ => 0,
-    };
-    let mut rest = items.into_iter().skip(start);
-    let page: Vec<T> = rest.by_ref().take(size).map(|(_, item)| item).collect();
-    let next = rest.next().map(|(key, _)| key);
-    Ok((page, next))
+    Ok(crate::ctx::page_from(items, params.get("Marker"), size))
 }
 
 /// The sort key of a resource created at `created_time` with `arn`: creation order, ties

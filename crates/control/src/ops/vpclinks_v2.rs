@@ -10,7 +10,7 @@ use causeway_wire::input;
 use causeway_wire::output;
 
 use crate::Reply;
-use crate::ctx::{Ctx, Query, check_tags, empty, json};
+use crate::ctx::{Ctx, Query, check_tags, empty, json, page_from};
 use crate::state::kind;
 
 /// Status messages apigatewayv2 shows.
@@ -144,20 +144,11 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
             }
         },
     };
-    let start = match query.get("nextToken") {
-        Some(token) if !token.is_empty() => keyed
-            .iter()
-            .position(|(key, _)| key.as_str() >= token)
-            .unwrap_or(keyed.len()),
-        _ => 0,
-    };
-    let mut rest = keyed.into_iter().skip(start);
-    let items = rest
-        .by_ref()
-        .take(size)
-        .map(|(_, l)| output::VpcLinkV2::from_model(l))
+    let (page, next_token) = page_from(keyed, query.get("nextToken"), size);
+    let items = page
+        .into_iter()
+        .map(output::VpcLinkV2::from_model)
         .collect();
-    let next_token = rest.next().map(|(key, _)| key);
     json(200, &output::VpcLinksV2 { items, next_token })
 }
 

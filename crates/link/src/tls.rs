@@ -130,3 +130,81 @@ pub fn certified_key_from_pem(
         .map_err(|e| format!("the private key cannot sign: {e}"))?;
     Ok(Arc::new(rustls::sign::CertifiedKey::new(chain, signing)))
 }
+
+/// The rustls suite of a security policy's cipher name, for the ciphers rustls has (the
+/// AES-GCM and ChaCha20-Poly1305 ones with ECDHE, and TLS 1.3's); `None` for the others
+/// (CBC, RSA key exchange, 3DES), which rustls does not implement.
+fn suite_of(name: &str) -> Option<rustls::CipherSuite> {
+    use rustls::CipherSuite as S;
+    Some(match name {
+        "TLS_AES_128_GCM_SHA256" => S::TLS13_AES_128_GCM_SHA256,
+        "TLS_AES_256_GCM_SHA384" => S::TLS13_AES_256_GCM_SHA384,
+        "TLS_CHACHA20_POLY1305_SHA256" => S::TLS13_CHACHA20_POLY1305_SHA256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256" => S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-ECDSA-AES256-GCM-SHA384" => S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        "ECDHE-ECDSA-CHACHA20-POLY1305" => S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        "ECDHE-RSA-AES128-GCM-SHA256" => S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-RSA-AES256-GCM-SHA384" => S::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        "ECDHE-RSA-CHACHA20-POLY1305" => S::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        _ => return None,
+    })
+}
+
+/// The TLS versions and cipher suites a security policy allows (`protocols` as `TLSv1.2`,
+/// ciphers by OpenSSL name), among the ones rustls speaks (TLS 1.2 and 1.3), the policy's
+/// first cipher first. Empty lists allow them all.
+pub fn policy_provider(
+    protocols: &[impl AsRef<str>],
+    ciphers: &[impl AsRef<str>],
+) -> Result<
+    (
+        Arc<rustls::crypto::CryptoProvider>,
+        Vec<&'static rustls::SupportedProtocolVersion>,
+    ),
+    String,
+> {
+    let provider = provider();
+    let allows =
+        |version: &str| protocols.is_empty() || protocols.iter().any(|p| p.as_ref() == version);
+    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
+    if allows("TLSv1.3") {
+        versions.push(&rustls::version::TLS13);
+    }
+    if allows("TLSv1.2") {
+        versions.push(&rustls::version::TLS12);
+    }
+    if ciphers.is_empty() {
+        return if versions.is_empty() {
+            Err(
+                "its security policy allows no TLS version this server speaks (TLS 1.2, 1.3)"
+                    .into(),
+            )
+        } else {
+            Ok((provider, versions))
+        };
+    }
+    let suites: Vec<rustls::SupportedCipherSuite> = ciphers
+        .iter()
+        .filter_map(|name| suite_of(name.as_ref()))
+        .filter_map(|wanted| {
+            provider
+                .cipher_suites
+                .iter()
+                .find(|s| s.suite() == wanted)
+                .copied()
+        })
+        .collect();
+    // A version none of whose suites the policy allows is not offered.
+    versions.retain(|version| suites.iter().any(|s| s.version() == *version));
+    if versions.is_empty() {
+        return Err(
+            "its security policy allows no TLS version and cipher this server speaks (TLS 1.2 and 1.3 with AES-GCM or ChaCha20-Poly1305)"
+                .into(),
+        );
+    }
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: suites,
+        ..(*provider).clone()
+    };
+    Ok((Arc::new(provider), versions))
+}

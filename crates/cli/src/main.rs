@@ -130,6 +130,11 @@ struct ServeArgs {
     /// The private key (PEM) of --redis-cert.
     #[arg(long, env = "CAUSEWAY_REDIS_KEY", requires = "redis_cert")]
     redis_key: Option<PathBuf>,
+    /// An S3-compatible endpoint (LocalStack's http://localhost:4566, MinIO, ...) where
+    /// custom domains' mutual TLS truststores are read (`s3://bucket/key`), signed with the
+    /// credentials of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when they are set.
+    #[arg(long, env = "CAUSEWAY_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
     /// Where the functions of Lambda authorizers run: an endpoint of Lambda's Invoke API
     /// (LocalStack's http://localhost:4566, `sam local start-lambda`'s
     /// http://127.0.0.1:3001), or the invocation URL of one function's Runtime Interface
@@ -420,6 +425,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let s3_endpoint = match &args.s3_endpoint {
+        Some(url) => Some(
+            causeway_server::s3::S3Endpoint::parse(url, &args.region)
+                .map_err(|why| anyhow::anyhow!("--s3-endpoint: {why}"))?
+                .with_environment_credentials(),
+        ),
+        None => None,
+    };
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
         store_ca_pem,
@@ -431,6 +444,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis: args.redis_url,
         redis_tls,
         lambda_endpoint: args.lambda_endpoint,
+        s3_endpoint,
         cognito_endpoint: args.cognito_endpoint,
         credentials,
         credentials_file: args.credentials.clone(),

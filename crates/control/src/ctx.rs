@@ -24,6 +24,8 @@ pub struct Ctx<'a> {
     /// Remote load balancers whose NLB node's tunnel another process sharing the store holds
     /// (only the VPC-link reconciler reads it).
     pub tunnels_elsewhere: std::collections::BTreeSet<String>,
+    /// The truststore a first run of this request asked for, read.
+    pub fetched: Option<&'a crate::Fetched>,
     changes: Vec<Change>,
 }
 
@@ -41,6 +43,7 @@ impl<'a> Ctx<'a> {
             now,
             data_plane: None,
             tunnels_elsewhere: std::collections::BTreeSet::new(),
+            fetched: None,
             changes: Vec::new(),
         }
     }

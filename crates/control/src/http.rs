@@ -65,8 +65,10 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
+    let request = Arc::new(request);
     let handled = {
         let control = control.clone();
+        let request = request.clone();
         tokio::task::spawn_blocking(move || control.handle(&request)).await
     };
     let mut reply = handled.unwrap_or_else(|error| {
@@ -76,7 +78,35 @@ async fn handle(
         ))
     });
     if let Some(deferred) = reply.deferred.take() {
-        reply = finish_deferred(&control, deferred).await;
+        reply = match deferred {
+            Deferred::FetchTruststore(fetch) => {
+                let body = match control.object_source() {
+                    Some(source) => {
+                        source
+                            .get(&fetch.bucket, &fetch.key, fetch.version.as_deref())
+                            .await
+                    }
+                    None => Err(
+                        "this server reads no S3 objects: start it with --s3-endpoint naming an S3-compatible endpoint"
+                            .to_owned(),
+                    ),
+                };
+                let fetched = crate::Fetched {
+                    fetch: *fetch,
+                    body,
+                };
+                let control = control.clone();
+                tokio::task::spawn_blocking(move || control.handle_fetched(&request, &fetched))
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%error, "management operation panicked");
+                        Reply::error(&ApiError::Internal(
+                            "The operation failed unexpectedly".into(),
+                        ))
+                    })
+            }
+            other => finish_deferred(&control, other).await,
+        };
     }
     into_response(reply)
 }
@@ -223,6 +253,10 @@ async fn finish_deferred(control: &Control, deferred: Deferred) -> Reply {
             )
             .unwrap_or_else(|error| Reply::error(&error))
         }
+        // Handled where the request is at hand (it runs the operation again).
+        Deferred::FetchTruststore(_) => Reply::error(&ApiError::Internal(
+            "The truststore could not be read".into(),
+        )),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod fuzzing;
 mod http;
 mod json11;
 mod keys;
+pub mod objects;
 mod ops;
 pub mod state;
 pub mod usage;
@@ -137,6 +138,25 @@ pub enum Deferred {
     TestInvoke(Box<causeway_model::gateway::TestInvoke>),
     /// TestInvokeAuthorizer: ask the authorizer on the gateway.
     TestAuthorizer(Box<causeway_model::gateway::TestAuthorizer>),
+    /// CreateDomainName or UpdateDomainName with mutual TLS: read the truststore from S3,
+    /// then run the operation again with it ([`Control::handle_fetched`]).
+    FetchTruststore(Box<TruststoreFetch>),
+}
+
+/// A truststore to read from S3 (`uri` is `s3://{bucket}/{key}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TruststoreFetch {
+    pub uri: String,
+    pub bucket: String,
+    pub key: String,
+    pub version: Option<String>,
+}
+
+/// A truststore read from S3 (or why it could not be).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub fetch: TruststoreFetch,
+    pub body: Result<Vec<u8>, String>,
 }
 
 impl Reply {
@@ -158,6 +178,7 @@ pub struct Control {
     config: ControlConfig,
     inner: Mutex<Inner>,
     data_plane: RwLock<Option<Arc<dyn dataplane::DataPlane>>>,
+    object_source: RwLock<Option<Arc<dyn objects::ObjectSource>>>,
     plan: watch::Sender<Arc<NlbPlan>>,
     gateway_plan: watch::Sender<Arc<causeway_model::gateway::GatewayPlan>>,
 }
@@ -187,6 +208,7 @@ impl Control {
                 revision: loaded.revision,
             }),
             data_plane: RwLock::new(None),
+            object_source: RwLock::new(None),
             plan,
             gateway_plan,
         })
@@ -358,6 +380,17 @@ impl Control {
         Some((&self.config.region, keyring))
     }
 
+    /// Plugs in where truststores are read from (S3).
+    pub fn attach_object_source(&self, source: Arc<dyn objects::ObjectSource>) {
+        if let Ok(mut slot) = self.object_source.write() {
+            *slot = Some(source);
+        }
+    }
+
+    fn object_source(&self) -> Option<Arc<dyn objects::ObjectSource>> {
+        self.object_source.read().ok().and_then(|slot| slot.clone())
+    }
+
     fn data_plane(&self) -> Option<Arc<dyn dataplane::DataPlane>> {
         self.data_plane.read().ok().and_then(|slot| slot.clone())
     }
@@ -370,6 +403,16 @@ impl Control {
     /// revision; when another node wrote in between, the state is reloaded and the operation
     /// runs again on it, so that no node overwrites a change it has not seen.
     pub fn handle(&self, request: &Request) -> Reply {
+        self.handle_with(request, None)
+    }
+
+    /// Handles a request again with the object its first run asked for
+    /// ([`Deferred::FetchTruststore`]).
+    pub fn handle_fetched(&self, request: &Request, fetched: &Fetched) -> Reply {
+        self.handle_with(request, Some(fetched))
+    }
+
+    fn handle_with(&self, request: &Request, fetched: Option<&Fetched>) -> Reply {
         let mut guard = self.lock();
         let inner = &mut *guard;
         // Requests that may write keep other nodes' writers out while they run, so that
@@ -384,14 +427,19 @@ impl Control {
                 "The store is unavailable; nothing was changed. Check the server log.".into(),
             ));
         }
-        let reply = self.handle_locked(inner, request);
+        let reply = self.handle_locked(inner, request, fetched);
         if may_write {
             inner.store.unlock_writers();
         }
         reply
     }
 
-    fn handle_locked(&self, inner: &mut Inner, request: &Request) -> Reply {
+    fn handle_locked(
+        &self,
+        inner: &mut Inner,
+        request: &Request,
+        fetched: Option<&Fetched>,
+    ) -> Reply {
         if let Err(error) = self.catch_up(inner) {
             tracing::warn!(%error, "cannot read the store's revision; answering from memory");
         }
@@ -406,6 +454,7 @@ impl Control {
                 now_epoch_seconds(),
             );
             cx.data_plane = data_plane.as_deref();
+            cx.fetched = fetched;
             let result = dispatch::dispatch(&mut cx, request);
             let changes = cx.into_changes();
             let reply = match result {

@@ -3,6 +3,9 @@
 //! Loaded from the store at start-up and kept in step with it by the operations.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject as _;
 
 use causeway_model::elb::{self, Listener, LoadBalancer, NlbPlan, TargetGroup};
 use causeway_model::usage::{Account, ApiKey, UsagePlan};
@@ -577,6 +580,32 @@ impl State {
                 .filter_map(|d| {
                     let certificate = self.serving_certificate(&d.domain)?;
                     Some((d.domain.domain_name.to_ascii_lowercase(), certificate))
+                })
+                .collect(),
+            domain_tls: self
+                .domains
+                .values()
+                .filter_map(|d| {
+                    let domain = &d.domain;
+                    let security_policy =
+                        causeway_model::mtls::security_policy(&domain.security_policy)?;
+                    let strict = domain.endpoint_access_mode.as_deref() == Some("STRICT");
+                    let truststore = domain.mutual_tls.as_ref().map(|m| {
+                        rustls_pki_types::CertificateDer::pem_slice_iter(m.truststore.as_bytes())
+                            .filter_map(Result::ok)
+                            .collect::<Vec<_>>()
+                    });
+                    let own = security_policy.enhanced() || strict || truststore.is_some();
+                    own.then(|| {
+                        (
+                            domain.domain_name.to_ascii_lowercase(),
+                            Arc::new(causeway_model::gateway::DomainTls {
+                                security_policy,
+                                strict,
+                                truststore,
+                            }),
+                        )
+                    })
                 })
                 .collect(),
             api_keys: self.api_keys.clone(),

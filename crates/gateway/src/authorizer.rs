@@ -739,6 +739,7 @@ pub async fn test(gateway: &Gateway, call: TestAuthorizer) -> TestAuthorizerResu
         request_id: &request_id,
         host: headers.get_str("host"),
         caller: None,
+        client_cert: None,
     };
     let decided = async {
         let identity = identity(&compiled, &facts)?;

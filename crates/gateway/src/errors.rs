@@ -269,6 +269,9 @@ pub struct Context<'a> {
     /// The stage's web ACL and whether it blocked the request (`$context.webaclArn`,
     /// `$context.wafResponseCode`).
     pub waf: Option<(&'a str, bool)>,
+    /// The client's certificate, through a custom domain with mutual TLS
+    /// (`$context.identity.clientCert.*`).
+    pub client_cert: Option<&'a causeway_model::mtls::ClientCert>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -503,6 +506,16 @@ pub(crate) fn context_variable<'a>(
             "WAF_ALLOW"
         }),
         "identity.accessKey" => Owned(context.caller.as_ref()?.access_key.clone()),
+        "identity.clientCert.clientCertPem" => Borrowed(&context.client_cert?.client_cert_pem),
+        "identity.clientCert.subjectDN" => Borrowed(&context.client_cert?.subject_dn),
+        "identity.clientCert.issuerDN" => Borrowed(&context.client_cert?.issuer_dn),
+        "identity.clientCert.serialNumber" => Borrowed(&context.client_cert?.serial_number),
+        "identity.clientCert.validity.notBefore" => {
+            Borrowed(&context.client_cert?.validity.not_before)
+        }
+        "identity.clientCert.validity.notAfter" => {
+            Borrowed(&context.client_cert?.validity.not_after)
+        }
         "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
         "requestTimeEpoch" => Owned(now().as_millis().to_string()),
         _ => {

@@ -65,6 +65,8 @@ pub struct Call<'a> {
     /// Through a custom domain, the whole path the client asked for (the Lambda proxy
     /// event's `path` and `requestContext.path` then, as on AWS).
     pub domain_path: Option<&'a str>,
+    /// The client's certificate, through a custom domain with mutual TLS.
+    pub client_cert: Option<&'a causeway_model::mtls::ClientCert>,
 }
 
 /// Runs the method's integration.
@@ -844,6 +846,22 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
         }
         "context.identity.userArn" => Ok(call.caller.map(|c| c.arn.clone())),
         "context.identity.accessKey" => Ok(call.caller.map(|c| c.access_key.clone())),
+        "context.identity.clientCert.clientCertPem" => {
+            Ok(call.client_cert.map(|c| c.client_cert_pem.clone()))
+        }
+        "context.identity.clientCert.subjectDN" => {
+            Ok(call.client_cert.map(|c| c.subject_dn.clone()))
+        }
+        "context.identity.clientCert.issuerDN" => Ok(call.client_cert.map(|c| c.issuer_dn.clone())),
+        "context.identity.clientCert.serialNumber" => {
+            Ok(call.client_cert.map(|c| c.serial_number.clone()))
+        }
+        "context.identity.clientCert.validity.notBefore" => {
+            Ok(call.client_cert.map(|c| c.validity.not_before.clone()))
+        }
+        "context.identity.clientCert.validity.notAfter" => {
+            Ok(call.client_cert.map(|c| c.validity.not_after.clone()))
+        }
         "context.httpMethod" => Ok(Some(call.method.to_string())),
         _ => Err(Failure::configuration(format!(
             "request parameter source '{source}' is not supported"

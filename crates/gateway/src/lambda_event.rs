@@ -35,6 +35,8 @@ pub(crate) struct Facts<'a> {
     pub host: Option<&'a str>,
     /// The identity that signed the request, for `AWS_IAM` methods.
     pub caller: Option<&'a causeway_sigv4::Identity>,
+    /// The client's certificate, through a custom domain with mutual TLS.
+    pub client_cert: Option<&'a causeway_model::mtls::ClientCert>,
 }
 
 /// A query string's pairs as an HTML form has them: `+` is a space, then percent-decoded.
@@ -166,6 +168,17 @@ pub(crate) fn request_fields(
         "deploymentId": facts.deployment_id,
         "apiId": facts.api_id,
     });
+    let mut request_context = request_context;
+    if let Some(cert) = facts.client_cert
+        && let Some(identity) = request_context
+            .get_mut("identity")
+            .and_then(Value::as_object_mut)
+    {
+        identity.insert(
+            "clientCert".into(),
+            serde_json::to_value(cert).unwrap_or(Value::Null),
+        );
+    }
     let mut fields = Map::new();
     fields.insert(
         "resource".into(),

@@ -150,6 +150,7 @@ pub struct Gateway {
     waf_rates: waf::RateCounts,
     /// Custom domains' certificates, for the HTTPS listener.
     domain_certificates: Arc<tls::DomainCertificates>,
+    domain_configs: tls::DomainConfigs,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -202,6 +203,7 @@ impl Gateway {
             key_sets: cognito::KeySets::default(),
             waf_rates: waf::RateCounts::default(),
             domain_certificates: Arc::default(),
+            domain_configs: tls::DomainConfigs::default(),
         }
     }
 
@@ -273,6 +275,7 @@ impl Gateway {
             .collect();
         self.upstream.keep_client_certificates(&certificates);
         self.domain_certificates.apply(&plan.domain_certificates);
+        self.domain_configs.apply(&plan.domain_tls);
         self.snapshot.store(Arc::new(next));
     }
 
@@ -284,16 +287,18 @@ impl Gateway {
         chain: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
         key: tokio_rustls::rustls::pki_types::PrivateKeyDer<'static>,
     ) -> Result<tokio_rustls::rustls::ServerConfig, tokio_rustls::rustls::Error> {
-        let resolver = tls::Resolver {
+        let resolver = Arc::new(tls::Resolver {
             domains: self.domain_certificates.clone(),
             default: tls::certified_key(chain, key)?,
-        };
+        });
+        // Custom domains with TLS settings of their own choose certificates the same way.
+        self.domain_configs.set_resolver(resolver.clone());
         let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(
             causeway_link::tls::provider(),
         )
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
+        .with_cert_resolver(resolver);
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
     }

@@ -35,14 +35,14 @@ pub struct Target<'a> {
     pub via_vpc_endpoint: bool,
 }
 
-/// Where a request to a custom domain name goes: `None` when the Host is no custom domain
-/// of the snapshot's, `Some(None)` when no base path mapping of the domain matches (403
-/// Forbidden, as on AWS).
+/// Where a request to a custom domain name goes, with the domain's name: `None` when the
+/// Host is no custom domain of the snapshot's, `Some((name, None))` when no base path
+/// mapping of the domain matches (403 Forbidden, as on AWS).
 fn domain_target<'a>(
     snapshot: &'a Snapshot,
     host: Option<&str>,
     path: &'a str,
-) -> Option<Option<Target<'a>>> {
+) -> Option<(&'a str, Option<Target<'a>>)> {
     let host = host?;
     let name = host.rsplit_once(':').map_or(host, |(name, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -51,7 +51,15 @@ fn domain_target<'a>(
             host
         }
     });
-    let routes = snapshot.domains.get(&name.to_ascii_lowercase())?;
+    let (domain, routes) = snapshot.domains.get_key_value(&name.to_ascii_lowercase())?;
+    Some((domain.as_str(), domain_route(routes, path)))
+}
+
+/// The first of a domain's base path mappings that matches `path`.
+fn domain_route<'a>(
+    routes: &'a [crate::snapshot::DomainRoute],
+    path: &'a str,
+) -> Option<Target<'a>> {
     for route in routes {
         // What follows the base path: the whole path for the root mapping.
         let rest = match &route.base_path {
@@ -82,15 +90,43 @@ fn domain_target<'a>(
                 (stage, rest)
             }
         };
-        return Some(Some(Target {
+        return Some(Target {
             api_id: &route.api_id,
             stage,
             path: if rest.is_empty() { "/" } else { rest },
             domain_path: Some(path),
             via_vpc_endpoint: false,
-        }));
+        });
     }
-    Some(None)
+    None
+}
+
+/// Why a request to a custom domain with TLS settings of its own is refused (403
+/// Forbidden), if it is: mutual TLS needs the connection's handshake to have been made for
+/// the domain with a client certificate its truststore trusts; STRICT endpoint access
+/// needs the Host to be the TLS server name.
+fn domain_tls_refusal(
+    tls: &causeway_model::gateway::DomainTls,
+    peer: Option<&crate::tls::Peer>,
+    domain: &str,
+) -> Option<String> {
+    let Some(peer) = peer.filter(|peer| peer.domain == domain) else {
+        return Some(if tls.truststore.is_some() {
+            "Access denied. Reason: the custom domain has mutual TLS, and the request did not come over HTTPS with the domain as its TLS server name".to_owned()
+        } else {
+            "the custom domain's endpoint access mode is STRICT, and the request did not come over HTTPS with the domain as its TLS server name".to_owned()
+        });
+    };
+    if tls.strict && peer.server_name != domain {
+        return Some(format!(
+            "the custom domain's endpoint access mode is STRICT, and the Host ({domain}) is not the TLS server name ({})",
+            peer.server_name
+        ));
+    }
+    if tls.truststore.is_some() {
+        return peer.verdict.as_ref().err().cloned();
+    }
+    None
 }
 
 /// Reads the API, stage and path from `{api}.execute-api.{any domain}` hosts
@@ -311,8 +347,25 @@ pub async fn handle(
         domain_target(&snapshot, request.host(), path)
     };
     let target = match routed {
-        Some(Some(target)) => target,
-        Some(None) => {
+        Some((domain, Some(target))) => {
+            if let Some(tls) = snapshot.domain_tls.get(domain) {
+                if let Some(cause) = domain_tls_refusal(tls, request.peer.as_deref(), domain) {
+                    let failure = Failure::new(Kind::Forbidden, "Forbidden").because(cause);
+                    return finish(
+                        errors::render(&failure, None, &context).map(Either::Left),
+                        request_id,
+                    );
+                }
+                if tls.truststore.is_some() {
+                    context.client_cert = request
+                        .peer
+                        .as_deref()
+                        .and_then(|peer| peer.client_cert.as_deref());
+                }
+            }
+            target
+        }
+        Some((_, None)) => {
             let failure = Failure::new(Kind::Forbidden, "Forbidden")
                 .because("no base path mapping of the custom domain name matches the path");
             return finish(
@@ -612,6 +665,7 @@ async fn serve_stage<'a>(
         path: target.path,
         // Through a custom domain, Lambda events show the whole path asked for.
         domain_path: target.domain_path,
+        client_cert: context.client_cert,
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
     let response = integration::run(call).await?;
@@ -658,6 +712,7 @@ async fn ask_authorizer(
         request_id,
         host: request.host(),
         caller: None,
+        client_cert: context.client_cert,
     };
     let method = matched.method;
     let decided = crate::authorizer::authorize(

@@ -19,6 +19,9 @@ pub struct Incoming {
     pub method: Method,
     /// Whether the request came over TLS (the HTTPS listener): `aws:SecureTransport`.
     pub secure: bool,
+    /// What the TLS handshake established, when a custom domain's own settings served it
+    /// (mutual TLS, strict endpoint access).
+    pub peer: Option<std::sync::Arc<crate::tls::Peer>>,
     /// Where the target's parts lie in the head.
     target: TargetParts,
     pub headers: Headers,
@@ -62,6 +65,7 @@ impl Incoming {
         Some(Self {
             method,
             secure: false,
+            peer: None,
             target: parts.offset(target.start),
             headers: Headers {
                 bytes: head,

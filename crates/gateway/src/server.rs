@@ -53,14 +53,13 @@ pub async fn serve_tls(
     tls: Arc<tokio_rustls::rustls::ServerConfig>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    serve_with(gateway, listener, Some(acceptor), shutdown).await;
+    serve_with(gateway, listener, Some(tls), shutdown).await;
 }
 
 async fn serve_with(
     gateway: Arc<Gateway>,
     listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     // Connections hold a receiver: they close once idle after the signal, and the server
@@ -84,15 +83,24 @@ async fn serve_with(
                 let stopping = stopping.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {
-                    let stream = match tls {
-                        None => ClientStream::Tcp(stream),
-                        Some(acceptor) => {
+                    let (stream, peer) = match tls {
+                        None => (ClientStream::Tcp(stream), None),
+                        Some(config) => {
+                            // The ClientHello first: a custom domain may have a config of
+                            // its own (security policy, mutual TLS).
                             let handshake = tokio::time::timeout(
                                 gateway.config.request_head_timeout,
-                                acceptor.accept(stream),
+                                async {
+                                    let start = tokio_rustls::LazyConfigAcceptor::new(
+                                        tokio_rustls::rustls::server::Acceptor::default(),
+                                        stream,
+                                    )
+                                    .await?;
+                                    gateway.domain_configs.accept(start, &config).await
+                                },
                             );
                             match handshake.await {
-                                Ok(Ok(tls)) => ClientStream::Tls(Box::new(tls)),
+                                Ok(Ok((tls, peer))) => (ClientStream::Tls(Box::new(tls)), peer),
                                 Ok(Err(error)) => {
                                     tracing::debug!(%error, "TLS handshake with a client failed");
                                     return;
@@ -104,7 +112,7 @@ async fn serve_with(
                             }
                         }
                     };
-                    if let Err(error) = serve_connection(&gateway, stream, client, local, stopping).await {
+                    if let Err(error) = serve_connection(&gateway, stream, peer, client, local, stopping).await {
                         tracing::debug!(%error, "gateway connection ended with an error");
                     }
                 });
@@ -316,6 +324,7 @@ async fn read_some(
 async fn serve_connection(
     gateway: &Gateway,
     stream: ClientStream,
+    peer: Option<Arc<crate::tls::Peer>>,
     client_addr: SocketAddr,
     local: SocketAddr,
     stopping: watch::Receiver<bool>,
@@ -368,6 +377,7 @@ async fn serve_connection(
             .await;
         };
         request.secure = matches!(client.stream, ClientStream::Tls(_));
+        request.peer.clone_from(&peer);
         let head_request = request.method == Method::HEAD;
         let http10 = head.minor_version == 0;
         let mut keep_alive = head.keep_alive;

@@ -33,6 +33,9 @@ pub struct Snapshot {
     /// Custom domain names (lowercase), each with its base path mappings, the root one
     /// (`(none)`) last.
     pub domains: FastMap<String, Vec<DomainRoute>>,
+    /// Custom domains' own TLS settings (mutual TLS, strict endpoint access), which
+    /// requests to them are checked against.
+    pub domain_tls: std::collections::BTreeMap<String, Arc<causeway_model::gateway::DomainTls>>,
 }
 
 /// A base path mapping of a custom domain name.
@@ -423,6 +426,7 @@ impl Snapshot {
                 .collect(),
             keys: limits::compile_keys(plan),
             remote_load_balancers: plan.remote_load_balancers.clone(),
+            domain_tls: plan.domain_tls.clone(),
             domains: plan
                 .domains
                 .iter()

@@ -129,6 +129,24 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
             ("accessKey".to_owned(), s(&caller.access_key)),
         ]);
     }
+    if let Some(cert) = call.client_cert {
+        identity.push((
+            "clientCert".to_owned(),
+            Value::Map(vec![
+                ("clientCertPem".to_owned(), s(&cert.client_cert_pem)),
+                ("subjectDN".to_owned(), s(&cert.subject_dn)),
+                ("issuerDN".to_owned(), s(&cert.issuer_dn)),
+                ("serialNumber".to_owned(), s(&cert.serial_number)),
+                (
+                    "validity".to_owned(),
+                    Value::Map(vec![
+                        ("notBefore".to_owned(), s(&cert.validity.not_before)),
+                        ("notAfter".to_owned(), s(&cert.validity.not_after)),
+                    ]),
+                ),
+            ]),
+        ));
+    }
     let identity = Value::Map(identity);
     let context = Value::Map(vec![
         ("requestId".to_owned(), s(call.request_id)),

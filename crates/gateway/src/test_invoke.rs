@@ -98,6 +98,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         integration: None,
         authorizer: None,
         caller: None,
+        client_cert: None,
         waf: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
@@ -283,6 +284,7 @@ async fn execute<'a>(
         gateway,
         path: request.path,
         domain_path: None,
+        client_cert: None,
     })
     .await
 }

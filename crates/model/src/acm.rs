@@ -334,7 +334,7 @@ pub fn details(der: &[u8]) -> Result<Details, Invalid> {
 }
 
 /// A directory string's text (UTF-8, printable, IA5 or teletex).
-fn text(value: &der::Any) -> Option<String> {
+pub(crate) fn text(value: &der::Any) -> Option<String> {
     use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
     value
         .decode_as::<Utf8StringRef<'_>>()

@@ -451,6 +451,14 @@ pub struct DomainName {
     /// `certificateChain`: the older EDGE form), PEM; never answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uploaded_certificate: Option<crate::gateway::ServingCertificate>,
+    /// `BASIC` or `STRICT`, with an enhanced security policy (`SecurityPolicy_*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_access_mode: Option<String>,
+    /// Mutual TLS: the truststore clients' certificates must chain to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutual_tls: Option<crate::mtls::MutualTls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership_verification_certificate_arn: Option<String>,
 }
 
 /// A client certificate (GenerateClientCertificate): a self-signed certificate and its

@@ -31,6 +31,21 @@ pub struct GatewayPlan {
     /// The certificates to serve custom domains with over HTTPS, by domain name
     /// (lowercase; `*.` names cover one label).
     pub domain_certificates: BTreeMap<String, Arc<ServingCertificate>>,
+    /// The TLS settings of custom domains that have any beyond the listener's: an enhanced
+    /// security policy, a strict endpoint access mode, or mutual TLS; by domain name
+    /// (lowercase).
+    pub domain_tls: BTreeMap<String, Arc<DomainTls>>,
+}
+
+/// A custom domain's own TLS settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainTls {
+    /// The TLS versions and ciphers the domain is served with.
+    pub security_policy: &'static crate::mtls::SecurityPolicy,
+    /// `STRICT` endpoint access: a request's Host must be the TLS server name.
+    pub strict: bool,
+    /// Mutual TLS: the truststore's certificates (DER), in order.
+    pub truststore: Option<Vec<rustls_pki_types::CertificateDer<'static>>>,
 }
 
 /// A certificate to serve over HTTPS: its chain (PEM, the certificate first) and private

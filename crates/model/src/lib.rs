@@ -18,6 +18,7 @@ pub mod enums;
 pub mod error;
 pub mod gateway;
 pub mod gateway_responses;
+pub mod mtls;
 pub mod node;
 pub mod openapi;
 pub mod patch;

@@ -32,6 +32,7 @@ pub mod link;
 pub mod node;
 pub mod redis_limiter;
 mod redis_waf;
+pub mod s3;
 
 /// Where the configuration is stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,6 +93,9 @@ pub struct Config {
     /// Where Lambda authorizers' functions are invoked: an endpoint of Lambda's Invoke API
     /// (LocalStack, `sam local start-lambda`), or one function's emulator URL.
     pub lambda_endpoint: Option<causeway_gateway::lambda::LambdaEndpoint>,
+    /// Where custom domains' mutual TLS truststores (`s3://bucket/key`) are read: an
+    /// S3-compatible endpoint. Without one, CreateDomainName with a truststore is refused.
+    pub s3_endpoint: Option<s3::S3Endpoint>,
     /// Where the user pools of Cognito authorizers are, when not on AWS (LocalStack,
     /// cognito-local): `{endpoint}/{poolId}` is the issuer, its keys under
     /// `/.well-known/jwks.json`.
@@ -161,6 +165,7 @@ impl Default for Config {
             redis_tls: redis_limiter::RedisTls::default(),
             redis_answer_timeout: redis_limiter::ANSWER_TIMEOUT,
             lambda_endpoint: None,
+            s3_endpoint: None,
             cognito_endpoint: None,
             credentials: None,
             credentials_file: None,
@@ -285,6 +290,10 @@ impl Server {
             .await
             .map_err(|error| StartError::Startup(error.to_string()))??
         };
+        if let Some(endpoint) = &config.s3_endpoint {
+            let objects = s3::S3Objects::new(endpoint.clone()).map_err(StartError::Startup)?;
+            control.attach_object_source(Arc::new(objects));
+        }
         // With a shared store, other nodes' writes reach this node's state (and from there
         // its gateway and engine) through the watcher.
         let (watcher, follow_task) = match &config.store {

@@ -295,10 +295,18 @@ pub struct CreateDomainName {
     pub tags: Option<StringMap>,
     pub security_policy: Option<String>,
     pub endpoint_access_mode: Option<String>,
-    pub mutual_tls_authentication: Option<serde_json::Value>,
+    pub mutual_tls_authentication: Option<MutualTlsAuthenticationInput>,
     pub ownership_verification_certificate_arn: Option<String>,
     pub policy: Option<String>,
     pub routing_mode: Option<String>,
+}
+
+/// A domain name's `mutualTlsAuthentication`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MutualTlsAuthenticationInput {
+    pub truststore_uri: Option<String>,
+    pub truststore_version: Option<String>,
 }
 
 /// CreateBasePathMapping.

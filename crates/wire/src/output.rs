@@ -873,7 +873,23 @@ pub struct DomainName {
     pub domain_name_status: &'static str,
     pub security_policy: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_access_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual_tls_authentication: Option<MutualTlsAuthentication>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ownership_verification_certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<StringMap>,
+}
+
+/// A domain name's mutual TLS (the truststore itself is never answered).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MutualTlsAuthentication {
+    pub truststore_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore_version: Option<String>,
+    pub truststore_warnings: Vec<String>,
 }
 
 /// A domain name's `endpointConfiguration`.
@@ -912,6 +928,17 @@ impl DomainName {
             },
             domain_name_status: "AVAILABLE",
             security_policy: domain.security_policy.clone(),
+            endpoint_access_mode: domain.endpoint_access_mode.clone(),
+            mutual_tls_authentication: domain.mutual_tls.as_ref().map(|mtls| {
+                MutualTlsAuthentication {
+                    truststore_uri: mtls.truststore_uri.clone(),
+                    truststore_version: mtls.truststore_version.clone(),
+                    truststore_warnings: mtls.truststore_warnings.clone(),
+                }
+            }),
+            ownership_verification_certificate_arn: domain
+                .ownership_verification_certificate_arn
+                .clone(),
             tags: match tags {
                 TagsField::Include => Some(domain.tags.clone()),
                 TagsField::Omit => None,

@@ -2,9 +2,11 @@
 //! path mappings (Create, Get(s), Update, Delete).
 //!
 //! The gateway serves a domain by the request's Host: `{domain}/{basePath}/...` reaches the
-//! API and stage the mapping names. Certificates are kept as given; the gateway listener
-//! does not terminate TLS (put a TLS terminator in front for HTTPS).
+//! API and stage the mapping names; over HTTPS, with the domain's certificate, security
+//! policy and mutual TLS (its truststore read from S3 when the domain is created or
+//! updated).
 
+use causeway_model::mtls::MutualTls;
 use causeway_model::patch::{Op, PatchOperation};
 use causeway_model::{ApiError, BasePathMapping, DomainName, EndpointType};
 use causeway_wire::input;
@@ -131,7 +133,22 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         check_certificate_arn(cx, arn, false)?;
     }
     let security_policy = req.security_policy.unwrap_or_else(|| "TLS_1_2".to_owned());
-    check_security_policy(&security_policy)?;
+    let endpoint_access_mode = req.endpoint_access_mode.filter(|m| !m.is_empty());
+    let wanted_tls = req.mutual_tls_authentication.and_then(|m| {
+        Some((
+            m.truststore_uri.filter(|u| !u.is_empty())?,
+            m.truststore_version,
+        ))
+    });
+    check_tls(
+        endpoint_type,
+        &security_policy,
+        endpoint_access_mode.as_deref(),
+        wanted_tls.is_some(),
+    )?;
+    if let Some(arn) = &req.ownership_verification_certificate_arn {
+        check_certificate_arn(cx, arn, false)?;
+    }
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;
     if cx.state.domains.contains_key(&name) {
@@ -145,6 +162,13 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         .values()
         .map(|d| d.domain.id.clone())
         .collect();
+    let mutual_tls = match wanted_tls {
+        None => None,
+        Some((uri, version)) => match truststore(cx, &uri, version)? {
+            Loaded::Ready(mutual_tls) => Some(mutual_tls),
+            Loaded::Fetch(reply) => return Ok(reply),
+        },
+    };
     let id = cx.new_id(10, |candidate| taken.iter().any(|t| t == candidate));
     let created = DomainName {
         domain_name: name.clone(),
@@ -158,6 +182,9 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         created_date: cx.now,
         tags,
         uploaded_certificate,
+        endpoint_access_mode,
+        mutual_tls,
+        ownership_verification_certificate_arn: req.ownership_verification_certificate_arn,
     };
     cx.put(kind::DOMAIN_NAME, name.clone(), &created)?;
     let reply = output::DomainName::from_model(&created, &cx.config.region, TagsField::Include);
@@ -193,14 +220,121 @@ fn uploaded(
     ))
 }
 
-fn check_security_policy(policy: &str) -> Result<(), ApiError> {
-    if matches!(policy, "TLS_1_0" | "TLS_1_2") || policy.starts_with("SecurityPolicy_") {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "Invalid security policy '{policy}'. Valid options are TLS_1_0, TLS_1_2"
-        )))
+/// A domain's security policy, endpoint access mode and mutual TLS together: the policy
+/// must exist and fit the endpoint type; an enhanced policy (`SecurityPolicy_*`) needs an
+/// access mode and a legacy one takes none; mutual TLS needs a REGIONAL domain on TLS_1_2.
+/// The access mode's texts are AWS's; the others are inferred (AWS documents the rules, not
+/// their messages), but for `Mutual TLS authentication is supported for Regional APIs only`.
+fn check_tls(
+    endpoint_type: EndpointType,
+    policy: &str,
+    access_mode: Option<&str>,
+    mutual_tls: bool,
+) -> Result<(), ApiError> {
+    let Some(known) = causeway_model::mtls::security_policy(policy) else {
+        let names: Vec<&str> = causeway_model::mtls::SECURITY_POLICIES
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        return Err(ApiError::bad_request(format!(
+            "Invalid security policy '{policy}'. Valid options are {}",
+            names.join(", ")
+        )));
+    };
+    let fits = match endpoint_type {
+        EndpointType::Edge => known.edge,
+        EndpointType::Regional | EndpointType::Private => known.regional,
+    };
+    if !fits {
+        return Err(ApiError::bad_request(format!(
+            "The security policy {policy} is not supported for {endpoint_type} domain names."
+        )));
     }
+    match access_mode {
+        None if known.enhanced() => {
+            return Err(ApiError::bad_request(
+                "Endpoint access mode is required for the specified security policy",
+            ));
+        }
+        Some(_) if !known.enhanced() => {
+            return Err(ApiError::bad_request(
+                "Endpoint access mode is not supported for this security policy",
+            ));
+        }
+        Some(mode) if mode != "BASIC" && mode != "STRICT" => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid endpoint access mode '{mode}'. Valid options are BASIC, STRICT"
+            )));
+        }
+        _ => {}
+    }
+    if mutual_tls {
+        if endpoint_type != EndpointType::Regional {
+            return Err(ApiError::bad_request(
+                "Mutual TLS authentication is supported for Regional APIs only",
+            ));
+        }
+        if known.enhanced() {
+            return Err(ApiError::bad_request(
+                "Mutual TLS authentication cannot be enabled on a domain name that uses an enhanced security policy.",
+            ));
+        }
+        if policy != "TLS_1_2" {
+            return Err(ApiError::bad_request(
+                "Mutual TLS authentication requires a minimum TLS version of 1.2. Use the security policy TLS_1_2.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A truststore, read, or the reply that has the HTTP edge read it from S3 first.
+enum Loaded {
+    Ready(MutualTls),
+    Fetch(Reply),
+}
+
+/// The truststore at `uri` (in `version`), once the HTTP edge has read it
+/// ([`crate::Deferred::FetchTruststore`]): its certificates and warnings. One that cannot
+/// be read, holds no certificate or is too large is refused (BadRequestException); a
+/// certificate with a fault gives a warning, as on AWS.
+fn truststore(cx: &Ctx<'_>, uri: &str, version: Option<String>) -> Result<Loaded, ApiError> {
+    let Some((bucket, key)) = causeway_model::mtls::s3_location(uri) else {
+        return Err(ApiError::bad_request(format!(
+            "Invalid truststore URI '{uri}'. Use the S3 URI of the truststore, such as s3://bucket-name/key-name."
+        )));
+    };
+    let fetch = crate::TruststoreFetch {
+        uri: uri.to_owned(),
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version: version.clone(),
+    };
+    let Some(fetched) = cx.fetched.filter(|f| f.fetch == fetch) else {
+        return Ok(Loaded::Fetch(Reply {
+            status: 200,
+            body: Vec::new(),
+            error_code: None,
+            content_type: "application/json",
+            headers: Vec::new(),
+            deferred: Some(crate::Deferred::FetchTruststore(Box::new(fetch))),
+        }));
+    };
+    let at = match &version {
+        Some(version) => format!("{uri} (version {version})"),
+        None => uri.to_owned(),
+    };
+    let bytes = fetched.body.as_ref().map_err(|reason| {
+        ApiError::bad_request(format!("Unable to read the truststore at {at}: {reason}"))
+    })?;
+    let read = causeway_model::mtls::read_truststore(bytes, cx.now)
+        .map_err(|reason| ApiError::bad_request(format!("Invalid truststore at {at}: {reason}")))?;
+    Ok(Loaded::Ready(MutualTls {
+        truststore_uri: uri.to_owned(),
+        truststore_version: version,
+        truststore_warnings: read.warnings,
+        truststore: String::from_utf8_lossy(bytes).into_owned(),
+    }))
 }
 
 pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
@@ -246,7 +380,31 @@ pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiErr
     {
         check_certificate_arn(cx, arn, false)?;
     }
-    check_security_policy(&updated.security_policy)?;
+    check_tls(
+        updated.endpoint_type,
+        &updated.security_policy,
+        updated.endpoint_access_mode.as_deref(),
+        updated.mutual_tls.is_some(),
+    )?;
+    if let Some(arn) = &updated.ownership_verification_certificate_arn
+        && updated.ownership_verification_certificate_arn
+            != current.ownership_verification_certificate_arn
+    {
+        check_certificate_arn(cx, arn, false)?;
+    }
+    // A new truststore URI or version is read again; the same ones keep what was read.
+    let location = |m: &Option<MutualTls>| {
+        m.as_ref()
+            .map(|m| (m.truststore_uri.clone(), m.truststore_version.clone()))
+    };
+    if let Some((uri, version)) = location(&updated.mutual_tls)
+        && location(&current.mutual_tls) != location(&updated.mutual_tls)
+    {
+        match truststore(cx, &uri, version)? {
+            Loaded::Ready(mutual_tls) => updated.mutual_tls = Some(mutual_tls),
+            Loaded::Fetch(reply) => return Ok(reply),
+        }
+    }
     cx.put(kind::DOMAIN_NAME, name.clone(), &updated)?;
     let reply = output::DomainName::from_model(&updated, &cx.config.region, TagsField::Include);
     if let Some(state) = cx.state.domains.get_mut(&name) {
@@ -258,8 +416,49 @@ pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiErr
 /// `replace` on the certificates and the security policy, and on
 /// `/endpointConfiguration/types/0` (an EDGE domain made REGIONAL).
 fn apply(domain: &mut DomainName, op: &PatchOperation) -> Result<(), ApiError> {
-    const PATHS: &str = "/certificateName, /certificateArn, /regionalCertificateName, /regionalCertificateArn, /securityPolicy, /endpointConfiguration/types/0";
+    const PATHS: &str = "/certificateName, /certificateArn, /regionalCertificateName, /regionalCertificateArn, /securityPolicy, /endpointAccessMode, /endpointConfiguration/types/0, /mutualTlsAuthentication/truststoreUri, /mutualTlsAuthentication/truststoreVersion, /ownershipVerificationCertificateArn";
     let field = match op.path.as_str() {
+        "/mutualTlsAuthentication/truststoreUri" | "/mutualTlsAuthentication/truststoreVersion" => {
+            let value = match op.op {
+                Op::Replace | Op::Add => op.optional_value().filter(|v| !v.is_empty()),
+                Op::Remove => None,
+                _ => return Err(op.unsupported(&[Op::Add, Op::Remove, Op::Replace])),
+            };
+            if op.path.ends_with("truststoreUri") {
+                // An empty URI turns mutual TLS off, as AWS documents.
+                domain.mutual_tls = value.map(|uri| MutualTls {
+                    truststore_uri: uri,
+                    truststore_version: domain
+                        .mutual_tls
+                        .as_ref()
+                        .and_then(|m| m.truststore_version.clone()),
+                    truststore_warnings: Vec::new(),
+                    truststore: String::new(),
+                });
+            } else if let Some(mutual_tls) = &mut domain.mutual_tls {
+                mutual_tls.truststore_version = value;
+            } else if value.is_some() {
+                return Err(ApiError::bad_request(
+                    "A truststore version needs a truststore URI (/mutualTlsAuthentication/truststoreUri)",
+                ));
+            }
+            return Ok(());
+        }
+        "/endpointAccessMode" => {
+            if op.op != Op::Replace {
+                return Err(op.unsupported(&[Op::Replace]));
+            }
+            if domain.mutual_tls.is_some() {
+                return Err(ApiError::bad_request(
+                    "/endpointAccessMode Invalid request input",
+                ));
+            }
+            domain.endpoint_access_mode = op.optional_value().filter(|v| !v.is_empty());
+            return Ok(());
+        }
+        "/ownershipVerificationCertificateArn" => {
+            &mut domain.ownership_verification_certificate_arn
+        }
         "/certificateName" => &mut domain.certificate_name,
         "/certificateArn" => &mut domain.certificate_arn,
         "/regionalCertificateName" => &mut domain.regional_certificate_name,

@@ -3373,6 +3373,7 @@ mod https;
 mod iam;
 mod lambda;
 mod multinode;
+mod mutual_tls;
 mod request_validation;
 mod resource_policies;
 mod test_invoke;

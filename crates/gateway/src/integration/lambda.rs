@@ -144,6 +144,7 @@ fn proxy_event(call: &Call<'_>) -> Value {
         request_id: call.request_id,
         host: call.headers.get_str("host"),
         caller: call.caller,
+        client_cert: call.client_cert,
     };
     let forwarded_for = match call.headers.get_str("x-forwarded-for") {
         Some(before) => format!("{before}, {}", call.client.ip()),

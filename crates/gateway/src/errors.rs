@@ -620,6 +620,44 @@ mod tests {
     }
 
     #[test]
+    fn the_client_certificate_is_in_context_through_mutual_tls() {
+        let cert = causeway_model::mtls::ClientCert {
+            client_cert_pem: "-----BEGIN CERTIFICATE-----\n...".into(),
+            subject_dn: "C=US,CN=client".into(),
+            issuer_dn: "C=US,CN=CA".into(),
+            serial_number: "0f:ac".into(),
+            validity: causeway_model::mtls::Validity {
+                not_before: "May 28 12:30:02 2019 GMT".into(),
+                not_after: "Aug  5 09:36:04 2031 GMT".into(),
+            },
+        };
+        let template = concat!(
+            "$context.identity.clientCert.subjectDN|$context.identity.clientCert.issuerDN|",
+            "$context.identity.clientCert.serialNumber|$context.identity.clientCert.validity.notBefore|",
+            "$context.identity.clientCert.validity.notAfter"
+        );
+        let failure = Failure::new(Kind::Forbidden, "Forbidden");
+        let own = |name: &str| error_variable(name, &failure, "");
+        let with = Context {
+            client_cert: Some(&cert),
+            ..Context::default()
+        };
+        assert_eq!(
+            render_template(template, &own, &with),
+            "C=US,CN=client|C=US,CN=CA|0f:ac|May 28 12:30:02 2019 GMT|Aug  5 09:36:04 2031 GMT"
+        );
+        // Without mutual TLS the variables are not there.
+        assert_eq!(
+            render_template(
+                "$context.identity.clientCert.subjectDN",
+                &own,
+                &Context::default()
+            ),
+            "$context.identity.clientCert.subjectDN"
+        );
+    }
+
+    #[test]
     fn customised_status_headers_and_template() {
         let custom = HashMap::from([(
             "MISSING_AUTHENTICATION_TOKEN".to_owned(),

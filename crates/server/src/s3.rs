@@ -234,3 +234,22 @@ fn sign(
     instructions.apply_to_request_http1x(request);
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_http_urls() {
+        let endpoint = S3Endpoint::parse("http://localhost:4566/", "eu-west-1").unwrap();
+        assert_eq!(
+            (endpoint.url.as_str(), endpoint.region.as_str()),
+            ("http://localhost:4566", "eu-west-1")
+        );
+        assert!(S3Endpoint::parse("https://s3.eu-west-1.amazonaws.com", "eu-west-1").is_ok());
+        for wrong in ["localhost:4566", "s3://bucket", "ftp://host", "http://"] {
+            assert!(S3Endpoint::parse(wrong, "us-east-1").is_err(), "{wrong}");
+        }
+    }
+}

@@ -420,7 +420,7 @@ fn apply(domain: &mut DomainName, op: &PatchOperation) -> Result<(), ApiError> {
     let field = match op.path.as_str() {
         "/mutualTlsAuthentication/truststoreUri" | "/mutualTlsAuthentication/truststoreVersion" => {
             let value = match op.op {
-                Op::Replace | Op::Add => op.optional_value().filter(|v| !v.is_empty()),
+                Op::Replace | Op::Add => op.optional_value(),
                 Op::Remove => None,
                 _ => return Err(op.unsupported(&[Op::Add, Op::Remove, Op::Replace])),
             };
@@ -453,7 +453,7 @@ fn apply(domain: &mut DomainName, op: &PatchOperation) -> Result<(), ApiError> {
                     "/endpointAccessMode Invalid request input",
                 ));
             }
-            domain.endpoint_access_mode = op.optional_value().filter(|v| !v.is_empty());
+            domain.endpoint_access_mode = op.optional_value();
             return Ok(());
         }
         "/ownershipVerificationCertificateArn" => {

@@ -22,7 +22,7 @@ const MALFORMED: &str = r#"{"message": "Internal server error"}"#;
 /// A TOKEN event (the authorizer) is allowed everything, with a context. A non-proxy event
 /// (`{"name": ...}`) gets a greeting, or the error `user {name} not found` for `ghost`, or
 /// `boom` for `boom`.
-fn function(seen: &Seen) -> Reply {
+pub(super) fn function(seen: &Seen) -> Reply {
     // An asynchronous invocation is queued: 202, no result.
     if seen.header("x-amz-invocation-type") == Some("Event") {
         return Reply::new(202);
@@ -99,7 +99,7 @@ async fn lambda_server(lambda: &Backend) -> TestServer {
 
 /// `/{proxy+}` ANY → AWS_PROXY to the function named by stage variable `fn`, deployed to
 /// `prod` with `fn=app` and `v=1`; `image/png` is a binary media type.
-async fn proxy_api(client: &Client) -> String {
+pub(super) async fn proxy_api(client: &Client) -> String {
     let created = client
         .create_rest_api()
         .name("lambda")

@@ -212,6 +212,29 @@ async fn until_status(
     }
 }
 
+/// A server with an HTTPS listener that reads truststores from `s3` (signing with test
+/// credentials), `tweak`ed; the HTTPS port.
+async fn mtls_server(
+    s3: &S3Server,
+    tweak: impl Fn(&mut causeway_server::Config) + Send + Sync + 'static,
+) -> (TestServer, u16) {
+    let url = s3.url();
+    let server = TestServer::start_with(move |config| {
+        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
+        let mut endpoint = causeway_server::s3::S3Endpoint::parse(&url, "us-east-1").unwrap();
+        endpoint.credentials = Some(causeway_server::s3::S3Credentials {
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            session_token: None,
+        });
+        config.s3_endpoint = Some(endpoint);
+        tweak(config);
+    })
+    .await;
+    let port = server.server().gateway_tls_addr().unwrap().port();
+    (server, port)
+}
+
 /// An API whose MOCK `GET /whoami` answers with the client certificate's fields as
 /// `$context` shows them, deployed to `prod`.
 async fn whoami_api(client: &Client) -> String {
@@ -277,19 +300,7 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
     let clients = Authority::new("Client CA");
     let others = Authority::new("Other CA");
     let first = s3.put("truststores", "ca.pem", &clients.pem()).await;
-    let url = s3.url();
-    let server = TestServer::start_with(move |config| {
-        config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
-        let mut endpoint = causeway_server::s3::S3Endpoint::parse(&url, "us-east-1").unwrap();
-        endpoint.credentials = Some(causeway_server::s3::S3Credentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-        });
-        config.s3_endpoint = Some(endpoint);
-    })
-    .await;
-    let port = server.server().gateway_tls_addr().unwrap().port();
+    let (server, port) = mtls_server(&s3, |_| {}).await;
     let client = server.client();
     let api = whoami_api(&client).await;
     let (server_ca, leaf, key) = crate::acm::issued("Server CA", &["mtls.example.com"]);
@@ -652,4 +663,111 @@ async fn enhanced_security_policies_and_strict_access_are_served() {
     .await
     .unwrap();
     assert_eq!(status, 200);
+}
+
+/// Lambda proxy events carry the certificate as `requestContext.identity.clientCert`, and
+/// request parameter mappings hand its fields to an HTTP backend.
+#[tokio::test]
+async fn client_certificates_reach_lambda_events_and_backends() {
+    let s3 = S3Server::start().await;
+    s3.s3api(&["create-bucket", "--bucket", "client-cas"]).await;
+    let clients = Authority::new("Client CA");
+    s3.put("client-cas", "ca.pem", &clients.pem()).await;
+    let lambda = Backend::start(super::lambda::function).await;
+    let lambda_url = lambda.base();
+    let (server, port) = mtls_server(&s3, move |config| {
+        config.lambda_endpoint = Some(causeway_server::LambdaEndpoint::parse(&lambda_url).unwrap());
+    })
+    .await;
+    let client = server.client();
+    let functions = super::lambda::proxy_api(&client).await;
+    // An HTTP_PROXY route whose backend is told the subject and serial.
+    let backend = Backend::echo().await;
+    let (proxied, root) = create_api(&client, "proxied").await;
+    let resource = create_resource(&client, &proxied, &root, "hello").await;
+    put_method(&client, &proxied, &resource, "GET").await;
+    client
+        .put_integration()
+        .rest_api_id(&proxied)
+        .resource_id(&resource)
+        .http_method("GET")
+        .r#type(IntegrationType::HttpProxy)
+        .integration_http_method("GET")
+        .uri(format!("{}/hello", backend.base()))
+        .request_parameters(
+            "integration.request.header.x-client-subject",
+            "context.identity.clientCert.subjectDN",
+        )
+        .request_parameters(
+            "integration.request.header.x-client-serial",
+            "context.identity.clientCert.serialNumber",
+        )
+        .send()
+        .await
+        .unwrap();
+    deploy(&client, &proxied, "prod").await;
+
+    let (server_ca, leaf, key) = crate::acm::issued("Server CA", &["*.example.com"]);
+    let certificate = crate::acm::import(&server, &leaf, &key, None).await;
+    for (name, api) in [
+        ("fn.example.com", &functions),
+        ("http.example.com", &proxied),
+    ] {
+        client
+            .create_domain_name()
+            .domain_name(name)
+            .regional_certificate_arn(&certificate)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .mutual_tls_authentication(truststore("s3://client-cas/ca.pem", None))
+            .send()
+            .await
+            .unwrap();
+        client
+            .create_base_path_mapping()
+            .domain_name(name)
+            .rest_api_id(api)
+            .stage("prod")
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = clients.client(dir.path(), "bob");
+    let with_bob = ["--cert", cert.as_str(), "--key", key.as_str()];
+
+    let body = until_status(&server_ca, "fn.example.com", port, "/echo", &with_bob, 200).await;
+    let event: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let seen = &event["requestContext"]["identity"]["clientCert"];
+    assert_eq!(seen["subjectDN"], "CN=bob,C=US", "{event}");
+    assert_eq!(seen["issuerDN"], "CN=Client CA,C=US,O=Example", "{event}");
+    assert_eq!(seen["serialNumber"], "0a:1b:2c", "{event}");
+    assert!(
+        seen["validity"]["notBefore"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(" GMT")),
+        "{event}"
+    );
+    assert!(
+        seen["clientCertPem"]
+            .as_str()
+            .is_some_and(|pem| pem.starts_with("-----BEGIN CERTIFICATE-----\n")),
+        "{event}"
+    );
+
+    until_status(
+        &server_ca,
+        "http.example.com",
+        port,
+        "/hello",
+        &with_bob,
+        200,
+    )
+    .await;
+    let forwarded = backend.last();
+    assert_eq!(forwarded.header("x-client-subject"), Some("CN=bob,C=US"));
+    assert_eq!(forwarded.header("x-client-serial"), Some("0a:1b:2c"));
 }

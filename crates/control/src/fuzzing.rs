@@ -210,6 +210,8 @@ fn build() -> Option<(Control, Vec<String>)> {
         ),
     );
     domain["domainName"].as_str()?;
+    // A domain with mutual TLS whose truststore is the input (see `mtls:` in `exercise`).
+    let mtls_template = format!("mtls:{certificate}");
     call(
         "POST",
         "/domainnames/fz.example/basepathmappings",
@@ -416,6 +418,7 @@ fn build() -> Option<(Control, Vec<String>)> {
     // the certificate reader sees arbitrary bytes.
     let key = rcgen::KeyPair::generate().ok()?.serialize_pem();
     paths.push(format!("acm-der:{key}"));
+    paths.push(mtls_template);
     Some((control, paths))
 }
 
@@ -433,6 +436,7 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
     // One selector value in 16 takes the path from the input itself.
     let mut target = None;
     let mut method = method;
+    let mut truststore = None;
     let (path, query, body) = if selector % 16 == 15 {
         let text = String::from_utf8_lossy(rest);
         let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
@@ -448,6 +452,23 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
             target = Some(format!("{}{operation}", crate::acm::TARGET_PREFIX));
             method = "POST";
             ("/".to_owned(), String::new(), rest.to_vec())
+        } else if let Some(certificate) = template.strip_prefix("mtls:") {
+            // CreateDomainName with mutual TLS; the input is the truststore S3 answers
+            // with, as it is or (first byte odd) as the DER of a PEM certificate.
+            use base64::Engine as _;
+            truststore = Some(match rest.split_first() {
+                Some((first, der)) if first % 2 == 1 => format!(
+                    "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                    base64::engine::general_purpose::STANDARD.encode(der)
+                )
+                .into_bytes(),
+                _ => rest.to_vec(),
+            });
+            method = "POST";
+            let body = format!(
+                r#"{{"domainName":"mtls.fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}},"mutualTlsAuthentication":{{"truststoreUri":"s3://truststores/fz.pem"}}}}"#
+            );
+            ("/domainnames".to_owned(), String::new(), body.into_bytes())
         } else if let Some(key) = template.strip_prefix("acm-der:") {
             use base64::Engine as _;
             let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -473,11 +494,11 @@ pub fn exercise(control: &Control, paths: &[String], data: &[u8]) {
         target,
     };
     let mut reply = control.handle(&request);
-    // A truststore to read from S3: the request's own bytes stand for the object.
+    // A truststore to read from S3: the input's bytes stand for the object.
     if let Some(crate::Deferred::FetchTruststore(fetch)) = reply.deferred.take() {
         let fetched = crate::Fetched {
             fetch: *fetch,
-            body: Ok(request.body.clone()),
+            body: Ok(truststore.unwrap_or_else(|| request.body.clone())),
         };
         reply = control.handle_fetched(&request, &fetched);
     }

@@ -480,6 +480,50 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v","restApiId":"fz"}"#,
     )?;
+    // A domain with mutual TLS (its truststore a CA of the fixture's, as if read from S3)
+    // and one with STRICT endpoint access: over the plain listener, both refuse.
+    let truststore = {
+        let key = rcgen::KeyPair::generate().ok()?;
+        let mut params = rcgen::CertificateParams::new(Vec::new()).ok()?;
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.self_signed(&key).ok()?.pem()
+    };
+    let mtls = Request {
+        method: "POST".into(),
+        path: "/domainnames".into(),
+        query: String::new(),
+        body: format!(
+            r#"{{"domainName":"mtls.fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}},"mutualTlsAuthentication":{{"truststoreUri":"s3://fuzz-cas/ca.pem"}}}}"#
+        )
+        .into_bytes(),
+        accept: None,
+        target: None,
+    };
+    let first = control.handle(&mtls);
+    let Some(causeway_control::Deferred::FetchTruststore(fetch)) = first.deferred else {
+        return None;
+    };
+    let fetched = causeway_control::Fetched {
+        fetch: *fetch,
+        body: Ok(truststore.into_bytes()),
+    };
+    if control.handle_fetched(&mtls, &fetched).status != 201 {
+        return None;
+    }
+    call(
+        "POST",
+        "/domainnames",
+        &format!(
+            r#"{{"domainName":"strict.fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}},"securityPolicy":"SecurityPolicy_TLS13_1_3_2025_09","endpointAccessMode":"STRICT"}}"#
+        ),
+    )?;
+    for domain in ["mtls.fz.example", "strict.fz.example"] {
+        call(
+            "POST",
+            &format!("/domainnames/{domain}/basepathmappings"),
+            r#"{"restApiId":"fz","stage":"prod"}"#,
+        )?;
+    }
     // A WAF web ACL on the stage: rules on the body, headers, query and path through every
     // text transformation, counted (so that they change no answer), one that blocks a
     // header value, and a rate-based rule whose limit is never reached.
@@ -776,6 +820,7 @@ mod tests {
         b"\x01valid HTTP/1.1\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 2\r\n\r\n{}",
         b"\x07GET /mock HTTP/1.1\r\nhost: FZ.example:80\r\n\r\n",
         b"\x07GET /v/prod/a/b HTTP/1.1\r\nhost: fz.example\r\n\r\nGET /v HTTP/1.1\r\nhost: fz.example\r\n\r\n",
+        b"\x07GET /mock/4 HTTP/1.1\r\nhost: mtls.fz.example\r\n\r\nGET /mock/4 HTTP/1.1\r\nhost: strict.fz.example\r\n\r\n",
     ];
 
     /// The fixture's templates are in force, so the fuzzer drives requests through them.
@@ -854,6 +899,16 @@ mod tests {
                 status(&answer),
                 Some(200),
                 "{host}{path}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        // Mutual TLS and STRICT access refuse what does not come over HTTPS for them.
+        for host in ["mtls.fz.example", "strict.fz.example"] {
+            let answer = send(fixture.gateway, request(host, "/mock/4").as_bytes()).unwrap();
+            assert_eq!(
+                status(&answer),
+                Some(403),
+                "{host}: {}",
                 String::from_utf8_lossy(&answer)
             );
         }

@@ -331,6 +331,9 @@ pub async fn handle(
     let request_id: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id);
     let snapshot = gateway.snapshot();
     let (path, query) = request.path_and_query();
+    // The request with the headers a web ACL inserts, when it inserts any (it outlives the
+    // context, which refers to it then).
+    let with_waf_headers = std::sync::OnceLock::new();
     let mut context = Context {
         request_id,
         http_method: request.method.as_str(),
@@ -436,7 +439,7 @@ pub async fn handle(
         gateway,
         (stage, api.api.minimum_compression_size),
         &target,
-        (request, query),
+        (request, query, &with_waf_headers),
         body,
         (client, local),
         request_id,
@@ -492,7 +495,11 @@ async fn serve_stage<'a>(
     gateway: &Gateway,
     (stage, minimum_compression_size): (&'a StageEntry, Option<i32>),
     target: &Target<'a>,
-    (request, query): (&'a Incoming, Option<&'a str>),
+    (request, query, with_waf_headers): (
+        &'a Incoming,
+        Option<&'a str>,
+        &'a std::sync::OnceLock<Incoming>,
+    ),
     body: RequestBody<'_>,
     (client, local): (SocketAddr, SocketAddr),
     request_id: &'a str,
@@ -500,6 +507,7 @@ async fn serve_stage<'a>(
     context: &mut Context<'a>,
     timer: &crate::upstream::Deadline,
 ) -> Result<Response<Body>, Failure> {
+    let mut request = request;
     // WAF rules that inspect the body, or an AWS_IAM signature that covers it, read it
     // before the integration does.
     let mut body = LazyBody {
@@ -526,9 +534,19 @@ async fn serve_stage<'a>(
             client.ip(),
             now,
         );
-        context.waf = Some((acl.arn.as_str(), !matches!(screened, Ok(None))));
-        if let Some(answer) = screened? {
-            return Ok(answer);
+        context.waf = Some((
+            acl.arn.as_str(),
+            !matches!(screened, Ok(crate::waf::Screened::Pass(_))),
+        ));
+        match screened? {
+            crate::waf::Screened::Answer(answer) => return Ok(*answer),
+            crate::waf::Screened::Pass(inserted) if !inserted.is_empty() => {
+                // The headers WAF inserts are the request's from here on.
+                let augmented = with_waf_headers.get_or_init(|| request.with_inserted(&inserted));
+                request = augmented;
+                context.request_headers = Some(&augmented.headers);
+            }
+            crate::waf::Screened::Pass(_) => {}
         }
     }
     let matched = stage

@@ -94,6 +94,44 @@ impl Incoming {
         (path_text, query_text)
     }
 
+    /// The same request with `inserted` header fields (name, value), each replacing the
+    /// fields of its name (a WAF rule's `CustomRequestHandling`). The head's bytes are
+    /// copied, the new fields after them, so that every range still points where it did.
+    pub(crate) fn with_inserted(&self, inserted: &[&(String, String)]) -> Incoming {
+        let old = &self.headers;
+        let extra: usize = inserted.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let mut bytes = BytesMut::with_capacity(old.bytes.len() + extra);
+        bytes.put_slice(&old.bytes);
+        let mut fields: Vec<(Range<usize>, Range<usize>)> = old
+            .fields
+            .iter()
+            .filter(|(name, _)| {
+                let name = old.bytes.get(name.clone()).unwrap_or_default();
+                !inserted
+                    .iter()
+                    .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            })
+            .cloned()
+            .collect();
+        for (name, value) in inserted {
+            let name_start = bytes.len();
+            bytes.put_slice(name.as_bytes());
+            let value_start = bytes.len();
+            bytes.put_slice(value.as_bytes());
+            fields.push((name_start..value_start, value_start..bytes.len()));
+        }
+        Incoming {
+            method: self.method.clone(),
+            secure: self.secure,
+            peer: self.peer.clone(),
+            target: self.target.clone(),
+            headers: Headers {
+                bytes: bytes.freeze(),
+                fields,
+            },
+        }
+    }
+
     /// The host the request is for: an absolute-form target's, else the Host header's (a
     /// server ignores the Host header of an absolute-form request, RFC 9112 §3.2.2).
     pub fn host(&self) -> Option<&str> {

@@ -220,15 +220,23 @@ impl RateCounts {
     }
 }
 
-/// Runs the stage's web ACL on the request: `Ok(None)` lets it on, `Ok(Some(answer))` is a
+/// What the web ACL made of a request.
+pub(crate) enum Screened<'a> {
+    /// Let on, with the headers to insert into it (`CustomRequestHandling`).
+    Pass(Vec<&'a (String, String)>),
+    /// Blocked with a custom response (boxed: the common case is a pass).
+    Answer(Box<Response<Body>>),
+}
+
+/// Runs the stage's web ACL on the request: `Ok(Pass)` lets it on, `Ok(Answer)` is a
 /// block with a custom response, `Err` the WAF_FILTERED gateway response.
-pub(crate) fn screen(
-    acl: &CompiledAcl,
+pub(crate) fn screen<'a>(
+    acl: &'a CompiledAcl,
     counts: &RateCounts,
     (request, path, query, body): (&Incoming, &str, Option<&str>, Option<&[u8]>),
     client: std::net::IpAddr,
     now: u64,
-) -> Result<Option<Response<Body>>, Failure> {
+) -> Result<Screened<'a>, Failure> {
     let view = causeway_model::waf::Request {
         client_ip: client,
         method: request.method.as_str(),
@@ -240,7 +248,7 @@ pub(crate) fn screen(
     };
     let verdict = acl.evaluate(&view, &mut |probe| counts.over(&acl.arn, &probe, now));
     let (block, rule) = match verdict {
-        Verdict::Allow => return Ok(None),
+        Verdict::Allow(inserted) => return Ok(Screened::Pass(inserted)),
         Verdict::Block(block, rule) => (block, rule),
     };
     let cause = format!(
@@ -271,7 +279,7 @@ pub(crate) fn screen(
             headers.append(name, value);
         }
     }
-    Ok(Some(response))
+    Ok(Screened::Answer(Box::new(response)))
 }
 
 #[cfg(test)]

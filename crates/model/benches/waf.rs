@@ -109,7 +109,7 @@ fn evaluate(c: &mut Criterion) {
     let post = request("POST", "", Some(body));
     let attack = request("GET", "id=1%27%20or%20%271%27%3D%271&page=2", None);
     let allowed = |acl: &CompiledAcl, r: &Request<'_>| {
-        matches!(acl.evaluate(r, &mut |_| false), Verdict::Allow)
+        matches!(acl.evaluate(r, &mut |_| false), Verdict::Allow(_))
     };
     assert!(
         allowed(&injection, &get) && allowed(&injection, &post) && !allowed(&injection, &attack)

@@ -422,16 +422,22 @@ pub struct CustomResponse {
 /// What a web ACL decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict<'a> {
-    Allow,
+    /// Let through, with the headers the matching non-blocking actions insert
+    /// (`x-amzn-waf-{name}` and value; of two with one name, the later rule's).
+    Allow(Vec<&'a (String, String)>),
     /// Blocked by the rule named (`None`: by the default action).
     Block(&'a Block, Option<&'a str>),
 }
 
+/// The headers a non-blocking action inserts into the request (`CustomRequestHandling`):
+/// each name already prefixed with `x-amzn-waf-`.
+type Inserted = Vec<(String, String)>;
+
 #[derive(Debug, Clone)]
 enum Action {
-    Allow,
+    Allow(Inserted),
     Block(Block),
-    Count,
+    Count(Inserted),
 }
 
 #[derive(Debug, Clone)]
@@ -747,6 +753,8 @@ pub struct CompiledAcl {
     /// The ACL's ARN.
     pub arn: String,
     default: Option<Block>,
+    /// The headers an Allow default action inserts.
+    default_inserted: Inserted,
     rules: Vec<Rule>,
     namespace: String,
     /// Whether a rule inspects the body (the gateway then reads it first).
@@ -1575,16 +1583,22 @@ impl Compiler<'_> {
     /// A rule's `Action` (Allow, Block, Count).
     fn action(&self, value: &Value) -> Result<Action, WafError> {
         let (action, inner) = union(value, "rules.member.action")?;
-        if inner
-            .get("CustomRequestHandling")
-            .is_some_and(|v| !v.is_null())
-        {
-            return Err(WafError::unsupported("CustomRequestHandling"));
-        }
         Ok(match action {
-            "Allow" => Action::Allow,
-            "Block" => Action::Block(self.block(inner)?),
-            "Count" => Action::Count,
+            "Allow" => Action::Allow(inserted(inner)?),
+            "Block" => {
+                if inner
+                    .get("CustomRequestHandling")
+                    .is_some_and(|v| !v.is_null())
+                {
+                    return Err(WafError::invalid(
+                        "RULE_ACTION",
+                        "CustomRequestHandling",
+                        "A Block action cannot insert request headers; use CustomResponse.",
+                    ));
+                }
+                Action::Block(self.block(inner)?)
+            }
+            "Count" => Action::Count(inserted(inner)?),
             other => return Err(WafError::unsupported(&format!("rule action {other}"))),
         })
     }
@@ -1629,7 +1643,7 @@ impl Compiler<'_> {
         // Excluded rules count instead of acting (the older form of overrides).
         for (name, _) in names("ExcludedRules")? {
             if let Some(rule) = rules.iter_mut().find(|r| r.name == name) {
-                rule.action = Action::Count;
+                rule.action = Action::Count(Vec::new());
             }
         }
         for (name, action) in names("RuleActionOverrides")? {
@@ -1725,7 +1739,7 @@ impl Compiler<'_> {
                         ));
                     }
                 }
-                Action::Count
+                Action::Count(Vec::new())
             }
             _ => {
                 if override_action.is_some() {
@@ -1738,7 +1752,7 @@ impl Compiler<'_> {
                 self.action(member(map, "Action", "rules.member")?)?
             }
         };
-        if matches!(check, Check::Rate(_)) && matches!(action, Action::Allow) {
+        if matches!(check, Check::Rate(_)) && matches!(action, Action::Allow(_)) {
             return Err(WafError::invalid(
                 "RULE_ACTION",
                 "Allow",
@@ -1768,6 +1782,65 @@ impl Compiler<'_> {
     }
 }
 
+/// The headers an Allow or Count action (or an Allow default action) inserts
+/// (`CustomRequestHandling.InsertHeaders`): names of 1 to 64 of `A-Za-z0-9._$-`, prefixed
+/// with `x-amzn-waf-`; values of 1 to 255 characters; no name twice.
+fn inserted(action: &Value) -> Result<Inserted, WafError> {
+    let Some(handling) = action.get("CustomRequestHandling").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let handling = object(handling, "customRequestHandling")?;
+    let headers = member(handling, "InsertHeaders", "customRequestHandling")?
+        .as_array()
+        .filter(|headers| !headers.is_empty())
+        .ok_or_else(|| {
+            WafError::invalid(
+                "CUSTOM_REQUEST_HANDLING",
+                "InsertHeaders",
+                "InsertHeaders needs at least one header.",
+            )
+        })?;
+    let mut inserted: Inserted = Vec::with_capacity(headers.len());
+    for header in headers {
+        let header = object(header, "insertHeaders")?;
+        let name = string(header, "Name", "insertHeaders")?;
+        let value = string(header, "Value", "insertHeaders")?;
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$' | b'-'));
+        if !name_ok {
+            return Err(WafError::invalid(
+                "CUSTOM_REQUEST_HANDLING",
+                name,
+                "A header name has 1 to 64 characters of A-Z, a-z, 0-9 and ._$-.",
+            ));
+        }
+        let value_ok = (1..=255).contains(&value.chars().count())
+            && value.chars().all(|c| c == '\t' || (' '..='~').contains(&c));
+        if !value_ok {
+            return Err(WafError::invalid(
+                "CUSTOM_REQUEST_HANDLING",
+                value,
+                "A header value has 1 to 255 printable characters.",
+            ));
+        }
+        let prefixed = format!("x-amzn-waf-{name}");
+        if inserted
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(&prefixed))
+        {
+            return Err(WafError::invalid(
+                "CUSTOM_REQUEST_HANDLING",
+                name,
+                "Duplicate header names are not allowed.",
+            ));
+        }
+        inserted.push((prefixed, value.to_owned()));
+    }
+    Ok(inserted)
+}
+
 impl CompiledAcl {
     /// Compiles a web ACL's default action and rules, or says what is wrong with them.
     pub fn compile(
@@ -1784,9 +1857,9 @@ impl CompiledAcl {
             capacity: 0,
             in_rule_group: false,
         };
-        let default = match union(default_action, "defaultAction")? {
-            ("Allow", _) => None,
-            ("Block", inner) => Some(compiler.block(inner)?),
+        let (default, default_inserted) = match union(default_action, "defaultAction")? {
+            ("Allow", inner) => (None, inserted(inner)?),
+            ("Block", inner) => (Some(compiler.block(inner)?), Vec::new()),
             (other, _) => {
                 return Err(WafError::invalid(
                     "DEFAULT_ACTION",
@@ -1800,6 +1873,7 @@ impl CompiledAcl {
         Ok(CompiledAcl {
             arn: arn.to_owned(),
             default,
+            default_inserted,
             rules,
             namespace,
             inspects_body: compiler.inspects_body,
@@ -1816,13 +1890,32 @@ impl CompiledAcl {
         rate: &mut dyn FnMut(RateProbe<'_>) -> bool,
     ) -> Verdict<'_> {
         let mut labels: Vec<&str> = Vec::new();
-        match run_rules(&self.rules, &self.namespace, request, &mut labels, rate) {
-            Some(verdict) => verdict,
+        let mut inserted: Vec<&(String, String)> = Vec::new();
+        let verdict = run_rules(
+            &self.rules,
+            &self.namespace,
+            request,
+            (&mut labels, &mut inserted),
+            rate,
+        );
+        let own = match verdict {
+            Some(Verdict::Allow(own)) => own,
+            Some(block) => return block,
             None => match &self.default {
-                None => Verdict::Allow,
-                Some(block) => Verdict::Block(block, None),
+                None => self.default_inserted.iter().collect(),
+                Some(block) => return Verdict::Block(block, None),
             },
+        };
+        inserted.extend(own);
+        // Of two headers with one name, the later one (AWS overwrites).
+        let mut kept: Vec<&(String, String)> = Vec::with_capacity(inserted.len());
+        for header in inserted.into_iter().rev() {
+            if !kept.iter().any(|k| k.0.eq_ignore_ascii_case(&header.0)) {
+                kept.push(header);
+            }
         }
+        kept.reverse();
+        Verdict::Allow(kept)
     }
 }
 
@@ -1833,7 +1926,7 @@ fn run_rules<'r>(
     rules: &'r [Rule],
     namespace: &str,
     request: &Request<'_>,
-    labels: &mut Vec<&'r str>,
+    (labels, inserted): (&mut Vec<&'r str>, &mut Vec<&'r (String, String)>),
     rate: &mut dyn FnMut(RateProbe<'_>) -> bool,
 ) -> Option<Verdict<'r>> {
     for rule in rules {
@@ -1877,7 +1970,13 @@ fn run_rules<'r>(
                 {
                     continue;
                 }
-                let verdict = run_rules(&group.rules, &group.namespace, request, labels, rate);
+                let verdict = run_rules(
+                    &group.rules,
+                    &group.namespace,
+                    request,
+                    (&mut *labels, &mut *inserted),
+                    rate,
+                );
                 match verdict {
                     Some(verdict) if !group.count_only => return Some(verdict),
                     _ => continue,
@@ -1889,9 +1988,9 @@ fn run_rules<'r>(
         }
         labels.extend(rule.labels.iter().map(String::as_str));
         match &rule.action {
-            Action::Allow => return Some(Verdict::Allow),
+            Action::Allow(own) => return Some(Verdict::Allow(own.iter().collect())),
             Action::Block(block) => return Some(Verdict::Block(block, Some(&rule.name))),
-            Action::Count => {}
+            Action::Count(own) => inserted.extend(own),
         }
     }
     None

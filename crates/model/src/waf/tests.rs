@@ -120,7 +120,7 @@ fn rule_groups_run_their_rules_in_their_namespace_under_the_reference_overrides(
             assert_eq!(custom.body.as_ref().unwrap().1, "nothing here");
             assert_eq!(rule, Some("admin-paths"));
         }
-        Verdict::Allow => panic!("the group's block decides"),
+        Verdict::Allow(_) => panic!("the group's block decides"),
     }
     assert_eq!(
         decide(&acl, &request("203.0.113.1", "GET", "/prod/pets", "", &[])),
@@ -320,7 +320,7 @@ fn request<'a>(
 
 fn decide(acl: &CompiledAcl, request: &Request<'_>) -> Option<String> {
     match acl.evaluate(request, &mut |_| false) {
-        Verdict::Allow => None,
+        Verdict::Allow(_) => None,
         Verdict::Block(_, rule) => Some(rule.unwrap_or("default").to_owned()),
     }
 }
@@ -448,15 +448,21 @@ fn rate_based_rules_ask_the_counter_per_key() {
         asked.len() > 2
     };
     let login = request("198.51.100.9", "POST", "/prod/login", "", &[]);
-    assert_eq!(acl.evaluate(&login, &mut counter), Verdict::Allow);
+    assert_eq!(
+        acl.evaluate(&login, &mut counter),
+        Verdict::Allow(Vec::new())
+    );
     assert_eq!(
         acl.evaluate(
             &request("198.51.100.9", "GET", "/prod/pets", "", &[]),
             &mut counter
         ),
-        Verdict::Allow
+        Verdict::Allow(Vec::new())
     );
-    assert_eq!(acl.evaluate(&login, &mut counter), Verdict::Allow);
+    assert_eq!(
+        acl.evaluate(&login, &mut counter),
+        Verdict::Allow(Vec::new())
+    );
     let Verdict::Block(block, Some("flood")) = acl.evaluate(&login, &mut counter) else {
         panic!()
     };
@@ -644,7 +650,7 @@ fn a_forwarded_address_header_decides_only_when_present() {
     // No header: neither rule applies, even from a listed address.
     assert_eq!(
         acl.evaluate(&request("10.9.0.1", "GET", "/", "", &[]), &mut counter),
-        Verdict::Allow
+        Verdict::Allow(Vec::new())
     );
     let listed = request(
         "1.1.1.1",
@@ -677,9 +683,15 @@ fn a_forwarded_address_header_decides_only_when_present() {
         "",
         &[("x-client", "203.0.113.5, 10.0.0.1")],
     );
-    assert_eq!(acl.evaluate(&counted, &mut counter), Verdict::Allow);
+    assert_eq!(
+        acl.evaluate(&counted, &mut counter),
+        Verdict::Allow(Vec::new())
+    );
     let garbled = request("1.1.1.1", "GET", "/", "", &[("x-client", "??")]);
-    assert_eq!(acl.evaluate(&garbled, &mut counter), Verdict::Allow);
+    assert_eq!(
+        acl.evaluate(&garbled, &mut counter),
+        Verdict::Allow(Vec::new())
+    );
     assert_eq!(keys, ["203.0.113.5"]);
 }
 
@@ -1480,4 +1492,90 @@ fn operating_system_and_application_groups_block_their_shapes() {
         Some("PHPHighRiskMethodsVariables_BODY")
     );
     assert_eq!(post(r#"{"note": "Windows and Linux are both fine"}"#), None);
+}
+
+#[test]
+fn non_blocking_actions_insert_request_headers() {
+    let insert = |action: &str, headers: Value| json!({action: {"CustomRequestHandling": {"InsertHeaders": headers}}});
+    let acl = compile(
+        insert("Allow", json!([{"Name": "verdict", "Value": "default"}])),
+        json!([
+            rule("flag-curl", 0, byte_match("curl", json!({"SingleHeader": {"Name": "user-agent"}}), "STARTS_WITH"),
+                insert("Count", json!([{"Name": "tool", "Value": "curl"}, {"Name": "verdict", "Value": "counted"}]))),
+            rule("allow-api", 1, byte_match("/prod/api", json!({"UriPath": {}}), "STARTS_WITH"),
+                insert("Allow", json!([{"Name": "verdict", "Value": "api"}]))),
+            rule("block-admin", 2, byte_match("/prod/admin", json!({"UriPath": {}}), "STARTS_WITH"), json!({"Block": {}})),
+        ]),
+    )
+    .unwrap();
+    let mut counter = |_: RateProbe<'_>| false;
+    let headers = |verdict: Verdict<'_>| match verdict {
+        Verdict::Allow(headers) => headers
+            .into_iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>(),
+        Verdict::Block(..) => vec!["blocked".to_owned()],
+    };
+    let curl = [("user-agent", "curl/8.5.0")];
+    // Count adds and goes on; the terminating Allow's header of the same name wins.
+    assert_eq!(
+        headers(acl.evaluate(
+            &request("1.1.1.1", "GET", "/prod/api/x", "", &curl),
+            &mut counter
+        )),
+        ["x-amzn-waf-tool=curl", "x-amzn-waf-verdict=api"]
+    );
+    // The default action's headers, after the counted ones.
+    assert_eq!(
+        headers(acl.evaluate(
+            &request("1.1.1.1", "GET", "/prod/other", "", &curl),
+            &mut counter
+        )),
+        ["x-amzn-waf-tool=curl", "x-amzn-waf-verdict=default"]
+    );
+    assert_eq!(
+        headers(acl.evaluate(
+            &request("1.1.1.1", "GET", "/prod/other", "", &[]),
+            &mut counter
+        )),
+        ["x-amzn-waf-verdict=default"]
+    );
+    // A block inserts nothing.
+    assert_eq!(
+        headers(acl.evaluate(
+            &request("1.1.1.1", "GET", "/prod/admin", "", &curl),
+            &mut counter
+        )),
+        ["blocked"]
+    );
+
+    // Refused: a duplicate name, a bad name or value, none at all, and Block with headers.
+    for (action, field) in [
+        (
+            insert(
+                "Allow",
+                json!([{"Name": "a", "Value": "1"}, {"Name": "A", "Value": "2"}]),
+            ),
+            "A",
+        ),
+        (
+            insert("Allow", json!([{"Name": "a b", "Value": "1"}])),
+            "a b",
+        ),
+        (insert("Count", json!([{"Name": "a", "Value": ""}])), ""),
+        (insert("Allow", json!([])), "InsertHeaders"),
+        (
+            json!({"Block": {"CustomRequestHandling": {"InsertHeaders": [{"Name": "a", "Value": "1"}]}}}),
+            "CustomRequestHandling",
+        ),
+    ] {
+        let rules = json!([rule(
+            "r",
+            0,
+            byte_match("x", json!({"UriPath": {}}), "CONTAINS"),
+            action.clone()
+        )]);
+        let error = compile(json!({"Allow": {}}), rules).unwrap_err();
+        assert!(format!("{error:?}").contains(field), "{action}: {error:?}");
+    }
 }

@@ -1486,3 +1486,77 @@ async fn a_rate_based_rule_on_custom_keys_counts_each_key() {
         );
     }
 }
+
+/// Allow and Count actions (and an Allow default action) insert `x-amzn-waf-` headers
+/// into the request the backend gets; a header of the same name the client sent is
+/// replaced.
+#[tokio::test]
+async fn non_blocking_actions_insert_headers_into_the_request() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let backend = Backend::echo().await;
+    let (api, _) = proxy_api(&client, &backend.base()).await;
+    let near = from(&server, &api, NEAR);
+    near.ready("/prod/ready").await;
+    let insert = |action: &str, headers: Value| json!({action: {"CustomRequestHandling": {"InsertHeaders": headers}}});
+    let matched = |search: &str, field: Value| {
+        json!({"ByteMatchStatement": {"SearchString": b64(search), "FieldToMatch": field,
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}})
+    };
+    let acl = waf_ok(
+        &server,
+        "CreateWebACL",
+        json!({
+        "Name": "tagging", "Scope": "REGIONAL", "VisibilityConfig": visibility("tagging"),
+        "DefaultAction": insert("Allow", json!([{"Name": "verdict", "Value": "default"}])),
+        "Rules": [
+            rule("flag-curl", 0, matched("curl", json!({"SingleHeader": {"Name": "user-agent"}})),
+                insert("Count", json!([{"Name": "tool", "Value": "curl"}]))),
+            rule("vip", 1, matched("/prod/pets/7", json!({"UriPath": {}})),
+                insert("Allow", json!([{"Name": "verdict", "Value": "vip"}])))]}),
+    )
+    .await;
+    associate(&server, &acl, &api).await;
+    let get = |path: &'static str| {
+        near.request("GET", path)
+            .header("user-agent", "curl/8.5.0")
+            .header("x-amzn-waf-verdict", "forged")
+    };
+    until(
+        &near,
+        || get("/prod/pets/1"),
+        |_| backend.last().header("x-amzn-waf-verdict") == Some("default"),
+    )
+    .await;
+    let seen = backend.last();
+    assert_eq!(seen.header("x-amzn-waf-tool"), Some("curl"));
+    assert_eq!(seen.header("x-amzn-waf-verdict"), Some("default"));
+    let verdicts = seen
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-amzn-waf-verdict"))
+        .count();
+    assert_eq!(verdicts, 1, "the client's is replaced");
+    assert_eq!(near.send(get("/prod/pets/7")).await.status, 200);
+    let seen = backend.last();
+    assert_eq!(
+        (
+            seen.header("x-amzn-waf-tool"),
+            seen.header("x-amzn-waf-verdict")
+        ),
+        (Some("curl"), Some("vip"))
+    );
+    // Without a matching Count rule, only the default action's.
+    assert_eq!(
+        near.send(near.request("GET", "/prod/pets/2")).await.status,
+        200
+    );
+    let seen = backend.last();
+    assert_eq!(
+        (
+            seen.header("x-amzn-waf-tool"),
+            seen.header("x-amzn-waf-verdict")
+        ),
+        (None, Some("default"))
+    );
+}

@@ -332,7 +332,7 @@ pub async fn handle(
     let snapshot = gateway.snapshot();
     let (path, query) = request.path_and_query();
     // The request with the headers a web ACL inserts, when it inserts any (it outlives the
-    // context, which refers to it then).
+    // context, which refers to it then; boxed, to keep every request's future small).
     let with_waf_headers = std::sync::OnceLock::new();
     let mut context = Context {
         request_id,
@@ -498,7 +498,7 @@ async fn serve_stage<'a>(
     (request, query, with_waf_headers): (
         &'a Incoming,
         Option<&'a str>,
-        &'a std::sync::OnceLock<Incoming>,
+        &'a std::sync::OnceLock<Box<Incoming>>,
     ),
     body: RequestBody<'_>,
     (client, local): (SocketAddr, SocketAddr),
@@ -542,7 +542,8 @@ async fn serve_stage<'a>(
             crate::waf::Screened::Answer(answer) => return Ok(*answer),
             crate::waf::Screened::Pass(inserted) if !inserted.is_empty() => {
                 // The headers WAF inserts are the request's from here on.
-                let augmented = with_waf_headers.get_or_init(|| request.with_inserted(&inserted));
+                let augmented: &'a Incoming =
+                    with_waf_headers.get_or_init(|| Box::new(request.with_inserted(&inserted)));
                 request = augmented;
                 context.request_headers = Some(&augmented.headers);
             }

@@ -574,7 +574,8 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
          "RuleLabels": [{"Name": "seen"}],
          "Statement": {"RegexMatchStatement": {"RegexString": "(?i)(<script|union\\s+select)",
             "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}}, "TextTransformations": transforms}}},
-        {"Name": "args", "Priority": 1, "Action": {"Count": {}}, "VisibilityConfig": visibility,
+        {"Name": "args", "Priority": 1, "VisibilityConfig": visibility,
+         "Action": {"Count": {"CustomRequestHandling": {"InsertHeaders": [{"Name": "args", "Value": "dropped"}]}}},
          "Statement": {"OrStatement": {"Statements": [
             {"ByteMatchStatement": {"SearchString": "ZHJvcA==", "FieldToMatch": {"AllQueryArguments": {}},
                 "TextTransformations": transforms, "PositionalConstraint": "CONTAINS_WORD"}},
@@ -627,7 +628,8 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             "ForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}}}}]);
     let acl = waf(
         "CreateWebACL",
-        &serde_json::json!({"Name": "fz", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+        &serde_json::json!({"Name": "fz", "Scope": "REGIONAL",
+            "DefaultAction": {"Allow": {"CustomRequestHandling": {"InsertHeaders": [{"Name": "acl", "Value": "fz"}]}}},
             "VisibilityConfig": visibility, "Rules": rules})
         .to_string(),
     )?;

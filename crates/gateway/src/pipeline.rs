@@ -353,6 +353,9 @@ pub async fn handle(
         Some((domain, Some(target))) => {
             if let Some(tls) = snapshot.domain_tls.get(domain) {
                 if let Some(cause) = domain_tls_refusal(tls, request.peer.as_deref(), domain) {
+                    // A refusal, not a fault: at debug level, so that a caller knocking over
+                    // and over cannot flood the log.
+                    tracing::debug!(request_id = %request_id, %domain, %cause, "request refused");
                     let failure = Failure::new(Kind::Forbidden, "Forbidden").because(cause);
                     return finish(
                         errors::render(&failure, None, &context).map(Either::Left),

@@ -308,16 +308,8 @@ pub fn details(der: &[u8]) -> Result<Details, Invalid> {
         .find(|atv| atv.oid.to_string() == "2.5.4.3")
         .and_then(|atv| text(&atv.value));
     let domain_name = common_name.or_else(|| sans.first().cloned());
-    let serial = tbs
-        .serial_number
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":");
-    let unix = |time: x509_cert::time::Time| {
-        i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
-    };
+    let serial = colon_hex(tbs.serial_number.as_bytes());
+    let unix = epoch_seconds;
     Ok(Details {
         domain_name,
         subject_alternative_names: sans,
@@ -331,6 +323,21 @@ pub fn details(der: &[u8]) -> Result<Details, Invalid> {
         key_usages,
         extended_key_usages,
     })
+}
+
+/// Bytes as lowercase hex pairs joined by colons (`0f:ac:b0`), as ACM and API Gateway
+/// write serial numbers.
+pub(crate) fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// A certificate time in epoch seconds.
+pub(crate) fn epoch_seconds(time: x509_cert::time::Time) -> i64 {
+    i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
 /// A directory string's text (UTF-8, printable, IA5 or teletex).

@@ -166,16 +166,8 @@ pub fn describe(der: &[u8]) -> Option<ClientCert> {
         pem.push('\n');
     }
     pem.push_str("-----END CERTIFICATE-----\n");
-    let serial = tbs
-        .serial_number
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":");
-    let time = |t: x509_cert::time::Time| {
-        openssl_time(i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX))
-    };
+    let serial = crate::acm::colon_hex(tbs.serial_number.as_bytes());
+    let time = |t| openssl_time(crate::acm::epoch_seconds(t));
     Some(ClientCert {
         client_cert_pem: pem,
         subject_dn: distinguished_name(&tbs.subject),

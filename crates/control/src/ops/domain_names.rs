@@ -380,23 +380,31 @@ pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiErr
     {
         check_certificate_arn(cx, arn, false)?;
     }
-    check_tls(
-        updated.endpoint_type,
-        &updated.security_policy,
-        updated.endpoint_access_mode.as_deref(),
-        updated.mutual_tls.is_some(),
-    )?;
+    // A new truststore URI or version is read again; the same ones keep what was read.
+    let location = |m: &Option<MutualTls>| {
+        m.as_ref()
+            .map(|m| (m.truststore_uri.clone(), m.truststore_version.clone()))
+    };
+    // Checked when one of them changes (a domain stored before a check came in keeps
+    // taking other patches).
+    let tls_changed = updated.endpoint_type != current.endpoint_type
+        || updated.security_policy != current.security_policy
+        || updated.endpoint_access_mode != current.endpoint_access_mode
+        || location(&updated.mutual_tls) != location(&current.mutual_tls);
+    if tls_changed {
+        check_tls(
+            updated.endpoint_type,
+            &updated.security_policy,
+            updated.endpoint_access_mode.as_deref(),
+            updated.mutual_tls.is_some(),
+        )?;
+    }
     if let Some(arn) = &updated.ownership_verification_certificate_arn
         && updated.ownership_verification_certificate_arn
             != current.ownership_verification_certificate_arn
     {
         check_certificate_arn(cx, arn, false)?;
     }
-    // A new truststore URI or version is read again; the same ones keep what was read.
-    let location = |m: &Option<MutualTls>| {
-        m.as_ref()
-            .map(|m| (m.truststore_uri.clone(), m.truststore_version.clone()))
-    };
     if let Some((uri, version)) = location(&updated.mutual_tls)
         && location(&current.mutual_tls) != location(&updated.mutual_tls)
     {

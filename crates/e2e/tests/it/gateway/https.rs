@@ -216,16 +216,30 @@ async fn resource_policies_see_secure_transport_over_https() {
 /// curl once, trusting `ca` only: `Ok(status and body)`, or `Err` with curl's complaint
 /// (a certificate it does not trust, say).
 async fn curl_once(ca: &str, host: &str, port: u16, path: &str) -> Result<(u16, String), String> {
+    curl_with(ca, host, port, path, &[]).await
+}
+
+/// [`curl_once`] with `extra` arguments (a client certificate, TLS versions, a header).
+pub(super) async fn curl_with(
+    ca: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    extra: &[&str],
+) -> Result<(u16, String), String> {
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca).unwrap();
     let url = format!("https://{host}:{port}{path}");
     let resolve = format!("{host}:{port}:127.0.0.1");
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         let output = Command::new("curl")
             .args(["-sS", "--http1.1", "--max-time", "20", "--cacert"])
             .arg(&ca_file)
-            .args(["--resolve", &resolve, "-w", "\n%{http_code}", &url])
+            .args(["--resolve", &resolve, "-w", "\n%{http_code}"])
+            .args(&extra)
+            .arg(&url)
             .output()
             .expect("these tests need curl (.ci/run installs it)");
         if !output.status.success() {

@@ -10,6 +10,7 @@ use aws_sdk_apigateway::types::{
 };
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
+use super::https::curl_with;
 use super::*;
 
 /// moto's S3-compatible server on a port of its own, stopped when dropped.
@@ -62,23 +63,7 @@ impl S3Server {
 
     /// `aws s3api <args>` against this server; its JSON answer (`null` when it prints none).
     async fn s3api(&self, args: &[&str]) -> Value {
-        let mut command = Command::new("aws");
-        command
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .args(["--endpoint-url", &self.url(), "--output", "json", "s3api"])
-            .args(args);
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .unwrap()
-            .expect("these tests need the aws CLI (.ci/run installs it)");
-        assert!(
-            output.status.success(),
-            "aws s3api {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+        aws(&self.url(), "s3api", args).await
     }
 
     /// Puts `body` at `bucket`/`key`; the version id, when the bucket keeps versions.
@@ -99,6 +84,27 @@ impl S3Server {
             .await;
         answer["VersionId"].as_str().map(str::to_owned)
     }
+}
+
+/// `aws <service> <args>` against `endpoint`; its JSON answer (`null` when it prints none).
+async fn aws(endpoint: &str, service: &str, args: &[&str]) -> Value {
+    let mut command = Command::new("aws");
+    command
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .args(["--endpoint-url", endpoint, "--output", "json", service])
+        .args(args);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("these tests need the aws CLI (.ci/run installs it)");
+    assert!(
+        output.status.success(),
+        "aws {service} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
 }
 
 /// A certificate authority.
@@ -149,42 +155,6 @@ impl Authority {
     }
 }
 
-/// One curl call to `https://{name}:{port}{path}` (resolved to the listener), trusting
-/// `ca`, with `extra` arguments (a client certificate, TLS versions, a Host header):
-/// `Ok((status, body))`, or `Err` with curl's complaint.
-async fn curl(
-    ca: &str,
-    name: &str,
-    port: u16,
-    path: &str,
-    extra: &[&str],
-) -> Result<(u16, String), String> {
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca).unwrap();
-    let url = format!("https://{name}:{port}{path}");
-    let resolve = format!("{name}:{port}:127.0.0.1");
-    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        let output = Command::new("curl")
-            .args(["-sS", "--http1.1", "--max-time", "20", "--cacert"])
-            .arg(&ca_file)
-            .args(["--resolve", &resolve, "-w", "\n%{http_code}"])
-            .args(&extra)
-            .arg(&url)
-            .output()
-            .expect("these tests need curl (.ci/run installs it)");
-        if !output.status.success() {
-            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-        }
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap_or_default();
-        Ok((status.parse().unwrap_or(0), body.to_owned()))
-    })
-    .await
-    .unwrap()
-}
-
 /// Calls until the answer is `status` (a change reaches the listener a moment after the
 /// management API answers); the body.
 async fn until_status(
@@ -197,7 +167,7 @@ async fn until_status(
 ) -> String {
     let deadline = Instant::now() + Invoke::PATIENCE;
     loop {
-        let outcome = curl(ca, name, port, path, extra).await;
+        let outcome = curl_with(ca, name, port, path, extra).await;
         if let Ok((got, body)) = &outcome
             && *got == status
         {
@@ -418,7 +388,7 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
     );
     // No certificate, or one the truststore does not trust: 403, AWS's Forbidden.
     for extra in [&[][..], &with_mallory[..]] {
-        let (status, body) = curl(&server_ca, "mtls.example.com", port, "/whoami", extra)
+        let (status, body) = curl_with(&server_ca, "mtls.example.com", port, "/whoami", extra)
             .await
             .unwrap();
         assert_eq!(
@@ -441,7 +411,7 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
     let listener =
         std::fs::read_to_string(server.data_dir().join("gateway-tls").join("cert.pem")).unwrap();
     let host = format!("{api}.execute-api.localhost");
-    let (status, _) = curl(&listener, &host, port, "/prod/whoami", &[])
+    let (status, _) = curl_with(&listener, &host, port, "/prod/whoami", &[])
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -516,7 +486,7 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
         .truststore_warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("CN=Issuing CA"), "{warnings:?}");
-    let (status, _) = curl(&server_ca, "mtls.example.com", port, "/whoami", &with_alice)
+    let (status, _) = curl_with(&server_ca, "mtls.example.com", port, "/whoami", &with_alice)
         .await
         .unwrap();
     assert_eq!(status, 403);
@@ -531,6 +501,31 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
             .unwrap_err(),
     );
     assert_eq!(message, "/endpointAccessMode Invalid request input");
+
+    // The aws CLI, as the README shows it.
+    let made = aws(
+        &format!("http://{}", server.addr()),
+        "apigateway",
+        &[
+            "create-domain-name",
+            "--domain-name",
+            "cli.example.com",
+            "--regional-certificate-arn",
+            &certificate,
+            "--endpoint-configuration",
+            "types=REGIONAL",
+            "--security-policy",
+            "TLS_1_2",
+            "--mutual-tls-authentication",
+            "truststoreUri=s3://truststores/ca.pem",
+        ],
+    )
+    .await;
+    assert_eq!(
+        made["mutualTlsAuthentication"],
+        json!({"truststoreUri": "s3://truststores/ca.pem", "truststoreWarnings": []}),
+        "{made}"
+    );
 
     // An empty truststore URI turns mutual TLS off.
     let off = client
@@ -622,7 +617,7 @@ async fn enhanced_security_policies_and_strict_access_are_served() {
 
     // TLS 1.3 only: a client limited to TLS 1.2 cannot connect; the legacy domain takes it.
     until_status(&ca, "strict.example.com", port, "/whoami", &[], 200).await;
-    let refused = curl(
+    let refused = curl_with(
         &ca,
         "strict.example.com",
         port,
@@ -642,7 +637,7 @@ async fn enhanced_security_policies_and_strict_access_are_served() {
     .await;
 
     // STRICT: the Host must be the TLS server name.
-    let (status, body) = curl(
+    let (status, body) = curl_with(
         &ca,
         "basic.example.com",
         port,
@@ -653,7 +648,7 @@ async fn enhanced_security_policies_and_strict_access_are_served() {
     .unwrap();
     assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
     // BASIC checks nothing of the kind.
-    let (status, _) = curl(
+    let (status, _) = curl_with(
         &ca,
         "strict.example.com",
         port,

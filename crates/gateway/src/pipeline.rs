@@ -349,25 +349,19 @@ pub async fn handle(
     } else {
         domain_target(&snapshot, request.host(), path)
     };
+    // A request the custom domain's TLS settings refuse: answered once the stage is known,
+    // so that its gateway responses and access log see it (with the client's certificate,
+    // which AWS's access logs show when mutual TLS fails).
+    let mut refused = None;
     let target = match routed {
         Some((domain, Some(target))) => {
             if let Some(tls) = snapshot.domain_tls.get(domain) {
-                if let Some(cause) = domain_tls_refusal(tls, request.peer.as_deref(), domain) {
-                    // A refusal, not a fault: at debug level, so that a caller knocking over
-                    // and over cannot flood the log.
-                    tracing::debug!(request_id = %request_id, %domain, %cause, "request refused");
-                    let failure = Failure::new(Kind::Forbidden, "Forbidden").because(cause);
-                    return finish(
-                        errors::render(&failure, None, &context).map(Either::Left),
-                        request_id,
-                    );
-                }
+                let peer = request.peer.as_deref();
                 if tls.truststore.is_some() {
-                    context.client_cert = request
-                        .peer
-                        .as_deref()
-                        .and_then(|peer| peer.client_cert.as_deref());
+                    context.client_cert = peer.and_then(|peer| peer.client_cert.as_deref());
                 }
+                refused = domain_tls_refusal(tls, peer, domain)
+                    .map(|cause| Failure::new(Kind::Forbidden, "Forbidden").because(cause));
             }
             target
         }
@@ -438,19 +432,24 @@ pub async fn handle(
     context.stage_variables = Some(&stage.stage.variables);
     context.is_canary = stage.is_canary;
     let started = stage.access_log.is_some().then(std::time::Instant::now);
-    let result = serve_stage(
-        gateway,
-        (stage, api.api.minimum_compression_size),
-        &target,
-        (request, query, &with_waf_headers),
-        body,
-        (client, local),
-        request_id,
-        &snapshot,
-        &mut context,
-        timer,
-    )
-    .await;
+    let result = match refused {
+        Some(failure) => Err(failure),
+        None => {
+            serve_stage(
+                gateway,
+                (stage, api.api.minimum_compression_size),
+                &target,
+                (request, query, &with_waf_headers),
+                body,
+                (client, local),
+                request_id,
+                &snapshot,
+                &mut context,
+                timer,
+            )
+            .await
+        }
+    };
     let mut error = None;
     let response = match result {
         Ok(response) => response,
@@ -458,7 +457,8 @@ pub async fn handle(
             // A denial or a request that fails validation is the API working, not a fault: at
             // debug level, so that a caller knocking over and over cannot flood the log.
             if let Some(cause) = &failure.cause
-                && (failure.kind == Kind::AccessDenied || failure.validation.is_some())
+                && (matches!(failure.kind, Kind::AccessDenied | Kind::Forbidden)
+                    || failure.validation.is_some())
             {
                 tracing::debug!(request_id = %request_id, api = %target.api_id, %cause, "request refused");
             } else if let Some(cause) = &failure.cause {

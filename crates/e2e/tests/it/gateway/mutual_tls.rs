@@ -397,6 +397,42 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
             "{extra:?}"
         );
     }
+    // The stage's access log shows a refused client's certificate, as AWS's does.
+    client
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(replace(
+            "/accessLogSettings/destinationArn",
+            "arn:aws:logs:us-east-1:000000000000:log-group:mtls",
+        ))
+        .patch_operations(replace(
+            "/accessLogSettings/format",
+            r#"{"id":"$context.requestId","status":"$context.status","subject":"$context.identity.clientCert.subjectDN"}"#,
+        ))
+        .send()
+        .await
+        .unwrap();
+    let log = server.data_dir().join("access-logs").join("mtls.log");
+    let deadline = Instant::now() + Invoke::PATIENCE;
+    loop {
+        let (status, _) = curl_with(
+            &server_ca,
+            "mtls.example.com",
+            port,
+            "/whoami",
+            &with_mallory,
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 403);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains(r#""status":"403","subject":"CN=mallory,C=US"}"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal logged: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // The same domain over plain HTTP has no client certificate: refused too.
     let invoke = Invoke::new(&server, &api);
     let plain = invoke

@@ -252,7 +252,8 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         "/restapis",
         // A resource policy that lets everyone in but denies one item to some user agents, so
         // that every request is evaluated and some are denied.
-        r#"{"name":"fz","tags":{"_custom_id_":"fz"},"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"execute-api:/*\"},{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:*\",\"Resource\":\"execute-api:/*/POST/mock/?\",\"Condition\":{\"StringLike\":{\"aws:UserAgent\":\"*deny*\"},\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}"}"#,
+        // REGIONAL, so that a custom domain with mutual TLS can map it.
+        r#"{"name":"fz","endpointConfiguration":{"types":["REGIONAL"]},"tags":{"_custom_id_":"fz"},"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"execute-api:/*\"},{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:*\",\"Resource\":\"execute-api:/*/POST/mock/?\",\"Condition\":{\"StringLike\":{\"aws:UserAgent\":\"*deny*\"},\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}"}"#,
     )?;
     let root = api["rootResourceId"].as_str()?.to_owned();
     let resource = |parent: &str, part: &str| -> Option<String> {

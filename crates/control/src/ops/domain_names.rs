@@ -270,9 +270,7 @@ fn check_tls(
     }
     if mutual_tls {
         if endpoint_type != EndpointType::Regional {
-            return Err(ApiError::bad_request(
-                "Mutual TLS authentication is supported for Regional APIs only",
-            ));
+            return Err(ApiError::bad_request(MTLS_REGIONAL_ONLY));
         }
         if known.enhanced() {
             return Err(ApiError::bad_request(
@@ -404,6 +402,18 @@ pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiErr
             != current.ownership_verification_certificate_arn
     {
         check_certificate_arn(cx, arn, false)?;
+    }
+    // Mutual TLS on a domain that maps an EDGE API is refused as such a mapping is.
+    if current.mutual_tls.is_none() && updated.mutual_tls.is_some() {
+        let maps_edge = domain(cx, &name)?.mappings.values().any(|m| {
+            cx.state
+                .apis
+                .get(&m.rest_api_id)
+                .is_some_and(|api| is_edge(&api.api))
+        });
+        if maps_edge {
+            return Err(ApiError::bad_request(MTLS_REGIONAL_ONLY));
+        }
     }
     if let Some((uri, version)) = location(&updated.mutual_tls)
         && location(&current.mutual_tls) != location(&updated.mutual_tls)
@@ -541,8 +551,14 @@ fn base_path(given: Option<&str>) -> Result<String, ApiError> {
     }
 }
 
-/// The API and stage a mapping names must exist.
-fn check_target(cx: &Ctx<'_>, api_id: &str, stage: Option<&str>) -> Result<(), ApiError> {
+/// The API and stage a mapping names must exist; a domain with mutual TLS takes no EDGE
+/// API (AWS's text).
+fn check_target(
+    cx: &Ctx<'_>,
+    domain_name: &str,
+    api_id: &str,
+    stage: Option<&str>,
+) -> Result<(), ApiError> {
     let api = cx
         .state
         .apis
@@ -553,7 +569,20 @@ fn check_target(cx: &Ctx<'_>, api_id: &str, stage: Option<&str>) -> Result<(), A
     {
         return Err(ApiError::bad_request("Invalid stage identifier specified"));
     }
+    let mutual_tls = domain(cx, domain_name)?.domain.mutual_tls.is_some();
+    if mutual_tls && is_edge(&api.api) {
+        return Err(ApiError::bad_request(MTLS_REGIONAL_ONLY));
+    }
     Ok(())
+}
+
+/// AWS's refusal of mutual TLS for anything but REGIONAL domains and APIs.
+const MTLS_REGIONAL_ONLY: &str = "Mutual TLS authentication is supported for Regional APIs only";
+
+fn is_edge(api: &causeway_model::RestApi) -> bool {
+    api.endpoint_configuration
+        .types
+        .contains(&EndpointType::Edge)
 }
 
 pub fn create_mapping(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiError> {
@@ -564,7 +593,7 @@ pub fn create_mapping(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply
         return Err(required("createBasePathMappingInput.restApiId"));
     };
     let stage = req.stage.filter(|s| !s.is_empty());
-    check_target(cx, &api_id, stage.as_deref())?;
+    check_target(cx, &name, &api_id, stage.as_deref())?;
     let path = base_path(req.base_path.as_deref())?;
     if domain(cx, &name)?.mappings.contains_key(&path) {
         return Err(ApiError::conflict(
@@ -648,7 +677,7 @@ pub fn update_mapping(
             }
         }
     }
-    check_target(cx, &updated.rest_api_id, updated.stage.as_deref())?;
+    check_target(cx, &name, &updated.rest_api_id, updated.stage.as_deref())?;
     // Moving a mapping onto a base path that has one replaces it, as on AWS.
     if updated.base_path != current.base_path {
         cx.delete(

@@ -209,6 +209,7 @@ async fn mtls_server(
 /// `$context` shows them, deployed to `prod`.
 async fn whoami_api(client: &Client) -> String {
     let (api, root) = create_api(client, "whoami").await;
+    make_regional(client, &api).await;
     let resource = create_resource(client, &api, &root, "whoami").await;
     put_method(client, &api, &resource, "GET").await;
     method_response(client, &api, &resource, "GET", "200").await;
@@ -235,6 +236,18 @@ async fn whoami_api(client: &Client) -> String {
         .unwrap();
     deploy(client, &api, "prod").await;
     api
+}
+
+/// Makes an API (EDGE when created without an endpoint type, as on AWS) REGIONAL, which a
+/// domain with mutual TLS needs.
+async fn make_regional(client: &Client, api: &str) {
+    client
+        .update_rest_api()
+        .rest_api_id(api)
+        .patch_operations(replace("/endpointConfiguration/types/EDGE", "REGIONAL"))
+        .send()
+        .await
+        .unwrap();
 }
 
 fn truststore(uri: &str, version: Option<&str>) -> MutualTlsAuthenticationInput {
@@ -757,14 +770,22 @@ async fn client_certificates_reach_lambda_events_and_backends() {
             .send()
             .await
             .unwrap();
-        client
-            .create_base_path_mapping()
-            .domain_name(name)
-            .rest_api_id(api)
-            .stage("prod")
-            .send()
-            .await
-            .unwrap();
+        let map = || {
+            client
+                .create_base_path_mapping()
+                .domain_name(name)
+                .rest_api_id(api)
+                .stage("prod")
+                .send()
+        };
+        // An EDGE API cannot be mapped to a domain with mutual TLS (AWS's text).
+        let message = bad_request_message(map().await.unwrap_err());
+        assert_eq!(
+            message,
+            "Mutual TLS authentication is supported for Regional APIs only"
+        );
+        make_regional(&client, api).await;
+        map().await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = clients.client(dir.path(), "bob");

@@ -701,6 +701,22 @@ pub fn delete_mapping(cx: &mut Ctx<'_>, name: &str, path: &str) -> Result<Reply,
     empty(202)
 }
 
+/// An API mapped to a domain with mutual TLS cannot become EDGE (AWS's text, as for the
+/// mapping itself).
+pub(crate) fn refuse_edge_behind_mutual_tls(
+    cx: &Ctx<'_>,
+    api_id: &str,
+    api: &causeway_model::RestApi,
+) -> Result<(), ApiError> {
+    let behind_mutual_tls = cx.state.domains.values().any(|d| {
+        d.domain.mutual_tls.is_some() && d.mappings.values().any(|m| m.rest_api_id == api_id)
+    });
+    if behind_mutual_tls && is_edge(api) {
+        return Err(ApiError::bad_request(MTLS_REGIONAL_ONLY));
+    }
+    Ok(())
+}
+
 /// The domains whose mappings name API `api_id` (or its stage `stage`): DeleteRestApi and
 /// DeleteStage refuse while there are any, as AWS does.
 pub(crate) fn refuse_if_mapped(

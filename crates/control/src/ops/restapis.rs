@@ -330,6 +330,9 @@ pub fn update(cx: &mut Ctx<'_>, id: &str, body: &[u8]) -> Result<Reply, ApiError
     let account = cx.config.account_id.clone();
     let current = &cx.state.api(&account, id)?.api;
     let mut updated = patch::apply_rest_api(current, &ops)?;
+    if updated.endpoint_configuration.types != current.endpoint_configuration.types {
+        crate::ops::domain_names::refuse_edge_behind_mutual_tls(cx, id, &updated)?;
+    }
     if updated.policy != current.policy
         && let Some(text) = &updated.policy
     {

@@ -786,6 +786,20 @@ async fn client_certificates_reach_lambda_events_and_backends() {
         );
         make_regional(&client, api).await;
         map().await.unwrap();
+        // Nor can a mapped API become EDGE again.
+        let message = bad_request_message(
+            client
+                .update_rest_api()
+                .rest_api_id(api)
+                .patch_operations(replace("/endpointConfiguration/types/REGIONAL", "EDGE"))
+                .send()
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            message,
+            "Mutual TLS authentication is supported for Regional APIs only"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = clients.client(dir.path(), "bob");

@@ -67,14 +67,21 @@ impl DomainCertificates {
             return None;
         }
         let name = server_name.trim_end_matches('.').to_ascii_lowercase();
-        if let Some((_, key)) = by_name.get(&name) {
-            return Some(key.clone());
-        }
-        let (_, parent) = name.split_once('.')?;
-        by_name
-            .get(&format!("*.{parent}"))
-            .map(|(_, key)| key.clone())
+        by_server_name(&by_name, &name).map(|(_, (_, key))| key.clone())
     }
+}
+
+/// The entry for a (lowercase) TLS server name in a map of domain names: its own, else
+/// that of the wildcard domain (`*.parent`) covering it; with the domain's name.
+fn by_server_name<'m, V>(
+    map: &'m HashMap<String, V>,
+    server_name: &str,
+) -> Option<(&'m String, &'m V)> {
+    if let Some(found) = map.get_key_value(server_name) {
+        return Some(found);
+    }
+    let (_, parent) = server_name.split_once('.')?;
+    map.get_key_value(&format!("*.{parent}"))
 }
 
 /// Chooses the certificate of each TLS handshake by its server name.
@@ -203,14 +210,7 @@ impl DomainConfigs {
         if built.is_empty() {
             return None;
         }
-        if let Some(special) = built.get(server_name) {
-            return Some((server_name.to_owned(), special.clone()));
-        }
-        let (_, parent) = server_name.split_once('.')?;
-        let wildcard = format!("*.{parent}");
-        built
-            .get(&wildcard)
-            .map(|special| (wildcard, special.clone()))
+        by_server_name(&built, server_name).map(|(name, special)| (name.clone(), special.clone()))
     }
 
     /// Completes a TLS handshake that has sent its ClientHello: with the config of the

@@ -10,6 +10,9 @@ use crate::{Change, Loaded, Record, Store, StoreError};
 /// Schema version written by this build.
 const SCHEMA_VERSION: i64 = 1;
 
+/// How long a held lock on a data folder is tried again before opening fails.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A SQLite store in a data folder (`causeway.db`), locked against other processes.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -28,14 +31,23 @@ impl SqliteStore {
         };
         fs::create_dir_all(dir).map_err(data_dir)?;
         let lock = File::create(dir.join("causeway.lock")).map_err(data_dir)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked {
-                    path: dir.display().to_string(),
-                });
+        // A lock just let go can still be held for a moment: a process that forked while the
+        // previous store had the file open keeps the lock until it execs. So a held lock is
+        // tried again for a while before it counts as another server's.
+        let patience = std::time::Instant::now() + LOCK_PATIENCE;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < patience => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Locked {
+                        path: dir.display().to_string(),
+                    });
+                }
+                Err(fs::TryLockError::Error(source)) => return Err(data_dir(source)),
             }
-            Err(fs::TryLockError::Error(source)) => return Err(data_dir(source)),
         }
         let conn = Connection::open(dir.join("causeway.db"))?;
         let mut store = SqliteStore {

@@ -135,6 +135,17 @@ struct ServeArgs {
     /// credentials of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when they are set.
     #[arg(long, env = "CAUSEWAY_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
+    /// Where AWS integrations call AWS services other than Lambda: URL for every service
+    /// (LocalStack's http://localhost:4566, moto's server), or SERVICE=URL for one
+    /// (sqs=http://localhost:9324); repeat it, or separate values with commas. Requests are
+    /// signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (test/test, as emulators
+    /// take, when they are not set). S3 defaults to --s3-endpoint.
+    #[arg(
+        long = "aws-endpoint",
+        env = "CAUSEWAY_AWS_ENDPOINT",
+        value_delimiter = ','
+    )]
+    aws_endpoint: Vec<String>,
     /// Where the functions of Lambda authorizers run: an endpoint of Lambda's Invoke API
     /// (LocalStack's http://localhost:4566, `sam local start-lambda`'s
     /// http://127.0.0.1:3001), or the invocation URL of one function's Runtime Interface
@@ -433,6 +444,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let aws_services = if args.aws_endpoint.is_empty() {
+        None
+    } else {
+        let credentials = causeway_server::AwsCredentials::from_environment().unwrap_or_else(|| {
+            tracing::info!(
+                "AWS integrations sign with the credentials test/test: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"
+            );
+            causeway_server::AwsCredentials::emulator()
+        });
+        let mut services = causeway_server::AwsServices::new(credentials);
+        for spec in &args.aws_endpoint {
+            services
+                .add(spec)
+                .map_err(|why| anyhow::anyhow!("--aws-endpoint: {why}"))?;
+        }
+        Some(services)
+    };
     let server = causeway_server::Server::start(causeway_server::Config {
         data_dir: args.data_dir,
         store_ca_pem,
@@ -445,6 +473,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis_tls,
         lambda_endpoint: args.lambda_endpoint,
         s3_endpoint,
+        aws_services,
         cognito_endpoint: args.cognito_endpoint,
         credentials,
         credentials_file: args.credentials.clone(),

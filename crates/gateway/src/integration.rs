@@ -1,6 +1,8 @@
 //! Integrations: MOCK, HTTP_PROXY and HTTP, over the internet or through a VPC link; AWS and
-//! AWS_PROXY with Lambda functions (`lambda.rs`).
+//! AWS_PROXY with Lambda functions (`lambda.rs`); AWS with other AWS services
+//! (`aws_service.rs`).
 
+mod aws_service;
 mod lambda;
 
 use std::borrow::Cow;
@@ -78,7 +80,14 @@ pub async fn run(call: Call<'_>) -> Result<Response<Body>, Failure> {
         // Boxed: their futures are large, and would make every integration's future (and
         // the copies of it each request makes) as large.
         IntegrationType::AwsProxy => Box::pin(lambda::proxy(&call)).await,
-        IntegrationType::Aws => Box::pin(lambda::aws(&call)).await,
+        IntegrationType::Aws => {
+            let uri = call.integration.uri.as_deref().unwrap_or_default();
+            if causeway_model::authorizer::lambda_function(uri).is_some() {
+                Box::pin(lambda::aws(&call)).await
+            } else {
+                Box::pin(aws_service::call(&call)).await
+            }
+        }
     }
 }
 
@@ -689,46 +698,7 @@ fn backend_uri<'c>(
     if !target.starts_with('/') {
         target.insert(0, '/');
     }
-    let mut separator = '?';
-    let mut add = |part: &str| {
-        target.push(separator);
-        separator = '&';
-        target.push_str(part);
-    };
-    if let Some(own) = own_query {
-        add(own);
-    }
-    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
-    for (key, source) in &call.integration.request_parameters {
-        if let Some(name) = key.strip_prefix("integration.request.querystring.")
-            && !overrides.is_some_and(|o| o.querystring.iter().any(|(n, _)| n == name))
-            && let Some(value) = parameter_value(call, source)?
-        {
-            add(&format!("{}={}", encode(name), encode(&value)));
-        }
-    }
-    // `$context.requestOverride.querystring.NAME` replaces a mapped parameter of that name.
-    for (name, value) in overrides.iter().flat_map(|o| &o.querystring) {
-        add(&format!("{}={}", encode(name), encode(value)));
-    }
-    if call.integration.kind == IntegrationType::HttpProxy
-        && let Some(client) = call.query.filter(|q| !q.is_empty())
-    {
-        add(client);
-    }
-    // Every part is valid in a request line already (a compiled uri parsed with its
-    // placeholders filled in; path parameters and the query string as the client sent them;
-    // mapped values percent-encoded); this keeps it so whatever changes.
-    // (A fold rather than `any`: it runs over every request's target, and without an early
-    // exit the compiler checks many bytes at once.)
-    if target
-        .bytes()
-        .fold(false, |bad, b| bad | (b <= b' ') | (b == 0x7f))
-    {
-        return Err(Failure::configuration(format!(
-            "the backend URL's path and query '{target}' are not valid in a request"
-        )));
-    }
+    append_query(call, overrides, &mut target, own_query)?;
     let link_arn = match call.integration.connection_type {
         Some(ConnectionType::VpcLink) => Some(vpc_link_arn(call)?),
         _ => None,
@@ -770,6 +740,58 @@ fn backend_uri<'c>(
         target,
         host,
     })
+}
+
+/// Adds the uri's own query, the mapped query parameters (and, for HTTP_PROXY, the
+/// client's query string) to a backend request target, and checks that the whole is valid
+/// in a request line.
+fn append_query(
+    call: &Call<'_>,
+    overrides: Option<&templates::Mapped>,
+    target: &mut String,
+    own_query: Option<&str>,
+) -> Result<(), Failure> {
+    let mut separator = '?';
+    let mut add = |part: &str| {
+        target.push(separator);
+        separator = '&';
+        target.push_str(part);
+    };
+    if let Some(own) = own_query {
+        add(own);
+    }
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY).to_string();
+    for (key, source) in &call.integration.request_parameters {
+        if let Some(name) = key.strip_prefix("integration.request.querystring.")
+            && !overrides.is_some_and(|o| o.querystring.iter().any(|(n, _)| n == name))
+            && let Some(value) = parameter_value(call, source)?
+        {
+            add(&format!("{}={}", encode(name), encode(&value)));
+        }
+    }
+    // `$context.requestOverride.querystring.NAME` replaces a mapped parameter of that name.
+    for (name, value) in overrides.iter().flat_map(|o| &o.querystring) {
+        add(&format!("{}={}", encode(name), encode(value)));
+    }
+    if call.integration.kind == IntegrationType::HttpProxy
+        && let Some(client) = call.query.filter(|q| !q.is_empty())
+    {
+        add(client);
+    }
+    // Every part is valid in a request line already (a compiled uri parsed with its
+    // placeholders filled in; path parameters and the query string as the client sent them;
+    // mapped values percent-encoded); this keeps it so whatever changes.
+    // (A fold rather than `any`: it runs over every request's target, and without an early
+    // exit the compiler checks many bytes at once.)
+    if target
+        .bytes()
+        .fold(false, |bad, b| bad | (b <= b' ') | (b == 0x7f))
+    {
+        return Err(Failure::configuration(format!(
+            "the backend URL's path and query '{target}' are not valid in a request"
+        )));
+    }
+    Ok(())
 }
 
 /// Characters escaped in mapped query values.

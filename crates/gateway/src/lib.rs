@@ -11,6 +11,7 @@
 
 mod access_log;
 mod authorizer;
+pub mod aws;
 mod cache;
 pub mod cognito;
 mod compress;
@@ -86,6 +87,9 @@ pub struct GatewayConfig {
     /// Where Lambda functions (authorizers) are invoked; without one, methods with a Lambda
     /// authorizer answer 500 with the reason in the log.
     pub lambda: Option<lambda::LambdaEndpoint>,
+    /// Where AWS integrations call AWS services other than Lambda; without it, such an
+    /// integration answers 500 with the reason in the log.
+    pub aws: Option<aws::AwsServices>,
     /// Where Cognito user pools are (`{endpoint}/{poolId}` issues tokens, and has its keys at
     /// `/.well-known/jwks.json` under that); `None` for AWS's own,
     /// `https://cognito-idp.{region}.amazonaws.com`.
@@ -129,6 +133,7 @@ impl Default for GatewayConfig {
             engine: None,
             access_logs: None,
             lambda: None,
+            aws: None,
             cognito_endpoint: None,
             credentials: None,
         }

@@ -9,6 +9,7 @@
 pub mod acm;
 pub mod arn;
 pub mod authorizer;
+pub mod aws_service;
 pub mod documentation;
 pub mod elb;
 pub mod elb_api;

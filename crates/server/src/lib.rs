@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub use causeway_control::AccountThrottle;
 use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
 use causeway_control::{Control, ControlConfig};
+pub use causeway_gateway::aws::{AwsCredentials, AwsServices};
 pub use causeway_gateway::cognito::HttpUrl;
 pub use causeway_gateway::lambda::LambdaEndpoint;
 pub use causeway_gateway::{Clock, ManualClock, StreamBandwidth, SystemClock};
@@ -96,6 +97,9 @@ pub struct Config {
     /// Where custom domains' mutual TLS truststores (`s3://bucket/key`) are read: an
     /// S3-compatible endpoint. Without one, CreateDomainName with a truststore is refused.
     pub s3_endpoint: Option<s3::S3Endpoint>,
+    /// Where AWS integrations call AWS services other than Lambda (S3 falls back to
+    /// `s3_endpoint`). Without any, such integrations answer 500 with the reason in the log.
+    pub aws_services: Option<causeway_gateway::aws::AwsServices>,
     /// Where the user pools of Cognito authorizers are, when not on AWS (LocalStack,
     /// cognito-local): `{endpoint}/{poolId}` is the issuer, its keys under
     /// `/.well-known/jwks.json`.
@@ -166,6 +170,7 @@ impl Default for Config {
             redis_answer_timeout: redis_limiter::ANSWER_TIMEOUT,
             lambda_endpoint: None,
             s3_endpoint: None,
+            aws_services: None,
             cognito_endpoint: None,
             credentials: None,
             credentials_file: None,
@@ -418,6 +423,7 @@ impl Server {
                 stream_idle_timeout: config.stream_idle_timeout,
                 stream_bandwidth: config.stream_bandwidth,
                 lambda: config.lambda_endpoint.clone(),
+                aws: aws_services(&config),
                 cognito_endpoint: config.cognito_endpoint.clone(),
                 credentials: config.credentials.clone(),
                 access_logs: Some(Arc::new(
@@ -685,6 +691,25 @@ impl Server {
 }
 
 /// This node's id among nodes sharing a store, kept in `{data_dir}/node-id` (made once).
+/// The endpoints AWS integrations call: the configured ones, with S3 at `--s3-endpoint`
+/// unless an endpoint of S3's own was given.
+fn aws_services(config: &Config) -> Option<causeway_gateway::aws::AwsServices> {
+    let mut services = config.aws_services.clone();
+    if let Some(endpoint) = &config.s3_endpoint
+        && let Ok(url) = causeway_gateway::endpoint::HttpUrl::parse(&endpoint.url)
+    {
+        services
+            .get_or_insert_with(|| {
+                causeway_gateway::aws::AwsServices::new(
+                    causeway_gateway::aws::AwsCredentials::from_environment()
+                        .unwrap_or_else(causeway_gateway::aws::AwsCredentials::emulator),
+                )
+            })
+            .set_if_absent("s3", url);
+    }
+    services
+}
+
 fn node_id(data_dir: &std::path::Path) -> std::io::Result<String> {
     let path = data_dir.join("node-id");
     match std::fs::read_to_string(&path) {

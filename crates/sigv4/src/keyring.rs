@@ -25,6 +25,12 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// `aws_secret_access_key`: what requests made on the identity's behalf are signed with
+    /// (AWS integrations that pass the caller's credentials on).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
     /// An identity from its parts; the ARN must be an IAM user's, an assumed role's session
     /// or an account's root.
     pub fn new(

@@ -3363,6 +3363,7 @@ async fn https_through_vpc_link_uses_the_uri_host_for_tls() {
 
 mod access_logs;
 mod authorizers;
+mod aws_services;
 mod backend_connections;
 mod caching;
 mod canary;

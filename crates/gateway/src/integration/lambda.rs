@@ -29,7 +29,7 @@ fn function(call: &Call<'_>) -> Result<String, Failure> {
     let uri = call.integration.uri.as_deref().unwrap_or_default();
     let function = causeway_model::authorizer::lambda_function(uri).ok_or_else(|| {
         Failure::configuration(format!(
-            "the integration uri '{uri}' names no Lambda function: Causeway calls Lambda functions, not other AWS services"
+            "the integration uri '{uri}' names no Lambda function"
         ))
     })?;
     substitute_stage_variables(function, &call.stage.stage.variables)

@@ -13,21 +13,22 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use super::https::curl_with;
 use super::*;
 
-/// moto's S3-compatible server on a port of its own, stopped when dropped.
-struct S3Server {
+/// moto's server (S3 and the other AWS services it emulates) on a port of its own,
+/// stopped when dropped.
+pub(super) struct MotoServer {
     child: Child,
     port: u16,
 }
 
-impl Drop for S3Server {
+impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-impl S3Server {
-    async fn start() -> S3Server {
+impl MotoServer {
+    pub(super) async fn start() -> MotoServer {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
@@ -45,7 +46,7 @@ impl S3Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("these tests need moto's server (.ci/run installs moto[server])");
-        let server = S3Server { child, port };
+        let server = MotoServer { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             assert!(
@@ -57,7 +58,7 @@ impl S3Server {
         server
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -87,7 +88,7 @@ impl S3Server {
 }
 
 /// `aws <service> <args>` against `endpoint`; its JSON answer (`null` when it prints none).
-async fn aws(endpoint: &str, service: &str, args: &[&str]) -> Value {
+pub(super) async fn aws(endpoint: &str, service: &str, args: &[&str]) -> Value {
     let mut command = Command::new("aws");
     command
         .env("AWS_ACCESS_KEY_ID", "test")
@@ -185,7 +186,7 @@ async fn until_status(
 /// A server with an HTTPS listener that reads truststores from `s3` (signing with test
 /// credentials), `tweak`ed; the HTTPS port.
 async fn mtls_server(
-    s3: &S3Server,
+    s3: &MotoServer,
     tweak: impl Fn(&mut causeway_server::Config) + Send + Sync + 'static,
 ) -> (TestServer, u16) {
     let url = s3.url();
@@ -269,7 +270,7 @@ where
 
 #[tokio::test]
 async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
-    let s3 = S3Server::start().await;
+    let s3 = MotoServer::start().await;
     s3.s3api(&["create-bucket", "--bucket", "truststores"])
         .await;
     s3.s3api(&[
@@ -713,7 +714,7 @@ async fn enhanced_security_policies_and_strict_access_are_served() {
 /// request parameter mappings hand its fields to an HTTP backend.
 #[tokio::test]
 async fn client_certificates_reach_lambda_events_and_backends() {
-    let s3 = S3Server::start().await;
+    let s3 = MotoServer::start().await;
     s3.s3api(&["create-bucket", "--bucket", "client-cas"]).await;
     let clients = Authority::new("Client CA");
     s3.put("client-cas", "ca.pem", &clients.pem()).await;

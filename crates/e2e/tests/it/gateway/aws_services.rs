@@ -1,0 +1,467 @@
+//! AWS integrations with services other than Lambda, against a real emulator of them
+//! (moto's server, given as `--aws-endpoint`): S3 through its path-based API, SQS through
+//! a form-encoded request template, DynamoDB through its action-based API (the
+//! `X-Amz-Target` API Gateway sets), each answer through the integration responses.
+
+use aws_sdk_apigateway::Client;
+
+use super::mutual_tls::{MotoServer, aws};
+use super::*;
+
+/// A server whose AWS integrations call `moto`.
+async fn server_for(moto: &MotoServer) -> TestServer {
+    let url = moto.url();
+    TestServer::start_with(move |config| {
+        let mut services =
+            causeway_server::AwsServices::new(causeway_server::AwsCredentials::emulator());
+        services.add(&url).unwrap();
+        config.aws_services = Some(services);
+    })
+    .await
+}
+
+/// Puts `method` on `resource` (no authorization), with these method request parameters.
+async fn method_with(
+    client: &Client,
+    api: &str,
+    resource: &str,
+    method: &str,
+    parameters: &[&str],
+) {
+    let mut request = client
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .authorization_type("NONE");
+    for parameter in parameters {
+        request = request.request_parameters(*parameter, true);
+    }
+    request.send().await.unwrap();
+}
+
+/// An AWS integration of `method` on `resource`.
+async fn aws_integration(
+    client: &Client,
+    (api, resource, method): (&str, &str, &str),
+    (http_method, uri): (&str, &str),
+    parameters: &[(&str, &str)],
+    template: Option<&str>,
+) {
+    let mut request = client
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .r#type(IntegrationType::Aws)
+        .integration_http_method(http_method)
+        .uri(uri)
+        .credentials("arn:aws:iam::000000000000:role/apigateway");
+    for (name, source) in parameters {
+        request = request.request_parameters(*name, *source);
+    }
+    if let Some(template) = template {
+        request = request.request_templates("application/json", template);
+    }
+    request.send().await.unwrap();
+}
+
+/// An integration response: `status` for the service statuses `pattern` matches (`None`:
+/// the default), shaped by `template`.
+async fn answer(
+    client: &Client,
+    (api, resource, method): (&str, &str, &str),
+    status: &str,
+    pattern: Option<&str>,
+    template: Option<&str>,
+) {
+    client
+        .put_method_response()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .status_code(status)
+        .response_parameters("method.response.header.Content-Type", false)
+        .send()
+        .await
+        .unwrap();
+    let mut request = client
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .status_code(status)
+        .set_selection_pattern(pattern.map(str::to_owned))
+        .response_parameters(
+            "method.response.header.Content-Type",
+            "integration.response.header.Content-Type",
+        );
+    if let Some(template) = template {
+        request = request.response_templates("application/json", template);
+    }
+    request.send().await.unwrap();
+}
+
+/// The `MessageId` of SQS's SendMessage answer, in JSON or in XML.
+fn message_id(answer: &str) -> String {
+    let start = answer
+        .find("<MessageId>")
+        .map(|at| at + "<MessageId>".len())
+        .or_else(|| {
+            answer
+                .find("\"MessageId\":\"")
+                .map(|at| at + "\"MessageId\":\"".len())
+        })
+        .unwrap_or_else(|| panic!("no MessageId in {answer}"));
+    let rest = &answer[start..];
+    let end = rest.find(['<', '"']).unwrap();
+    rest[..end].to_owned()
+}
+
+#[tokio::test]
+async fn aws_integrations_call_s3_sqs_and_dynamodb() {
+    let moto = MotoServer::start().await;
+    let url = moto.url();
+    aws(&url, "s3api", &["create-bucket", "--bucket", "photos"]).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "hello from s3").unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    aws(
+        &url,
+        "s3api",
+        &[
+            "put-object",
+            "--bucket",
+            "photos",
+            "--key",
+            "notes/a.txt",
+            "--body",
+            &path,
+            "--content-type",
+            "text/plain",
+        ],
+    )
+    .await;
+    let queue = aws(&url, "sqs", &["create-queue", "--queue-name", "jobs"]).await;
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_owned();
+    let queue_path = queue_url
+        .strip_prefix(&format!("{url}/"))
+        .unwrap()
+        .to_owned();
+    aws(
+        &url,
+        "dynamodb",
+        &[
+            "create-table",
+            "--table-name",
+            "notes",
+            "--attribute-definitions",
+            "AttributeName=id,AttributeType=S",
+            "--key-schema",
+            "AttributeName=id,KeyType=HASH",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+        ],
+    )
+    .await;
+
+    let server = server_for(&moto).await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "services").await;
+
+    // GET /files/{folder}/{name}: S3 GetObject, the bucket from a stage variable.
+    let files = create_resource(&client, &api, &root, "files").await;
+    let folder = create_resource(&client, &api, &files, "{folder}").await;
+    let name = create_resource(&client, &api, &folder, "{name}").await;
+    method_with(
+        &client,
+        &api,
+        &name,
+        "GET",
+        &["method.request.path.folder", "method.request.path.name"],
+    )
+    .await;
+    let object = (api.as_str(), name.as_str(), "GET");
+    aws_integration(
+        &client,
+        object,
+        (
+            "GET",
+            "arn:aws:apigateway:us-east-1:s3:path/${stageVariables.bucket}/{folder}/{key}",
+        ),
+        &[
+            (
+                "integration.request.path.folder",
+                "method.request.path.folder",
+            ),
+            ("integration.request.path.key", "method.request.path.name"),
+        ],
+        None,
+    )
+    .await;
+    answer(&client, object, "200", None, None).await;
+    answer(
+        &client,
+        object,
+        "404",
+        Some("404"),
+        Some(r#"{"missing": "$input.params('name')"}"#),
+    )
+    .await;
+
+    // POST /jobs: SQS SendMessage, the form body written by the request template.
+    let jobs = create_resource(&client, &api, &root, "jobs").await;
+    method_with(&client, &api, &jobs, "POST", &[]).await;
+    let send = (api.as_str(), jobs.as_str(), "POST");
+    aws_integration(
+        &client,
+        send,
+        (
+            "POST",
+            &format!("arn:aws:apigateway:us-east-1:sqs:path/{queue_path}"),
+        ),
+        &[(
+            "integration.request.header.Content-Type",
+            "'application/x-www-form-urlencoded'",
+        )],
+        Some("Action=SendMessage&MessageBody=$util.urlEncode($input.body)"),
+    )
+    .await;
+    answer(&client, send, "200", None, None).await;
+
+    // PUT and GET /notes/{id}: DynamoDB PutItem and GetItem (actions).
+    let notes = create_resource(&client, &api, &root, "notes").await;
+    let note = create_resource(&client, &api, &notes, "{id}").await;
+    method_with(&client, &api, &note, "PUT", &["method.request.path.id"]).await;
+    method_with(&client, &api, &note, "GET", &["method.request.path.id"]).await;
+    let put = (api.as_str(), note.as_str(), "PUT");
+    aws_integration(
+        &client,
+        put,
+        ("POST", "arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"),
+        &[],
+        Some(
+            r#"#set($table = $input.params('x-table'))#if($table == "")#set($table = "notes")#end
+{"TableName": "$table", "Item": {"id": {"S": "$input.params('id')"}, "text": {"S": $input.json('$.text')}}}"#,
+        ),
+    )
+    .await;
+    answer(&client, put, "200", None, Some(r#"{"stored": true}"#)).await;
+    answer(
+        &client,
+        put,
+        "400",
+        Some("4\\d\\d"),
+        Some(r#"{"refused": $input.json('$.__type')}"#),
+    )
+    .await;
+    let get = (api.as_str(), note.as_str(), "GET");
+    aws_integration(
+        &client,
+        get,
+        (
+            "POST",
+            "arn:aws:apigateway:us-east-1:dynamodb:action/GetItem",
+        ),
+        &[],
+        Some(r#"{"TableName": "notes", "Key": {"id": {"S": "$input.params('id')"}}}"#),
+    )
+    .await;
+    answer(
+        &client,
+        get,
+        "200",
+        None,
+        Some(r#"{"text": $input.json('$.Item.text.S')}"#),
+    )
+    .await;
+
+    deploy_with(&client, &api, "prod", &[("bucket", "photos")]).await;
+    let invoke = Invoke::new(&server, &api);
+
+    // S3: the object, with its content type mapped through.
+    let raw = invoke.ready("/prod/files/notes/a.txt").await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(raw.text(), "hello from s3");
+    assert_eq!(raw.header("content-type").as_deref(), Some("text/plain"));
+    // S3's 404 takes the response its pattern selects.
+    let raw = invoke.get("/prod/files/notes/b.txt").await;
+    assert_eq!(raw.status, 404, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"missing": "b.txt"}));
+
+    // SQS: the message is on the queue, as the client sent it.
+    let raw = invoke
+        .send(
+            invoke
+                .request("POST", "/prod/jobs")
+                .header("content-type", "application/json")
+                .body(r#"{"job": "resize & crop"}"#),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let queued = message_id(&raw.text());
+    let received = aws(&url, "sqs", &["receive-message", "--queue-url", &queue_url]).await;
+    assert_eq!(received["Messages"][0]["MessageId"], json!(queued));
+    assert_eq!(
+        received["Messages"][0]["Body"],
+        json!(r#"{"job": "resize & crop"}"#)
+    );
+
+    // DynamoDB: an item put through one method is read through the other, and in the
+    // table.
+    let raw = invoke
+        .send(
+            invoke
+                .request("PUT", "/prod/notes/n1")
+                .header("content-type", "application/json")
+                .body(r#"{"text": "first note"}"#),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"stored": true}));
+    let raw = invoke.get("/prod/notes/n1").await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"text": "first note"}));
+    let item = aws(
+        &url,
+        "dynamodb",
+        &[
+            "get-item",
+            "--table-name",
+            "notes",
+            "--key",
+            r#"{"id": {"S": "n1"}}"#,
+        ],
+    )
+    .await;
+    assert_eq!(item["Item"]["text"]["S"], json!("first note"));
+    // A request DynamoDB refuses (a table it does not have) gets its error through the
+    // 4xx response.
+    let raw = invoke
+        .send(
+            invoke
+                .request("PUT", "/prod/notes/n2")
+                .header("content-type", "application/json")
+                .header("x-table", "gone")
+                .body(r#"{"text": "lost"}"#),
+        )
+        .await;
+    assert_eq!(raw.status, 400, "{}", raw.text());
+    assert!(
+        raw.json()["refused"]
+            .as_str()
+            .is_some_and(|t| t.contains("Exception")),
+        "{}",
+        raw.text()
+    );
+
+    // TestInvokeMethod shows the signed request that went to the service.
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(&api)
+        .resource_id(&note)
+        .http_method("GET")
+        .path_with_query_string("/notes/n1")
+        .stage_variables("bucket", "photos")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.status(), 200);
+    let log = tested.log().unwrap_or_default();
+    assert!(
+        log.contains("Endpoint request URI: http://127.0.0.1:"),
+        "{log}"
+    );
+    assert!(log.contains("?Action=GetItem"), "{log}");
+    assert!(
+        log.contains("x-amz-target=DynamoDB_20120810.GetItem"),
+        "{log}"
+    );
+    // The signature is in the request, masked in the log as AWS masks it.
+    assert!(log.contains("authorization=****"), "{log}");
+    assert!(log.contains("x-amz-date="), "{log}");
+}
+
+#[tokio::test]
+async fn aws_integrations_without_an_endpoint_or_a_signer_fail_with_the_reason() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "no-endpoint").await;
+    let queue = create_resource(&client, &api, &root, "queue").await;
+    method_with(&client, &api, &queue, "POST", &[]).await;
+    let send = (api.as_str(), queue.as_str(), "POST");
+    aws_integration(
+        &client,
+        send,
+        (
+            "POST",
+            "arn:aws:apigateway:us-east-1:sqs:path/000000000000/jobs",
+        ),
+        &[],
+        None,
+    )
+    .await;
+    answer(&client, send, "200", None, None).await;
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    let raw = invoke
+        .until("POST", "/prod/queue", |raw| raw.status != 403)
+        .await;
+    assert_eq!(raw.status, 500, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"message": "Internal server error"}));
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(&api)
+        .resource_id(&queue)
+        .http_method("POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.status(), 500);
+    let log = tested.log().unwrap_or_default();
+    assert!(log.contains("--aws-endpoint"), "{log}");
+
+    // The caller's credentials need a signed (AWS_IAM) request.
+    let moto = MotoServer::start().await;
+    let served = server_for(&moto).await;
+    let client = served.client();
+    let (api, root) = create_api(&client, "caller").await;
+    let queue = create_resource(&client, &api, &root, "queue").await;
+    method_with(&client, &api, &queue, "POST", &[]).await;
+    let send = (api.as_str(), queue.as_str(), "POST");
+    aws_integration(
+        &client,
+        send,
+        (
+            "POST",
+            "arn:aws:apigateway:us-east-1:sqs:path/000000000000/jobs",
+        ),
+        &[],
+        None,
+    )
+    .await;
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&queue)
+        .http_method("POST")
+        .patch_operations(replace("/credentials", "arn:aws:iam::*:user/*"))
+        .send()
+        .await
+        .unwrap();
+    answer(&client, send, "200", None, None).await;
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(&api)
+        .resource_id(&queue)
+        .http_method("POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.status(), 500);
+    let log = tested.log().unwrap_or_default();
+    assert!(
+        log.contains("set the method's authorizationType to AWS_IAM"),
+        "{log}"
+    );
+}

@@ -465,3 +465,108 @@ async fn aws_integrations_without_an_endpoint_or_a_signer_fail_with_the_reason()
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn requests_are_signed_with_the_servers_or_the_callers_credentials() {
+    // The service here is a backend that records what reaches it.
+    let service = Backend::start(|_| {
+        Reply::new(200)
+            .header("Content-Type", "application/json")
+            .body(r#"{"ok": true}"#)
+    })
+    .await;
+    let keyring = std::sync::Arc::new(causeway_server::Credentials::new(
+        causeway_server::Keyring::from_credentials_file(
+            crate::sigv4::CREDENTIALS_FILE,
+            "000000000000",
+        )
+        .unwrap(),
+    ));
+    let endpoint = format!("sqs={}", service.base());
+    let server = TestServer::start_with(move |config| {
+        config.credentials = Some(keyring.clone());
+        let mut services = causeway_server::AwsServices::new(causeway_server::AwsCredentials {
+            access_key_id: "AKIDGATEWAY".to_owned(),
+            secret_access_key: "gateway-secret".to_owned(),
+            session_token: None,
+        });
+        services.add(&endpoint).unwrap();
+        config.aws_services = Some(services);
+    })
+    .await;
+    let client = server.client_as(aws_credential_types::Credentials::new(
+        "AKIDALICE",
+        "alice-secret",
+        None,
+        None,
+        "test",
+    ));
+    let (api, root) = create_api(&client, "signers").await;
+    let uri = "arn:aws:apigateway:eu-west-1:sqs:path/000000000000/jobs";
+    for (part, caller) in [("role", false), ("caller", true)] {
+        let resource = create_resource(&client, &api, &root, part).await;
+        method_with(&client, &api, &resource, "POST", &[]).await;
+        let call = (api.as_str(), resource.as_str(), "POST");
+        aws_integration(&client, call, ("POST", uri), &[], None).await;
+        answer(&client, call, "200", None, None).await;
+        if caller {
+            client
+                .update_method()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method("POST")
+                .patch_operations(replace("/authorizationType", "AWS_IAM"))
+                .send()
+                .await
+                .unwrap();
+            client
+                .update_integration()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method("POST")
+                .patch_operations(replace("/credentials", "arn:aws:iam::*:user/*"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+
+    // A role's integration: signed with the server's credentials, for the uri's region
+    // and service.
+    let raw = invoke
+        .until("POST", "/prod/role", |raw| raw.status != 403)
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(raw.json(), json!({"ok": true}));
+    let seen = service.last();
+    assert_eq!(seen.target, "/000000000000/jobs");
+    let authorization = seen.header("authorization").unwrap_or_default().to_owned();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDGATEWAY/"),
+        "{authorization}"
+    );
+    assert!(
+        authorization.contains("/eu-west-1/sqs/aws4_request"),
+        "{authorization}"
+    );
+    assert!(seen.header("x-amz-date").is_some());
+    assert_eq!(seen.header("x-amz-security-token"), None);
+
+    // The caller's credentials: signed with the keys the client signed with, session
+    // token and all.
+    let url = invoke.url("/prod/caller");
+    let raw = super::iam::now_signed(&invoke, "POST", &url, "{}", super::iam::OPS).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let seen = service.last();
+    let authorization = seen.header("authorization").unwrap_or_default().to_owned();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=ASIAOPS/"),
+        "{authorization}"
+    );
+    assert_eq!(
+        seen.header("x-amz-security-token"),
+        Some("ops-session-token")
+    );
+}

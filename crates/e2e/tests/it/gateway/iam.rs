@@ -10,7 +10,7 @@ use super::*;
 use crate::sigv4::server_with_credentials;
 
 const ALICE: Keys<'static> = ("AKIDALICE", "alice-secret", None);
-const OPS: Keys<'static> = ("ASIAOPS", "ops-secret", Some("ops-session-token"));
+pub(super) const OPS: Keys<'static> = ("ASIAOPS", "ops-secret", Some("ops-session-token"));
 const BOB: Keys<'static> = ("AKIDBOB", "bob-secret", None);
 
 fn alice_client(server: &TestServer) -> Client {
@@ -122,7 +122,7 @@ async fn signed(
     invoke.send(request).await
 }
 
-async fn now_signed(invoke: &Invoke, method: &str, url: &str, body: &str, keys: Keys<'_>) -> Raw {
+pub(super) async fn now_signed(invoke: &Invoke, method: &str, url: &str, body: &str, keys: Keys<'_>) -> Raw {
     signed(
         invoke,
         (method, url, body),

@@ -287,9 +287,271 @@ pub fn method_request_parameter(key: &str) -> Result<(), ApiError> {
     }
 }
 
+/// AWS's answer to a parameter mapping it refuses.
+fn mapping_error(detail: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Invalid mapping expression specified: Validation Result: warnings : [], errors : [{detail}]"
+    ))
+}
+
+/// Where request parameters are, in mapping expressions.
+const REQUEST_LOCATIONS: [&str; 5] = [
+    "path",
+    "querystring",
+    "header",
+    "multivaluequerystring",
+    "multivalueheader",
+];
+
+/// `{location}.{name}` with a known location and a name.
+fn location_and_name(rest: &str) -> Option<(&str, &str)> {
+    let (location, name) = rest.split_once('.')?;
+    (REQUEST_LOCATIONS.contains(&location) && !name.is_empty()).then_some((location, name))
+}
+
+/// A source any mapping may use: a `'literal'`, `stageVariables.NAME` or `context.NAME`.
+fn common_source(source: &str) -> bool {
+    (source.len() >= 2 && source.starts_with('\'') && source.ends_with('\''))
+        || source
+            .strip_prefix("stageVariables.")
+            .is_some_and(|n| !n.is_empty())
+        || source
+            .strip_prefix("context.")
+            .is_some_and(|n| !n.is_empty())
+}
+
+/// Checks an integration's `requestParameters` as AWS does when it is stored: each key
+/// `integration.request.{location}.{name}`; each source a method request parameter
+/// (`method.request.{location}.{name}`, which the method must declare when `declared` is
+/// given), the method request's body (`method.request.body`, or a JSONPath under it), a
+/// stage variable, a context variable or a `'literal'`.
+pub fn request_mappings(
+    parameters: &std::collections::BTreeMap<String, String>,
+    declared: Option<&std::collections::BTreeMap<String, bool>>,
+) -> Result<(), ApiError> {
+    for (key, source) in parameters {
+        if key
+            .strip_prefix("integration.request.")
+            .and_then(location_and_name)
+            .is_none()
+        {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression parameter specified: {key}"
+            )));
+        }
+        if let Some(rest) = source.strip_prefix("method.request.") {
+            if rest == "body" || rest.starts_with("body.") {
+                continue;
+            }
+            let Some((location, name)) = location_and_name(rest) else {
+                return Err(mapping_error(&format!(
+                    "Invalid mapping expression specified: {source}"
+                )));
+            };
+            if let Some(declared) = declared {
+                // A multi-valued source reads the parameter the method declares as single.
+                let single = match location {
+                    "multivaluequerystring" => "querystring",
+                    "multivalueheader" => "header",
+                    other => other,
+                };
+                if !declared.contains_key(source.as_str())
+                    && !declared.contains_key(&format!("method.request.{single}.{name}"))
+                {
+                    return Err(mapping_error(&format!(
+                        "Invalid mapping expression parameter specified: {source}"
+                    )));
+                }
+            }
+        } else if !common_source(source) {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression specified: {source}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an integration response's `responseParameters` as AWS does when it is stored:
+/// the method response of its status must exist and declare each header mapped
+/// (`method.response.header.{name}`); each source a backend header
+/// (`integration.response.header.{name}`, `integration.response.multivalueheader.{name}`),
+/// its body (`integration.response.body`, or a JSONPath under it), a stage variable, a
+/// context variable or a `'literal'`. `declared`: the method response's parameters, `None`
+/// when the method has no response of that status.
+pub fn response_mappings(
+    parameters: &std::collections::BTreeMap<String, String>,
+    declared: Option<&std::collections::BTreeMap<String, bool>>,
+) -> Result<(), ApiError> {
+    if parameters.is_empty() {
+        return Ok(());
+    }
+    let Some(declared) = declared else {
+        return Err(mapping_error("No method response exists for method."));
+    };
+    for (key, source) in parameters {
+        let header = key
+            .strip_prefix("method.response.header.")
+            .is_some_and(|n| !n.is_empty());
+        if !header || !declared.contains_key(key.as_str()) {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression parameter specified: {key}"
+            )));
+        }
+        let backend = source
+            .strip_prefix("integration.response.")
+            .is_some_and(|rest| {
+                rest == "body"
+                    || rest.starts_with("body.")
+                    || ["header.", "multivalueheader."]
+                        .iter()
+                        .any(|location| rest.strip_prefix(location).is_some_and(|n| !n.is_empty()))
+            });
+        if !backend && !common_source(source) {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression specified: {source}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mapping_expressions_are_those_aws_reads() {
+        use std::collections::BTreeMap;
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let declared: BTreeMap<String, bool> = [
+            ("method.request.path.id".to_owned(), true),
+            ("method.request.querystring.tag".to_owned(), false),
+        ]
+        .into();
+        let good = map(&[
+            ("integration.request.path.id", "method.request.path.id"),
+            (
+                "integration.request.querystring.t",
+                "method.request.multivaluequerystring.tag",
+            ),
+            (
+                "integration.request.header.Content-Type",
+                "'application/x-www-form-urlencoded'",
+            ),
+            ("integration.request.header.X-Stage", "stageVariables.name"),
+            ("integration.request.header.X-Id", "context.requestId"),
+            (
+                "integration.request.header.X-Body",
+                "method.request.body.user.name",
+            ),
+        ]);
+        assert_eq!(request_mappings(&good, Some(&declared)), Ok(()));
+        let message = |result: Result<(), ApiError>| result.err().map(|e| e.message().to_owned());
+        assert_eq!(
+            message(request_mappings(
+                &map(&[(
+                    "integration.request.header.Content-Type",
+                    "application/json"
+                )]),
+                Some(&declared)
+            ))
+            .as_deref(),
+            Some(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: application/json]"
+            )
+        );
+        assert_eq!(
+            message(request_mappings(
+                &map(&[("integration.request.header.X", "method.request.header.nope")]),
+                Some(&declared)
+            ))
+            .as_deref(),
+            Some(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: method.request.header.nope]"
+            )
+        );
+        // Without the method's declarations (OpenAPI import), only the syntax is checked.
+        assert_eq!(
+            request_mappings(
+                &map(&[("integration.request.header.X", "method.request.header.nope")]),
+                None
+            ),
+            Ok(())
+        );
+        for (key, source) in [
+            ("integration.request.body.x", "'a'"),
+            ("integration.request.header.", "'a'"),
+            ("method.request.header.X", "'a'"),
+            ("integration.request.header.X", "'a"),
+            ("integration.request.header.X", "method.request.cookie.a"),
+            ("integration.request.header.X", "stageVariables."),
+        ] {
+            assert!(
+                request_mappings(&map(&[(key, source)]), None).is_err(),
+                "{key} = {source}"
+            );
+        }
+
+        let headers: BTreeMap<String, bool> =
+            [("method.response.header.Content-Type".to_owned(), false)].into();
+        let mapped = map(&[(
+            "method.response.header.Content-Type",
+            "integration.response.header.Content-Type",
+        )]);
+        assert_eq!(response_mappings(&mapped, Some(&headers)), Ok(()));
+        assert_eq!(
+            message(response_mappings(&mapped, None)).as_deref(),
+            Some(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [No method response exists for method.]"
+            )
+        );
+        assert_eq!(response_mappings(&BTreeMap::new(), None), Ok(()));
+        assert_eq!(
+            message(response_mappings(
+                &map(&[("method.response.header.X-Nope", "'x'")]),
+                Some(&headers)
+            ))
+            .as_deref(),
+            Some(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: method.response.header.X-Nope]"
+            )
+        );
+        assert_eq!(
+            message(response_mappings(
+                &map(&[(
+                    "method.response.header.Content-Type",
+                    "'Content-Type',Authorization"
+                )]),
+                Some(&headers)
+            ))
+            .as_deref(),
+            Some(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: 'Content-Type',Authorization]"
+            )
+        );
+        for source in [
+            "integration.response.body",
+            "integration.response.body.a.b",
+            "integration.response.multivalueheader.X",
+            "'text/plain'",
+            "context.requestId",
+        ] {
+            assert_eq!(
+                response_mappings(
+                    &map(&[("method.response.header.Content-Type", source)]),
+                    Some(&headers)
+                ),
+                Ok(()),
+                "{source}"
+            );
+        }
+    }
 
     #[test]
     fn path_parts() {

@@ -297,16 +297,16 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         r#"{"authorizationType":"NONE"}"#,
         r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#,
     )?;
+    call(
+        "PATCH",
+        &format!("/restapis/fz/resources/{mock}/methods/GET/responses/200"),
+        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-mock","value":"false"}]}"#,
+    )?;
     integration_response(
         &mock,
         "GET",
         "200",
         r#"{"responseTemplates":{"application/json":"{\"mocked\": true}"},"responseParameters":{"method.response.header.x-mock":"'yes'"}}"#,
-    )?;
-    call(
-        "PATCH",
-        &format!("/restapis/fz/resources/{mock}/methods/GET/responses/200"),
-        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-mock","value":"false"}]}"#,
     )?;
     // MOCK behind a request validator: a required header and query parameter, and JSON bodies
     // checked against a model that names another (with a pattern and bounds), so that every
@@ -374,6 +374,11 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
         }]})
         .to_string(),
     )?;
+    call(
+        "PATCH",
+        &format!("/restapis/fz/resources/{item}/methods/POST/responses/200"),
+        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-target","value":"false"}]}"#,
+    )?;
     integration_response(
         &item,
         "POST",
@@ -387,11 +392,6 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             }
         })
         .to_string(),
-    )?;
-    call(
-        "PATCH",
-        &format!("/restapis/fz/resources/{item}/methods/POST/responses/200"),
-        r#"{"patchOperations":[{"op":"add","path":"/responseParameters/method.response.header.x-target","value":"false"}]}"#,
     )?;
     call(
         "PUT",

@@ -420,6 +420,10 @@ pub fn put_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<Rep
     check_vpc_link_reference(cx, &integration)?;
     let reply = modify(cx, at, |resource| {
         let method = method_of_mut(resource, at.method)?;
+        validate::request_mappings(
+            &integration.request_parameters,
+            Some(&method.request_parameters),
+        )?;
         // Re-putting an integration keeps the responses already declared for it.
         if let Some(existing) = &method.integration {
             integration.integration_responses = existing.integration_responses.clone();
@@ -538,6 +542,13 @@ pub fn update_integration(cx: &mut Ctx<'_>, at: &At<'_>, body: &[u8]) -> Result<
     check_vpc_link_reference(cx, &updated)?;
     let reply = output::Integration::from_model(&updated);
     modify(cx, at, |resource| {
+        let method = method_of_mut(resource, at.method)?;
+        if updated.request_parameters != current.request_parameters {
+            validate::request_mappings(
+                &updated.request_parameters,
+                Some(&method.request_parameters),
+            )?;
+        }
         *integration_of_mut(resource, at.method)? = updated;
         Ok(())
     })?;
@@ -581,6 +592,11 @@ pub fn put_integration_response(
     };
     let reply = output::IntegrationResponse::from_model(&response);
     modify(cx, at, |resource| {
+        let declared = method_of(resource, at.method)?
+            .method_responses
+            .get(code)
+            .map(|r| &r.response_parameters);
+        validate::response_mappings(&response.response_parameters, declared)?;
         integration_of_mut(resource, at.method)?
             .integration_responses
             .insert(code.to_owned(), response);
@@ -615,11 +631,19 @@ pub fn update_integration_response(
 ) -> Result<Reply, ApiError> {
     let ops = patch_operations(body, "updateIntegrationResponseInput")?;
     let response = modify(cx, at, |resource| {
+        let declared = method_of(resource, at.method)?
+            .method_responses
+            .get(code)
+            .map(|r| r.response_parameters.clone());
         let response = integration_of_mut(resource, at.method)?
             .integration_responses
             .get_mut(code)
             .ok_or_else(|| ApiError::not_found(RESPONSE_NOT_FOUND))?;
-        *response = patch::apply_integration_response(response, &ops)?;
+        let updated = patch::apply_integration_response(response, &ops)?;
+        if updated.response_parameters != response.response_parameters {
+            validate::response_mappings(&updated.response_parameters, declared.as_ref())?;
+        }
+        *response = updated;
         Ok(output::IntegrationResponse::from_model(response))
     })?;
     json(200, &response)

@@ -619,6 +619,30 @@ pub async fn put_method(client: &Client, api: &str, resource: &str, method: &str
         .unwrap_or_else(|e| panic!("PutMethod {method}: {e:?}"));
 }
 
+/// Puts a method (no authorization) that declares these request parameters
+/// (`method.request.path.proxy`, ...), as integrations mapping them need.
+pub async fn put_method_declaring(
+    client: &Client,
+    api: &str,
+    resource: &str,
+    method: &str,
+    parameters: &[&str],
+) {
+    let mut request = client
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(method)
+        .authorization_type("NONE");
+    for parameter in parameters {
+        request = request.request_parameters(*parameter, true);
+    }
+    request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutMethod {method}: {e:?}"));
+}
+
 /// Puts a MOCK integration on an existing method.
 pub async fn put_mock_integration(client: &Client, api: &str, resource: &str, method: &str) {
     client

@@ -798,7 +798,7 @@ async fn update_integration_fields() {
     let server = TestServer::start().await;
     let client = server.client();
     let (api, pets) = api_with_pets(&client).await;
-    put_method(&client, &api, &pets, "ANY").await;
+    put_method_declaring(&client, &api, &pets, "ANY", &["method.request.path.proxy"]).await;
     client
         .put_integration()
         .rest_api_id(&api)
@@ -1636,4 +1636,168 @@ async fn method_response_invalid_status_code_rejected() {
             .api_error();
         assert_eq!(error.status, 400, "{bad}: {error:?}");
     }
+}
+
+#[tokio::test]
+async fn parameter_mappings_are_checked_as_aws_checks_them() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, pets) = api_with_pets(&client).await;
+    put_method_declaring(&client, &api, &pets, "GET", &["method.request.path.id"]).await;
+    // A header value written without its quotes is no expression.
+    let error = client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_parameters(
+            "integration.request.header.Content-Type",
+            "application/x-www-form-urlencoded",
+        )
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: application/x-www-form-urlencoded]"),
+        "{error}"
+    );
+    // A method request parameter the method does not declare.
+    let error = client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_parameters(
+            "integration.request.header.X-Tag",
+            "method.request.querystring.tag",
+        )
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains("errors : [Invalid mapping expression parameter specified: method.request.querystring.tag]"),
+        "{error}"
+    );
+    // Declared, literal, context and stage variable sources are taken.
+    client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_parameters("integration.request.path.id", "method.request.path.id")
+        .request_parameters("integration.request.header.X-Static", "'x'")
+        .request_parameters("integration.request.header.X-Id", "context.requestId")
+        .request_parameters("integration.request.header.X-Env", "stageVariables.env")
+        .send()
+        .await
+        .unwrap();
+    let error = client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .patch_operations(add(
+            "/requestParameters/integration.request.header.X-Tag",
+            "method.request.header.X-Tag",
+        ))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains(
+            "Invalid mapping expression parameter specified: method.request.header.X-Tag"
+        ),
+        "{error}"
+    );
+
+    // Integration responses: the method response must exist and declare the header.
+    let error = client
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters("method.response.header.X-Static", "'x'")
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains("errors : [No method response exists for method.]"),
+        "{error}"
+    );
+    client
+        .put_method_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters("method.response.header.X-Static", false)
+        .send()
+        .await
+        .unwrap();
+    let error = client
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters("method.response.header.X-Other", "'x'")
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains("errors : [Invalid mapping expression parameter specified: method.response.header.X-Other]"),
+        "{error}"
+    );
+    let error = client
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters(
+            "method.response.header.X-Static",
+            "'Content-Type',Authorization",
+        )
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))
+        .unwrap_err();
+    assert!(
+        error.contains(
+            "errors : [Invalid mapping expression specified: 'Content-Type',Authorization]"
+        ),
+        "{error}"
+    );
+    client
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters(
+            "method.response.header.X-Static",
+            "integration.response.header.X-Up",
+        )
+        .send()
+        .await
+        .unwrap();
+    // Nothing refused was stored.
+    let stored = client
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.request_parameters().map(|p| p.len()), Some(4));
 }

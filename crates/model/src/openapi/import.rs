@@ -1731,7 +1731,9 @@ impl<'d> Reader<'d> {
         if self.errors.len() + self.more_errors > errors_before {
             return None;
         }
-        if let Err(e) = patch::check_integration(&integration, self.options.max_timeout_millis) {
+        if let Err(e) = patch::check_integration(&integration, self.options.max_timeout_millis)
+            .and_then(|()| crate::validate::request_mappings(&integration.request_parameters, None))
+        {
             self.error(format!(
                 "Unable to put integration on '{verb}' for resource at path '{path}': {} (at {loc})",
                 e.message()

@@ -122,7 +122,13 @@ async fn signed(
     invoke.send(request).await
 }
 
-pub(super) async fn now_signed(invoke: &Invoke, method: &str, url: &str, body: &str, keys: Keys<'_>) -> Raw {
+pub(super) async fn now_signed(
+    invoke: &Invoke,
+    method: &str,
+    url: &str,
+    body: &str,
+    keys: Keys<'_>,
+) -> Raw {
     signed(
         invoke,
         (method, url, body),

@@ -38,6 +38,16 @@ async fn mock_method_runs_without_a_deployment() {
         .await
         .unwrap();
     client
+        .put_method_response()
+        .rest_api_id(&api)
+        .resource_id(&pets)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters("method.response.header.X-Static", false)
+        .send()
+        .await
+        .unwrap();
+    client
         .put_integration_response()
         .rest_api_id(&api)
         .resource_id(&pets)

@@ -199,7 +199,7 @@ async fn a_rest_api_reaches_a_network_load_balancer_through_a_vpc_link_v2() {
 
     let (api, root) = create_api(&client, "private-v2").await;
     let proxy = create_resource(&client, &api, &root, "{proxy+}").await;
-    put_method(&client, &api, &proxy, "ANY").await;
+    put_method_declaring(&client, &api, &proxy, "ANY", &["method.request.path.proxy"]).await;
     // The checks PutIntegration makes.
     assert_eq!(
         put_private(&client, &api, &proxy, &link, None, ConnectionType::VpcLink).await,

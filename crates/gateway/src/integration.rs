@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use causeway_model::{
-    ConnectionType, HttpMethod, Integration, IntegrationResponse, IntegrationType,
+    ConnectionType, ContentHandling, HttpMethod, Integration, IntegrationResponse, IntegrationType,
     PassthroughBehavior, ResponseTransferMode,
 };
 use causeway_routing::{PathTemplate, RouteMatch, substitute_stage_variables};
@@ -468,6 +468,38 @@ fn respond(
         .and_then(|first| first.split(';').next())
         .map(str::trim)
         .filter(|first| !first.is_empty() && *first != "*/*");
+    let binary_types = &call.stage.deployment.snapshot.api.binary_media_types;
+    let payload_binary = !binary_types.is_empty()
+        && backend_headers
+            .and_then(|h| h.get(header::CONTENT_TYPE))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| crate::lambda_event::is_binary(ct, binary_types));
+    let accept_binary = !binary_types.is_empty()
+        && call
+            .headers
+            .get_str("accept")
+            .and_then(|accept| accept.split(',').next())
+            .is_some_and(|first| crate::lambda_event::is_binary(first, binary_types));
+    let (payload, binary) =
+        match response_conversion(payload_binary, accept_binary, chosen.content_handling) {
+            Conversion::Unchanged => (backend_body.clone(), payload_binary),
+            Conversion::Decode => (
+                base64_decode(&backend_body).map_err(|why| {
+                    Failure::configuration(format!(
+                        "Unable to convert the integration response to binary: {why}"
+                    ))
+                })?,
+                true,
+            ),
+            Conversion::Encode => {
+                use base64::Engine as _;
+                (
+                    Bytes::from(base64::engine::general_purpose::STANDARD.encode(&backend_body)),
+                    false,
+                )
+            }
+        };
+    // A binary answer goes as it is; a text one through the template.
     let templates = &chosen.response_templates;
     let template = accepted
         .and_then(|accepted| {
@@ -476,14 +508,15 @@ fn respond(
                 .find(|(ct, _)| ct.eq_ignore_ascii_case(accepted))
         })
         .or_else(|| templates.get_key_value("application/json"))
-        .or_else(|| templates.iter().next());
+        .or_else(|| templates.iter().next())
+        .filter(|_| !binary);
     let mut overrides = templates::Mapped::default();
     let body = match template {
         Some((_, template)) => {
-            overrides = templates::render(call, template, &backend_body, Direction::Response)?;
+            overrides = templates::render(call, template, &payload, Direction::Response)?;
             Bytes::from(std::mem::take(&mut overrides.text))
         }
-        None => backend_body.clone(),
+        None => payload,
     };
     let mut response = Response::new(Either::Left(Full::new(body)));
     *response.status_mut() = overrides
@@ -508,6 +541,16 @@ fn respond(
                 .and_then(|h| h.get(from))
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
+        } else if let Some(from) = source.strip_prefix("integration.response.multivalueheader.") {
+            backend_headers.map(|h| {
+                h.get_all(from)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+        } else if source.starts_with("stageVariables.") || source.starts_with("context.") {
+            parameter_value(call, source)?
         } else if source == "integration.response.body" {
             Some(String::from_utf8_lossy(&backend_body).into_owned())
         } else if let Some(path) = source.strip_prefix("integration.response.body.") {
@@ -555,24 +598,99 @@ fn apply_overrides(headers: &mut HeaderMap, overrides: &[(String, String)]) {
 fn request_body(call: &Call<'_>) -> Result<(Bytes, templates::Mapped), Failure> {
     let templates = &call.integration.request_templates;
     let content_type = request_content_type(call.headers);
+    // A binary payload (its type one of the API's binary media types) and
+    // `contentHandling`, as AWS's conversion table has them: text is base64-decoded for
+    // CONVERT_TO_BINARY, binary base64-encoded for CONVERT_TO_TEXT; binary that stays
+    // binary passes through, templates aside.
+    let binary_types = &call.stage.deployment.snapshot.api.binary_media_types;
+    let binary = !binary_types.is_empty()
+        && call
+            .headers
+            .get_str("content-type")
+            .is_some_and(|ct| crate::lambda_event::is_binary(ct, binary_types));
+    let body = match (call.integration.content_handling, binary) {
+        (Some(ContentHandling::ConvertToBinary), false) => {
+            let decoded = base64_decode(&call.body).map_err(|why| {
+                Failure::configuration(format!(
+                    "Unable to convert the request body to binary (CONVERT_TO_BINARY): {why}"
+                ))
+            })?;
+            return Ok((decoded, templates::Mapped::default()));
+        }
+        (Some(ContentHandling::ConvertToText), true) => {
+            use base64::Engine as _;
+            Bytes::from(base64::engine::general_purpose::STANDARD.encode(&call.body))
+        }
+        (_, true) => return passthrough(call, call.body.clone(), false),
+        (_, false) => call.body.clone(),
+    };
     if let Some(template) = template_for(templates, &content_type) {
-        let mut mapped = templates::render(call, template, &call.body, Direction::Request)?;
+        let mut mapped = templates::render(call, template, &body, Direction::Request)?;
         let text = std::mem::take(&mut mapped.text);
         return Ok((Bytes::from(text), mapped));
     }
+    passthrough(call, body, !templates.is_empty())
+}
+
+/// A request body no template maps, as the passthrough behaviour allows it.
+fn passthrough(
+    call: &Call<'_>,
+    body: Bytes,
+    has_templates: bool,
+) -> Result<(Bytes, templates::Mapped), Failure> {
     let behavior = call
         .integration
         .passthrough_behavior
         .unwrap_or(PassthroughBehavior::WhenNoMatch);
     match behavior {
-        PassthroughBehavior::WhenNoMatch => Ok((call.body.clone(), templates::Mapped::default())),
-        PassthroughBehavior::WhenNoTemplates if templates.is_empty() => {
-            Ok((call.body.clone(), templates::Mapped::default()))
+        PassthroughBehavior::WhenNoMatch => Ok((body, templates::Mapped::default())),
+        PassthroughBehavior::WhenNoTemplates if !has_templates => {
+            Ok((body, templates::Mapped::default()))
         }
         _ => Err(Failure::new(
             Kind::UnsupportedMediaType,
             "Unsupported Media Type",
         )),
+    }
+}
+
+/// Base64 text (surrounding white space aside) decoded.
+fn base64_decode(text: &[u8]) -> Result<Bytes, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim_ascii())
+        .map(Bytes::from)
+        .map_err(|e| format!("it is not base64 ({e})"))
+}
+
+/// How an integration's answer is converted on its way to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conversion {
+    Unchanged,
+    /// Base64 text made binary.
+    Decode,
+    /// Binary made base64 text.
+    Encode,
+}
+
+/// AWS's response conversion table: the integration's payload (binary when its
+/// `Content-Type` is one of the API's binary media types), the client's first `Accept`
+/// type (binary likewise), and the integration response's `contentHandling`. Without
+/// binary media types every payload is text.
+fn response_conversion(
+    payload_binary: bool,
+    accept_binary: bool,
+    content_handling: Option<ContentHandling>,
+) -> Conversion {
+    match (payload_binary, content_handling) {
+        (false, Some(ContentHandling::ConvertToBinary)) => Conversion::Decode,
+        (false, Some(ContentHandling::ConvertToText)) => Conversion::Unchanged,
+        (false, None) if accept_binary => Conversion::Decode,
+        (false, None) => Conversion::Unchanged,
+        (true, Some(ContentHandling::ConvertToText)) => Conversion::Encode,
+        (true, Some(ContentHandling::ConvertToBinary)) => Conversion::Unchanged,
+        (true, None) if accept_binary => Conversion::Unchanged,
+        (true, None) => Conversion::Encode,
     }
 }
 
@@ -847,6 +965,49 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
             .matched
             .path_param(name)
             .map(|p| p.value.clone().into_owned()));
+    }
+    // Every value of a multi-valued parameter, comma-separated.
+    if let Some(name) = source.strip_prefix("method.request.multivalueheader.") {
+        let values: Vec<&str> = call
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .filter_map(|(_, v)| crate::request::visible_text(v))
+            .collect();
+        return Ok((!values.is_empty()).then(|| values.join(",")));
+    }
+    if let Some(name) = source.strip_prefix("method.request.multivaluequerystring.") {
+        let values: Vec<String> = call
+            .query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k == name).then(|| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+            })
+            .collect();
+        return Ok((!values.is_empty()).then(|| values.join(",")));
+    }
+    if source == "method.request.body" {
+        return Ok(Some(String::from_utf8_lossy(&call.body).into_owned()));
+    }
+    if let Some(path) = source.strip_prefix("method.request.body.") {
+        let path = if path.starts_with('$') {
+            path.to_owned()
+        } else {
+            format!("$.{path}")
+        };
+        let body = String::from_utf8_lossy(&call.body);
+        let found = causeway_vtl::json_path(&body, &path)
+            .map_err(|e| Failure::configuration(format!("request parameter {source}: {e}")))?;
+        return Ok(found.map(|value| match value {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        }));
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return Ok(call.stage.stage.variables.get(name).cloned());

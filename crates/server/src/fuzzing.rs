@@ -85,17 +85,23 @@ pub fn fixture() -> Option<Fixture> {
     ));
     // Load balancers get loopback addresses of their own, away from other test processes.
     let first = std::net::Ipv4Addr::new(127, 200, u8::try_from(pid % 250).unwrap_or(0), 1);
-    let config = Config {
-        data_dir: data_dir.clone(),
-        admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        link_listen: None,
-        account_throttle: None,
-        nlb_addresses: (first, 16),
-        ..Config::default()
-    };
     let (server, backend) = runtime.block_on(async {
         let backend = echo_backend().await?;
+        // AWS integrations with SQS are signed and sent to the echo backend.
+        let mut aws_services = causeway_gateway::aws::AwsServices::new(
+            causeway_gateway::aws::AwsCredentials::emulator(),
+        );
+        aws_services.add(&format!("sqs=http://{backend}")).ok()?;
+        let config = Config {
+            data_dir: data_dir.clone(),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            link_listen: None,
+            account_throttle: None,
+            nlb_addresses: (first, 16),
+            aws_services: Some(aws_services),
+            ..Config::default()
+        };
         let server = Server::start(config).await.ok()?;
         Some((server, backend))
     })?;
@@ -278,6 +284,25 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             body,
         )
     };
+
+    // An AWS integration with SQS (the echo backend stands in for it): the queue from the
+    // path, a form body from the request template, the answer by the service's status.
+    let queues = resource(&root, "queues")?;
+    let queue = resource(&queues, "{queue}")?;
+    method(
+        &queue,
+        "POST",
+        r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.queue":true,"method.request.header.h":false}}"#,
+        r#"{"type":"AWS","httpMethod":"POST","uri":"arn:aws:apigateway:us-east-1:sqs:path/000000000000/{queue}","credentials":"arn:aws:iam::000000000000:role/q","requestParameters":{"integration.request.path.queue":"method.request.path.queue","integration.request.header.Content-Type":"'application/x-www-form-urlencoded'","integration.request.header.x-h":"method.request.header.h"},"requestTemplates":{"application/json":"Action=SendMessage&MessageBody=$util.urlEncode($input.body)"},"timeoutInMillis":3000}"#,
+    )?;
+    integration_response(&queue, "POST", "200", "{}")?;
+    method(
+        &queue,
+        "PUT",
+        r#"{"authorizationType":"NONE"}"#,
+        r#"{"type":"AWS","httpMethod":"POST","uri":"arn:aws:apigateway:us-east-1:sqs:action/SendMessage&QueueUrl=q","timeoutInMillis":3000}"#,
+    )?;
+    integration_response(&queue, "PUT", "200", "{}")?;
 
     // HTTP_PROXY over the internet.
     let proxy = resource(&root, "{proxy+}")?;
@@ -808,6 +833,7 @@ mod tests {
         b"\x0242 HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 36\r\n\r\n{\"c\": \"<img src=x onerror=f()> '--\"}",
         b"\x05a/b HTTP/1.1\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\nabc",
         b"\x06x HTTP/1.1\r\nhost: fz.execute-api.localhost\r\n\r\n",
+        b"\x07POST /restapis/fz/prod/_user_request_/queues/jobs HTTP/1.1\r\nh: v\r\ncontent-type: application/json\r\ncontent-length: 8\r\n\r\n{\"a\": 1}",
         b"\x07GET http://fz.execute-api.localhost/prod/x HTTP/1.1\r\nhost: other\r\n\r\n",
         b"\x07OPTIONS * HTTP/1.1\r\n\r\n",
         b"\x07GET /restapis/fz/nope/_user_request_/x HTTP/1.0\r\n\r\n",
@@ -844,6 +870,19 @@ mod tests {
         let body: Value = serde_json::from_str(body).unwrap();
         assert_eq!(body["q"], "it%27s", "$util.urlEncode of the decoded q");
         assert!(body["echo"].as_str().is_some_and(|echo| echo.len() > 100));
+    }
+
+    /// The AWS integration with SQS reaches the echo backend, signed, with the form body
+    /// its template writes.
+    fn assert_aws_service_applies(fixture: &Fixture) {
+        let request = b"POST /restapis/fz/prod/_user_request_/queues/jobs HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 8\r\nconnection: close\r\n\r\n{\"a\": 1}";
+        let answer = send(fixture.gateway, request).unwrap();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        assert_eq!(status(&answer), Some(200), "{text}");
+        assert!(
+            text.ends_with("Action=SendMessage&MessageBody=%7B%22a%22%3A+1%7D"),
+            "{text}"
+        );
     }
 
     /// The fixture's resource policy is in force: one user agent is denied one-character items.
@@ -954,6 +993,7 @@ mod tests {
         assert_validation_applies(&fixture);
         assert_domain_applies(&fixture);
         assert_waf_applies(&fixture);
+        assert_aws_service_applies(&fixture);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for seed in SEEDS {
             exercise(&fixture, seed);

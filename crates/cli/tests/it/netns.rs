@@ -386,7 +386,7 @@ fn invoke_reaches_a_backend_that_accepts_no_inbound_connection() {
             &client,
             "PUT",
             &method,
-            Some(r#"{"authorizationType":"NONE"}"#)
+            Some(r#"{"authorizationType":"NONE","requestParameters":{"method.request.path.proxy":true}}"#)
         )
         .0,
         201

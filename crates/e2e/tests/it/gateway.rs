@@ -3365,6 +3365,7 @@ mod access_logs;
 mod authorizers;
 mod aws_services;
 mod backend_connections;
+mod binary;
 mod caching;
 mod canary;
 mod client_certificates;

@@ -114,7 +114,8 @@ impl AwsServices {
 }
 
 /// A request to sign.
-pub(crate) struct Unsigned<'a> {
+#[derive(Debug)]
+pub struct Unsigned<'a> {
     pub method: &'a str,
     /// The whole URL: `http[s]://authority/path?query`.
     pub url: &'a str,
@@ -129,7 +130,7 @@ pub(crate) struct Unsigned<'a> {
 
 /// The headers that sign `request` with SigV4 (`authorization`, `x-amz-date`, and
 /// `x-amz-security-token` and `x-amz-content-sha256` where they apply).
-pub(crate) fn sign(
+pub fn sign(
     request: &Unsigned<'_>,
     credentials: &AwsCredentials,
 ) -> Result<Vec<(&'static str, String)>, String> {

@@ -5,9 +5,10 @@
 //! unsigned otherwise. The signing is the AWS SDKs' own (`aws-sigv4`), which S3's rules
 //! (single percent-encoding, `x-amz-content-sha256`) need.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use causeway_control::objects::{ObjectFuture, ObjectSource};
+use causeway_gateway::aws::{AwsCredentials, Unsigned};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -17,22 +18,6 @@ use hyper_util::rt::TokioExecutor;
 /// How long one read may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Credentials to sign with.
-#[derive(Clone)]
-pub struct S3Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for S3Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// An S3-compatible endpoint to read objects from.
 #[derive(Debug, Clone)]
 pub struct S3Endpoint {
@@ -40,7 +25,7 @@ pub struct S3Endpoint {
     pub url: String,
     /// The region requests are signed for.
     pub region: String,
-    pub credentials: Option<S3Credentials>,
+    pub credentials: Option<AwsCredentials>,
 }
 
 impl S3Endpoint {
@@ -63,16 +48,7 @@ impl S3Endpoint {
 
     /// Takes credentials from the environment, as the AWS SDKs do.
     pub fn with_environment_credentials(mut self) -> S3Endpoint {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        if let (Some(access_key_id), Some(secret_access_key)) =
-            (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
-        {
-            self.credentials = Some(S3Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: var("AWS_SESSION_TOKEN"),
-            });
-        }
+        self.credentials = AwsCredentials::from_environment();
         self
     }
 }
@@ -189,49 +165,30 @@ impl ObjectSource for S3Objects {
     }
 }
 
-/// Signs a request for S3 with SigV4 (headers).
+/// Signs a request for S3 with SigV4 (headers), as AWS integrations sign theirs.
 fn sign(
     request: &mut hyper::Request<Empty<Bytes>>,
-    credentials: &S3Credentials,
+    credentials: &AwsCredentials,
     region: &str,
 ) -> Result<(), String> {
-    use aws_sigv4::http_request::{
-        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-        UriPathNormalizationMode,
-    };
-    let identity = aws_credential_types::Credentials::new(
-        &credentials.access_key_id,
-        &credentials.secret_access_key,
-        credentials.session_token.clone(),
-        None,
-        "environment",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("s3")
-        .time(SystemTime::now())
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("cannot sign the request: {e}"))?
-        .into();
-    let uri = request.uri().to_string();
-    let signable = SignableRequest::new(
-        "GET",
-        &uri,
-        std::iter::empty::<(&str, &str)>(),
-        SignableBody::Bytes(b""),
-    )
-    .map_err(|e| format!("cannot sign the request: {e}"))?;
-    let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)
-        .map_err(|e| format!("cannot sign the request: {e}"))?
-        .into_parts();
-    instructions.apply_to_request_http1x(request);
+    let url = request.uri().to_string();
+    let signature = causeway_gateway::aws::sign(
+        &Unsigned {
+            method: "GET",
+            url: &url,
+            headers: &[],
+            body: b"",
+            region,
+            service: "s3",
+            s3: true,
+        },
+        credentials,
+    )?;
+    for (name, value) in signature {
+        let value = hyper::header::HeaderValue::from_str(&value)
+            .map_err(|e| format!("cannot sign the request ({name}): {e}"))?;
+        request.headers_mut().insert(name, value);
+    }
     Ok(())
 }
 

@@ -1638,64 +1638,102 @@ async fn method_response_invalid_status_code_rejected() {
     }
 }
 
+/// PutIntegration of a MOCK on `GET` with these request parameter mappings: the error's
+/// text, or `None` when it is stored.
+async fn put_mapped(
+    client: &Client,
+    api: &str,
+    resource: &str,
+    mappings: &[(&str, &str)],
+) -> Option<String> {
+    let mut request = client
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock);
+    for (key, source) in mappings {
+        request = request.request_parameters(*key, *source);
+    }
+    request.send().await.err().map(|e| format!("{e:?}"))
+}
+
+/// PutIntegrationResponse 200 on `GET` mapping one header: the error's text, or `None`.
+async fn put_response_mapped(
+    client: &Client,
+    api: &str,
+    resource: &str,
+    (key, source): (&str, &str),
+) -> Option<String> {
+    client
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .status_code("200")
+        .response_parameters(key, source)
+        .send()
+        .await
+        .err()
+        .map(|e| format!("{e:?}"))
+}
+
 #[tokio::test]
 async fn parameter_mappings_are_checked_as_aws_checks_them() {
     let server = TestServer::start().await;
     let client = server.client();
     let (api, pets) = api_with_pets(&client).await;
     put_method_declaring(&client, &api, &pets, "GET", &["method.request.path.id"]).await;
+    const PREFIX: &str =
+        "Invalid mapping expression specified: Validation Result: warnings : [], errors : [";
     // A header value written without its quotes is no expression.
-    let error = client
-        .put_integration()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .r#type(IntegrationType::Mock)
-        .request_parameters(
+    let error = put_mapped(
+        &client,
+        &api,
+        &pets,
+        &[(
             "integration.request.header.Content-Type",
             "application/x-www-form-urlencoded",
-        )
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap_err();
+        )],
+    )
+    .await
+    .unwrap();
     assert!(
-        error.contains("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: application/x-www-form-urlencoded]"),
+        error.contains(&format!(
+            "{PREFIX}Invalid mapping expression specified: application/x-www-form-urlencoded]"
+        )),
         "{error}"
     );
     // A method request parameter the method does not declare.
-    let error = client
-        .put_integration()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .r#type(IntegrationType::Mock)
-        .request_parameters(
+    let error = put_mapped(
+        &client,
+        &api,
+        &pets,
+        &[(
             "integration.request.header.X-Tag",
             "method.request.querystring.tag",
-        )
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap_err();
+        )],
+    )
+    .await
+    .unwrap();
     assert!(
-        error.contains("errors : [Invalid mapping expression parameter specified: method.request.querystring.tag]"),
+        error.contains(&format!("{PREFIX}Invalid mapping expression parameter specified: method.request.querystring.tag]")),
         "{error}"
     );
     // Declared, literal, context and stage variable sources are taken.
-    client
-        .put_integration()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .r#type(IntegrationType::Mock)
-        .request_parameters("integration.request.path.id", "method.request.path.id")
-        .request_parameters("integration.request.header.X-Static", "'x'")
-        .request_parameters("integration.request.header.X-Id", "context.requestId")
-        .request_parameters("integration.request.header.X-Env", "stageVariables.env")
-        .send()
-        .await
-        .unwrap();
+    let stored = put_mapped(
+        &client,
+        &api,
+        &pets,
+        &[
+            ("integration.request.path.id", "method.request.path.id"),
+            ("integration.request.header.X-Static", "'x'"),
+            ("integration.request.header.X-Id", "context.requestId"),
+            ("integration.request.header.X-Env", "stageVariables.env"),
+        ],
+    )
+    .await;
+    assert_eq!(stored, None);
     let error = client
         .update_integration()
         .rest_api_id(&api)
@@ -1717,19 +1755,16 @@ async fn parameter_mappings_are_checked_as_aws_checks_them() {
     );
 
     // Integration responses: the method response must exist and declare the header.
-    let error = client
-        .put_integration_response()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .status_code("200")
-        .response_parameters("method.response.header.X-Static", "'x'")
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap_err();
+    let error = put_response_mapped(
+        &client,
+        &api,
+        &pets,
+        ("method.response.header.X-Static", "'x'"),
+    )
+    .await
+    .unwrap();
     assert!(
-        error.contains("errors : [No method response exists for method.]"),
+        error.contains(&format!("{PREFIX}No method response exists for method.]")),
         "{error}"
     );
     client
@@ -1742,54 +1777,46 @@ async fn parameter_mappings_are_checked_as_aws_checks_them() {
         .send()
         .await
         .unwrap();
-    let error = client
-        .put_integration_response()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .status_code("200")
-        .response_parameters("method.response.header.X-Other", "'x'")
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap_err();
+    let error = put_response_mapped(
+        &client,
+        &api,
+        &pets,
+        ("method.response.header.X-Other", "'x'"),
+    )
+    .await
+    .unwrap();
     assert!(
-        error.contains("errors : [Invalid mapping expression parameter specified: method.response.header.X-Other]"),
+        error.contains(&format!("{PREFIX}Invalid mapping expression parameter specified: method.response.header.X-Other]")),
         "{error}"
     );
-    let error = client
-        .put_integration_response()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .status_code("200")
-        .response_parameters(
+    let error = put_response_mapped(
+        &client,
+        &api,
+        &pets,
+        (
             "method.response.header.X-Static",
             "'Content-Type',Authorization",
-        )
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))
-        .unwrap_err();
-    assert!(
-        error.contains(
-            "errors : [Invalid mapping expression specified: 'Content-Type',Authorization]"
         ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        error.contains(&format!(
+            "{PREFIX}Invalid mapping expression specified: 'Content-Type',Authorization]"
+        )),
         "{error}"
     );
-    client
-        .put_integration_response()
-        .rest_api_id(&api)
-        .resource_id(&pets)
-        .http_method("GET")
-        .status_code("200")
-        .response_parameters(
+    let stored = put_response_mapped(
+        &client,
+        &api,
+        &pets,
+        (
             "method.response.header.X-Static",
             "integration.response.header.X-Up",
-        )
-        .send()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
+    assert_eq!(stored, None);
     // Nothing refused was stored.
     let stored = client
         .get_integration()

@@ -20,26 +20,6 @@ async fn server_for(moto: &MotoServer) -> TestServer {
     .await
 }
 
-/// Puts `method` on `resource` (no authorization), with these method request parameters.
-async fn method_with(
-    client: &Client,
-    api: &str,
-    resource: &str,
-    method: &str,
-    parameters: &[&str],
-) {
-    let mut request = client
-        .put_method()
-        .rest_api_id(api)
-        .resource_id(resource)
-        .http_method(method)
-        .authorization_type("NONE");
-    for parameter in parameters {
-        request = request.request_parameters(*parameter, true);
-    }
-    request.send().await.unwrap();
-}
-
 /// An AWS integration of `method` on `resource`.
 async fn aws_integration(
     client: &Client,
@@ -173,7 +153,7 @@ async fn aws_integrations_call_s3_sqs_and_dynamodb() {
     let files = create_resource(&client, &api, &root, "files").await;
     let folder = create_resource(&client, &api, &files, "{folder}").await;
     let name = create_resource(&client, &api, &folder, "{name}").await;
-    method_with(
+    put_method_declaring(
         &client,
         &api,
         &name,
@@ -211,7 +191,7 @@ async fn aws_integrations_call_s3_sqs_and_dynamodb() {
 
     // POST /jobs: SQS SendMessage, the form body written by the request template.
     let jobs = create_resource(&client, &api, &root, "jobs").await;
-    method_with(&client, &api, &jobs, "POST", &[]).await;
+    put_method_declaring(&client, &api, &jobs, "POST", &[]).await;
     let send = (api.as_str(), jobs.as_str(), "POST");
     aws_integration(
         &client,
@@ -232,8 +212,8 @@ async fn aws_integrations_call_s3_sqs_and_dynamodb() {
     // PUT and GET /notes/{id}: DynamoDB PutItem and GetItem (actions).
     let notes = create_resource(&client, &api, &root, "notes").await;
     let note = create_resource(&client, &api, &notes, "{id}").await;
-    method_with(&client, &api, &note, "PUT", &["method.request.path.id"]).await;
-    method_with(&client, &api, &note, "GET", &["method.request.path.id"]).await;
+    put_method_declaring(&client, &api, &note, "PUT", &["method.request.path.id"]).await;
+    put_method_declaring(&client, &api, &note, "GET", &["method.request.path.id"]).await;
     let put = (api.as_str(), note.as_str(), "PUT");
     aws_integration(
         &client,
@@ -382,16 +362,15 @@ async fn aws_integrations_call_s3_sqs_and_dynamodb() {
     assert!(log.contains("x-amz-date="), "{log}");
 }
 
-#[tokio::test]
-async fn aws_integrations_without_an_endpoint_or_a_signer_fail_with_the_reason() {
-    let server = TestServer::start().await;
-    let client = server.client();
-    let (api, root) = create_api(&client, "no-endpoint").await;
-    let queue = create_resource(&client, &api, &root, "queue").await;
-    method_with(&client, &api, &queue, "POST", &[]).await;
+/// `POST /queue`, an AWS integration with SQS's path API (with the caller's credentials
+/// when `caller`), deployed to `prod`: the API and the resource.
+async fn queue_api(client: &Client, name: &str, caller: bool) -> (String, String) {
+    let (api, root) = create_api(client, name).await;
+    let queue = create_resource(client, &api, &root, "queue").await;
+    put_method_declaring(client, &api, &queue, "POST", &[]).await;
     let send = (api.as_str(), queue.as_str(), "POST");
     aws_integration(
-        &client,
+        client,
         send,
         (
             "POST",
@@ -401,65 +380,62 @@ async fn aws_integrations_without_an_endpoint_or_a_signer_fail_with_the_reason()
         None,
     )
     .await;
-    answer(&client, send, "200", None, None).await;
-    deploy(&client, &api, "prod").await;
+    if caller {
+        client
+            .update_integration()
+            .rest_api_id(&api)
+            .resource_id(&queue)
+            .http_method("POST")
+            .patch_operations(replace("/credentials", "arn:aws:iam::*:user/*"))
+            .send()
+            .await
+            .unwrap();
+    }
+    answer(client, send, "200", None, None).await;
+    deploy(client, &api, "prod").await;
+    (api, queue)
+}
+
+/// TestInvokeMethod of `POST /queue`: it fails, and its log says why.
+async fn failed_test_invoke(client: &Client, (api, queue): (&str, &str)) -> String {
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(api)
+        .resource_id(queue)
+        .http_method("POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.status(), 500);
+    tested.log().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn aws_integrations_without_an_endpoint_or_a_signer_fail_with_the_reason() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, queue) = queue_api(&client, "no-endpoint", false).await;
     let invoke = Invoke::new(&server, &api);
     let raw = invoke
         .until("POST", "/prod/queue", |raw| raw.status != 403)
         .await;
     assert_eq!(raw.status, 500, "{}", raw.text());
     assert_eq!(raw.json(), json!({"message": "Internal server error"}));
-    let tested = client
-        .test_invoke_method()
-        .rest_api_id(&api)
-        .resource_id(&queue)
-        .http_method("POST")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tested.status(), 500);
-    let log = tested.log().unwrap_or_default();
+    let log = failed_test_invoke(&client, (&api, &queue)).await;
     assert!(log.contains("--aws-endpoint"), "{log}");
 
-    // The caller's credentials need a signed (AWS_IAM) request.
-    let moto = MotoServer::start().await;
-    let served = server_for(&moto).await;
-    let client = served.client();
-    let (api, root) = create_api(&client, "caller").await;
-    let queue = create_resource(&client, &api, &root, "queue").await;
-    method_with(&client, &api, &queue, "POST", &[]).await;
-    let send = (api.as_str(), queue.as_str(), "POST");
-    aws_integration(
-        &client,
-        send,
-        (
-            "POST",
-            "arn:aws:apigateway:us-east-1:sqs:path/000000000000/jobs",
-        ),
-        &[],
-        None,
-    )
+    // The caller's credentials need a signed (AWS_IAM) request; the refusal comes before
+    // anything is sent, so the endpoint is never called.
+    let served = TestServer::start_with(|config| {
+        let mut services =
+            causeway_server::AwsServices::new(causeway_server::AwsCredentials::emulator());
+        services.add("sqs=http://127.0.0.1:9").unwrap();
+        config.aws_services = Some(services);
+    })
     .await;
-    client
-        .update_integration()
-        .rest_api_id(&api)
-        .resource_id(&queue)
-        .http_method("POST")
-        .patch_operations(replace("/credentials", "arn:aws:iam::*:user/*"))
-        .send()
-        .await
-        .unwrap();
-    answer(&client, send, "200", None, None).await;
-    let tested = client
-        .test_invoke_method()
-        .rest_api_id(&api)
-        .resource_id(&queue)
-        .http_method("POST")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tested.status(), 500);
-    let log = tested.log().unwrap_or_default();
+    let client = served.client();
+    let (api, queue) = queue_api(&client, "caller", true).await;
+    let log = failed_test_invoke(&client, (&api, &queue)).await;
     assert!(
         log.contains("set the method's authorizationType to AWS_IAM"),
         "{log}"
@@ -505,7 +481,7 @@ async fn requests_are_signed_with_the_servers_or_the_callers_credentials() {
     let uri = "arn:aws:apigateway:eu-west-1:sqs:path/000000000000/jobs";
     for (part, caller) in [("role", false), ("caller", true)] {
         let resource = create_resource(&client, &api, &root, part).await;
-        method_with(&client, &api, &resource, "POST", &[]).await;
+        put_method_declaring(&client, &api, &resource, "POST", &[]).await;
         let call = (api.as_str(), resource.as_str(), "POST");
         aws_integration(&client, call, ("POST", uri), &[], None).await;
         answer(&client, call, "200", None, None).await;

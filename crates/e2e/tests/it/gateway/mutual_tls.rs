@@ -193,7 +193,7 @@ async fn mtls_server(
     let server = TestServer::start_with(move |config| {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
         let mut endpoint = causeway_server::s3::S3Endpoint::parse(&url, "us-east-1").unwrap();
-        endpoint.credentials = Some(causeway_server::s3::S3Credentials {
+        endpoint.credentials = Some(causeway_server::AwsCredentials {
             access_key_id: "test".into(),
             secret_access_key: "test".into(),
             session_token: None,

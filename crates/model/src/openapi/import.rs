@@ -977,7 +977,8 @@ impl<'d> Reader<'d> {
             let item_loc = loc.key(key);
             match key.as_str() {
                 "x-amazon-apigateway-integration" => {
-                    method.integration = self.integration(item, &item_loc, verb, path);
+                    let declared = (&method.request_parameters, &method.method_responses);
+                    method.integration = self.integration(item, &item_loc, (verb, path), declared);
                 }
                 "x-amazon-apigateway-auth" => self.auth(item, &item_loc, &mut method),
                 "x-amazon-apigateway-request-validator" => {
@@ -1575,12 +1576,14 @@ impl<'d> Reader<'d> {
     // -----------------------------------------------------------------------------------------
     // Integrations.
 
+    /// `declared`: the method's request parameters and responses, which the integration's
+    /// parameter mappings must name, as PutIntegration and PutIntegrationResponse check.
     fn integration(
         &mut self,
         value: &'d Value,
         loc: &Loc,
-        verb: HttpMethod,
-        path: &str,
+        (verb, path): (HttpMethod, &str),
+        declared: (&BTreeMap<String, bool>, &BTreeMap<String, MethodResponse>),
     ) -> Option<Integration> {
         let (value, loc) = self.resolved(value, loc)?;
         let fields = self.object(value, &loc)?;
@@ -1732,13 +1735,28 @@ impl<'d> Reader<'d> {
             return None;
         }
         if let Err(e) = patch::check_integration(&integration, self.options.max_timeout_millis)
-            .and_then(|()| crate::validate::request_mappings(&integration.request_parameters, None))
+            .and_then(|()| {
+                crate::validate::request_mappings(&integration.request_parameters, Some(declared.0))
+            })
         {
             self.error(format!(
                 "Unable to put integration on '{verb}' for resource at path '{path}': {} (at {loc})",
                 e.message()
             ));
             return None;
+        }
+        for (status, response) in &integration.integration_responses {
+            let method_response = declared.1.get(status).map(|r| &r.response_parameters);
+            if let Err(e) =
+                crate::validate::response_mappings(&response.response_parameters, method_response)
+            {
+                self.error(format!(
+                    "Unable to put integration response on '{verb}' for resource at path '{path}': {} (at {})",
+                    e.message(),
+                    loc.key("responses")
+                ));
+                return None;
+            }
         }
         Some(integration)
     }

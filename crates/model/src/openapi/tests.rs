@@ -270,6 +270,8 @@ paths:
       x-amazon-apigateway-integration:
         $ref: '#/components/x-amazon-apigateway-integrations/backend'
     delete:
+      parameters:
+        - $ref: '#/components/parameters/PetId'
       responses:
         204: {description: gone}
       x-amazon-apigateway-integration: *backend
@@ -1223,4 +1225,29 @@ fn authorizers_come_in_from_security_schemes_and_go_out_the_same() {
     // A broken authorizer is an error that names its place.
     let broken = doc.replace("\"type\": \"token\"", "\"type\": \"jwt\"");
     assert!(refused(&broken).contains("Invalid authorizer type 'jwt'"));
+}
+
+#[test]
+fn parameter_mappings_must_name_what_the_operation_declares() {
+    let doc = r#"{"swagger":"2.0","info":{"title":"m"},"paths":{
+      "/ok/{id}":{"get":{"parameters":[{"name":"id","in":"path","required":true,"type":"string"}],
+        "responses":{"200":{"description":"ok","headers":{"X-Up":{"type":"string"}}}},
+        "x-amazon-apigateway-integration":{"type":"http","httpMethod":"GET","uri":"http://x/{id}",
+          "requestParameters":{"integration.request.path.id":"method.request.path.id"},
+          "responses":{"default":{"statusCode":"200","responseParameters":{"method.response.header.X-Up":"integration.response.header.X-Up"}}}}}},
+      "/pets":{"get":{"responses":{"200":{"description":"ok"}},
+        "x-amazon-apigateway-integration":{"type":"http","httpMethod":"GET","uri":"http://x",
+          "requestParameters":{"integration.request.querystring.q":"method.request.querystring.q"}}}},
+      "/foo":{"post":{"responses":{"200":{"description":"ok"}},
+        "x-amazon-apigateway-integration":{"type":"mock",
+          "responses":{"default":{"statusCode":"200","responseParameters":{"method.response.header.Location":"'x'"}}}}}}
+    }}"#;
+    let message = refused(doc);
+    for expected in [
+        "Unable to put integration on 'GET' for resource at path '/pets': Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: method.request.querystring.q]",
+        "Unable to put integration response on 'POST' for resource at path '/foo': Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: method.response.header.Location]",
+    ] {
+        assert!(message.contains(expected), "{expected}\nnot in\n{message}");
+    }
+    assert!(!message.contains("'/ok/{id}'"), "{message}");
 }

@@ -546,3 +546,158 @@ async fn requests_are_signed_with_the_servers_or_the_callers_credentials() {
         Some("ops-session-token")
     );
 }
+
+#[tokio::test]
+async fn kinesis_and_step_functions_actions_get_their_target() {
+    let moto = MotoServer::start().await;
+    let url = moto.url();
+    aws(
+        &url,
+        "kinesis",
+        &[
+            "create-stream",
+            "--stream-name",
+            "clicks",
+            "--shard-count",
+            "1",
+        ],
+    )
+    .await;
+    let machine = aws(
+        &url,
+        "stepfunctions",
+        &[
+            "create-state-machine",
+            "--name",
+            "flow",
+            "--definition",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/flow",
+        ],
+    )
+    .await;
+    let machine_arn = machine["stateMachineArn"].as_str().unwrap().to_owned();
+
+    let server = server_for(&moto).await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "actions").await;
+    // POST /clicks: Kinesis PutRecord, the body base64-encoded by the template.
+    let clicks = create_resource(&client, &api, &root, "clicks").await;
+    put_method_declaring(&client, &api, &clicks, "POST", &[]).await;
+    let put = (api.as_str(), clicks.as_str(), "POST");
+    aws_integration(
+        &client,
+        put,
+        ("POST", "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"),
+        &[],
+        Some(
+            r#"{"StreamName": "clicks", "PartitionKey": "$context.requestId", "Data": "$util.base64Encode($input.body)"}"#,
+        ),
+    )
+    .await;
+    answer(
+        &client,
+        put,
+        "200",
+        None,
+        Some(r#"{"shard": $input.json('$.ShardId')}"#),
+    )
+    .await;
+    // POST /runs: Step Functions StartExecution with the body as the input.
+    let runs = create_resource(&client, &api, &root, "runs").await;
+    put_method_declaring(&client, &api, &runs, "POST", &[]).await;
+    let start = (api.as_str(), runs.as_str(), "POST");
+    aws_integration(
+        &client,
+        start,
+        ("POST", "arn:aws:apigateway:us-east-1:states:action/StartExecution"),
+        &[],
+        Some(&format!(
+            r#"{{"stateMachineArn": "{machine_arn}", "input": "$util.escapeJavaScript($input.body)"}}"#
+        )),
+    )
+    .await;
+    answer(
+        &client,
+        start,
+        "200",
+        None,
+        Some(r#"{"execution": $input.json('$.executionArn')}"#),
+    )
+    .await;
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    let post = |path: &str, body: &str| {
+        invoke
+            .request("POST", path)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+    };
+
+    let raw = invoke
+        .until("POST", "/prod/clicks", |raw| raw.status != 403)
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let raw = invoke.send(post("/prod/clicks", r#"{"x": 1}"#)).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert!(
+        raw.json()["shard"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("shardId-")),
+        "{}",
+        raw.text()
+    );
+    let shard = aws(
+        &url,
+        "kinesis",
+        &[
+            "get-shard-iterator",
+            "--stream-name",
+            "clicks",
+            "--shard-id",
+            "shardId-000000000000",
+            "--shard-iterator-type",
+            "TRIM_HORIZON",
+        ],
+    )
+    .await;
+    let records = aws(
+        &url,
+        "kinesis",
+        &[
+            "get-records",
+            "--shard-iterator",
+            shard["ShardIterator"].as_str().unwrap(),
+        ],
+    )
+    .await;
+    let data: Vec<String> = records["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["Data"].as_str())
+        .map(|d| {
+            String::from_utf8(
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, d).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(data.contains(&r#"{"x": 1}"#.to_owned()), "{data:?}");
+
+    let raw = invoke.send(post("/prod/runs", r#"{"order": 7}"#)).await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let execution = raw.json()["execution"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(execution.contains(":execution:flow:"), "{}", raw.text());
+    let described = aws(
+        &url,
+        "stepfunctions",
+        &["describe-execution", "--execution-arn", &execution],
+    )
+    .await;
+    assert_eq!(described["input"], json!(r#"{"order": 7}"#));
+}

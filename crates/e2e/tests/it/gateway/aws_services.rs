@@ -701,3 +701,94 @@ async fn kinesis_and_step_functions_actions_get_their_target() {
     .await;
     assert_eq!(described["input"], json!(r#"{"order": 7}"#));
 }
+
+#[tokio::test]
+async fn sns_publish_takes_its_parameters_from_mappings() {
+    let moto = MotoServer::start().await;
+    let url = moto.url();
+    let topic = aws(&url, "sns", &["create-topic", "--name", "orders"]).await;
+    let topic_arn = topic["TopicArn"].as_str().unwrap().to_owned();
+    let queue = aws(&url, "sqs", &["create-queue", "--queue-name", "orders-q"]).await;
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_owned();
+    let attributes = aws(
+        &url,
+        "sqs",
+        &[
+            "get-queue-attributes",
+            "--queue-url",
+            &queue_url,
+            "--attribute-names",
+            "QueueArn",
+        ],
+    )
+    .await;
+    let queue_arn = attributes["Attributes"]["QueueArn"].as_str().unwrap();
+    aws(
+        &url,
+        "sns",
+        &[
+            "subscribe",
+            "--topic-arn",
+            &topic_arn,
+            "--protocol",
+            "sqs",
+            "--notification-endpoint",
+            queue_arn,
+            "--attributes",
+            "RawMessageDelivery=true",
+        ],
+    )
+    .await;
+
+    let server = server_for(&moto).await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "notify").await;
+    let orders = create_resource(&client, &api, &root, "orders").await;
+    put_method_declaring(&client, &api, &orders, "POST", &[]).await;
+    // The topic from a stage variable, the message from the request body, both as query
+    // parameters of the Publish action.
+    let publish = (api.as_str(), orders.as_str(), "POST");
+    aws_integration(
+        &client,
+        publish,
+        ("POST", "arn:aws:apigateway:us-east-1:sns:action/Publish"),
+        &[
+            (
+                "integration.request.querystring.TopicArn",
+                "stageVariables.topic",
+            ),
+            (
+                "integration.request.querystring.Message",
+                "method.request.body",
+            ),
+        ],
+        None,
+    )
+    .await;
+    answer(&client, publish, "200", None, None).await;
+    deploy_with(&client, &api, "prod", &[("topic", &topic_arn)]).await;
+    let invoke = Invoke::new(&server, &api);
+    // Sent until the deployment serves it (a 403 before that reaches no topic).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let raw = loop {
+        let raw = invoke
+            .send(
+                invoke
+                    .request("POST", "/prod/orders")
+                    .header("content-type", "application/json")
+                    .body(r#"{"order": "o-1 & more"}"#),
+            )
+            .await;
+        if raw.status != 403 || Instant::now() > deadline {
+            break raw;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert!(raw.text().contains("MessageId"), "{}", raw.text());
+    let received = aws(&url, "sqs", &["receive-message", "--queue-url", &queue_url]).await;
+    assert_eq!(
+        received["Messages"][0]["Body"],
+        json!(r#"{"order": "o-1 & more"}"#)
+    );
+}

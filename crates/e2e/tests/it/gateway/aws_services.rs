@@ -792,3 +792,103 @@ async fn sns_publish_takes_its_parameters_from_mappings() {
         json!(r#"{"order": "o-1 & more"}"#)
     );
 }
+
+#[tokio::test]
+async fn eventbridge_takes_the_target_its_mapping_sets() {
+    let moto = MotoServer::start().await;
+    let server = server_for(&moto).await;
+    let client = server.client();
+    let (api, root) = create_api(&client, "events").await;
+    let events = create_resource(&client, &api, &root, "events").await;
+    put_method_declaring(&client, &api, &events, "POST", &[]).await;
+    // EventBridge is not one of the services API Gateway sets X-Amz-Target for: the
+    // mapping sets it, as AWS's guides do.
+    let put = (api.as_str(), events.as_str(), "POST");
+    aws_integration(
+        &client,
+        put,
+        ("POST", "arn:aws:apigateway:us-east-1:events:action/PutEvents"),
+        &[
+            ("integration.request.header.X-Amz-Target", "'AWSEvents.PutEvents'"),
+            (
+                "integration.request.header.Content-Type",
+                "'application/x-amz-json-1.1'",
+            ),
+        ],
+        Some(
+            r#"{"Entries": [{"Source": "shop", "DetailType": "order", "Detail": "$util.escapeJavaScript($input.body)", "EventBusName": "default"}]}"#,
+        ),
+    )
+    .await;
+    answer(
+        &client,
+        put,
+        "200",
+        None,
+        Some(r#"{"failed": $input.json('$.FailedEntryCount'), "id": $input.json('$.Entries[0].EventId')}"#),
+    )
+    .await;
+    deploy(&client, &api, "prod").await;
+    let invoke = Invoke::new(&server, &api);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let raw = loop {
+        let raw = invoke
+            .send(
+                invoke
+                    .request("POST", "/prod/events")
+                    .header("content-type", "application/json")
+                    .body(r#"{"order": 9}"#),
+            )
+            .await;
+        if raw.status != 403 || Instant::now() > deadline {
+            break raw;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let answer = raw.json();
+    assert_eq!(answer["failed"], json!(0), "{}", raw.text());
+    assert!(
+        answer["id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{}",
+        raw.text()
+    );
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(&api)
+        .resource_id(&events)
+        .http_method("POST")
+        .body(r#"{"order": 9}"#)
+        .send()
+        .await
+        .unwrap();
+    let log = tested.log().unwrap_or_default();
+    assert!(log.contains("x-amz-target=AWSEvents.PutEvents"), "{log}");
+    // Without the mapping, no X-Amz-Target goes (API Gateway sets none for EventBridge).
+    client
+        .update_integration()
+        .rest_api_id(&api)
+        .resource_id(&events)
+        .http_method("POST")
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Remove)
+                .path("/requestParameters/integration.request.header.X-Amz-Target")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tested = client
+        .test_invoke_method()
+        .rest_api_id(&api)
+        .resource_id(&events)
+        .http_method("POST")
+        .body(r#"{"order": 9}"#)
+        .send()
+        .await
+        .unwrap();
+    let log = tested.log().unwrap_or_default();
+    assert!(log.contains("Endpoint request URI: "), "{log}");
+    assert!(!log.contains("x-amz-target="), "{log}");
+}

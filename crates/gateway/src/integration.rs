@@ -322,24 +322,41 @@ fn http_request<'c>(
     let (body, overrides) = request_body(call)?;
     let target = backend_uri(call, Some(&overrides))?;
     let method = backend_method(call)?;
-    let mut headers = HeaderMap::with_capacity(8);
-    let headers = &mut headers;
-    headers.insert(header::HOST, target.host.clone());
+    let mut headers = request_headers(call, target.host.clone(), true);
+    map_headers(&mut headers, call, &overrides)?;
+    log_endpoint_request(call, &target, &headers, &body);
+    let mut head = Vec::with_capacity(HEAD_CAPACITY);
+    write_headers(&mut head, &headers);
+    Ok((target, method, head, body))
+}
+
+/// The headers API Gateway puts on a non-proxy integration request: `Host`, `Accept:
+/// application/json`, `User-Agent: AmazonAPIGateway_{api}`, the API id (to HTTP backends)
+/// and `X-Amzn-Trace-Id`.
+fn request_headers(call: &Call<'_>, host: HeaderValue, api_id: bool) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(12);
+    headers.insert(header::HOST, host);
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     if let Ok(agent) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", call.api_id)) {
         headers.insert(header::USER_AGENT, agent);
     }
-    if let Ok(id) = HeaderValue::from_str(call.api_id) {
+    if api_id && let Ok(id) = HeaderValue::from_str(call.api_id) {
         headers.insert(&names::API_ID, id);
     }
     headers.insert(&names::TRACE_ID, trace_id(call));
+    headers
+}
+
+/// The integration's `integration.request.header.*` mappings, then the request template's
+/// `$context.requestOverride.header.*`, which win.
+fn map_headers(
+    headers: &mut HeaderMap,
+    call: &Call<'_>,
+    overrides: &templates::Mapped,
+) -> Result<(), Failure> {
     apply_header_mappings(headers, call)?;
-    // `$context.requestOverride.header.*` from the request template wins.
     apply_overrides(headers, &overrides.headers);
-    log_endpoint_request(call, &target, headers, &body);
-    let mut head = Vec::with_capacity(HEAD_CAPACITY);
-    write_headers(&mut head, headers);
-    Ok((target, method, head, body))
+    Ok(())
 }
 
 /// The method response of a non-proxy HTTP integration, from the backend's answer.
@@ -761,13 +778,7 @@ fn backend_uri<'c>(
     overrides: Option<&templates::Mapped>,
 ) -> Result<BackendTarget<'c>, Failure> {
     let compiled = call.stage.uris.get(call.matched);
-    // `$context.requestOverride.path.NAME` wins over the mapped or method value.
-    let path_value = |name: &str| {
-        overrides
-            .and_then(|o| o.path.iter().find(|(n, _)| n == name))
-            .map(|(_, v)| v.as_str())
-            .or_else(|| path_value(call, name))
-    };
+    let path_value = |name: &str| placeholder_value(call, overrides, name);
     // The request target starts with the path, placeholders filled in.
     let mut target = String::with_capacity(128);
     // The uri's parts: scheme, authority, Host, own query.
@@ -919,6 +930,20 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// The value for a `{name}` placeholder of the integration uri:
+/// `$context.requestOverride.path.NAME` from the request template, else [`path_value`].
+#[inline]
+fn placeholder_value<'c>(
+    call: &'c Call<'_>,
+    overrides: Option<&'c templates::Mapped>,
+    name: &str,
+) -> Option<&'c str> {
+    overrides
+        .and_then(|o| o.path.iter().find(|(n, _)| n == name))
+        .map(|(_, v)| v.as_str())
+        .or_else(|| path_value(call, name))
+}
 
 /// The value for a `{name}` placeholder of the integration uri: an
 /// `integration.request.path.NAME` mapping's (from a method path parameter or a literal),

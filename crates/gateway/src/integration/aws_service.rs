@@ -33,17 +33,10 @@ fn request<'c>(
         .ok_or_else(|| Failure::configuration("the integration has no uri"))?;
     let resolved = substitute_stage_variables(template, &call.stage.stage.variables)
         .map_err(|e| Failure::configuration(format!("integration uri: {e}")))?;
-    // `$context.requestOverride.path.NAME` wins over the mapped or method value.
-    let value = |name: &str| {
-        overrides
-            .path
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .or_else(|| path_value(call, name))
-    };
     let mut filled = String::with_capacity(resolved.len());
-    PathTemplate::parse(&resolved).write(&mut filled, value);
+    PathTemplate::parse(&resolved).write(&mut filled, |name| {
+        placeholder_value(call, Some(&overrides), name)
+    });
     let uri = aws_service::parse(&filled).ok_or_else(|| {
         Failure::configuration(format!(
             "the integration uri '{filled}' names no AWS service API: write arn:aws:apigateway:{{region}}:{{service}}:path/{{path}} or arn:aws:apigateway:{{region}}:{{service}}:action/{{Action}}"
@@ -86,14 +79,8 @@ fn request<'c>(
             endpoint.authority
         ))
     })?;
-    let mut headers = HeaderMap::with_capacity(12);
+    let mut headers = request_headers(call, host.clone(), false);
     let headers = &mut headers;
-    headers.insert(header::HOST, host.clone());
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if let Ok(agent) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", call.api_id)) {
-        headers.insert(header::USER_AGENT, agent);
-    }
-    headers.insert(&names::TRACE_ID, trace_id(call));
     // The action's target for the JSON-protocol services API Gateway knows; a mapping of
     // `X-Amz-Target` wins.
     if let Some(amz_target) = uri.amz_target()
@@ -101,8 +88,7 @@ fn request<'c>(
     {
         headers.insert(HeaderName::from_static("x-amz-target"), value);
     }
-    apply_header_mappings(headers, call)?;
-    apply_overrides(headers, &overrides.headers);
+    map_headers(headers, call, &overrides)?;
 
     let scheme = if endpoint.https { "https" } else { "http" };
     let url = format!("{scheme}://{}{target}", endpoint.authority);

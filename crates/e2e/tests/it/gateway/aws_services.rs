@@ -98,6 +98,26 @@ fn message_id(answer: &str) -> String {
     rest[..end].to_owned()
 }
 
+/// POSTs a JSON `body` to `path` until the deployment serves it (a 403 before that reaches
+/// no service), and returns that answer.
+async fn post_when_served(invoke: &Invoke, path: &str, body: &str) -> Raw {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let raw = invoke
+            .send(
+                invoke
+                    .request("POST", path)
+                    .header("content-type", "application/json")
+                    .body(body.to_owned()),
+            )
+            .await;
+        if raw.status != 403 || Instant::now() > deadline {
+            return raw;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn aws_integrations_call_s3_sqs_and_dynamodb() {
     let moto = MotoServer::start().await;
@@ -768,22 +788,7 @@ async fn sns_publish_takes_its_parameters_from_mappings() {
     answer(&client, publish, "200", None, None).await;
     deploy_with(&client, &api, "prod", &[("topic", &topic_arn)]).await;
     let invoke = Invoke::new(&server, &api);
-    // Sent until the deployment serves it (a 403 before that reaches no topic).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let raw = loop {
-        let raw = invoke
-            .send(
-                invoke
-                    .request("POST", "/prod/orders")
-                    .header("content-type", "application/json")
-                    .body(r#"{"order": "o-1 & more"}"#),
-            )
-            .await;
-        if raw.status != 403 || Instant::now() > deadline {
-            break raw;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let raw = post_when_served(&invoke, "/prod/orders", r#"{"order": "o-1 & more"}"#).await;
     assert_eq!(raw.status, 200, "{}", raw.text());
     assert!(raw.text().contains("MessageId"), "{}", raw.text());
     let received = aws(&url, "sqs", &["receive-message", "--queue-url", &queue_url]).await;
@@ -830,21 +835,7 @@ async fn eventbridge_takes_the_target_its_mapping_sets() {
     .await;
     deploy(&client, &api, "prod").await;
     let invoke = Invoke::new(&server, &api);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let raw = loop {
-        let raw = invoke
-            .send(
-                invoke
-                    .request("POST", "/prod/events")
-                    .header("content-type", "application/json")
-                    .body(r#"{"order": 9}"#),
-            )
-            .await;
-        if raw.status != 403 || Instant::now() > deadline {
-            break raw;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let raw = post_when_served(&invoke, "/prod/events", r#"{"order": 9}"#).await;
     assert_eq!(raw.status, 200, "{}", raw.text());
     let answer = raw.json();
     assert_eq!(answer["failed"], json!(0), "{}", raw.text());

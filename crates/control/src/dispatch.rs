@@ -13,7 +13,7 @@ use crate::ops::{
 };
 use crate::ops::{
     deployments, documentation, gateway_responses, methods, models, request_validators, resources,
-    restapis, stages, tags, test_invoke, vpclinks, vpclinks_v2,
+    restapis, routing_rules, stages, tags, test_invoke, vpclinks, vpclinks_v2,
 };
 use crate::{Reply, Request};
 
@@ -259,6 +259,20 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["v2", "vpclinks", id]) => vpclinks_v2::get(cx, id),
         ("PATCH", ["v2", "vpclinks", id]) => vpclinks_v2::update(cx, id, body),
         ("DELETE", ["v2", "vpclinks", id]) => vpclinks_v2::delete(cx, id),
+        // apigatewayv2's routing rules of custom domain names.
+        ("POST", ["v2", "domainnames", name, "routingrules"]) => {
+            routing_rules::create(cx, name, body)
+        }
+        ("GET", ["v2", "domainnames", name, "routingrules"]) => routing_rules::list(cx, name, q),
+        ("GET", ["v2", "domainnames", name, "routingrules", id]) => {
+            routing_rules::get(cx, name, id)
+        }
+        ("PUT", ["v2", "domainnames", name, "routingrules", id]) => {
+            routing_rules::put(cx, name, id, body)
+        }
+        ("DELETE", ["v2", "domainnames", name, "routingrules", id]) => {
+            routing_rules::delete(cx, name, id)
+        }
 
         ("POST", ["apikeys"]) if q.get("mode") == Some("import") => apikeys::import(cx, q, body),
         ("POST", ["apikeys"]) => apikeys::create(cx, body),

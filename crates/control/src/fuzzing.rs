@@ -210,6 +210,21 @@ fn build() -> Option<(Control, Vec<String>)> {
         ),
     );
     domain["domainName"].as_str()?;
+    // A domain routed by rules, then mappings, with a rule.
+    let rules_domain = call(
+        "POST",
+        "/domainnames",
+        &format!(
+            r#"{{"domainName":"rules.fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}},"routingMode":"ROUTING_RULE_THEN_BASE_PATH_MAPPING"}}"#
+        ),
+    );
+    rules_domain["domainName"].as_str()?;
+    let rule = call(
+        "POST",
+        "/v2/domainnames/rules.fz.example/routingrules",
+        r#"{"priority":10,"conditions":[{"matchHeaders":{"anyOf":[{"header":"x-version","valueGlob":"beta*"}]}},{"matchBasePaths":{"anyOf":["orders/v2"]}}],"actions":[{"invokeApi":{"apiId":"fz","stage":"prod","stripBasePath":true}}]}"#,
+    );
+    let rule = rule["routingRuleId"].as_str()?.to_owned();
     // A domain with mutual TLS whose truststore is the input (see `mtls:` in `exercise`).
     let mtls_template = format!("mtls:{certificate}");
     call(
@@ -291,6 +306,9 @@ fn build() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings".to_owned(),
         "/domainnames/fz.example/basepathmappings/v1".to_owned(),
         "/domainnames/fz.example/basepathmappings/%28none%29".to_owned(),
+        "/v2/domainnames/rules.fz.example/routingrules".to_owned(),
+        "/v2/domainnames/rules.fz.example/routingrules?maxResults=1".to_owned(),
+        format!("/v2/domainnames/rules.fz.example/routingrules/{rule}"),
         "/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fdomainnames%2Ffz.example".to_owned(),
         "/restapis".to_owned(),
         "/restapis/fz".to_owned(),

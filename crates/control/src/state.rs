@@ -50,6 +50,8 @@ pub mod kind {
     pub const DOMAIN_NAME: &str = "domainname";
     /// A base path mapping of a domain name, keyed `{domain}/{basePath}`.
     pub const BASE_PATH_MAPPING: &str = "basepathmapping";
+    /// A custom domain name's routing rule, keyed `{domain}/{id}`.
+    pub const ROUTING_RULE: &str = "routingrule";
     /// A WAF IP set, keyed by its id.
     pub const WAF_IP_SET: &str = "wafipset";
     /// A WAF web ACL, keyed by its id.
@@ -91,6 +93,7 @@ pub fn touches_gateway(change: &causeway_store::Change) -> bool {
             | kind::NODE
             | kind::DOMAIN_NAME
             | kind::BASE_PATH_MAPPING
+            | kind::ROUTING_RULE
             | kind::WAF_IP_SET
             | kind::WAF_WEB_ACL
             | kind::WAF_REGEX_SET
@@ -162,11 +165,13 @@ pub struct State {
     pub acm_authority: Option<causeway_model::acm::Authority>,
 }
 
-/// A custom domain name and its base path mappings (by base path).
+/// A custom domain name, its base path mappings (by base path) and its routing rules (by
+/// id).
 #[derive(Debug, Clone)]
 pub struct DomainState {
     pub domain: causeway_model::DomainName,
     pub mappings: BTreeMap<String, causeway_model::BasePathMapping>,
+    pub rules: BTreeMap<String, causeway_model::routing_rule::RoutingRule>,
 }
 
 /// One REST API and what belongs to it.
@@ -272,11 +277,12 @@ impl State {
                             DomainState {
                                 domain,
                                 mappings: BTreeMap::new(),
+                                rules: BTreeMap::new(),
                             },
                         );
                     }
                 }
-                kind::BASE_PATH_MAPPING => mappings.push(record),
+                kind::BASE_PATH_MAPPING | kind::ROUTING_RULE => mappings.push(record),
                 kind::WAF_IP_SET => {
                     if let Some(set) = parse::<causeway_model::waf::IpSet>(&record) {
                         state.waf_ip_sets.insert(set.id.clone(), set);
@@ -389,18 +395,19 @@ impl State {
             }
         }
         // Base path mappings join their domain names once all are known.
+        // So do routing rules.
         for record in mappings {
-            let Some(mapping) = parse::<causeway_model::BasePathMapping>(&record) else {
+            let domain = record.key.split_once('/').map(|(d, _)| d);
+            let Some(domain) = domain.and_then(|d| state.domains.get_mut(d)) else {
+                tracing::error!(key = %record.key, kind = %record.kind, "record of a missing domain name; skipped");
                 continue;
             };
-            let domain = record.key.split_once('/').map(|(d, _)| d);
-            match domain.and_then(|d| state.domains.get_mut(d)) {
-                Some(domain) => {
-                    domain.mappings.insert(mapping.base_path.clone(), mapping);
+            if record.kind == kind::ROUTING_RULE {
+                if let Some(rule) = parse::<causeway_model::routing_rule::RoutingRule>(&record) {
+                    domain.rules.insert(rule.routing_rule_id.clone(), rule);
                 }
-                None => {
-                    tracing::error!(key = %record.key, "base path mapping of a missing domain name; skipped")
-                }
+            } else if let Some(mapping) = parse::<causeway_model::BasePathMapping>(&record) {
+                domain.mappings.insert(mapping.base_path.clone(), mapping);
             }
         }
         // Memberships are loaded last, when both their plan and their key are known.
@@ -570,7 +577,11 @@ impl State {
                 .map(|d| {
                     (
                         d.domain.domain_name.to_ascii_lowercase(),
-                        d.mappings.values().cloned().collect(),
+                        causeway_model::gateway::DomainPlan {
+                            routing_mode: d.domain.routing_mode,
+                            mappings: d.mappings.values().cloned().collect(),
+                            rules: d.rules.values().cloned().collect(),
+                        },
                     )
                 })
                 .collect(),

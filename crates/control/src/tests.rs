@@ -121,6 +121,8 @@ a,abcdefghijklmnopqrstuvwxyz,true,'x,y'
         br#"{"stageName":"s","deploymentId":"nope","variables":{"a":"b"}}"#,
         br#"{"name":"p","policy":"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"execute-api:*\",\"Resource\":\"execute-api:/*\",\"Condition\":{\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}"}"#,
         br#"{"patchOperations":[{"op":"replace","path":"/policy","value":"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"*\",\"Resource\":\"*\"}}"}]}"#,
+        br#"{"priority":20,"conditions":[{"matchHeaders":{"anyOf":[{"header":"Host","valueGlob":"*.fz.example"}]}},{"matchBasePaths":{"anyOf":["a/b"]}}],"actions":[{"invokeApi":{"apiId":"fz","stage":"prod"}}]}"#,
+        br#"{"patchOperations":[{"op":"replace","path":"/routingMode","value":"ROUTING_RULE_ONLY"}]}"#,
         br#"{"stageName":"prod","canarySettings":{"percentTraffic":10,"stageVariableOverrides":{"a":"b"},"useStageCache":true}}"#,
         br#"{"patchOperations":[{"op":"replace","path":"/canarySettings/stageVariableOverrides/a","value":"c"},{"op":"copy","from":"/canarySettings/stageVariableOverrides","path":"/variables"},{"op":"replace","path":"/canarySettings/useStageCache","value":"true"}]}"#,
         b"Attributes.member.1.Key=deregistration_delay.timeout_seconds&Attributes.member.1.Value=5",

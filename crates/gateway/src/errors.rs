@@ -272,6 +272,9 @@ pub struct Context<'a> {
     /// The client's certificate, through a custom domain with mutual TLS
     /// (`$context.identity.clientCert.*`).
     pub client_cert: Option<&'a causeway_model::mtls::ClientCert>,
+    /// The routing rule or base path mapping that routed a request to a custom domain name
+    /// (`$context.customDomain.*`).
+    pub custom_domain: Option<crate::pipeline::DomainMatch<'a>>,
 }
 
 /// Renders the gateway response for `failure`, as customised in `custom` (by type) or by
@@ -516,6 +519,14 @@ pub(crate) fn context_variable<'a>(
         "identity.clientCert.validity.notAfter" => {
             Borrowed(&context.client_cert?.validity.not_after)
         }
+        "customDomain.routingRuleIdMatched" => match context.custom_domain? {
+            crate::pipeline::DomainMatch::Rule(id) => Borrowed(id),
+            crate::pipeline::DomainMatch::BasePath(_) => return None,
+        },
+        "customDomain.basePathMatched" => match context.custom_domain? {
+            crate::pipeline::DomainMatch::BasePath(path) => Borrowed(path),
+            crate::pipeline::DomainMatch::Rule(_) => return None,
+        },
         "requestTime" => Owned(crate::templates::common_log_time(now().as_secs())),
         "requestTimeEpoch" => Owned(now().as_millis().to_string()),
         _ => {

@@ -35,14 +35,31 @@ pub struct Target<'a> {
     pub via_vpc_endpoint: bool,
 }
 
-/// Where a request to a custom domain name goes, with the domain's name: `None` when the
-/// Host is no custom domain of the snapshot's, `Some((name, None))` when no base path
-/// mapping of the domain matches (403 Forbidden, as on AWS).
+/// What routed a request to a custom domain name (`$context.customDomain.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainMatch<'a> {
+    /// The routing rule of this id.
+    Rule(&'a str),
+    /// The base path mapping of this base path (`(none)` for the root).
+    BasePath(&'a str),
+}
+
+/// A request to a custom domain name: the domain's name (as stored), and where its
+/// routing rules or base path mappings send it (`None`: nowhere, 403 Forbidden as on AWS).
+struct DomainRouted<'a> {
+    domain: &'a str,
+    routed: Option<(Target<'a>, DomainMatch<'a>)>,
+}
+
+/// Where a request to a custom domain name goes: `None` when the Host is no custom domain
+/// of the snapshot's. A wildcard domain (`*.example.com`) takes the names one label below
+/// it that have no domain of their own.
 fn domain_target<'a>(
     snapshot: &'a Snapshot,
     host: Option<&str>,
+    headers: &crate::request::Headers,
     path: &'a str,
-) -> Option<(&'a str, Option<Target<'a>>)> {
+) -> Option<DomainRouted<'a>> {
     let host = host?;
     let name = host.rsplit_once(':').map_or(host, |(name, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -51,25 +68,77 @@ fn domain_target<'a>(
             host
         }
     });
-    let (domain, routes) = snapshot.domains.get_key_value(&name.to_ascii_lowercase())?;
-    Some((domain.as_str(), domain_route(routes, path)))
+    let name = name.to_ascii_lowercase();
+    let (domain, routes) = snapshot.domains.get_key_value(&name).or_else(|| {
+        let (_, parent) = name.split_once('.')?;
+        snapshot.domains.get_key_value(&format!("*.{parent}"))
+    })?;
+    let routed =
+        domain_rule(&routes.rules, headers, path).or_else(|| domain_route(&routes.mappings, path));
+    Some(DomainRouted {
+        domain: domain.as_str(),
+        routed,
+    })
+}
+
+/// The first of a domain's routing rules (lowest priority first) whose conditions all
+/// hold: each header condition by a field of that name whose whole value matches its glob,
+/// the base path as a mapping's matches.
+fn domain_rule<'a>(
+    rules: &'a [crate::snapshot::DomainRule],
+    headers: &crate::request::Headers,
+    path: &'a str,
+) -> Option<(Target<'a>, DomainMatch<'a>)> {
+    rules.iter().find_map(|rule| {
+        let rest = match &rule.base_path {
+            None => path,
+            Some(base) => causeway_model::routing_rule::below_base_path(path, base)?,
+        };
+        let headers_hold = rule.headers.iter().all(|(name, glob)| {
+            headers.iter().any(|(field, value)| {
+                field.eq_ignore_ascii_case(name.as_bytes())
+                    && (glob.matches(value) || name == "host" && glob.matches(without_port(value)))
+            })
+        });
+        if !headers_hold {
+            return None;
+        }
+        let seen = if rule.strip_base_path { rest } else { path };
+        Some((
+            Target {
+                api_id: &rule.api_id,
+                stage: &rule.stage,
+                path: if seen.is_empty() { "/" } else { seen },
+                domain_path: Some(path),
+                via_vpc_endpoint: false,
+            },
+            DomainMatch::Rule(&rule.id),
+        ))
+    })
+}
+
+/// A Host value without its port (`a.example.com:8443` → `a.example.com`): on AWS a
+/// custom domain is served on 443, which clients leave out of Host; here it may not be.
+fn without_port(host: &[u8]) -> &[u8] {
+    match host.iter().rposition(|&b| b == b':') {
+        Some(at) if host[at + 1..].iter().all(u8::is_ascii_digit) && !host.ends_with(b"]") => {
+            &host[..at]
+        }
+        _ => host,
+    }
 }
 
 /// The first of a domain's base path mappings that matches `path`.
 fn domain_route<'a>(
     routes: &'a [crate::snapshot::DomainRoute],
     path: &'a str,
-) -> Option<Target<'a>> {
+) -> Option<(Target<'a>, DomainMatch<'a>)> {
     for route in routes {
         // What follows the base path: the whole path for the root mapping.
         let rest = match &route.base_path {
             None => path,
             Some(base) => {
-                let Some(rest) = path
-                    .strip_prefix('/')
-                    .and_then(|p| p.strip_prefix(base.as_str()))
-                    .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-                else {
+                let Some(rest) = causeway_model::routing_rule::below_base_path(path, base) else {
                     continue;
                 };
                 rest
@@ -90,13 +159,16 @@ fn domain_route<'a>(
                 (stage, rest)
             }
         };
-        return Some(Target {
-            api_id: &route.api_id,
-            stage,
-            path: if rest.is_empty() { "/" } else { rest },
-            domain_path: Some(path),
-            via_vpc_endpoint: false,
-        });
+        return Some((
+            Target {
+                api_id: &route.api_id,
+                stage,
+                path: if rest.is_empty() { "/" } else { rest },
+                domain_path: Some(path),
+                via_vpc_endpoint: false,
+            },
+            DomainMatch::BasePath(route.base_path.as_deref().unwrap_or("(none)")),
+        ));
     }
     None
 }
@@ -347,14 +419,18 @@ pub async fn handle(
     let routed = if snapshot.domains.is_empty() {
         None
     } else {
-        domain_target(&snapshot, request.host(), path)
+        domain_target(&snapshot, request.host(), &request.headers, path)
     };
     // A request the custom domain's TLS settings refuse: answered once the stage is known,
     // so that its gateway responses and access log see it (with the client's certificate,
     // which AWS's access logs show when mutual TLS fails).
     let mut refused = None;
     let target = match routed {
-        Some((domain, Some(target))) => {
+        Some(DomainRouted {
+            domain,
+            routed: Some((target, matched)),
+        }) => {
+            context.custom_domain = Some(matched);
             if let Some(tls) = snapshot.domain_tls.get(domain) {
                 let peer = request.peer.as_deref();
                 if tls.truststore.is_some() {
@@ -365,9 +441,10 @@ pub async fn handle(
             }
             target
         }
-        Some((_, None)) => {
-            let failure = Failure::new(Kind::Forbidden, "Forbidden")
-                .because("no base path mapping of the custom domain name matches the path");
+        Some(DomainRouted { routed: None, .. }) => {
+            let failure = Failure::new(Kind::Forbidden, "Forbidden").because(
+                "no routing rule or base path mapping of the custom domain name matches the request",
+            );
             return finish(
                 errors::render(&failure, None, &context).map(Either::Left),
                 request_id,

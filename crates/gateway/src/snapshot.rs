@@ -30,12 +30,33 @@ pub struct Snapshot {
     pub keys: FastMap<String, KeyEntry>,
     /// Load balancers served by NLB nodes, reached through the tunnel.
     pub remote_load_balancers: std::collections::BTreeSet<String>,
-    /// Custom domain names (lowercase), each with its base path mappings, the root one
-    /// (`(none)`) last.
-    pub domains: FastMap<String, Vec<DomainRoute>>,
+    /// Custom domain names (lowercase; `*.example.com` for a wildcard one), each with its
+    /// routing.
+    pub domains: FastMap<String, DomainRoutes>,
     /// Custom domains' own TLS settings (mutual TLS, strict endpoint access), which
     /// requests to them are checked against.
     pub domain_tls: std::collections::BTreeMap<String, Arc<causeway_model::gateway::DomainTls>>,
+}
+
+/// How a custom domain name routes requests: its routing rules (lowest priority first),
+/// then its base path mappings (the root one, `(none)`, last); either is empty when the
+/// domain's routing mode does not use it.
+#[derive(Debug, Default)]
+pub struct DomainRoutes {
+    pub rules: Vec<DomainRule>,
+    pub mappings: Vec<DomainRoute>,
+}
+
+/// A routing rule of a custom domain name, ready to match.
+#[derive(Debug)]
+pub struct DomainRule {
+    pub id: String,
+    /// Header conditions: lowercase name and the glob a value must match.
+    pub headers: Vec<(String, causeway_model::routing_rule::Glob)>,
+    pub base_path: Option<String>,
+    pub api_id: String,
+    pub stage: String,
+    pub strip_base_path: bool,
 }
 
 /// A base path mapping of a custom domain name.
@@ -430,21 +451,50 @@ impl Snapshot {
             domains: plan
                 .domains
                 .iter()
-                .map(|(name, mappings)| {
-                    let mut routes: Vec<DomainRoute> = mappings
-                        .iter()
-                        .map(|m| DomainRoute {
-                            base_path: (m.base_path != "(none)").then(|| m.base_path.clone()),
-                            api_id: m.rest_api_id.clone(),
-                            stage: m.stage.clone(),
-                        })
-                        .collect();
-                    routes.sort_by_key(|r| r.base_path.is_none());
-                    (name.clone(), routes)
-                })
+                .map(|(name, domain)| (name.clone(), domain_routes(domain)))
                 .collect(),
         }
     }
+}
+
+/// A domain's routing, as its routing mode has it.
+fn domain_routes(domain: &causeway_model::gateway::DomainPlan) -> DomainRoutes {
+    let mode = domain.routing_mode;
+    let mut mappings: Vec<DomainRoute> = if mode.uses_mappings() {
+        domain
+            .mappings
+            .iter()
+            .map(|m| DomainRoute {
+                base_path: (m.base_path != "(none)").then(|| m.base_path.clone()),
+                api_id: m.rest_api_id.clone(),
+                stage: m.stage.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    mappings.sort_by_key(|r| r.base_path.is_none());
+    let mut rules: Vec<&causeway_model::routing_rule::RoutingRule> = if mode.uses_rules() {
+        domain.rules.iter().collect()
+    } else {
+        Vec::new()
+    };
+    rules.sort_by_key(|r| r.priority);
+    let rules = rules
+        .into_iter()
+        .filter_map(|rule| {
+            let invoke = rule.invoke_api()?;
+            Some(DomainRule {
+                id: rule.routing_rule_id.clone(),
+                headers: rule.header_conditions().collect(),
+                base_path: rule.base_path().map(str::to_owned),
+                api_id: invoke.api_id.clone(),
+                stage: invoke.stage.clone(),
+                strip_base_path: invoke.strip_base_path,
+            })
+        })
+        .collect();
+    DomainRoutes { rules, mappings }
 }
 
 #[cfg(test)]

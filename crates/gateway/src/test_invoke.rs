@@ -100,6 +100,7 @@ pub async fn run(gateway: &Gateway, call: TestInvoke) -> TestInvokeResult {
         caller: None,
         client_cert: None,
         waf: None,
+        custom_domain: None,
     };
     let body = Bytes::from(call.body.clone().into_bytes());
     let request = Invocation {

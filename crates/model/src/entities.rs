@@ -459,6 +459,9 @@ pub struct DomainName {
     pub mutual_tls: Option<crate::mtls::MutualTls>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership_verification_certificate_arn: Option<String>,
+    /// Whether routing rules, base path mappings or both route the domain's requests.
+    #[serde(default)]
+    pub routing_mode: crate::routing_rule::RoutingMode,
 }
 
 /// A client certificate (GenerateClientCertificate): a self-signed certificate and its

@@ -26,8 +26,8 @@ pub struct GatewayPlan {
     pub api_keys: BTreeMap<String, ApiKey>,
     /// Usage plans by id, each with the ids of its API keys.
     pub usage_plans: BTreeMap<String, UsagePlanWithKeys>,
-    /// Custom domain names (lowercase) with their base path mappings.
-    pub domains: BTreeMap<String, Vec<crate::BasePathMapping>>,
+    /// Custom domain names (lowercase) with their routing.
+    pub domains: BTreeMap<String, DomainPlan>,
     /// The certificates to serve custom domains with over HTTPS, by domain name
     /// (lowercase; `*.` names cover one label).
     pub domain_certificates: BTreeMap<String, Arc<ServingCertificate>>,
@@ -35,6 +35,14 @@ pub struct GatewayPlan {
     /// security policy, a strict endpoint access mode, or mutual TLS; by domain name
     /// (lowercase).
     pub domain_tls: BTreeMap<String, Arc<DomainTls>>,
+}
+
+/// How a custom domain routes its requests: its mode, base path mappings and routing rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DomainPlan {
+    pub routing_mode: crate::routing_rule::RoutingMode,
+    pub mappings: Vec<crate::BasePathMapping>,
+    pub rules: Vec<crate::routing_rule::RoutingRule>,
 }
 
 /// A custom domain's own TLS settings.

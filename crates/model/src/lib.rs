@@ -24,6 +24,7 @@ pub mod node;
 pub mod openapi;
 pub mod patch;
 pub mod policy;
+pub mod routing_rule;
 pub mod schemas;
 pub mod usage;
 pub mod validate;

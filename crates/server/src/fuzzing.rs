@@ -550,6 +550,19 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
             r#"{"restApiId":"fz","stage":"prod"}"#,
         )?;
     }
+    // A domain routed by rules only: a header and a two-level base path, stripped.
+    call(
+        "POST",
+        "/domainnames",
+        &format!(
+            r#"{{"domainName":"rules.fz.example","regionalCertificateArn":"{certificate}","endpointConfiguration":{{"types":["REGIONAL"]}},"routingMode":"ROUTING_RULE_ONLY"}}"#
+        ),
+    )?;
+    call(
+        "POST",
+        "/v2/domainnames/rules.fz.example/routingrules",
+        r#"{"priority":10,"conditions":[{"matchHeaders":{"anyOf":[{"header":"x-version","valueGlob":"beta*"}]}},{"matchBasePaths":{"anyOf":["orders/v2"]}}],"actions":[{"invokeApi":{"apiId":"fz","stage":"prod","stripBasePath":true}}]}"#,
+    )?;
     // A WAF web ACL on the stage: rules on the body, headers, query and path through every
     // text transformation, counted (so that they change no answer), one that blocks a
     // header value, and a rate-based rule whose limit is never reached.
@@ -850,6 +863,7 @@ mod tests {
         b"\x07GET /mock HTTP/1.1\r\nhost: FZ.example:80\r\n\r\n",
         b"\x07GET /v/prod/a/b HTTP/1.1\r\nhost: fz.example\r\n\r\nGET /v HTTP/1.1\r\nhost: fz.example\r\n\r\n",
         b"\x07GET /mock/4 HTTP/1.1\r\nhost: mtls.fz.example\r\n\r\nGET /mock/4 HTTP/1.1\r\nhost: strict.fz.example\r\n\r\n",
+        b"\x07GET /orders/v2/mock/4 HTTP/1.1\r\nhost: rules.fz.example\r\nx-version: beta-1\r\n\r\nGET /orders/v2 HTTP/1.1\r\nhost: rules.fz.example\r\nX-Version: alpha\r\n\r\n",
     ];
 
     /// The fixture's templates are in force, so the fuzzer drives requests through them.
@@ -944,6 +958,30 @@ mod tests {
                 String::from_utf8_lossy(&answer)
             );
         }
+        // The routing rule sends a request with its header and base path to the stage,
+        // the base path stripped; nothing else (the domain has no mapping).
+        let answer = send(
+            fixture.gateway,
+            b"POST /orders/v2/mock/4 HTTP/1.1\r\nhost: rules.fz.example\r\nx-version: beta-1\r\nuser-agent: curl\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            status(&answer),
+            Some(200),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        let answer = send(
+            fixture.gateway,
+            b"POST /orders/v2/mock/4 HTTP/1.1\r\nhost: rules.fz.example\r\nx-version: alpha\r\nuser-agent: curl\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            status(&answer),
+            Some(403),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
         // Mutual TLS and STRICT access refuse what does not come over HTTPS for them.
         for host in ["mtls.fz.example", "strict.fz.example"] {
             let answer = send(fixture.gateway, request(host, "/mock/4").as_bytes()).unwrap();

@@ -309,6 +309,15 @@ pub struct MutualTlsAuthenticationInput {
     pub truststore_version: Option<String>,
 }
 
+/// CreateRoutingRule and PutRoutingRule (apigatewayv2).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoutingRule {
+    pub priority: Option<i64>,
+    pub conditions: Option<Vec<causeway_model::routing_rule::Condition>>,
+    pub actions: Option<Vec<causeway_model::routing_rule::Action>>,
+}
+
 /// CreateBasePathMapping.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

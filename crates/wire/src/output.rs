@@ -641,6 +641,47 @@ pub struct VpcLinksV2 {
     pub next_token: Option<String>,
 }
 
+/// A routing rule of a custom domain name (apigatewayv2), with its ARN.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingRule<'a> {
+    pub routing_rule_id: &'a str,
+    pub routing_rule_arn: String,
+    pub priority: i64,
+    pub conditions: &'a [m::routing_rule::Condition],
+    pub actions: &'a [m::routing_rule::Action],
+}
+
+impl<'a> RoutingRule<'a> {
+    /// The wire form of `rule`, a rule of domain `domain` in `region` and `account`.
+    pub fn from_model(
+        rule: &'a m::routing_rule::RoutingRule,
+        domain: &str,
+        region: &str,
+        account: &str,
+    ) -> RoutingRule<'a> {
+        RoutingRule {
+            routing_rule_id: &rule.routing_rule_id,
+            routing_rule_arn: format!(
+                "arn:aws:apigateway:{region}:{account}:/domainnames/{domain}/routingrules/{}",
+                rule.routing_rule_id
+            ),
+            priority: rule.priority,
+            conditions: &rule.conditions,
+            actions: &rule.actions,
+        }
+    }
+}
+
+/// ListRoutingRules: `routingRules` and, when more follow, `nextToken`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingRules<'a> {
+    pub routing_rules: Vec<RoutingRule<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// DocumentationPart.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -878,6 +919,7 @@ pub struct DomainName {
     pub mutual_tls_authentication: Option<MutualTlsAuthentication>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ownership_verification_certificate_arn: Option<String>,
+    pub routing_mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<StringMap>,
 }
@@ -939,6 +981,7 @@ impl DomainName {
             ownership_verification_certificate_arn: domain
                 .ownership_verification_certificate_arn
                 .clone(),
+            routing_mode: domain.routing_mode.as_str(),
             tags: match tags {
                 TagsField::Include => Some(domain.tags.clone()),
                 TagsField::Omit => None,

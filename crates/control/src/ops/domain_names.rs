@@ -8,6 +8,7 @@
 
 use causeway_model::mtls::MutualTls;
 use causeway_model::patch::{Op, PatchOperation};
+use causeway_model::routing_rule::RoutingMode;
 use causeway_model::{ApiError, BasePathMapping, DomainName, EndpointType};
 use causeway_wire::input;
 use causeway_wire::output::{self, Page, TagsField};
@@ -149,6 +150,10 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     if let Some(arn) = &req.ownership_verification_certificate_arn {
         check_certificate_arn(cx, arn, false)?;
     }
+    let routing_mode = match req.routing_mode.as_deref() {
+        None | Some("") => RoutingMode::default(),
+        Some(mode) => routing_mode(mode)?,
+    };
     let tags = req.tags.unwrap_or_default();
     check_tags(&tags)?;
     if cx.state.domains.contains_key(&name) {
@@ -185,6 +190,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         endpoint_access_mode,
         mutual_tls,
         ownership_verification_certificate_arn: req.ownership_verification_certificate_arn,
+        routing_mode,
     };
     cx.put(kind::DOMAIN_NAME, name.clone(), &created)?;
     let reply = output::DomainName::from_model(&created, &cx.config.region, TagsField::Include);
@@ -193,9 +199,21 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         DomainState {
             domain: created,
             mappings: Default::default(),
+            rules: Default::default(),
         },
     );
     json(201, &reply)
+}
+
+/// A routing mode as apigateway names it.
+fn routing_mode(text: &str) -> Result<RoutingMode, ApiError> {
+    RoutingMode::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = RoutingMode::ALL.iter().map(|m| m.as_str()).collect();
+        ApiError::bad_request(format!(
+            "Invalid routing mode '{text}'. Valid options are {}",
+            names.join(", ")
+        ))
+    })
 }
 
 /// A certificate given with the domain, checked as ACM checks an import: one certificate,
@@ -434,8 +452,15 @@ pub fn update(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiErr
 /// `replace` on the certificates and the security policy, and on
 /// `/endpointConfiguration/types/0` (an EDGE domain made REGIONAL).
 fn apply(domain: &mut DomainName, op: &PatchOperation) -> Result<(), ApiError> {
-    const PATHS: &str = "/certificateName, /certificateArn, /regionalCertificateName, /regionalCertificateArn, /securityPolicy, /endpointAccessMode, /endpointConfiguration/types/0, /mutualTlsAuthentication/truststoreUri, /mutualTlsAuthentication/truststoreVersion, /ownershipVerificationCertificateArn";
+    const PATHS: &str = "/certificateName, /certificateArn, /regionalCertificateName, /regionalCertificateArn, /securityPolicy, /endpointAccessMode, /endpointConfiguration/types/0, /mutualTlsAuthentication/truststoreUri, /mutualTlsAuthentication/truststoreVersion, /ownershipVerificationCertificateArn, /routingMode";
     let field = match op.path.as_str() {
+        "/routingMode" => {
+            if op.op != Op::Replace {
+                return Err(op.unsupported(&[Op::Replace]));
+            }
+            domain.routing_mode = routing_mode(op.value()?)?;
+            return Ok(());
+        }
         "/mutualTlsAuthentication/truststoreUri" | "/mutualTlsAuthentication/truststoreVersion" => {
             let value = match op.op {
                 Op::Replace | Op::Add => op.optional_value(),
@@ -519,6 +544,7 @@ pub fn delete(cx: &mut Ctx<'_>, name: &str) -> Result<Reply, ApiError> {
     domain(cx, &name)?;
     cx.delete(kind::DOMAIN_NAME, name.clone());
     cx.delete_prefix(kind::BASE_PATH_MAPPING, format!("{name}/"));
+    cx.delete_prefix(kind::ROUTING_RULE, format!("{name}/"));
     cx.state.domains.remove(&name);
     empty(202)
 }
@@ -588,7 +614,11 @@ fn is_edge(api: &causeway_model::RestApi) -> bool {
 pub fn create_mapping(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let req: input::CreateBasePathMapping = causeway_wire::decode(body)?;
     let name = name.to_ascii_lowercase();
-    domain(cx, &name)?;
+    if domain(cx, &name)?.domain.routing_mode == RoutingMode::RoutingRuleOnly {
+        return Err(ApiError::bad_request(format!(
+            "Base path mappings can't be created for domain name {name}: its routing mode is ROUTING_RULE_ONLY. Set it to BASE_PATH_MAPPING_ONLY or ROUTING_RULE_THEN_BASE_PATH_MAPPING (UpdateDomainName, replace /routingMode) first"
+        )));
+    }
     let Some(api_id) = req.rest_api_id.filter(|id| !id.is_empty()) else {
         return Err(required("createBasePathMappingInput.restApiId"));
     };

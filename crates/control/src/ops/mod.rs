@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod request_validators;
 pub mod resources;
 pub mod restapis;
+pub mod routing_rules;
 pub mod stages;
 pub mod tags;
 pub mod test_invoke;

@@ -3378,6 +3378,7 @@ mod multinode;
 mod mutual_tls;
 mod request_validation;
 mod resource_policies;
+mod routing_rules;
 mod test_invoke;
 mod tunnel;
 mod usage_limits;

@@ -1123,3 +1123,222 @@ async fn aws_cli_vpc_links_v2() {
     assert!(stderr.contains("BadRequestException"), "{stderr}");
     server.stop().await;
 }
+
+/// `aws apigateway` sets a domain's routing mode, and `aws apigatewayv2` manages its routing
+/// rules (created, listed page by page, replaced, read, deleted) as botocore models them.
+#[tokio::test]
+async fn aws_cli_routing_rules() {
+    let server = TestServer::start().await;
+    let cert = imported_certificate(&server, &["*.example.com"]).await;
+    let v2 = |args: Vec<String>| {
+        let server = &server;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            aws_v2(server, &args).await
+        }
+    };
+    let json = |output: &Output| -> Value {
+        assert!(output.status.success(), "aws failed: {}", describe(output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("aws printed no JSON ({e}): {}", describe(output)))
+    };
+    let api = aws_json(&server, &["create-rest-api", "--name", "cli-rules"]).await;
+    let api = field(&api, "id").to_owned();
+    let resources = aws_json(&server, &["get-resources", "--rest-api-id", &api]).await;
+    let root = field(&resources["items"][0], "id").to_owned();
+    let on_root = [
+        "--rest-api-id",
+        &api,
+        "--resource-id",
+        &root,
+        "--http-method",
+        "GET",
+    ];
+    aws_json(
+        &server,
+        &[
+            &["put-method"][..],
+            &on_root,
+            &["--authorization-type", "NONE"],
+        ]
+        .concat(),
+    )
+    .await;
+    aws_json(
+        &server,
+        &[&["put-integration"][..], &on_root, &["--type", "MOCK"]].concat(),
+    )
+    .await;
+    aws_json(
+        &server,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ],
+    )
+    .await;
+
+    let domain = aws_json(
+        &server,
+        &[
+            "create-domain-name",
+            "--domain-name",
+            "cli.example.com",
+            "--regional-certificate-arn",
+            &cert,
+            "--endpoint-configuration",
+            "types=REGIONAL",
+            "--routing-mode",
+            "ROUTING_RULE_ONLY",
+        ],
+    )
+    .await;
+    assert_eq!(domain["routingMode"], "ROUTING_RULE_ONLY");
+
+    let rule_args = |priority: &str, header: &str| -> Vec<String> {
+        [
+            "--domain-name",
+            "cli.example.com",
+            "--priority",
+            priority,
+            "--conditions",
+            &format!(r#"[{{"MatchHeaders":{{"AnyOf":[{{"Header":"{header}","ValueGlob":"World*"}}]}}}},{{"MatchBasePaths":{{"AnyOf":["orders/v2"]}}}}]"#),
+            "--actions",
+            &format!(r#"[{{"InvokeApi":{{"ApiId":"{api}","Stage":"prod","StripBasePath":true}}}}]"#),
+        ]
+        .map(|s| s.to_owned())
+        .to_vec()
+    };
+    let created = json(
+        &v2([
+            vec!["create-routing-rule".to_owned()],
+            rule_args("10", "Hello"),
+        ]
+        .concat())
+        .await,
+    );
+    let id = field(&created, "RoutingRuleId").to_owned();
+    assert_eq!(created["Priority"], 10);
+    assert_eq!(
+        created["RoutingRuleArn"],
+        format!(
+            "arn:aws:apigateway:us-east-1:000000000000:/domainnames/cli.example.com/routingrules/{id}"
+        )
+    );
+    assert_eq!(
+        created["Conditions"][0]["MatchHeaders"]["AnyOf"][0]["ValueGlob"],
+        "World*"
+    );
+    assert_eq!(
+        created["Conditions"][1]["MatchBasePaths"]["AnyOf"][0],
+        "orders/v2"
+    );
+    assert_eq!(created["Actions"][0]["InvokeApi"]["StripBasePath"], true);
+    json(
+        &v2([
+            vec!["create-routing-rule".to_owned()],
+            rule_args("20", "Version"),
+        ]
+        .concat())
+        .await,
+    );
+
+    // The CLI follows nextToken page by page.
+    let listed = json(
+        &v2([
+            "list-routing-rules",
+            "--domain-name",
+            "cli.example.com",
+            "--page-size",
+            "1",
+        ]
+        .map(str::to_owned)
+        .to_vec())
+        .await,
+    );
+    let priorities: Vec<&Value> = listed["RoutingRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["Priority"])
+        .collect();
+    assert_eq!(priorities, [&Value::from(10), &Value::from(20)]);
+
+    let put = json(
+        &v2([
+            vec![
+                "put-routing-rule".to_owned(),
+                "--routing-rule-id".to_owned(),
+                id.clone(),
+            ],
+            rule_args("30", "Hello"),
+        ]
+        .concat())
+        .await,
+    );
+    assert_eq!(
+        (field(&put, "RoutingRuleId"), &put["Priority"]),
+        (id.as_str(), &Value::from(30))
+    );
+    let got = json(
+        &v2([
+            "get-routing-rule",
+            "--domain-name",
+            "cli.example.com",
+            "--routing-rule-id",
+            &id,
+        ]
+        .map(str::to_owned)
+        .to_vec())
+        .await,
+    );
+    assert_eq!(got["Priority"], 30);
+
+    let deleted = v2([
+        "delete-routing-rule",
+        "--domain-name",
+        "cli.example.com",
+        "--routing-rule-id",
+        &id,
+    ]
+    .map(str::to_owned)
+    .to_vec())
+    .await;
+    assert!(deleted.status.success(), "{}", describe(&deleted));
+    let gone = v2([
+        "get-routing-rule",
+        "--domain-name",
+        "cli.example.com",
+        "--routing-rule-id",
+        &id,
+    ]
+    .map(str::to_owned)
+    .to_vec())
+    .await;
+    assert!(!gone.status.success());
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("NotFoundException"),
+        "{}",
+        describe(&gone)
+    );
+
+    let updated = aws_json(
+        &server,
+        &[
+            "update-domain-name",
+            "--domain-name",
+            "cli.example.com",
+            "--patch-operations",
+            "op=replace,path=/routingMode,value=ROUTING_RULE_THEN_BASE_PATH_MAPPING",
+        ],
+    )
+    .await;
+    assert_eq!(
+        updated["routingMode"],
+        "ROUTING_RULE_THEN_BASE_PATH_MAPPING"
+    );
+    server.stop().await;
+}

@@ -6,7 +6,7 @@ use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 use super::*;
 
 /// An invoker whose requests carry `Host: {host}`, to the gateway.
-fn for_host(server: &TestServer, host: &str) -> Invoke {
+pub(super) fn for_host(server: &TestServer, host: &str) -> Invoke {
     let gateway = server.gateway_addr();
     Invoke {
         gateway,

@@ -9,7 +9,8 @@ use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
 use crate::ops::{
-    account, apikeys, authorizers, client_certificates, domain_names, nodes, usage, usageplans,
+    account, api_mappings, apikeys, authorizers, client_certificates, domain_names, nodes, usage,
+    usageplans,
 };
 use crate::ops::{
     deployments, documentation, gateway_responses, methods, models, request_validators, resources,
@@ -259,6 +260,18 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["v2", "vpclinks", id]) => vpclinks_v2::get(cx, id),
         ("PATCH", ["v2", "vpclinks", id]) => vpclinks_v2::update(cx, id, body),
         ("DELETE", ["v2", "vpclinks", id]) => vpclinks_v2::delete(cx, id),
+        // apigatewayv2's API mappings (base path mappings, multi-level ones too).
+        ("POST", ["v2", "domainnames", name, "apimappings"]) => {
+            api_mappings::create(cx, name, body)
+        }
+        ("GET", ["v2", "domainnames", name, "apimappings"]) => api_mappings::list(cx, name, q),
+        ("GET", ["v2", "domainnames", name, "apimappings", id]) => api_mappings::get(cx, name, id),
+        ("PATCH", ["v2", "domainnames", name, "apimappings", id]) => {
+            api_mappings::update(cx, name, id, body)
+        }
+        ("DELETE", ["v2", "domainnames", name, "apimappings", id]) => {
+            api_mappings::delete(cx, name, id)
+        }
         // apigatewayv2's routing rules of custom domain names.
         ("POST", ["v2", "domainnames", name, "routingrules"]) => {
             routing_rules::create(cx, name, body)

@@ -232,6 +232,13 @@ fn build() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings",
         r#"{"basePath":"v1","restApiId":"fz","stage":"prod"}"#,
     );
+    // A multi-level API mapping.
+    let mapping = call(
+        "POST",
+        "/v2/domainnames/fz.example/apimappings",
+        r#"{"apiMappingKey":"orders/v2","apiId":"fz","stage":"prod"}"#,
+    );
+    let mapping = mapping["apiMappingId"].as_str()?.to_owned();
     // A documentation part, and a version of it that the stage names.
     let part = call(
         "POST",
@@ -306,6 +313,9 @@ fn build() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings".to_owned(),
         "/domainnames/fz.example/basepathmappings/v1".to_owned(),
         "/domainnames/fz.example/basepathmappings/%28none%29".to_owned(),
+        "/v2/domainnames/fz.example/apimappings".to_owned(),
+        "/v2/domainnames/fz.example/apimappings?maxResults=1".to_owned(),
+        format!("/v2/domainnames/fz.example/apimappings/{mapping}"),
         "/v2/domainnames/rules.fz.example/routingrules".to_owned(),
         "/v2/domainnames/rules.fz.example/routingrules?maxResults=1".to_owned(),
         format!("/v2/domainnames/rules.fz.example/routingrules/{rule}"),

@@ -39,8 +39,8 @@ pub struct Snapshot {
 }
 
 /// How a custom domain name routes requests: its routing rules (lowest priority first),
-/// then its base path mappings (the root one, `(none)`, last); either is empty when the
-/// domain's routing mode does not use it.
+/// then its base path mappings (the longest first, the root one, `(none)`, last); either is
+/// empty when the domain's routing mode does not use it.
 #[derive(Debug, Default)]
 pub struct DomainRoutes {
     pub rules: Vec<DomainRule>,
@@ -473,7 +473,9 @@ fn domain_routes(domain: &causeway_model::gateway::DomainPlan) -> DomainRoutes {
     } else {
         Vec::new()
     };
-    mappings.sort_by_key(|r| r.base_path.is_none());
+    // The longest base path first (a request goes to the longest that matches), the root
+    // last.
+    mappings.sort_by_key(|r| std::cmp::Reverse(r.base_path.as_ref().map_or(0, String::len)));
     let mut rules: Vec<&causeway_model::routing_rule::RoutingRule> = if mode.uses_rules() {
         domain.rules.iter().collect()
     } else {

@@ -569,6 +569,28 @@ mod tests {
     }
 
     #[test]
+    fn mappings_stored_without_an_id_get_the_same_one_every_time() {
+        let mapping = |base_path: &str, id: Option<&str>| crate::BasePathMapping {
+            base_path: base_path.to_owned(),
+            rest_api_id: "a".to_owned(),
+            stage: None,
+            api_mapping_id: id.map(str::to_owned),
+        };
+        let derived = mapping("orders", None).api_mapping_id();
+        assert_eq!(derived.len(), 10);
+        assert!(
+            derived
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        // Pinned: a node or a release that drew it otherwise would lose the mapping.
+        assert_eq!(derived, mapping("orders", None).api_mapping_id());
+        assert_eq!(derived, "2qpuut2o6o");
+        assert_ne!(derived, mapping("(none)", None).api_mapping_id());
+        assert_eq!(mapping("orders", Some("kept")).api_mapping_id(), "kept");
+    }
+
+    #[test]
     fn routing_modes_read_and_write_apigateways_names() {
         for mode in RoutingMode::ALL {
             assert_eq!(RoutingMode::parse(mode.as_str()), Some(mode));

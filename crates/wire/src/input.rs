@@ -327,6 +327,15 @@ pub struct CreateBasePathMapping {
     pub stage: Option<String>,
 }
 
+/// CreateApiMapping and UpdateApiMapping (apigatewayv2).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApiMapping {
+    pub api_id: Option<String>,
+    pub api_mapping_key: Option<String>,
+    pub stage: Option<String>,
+}
+
 /// TagResource.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

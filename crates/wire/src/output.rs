@@ -1028,6 +1028,42 @@ impl BasePathMapping {
     }
 }
 
+/// An API mapping of apigatewayv2: a base path mapping by another name, its root key
+/// written as the empty string.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiMapping {
+    pub api_id: String,
+    pub api_mapping_id: String,
+    pub api_mapping_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+impl ApiMapping {
+    pub fn from_model(mapping: &m::BasePathMapping) -> ApiMapping {
+        ApiMapping {
+            api_id: mapping.rest_api_id.clone(),
+            api_mapping_id: mapping.api_mapping_id(),
+            api_mapping_key: if mapping.base_path == "(none)" {
+                String::new()
+            } else {
+                mapping.base_path.clone()
+            },
+            stage: mapping.stage.clone(),
+        }
+    }
+}
+
+/// GetApiMappings: `items` and, when more follow, `nextToken`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiMappings {
+    pub items: Vec<ApiMapping>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// TestInvokeAuthorizer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -22,7 +22,7 @@ const MAPPING_NOT_FOUND: &str = "Invalid base path mapping identifier specified"
 /// The base path of a mapping at the domain's root.
 pub const ROOT: &str = "(none)";
 
-fn domain<'a>(cx: &'a Ctx<'_>, name: &str) -> Result<&'a DomainState, ApiError> {
+pub(super) fn domain<'a>(cx: &'a Ctx<'_>, name: &str) -> Result<&'a DomainState, ApiError> {
     cx.state
         .domains
         .get(name)
@@ -579,7 +579,7 @@ fn base_path(given: Option<&str>) -> Result<String, ApiError> {
 
 /// The API and stage a mapping names must exist; a domain with mutual TLS takes no EDGE
 /// API (AWS's text).
-fn check_target(
+pub(super) fn check_target(
     cx: &Ctx<'_>,
     domain_name: &str,
     api_id: &str,
@@ -634,11 +634,12 @@ pub fn create_mapping(cx: &mut Ctx<'_>, name: &str, body: &[u8]) -> Result<Reply
         base_path: path.clone(),
         rest_api_id: api_id,
         stage,
+        api_mapping_id: Some(new_mapping_id(cx, &name)),
     };
     save_mapping(cx, &name, mapping, 201)
 }
 
-fn save_mapping(
+pub(super) fn save_mapping(
     cx: &mut Ctx<'_>,
     name: &str,
     mapping: BasePathMapping,
@@ -656,8 +657,31 @@ fn save_mapping(
     json(status, &reply)
 }
 
+/// A new mapping's apigatewayv2 id, unique within the domain.
+pub(super) fn new_mapping_id(cx: &mut Ctx<'_>, name: &str) -> String {
+    let taken: Vec<String> = cx
+        .state
+        .domains
+        .get(name)
+        .map(|d| {
+            d.mappings
+                .values()
+                .map(BasePathMapping::api_mapping_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    cx.new_id(10, |candidate| taken.iter().any(|t| t == candidate))
+}
+
+/// The mapping of a base path; a multi-level one (made with apigatewayv2) is found by its
+/// whole path (`orders%2Fv2` in the URL).
 fn mapping<'a>(cx: &'a Ctx<'_>, name: &str, path: &str) -> Result<&'a BasePathMapping, ApiError> {
-    let path = base_path(Some(path)).map_err(|_| ApiError::not_found(MAPPING_NOT_FOUND))?;
+    let trimmed = path.trim_matches('/');
+    let path = if trimmed.contains('/') {
+        trimmed.to_owned()
+    } else {
+        base_path(Some(path)).map_err(|_| ApiError::not_found(MAPPING_NOT_FOUND))?
+    };
     domain(cx, name)?
         .mappings
         .get(&path)
@@ -692,6 +716,8 @@ pub fn update_mapping(
     let name = name.to_ascii_lowercase();
     let current = mapping(cx, &name, path)?.clone();
     let mut updated = current.clone();
+    // The apigatewayv2 id stays the mapping's when its base path changes.
+    updated.api_mapping_id = Some(current.api_mapping_id());
     for op in &ops {
         if op.op != Op::Replace {
             return Err(op.unsupported(&[Op::Replace]));

@@ -1,6 +1,7 @@
 //! The management operations, one module per resource family.
 
 pub mod account;
+pub mod api_mappings;
 pub mod apikeys;
 pub mod authorizers;
 pub mod client_certificates;

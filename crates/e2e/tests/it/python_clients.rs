@@ -1125,7 +1125,8 @@ async fn aws_cli_vpc_links_v2() {
 }
 
 /// `aws apigateway` sets a domain's routing mode, and `aws apigatewayv2` manages its routing
-/// rules (created, listed page by page, replaced, read, deleted) as botocore models them.
+/// rules (created, listed page by page, replaced, read, deleted) and API mappings as
+/// botocore models them.
 #[tokio::test]
 async fn aws_cli_routing_rules() {
     let server = TestServer::start().await;
@@ -1340,5 +1341,43 @@ async fn aws_cli_routing_rules() {
         updated["routingMode"],
         "ROUTING_RULE_THEN_BASE_PATH_MAPPING"
     );
+
+    // API mappings, multi-level ones too.
+    let mapping = json(
+        &v2([
+            "create-api-mapping",
+            "--domain-name",
+            "cli.example.com",
+            "--api-id",
+            &api,
+            "--stage",
+            "prod",
+            "--api-mapping-key",
+            "orders/v2",
+        ]
+        .map(str::to_owned)
+        .to_vec())
+        .await,
+    );
+    let mapping_id = field(&mapping, "ApiMappingId").to_owned();
+    assert_eq!(mapping["ApiMappingKey"], "orders/v2");
+    let mappings = json(
+        &v2(["get-api-mappings", "--domain-name", "cli.example.com"]
+            .map(str::to_owned)
+            .to_vec())
+        .await,
+    );
+    assert_eq!(mappings["Items"][0]["ApiMappingId"], mapping_id.as_str());
+    let deleted = v2([
+        "delete-api-mapping",
+        "--domain-name",
+        "cli.example.com",
+        "--api-mapping-id",
+        &mapping_id,
+    ]
+    .map(str::to_owned)
+    .to_vec())
+    .await;
+    assert!(deleted.status.success(), "{}", describe(&deleted));
     server.stop().await;
 }

@@ -1,6 +1,6 @@
-//! Routing rules of custom domain names (apigatewayv2's `/v2/domainnames/{name}/routingrules`)
-//! and domains' routing modes: the management operations, and invokes routed by the
-//! request's headers and base path as AWS's documented examples route them.
+//! Routing rules of custom domain names (apigatewayv2's `/v2/domainnames/{name}/routingrules`),
+//! domains' routing modes and apigatewayv2's API mappings (multi-level base paths): the
+//! management operations, and invokes routed as AWS's documented examples route them.
 
 use serde_json::{Value, json};
 
@@ -774,4 +774,257 @@ async fn requests_follow_routing_rules_as_awss_examples_do() {
         "api1"
     );
     let _ = (hello, dogs);
+}
+
+fn mappings_path(domain: &str) -> String {
+    format!("/v2/domainnames/{domain}/apimappings")
+}
+
+/// apigatewayv2's API mappings: multi-level keys on a REGIONAL domain, the longest key that
+/// matches a request wins (AWS's documented example), apigateway lists the same mappings,
+/// and ids stay with their mappings.
+#[tokio::test]
+async fn api_mappings_route_by_the_longest_matching_key() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let cert = imported_certificate(&server, &["*.example.com"]).await;
+    let mut apis = Vec::new();
+    for tag in ["api1", "api2", "api3", "api4", "api5"] {
+        apis.push(echo_api(&client, tag).await);
+    }
+    let domain = "levels.example.com";
+    create_regional_domain(&client, domain, &cert).await;
+    let mut ids = Vec::new();
+    for (key, api) in [
+        ("", &apis[0]),
+        ("orders", &apis[1]),
+        ("orders/v1/items", &apis[2]),
+        ("orders/v2/items", &apis[3]),
+        ("orders/v2/items/categories", &apis[4]),
+    ] {
+        let raw = server
+            .post(
+                &mappings_path(domain),
+                &json!({"apiId": api, "apiMappingKey": key, "stage": "prod"}).to_string(),
+            )
+            .await;
+        raw.assert_status(201);
+        let created = raw.json();
+        let id = created["apiMappingId"].as_str().unwrap().to_owned();
+        assert!(
+            id.len() == 10
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+            "{id}"
+        );
+        assert_eq!(
+            created,
+            json!({"apiId": api, "apiMappingId": id, "apiMappingKey": key, "stage": "prod"})
+        );
+        ids.push(id);
+    }
+    let invoke = for_host(&server, domain);
+    invoke
+        .until("GET", "/orders/v2/items/categories/5", |raw| {
+            raw.status == 200 && served(raw).0 == "api5"
+        })
+        .await;
+    for (path, tag, proxy) in [
+        ("/orders", "api2", ""),
+        ("/orders/v1/items", "api3", ""),
+        ("/orders/v2/items", "api4", ""),
+        ("/orders/v1/items/123", "api3", "123"),
+        ("/orders/v2/items/categories/5", "api5", "5"),
+        ("/orders/v3/items", "api2", "v3/items"),
+        ("/customers", "api1", "customers"),
+        ("/ordersandmore", "api1", "ordersandmore"),
+    ] {
+        let got = served(&invoke.get(path).await);
+        assert_eq!((got.0.as_str(), got.3.as_str()), (tag, proxy), "GET {path}");
+    }
+
+    // The same mappings through apigateway: multi-level base paths listed, and found by
+    // their whole (encoded) path.
+    let listed = client
+        .get_base_path_mappings()
+        .domain_name(domain)
+        .send()
+        .await
+        .unwrap();
+    let paths: Vec<&str> = listed
+        .items()
+        .iter()
+        .filter_map(|m| m.base_path())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "(none)",
+            "orders",
+            "orders/v1/items",
+            "orders/v2/items",
+            "orders/v2/items/categories"
+        ]
+    );
+    let got = server
+        .get(&format!(
+            "/domainnames/{domain}/basepathmappings/orders%2Fv1%2Fitems"
+        ))
+        .await;
+    got.assert_status(200);
+    assert_eq!(got.json()["restApiId"], apis[2].as_str());
+    // apigateway makes no multi-level mapping itself (AWS's text).
+    let refused = client
+        .create_base_path_mapping()
+        .domain_name(domain)
+        .base_path("a/b")
+        .rest_api_id(&apis[0])
+        .stage("prod")
+        .send()
+        .await
+        .expect_err("apigateway takes no slash");
+    assert!(
+        format!("{refused:?}").contains("use API Gateway V2"),
+        "{refused:?}"
+    );
+    // A mapping apigateway made has an apigatewayv2 id too.
+    client
+        .create_base_path_mapping()
+        .domain_name(domain)
+        .base_path("shipping")
+        .rest_api_id(&apis[1])
+        .stage("beta")
+        .send()
+        .await
+        .unwrap();
+    let all = server.get(&mappings_path(domain)).await.json();
+    let shipping = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["apiMappingKey"] == "shipping")
+        .cloned()
+        .unwrap();
+    assert_eq!(shipping["stage"], "beta");
+    let page = server
+        .get(&format!("{}?maxResults=2", mappings_path(domain)))
+        .await
+        .json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let next = page["nextToken"].as_str().unwrap();
+    let rest = server
+        .get(&format!(
+            "{}?maxResults=10&nextToken={next}",
+            mappings_path(domain)
+        ))
+        .await
+        .json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 4);
+    assert!(rest.get("nextToken").is_none(), "{rest}");
+
+    // Refusals.
+    for (body, status, error_type, part) in [
+        (
+            json!({"apiId": apis[0], "apiMappingKey": "orders", "stage": "prod"}),
+            409,
+            "ConflictException",
+            "already exists",
+        ),
+        (
+            json!({"apiId": apis[0], "apiMappingKey": "a b", "stage": "prod"}),
+            400,
+            "BadRequestException",
+            "An ApiMapping key may contain only letters, numbers and one of $-_.+!*'()",
+        ),
+        (
+            json!({"apiId": apis[0], "apiMappingKey": "x"}),
+            400,
+            "BadRequestException",
+            "Stage is required",
+        ),
+        (
+            json!({"apiId": apis[0], "apiMappingKey": "x", "stage": "gamma"}),
+            400,
+            "BadRequestException",
+            "Invalid stage identifier specified",
+        ),
+    ] {
+        assert_v2_error(
+            &server.post(&mappings_path(domain), &body.to_string()).await,
+            status,
+            error_type,
+            part,
+        );
+    }
+    let edge = "edge-levels.example.com";
+    client
+        .create_domain_name()
+        .domain_name(edge)
+        .certificate_arn(&cert)
+        .send()
+        .await
+        .unwrap();
+    assert_v2_error(
+        &server
+            .post(
+                &mappings_path(edge),
+                &json!({"apiId": apis[0], "apiMappingKey": "a/b", "stage": "prod"}).to_string(),
+            )
+            .await,
+        400,
+        "BadRequestException",
+        "REGIONAL domain name with a TLS 1.2 security policy",
+    );
+
+    // UpdateApiMapping moves a mapping to another key and stage; its id stays.
+    let moved = server
+        .patch(
+            &format!("{}/{}", mappings_path(domain), ids[2]),
+            &json!({"apiId": apis[2], "apiMappingKey": "orders/v1", "stage": "beta"}).to_string(),
+        )
+        .await;
+    moved.assert_status(200);
+    assert_eq!(
+        moved.json(),
+        json!({"apiId": apis[2], "apiMappingId": ids[2], "apiMappingKey": "orders/v1", "stage": "beta"})
+    );
+    let raw = invoke
+        .until("GET", "/orders/v1/items", |raw| {
+            raw.status == 200 && served(raw).1 == "beta"
+        })
+        .await;
+    assert_eq!(
+        served(&raw),
+        (
+            "api3".into(),
+            "beta".into(),
+            "/{proxy+}".into(),
+            "items".into()
+        )
+    );
+    let got = server
+        .get(&format!("{}/{}", mappings_path(domain), ids[2]))
+        .await;
+    assert_eq!(got.json()["apiMappingKey"], "orders/v1");
+
+    // Deleted: 204; the next longest key takes its requests.
+    let deleted = server
+        .delete(&format!("{}/{}", mappings_path(domain), ids[4]))
+        .await;
+    deleted.assert_status(204);
+    assert_v2_error(
+        &server
+            .get(&format!("{}/{}", mappings_path(domain), ids[4]))
+            .await,
+        404,
+        "NotFoundException",
+        &ids[4],
+    );
+    let raw = invoke
+        .until("GET", "/orders/v2/items/categories/5", |raw| {
+            raw.status == 200 && served(raw).0 == "api4"
+        })
+        .await;
+    assert_eq!(served(&raw).3, "categories/5");
 }

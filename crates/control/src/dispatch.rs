@@ -9,8 +9,8 @@ use percent_encoding::percent_decode_str;
 
 use crate::ctx::{Ctx, Query};
 use crate::ops::{
-    account, api_mappings, apikeys, authorizers, client_certificates, domain_names, nodes, usage,
-    usageplans,
+    account, api_mappings, apikeys, authorizers, client_certificates, domain_names,
+    domain_names_v2, nodes, usage, usageplans,
 };
 use crate::ops::{
     deployments, documentation, gateway_responses, methods, models, request_validators, resources,
@@ -260,6 +260,12 @@ pub fn dispatch(cx: &mut Ctx<'_>, request: &Request) -> Result<Reply, ApiError> 
         ("GET", ["v2", "vpclinks", id]) => vpclinks_v2::get(cx, id),
         ("PATCH", ["v2", "vpclinks", id]) => vpclinks_v2::update(cx, id, body),
         ("DELETE", ["v2", "vpclinks", id]) => vpclinks_v2::delete(cx, id),
+        // apigatewayv2's custom domain names (the same domains as apigateway's).
+        ("POST", ["v2", "domainnames"]) => domain_names_v2::create(cx, body),
+        ("GET", ["v2", "domainnames"]) => domain_names_v2::list(cx, q),
+        ("GET", ["v2", "domainnames", name]) => domain_names_v2::get(cx, name),
+        ("PATCH", ["v2", "domainnames", name]) => domain_names_v2::update(cx, name, body),
+        ("DELETE", ["v2", "domainnames", name]) => domain_names_v2::delete(cx, name),
         // apigatewayv2's API mappings (base path mappings, multi-level ones too).
         ("POST", ["v2", "domainnames", name, "apimappings"]) => {
             api_mappings::create(cx, name, body)

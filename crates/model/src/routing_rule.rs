@@ -48,6 +48,20 @@ impl RoutingMode {
         RoutingMode::ALL.into_iter().find(|m| m.as_str() == text)
     }
 
+    /// The mode in apigatewayv2's names (`API_MAPPING_ONLY`, ...).
+    pub fn as_v2_str(self) -> &'static str {
+        match self {
+            RoutingMode::BasePathMappingOnly => "API_MAPPING_ONLY",
+            RoutingMode::RoutingRuleOnly => "ROUTING_RULE_ONLY",
+            RoutingMode::RoutingRuleThenBasePathMapping => "ROUTING_RULE_THEN_API_MAPPING",
+        }
+    }
+
+    /// Reads a mode as apigatewayv2 writes it.
+    pub fn parse_v2(text: &str) -> Option<RoutingMode> {
+        RoutingMode::ALL.into_iter().find(|m| m.as_v2_str() == text)
+    }
+
     /// Whether routing rules route requests in this mode.
     pub fn uses_rules(self) -> bool {
         self != RoutingMode::BasePathMappingOnly
@@ -600,6 +614,11 @@ mod tests {
             );
         }
         assert_eq!(RoutingMode::parse("API_MAPPING_ONLY"), None);
+        assert_eq!(
+            RoutingMode::parse_v2("ROUTING_RULE_THEN_API_MAPPING"),
+            Some(RoutingMode::RoutingRuleThenBasePathMapping)
+        );
+        assert_eq!(RoutingMode::parse_v2("BASE_PATH_MAPPING_ONLY"), None);
         assert!(!RoutingMode::default().uses_rules());
         assert!(!RoutingMode::RoutingRuleOnly.uses_mappings());
     }

@@ -327,6 +327,35 @@ pub struct CreateBasePathMapping {
     pub stage: Option<String>,
 }
 
+/// CreateDomainName and UpdateDomainName of apigatewayv2.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainNameV2 {
+    pub domain_name: Option<String>,
+    pub domain_name_configurations: Option<Vec<DomainNameConfigurationInput>>,
+    pub mutual_tls_authentication: Option<MutualTlsAuthenticationInput>,
+    pub routing_mode: Option<String>,
+    pub tags: Option<StringMap>,
+}
+
+/// One endpoint of an apigatewayv2 domain name, as sent (the members the service writes
+/// are taken and ignored, as the SDKs may send them back).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainNameConfigurationInput {
+    pub api_gateway_domain_name: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub certificate_name: Option<String>,
+    pub certificate_upload_date: Option<serde_json::Value>,
+    pub domain_name_status: Option<String>,
+    pub domain_name_status_message: Option<String>,
+    pub endpoint_type: Option<String>,
+    pub hosted_zone_id: Option<String>,
+    pub ip_address_type: Option<String>,
+    pub security_policy: Option<String>,
+    pub ownership_verification_certificate_arn: Option<String>,
+}
+
 /// CreateApiMapping and UpdateApiMapping (apigatewayv2).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

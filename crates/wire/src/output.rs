@@ -990,6 +990,95 @@ impl DomainName {
     }
 }
 
+/// A custom domain name as apigatewayv2 answers it: one `domainNameConfigurations` entry
+/// for its endpoint, the routing mode in apigatewayv2's names, times in ISO 8601.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainNameV2 {
+    pub api_mapping_selection_expression: &'static str,
+    pub domain_name: String,
+    pub domain_name_arn: String,
+    pub domain_name_configurations: Vec<DomainNameConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual_tls_authentication: Option<MutualTlsAuthentication>,
+    pub routing_mode: &'static str,
+    pub tags: StringMap,
+}
+
+/// One endpoint of an apigatewayv2 domain name.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainNameConfiguration {
+    pub api_gateway_domain_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_name: Option<String>,
+    pub certificate_upload_date: String,
+    pub domain_name_status: &'static str,
+    pub endpoint_type: m::EndpointType,
+    pub hosted_zone_id: String,
+    pub ip_address_type: &'static str,
+    pub security_policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ownership_verification_certificate_arn: Option<String>,
+}
+
+impl DomainNameV2 {
+    /// The apigatewayv2 form of a domain name in `region`.
+    pub fn from_model(domain: &m::DomainName, region: &str) -> DomainNameV2 {
+        let v1 = DomainName::from_model(domain, region, TagsField::Omit);
+        let regional = domain.endpoint_type != m::EndpointType::Edge;
+        let millis = crate::elbv2::xml::timestamp(domain.created_date.saturating_mul(1000));
+        DomainNameV2 {
+            api_mapping_selection_expression: "$request.basepath",
+            domain_name: v1.domain_name,
+            domain_name_arn: v1.domain_name_arn,
+            domain_name_configurations: vec![DomainNameConfiguration {
+                api_gateway_domain_name: if regional {
+                    format!("d-{}.execute-api.{region}.amazonaws.com", domain.id)
+                } else {
+                    v1.distribution_domain_name.unwrap_or_default()
+                },
+                certificate_arn: if regional {
+                    v1.regional_certificate_arn.or(v1.certificate_arn)
+                } else {
+                    v1.certificate_arn
+                },
+                certificate_name: if regional {
+                    v1.regional_certificate_name.or(v1.certificate_name)
+                } else {
+                    v1.certificate_name
+                },
+                // `2020-04-07T17:23:45Z`, as apigatewayv2 writes times.
+                certificate_upload_date: format!("{}Z", millis.get(..19).unwrap_or_default()),
+                domain_name_status: "AVAILABLE",
+                endpoint_type: domain.endpoint_type,
+                hosted_zone_id: if regional {
+                    regional_zone(region).to_owned()
+                } else {
+                    v1.distribution_hosted_zone_id.unwrap_or_default()
+                },
+                ip_address_type: "ipv4",
+                security_policy: v1.security_policy,
+                ownership_verification_certificate_arn: v1.ownership_verification_certificate_arn,
+            }],
+            mutual_tls_authentication: v1.mutual_tls_authentication,
+            routing_mode: domain.routing_mode.as_v2_str(),
+            tags: domain.tags.clone(),
+        }
+    }
+}
+
+/// GetDomainNames of apigatewayv2: `items` and, when more follow, `nextToken`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainNamesV2 {
+    pub items: Vec<DomainNameV2>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// The Route 53 zone of API Gateway's regional endpoints in `region` (us-east-1's for a
 /// region not listed).
 fn regional_zone(region: &str) -> &'static str {

@@ -8,6 +8,7 @@ pub mod client_certificates;
 pub mod deployments;
 pub mod documentation;
 pub mod domain_names;
+pub mod domain_names_v2;
 pub mod gateway_responses;
 pub mod methods;
 pub mod models;

@@ -1342,6 +1342,32 @@ async fn aws_cli_routing_rules() {
         "ROUTING_RULE_THEN_BASE_PATH_MAPPING"
     );
 
+    // apigatewayv2's own domain name operations, as AWS's routing-rule guide uses them.
+    let v2_mode = json(
+        &v2([
+            "update-domain-name",
+            "--domain-name",
+            "cli.example.com",
+            "--routing-mode",
+            "ROUTING_RULE_THEN_API_MAPPING",
+        ]
+        .map(str::to_owned)
+        .to_vec())
+        .await,
+    );
+    assert_eq!(v2_mode["RoutingMode"], "ROUTING_RULE_THEN_API_MAPPING");
+    assert_eq!(
+        v2_mode["DomainNameConfigurations"][0]["EndpointType"],
+        "REGIONAL"
+    );
+    let got = json(
+        &v2(["get-domain-name", "--domain-name", "cli.example.com"]
+            .map(str::to_owned)
+            .to_vec())
+        .await,
+    );
+    assert_eq!(got["DomainName"], "cli.example.com");
+
     // API mappings, multi-level ones too.
     let mapping = json(
         &v2([

@@ -1028,3 +1028,166 @@ async fn api_mappings_route_by_the_longest_matching_key() {
         .await;
     assert_eq!(served(&raw).3, "categories/5");
 }
+
+/// apigatewayv2's domain name operations manage apigateway's domains: created, read,
+/// listed, updated (the routing mode as AWS's routing-rule guide sets it) and deleted in
+/// apigatewayv2's shape, and served.
+#[tokio::test]
+async fn apigatewayv2_domain_names_are_apigateways_domains() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let cert = imported_certificate(&server, &["*.example.com"]).await;
+    let api = echo_api(&client, "v2api").await;
+    let created = server
+        .post(
+            "/v2/domainnames",
+            &json!({
+                "domainName": "V2.Example.com",
+                "domainNameConfigurations": [{"certificateArn": cert, "endpointType": "REGIONAL",
+                                              "securityPolicy": "TLS_1_2"}],
+                "routingMode": "ROUTING_RULE_THEN_API_MAPPING",
+                "tags": {"team": "edge"}
+            })
+            .to_string(),
+        )
+        .await;
+    created.assert_status(201);
+    let created = created.json();
+    assert_eq!(created["domainName"], "v2.example.com");
+    assert_eq!(
+        created["apiMappingSelectionExpression"],
+        "$request.basepath"
+    );
+    assert_eq!(
+        created["domainNameArn"],
+        "arn:aws:apigateway:us-east-1::/domainnames/v2.example.com"
+    );
+    assert_eq!(created["routingMode"], "ROUTING_RULE_THEN_API_MAPPING");
+    assert_eq!(created["tags"], json!({"team": "edge"}));
+    let config = &created["domainNameConfigurations"][0];
+    let target = config["apiGatewayDomainName"].as_str().unwrap();
+    assert!(
+        target.starts_with("d-") && target.ends_with(".execute-api.us-east-1.amazonaws.com"),
+        "{target}"
+    );
+    assert_eq!(config["certificateArn"], cert.as_str());
+    assert_eq!(config["endpointType"], "REGIONAL");
+    assert_eq!(config["hostedZoneId"], "Z1UJRXOUMOOFQ8");
+    assert_eq!(config["securityPolicy"], "TLS_1_2");
+    assert_eq!(config["domainNameStatus"], "AVAILABLE");
+    let uploaded = config["certificateUploadDate"].as_str().unwrap();
+    assert!(
+        uploaded.len() == 20 && uploaded.ends_with('Z') && uploaded.as_bytes()[10] == b'T',
+        "{uploaded}"
+    );
+    // The same domain through apigateway, with the mode in its names.
+    let v1 = client
+        .get_domain_name()
+        .domain_name("v2.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        v1.routing_mode().map(|m| m.as_str()),
+        Some("ROUTING_RULE_THEN_BASE_PATH_MAPPING")
+    );
+    assert_eq!(v1.regional_certificate_arn(), Some(cert.as_str()));
+    assert_eq!(
+        server.get("/v2/domainnames/v2.example.com").await.json(),
+        created
+    );
+
+    // Listed with apigateway's, page by page.
+    create_regional_domain(&client, "v1.example.com", &cert).await;
+    let page = server.get("/v2/domainnames?maxResults=1").await.json();
+    assert_eq!(page["items"][0]["domainName"], "v1.example.com");
+    assert_eq!(page["items"][0]["routingMode"], "API_MAPPING_ONLY");
+    let next = page["nextToken"].as_str().unwrap();
+    let rest = server
+        .get(&format!("/v2/domainnames?nextToken={next}"))
+        .await
+        .json();
+    assert_eq!(rest["items"][0]["domainName"], "v2.example.com");
+    assert!(rest.get("nextToken").is_none(), "{rest}");
+
+    // Updated: the routing mode, the security policy.
+    let updated = server
+        .patch(
+            "/v2/domainnames/v2.example.com",
+            &json!({"routingMode": "ROUTING_RULE_ONLY",
+                    "domainNameConfigurations": [{"securityPolicy": "TLS_1_0"}]})
+            .to_string(),
+        )
+        .await;
+    updated.assert_status(200);
+    let updated = updated.json();
+    assert_eq!(updated["routingMode"], "ROUTING_RULE_ONLY");
+    assert_eq!(
+        updated["domainNameConfigurations"][0]["securityPolicy"],
+        "TLS_1_0"
+    );
+    assert_v2_error(
+        &server
+            .patch(
+                "/v2/domainnames/v2.example.com",
+                &json!({"routingMode": "BASE_PATH_MAPPING_ONLY"}).to_string(),
+            )
+            .await,
+        400,
+        "BadRequestException",
+        "Valid options are API_MAPPING_ONLY, ROUTING_RULE_ONLY, ROUTING_RULE_THEN_API_MAPPING",
+    );
+    // apigateway's checks: a domain needs its certificate.
+    assert_v2_error(
+        &server
+            .post(
+                "/v2/domainnames",
+                &json!({"domainName": "nocert.example.com"}).to_string(),
+            )
+            .await,
+        400,
+        "BadRequestException",
+        "A certificate was not provided for the endpoint type REGIONAL.",
+    );
+
+    // Served: an API mapping of the v2 domain, once the mode uses mappings.
+    server
+        .patch(
+            "/v2/domainnames/v2.example.com",
+            &json!({"routingMode": "API_MAPPING_ONLY"}).to_string(),
+        )
+        .await
+        .assert_status(200);
+    server
+        .post(
+            &mappings_path("v2.example.com"),
+            &json!({"apiId": api, "apiMappingKey": "shop", "stage": "prod"}).to_string(),
+        )
+        .await
+        .assert_status(201);
+    let invoke = for_host(&server, "v2.example.com");
+    let raw = invoke
+        .until("GET", "/shop/cart", |raw| raw.status == 200)
+        .await;
+    assert_eq!(served(&raw).3, "cart");
+
+    // Deleted: 204, and gone for both APIs.
+    server
+        .delete("/v2/domainnames/v2.example.com")
+        .await
+        .assert_status(204);
+    assert_v2_error(
+        &server.get("/v2/domainnames/v2.example.com").await,
+        404,
+        "NotFoundException",
+        "Invalid domain name identifier specified",
+    );
+    assert!(
+        client
+            .get_domain_name()
+            .domain_name("v2.example.com")
+            .send()
+            .await
+            .is_err()
+    );
+}

@@ -313,6 +313,8 @@ fn build() -> Option<(Control, Vec<String>)> {
         "/domainnames/fz.example/basepathmappings".to_owned(),
         "/domainnames/fz.example/basepathmappings/v1".to_owned(),
         "/domainnames/fz.example/basepathmappings/%28none%29".to_owned(),
+        "/v2/domainnames".to_owned(),
+        "/v2/domainnames/fz.example".to_owned(),
         "/v2/domainnames/fz.example/apimappings".to_owned(),
         "/v2/domainnames/fz.example/apimappings?maxResults=1".to_owned(),
         format!("/v2/domainnames/fz.example/apimappings/{mapping}"),

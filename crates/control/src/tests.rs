@@ -124,6 +124,7 @@ a,abcdefghijklmnopqrstuvwxyz,true,'x,y'
         br#"{"priority":20,"conditions":[{"matchHeaders":{"anyOf":[{"header":"Host","valueGlob":"*.fz.example"}]}},{"matchBasePaths":{"anyOf":["a/b"]}}],"actions":[{"invokeApi":{"apiId":"fz","stage":"prod"}}]}"#,
         br#"{"patchOperations":[{"op":"replace","path":"/routingMode","value":"ROUTING_RULE_ONLY"}]}"#,
         br#"{"apiId":"fz","apiMappingKey":"a/b/c","stage":"prod"}"#,
+        br#"{"domainName":"n.fz.example","domainNameConfigurations":[{"endpointType":"EDGE","securityPolicy":"TLS_1_0"}],"routingMode":"ROUTING_RULE_THEN_API_MAPPING","mutualTlsAuthentication":{"truststoreUri":"s3://b/k"}}"#,
         br#"{"stageName":"prod","canarySettings":{"percentTraffic":10,"stageVariableOverrides":{"a":"b"},"useStageCache":true}}"#,
         br#"{"patchOperations":[{"op":"replace","path":"/canarySettings/stageVariableOverrides/a","value":"c"},{"op":"copy","from":"/canarySettings/stageVariableOverrides","path":"/variables"},{"op":"replace","path":"/canarySettings/useStageCache","value":"true"}]}"#,
         b"Attributes.member.1.Key=deregistration_delay.timeout_seconds&Attributes.member.1.Value=5",

@@ -351,7 +351,9 @@ pub fn render(
 }
 
 /// The value of a gateway response header: `'static'`, `method.request.header.X`,
-/// `method.request.querystring.X` or `stageVariables.X`.
+/// `method.request.querystring.X` (the first), `method.request.multivalueheader.X` and
+/// `method.request.multivaluequerystring.X` (every value, comma-joined),
+/// `stageVariables.X` or `context.X`.
 fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
     if let Some(text) = source.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
         return Some(text.to_owned());
@@ -359,20 +361,45 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
     if let Some(name) = source.strip_prefix("method.request.header.") {
         return context.request_headers?.get_str(name).map(str::to_owned);
     }
+    if let Some(name) = source.strip_prefix("method.request.multivalueheader.") {
+        let values: Vec<&str> = context
+            .request_headers?
+            .iter()
+            .filter(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .filter_map(|(_, value)| std::str::from_utf8(value).ok())
+            .collect();
+        return (!values.is_empty()).then(|| values.join(","));
+    }
     if let Some(name) = source.strip_prefix("method.request.querystring.") {
-        return context.query?.split('&').find_map(|pair| {
+        return query_values(context.query, name).into_iter().next();
+    }
+    if let Some(name) = source.strip_prefix("method.request.multivaluequerystring.") {
+        let values = query_values(context.query, name);
+        return (!values.is_empty()).then(|| values.join(","));
+    }
+    if let Some(name) = source.strip_prefix("stageVariables.") {
+        return context.stage_variables?.get(name).cloned();
+    }
+    if let Some(name) = source.strip_prefix("context.") {
+        return context_variable(name, context).map(std::borrow::Cow::into_owned);
+    }
+    None
+}
+
+/// The values of query parameter `name`, decoded, in order.
+fn query_values(query: Option<&str>, name: &str) -> Vec<String> {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (k == name).then(|| {
                 percent_encoding::percent_decode_str(v)
                     .decode_utf8_lossy()
                     .into_owned()
             })
-        });
-    }
-    if let Some(name) = source.strip_prefix("stageVariables.") {
-        return context.stage_variables?.get(name).cloned();
-    }
-    None
+        })
+        .collect()
 }
 
 /// Fills in the variables of a gateway response template. AWS documents these templates as

@@ -416,9 +416,82 @@ pub fn response_mappings(
     Ok(())
 }
 
+/// Checks a gateway response's `responseParameters` as AWS does when it is stored: each key
+/// `gatewayresponse.header.{name}`; each source a method request parameter
+/// (`method.request.{location}.{name}`), a stage variable, a context variable or a
+/// `'literal'`.
+pub fn gateway_response_mappings(
+    parameters: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    for (key, source) in parameters {
+        if !key
+            .strip_prefix("gatewayresponse.header.")
+            .is_some_and(|n| !n.is_empty())
+        {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression parameter specified: {key}"
+            )));
+        }
+        let request = source
+            .strip_prefix("method.request.")
+            .and_then(location_and_name)
+            .is_some();
+        if !request && !common_source(source) {
+            return Err(mapping_error(&format!(
+                "Invalid mapping expression specified: {source}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gateway_response_mappings_are_headers_from_the_request_or_literals() {
+        use std::collections::BTreeMap;
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let good = map(&[
+            ("gatewayresponse.header.Access-Control-Allow-Origin", "'*'"),
+            ("gatewayresponse.header.x-request-id", "context.requestId"),
+            ("gatewayresponse.header.x-stage", "stageVariables.name"),
+            (
+                "gatewayresponse.header.x-echo",
+                "method.request.header.x-trace",
+            ),
+            (
+                "gatewayresponse.header.x-tags",
+                "method.request.multivaluequerystring.tag",
+            ),
+        ]);
+        assert_eq!(gateway_response_mappings(&good), Ok(()));
+        let message = |pairs: &[(&str, &str)]| {
+            gateway_response_mappings(&map(pairs))
+                .err()
+                .map(|e| e.message().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            message(&[("gatewayresponse.header.x", "*")]),
+            "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: *]"
+        );
+        assert!(
+            message(&[("method.response.header.x", "'a'")]).contains(
+                "Invalid mapping expression parameter specified: method.response.header.x"
+            )
+        );
+        assert!(
+            message(&[("gatewayresponse.header.x", "integration.response.header.y")])
+                .contains("Invalid mapping expression specified: integration.response.header.y")
+        );
+    }
 
     #[test]
     fn mapping_expressions_are_those_aws_reads() {

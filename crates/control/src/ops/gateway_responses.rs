@@ -68,6 +68,9 @@ pub fn put(
     if let Some(code) = &req.status_code {
         validate::status_code(code, "statusCode")?;
     }
+    if let Some(parameters) = &req.response_parameters {
+        validate::gateway_response_mappings(parameters)?;
+    }
     let response = GatewayResponse {
         response_type: response_type.to_owned(),
         status_code: req
@@ -115,6 +118,10 @@ pub fn update(
     let base = current(api, response_type)
         .ok_or_else(|| ApiError::not_found("Invalid gateway response type specified"))?;
     let updated = patch::apply_gateway_response(&base, &ops)?;
+    // Checked when they change: a response stored before the check keeps taking patches.
+    if updated.response_parameters != base.response_parameters {
+        validate::gateway_response_mappings(&updated.response_parameters)?;
+    }
     save(cx, &account, api_id, updated, 200)
 }
 

@@ -2927,6 +2927,20 @@ async fn gateway_response_header_from_method_request_header() {
             "gatewayresponse.header.x-echo",
             "method.request.header.x-in",
         )
+        .response_parameters(
+            "gatewayresponse.header.x-all",
+            "method.request.multivalueheader.x-in",
+        )
+        .response_parameters(
+            "gatewayresponse.header.x-tags",
+            "method.request.multivaluequerystring.tag",
+        )
+        .response_parameters(
+            "gatewayresponse.header.x-tag",
+            "method.request.querystring.tag",
+        )
+        .response_parameters("gatewayresponse.header.x-id", "context.requestId")
+        .response_parameters("gatewayresponse.header.x-stage", "context.stage")
         .send()
         .await
         .unwrap();
@@ -2935,13 +2949,19 @@ async fn gateway_response_header_from_method_request_header() {
     let raw = invoke
         .send(
             invoke
-                .request("GET", "/prod/nowhere")
-                .header("x-in", "mirrored"),
+                .request("GET", "/prod/nowhere?tag=a&tag=b%20c")
+                .header("x-in", "mirrored")
+                .header("x-in", "twice"),
         )
         .await;
     assert_eq!(raw.status, 403);
     assert_eq!(raw.header("x-static").as_deref(), Some("fixed"));
     assert_eq!(raw.header("x-echo").as_deref(), Some("mirrored"));
+    assert_eq!(raw.header("x-all").as_deref(), Some("mirrored,twice"));
+    assert_eq!(raw.header("x-tag").as_deref(), Some("a"));
+    assert_eq!(raw.header("x-tags").as_deref(), Some("a,b c"));
+    assert_eq!(raw.header("x-id"), raw.header("x-amzn-requestid"));
+    assert_eq!(raw.header("x-stage").as_deref(), Some("prod"));
 }
 
 #[tokio::test]

@@ -487,3 +487,73 @@ async fn update_gateway_response_add_template() {
     );
     assert_eq!(updated.status_code(), Some("403"));
 }
+
+/// Response parameters are checked when stored, with AWS's texts: a header of the gateway
+/// response, from the method request, a stage or context variable, or a literal. A refused
+/// put or patch leaves the stored response as it was.
+#[tokio::test]
+async fn gateway_response_parameters_are_checked_when_stored() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (api, _) = create_api(&client, "gr").await;
+    let path = format!("/restapis/{api}/gatewayresponses/DEFAULT_4XX");
+    server
+        .put(
+            &path,
+            r#"{"responseParameters":{"gatewayresponse.header.x-trace":"method.request.header.x-trace","gatewayresponse.header.x-stage":"stageVariables.name","gatewayresponse.header.x-id":"context.requestId"}}"#,
+        )
+        .await
+        .assert_status(201);
+    for (body, part) in [
+        (
+            r#"{"responseParameters":{"gatewayresponse.header.Access-Control-Allow-Origin":"*"}}"#,
+            "errors : [Invalid mapping expression specified: *]",
+        ),
+        (
+            r#"{"responseParameters":{"method.response.header.x":"'a'"}}"#,
+            "errors : [Invalid mapping expression parameter specified: method.response.header.x]",
+        ),
+        (
+            r#"{"responseParameters":{"gatewayresponse.header.x":"integration.response.header.y"}}"#,
+            "errors : [Invalid mapping expression specified: integration.response.header.y]",
+        ),
+    ] {
+        let raw = server.put(&path, body).await;
+        raw.assert_status(400);
+        let message = raw.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with(
+                "Invalid mapping expression specified: Validation Result: warnings : [], "
+            ) && message.contains(part),
+            "{message}"
+        );
+    }
+    let patched = client
+        .update_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::Default4Xx)
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Add)
+                .path("/responseParameters/gatewayresponse.header.x-bad")
+                .value("nope")
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(
+        format!("{patched:?}").contains("Invalid mapping expression specified: nope"),
+        "{patched:?}"
+    );
+    let got = client
+        .get_gateway_response()
+        .rest_api_id(&api)
+        .response_type(GatewayResponseType::Default4Xx)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.response_parameters().map(HashMap::len), Some(3));
+}

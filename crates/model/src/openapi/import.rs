@@ -668,6 +668,10 @@ impl<'d> Reader<'d> {
                     }
                     "responseParameters" => {
                         parameters = self.string_map(item, &item_loc).unwrap_or_default();
+                        if let Err(e) = crate::validate::gateway_response_mappings(&parameters) {
+                            self.error(format!("{} (at {item_loc})", e.message()));
+                            parameters.clear();
+                        }
                     }
                     "responseTemplates" => {
                         templates = self.string_map(item, &item_loc).unwrap_or_default();

@@ -424,9 +424,9 @@ pub fn gateway_response_mappings(
     parameters: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
     for (key, source) in parameters {
-        if !key
+        if key
             .strip_prefix("gatewayresponse.header.")
-            .is_some_and(|n| !n.is_empty())
+            .is_none_or(str::is_empty)
         {
             return Err(mapping_error(&format!(
                 "Invalid mapping expression parameter specified: {key}"

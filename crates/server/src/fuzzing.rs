@@ -456,7 +456,7 @@ fn set_up(control: &Control, backend: SocketAddr) -> Option<()> {
     call(
         "PUT",
         "/restapis/fz/gatewayresponses/DEFAULT_4XX",
-        r#"{"responseParameters":{"gatewayresponse.header.x-error":"'fz'"},"responseTemplates":{"application/json":"{\"error\":$context.error.messageString,\"type\":\"$context.error.responseType\"}"}}"#,
+        r#"{"responseParameters":{"gatewayresponse.header.x-error":"'fz'","gatewayresponse.header.x-h":"method.request.multivalueheader.h","gatewayresponse.header.x-q":"method.request.multivaluequerystring.q","gatewayresponse.header.x-path":"context.path","gatewayresponse.header.x-ua":"context.identity.userAgent"},"responseTemplates":{"application/json":"{\"error\":$context.error.messageString,\"type\":\"$context.error.responseType\"}"}}"#,
     )?;
     call(
         "POST",

@@ -238,6 +238,32 @@ pub fn page_from<T>(
     (page, next)
 }
 
+/// One page of an apigatewayv2 listing: `maxResults` (1 to `max`, all by default) items
+/// from the one `nextToken` names, and the next page's token.
+pub fn page_v2<T>(
+    items: Vec<(String, T)>,
+    query: &Query,
+    max: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = match query.get("maxResults") {
+        None => items.len().max(1),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ if max == usize::MAX => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid maxResults '{text}': it must be a whole number, 1 or more"
+                )));
+            }
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid maxResults '{text}': it must be a whole number from 1 to {max}"
+                )));
+            }
+        },
+    };
+    Ok(page_from(items, query.get("nextToken"), size))
+}
+
 /// A JSON reply.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Reply, ApiError> {
     let body = serde_json::to_vec(value)

@@ -13,7 +13,7 @@ use causeway_wire::{input, output};
 
 use super::domain_names::{ROOT, check_target, domain, new_mapping_id, save_mapping};
 use crate::Reply;
-use crate::ctx::{Ctx, Query, empty, json, page_from};
+use crate::ctx::{Ctx, Query, empty, json, page_v2};
 use crate::state::kind;
 
 fn not_found(id: &str) -> ApiError {
@@ -125,18 +125,7 @@ pub fn list(cx: &mut Ctx<'_>, name: &str, query: &Query) -> Result<Reply, ApiErr
         .values()
         .map(|m| (m.base_path.clone(), m))
         .collect();
-    let size = match query.get("maxResults") {
-        None => keyed.len().max(1),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid maxResults '{text}': it must be a whole number, 1 or more"
-                )));
-            }
-        },
-    };
-    let (page, next_token) = page_from(keyed, query.get("nextToken"), size);
+    let (page, next_token) = page_v2(keyed, query, usize::MAX)?;
     let items = page
         .into_iter()
         .map(output::ApiMapping::from_model)

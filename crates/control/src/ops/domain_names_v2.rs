@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::domain_names;
 use crate::Reply;
-use crate::ctx::{Ctx, Query, empty, json, page_from};
+use crate::ctx::{Ctx, Query, empty, json, page_v2};
 
 /// A routing mode in apigatewayv2's names, as apigateway names it.
 fn routing_mode(text: &str) -> Result<&'static str, ApiError> {
@@ -123,18 +123,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .iter()
         .map(|(name, d)| (name.clone(), &d.domain))
         .collect();
-    let size = match query.get("maxResults") {
-        None => keyed.len().max(1),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid maxResults '{text}': it must be a whole number, 1 or more"
-                )));
-            }
-        },
-    };
-    let (page, next_token) = page_from(keyed, query.get("nextToken"), size);
+    let (page, next_token) = page_v2(keyed, query, usize::MAX)?;
     let region = &cx.config.region;
     let items = page
         .into_iter()

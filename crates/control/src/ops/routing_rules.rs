@@ -14,7 +14,7 @@ use causeway_model::routing_rule::{self, MAX_RULES_PER_DOMAIN, RoutingMode, Rout
 use causeway_wire::{input, output};
 
 use crate::Reply;
-use crate::ctx::{Ctx, Query, empty, json, page_from};
+use crate::ctx::{Ctx, Query, empty, json, page_v2};
 use crate::state::kind;
 
 use super::domain_names::DOMAIN_NOT_FOUND;
@@ -148,18 +148,7 @@ pub fn list(cx: &mut Ctx<'_>, name: &str, query: &Query) -> Result<Reply, ApiErr
         .map(|r| (format!("{:07}-{}", r.priority, r.routing_rule_id), r))
         .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let size = match query.get("maxResults") {
-        None => keyed.len().max(1),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid maxResults '{text}': it must be a whole number from 1 to 100"
-                )));
-            }
-        },
-    };
-    let (page, next_token) = page_from(keyed, query.get("nextToken"), size);
+    let (page, next_token) = page_v2(keyed, query, 100)?;
     let region = &cx.config.region;
     let account = &cx.config.account_id;
     let routing_rules = page

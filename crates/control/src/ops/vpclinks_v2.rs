@@ -10,7 +10,7 @@ use causeway_wire::input;
 use causeway_wire::output;
 
 use crate::Reply;
-use crate::ctx::{Ctx, Query, check_tags, empty, json, page_from};
+use crate::ctx::{Ctx, Query, check_tags, empty, json, page_v2};
 use crate::state::kind;
 
 /// Status messages apigatewayv2 shows.
@@ -133,18 +133,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|l| (format!("{:016}-{}", l.seq, l.id), l))
         .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let size = match query.get("maxResults") {
-        None => keyed.len().max(1),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid maxResults '{text}': it must be a whole number, 1 or more"
-                )));
-            }
-        },
-    };
-    let (page, next_token) = page_from(keyed, query.get("nextToken"), size);
+    let (page, next_token) = page_v2(keyed, query, usize::MAX)?;
     let items = page
         .into_iter()
         .map(output::VpcLinkV2::from_model)

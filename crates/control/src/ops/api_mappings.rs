@@ -11,7 +11,9 @@ use causeway_model::routing_rule::RoutingMode;
 use causeway_model::{ApiError, BasePathMapping, EndpointType};
 use causeway_wire::{input, output};
 
-use super::domain_names::{ROOT, check_target, domain, new_mapping_id, save_mapping};
+use super::domain_names::{
+    ROOT, base_path_segment, check_target, domain, new_mapping_id, save_mapping,
+};
 use crate::Reply;
 use crate::ctx::{Ctx, Query, empty, json, page_v2};
 use crate::state::kind;
@@ -27,18 +29,7 @@ fn mapping_key(given: Option<&str>) -> Result<String, ApiError> {
     if key.is_empty() || key == ROOT {
         return Ok(ROOT.to_owned());
     }
-    let valid = key.len() <= 300
-        && key.split('/').all(|segment| {
-            !segment.is_empty()
-                && segment.bytes().all(|b| {
-                    b.is_ascii_alphanumeric()
-                        || matches!(
-                            b,
-                            b'-' | b'_' | b'.' | b'+' | b'!' | b'$' | b'*' | b'\'' | b'(' | b')'
-                        )
-                })
-        });
-    if valid {
+    if key.len() <= 300 && key.split('/').all(base_path_segment) {
         Ok(key.to_owned())
     } else {
         Err(ApiError::bad_request(

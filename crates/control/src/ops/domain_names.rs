@@ -560,21 +560,25 @@ fn base_path(given: Option<&str>) -> Result<String, ApiError> {
             "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2.",
         ));
     }
-    let valid = path.len() <= 300
-        && path.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_' | b'.' | b'+' | b'!' | b'$' | b'*' | b'\'' | b'(' | b')'
-                )
-        });
-    if valid {
+    if path.len() <= 300 && base_path_segment(path) {
         Ok(path.to_owned())
     } else {
         Err(ApiError::bad_request(format!(
             "Invalid base path specified: '{path}'. Use letters, digits and $-_.+!*'()"
         )))
     }
+}
+
+/// One segment of a base path: letters, digits and `$-_.+!*'()`, as AWS allows.
+pub(super) fn base_path_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'+' | b'!' | b'$' | b'*' | b'\'' | b'(' | b')'
+                )
+        })
 }
 
 /// The API and stage a mapping names must exist; a domain with mutual TLS takes no EDGE

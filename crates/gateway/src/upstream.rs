@@ -282,7 +282,16 @@ impl Deadline {
         deadline: tokio::time::Instant,
         future: impl Future<Output = T>,
     ) -> Option<T> {
-        let mut future = std::pin::pin!(future);
+        self.within_pinned(deadline, std::pin::pin!(future)).await
+    }
+
+    /// [`Deadline::within`] for a future pinned where its caller made it, so that a large
+    /// one (a backend exchange) is not moved (copied) on its way in.
+    pub(crate) async fn within_pinned<F: Future>(
+        &self,
+        deadline: tokio::time::Instant,
+        mut future: Pin<&mut F>,
+    ) -> Option<F::Output> {
         let mut expiry = std::pin::pin!(self.until(deadline));
         std::future::poll_fn(|cx| {
             if let Poll::Ready(output) = future.as_mut().poll(cx) {
@@ -545,14 +554,14 @@ impl Upstream {
         };
         // One clock reading both times the request and ages the pool's connections.
         let now = tokio::time::Instant::now();
-        let sending = async {
+        let mut sending = std::pin::pin!(async {
             match connector {
                 Connector::Plain(connector) => send(connector, pool, request, now.into_std()).await,
                 Connector::Tls(connector) => send(connector, pool, request, now.into_std()).await,
             }
-        };
+        });
         let sent = match timer {
-            Some(timer) => timer.within(now + timeout, sending).await,
+            Some(timer) => timer.within_pinned(now + timeout, sending.as_mut()).await,
             None => tokio::time::timeout(timeout, sending).await.ok(),
         };
         match sent {

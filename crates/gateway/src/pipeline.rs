@@ -859,7 +859,9 @@ impl LazyBody<'_> {
         headers: &crate::request::Headers,
         limit: usize,
     ) -> Result<&Bytes, Failure> {
-        if let Some(unread) = self.unread.take() {
+        if let Some(unread) = self.unread.take()
+            && !unread.is_absent()
+        {
             self.read = Some(read_body(unread, headers, limit).await?);
         }
         Ok(self.read.get_or_insert_with(Bytes::new))
@@ -873,8 +875,8 @@ impl LazyBody<'_> {
     ) -> Result<Bytes, Failure> {
         match (self.read, self.unread) {
             (Some(read), _) => Ok(read),
-            (None, Some(unread)) => read_body(unread, headers, limit).await,
-            (None, None) => Ok(Bytes::new()),
+            (None, Some(unread)) if !unread.is_absent() => read_body(unread, headers, limit).await,
+            (None, _) => Ok(Bytes::new()),
         }
     }
 }

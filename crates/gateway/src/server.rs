@@ -227,6 +227,14 @@ pub(crate) enum BodyError {
 }
 
 impl RequestBody<'_> {
+    /// Whether the request has no body to read (no length, no chunks): known without
+    /// reading, so that such a request skips making the future that would read one.
+    pub(crate) fn is_absent(&self) -> bool {
+        self.client
+            .as_ref()
+            .is_none_or(|client| matches!(client.body, Pending::None))
+    }
+
     /// Reads the whole body, refusing one larger than `limit` bytes (before reading it when
     /// its length is declared).
     pub(crate) async fn collect(self, limit: usize) -> Result<Bytes, BodyError> {

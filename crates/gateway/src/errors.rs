@@ -358,24 +358,13 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
     if let Some(text) = source.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
         return Some(text.to_owned());
     }
-    if let Some(name) = source.strip_prefix("method.request.header.") {
-        return context.request_headers?.get_str(name).map(str::to_owned);
-    }
-    if let Some(name) = source.strip_prefix("method.request.multivalueheader.") {
-        let values: Vec<&str> = context
-            .request_headers?
-            .iter()
-            .filter(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
-            .filter_map(|(_, value)| std::str::from_utf8(value).ok())
-            .collect();
-        return (!values.is_empty()).then(|| values.join(","));
-    }
-    if let Some(name) = source.strip_prefix("method.request.querystring.") {
-        return query_values(context.query, name).into_iter().next();
-    }
-    if let Some(name) = source.strip_prefix("method.request.multivaluequerystring.") {
-        let values = query_values(context.query, name);
-        return (!values.is_empty()).then(|| values.join(","));
+    if let Some(location_name) = source.strip_prefix("method.request.") {
+        return crate::request::header_or_query(
+            context.request_headers,
+            context.query,
+            location_name,
+        )
+        .flatten();
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return context.stage_variables?.get(name).cloned();
@@ -384,22 +373,6 @@ fn header_value(source: &str, context: &Context<'_>) -> Option<String> {
         return context_variable(name, context).map(std::borrow::Cow::into_owned);
     }
     None
-}
-
-/// The values of query parameter `name`, decoded, in order.
-fn query_values(query: Option<&str>, name: &str) -> Vec<String> {
-    query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .filter_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == name).then(|| {
-                percent_encoding::percent_decode_str(v)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-        })
-        .collect()
 }
 
 /// Fills in the variables of a gateway response template. AWS documents these templates as

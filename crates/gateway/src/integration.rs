@@ -971,52 +971,17 @@ fn parameter_value(call: &Call<'_>, source: &str) -> Result<Option<String>, Fail
     if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
         return Ok(Some(text.to_owned()));
     }
-    if let Some(name) = source.strip_prefix("method.request.header.") {
-        return Ok(call.headers.get_str(name).map(str::to_owned));
-    }
-    if let Some(name) = source.strip_prefix("method.request.querystring.") {
-        return Ok(call.query.and_then(|q| {
-            q.split('&').find_map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k == name).then(|| {
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
-            })
-        }));
+    if let Some(location_name) = source.strip_prefix("method.request.")
+        && let Some(value) =
+            crate::request::header_or_query(Some(call.headers), call.query, location_name)
+    {
+        return Ok(value);
     }
     if let Some(name) = source.strip_prefix("method.request.path.") {
         return Ok(call
             .matched
             .path_param(name)
             .map(|p| p.value.clone().into_owned()));
-    }
-    // Every value of a multi-valued parameter, comma-separated.
-    if let Some(name) = source.strip_prefix("method.request.multivalueheader.") {
-        let values: Vec<&str> = call
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .filter_map(|(_, v)| crate::request::visible_text(v))
-            .collect();
-        return Ok((!values.is_empty()).then(|| values.join(",")));
-    }
-    if let Some(name) = source.strip_prefix("method.request.multivaluequerystring.") {
-        let values: Vec<String> = call
-            .query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .filter_map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k == name).then(|| {
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
-            })
-            .collect();
-        return Ok((!values.is_empty()).then(|| values.join(",")));
     }
     if source == "method.request.body" {
         return Ok(Some(String::from_utf8_lossy(&call.body).into_owned()));

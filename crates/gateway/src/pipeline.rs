@@ -60,16 +60,11 @@ fn domain_target<'a>(
     headers: &crate::request::Headers,
     path: &'a str,
 ) -> Option<DomainRouted<'a>> {
-    let host = host?;
-    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            name
-        } else {
-            host
-        }
-    });
-    let name = name.to_ascii_lowercase();
+    let name = without_port(host?).to_ascii_lowercase();
     let (domain, routes) = snapshot.domains.get_key_value(&name).or_else(|| {
+        if !snapshot.wildcard_domains {
+            return None;
+        }
         let (_, parent) = name.split_once('.')?;
         snapshot.domains.get_key_value(&format!("*.{parent}"))
     })?;
@@ -97,7 +92,10 @@ fn domain_rule<'a>(
         let headers_hold = rule.headers.iter().all(|(name, glob)| {
             headers.iter().any(|(field, value)| {
                 field.eq_ignore_ascii_case(name.as_bytes())
-                    && (glob.matches(value) || name == "host" && glob.matches(without_port(value)))
+                    && (glob.matches(value)
+                        || name == "host"
+                            && std::str::from_utf8(value)
+                                .is_ok_and(|host| glob.matches(without_port(host).as_bytes())))
             })
         });
         if !headers_hold {
@@ -119,11 +117,9 @@ fn domain_rule<'a>(
 
 /// A Host value without its port (`a.example.com:8443` → `a.example.com`): on AWS a
 /// custom domain is served on 443, which clients leave out of Host; here it may not be.
-fn without_port(host: &[u8]) -> &[u8] {
-    match host.iter().rposition(|&b| b == b':') {
-        Some(at) if host[at + 1..].iter().all(u8::is_ascii_digit) && !host.ends_with(b"]") => {
-            &host[..at]
-        }
+fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     }
 }

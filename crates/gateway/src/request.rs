@@ -332,6 +332,47 @@ pub(crate) fn query_pairs(
         })
 }
 
+/// The value a mapping source `method.request.{location}.{name}` reads from the request's
+/// headers or query (`location_name` is what follows `method.request.`): the first value for
+/// `header` and `querystring`, every value comma-joined for `multivalueheader` and
+/// `multivaluequerystring`, query values decoded. `None` for other locations (the path, the
+/// body), which the caller reads; `Some(None)` when the request has no such parameter.
+pub(crate) fn header_or_query(
+    headers: Option<&Headers>,
+    query: Option<&str>,
+    location_name: &str,
+) -> Option<Option<String>> {
+    let (location, name) = location_name.split_once('.')?;
+    let query_values = || {
+        query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter_map(move |pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k == name).then(|| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+            })
+    };
+    let joined = |values: Vec<String>| (!values.is_empty()).then(|| values.join(","));
+    Some(match location {
+        "header" => headers.and_then(|h| h.get_str(name)).map(str::to_owned),
+        "querystring" => query_values().next(),
+        "multivalueheader" => joined(
+            headers
+                .into_iter()
+                .flat_map(Headers::iter)
+                .filter(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+                .filter_map(|(_, value)| visible_text(value).map(str::to_owned))
+                .collect(),
+        ),
+        "multivaluequerystring" => joined(query_values().collect()),
+        _ => return None,
+    })
+}
+
 pub(crate) fn visible_text(value: &[u8]) -> Option<&str> {
     if value.is_ascii() {
         std::str::from_utf8(value).ok()

@@ -33,6 +33,9 @@ pub struct Snapshot {
     /// Custom domain names (lowercase; `*.example.com` for a wildcard one), each with its
     /// routing.
     pub domains: FastMap<String, DomainRoutes>,
+    /// Whether any of them is a wildcard (`*.example.com`), which a Host no domain has
+    /// exactly is looked up as.
+    pub wildcard_domains: bool,
     /// Custom domains' own TLS settings (mutual TLS, strict endpoint access), which
     /// requests to them are checked against.
     pub domain_tls: std::collections::BTreeMap<String, Arc<causeway_model::gateway::DomainTls>>,
@@ -448,6 +451,7 @@ impl Snapshot {
             keys: limits::compile_keys(plan),
             remote_load_balancers: plan.remote_load_balancers.clone(),
             domain_tls: plan.domain_tls.clone(),
+            wildcard_domains: plan.domains.keys().any(|name| name.starts_with("*.")),
             domains: plan
                 .domains
                 .iter()

@@ -50,6 +50,8 @@ pub struct Call<'a> {
     /// `Root=1-...` trace id sent to HTTP backends as `X-Amzn-Trace-Id`, made on first use
     /// (a proxied request that brings its own trace header needs none).
     pub trace_id: &'a OnceLock<HeaderValue>,
+    /// When the request arrived (the time in its trace id).
+    pub arrived: std::time::Instant,
     pub snapshot: &'a Snapshot,
     pub upstream: &'a Upstream,
     /// The execution log of a test invocation; `None` when serving.
@@ -284,7 +286,7 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
     sink.put(b"host", host.as_bytes());
     sink.put(names::API_ID.as_str().as_bytes(), call.api_id.as_bytes());
     let mut ip = [0u8; 64];
-    let client_ip = format_ip(call.client.ip(), &mut ip).as_bytes();
+    let client_ip = format_ip(call.client.ip(), &mut ip);
     let forwarded_for_name = names::FORWARDED_FOR.as_str().as_bytes();
     match forwarded_for.and_then(crate::request::visible_text) {
         Some(existing) => {
@@ -293,13 +295,15 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
         None => sink.put(forwarded_for_name, client_ip),
     }
     sink.put(names::FORWARDED_PROTO.as_str().as_bytes(), b"http");
-    let mut port = Vec::with_capacity(5);
-    causeway_http1::write_decimal(&mut port, u64::from(call.local.port()));
-    sink.put(names::FORWARDED_PORT.as_str().as_bytes(), &port);
+    let mut port = [0; 20];
+    sink.put(
+        names::FORWARDED_PORT.as_str().as_bytes(),
+        causeway_http1::decimal(u64::from(call.local.port()), &mut port),
+    );
     if !client_trace {
         sink.put(
             names::TRACE_ID.as_str().as_bytes(),
-            &crate::pipeline::trace_text(),
+            &crate::pipeline::trace_text(call.arrived),
         );
     }
 }
@@ -390,7 +394,9 @@ async fn http_answer(
 
 /// The request's trace id header, made on first use.
 fn trace_id(call: &Call<'_>) -> HeaderValue {
-    call.trace_id.get_or_init(crate::pipeline::trace_id).clone()
+    call.trace_id
+        .get_or_init(|| crate::pipeline::trace_id(call.arrived))
+        .clone()
 }
 
 /// Logs the request about to go to the backend (test invocations only).
@@ -1061,10 +1067,10 @@ fn apply_header_mappings(headers: &mut HeaderMap, call: &Call<'_>) -> Result<(),
     Ok(())
 }
 
-/// Writes `ip` into `buffer` and returns the text. IPv4 is written by hand: the `Display`
-/// implementation goes through the formatting machinery, which showed up in profiles of
-/// the proxied request.
-fn format_ip(ip: std::net::IpAddr, buffer: &mut [u8; 64]) -> &str {
+/// Writes `ip` into `buffer` and returns the text's bytes. IPv4 is written by hand: the
+/// `Display` implementation goes through the formatting machinery, which showed up in
+/// profiles of the proxied request.
+fn format_ip(ip: std::net::IpAddr, buffer: &mut [u8; 64]) -> &[u8] {
     let len = match ip {
         std::net::IpAddr::V4(v4) => {
             let mut len = 0;
@@ -1094,7 +1100,7 @@ fn format_ip(ip: std::net::IpAddr, buffer: &mut [u8; 64]) -> &str {
             cursor.position() as usize
         }
     };
-    std::str::from_utf8(&buffer[..len]).unwrap_or_default()
+    &buffer[..len]
 }
 
 fn backend_method(call: &Call<'_>) -> Result<Method, Failure> {
@@ -1210,7 +1216,7 @@ async fn send(
             .is_some_and(|t| t.insecure_skip_verification),
         client_certificate: call.stage.client_certificate.as_ref(),
     };
-    let started = std::time::Instant::now();
+    let started = call.log.map(|_| std::time::Instant::now());
     if let Some(log) = call.log {
         let scheme = if request.https { "https" } else { "http" };
         log.line(format_args!(
@@ -1220,7 +1226,7 @@ async fn send(
     }
     match call.upstream.call(request, timeout, tls, call.timer).await {
         Ok(response) => {
-            if let Some(log) = call.log {
+            if let (Some(log), Some(started)) = (call.log, started) {
                 log.line(format_args!(
                     "Received response. Status: {}, Integration latency: {} ms",
                     response.status().as_u16(),
@@ -1264,7 +1270,7 @@ mod tests {
         ] {
             let ip: std::net::IpAddr = ip.parse().unwrap();
             let mut buffer = [0u8; 64];
-            assert_eq!(format_ip(ip, &mut buffer), ip.to_string());
+            assert_eq!(format_ip(ip, &mut buffer), ip.to_string().as_bytes());
         }
     }
 }

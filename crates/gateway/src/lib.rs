@@ -35,6 +35,7 @@ mod tls;
 mod upstream;
 mod validation;
 mod waf;
+mod wall;
 
 use std::sync::Arc;
 

@@ -28,6 +28,14 @@ use crate::errors::{Failure, Kind};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Monotonic time for token buckets and the UTC day for quotas.
     fn now(&self) -> Now;
+
+    /// The same at `instant`, a reading of the monotonic clock taken before (a request's
+    /// arrival), so that admitting a request reads no clock of its own. A clock that is not
+    /// the system's answers its own time.
+    fn at(&self, instant: Instant) -> Now {
+        let _ = instant;
+        self.now()
+    }
 }
 
 /// The real clock: one monotonic read per request; the UTC day is the start's wall-clock
@@ -59,7 +67,11 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Now {
-        let elapsed = self.origin.elapsed();
+        self.at(Instant::now())
+    }
+
+    fn at(&self, instant: Instant) -> Now {
+        let elapsed = instant.saturating_duration_since(self.origin);
         let seconds = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
         Now {
             monotonic: Nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)),
@@ -203,6 +215,8 @@ pub struct Admission<'a> {
     pub account_throttle: Option<ThrottleConfig>,
     /// For an API whose key source is AUTHORIZER: the key its authorizer gave, if any.
     pub authorizer_key: Option<Option<&'a str>>,
+    /// When the request arrived: the instant it is counted at.
+    pub arrived: Instant,
 }
 
 /// Checks the API key and counts the request against every limit that applies; a refusal is
@@ -280,7 +294,7 @@ pub async fn admit(
         stage_throttle,
         account_throttle: admission.account_throttle,
     };
-    let decision = match limiter.admit(&request, clock.now()) {
+    let decision = match limiter.admit(&request, clock.at(admission.arrived)) {
         causeway_limits::Checking::Ready(decision) => decision,
         causeway_limits::Checking::Pending(decision) => decision.await,
     };

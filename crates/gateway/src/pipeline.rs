@@ -700,6 +700,7 @@ async fn serve_stage<'a>(
                     .as_ref()
                     .and_then(|a| a.usage_identifier_key.as_deref())
             }),
+        arrived: request.arrived.into_std(),
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock).await?;
     let validation = stage.validation.get(&matched);
@@ -750,6 +751,7 @@ async fn serve_stage<'a>(
         local,
         request_id,
         trace_id: &trace_id,
+        arrived: request.arrived.into_std(),
         snapshot,
         upstream: &gateway.upstream,
         log: None,
@@ -938,18 +940,16 @@ fn finish(response: Response<Body>, request_id: &str) -> (Response<Body>, Reques
     (response, id)
 }
 
-/// An X-Ray style trace id header: `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
-pub(crate) fn trace_id() -> HeaderValue {
-    HeaderValue::from_bytes(&trace_text())
+/// An X-Ray style trace id header for a request that arrived at `arrived`:
+/// `Root=1-{epoch seconds, hex}-{96 random bits, hex}`.
+pub(crate) fn trace_id(arrived: std::time::Instant) -> HeaderValue {
+    HeaderValue::from_bytes(&trace_text(arrived))
         .unwrap_or_else(|_| HeaderValue::from_static("Root=1-00000000-000000000000000000000000"))
 }
 
 /// The text of a new trace id (see [`trace_id`]).
-pub(crate) fn trace_text() -> [u8; 40] {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+pub(crate) fn trace_text(arrived: std::time::Instant) -> [u8; 40] {
+    let seconds = crate::wall::unix_seconds_at(arrived);
     let mut rng = rand::rng();
     // `Root=1-{seconds:08x}-{96 random bits in hex}`, written in place: `format!` showed up in
     // profiles of the proxied request.
@@ -989,7 +989,7 @@ mod tests {
     #[test]
     #[allow(clippy::unwrap_used)]
     fn trace_ids_have_the_x_ray_shape() {
-        let id = trace_id();
+        let id = trace_id(std::time::Instant::now());
         let text = id.to_str().unwrap();
         assert_eq!(text.len(), 40, "{text}");
         let parts: Vec<&str> = text.split('-').collect();
@@ -1006,7 +1006,11 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
-        assert_ne!(trace_id(), id, "each request gets its own trace");
+        assert_ne!(
+            trace_id(std::time::Instant::now()),
+            id,
+            "each request gets its own trace"
+        );
         let apigw = apigw_id();
         assert_eq!(apigw[15], b'=');
         assert!(

@@ -122,8 +122,9 @@ impl Pool {
         (key, None)
     }
 
-    /// Files a connection whose last response has ended, for the next request to `key`.
-    fn put(&self, key: Arc<str>, connection: Connection) {
+    /// Files a connection whose last response has ended (at `now`), for the next request
+    /// to `key`.
+    fn put(&self, key: Arc<str>, connection: Connection, now: Instant) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -132,7 +133,6 @@ impl Pool {
             idle: Vec::new(),
         });
         // The oldest wait at the front: drop the ones past the idle timeout.
-        let now = Instant::now();
         let expired = waiting.idle.iter().take_while(|c| now >= c.expires).count();
         waiting.idle.drain(..expired);
         if waiting.idle.len() < self.max_idle {
@@ -193,12 +193,15 @@ enum Reading {
 
 impl PooledBody {
     /// The body that follows `head` on `connection`, which goes back to `pool` (filed under
-    /// `key`) once the body has been read.
+    /// `key`) once the body has been read. `now` is a recent clock reading (when the
+    /// request left): a body that came with its head puts the connection back as idle
+    /// since then, a little early, without reading the clock again.
     pub(crate) fn new(
         mut connection: Connection,
         head: &mut Head,
         pool: Arc<Pool>,
         key: Arc<str>,
+        now: Instant,
     ) -> Result<PooledBody, crate::conn::ExchangeError> {
         let home = Some((pool, key));
         let raw = head.raw.take();
@@ -212,7 +215,7 @@ impl PooledBody {
                     home,
                     deadline: None,
                 };
-                body.check_in(connection, head.keep_alive);
+                body.check_in(connection, head.keep_alive, now);
                 return Ok(body);
             }
             Framing::Length(length) => Some(Reading::Length(length)),
@@ -226,7 +229,7 @@ impl PooledBody {
             deadline: None,
         };
         match reading {
-            None => body.check_in(connection, head.keep_alive),
+            None => body.check_in(connection, head.keep_alive, now),
             Some(framing) => {
                 body.state = State::Reading {
                     connection,
@@ -353,14 +356,15 @@ impl PooledBody {
         }
     }
 
-    /// Puts the connection back, if the backend allows it and sent nothing past the body.
-    fn check_in(&mut self, mut connection: Connection, keep_alive: bool) {
+    /// Puts the connection back, if the backend allows it and sent nothing past the body,
+    /// as idle since `now`.
+    fn check_in(&mut self, mut connection: Connection, keep_alive: bool, now: Instant) {
         if let Some((pool, key)) = self.home.take()
             && keep_alive
             && connection.read.is_empty()
         {
             connection.read.clear();
-            pool.put(key, connection);
+            pool.put(key, connection, now);
         }
     }
 
@@ -373,7 +377,7 @@ impl PooledBody {
         } = std::mem::replace(&mut self.state, State::Done)
             && reusable
         {
-            self.check_in(connection, keep_alive);
+            self.check_in(connection, keep_alive, Instant::now());
         }
     }
 
@@ -527,8 +531,14 @@ mod tests {
         // The answer may come in pieces after the head: the body reads the rest.
         let (head, received) = tokio::join!(sending, backend);
         let mut head = head.unwrap();
-        let body =
-            PooledBody::new(connection, &mut head, pool.clone(), Arc::from("backend:80")).unwrap();
+        let body = PooledBody::new(
+            connection,
+            &mut head,
+            pool.clone(),
+            Arc::from("backend:80"),
+            Instant::now(),
+        )
+        .unwrap();
         (
             http::Response::from_parts(head.parts, body),
             received,

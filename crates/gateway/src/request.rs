@@ -25,6 +25,9 @@ pub struct Incoming {
     /// Where the target's parts lie in the head.
     target: TargetParts,
     pub headers: Headers,
+    /// When the head's first bytes were read: the one clock reading that times the
+    /// request's admission (throttles) and dates its trace id.
+    pub arrived: tokio::time::Instant,
 }
 
 /// Where the parts of a request target lie.
@@ -59,6 +62,7 @@ impl Incoming {
         method: Range<usize>,
         target: Range<usize>,
         fields: Vec<(Range<usize>, Range<usize>)>,
+        arrived: tokio::time::Instant,
     ) -> Option<Self> {
         let method = Method::from_bytes(head.get(method)?).ok()?;
         let parts = split_target(head.get(target.clone())?)?;
@@ -71,6 +75,7 @@ impl Incoming {
                 bytes: head,
                 fields,
             },
+            arrived,
         })
     }
 
@@ -129,6 +134,7 @@ impl Incoming {
                 bytes: bytes.freeze(),
                 fields,
             },
+            arrived: self.arrived,
         }
     }
 
@@ -394,6 +400,7 @@ mod tests {
             parsed.method,
             parsed.target,
             parsed.headers,
+            tokio::time::Instant::now(),
         )
     }
 

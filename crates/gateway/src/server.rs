@@ -355,7 +355,9 @@ async fn serve_connection(
     let timer = Deadline::new();
     loop {
         let head_timing = (&timer, gateway.config.request_head_timeout);
-        let head = match read_head(&mut client, &stopping, stopped.as_mut(), head_timing).await? {
+        let (head, arrived) = match read_head(&mut client, &stopping, stopped.as_mut(), head_timing)
+            .await?
+        {
             Some(Ok(head)) => head,
             Some(Err(error)) => {
                 let status = match error {
@@ -375,7 +377,8 @@ async fn serve_connection(
             None => return Ok(()),
         };
         let bytes = client.read.split_to(head.len).freeze();
-        let Some(mut request) = Incoming::from_head(bytes, head.method, head.target, head.headers)
+        let Some(mut request) =
+            Incoming::from_head(bytes, head.method, head.target, head.headers, arrived)
         else {
             return refuse(
                 &mut client.stream,
@@ -450,21 +453,27 @@ async fn serve_connection(
     }
 }
 
-/// Reads the next request head. `None` when the client closed the connection between
-/// requests, or the server stops while the connection waits for one.
+/// Reads the next request head, with the instant its first bytes were read (the
+/// request's arrival, for the clock readings that follow). `None` when the client closed
+/// the connection between requests, or the server stops while the connection waits for one.
 async fn read_head(
     client: &mut Client,
     stopping: &watch::Receiver<bool>,
     mut stopped: Pin<&mut impl std::future::Future<Output = ()>>,
     (timer, head_timeout): (&Deadline, Duration),
-) -> io::Result<Option<Result<RequestHead, causeway_http1::Error>>> {
+) -> io::Result<Option<Result<(RequestHead, tokio::time::Instant), causeway_http1::Error>>> {
     // Once a head has begun, it must be complete within `head_timeout`: a client that
     // sends a head byte by byte, or stops half way, does not hold the connection forever.
     let mut head_deadline = None;
+    let mut arrived = None;
     loop {
         if !client.read.is_empty() {
             match causeway_http1::parse_request(&client.read) {
-                Ok(Some(head)) => return Ok(Some(Ok(head))),
+                Ok(Some(head)) => {
+                    // A head already read with the request before (pipelined) arrives now.
+                    let arrived = arrived.unwrap_or_else(tokio::time::Instant::now);
+                    return Ok(Some(Ok((head, arrived))));
+                }
                 Ok(None) => {}
                 Err(error) => return Ok(Some(Err(error))),
             }
@@ -494,7 +503,9 @@ async fn read_head(
             }
         };
         if idle && matches!(read, Ok(n) if n > 0) {
-            head_deadline = Some(tokio::time::Instant::now() + head_timeout);
+            let now = tokio::time::Instant::now();
+            arrived = Some(now);
+            head_deadline = Some(now + head_timeout);
         }
         match read {
             Ok(0) if idle => return Ok(None),

@@ -276,6 +276,7 @@ async fn execute<'a>(
         local: SocketAddr::new(TEST_CLIENT.ip(), 443),
         request_id: request.request_id,
         trace_id: &trace_id,
+        arrived: std::time::Instant::now(),
         snapshot: &snapshot,
         upstream: &gateway.upstream,
         log: Some(log),

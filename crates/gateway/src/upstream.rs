@@ -619,7 +619,7 @@ where
             .exchange(method, target, headers, &body, remap)
             .await
         {
-            Ok(head) => return respond(connection, head, pool, key),
+            Ok(head) => return respond(connection, head, pool, key, now),
             Err(ExchangeError::Io {
                 nothing_back: true, ..
             }) if method.is_idempotent() => {}
@@ -639,7 +639,7 @@ where
     let head = connection
         .exchange(method, target, headers, &body, remap)
         .await?;
-    respond(connection, head, pool, key)
+    respond(connection, head, pool, key, now)
 }
 
 fn respond(
@@ -647,8 +647,9 @@ fn respond(
     mut head: Head,
     pool: &std::sync::Arc<Pool>,
     key: std::sync::Arc<str>,
+    now: std::time::Instant,
 ) -> Result<http::Response<PooledBody>, BoxError> {
-    let body = PooledBody::new(connection, &mut head, pool.clone(), key)?;
+    let body = PooledBody::new(connection, &mut head, pool.clone(), key, now)?;
     Ok(http::Response::from_parts(head.parts, body))
 }
 

@@ -28,8 +28,16 @@ use crate::pipeline::{self, Body};
 use crate::request::Incoming;
 use crate::upstream::Deadline;
 
-/// Bytes asked of each read of a request.
+/// Bytes asked of each read of a request body.
 const READ_SIZE: usize = 8 * 1024;
+
+/// Room a request head is first read into; a longer head doubles it as it comes.
+const HEAD_READ: usize = 1024;
+
+/// A connection waiting for its next request keeps buffers up to this size; larger ones
+/// (left by a long head, a body or a large answer) are let go first, so an idle client
+/// costs little memory (`docs/benchmarks.md`: bytes per idle connection).
+const IDLE_KEEP: usize = 4 * 1024;
 
 /// A body already read that is at most this large is dropped to keep the connection when
 /// the pipeline answered without reading it; a larger one closes the connection.
@@ -346,14 +354,22 @@ async fn serve_connection(
     tokio::pin!(stopped);
     let mut client = Client {
         stream,
-        read: BytesMut::with_capacity(READ_SIZE),
+        read: BytesMut::new(),
         body: Pending::None,
         expect_continue: false,
         abandoned: false,
     };
-    let mut out = Vec::with_capacity(READ_SIZE);
+    let mut out = Vec::new();
     let timer = Deadline::new();
     loop {
+        if client.read.is_empty() {
+            if client.read.capacity() > IDLE_KEEP {
+                client.read = BytesMut::new();
+            }
+            if out.capacity() > IDLE_KEEP {
+                out = Vec::new();
+            }
+        }
         let head_timing = (&timer, gateway.config.request_head_timeout);
         let (head, arrived) = match read_head(&mut client, &stopping, stopped.as_mut(), head_timing)
             .await?
@@ -478,7 +494,8 @@ async fn read_head(
                 Err(error) => return Ok(Some(Err(error))),
             }
         }
-        client.read.reserve(READ_SIZE);
+        // Room for the head: a first kilobyte, then as much again as has come.
+        client.read.reserve(HEAD_READ.max(client.read.len()));
         let idle = client.read.is_empty();
         let read = if idle {
             if *stopping.borrow() {
@@ -637,6 +654,8 @@ async fn write_response(
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
     out.clear();
+    // A head's worth at once, rather than growing from nothing on a connection's first answer.
+    out.reserve(512);
     causeway_http1::write_status_line(
         out,
         parts.status.as_u16(),

@@ -121,6 +121,56 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
 }
 
 #[tokio::test]
+async fn long_heads_large_bodies_and_small_requests_take_turns_on_one_connection() {
+    // The connection's buffers start small, grow with a long head or a large body, and are
+    // let go before the connection waits for its next request: every request is answered
+    // whole on the one connection, whatever came before it.
+    let server = TestServer::start().await;
+    let (invoke, _backend) = echo_api(&server).await;
+    let mut stream = TcpStream::connect(server.gateway_addr()).await.unwrap();
+    let host = host(&invoke);
+    let mut buf = Vec::new();
+    for round in 0..2 {
+        // A head six times the first read's room, arriving in pieces.
+        let long = "v".repeat(6_000);
+        let head =
+            format!("GET /prod/long-{round} HTTP/1.1\r\nHost: {host}\r\nX-Long: {long}\r\n\r\n");
+        for piece in head.as_bytes().chunks(700) {
+            stream.write_all(piece).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let answer = read_answer(&mut stream, &mut buf, false).await;
+        assert_eq!(answer.status, 200);
+        let echo = answer.echo();
+        assert_eq!(echo["path"], format!("/long-{round}"));
+        assert_eq!(echo["headers"]["x-long"], long.as_str());
+        // A body of 300 KB, echoed back in an answer larger still.
+        let body: String = (0..300_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let request = format!(
+            "POST /prod/big-{round} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut stream, &mut buf, false).await;
+        assert_eq!(answer.status, 200);
+        let echo = answer.echo();
+        assert_eq!(echo["path"], format!("/big-{round}"));
+        assert_eq!(echo["body"], body.as_str());
+        // Small requests after them.
+        for i in 0..3 {
+            let request = format!("GET /prod/small-{round}-{i} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let answer = read_answer(&mut stream, &mut buf, false).await;
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.echo()["path"], format!("/small-{round}-{i}"));
+        }
+    }
+    assert!(buf.is_empty(), "nothing beyond the answers: {buf:?}");
+}
+
+#[tokio::test]
 async fn client_headers_reach_the_backend_in_their_order_and_case() {
     let server = TestServer::start().await;
     let (invoke, backend) = echo_api(&server).await;

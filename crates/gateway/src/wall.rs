@@ -30,7 +30,10 @@ pub(crate) fn unix_seconds_at(instant: Instant) -> u64 {
         let read = Instant::now();
         let into = Duration::from_nanos(u64::from(wall.subsec_nanos()));
         let begins = read.checked_sub(into).unwrap_or(read);
-        let ends = read + (Duration::from_secs(1) - into);
+        // A millisecond early: the two clocks may run apart a little (NTP slews the wall
+        // clock by up to half a millisecond a second), so the last one of each second reads
+        // the system clock again rather than answer a second that may have ended.
+        let ends = read + (Duration::from_secs(1) - into).saturating_sub(Duration::from_millis(1));
         cached.set(Some((wall.as_secs(), begins, ends)));
         wall.as_secs()
     })

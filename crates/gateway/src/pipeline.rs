@@ -700,7 +700,7 @@ async fn serve_stage<'a>(
                     .as_ref()
                     .and_then(|a| a.usage_identifier_key.as_deref())
             }),
-        arrived: request.arrived.into_std(),
+        arrived: request.arrived,
     };
     limits::admit(&admission, &*gateway.limiter, &*gateway.clock).await?;
     let validation = stage.validation.get(&matched);
@@ -751,7 +751,7 @@ async fn serve_stage<'a>(
         local,
         request_id,
         trace_id: &trace_id,
-        arrived: request.arrived.into_std(),
+        arrived: request.arrived,
         snapshot,
         upstream: &gateway.upstream,
         log: None,

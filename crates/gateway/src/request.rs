@@ -27,7 +27,7 @@ pub struct Incoming {
     pub headers: Headers,
     /// When the head's first bytes were read: the one clock reading that times the
     /// request's admission (throttles) and dates its trace id.
-    pub arrived: tokio::time::Instant,
+    pub arrived: std::time::Instant,
 }
 
 /// Where the parts of a request target lie.
@@ -62,7 +62,7 @@ impl Incoming {
         method: Range<usize>,
         target: Range<usize>,
         fields: Vec<(Range<usize>, Range<usize>)>,
-        arrived: tokio::time::Instant,
+        arrived: std::time::Instant,
     ) -> Option<Self> {
         let method = Method::from_bytes(head.get(method)?).ok()?;
         let parts = split_target(head.get(target.clone())?)?;
@@ -400,7 +400,7 @@ mod tests {
             parsed.method,
             parsed.target,
             parsed.headers,
-            tokio::time::Instant::now(),
+            std::time::Instant::now(),
         )
     }
 

@@ -477,7 +477,7 @@ async fn read_head(
     stopping: &watch::Receiver<bool>,
     mut stopped: Pin<&mut impl std::future::Future<Output = ()>>,
     (timer, head_timeout): (&Deadline, Duration),
-) -> io::Result<Option<Result<(RequestHead, tokio::time::Instant), causeway_http1::Error>>> {
+) -> io::Result<Option<Result<(RequestHead, std::time::Instant), causeway_http1::Error>>> {
     // Once a head has begun, it must be complete within `head_timeout`: a client that
     // sends a head byte by byte, or stops half way, does not hold the connection forever.
     let mut head_deadline = None;
@@ -487,7 +487,7 @@ async fn read_head(
             match causeway_http1::parse_request(&client.read) {
                 Ok(Some(head)) => {
                     // A head already read with the request before (pipelined) arrives now.
-                    let arrived = arrived.unwrap_or_else(tokio::time::Instant::now);
+                    let arrived = arrived.unwrap_or_else(std::time::Instant::now);
                     return Ok(Some(Ok((head, arrived))));
                 }
                 Ok(None) => {}
@@ -520,9 +520,9 @@ async fn read_head(
             }
         };
         if idle && matches!(read, Ok(n) if n > 0) {
-            let now = tokio::time::Instant::now();
+            let now = std::time::Instant::now();
             arrived = Some(now);
-            head_deadline = Some(now + head_timeout);
+            head_deadline = Some(tokio::time::Instant::from_std(now) + head_timeout);
         }
         match read {
             Ok(0) if idle => return Ok(None),
@@ -821,7 +821,7 @@ impl Pace {
 /// The `Date` header's value, formatted once per second.
 mod date {
     use std::cell::RefCell;
-    use std::time::{SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, Instant, UNIX_EPOCH};
 
     thread_local! {
         static CACHED: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
@@ -829,15 +829,11 @@ mod date {
 
     /// Now, as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
     pub(super) fn now() -> [u8; 29] {
-        let now = SystemTime::now();
-        let second = now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let second = crate::wall::unix_seconds_at(Instant::now());
         CACHED.with(|cached| {
             let mut cached = cached.borrow_mut();
             if cached.0 != second {
-                let text = httpdate::fmt_http_date(now);
+                let text = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(second));
                 if text.len() == 29 {
                     cached.1.copy_from_slice(text.as_bytes());
                     cached.0 = second;

@@ -294,7 +294,9 @@ fn proxy_headers(sink: &mut impl HeaderSink, call: &Call<'_>, host: &HeaderValue
         }
         None => sink.put(forwarded_for_name, client_ip),
     }
-    sink.put(names::FORWARDED_PROTO.as_str().as_bytes(), b"http");
+    // As the client came: the HTTPS listener's, or the plain one's.
+    let proto: &[u8] = if call.secure { b"https" } else { b"http" };
+    sink.put(names::FORWARDED_PROTO.as_str().as_bytes(), proto);
     let mut port = [0; 20];
     sink.put(
         names::FORWARDED_PORT.as_str().as_bytes(),

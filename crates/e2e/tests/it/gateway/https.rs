@@ -89,6 +89,11 @@ async fn invoke_urls_are_served_over_https_with_a_kept_certificate() {
     );
     assert!(body.contains("\"path\":\"/pets/1\""), "{body}");
     assert_eq!(backend.last().path(), "/pets/2");
+    assert_eq!(
+        backend.last().header("x-forwarded-proto"),
+        Some("https"),
+        "the backend learns the client came over HTTPS"
+    );
 
     // The path form of the URL, on the certificate's `localhost`.
     let path_form = format!("https://localhost:{port}/restapis/{api}/prod/_user_request_/pets/3");

@@ -252,6 +252,22 @@ impl RawHeaders {
             .any(|(n, _)| causeway_http1::is_name(&self.bytes[n.clone()], name.as_bytes()))
     }
 
+    /// The headers as they go to the client, name (renamed) and value, one by one.
+    pub(crate) fn each(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        for (name, value) in &self.lines {
+            let (Some(name_bytes), Some(value)) =
+                (self.bytes.get(name.clone()), self.bytes.get(value.clone()))
+            else {
+                continue;
+            };
+            match remap_name(name_bytes) {
+                Some(None) => {}
+                Some(Some(renamed)) => f(renamed.as_bytes(), value),
+                None => f(name_bytes, value),
+            }
+        }
+    }
+
     /// Writes the headers as they go to the client. `httparse` let through only token
     /// names and values without CR or LF, so the lines are sound as they are.
     pub(crate) fn write(&self, out: &mut Vec<u8>) {

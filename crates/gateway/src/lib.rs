@@ -19,6 +19,7 @@ mod conn;
 pub mod endpoint;
 mod errors;
 mod exec_log;
+mod http2;
 mod iam;
 mod integration;
 pub mod lambda;
@@ -287,7 +288,7 @@ impl Gateway {
 
     /// The TLS settings of an HTTPS listener for this gateway: a custom domain whose
     /// certificate was imported is served with it (chosen by the TLS server name, wildcard
-    /// domains included), any other name with `chain` and `key`. TLS 1.2 and 1.3, HTTP/1.1.
+    /// domains included), any other name with `chain` and `key`. TLS 1.2 and 1.3; HTTP/2 and HTTP/1.1 (ALPN).
     pub fn tls_config(
         &self,
         chain: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
@@ -305,7 +306,7 @@ impl Gateway {
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_cert_resolver(resolver);
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = tls::ALPN.iter().map(|p| p.to_vec()).collect();
         Ok(config)
     }
 

@@ -108,6 +108,13 @@ async fn serve_with(
                                 },
                             );
                             match handshake.await {
+                                Ok(Ok((tls, peer))) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                                    let addresses = (client, local);
+                                    if let Err(error) = crate::http2::serve_connection(gateway, tls, peer, addresses, stopping).await {
+                                        tracing::debug!(%error, "HTTP/2 connection with a client failed");
+                                    }
+                                    return;
+                                }
                                 Ok(Ok((tls, peer))) => (ClientStream::Tls(Box::new(tls)), peer),
                                 Ok(Err(error)) => {
                                     tracing::debug!(%error, "TLS handshake with a client failed");
@@ -210,9 +217,30 @@ enum Pending {
 
 /// A request body, read when the pipeline asks for it.
 pub(crate) struct RequestBody<'a> {
-    client: Option<&'a mut Client>,
+    source: BodySource<'a>,
     /// The connection's timer and how long one read of the body may wait.
     pause: (&'a Deadline, Duration),
+}
+
+/// Where a request body comes from.
+enum BodySource<'a> {
+    /// The HTTP/1.1 connection's bytes.
+    Http1(&'a mut Client),
+    /// An HTTP/2 stream's DATA frames.
+    Http2(&'a mut crate::http2::StreamBody),
+}
+
+impl<'a> RequestBody<'a> {
+    /// The body of an HTTP/2 stream.
+    pub(crate) fn http2(
+        stream: &'a mut crate::http2::StreamBody,
+        pause: (&'a Deadline, Duration),
+    ) -> RequestBody<'a> {
+        RequestBody {
+            source: BodySource::Http2(stream),
+            pause,
+        }
+    }
 }
 
 impl std::fmt::Debug for RequestBody<'_> {
@@ -238,16 +266,18 @@ impl RequestBody<'_> {
     /// Whether the request has no body to read (no length, no chunks): known without
     /// reading, so that such a request skips making the future that would read one.
     pub(crate) fn is_absent(&self) -> bool {
-        self.client
-            .as_ref()
-            .is_none_or(|client| matches!(client.body, Pending::None))
+        match &self.source {
+            BodySource::Http1(client) => matches!(client.body, Pending::None),
+            BodySource::Http2(stream) => stream.is_absent(),
+        }
     }
 
     /// Reads the whole body, refusing one larger than `limit` bytes (before reading it when
     /// its length is declared).
     pub(crate) async fn collect(self, limit: usize) -> Result<Bytes, BodyError> {
-        let Some(client) = self.client else {
-            return Ok(Bytes::new());
+        let client = match self.source {
+            BodySource::Http1(client) => client,
+            BodySource::Http2(stream) => return stream.collect(limit, self.pause).await,
         };
         let collected = Self::read(client, limit, self.pause).await;
         match &collected {
@@ -415,7 +445,7 @@ async fn serve_connection(
         };
         client.expect_continue = head.expect_continue;
         let body = RequestBody {
-            client: Some(&mut client),
+            source: BodySource::Http1(&mut client),
             pause: (&timer, gateway.config.request_body_timeout),
         };
         let (response, request_id) =
@@ -605,7 +635,7 @@ async fn send_tcp(
 }
 
 /// Why a streamed answer was cut: the backend's body stalled past the integration's deadline.
-const BACKEND_LATE: &str = "the backend's streamed answer did not end within the integration timeout, or sent nothing for the idle timeout";
+pub(crate) const BACKEND_LATE: &str = "the backend's streamed answer did not end within the integration timeout, or sent nothing for the idle timeout";
 
 /// Headers the connection sets itself: the framing and the connection's fate.
 fn connection_header(name: &HeaderName) -> bool {
@@ -631,7 +661,7 @@ struct Answer {
 }
 
 /// The ids the server writes itself: one the answer carries would be a second copy.
-fn id_header(name: &HeaderName) -> bool {
+pub(crate) fn id_header(name: &HeaderName) -> bool {
     name == names::REQUEST_ID || name == names::APIGW_ID
 }
 
@@ -721,23 +751,7 @@ async fn write_response(
                         send(stream, out, sending).await?;
                         out.clear();
                     }
-                    let deadline = match &body {
-                        http_body_util::Either::Right(pooled) => pooled.deadline(),
-                        http_body_util::Either::Left(_) => None,
-                    };
-                    let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-                    match deadline {
-                        None => next.await,
-                        // A backend whose streamed answer stalls past the integration's
-                        // timeout, or for the idle timeout: the answer is cut, and the client
-                        // sees the connection end early.
-                        Some(deadline) => {
-                            let deadline = deadline.min(tokio::time::Instant::now() + stream_idle);
-                            let late = || io::Error::new(io::ErrorKind::TimedOut, BACKEND_LATE);
-                            (sending.0.within(deadline, next).await)
-                                .unwrap_or_else(|| Some(Err(late().into())))
-                        }
-                    }
+                    next_frame(&mut body, sending.0, stream_idle).await
                 }
             }
         };
@@ -783,16 +797,39 @@ async fn write_response(
     Ok(())
 }
 
+/// The next frame of an answer's body. A backend whose streamed answer stalls past the
+/// integration's timeout, or for the idle timeout, gives an error: the answer is cut, and
+/// the client sees it end early.
+pub(crate) async fn next_frame(
+    body: &mut Body,
+    timer: &Deadline,
+    stream_idle: Duration,
+) -> Option<Result<hyper::body::Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>> {
+    let deadline = match &*body {
+        http_body_util::Either::Right(pooled) => pooled.deadline(),
+        http_body_util::Either::Left(_) => None,
+    };
+    let next = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx));
+    match deadline {
+        None => next.await,
+        Some(deadline) => {
+            let deadline = deadline.min(tokio::time::Instant::now() + stream_idle);
+            let late = || io::Error::new(io::ErrorKind::TimedOut, BACKEND_LATE);
+            (timer.within(deadline, next).await).unwrap_or_else(|| Some(Err(late().into())))
+        }
+    }
+}
+
 /// Paces a streamed answer: the bytes past the unthrottled ones go no faster than the set
 /// rate, counted from when the first of them went.
-struct Pace {
+pub(crate) struct Pace {
     bandwidth: crate::StreamBandwidth,
     sent: u64,
     since: Option<tokio::time::Instant>,
 }
 
 impl Pace {
-    fn new(bandwidth: crate::StreamBandwidth) -> Pace {
+    pub(crate) fn new(bandwidth: crate::StreamBandwidth) -> Pace {
         Pace {
             bandwidth,
             sent: 0,
@@ -801,7 +838,7 @@ impl Pace {
     }
 
     /// Waits until `len` more bytes may go.
-    async fn take(&mut self, len: usize) {
+    pub(crate) async fn take(&mut self, len: usize) {
         self.sent += len as u64;
         let Some(over) = self.sent.checked_sub(self.bandwidth.unthrottled_bytes) else {
             return;
@@ -819,7 +856,7 @@ impl Pace {
 }
 
 /// The `Date` header's value, formatted once per second.
-mod date {
+pub(crate) mod date {
     use std::cell::RefCell;
     use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -828,7 +865,7 @@ mod date {
     }
 
     /// Now, as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
-    pub(super) fn now() -> [u8; 29] {
+    pub(crate) fn now() -> [u8; 29] {
         let second = crate::wall::unix_seconds_at(Instant::now());
         CACHED.with(|cached| {
             let mut cached = cached.borrow_mut();

@@ -129,6 +129,10 @@ pub struct Peer {
     pub verdict: Result<(), String>,
 }
 
+/// The protocols the HTTPS listener offers clients, in its order of preference (its
+/// choice wins over the client's): HTTP/2, then HTTP/1.1, as API Gateway's endpoints offer.
+pub(crate) const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
 /// A custom domain's server config, built from its security policy and truststore.
 struct Special {
     config: Arc<rustls::ServerConfig>,
@@ -300,7 +304,7 @@ fn special(
         }
     };
     let mut config = builder.with_cert_resolver(resolver.clone());
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     config.ignore_client_order = true;
     Ok(Special {
         config: Arc::new(config),

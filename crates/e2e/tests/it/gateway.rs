@@ -3393,6 +3393,7 @@ mod canary;
 mod client_certificates;
 mod client_connections;
 mod domain_names;
+mod http2;
 mod https;
 mod iam;
 mod lambda;

@@ -411,6 +411,34 @@ async fn mutual_tls_domains_admit_clients_their_truststore_trusts() {
             "{extra:?}"
         );
     }
+    // Over HTTP/2 alike (the version curl used is the body's last line).
+    let over_h2 = ["--http2", "-w", "\n%{http_version}\n%{http_code}"];
+    let (status, body) = curl_with(
+        &server_ca,
+        "mtls.example.com",
+        port,
+        "/whoami",
+        &[&with_alice[..], &over_h2[..]].concat(),
+    )
+    .await
+    .unwrap();
+    let (body, version) = body.rsplit_once('\n').unwrap();
+    assert_eq!((status, version), (200, "2"), "{body}");
+    let seen: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(seen["subject"], "CN=alice,C=US", "{body}");
+    let (status, body) = curl_with(
+        &server_ca,
+        "mtls.example.com",
+        port,
+        "/whoami",
+        &[&with_mallory[..], &over_h2[..]].concat(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, body.as_str()),
+        (403, "{\"message\":\"Forbidden\"}\n2")
+    );
     // The stage's access log shows a refused client's certificate, as AWS's does.
     client
         .update_stage()

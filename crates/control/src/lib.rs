@@ -529,6 +529,16 @@ impl Control {
 
     /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
     /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
+    /// Whether any VPC link (V1 or V2) exists: without one, [`Self::reconcile_vpc_links`]
+    /// has nothing to settle. State busy with another operation counts as having links, so
+    /// that the caller (on the async runtime) never waits for the lock.
+    pub fn has_vpc_links(&self) -> bool {
+        match self.inner.try_lock() {
+            Ok(inner) => !inner.state.vpc_links.is_empty() || !inner.state.vpc_links_v2.is_empty(),
+            Err(_) => true,
+        }
+    }
+
     pub fn reconcile_vpc_links(&self) {
         let mut guard = self.lock();
         let inner = &mut *guard;

@@ -764,12 +764,16 @@ async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::
 }
 
 /// Settles VPC links that are `PENDING`, a few times a second. The work runs on a blocking
-/// thread because it may write to the store.
+/// thread because it may write to the store. Without any VPC link there is nothing to
+/// settle: the tick then wakes no thread and reads nothing from the store.
 async fn reconcile_loop(control: Arc<Control>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !control.has_vpc_links() {
+            continue;
+        }
         let control = control.clone();
         let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
     }

@@ -352,12 +352,7 @@ async fn answer(
         return Ok(());
     }
     let config = &gateway.config;
-    let mut pace = match (&body, config.stream_bandwidth) {
-        (http_body_util::Either::Right(pooled), Some(bandwidth)) if pooled.is_reading() => {
-            Some(Pace::new(bandwidth))
-        }
-        _ => None,
-    };
+    let mut pace = Pace::for_answer(&body, config.stream_bandwidth);
     loop {
         let frame = if body.is_end_stream() {
             None

@@ -728,14 +728,7 @@ async fn write_response(
     if head_request {
         return send(stream, out, sending).await;
     }
-    // A streamed answer's bytes past the unthrottled ones go at the set pace. A whole
-    // answer (every buffered one: at most 10 MB) is never paced.
-    let mut pace = match (&body, stream_bandwidth) {
-        (http_body_util::Either::Right(pooled), Some(bandwidth)) if pooled.is_reading() => {
-            Some(Pace::new(bandwidth))
-        }
-        _ => None,
-    };
+    let mut pace = Pace::for_answer(&body, stream_bandwidth);
     // Frames already in hand go out with the head.
     loop {
         let frame = if body.is_end_stream() {
@@ -829,11 +822,21 @@ pub(crate) struct Pace {
 }
 
 impl Pace {
-    pub(crate) fn new(bandwidth: crate::StreamBandwidth) -> Pace {
-        Pace {
-            bandwidth,
-            sent: 0,
-            since: None,
+    /// The pace of an answer: a streamed answer's bytes past the unthrottled ones go at the
+    /// set pace; a whole answer (every buffered one: at most 10 MB) is never paced.
+    pub(crate) fn for_answer(
+        body: &Body,
+        bandwidth: Option<crate::StreamBandwidth>,
+    ) -> Option<Pace> {
+        match (body, bandwidth) {
+            (http_body_util::Either::Right(pooled), Some(bandwidth)) if pooled.is_reading() => {
+                Some(Pace {
+                    bandwidth,
+                    sent: 0,
+                    since: None,
+                })
+            }
+            _ => None,
         }
     }
 

@@ -102,6 +102,19 @@ async fn exchange(
     }
 }
 
+/// A proxy API in front of `backend`, deployed and served: the HTTPS listener's port, the
+/// certificate to trust, and the API's invoke host.
+async fn serve_proxy(server: &TestServer, backend: &Backend) -> (u16, std::path::PathBuf, String) {
+    let client = server.client();
+    let (api, _) = proxy_api(&client, &backend.base()).await;
+    Invoke::new(server, &api).ready("/prod/ready").await;
+    (
+        server.server().gateway_tls_addr().unwrap().port(),
+        server.data_dir().join("gateway-tls").join("cert.pem"),
+        format!("{api}.execute-api.localhost"),
+    )
+}
+
 fn get(url: &str) -> http::Request<()> {
     http::Request::get(url).body(()).unwrap()
 }
@@ -112,13 +125,8 @@ async fn http2_clients_are_served_on_the_https_listener() {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let client = server.client();
     let backend = Backend::echo().await;
-    let (api, _) = proxy_api(&client, &backend.base()).await;
-    Invoke::new(&server, &api).ready("/prod/ready").await;
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let ca = server.data_dir().join("gateway-tls").join("cert.pem");
-    let host = format!("{api}.execute-api.localhost");
+    let (port, ca, host) = serve_proxy(&server, &backend).await;
 
     // curl, as a user runs it: HTTP/2 over TLS unless told otherwise.
     let output = {
@@ -254,14 +262,9 @@ async fn http2_connections_end_gracefully_when_the_server_stops() {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let client = server.client();
     // A backend that takes a moment: a request is in flight when the server stops.
     let backend = Backend::start(|seen| Reply::echo(seen).delay(Duration::from_millis(700))).await;
-    let (api, _) = proxy_api(&client, &backend.base()).await;
-    Invoke::new(&server, &api).ready("/prod/ready").await;
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let ca = server.data_dir().join("gateway-tls").join("cert.pem");
-    let host = format!("{api}.execute-api.localhost");
+    let (port, ca, host) = serve_proxy(&server, &backend).await;
     let mut h2 = h2_client(port, &host, &ca).await;
     let url = format!("https://{host}:{port}/prod/slow");
     let in_flight = tokio::spawn(async move { exchange(&mut h2, get(&url), Vec::new()).await });
@@ -280,7 +283,6 @@ async fn http2_streams_keep_to_flow_control_and_their_own_limits() {
         config.request_body_timeout = PAUSE;
     })
     .await;
-    let client = server.client();
     // Two megabytes back: many times the client's window (64 KiB), so the answer goes only
     // as fast as the client makes room for it.
     let big: Vec<u8> = (0..2_000_000u32).map(|i| (i % 241) as u8).collect();
@@ -297,11 +299,7 @@ async fn http2_streams_keep_to_flow_control_and_their_own_limits() {
         }
     })
     .await;
-    let (api, _) = proxy_api(&client, &backend.base()).await;
-    Invoke::new(&server, &api).ready("/prod/ready").await;
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let ca = server.data_dir().join("gateway-tls").join("cert.pem");
-    let host = format!("{api}.execute-api.localhost");
+    let (port, ca, host) = serve_proxy(&server, &backend).await;
     let h2 = h2_client(port, &host, &ca).await;
 
     let mut big_h2 = h2.clone();
@@ -399,13 +397,8 @@ async fn http2_streams_with_random_heads_and_bodies_get_no_server_error() {
         config.gateway_tls_listen = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let client = server.client();
     let backend = Backend::echo().await;
-    let (api, _) = proxy_api(&client, &backend.base()).await;
-    Invoke::new(&server, &api).ready("/prod/ready").await;
-    let port = server.server().gateway_tls_addr().unwrap().port();
-    let ca = server.data_dir().join("gateway-tls").join("cert.pem");
-    let host = format!("{api}.execute-api.localhost");
+    let (port, ca, host) = serve_proxy(&server, &backend).await;
     let methods = [
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW",
     ];

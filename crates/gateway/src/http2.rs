@@ -369,7 +369,12 @@ async fn answer(
                 if let Some(pace) = &mut pace {
                     pace.take(data.len()).await;
                 }
-                send_data(&mut send, data, (timer, config.send_timeout)).await?;
+                // The last frame ends the stream itself, rather than an empty one after it.
+                let last = body.is_end_stream();
+                send_data(&mut send, data, last, (timer, config.send_timeout)).await?;
+                if last {
+                    return Ok(());
+                }
             }
         }
     }
@@ -383,14 +388,18 @@ fn put(headers: &mut HeaderMap, name: HeaderName, value: &[u8]) {
     }
 }
 
-/// Sends `data` as the stream's flow control lets it go: each part must find room within
-/// the send timeout (a client that takes none of the answer for that long loses the
-/// stream, as it would its HTTP/1.1 connection).
+/// Sends `data` (ending the stream with it when `end`) as the stream's flow control lets
+/// it go: each part must find room within the send timeout (a client that takes none of
+/// the answer for that long loses the stream, as it would its HTTP/1.1 connection).
 async fn send_data(
     send: &mut SendStream<Bytes>,
     mut data: Bytes,
+    end: bool,
     (timer, limit): (&Deadline, Duration),
 ) -> io::Result<()> {
+    if data.is_empty() && end {
+        return send.send_data(data, true).map_err(io::Error::other);
+    }
     while !data.is_empty() {
         send.reserve_capacity(data.len());
         let mut room = send.capacity();
@@ -413,7 +422,8 @@ async fn send_data(
             continue;
         }
         let part = data.split_to(room.min(data.len()));
-        send.send_data(part, false).map_err(io::Error::other)?;
+        send.send_data(part, end && data.is_empty())
+            .map_err(io::Error::other)?;
     }
     Ok(())
 }

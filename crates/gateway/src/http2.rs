@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use hyper::body::Body as _;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use crate::Gateway;
 use crate::integration::names;
@@ -65,20 +66,22 @@ pub(crate) async fn serve_connection(
             Ok(Err(error)) => return Err(io::Error::other(error)),
             Err(_) => return Ok(()),
         };
-    let shared = Arc::new(Connection {
+    let shared = Connection {
         gateway,
         peer,
         client,
         local,
-    });
-    // The streams end with their connection: they cannot outlive their transport.
-    let mut streams = JoinSet::new();
+    };
+    // The streams run in the connection's task, polled as they wake, so that an answer is
+    // written (by polling the connection) in the same turn it is made; they end with their
+    // connection: they cannot outlive their transport.
+    let mut streams = FuturesUnordered::new();
     let mut closing = false;
     loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
                 Some(Ok((request, respond))) => {
-                    streams.spawn(serve_stream(shared.clone(), request, respond));
+                    streams.push(serve_stream(&shared, request, respond));
                 }
                 Some(Err(error)) => {
                     tracing::debug!(%error, "HTTP/2 connection with a client failed");
@@ -86,7 +89,7 @@ pub(crate) async fn serve_connection(
                 }
                 None => break,
             },
-            Some(_) = streams.join_next(), if !streams.is_empty() => {}
+            Some(()) = streams.next(), if !streams.is_empty() => {}
             _ = stopping.wait_for(|stop| *stop), if !closing => {
                 connection.graceful_shutdown();
                 closing = true;
@@ -156,7 +159,7 @@ impl StreamBody {
 
 /// One stream: one request and its answer.
 async fn serve_stream(
-    connection: Arc<Connection>,
+    connection: &Connection,
     request: http::Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
 ) {

@@ -79,6 +79,10 @@ pub(crate) async fn serve_connection(
     let mut closing = false;
     loop {
         tokio::select! {
+            // Every stream that can finish does before the connection is polled again, so
+            // that the answers made in one turn go out together.
+            biased;
+            Some(()) = streams.next(), if !streams.is_empty() => {}
             accepted = connection.accept() => match accepted {
                 Some(Ok((request, respond))) => {
                     streams.push(serve_stream(&shared, request, respond));
@@ -89,7 +93,6 @@ pub(crate) async fn serve_connection(
                 }
                 None => break,
             },
-            Some(()) = streams.next(), if !streams.is_empty() => {}
             _ = stopping.wait_for(|stop| *stop), if !closing => {
                 connection.graceful_shutdown();
                 closing = true;

@@ -527,8 +527,6 @@ impl Control {
         self.lock().revision
     }
 
-    /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
-    /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
     /// Whether any VPC link (V1 or V2) exists: without one, [`Self::reconcile_vpc_links`]
     /// has nothing to settle. State busy with another operation counts as having links, so
     /// that the caller (on the async runtime) never waits for the lock.
@@ -539,6 +537,8 @@ impl Control {
         }
     }
 
+    /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
+    /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
     pub fn reconcile_vpc_links(&self) {
         let mut guard = self.lock();
         let inner = &mut *guard;

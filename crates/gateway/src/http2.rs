@@ -271,9 +271,7 @@ fn http1_head(parts: &http::request::Parts) -> Result<BytesMut, StatusCode> {
         field(&mut head, name.as_str().as_bytes(), value.as_bytes());
     }
     head.extend_from_slice(b"\r\n");
-    if head.len() > causeway_http1::MAX_HEAD_BYTES {
-        return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-    }
+    // A head over the limit is the parser's to refuse, as over HTTP/1.1.
     Ok(head)
 }
 
@@ -334,8 +332,8 @@ async fn answer(
             if let (Ok(name), Ok(value)) =
                 (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
                 && !connection_specific(&name)
-                && name != header::CONTENT_LENGTH
             {
+                // `raw.each` has already renamed the backend's `Content-Length`.
                 headers.append(name, value);
             }
         });

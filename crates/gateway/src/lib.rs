@@ -288,7 +288,8 @@ impl Gateway {
 
     /// The TLS settings of an HTTPS listener for this gateway: a custom domain whose
     /// certificate was imported is served with it (chosen by the TLS server name, wildcard
-    /// domains included), any other name with `chain` and `key`. TLS 1.2 and 1.3; HTTP/2 and HTTP/1.1 (ALPN).
+    /// domains included), any other name with `chain` and `key`. TLS 1.2 and 1.3; HTTP/2
+    /// and HTTP/1.1 (ALPN).
     pub fn tls_config(
         &self,
         chain: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,

@@ -108,9 +108,14 @@ async fn serve_with(
                                 },
                             );
                             match handshake.await {
-                                Ok(Ok((tls, peer))) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => {
-                                    let addresses = (client, local);
-                                    if let Err(error) = crate::http2::serve_connection(gateway, tls, peer, addresses, stopping).await {
+                                // A client that chose HTTP/2 (ALPN) is served by `http2`.
+                                Ok(Ok((tls, peer)))
+                                    if tls.get_ref().1.alpn_protocol() == Some(b"h2") =>
+                                {
+                                    let served = crate::http2::serve_connection(
+                                        gateway, tls, peer, (client, local), stopping,
+                                    );
+                                    if let Err(error) = served.await {
                                         tracing::debug!(%error, "HTTP/2 connection with a client failed");
                                     }
                                     return;
@@ -635,7 +640,7 @@ async fn send_tcp(
 }
 
 /// Why a streamed answer was cut: the backend's body stalled past the integration's deadline.
-pub(crate) const BACKEND_LATE: &str = "the backend's streamed answer did not end within the integration timeout, or sent nothing for the idle timeout";
+const BACKEND_LATE: &str = "the backend's streamed answer did not end within the integration timeout, or sent nothing for the idle timeout";
 
 /// Headers the connection sets itself: the framing and the connection's fate.
 fn connection_header(name: &HeaderName) -> bool {

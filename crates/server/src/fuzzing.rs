@@ -1,6 +1,7 @@
 //! Drives the gateway's invoke listener with arbitrary bytes over real TCP connections, for
-//! the `gateway_requests` fuzz target and for a seeded random test. Built only for tests and
-//! under `cfg(fuzzing)`.
+//! the `gateway_requests` fuzz target and for a seeded random test; [`http2`] does the same
+//! with HTTP/2 frames on the HTTPS listener. Built only for tests and for the `fuzz` crate
+//! (feature `fuzzing`).
 //!
 //! One server runs for the whole session: an API `fz` deployed to `prod` with an HTTP_PROXY
 //! `{proxy+}` (its answers buffered), a MOCK method, an HTTP (non-proxy) method with
@@ -25,6 +26,8 @@ use serde_json::Value;
 
 use crate::{Config, Server};
 
+pub mod http2;
+
 /// The start of the request, picked by the input's first byte.
 const PREFIXES: &[&[u8]] = &[
     b"GET /restapis/fz/prod/_user_request_/",
@@ -48,6 +51,11 @@ pub struct Fixture {
     runtime: tokio::runtime::Runtime,
     server: Option<Server>,
     gateway: SocketAddr,
+    /// The HTTPS listener, and a TLS client that trusts its certificate and offers `h2`.
+    https: (
+        SocketAddr,
+        std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
+    ),
     data_dir: PathBuf,
     sent: AtomicUsize,
 }
@@ -86,6 +94,11 @@ pub fn fixture() -> Option<Fixture> {
     // Load balancers get loopback addresses of their own, away from other test processes.
     let first = std::net::Ipv4Addr::new(127, 200, u8::try_from(pid % 250).unwrap_or(0), 1);
     let (server, backend) = runtime.block_on(async {
+        // Under libFuzzer, `main` is not Rust's, which sets SIGPIPE to be ignored: a vectored
+        // write (as TLS records are written) on a connection its peer closed would kill the
+        // process. A handler of tokio's takes the signal instead.
+        let mut pipe = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe()).ok()?;
+        tokio::spawn(async move { while pipe.recv().await.is_some() {} });
         let backend = echo_backend().await?;
         // AWS integrations with SQS are signed and sent to the echo backend.
         let mut aws_services = causeway_gateway::aws::AwsServices::new(
@@ -96,6 +109,7 @@ pub fn fixture() -> Option<Fixture> {
             data_dir: data_dir.clone(),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            gateway_tls_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             link_listen: None,
             account_throttle: None,
             nlb_addresses: (first, 16),
@@ -106,10 +120,15 @@ pub fn fixture() -> Option<Fixture> {
         Some((server, backend))
     })?;
     let gateway = server.gateway_addr()?;
+    let https = (
+        server.gateway_tls_addr()?,
+        http2::client_config(&data_dir.join("gateway-tls").join("cert.pem"))?,
+    );
     let fixture = Fixture {
         runtime,
         server: Some(server),
         gateway,
+        https,
         data_dir,
         sent: AtomicUsize::new(0),
     };
@@ -1058,6 +1077,17 @@ mod tests {
             }
             exercise(&fixture, &data);
         }
+        check_alive(&fixture);
+
+        // HTTP/2 on the HTTPS listener: a well-formed script, then random ones (every byte
+        // string is a script: the first bytes pick frames, the rest fill them).
+        http2::check_alive_http2(&fixture);
+        for _ in 0..400 {
+            let len = rng.random_range(1..600);
+            let data: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+            http2::exercise_http2(&fixture, &data);
+        }
+        http2::check_alive_http2(&fixture);
         check_alive(&fixture);
     }
 }

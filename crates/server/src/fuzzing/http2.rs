@@ -332,8 +332,8 @@ fn clean(raw: &[u8], part: Part, chaos: bool) -> Vec<u8> {
         .collect()
 }
 
-/// A request's field block: the pseudo-fields (now and then one missing, doubled, or after
-/// the others), then a few fields.
+/// A request's field block: the pseudo-fields (now and then one missing or doubled; with
+/// `chaos`, now and then after the other fields), then a few fields.
 fn request_block(input: &mut Input<'_>, chaos: bool) -> Vec<u8> {
     let mut block = Vec::new();
     let shape = input.byte();

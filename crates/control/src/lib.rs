@@ -537,6 +537,16 @@ impl Control {
         }
     }
 
+    /// Whether any usage plan exists: without one, no request is counted against a quota and
+    /// there is no usage to write. Busy state counts as having plans, as in
+    /// [`Self::has_vpc_links`].
+    pub fn has_usage_plans(&self) -> bool {
+        match self.inner.try_lock() {
+            Ok(inner) => !inner.state.usage_plans.is_empty(),
+            Err(_) => true,
+        }
+    }
+
     /// Moves VPC links out of `PENDING`: each one whose target is not a usable network load
     /// balancer becomes `FAILED` with a message saying why. Called periodically by the server.
     pub fn reconcile_vpc_links(&self) {

@@ -74,10 +74,13 @@ pub fn file_name(destination: &str) -> String {
 }
 
 /// Writes what the queue holds every [`FLUSH_EVERY`], in one go: the writer never wakes per
-/// line, so a busy gateway does not pay a thread switch for each request it logs.
+/// line, so a busy gateway does not pay a thread switch for each request it logs. While the
+/// queue is empty the writer sleeps on it, so an idle gateway (or one with no access log)
+/// does not wake it; the first line then waits at most [`FLUSH_EVERY`] for the file.
 fn write_lines(dir: &Path, lines: &Receiver<(Box<str>, String)>) {
     let mut files: HashMap<Box<str>, BufWriter<File>> = HashMap::new();
-    loop {
+    while let Ok((destination, line)) = lines.recv() {
+        write_line(dir, &mut files, destination, &line);
         std::thread::sleep(FLUSH_EVERY);
         loop {
             match lines.try_recv() {
@@ -137,6 +140,7 @@ fn flush(files: &mut HashMap<Box<str>, BufWriter<File>>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -150,5 +154,78 @@ mod tests {
         assert_eq!(file_name(".."), "__.log");
         assert_eq!(file_name("../../etc/x"), "______etc_x.log");
         assert_eq!(file_name(".hidden"), "hidden.log");
+    }
+
+    /// How many times a thread of this process has been switched out, from `/proc`.
+    #[cfg(target_os = "linux")]
+    fn switches(tid: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))
+            .expect("the thread's status");
+        status
+            .lines()
+            .filter(|l| {
+                l.starts_with("voluntary_ctxt_switches")
+                    || l.starts_with("nonvoluntary_ctxt_switches")
+            })
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_writer_sleeps_until_a_line_comes_then_writes_it_within_the_flush_interval() {
+        let dir = std::env::temp_dir().join(format!(
+            "causeway-access-logs-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let (queue, lines) = std::sync::mpsc::sync_channel(16);
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn({
+            let dir = dir.clone();
+            move || {
+                // `/proc/thread-self` names this thread: `{pid}/task/{tid}`.
+                let me = std::fs::read_link("/proc/thread-self").expect("thread-self");
+                let tid = me
+                    .file_name()
+                    .expect("a tid")
+                    .to_string_lossy()
+                    .into_owned();
+                tid_tx.send(tid).expect("the test waits");
+                write_lines(&dir, &lines);
+            }
+        });
+        let tid = tid_rx.recv().expect("the writer's id");
+        // Settled on the empty queue, the writer is not switched in again while nothing comes
+        // (a writer that polled every FLUSH_EVERY would be, three or four times).
+        std::thread::sleep(Duration::from_millis(50));
+        let before = switches(&tid);
+        std::thread::sleep(FLUSH_EVERY * 4);
+        assert_eq!(switches(&tid), before, "the idle writer woke");
+
+        let sent = std::time::Instant::now();
+        queue
+            .send(("/aws/apigateway/shop".into(), "first line".to_owned()))
+            .expect("the writer runs");
+        let file = dir.join("_aws_apigateway_shop.log");
+        while std::fs::read_to_string(&file).unwrap_or_default() != "first line\n" {
+            assert!(
+                sent.elapsed() < FLUSH_EVERY * 10,
+                "the line never reached the file"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        queue
+            .send(("/aws/apigateway/shop".into(), "last line".to_owned()))
+            .expect("the writer runs");
+        drop(queue);
+        writer
+            .join()
+            .expect("the writer ends when the queue closes");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("the log"),
+            "first line\nlast line\n"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -765,22 +765,27 @@ async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::
 
 /// Settles VPC links that are `PENDING`, a few times a second. The work runs on a blocking
 /// thread because it may write to the store. Without any VPC link there is nothing to
-/// settle: the tick then wakes no thread and reads nothing from the store.
+/// settle: the loop then sleeps until the configuration changes (a link created on this node,
+/// or on another one sharing the store), so that an idle server does not wake for it.
 async fn reconcile_loop(control: Arc<Control>) {
+    let mut changes = control.subscribe_gateway_plan();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        // Seen before the check, so that a link created after it wakes the wait below.
+        changes.borrow_and_update();
         if !control.has_vpc_links() {
+            if changes.changed().await.is_err() {
+                return;
+            }
             continue;
         }
+        tick.tick().await;
         let control = control.clone();
         let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
     }
 }
 
-/// Writes the quota usage counted since the last flush, every `interval`. Counts whose write
-/// failed are kept and written with the next batch.
 /// Serves the control plane on `listener` until `shutdown` resolves, then lets requests in
 /// flight finish (up to 30 s). A client gets `head_timeout` to send each request head, as on
 /// the invoke listener: one that sends half a head does not hold its connection forever.
@@ -830,15 +835,31 @@ async fn serve_admin(
     }
 }
 
+/// Writes the quota usage counted since the last flush, every `interval`. Counts whose write
+/// failed are kept and written with the next batch.
 async fn flush_usage_loop(
     control: Arc<Control>,
     limiter: Arc<dyn Limiter>,
     interval: std::time::Duration,
 ) {
+    let mut changes = control.subscribe_gateway_plan();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pending = Vec::new();
     loop {
+        // Without a usage plan no request is counted: once what was counted before the last
+        // plan went is written, the loop sleeps until the configuration changes, so that an
+        // idle server does not wake for it. (Shutdown writes what is left, as always.)
+        changes.borrow_and_update();
+        if !control.has_usage_plans() {
+            pending = flush_usage(&control, &*limiter, pending).await;
+            if pending.is_empty() {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
         tick.tick().await;
         pending = flush_usage(&control, &*limiter, pending).await;
     }

@@ -145,6 +145,87 @@ fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
     assert!(terminate(again).success());
 }
 
+/// How many times the process's threads have been switched out, from `/proc`.
+fn switches(pid: u32) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let status =
+            std::fs::read_to_string(task.unwrap().path().join("status")).unwrap_or_default();
+        total += status
+            .lines()
+            .filter(|l| l.contains("voluntary_ctxt_switches"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    total
+}
+
+/// A server with an API deployed and called, then left alone, does not wake: no timer ticks
+/// and no thread polls while there is nothing to do (no VPC link, usage plan or NLB node), as
+/// an idle nginx does not. It once woke about 20 times a second.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_server_does_not_wake() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let gateway: SocketAddr = running
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("gateway listening on "))
+        .expect("the banner names the gateway")
+        .parse()
+        .unwrap();
+    let admin = running.admin;
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis",
+        r#"{"name":"idle","tags":{"_custom_id_":"idle"}}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = http(admin, "GET", "/restapis/idle/resources", "");
+    let root = body
+        .split(r#""id":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let method = format!("/restapis/idle/resources/{root}/methods/GET");
+    for (path, body) in [
+        (method.clone(), r#"{"authorizationType":"NONE"}"#.to_owned()),
+        (format!("{method}/responses/200"), "{}".to_owned()),
+        (
+            format!("{method}/integration"),
+            r#"{"type":"MOCK","requestTemplates":{"application/json":"{\"statusCode\": 200}"}}"#
+                .to_owned(),
+        ),
+        (
+            format!("{method}/integration/responses/200"),
+            r#"{"responseTemplates":{"application/json":"{\"idle\": true}"}}"#.to_owned(),
+        ),
+    ] {
+        let (status, reply) = http(admin, "PUT", &path, &body);
+        assert_eq!(status, 201, "{path}: {reply}");
+    }
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis/idle/deployments",
+        r#"{"stageName":"prod"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = http(gateway, "GET", "/restapis/idle/prod/_user_request_/", "");
+    assert_eq!((status, body.as_str()), (200, r#"{"idle": true}"#));
+
+    // Let the writes and the connection settle, then watch.
+    std::thread::sleep(Duration::from_secs(1));
+    let before = switches(running.child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let woke = switches(running.child.id()) - before;
+    assert!(woke <= 3, "the idle server woke {woke} times in 3 s");
+    assert!(terminate(running).success());
+}
+
 #[test]
 fn a_second_server_on_the_same_data_dir_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();

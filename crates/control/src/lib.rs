@@ -537,6 +537,21 @@ impl Control {
         }
     }
 
+    /// Whether [`Self::reconcile_vpc_links`] may change a link, judged from memory and the
+    /// engine's live view without reading the store: the caller skips it (and the store read
+    /// it starts with) when not. With a shared store, other nodes' writes reach this state
+    /// through the store watcher. State busy with another operation counts as yes.
+    pub fn vpc_links_unsettled(&self) -> bool {
+        let data_plane = self.data_plane();
+        match self.inner.try_lock() {
+            Ok(inner) => {
+                ops::vpclinks::unsettled(&inner.state, data_plane.as_deref())
+                    || ops::vpclinks_v2::unsettled(&inner.state)
+            }
+            Err(_) => true,
+        }
+    }
+
     /// Whether any usage plan exists: without one, no request is counted against a quota and
     /// there is no usage to write. Busy state counts as having plans, as in
     /// [`Self::has_vpc_links`].

@@ -763,10 +763,11 @@ async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::
     }
 }
 
-/// Settles VPC links that are `PENDING`, a few times a second. The work runs on a blocking
-/// thread because it may write to the store. Without any VPC link there is nothing to
-/// settle: the loop then sleeps until the configuration changes (a link created on this node,
-/// or on another one sharing the store), so that an idle server does not wake for it.
+/// Settles VPC links that are `PENDING`, and follows links to their load balancers' state, a
+/// few times a second. The work runs on a blocking thread because it may write to the store;
+/// a tick whose look at memory finds nothing to change wakes no thread and reads nothing from
+/// the store. Without any VPC link the loop sleeps until the configuration changes (a link
+/// created on this node, or on another one sharing the store).
 async fn reconcile_loop(control: Arc<Control>) {
     let mut changes = control.subscribe_gateway_plan();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
@@ -781,6 +782,9 @@ async fn reconcile_loop(control: Arc<Control>) {
             continue;
         }
         tick.tick().await;
+        if !control.vpc_links_unsettled() {
+            continue;
+        }
         let control = control.clone();
         let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
     }

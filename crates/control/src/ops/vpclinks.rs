@@ -6,9 +6,12 @@ use causeway_model::{ApiError, ConnectionType, VpcLink, VpcLinkStatus, patch};
 use causeway_wire::input;
 use causeway_wire::output::{self, Page, TagsField};
 
+use std::collections::BTreeSet;
+
 use crate::Reply;
 use crate::ctx::{Ctx, Query, check_tags, empty, json, paginate, patch_operations};
-use crate::state::kind;
+use crate::dataplane::DataPlane;
+use crate::state::{State, kind};
 
 const NOT_FOUND: &str = "Invalid Vpc Link identifier specified";
 
@@ -68,51 +71,10 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
         let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else {
             continue;
         };
-        let arn = link.target_arns.first().cloned().unwrap_or_default();
-        let (status, message) = match parse_load_balancer_arn(&arn) {
-            None => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
-            Some(parsed) if parsed.kind != "net" => {
-                (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned())
-            }
-            Some(_) if !cx.state.load_balancers.contains_key(&arn) => (
-                VpcLinkStatus::Failed,
-                format!(
-                    "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
-                ),
-            ),
-            // Served by an NLB node elsewhere: usable while the node's tunnel is up.
-            Some(_) if cx.state.remote_load_balancers().contains(&arn) => {
-                if cx.data_plane.is_some_and(|dp| dp.node_connected(&arn))
-                    || cx.tunnels_elsewhere.contains(&arn)
-                {
-                    (
-                        VpcLinkStatus::Available,
-                        "Your vpc link is ready for use".to_owned(),
-                    )
-                } else {
-                    (
-                        VpcLinkStatus::Pending,
-                        format!(
-                            "No NLB node serving {arn} is connected; start `causeway nlb-node` in its network"
-                        ),
-                    )
-                }
-            }
-            Some(_) => match cx.data_plane.and_then(|dp| dp.load_balancer_status(&arn)) {
-                Some(status) if status.state == LoadBalancerState::Active => (
-                    VpcLinkStatus::Available,
-                    "Your vpc link is ready for use".to_owned(),
-                ),
-                Some(status) if status.state == LoadBalancerState::Failed => (
-                    VpcLinkStatus::Failed,
-                    format!(
-                        "Network load balancer {arn} failed: {}",
-                        status.reason.unwrap_or_default()
-                    ),
-                ),
-                // Still provisioning, or no engine runs here yet.
-                _ => continue,
-            },
+        let Some((status, message)) =
+            settled(&link, cx.state, cx.data_plane, &cx.tunnels_elsewhere)
+        else {
+            continue;
         };
         if link.status == status && link.status_message.as_deref() == Some(message.as_str()) {
             continue;
@@ -123,6 +85,84 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
             cx.state.vpc_links.insert(id, link);
         }
     }
+}
+
+/// Whether [`reconcile`] may change a link: a `PENDING` or `AVAILABLE` one whose status and
+/// message are not what its load balancer makes them now. A link to a load balancer that an
+/// NLB node elsewhere serves, and that no tunnel here reaches, depends on what other
+/// processes announced in the store: it counts as changing, so that the caller reads it.
+pub fn unsettled(state: &State, data_plane: Option<&dyn DataPlane>) -> bool {
+    let remote = state.remote_load_balancers();
+    let nothing_elsewhere = BTreeSet::new();
+    state
+        .vpc_links
+        .values()
+        .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
+        .any(|link| {
+            let arn = link.target_arns.first().map_or("", String::as_str);
+            if remote.contains(arn) && !data_plane.is_some_and(|dp| dp.node_connected(arn)) {
+                return true;
+            }
+            settled(link, state, data_plane, &nothing_elsewhere).is_some_and(|(status, message)| {
+                link.status != status || link.status_message.as_deref() != Some(message.as_str())
+            })
+        })
+}
+
+/// The status and message a `PENDING` or `AVAILABLE` link should have now; `None` while its
+/// load balancer is still provisioning (or no engine runs here yet): leave it as it is.
+fn settled(
+    link: &VpcLink,
+    state: &State,
+    data_plane: Option<&dyn DataPlane>,
+    tunnels_elsewhere: &BTreeSet<String>,
+) -> Option<(VpcLinkStatus, String)> {
+    let arn = link.target_arns.first().map_or("", String::as_str);
+    Some(match parse_load_balancer_arn(arn) {
+        None => (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned()),
+        Some(parsed) if parsed.kind != "net" => {
+            (VpcLinkStatus::Failed, "NLB ARN is malformed".to_owned())
+        }
+        Some(_) if !state.load_balancers.contains_key(arn) => (
+            VpcLinkStatus::Failed,
+            format!(
+                "Network load balancer {arn} was not found. Create it first (elbv2 create-load-balancer --type network), then create the VPC link again"
+            ),
+        ),
+        // Served by an NLB node elsewhere: usable while the node's tunnel is up.
+        Some(_) if state.remote_load_balancers().contains(arn) => {
+            if data_plane.is_some_and(|dp| dp.node_connected(arn))
+                || tunnels_elsewhere.contains(arn)
+            {
+                (
+                    VpcLinkStatus::Available,
+                    "Your vpc link is ready for use".to_owned(),
+                )
+            } else {
+                (
+                    VpcLinkStatus::Pending,
+                    format!(
+                        "No NLB node serving {arn} is connected; start `causeway nlb-node` in its network"
+                    ),
+                )
+            }
+        }
+        Some(_) => match data_plane.and_then(|dp| dp.load_balancer_status(arn)) {
+            Some(status) if status.state == LoadBalancerState::Active => (
+                VpcLinkStatus::Available,
+                "Your vpc link is ready for use".to_owned(),
+            ),
+            Some(status) if status.state == LoadBalancerState::Failed => (
+                VpcLinkStatus::Failed,
+                format!(
+                    "Network load balancer {arn} failed: {}",
+                    status.reason.unwrap_or_default()
+                ),
+            ),
+            // Still provisioning, or no engine runs here yet.
+            _ => return None,
+        },
+    })
 }
 
 fn link<'a>(cx: &'a Ctx<'_>, id: &str) -> Result<&'a VpcLink, ApiError> {

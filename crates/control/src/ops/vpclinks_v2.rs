@@ -115,6 +115,14 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
     }
 }
 
+/// Whether [`reconcile`] has a link to settle: one still `PENDING`.
+pub fn unsettled(state: &crate::state::State) -> bool {
+    state
+        .vpc_links_v2
+        .values()
+        .any(|l| l.status == VpcLinkStatus::Pending)
+}
+
 fn link<'a>(cx: &'a Ctx<'_>, id: &str) -> Result<&'a VpcLinkV2, ApiError> {
     cx.state.vpc_links_v2.get(id).ok_or_else(|| not_found(id))
 }

@@ -552,6 +552,16 @@ impl Control {
         }
     }
 
+    /// Whether a link's status depends on NLB nodes elsewhere (their tunnels, and what other
+    /// processes announced in the store), which changes without any signal here: such links
+    /// must be looked at on a timer. State busy with another operation counts as yes.
+    pub fn vpc_links_follow_remote(&self) -> bool {
+        match self.inner.try_lock() {
+            Ok(inner) => ops::vpclinks::follow_remote(&inner.state),
+            Err(_) => true,
+        }
+    }
+
     /// Whether any usage plan exists: without one, no request is counted against a quota and
     /// there is no usage to write. Busy state counts as having plans, as in
     /// [`Self::has_vpc_links`].

@@ -329,12 +329,16 @@ impl Server {
         }));
         let mut plans = control.subscribe_nlb_plan();
         engine.apply(&plans.borrow_and_update());
+        // Counts the plans the engine has applied: its load balancers' states change only
+        // then, and the VPC link reconciler waits on it.
+        let (applied, engine_applied) = tokio::sync::watch::channel(0_u64);
         let plan_task = tokio::spawn({
             let engine = engine.clone();
             async move {
                 while plans.changed().await.is_ok() {
                     let plan = plans.borrow_and_update().clone();
                     engine.apply(&plan);
+                    applied.send_modify(|count| *count += 1);
                 }
             }
         });
@@ -541,7 +545,7 @@ impl Server {
             let (tx, rx) = oneshot::channel::<()>();
             shutdown = Some(tx);
             let app = causeway_control::router(control.clone());
-            let reconciler = tokio::spawn(reconcile_loop(control.clone()));
+            let reconciler = tokio::spawn(reconcile_loop(control.clone(), engine_applied));
             let head_timeout = config.request_head_timeout;
             admin_task = Some(tokio::spawn(async move {
                 serve_admin(listener, app, head_timeout, async {
@@ -763,30 +767,44 @@ async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::
     }
 }
 
-/// Settles VPC links that are `PENDING`, and follows links to their load balancers' state, a
-/// few times a second. The work runs on a blocking thread because it may write to the store;
-/// a tick whose look at memory finds nothing to change wakes no thread and reads nothing from
-/// the store. Without any VPC link the loop sleeps until the configuration changes (a link
-/// created on this node, or on another one sharing the store).
-async fn reconcile_loop(control: Arc<Control>) {
+/// Settles VPC links that are `PENDING`, and keeps links in step with their load balancers.
+/// A link's status changes only with the configuration (the gateway plan: links, load
+/// balancers, nodes) or with the engine's view of a load balancer (`engine_applied`, counted
+/// after each plan the engine applies), so the loop waits on those and looks at memory
+/// first: the blocking thread, which may write to the store, runs only when a link would
+/// change. Links to load balancers that NLB nodes run elsewhere follow tunnels and other
+/// processes' announcements, which nothing here signals: while there are any, the loop also
+/// looks four times a second. A server with settled links, or none, does not wake for them.
+async fn reconcile_loop(
+    control: Arc<Control>,
+    mut engine_applied: tokio::sync::watch::Receiver<u64>,
+) {
     let mut changes = control.subscribe_gateway_plan();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // Seen before the check, so that a link created after it wakes the wait below.
+        // Seen before the looks below, so that a change after them wakes the waits.
         changes.borrow_and_update();
+        engine_applied.borrow_and_update();
         if !control.has_vpc_links() {
             if changes.changed().await.is_err() {
                 return;
             }
             continue;
         }
-        tick.tick().await;
-        if !control.vpc_links_unsettled() {
+        if control.vpc_links_unsettled() {
+            let control = control.clone();
+            let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
+        } else if !control.vpc_links_follow_remote() {
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { return },
+                changed = engine_applied.changed() => if changed.is_err() { return },
+            }
             continue;
         }
-        let control = control.clone();
-        let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
+        // After a round of settling (which a busy or unreadable store may leave undone), or
+        // while links follow nodes elsewhere: the next look waits for the tick.
+        tick.tick().await;
     }
 }
 

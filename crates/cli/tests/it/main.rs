@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -78,13 +78,23 @@ fn start(data_dir: &std::path::Path) -> Running {
 }
 
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    request(addr, method, path, "application/json", body)
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -223,7 +233,93 @@ fn an_idle_server_does_not_wake() {
     std::thread::sleep(Duration::from_secs(3));
     let woke = switches(running.child.id()) - before;
     assert!(woke <= 3, "the idle server woke {woke} times in 3 s");
+
+    // Then a network load balancer and a VPC link to it: once the link is AVAILABLE, the
+    // server has nothing to follow until something changes, and does not wake either.
+    let elbv2 = |query: &str| {
+        let body = format!("Version=2015-12-01&{query}");
+        let (status, reply) = request(
+            admin,
+            "POST",
+            "/",
+            "application/x-www-form-urlencoded",
+            &body,
+        );
+        assert_eq!(status, 200, "{query}: {reply}");
+        reply
+    };
+    let between = |text: &str, tag: &str| {
+        let open = format!("<{tag}>");
+        let start = text.find(&open).unwrap() + open.len();
+        text[start..].split('<').next().unwrap().to_owned()
+    };
+    let lb = between(
+        &elbv2(
+            "Action=CreateLoadBalancer&Name=idle&Type=network&Scheme=internal&Subnets.member.1=subnet-1",
+        ),
+        "LoadBalancerArn",
+    );
+    let tg = between(
+        &elbv2("Action=CreateTargetGroup&Name=idle&Protocol=TCP&Port=9&VpcId=vpc-1&TargetType=ip"),
+        "TargetGroupArn",
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    elbv2(&format!(
+        "Action=CreateListener&LoadBalancerArn={}&Protocol=TCP&Port={port}&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn={}",
+        encode(&lb),
+        encode(&tg)
+    ));
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/vpclinks",
+        &format!(r#"{{"name":"idle","targetArns":["{lb}"]}}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    let link = body
+        .split(r#""id":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = http(admin, "GET", &format!("/vpclinks/{link}"), "");
+        if body.contains(r#""status":"AVAILABLE""#) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the link never became AVAILABLE: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let before = switches(running.child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let woke = switches(running.child.id()) - before;
+    assert!(
+        woke <= 3,
+        "the idle server with a VPC link woke {woke} times in 3 s"
+    );
     assert!(terminate(running).success());
+}
+
+/// Percent-encodes a query value (ARNs carry `:` and `/`).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[test]

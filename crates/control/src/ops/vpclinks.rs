@@ -109,6 +109,23 @@ pub fn unsettled(state: &State, data_plane: Option<&dyn DataPlane>) -> bool {
         })
 }
 
+/// Whether a `PENDING` or `AVAILABLE` link goes to a load balancer that an NLB node runs
+/// elsewhere: its status follows tunnels that come and go, and other processes'
+/// announcements that expire, which nothing here signals. Such links are looked at on a timer.
+pub fn follow_remote(state: &State) -> bool {
+    let remote = state.remote_load_balancers();
+    !remote.is_empty()
+        && state
+            .vpc_links
+            .values()
+            .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
+            .any(|l| {
+                l.target_arns
+                    .first()
+                    .is_some_and(|arn| remote.contains(arn))
+            })
+}
+
 /// The status and message a `PENDING` or `AVAILABLE` link should have now; `None` while its
 /// load balancer is still provisioning (or no engine runs here yet): leave it as it is.
 fn settled(

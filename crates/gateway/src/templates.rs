@@ -148,7 +148,16 @@ fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
         ));
     }
     let identity = Value::Map(identity);
+    // `/{stage}/{path}` on the execute-api endpoint; through a custom domain, the path the
+    // client asked for (as the Lambda proxy event's `requestContext.path`).
+    let path = call.domain_path.map_or_else(
+        || format!("/{}{}", call.stage.stage.stage_name, call.path),
+        str::to_owned,
+    );
     let context = Value::Map(vec![
+        ("accountId".to_owned(), s(&call.gateway.config.account_id)),
+        ("deploymentId".to_owned(), s(&call.stage.deployment.id)),
+        ("path".to_owned(), Value::Str(path)),
         ("requestId".to_owned(), s(call.request_id)),
         ("extendedRequestId".to_owned(), s(call.request_id)),
         ("apiId".to_owned(), s(call.api_id)),

@@ -2294,6 +2294,9 @@ async fn http_vtl_templates_map_requests_and_responses() {
   "agent": "$input.params().header.get('x-agent')",
   "stage": "$context.stage",
   "resource": "$context.resourcePath",
+  "path": "$context.path",
+  "account": "$context.accountId",
+  "deployment": "$context.deploymentId",
   "method": "$context.httpMethod",
   "env": "$stageVariables.env",
   "escaped": "$util.escapeJavaScript($body.quote).replaceAll("\\'","'")",
@@ -2414,6 +2417,13 @@ async fn http_vtl_templates_map_requests_and_responses() {
     let seen = backend.last();
     let sent: Value = serde_json::from_slice(&seen.body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&seen.body)));
+    let stage = client
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         sent,
         json!({
@@ -2424,6 +2434,9 @@ async fn http_vtl_templates_map_requests_and_responses() {
             "agent": "tester",
             "stage": "prod",
             "resource": "/request/{id}",
+            "path": "/prod/request/42",
+            "account": "000000000000",
+            "deployment": stage.deployment_id().unwrap(),
             "method": "POST",
             "env": "production",
             "escaped": "it's \"x\"",

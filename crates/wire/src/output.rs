@@ -37,12 +37,24 @@ pub struct Tags {
     pub tags: StringMap,
 }
 
-/// Whether an output carries `tags`: AWS omits them on create and in lists, and sends `{}`
-/// on Get and Update.
+/// Whether an output carries `tags`: AWS sends them (`{}` when there are none) on Get and
+/// Update, and on create and in lists only when there are some (answers recorded from AWS: a
+/// REST API created without tags has no `tags` member in either, one created with tags has
+/// them in both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagsField {
-    Omit,
+    IfAny,
     Include,
+}
+
+impl TagsField {
+    /// The `tags` member for a resource with these tags.
+    pub fn pick(self, tags: &StringMap) -> Option<StringMap> {
+        match self {
+            TagsField::Include => Some(tags.clone()),
+            TagsField::IfAny => (!tags.is_empty()).then(|| tags.clone()),
+        }
+    }
 }
 
 /// RestApi.
@@ -106,10 +118,7 @@ impl RestApi {
                 vpc_endpoint_ids: api.endpoint_configuration.vpc_endpoint_ids.clone(),
             },
             policy: api.policy.clone(),
-            tags: match tags {
-                TagsField::Include => Some(api.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&api.tags),
             disable_execute_api_endpoint: api.disable_execute_api_endpoint,
             root_resource_id: api.root_resource_id.clone(),
             security_policy: api.security_policy.clone(),
@@ -589,10 +598,7 @@ impl VpcLink {
             target_arns: link.target_arns.clone(),
             status: link.status,
             status_message: link.status_message.clone(),
-            tags: match tags {
-                TagsField::Include => Some(link.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&link.tags),
         }
     }
 }
@@ -756,10 +762,7 @@ impl ClientCertificate {
             pem_encoded_certificate: certificate.pem_encoded_certificate.clone(),
             created_date: certificate.created_date,
             expiration_date: certificate.expiration_date,
-            tags: match tags {
-                TagsField::Include => Some(certificate.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&certificate.tags),
         }
     }
 }
@@ -982,10 +985,7 @@ impl DomainName {
                 .ownership_verification_certificate_arn
                 .clone(),
             routing_mode: domain.routing_mode.as_str(),
-            tags: match tags {
-                TagsField::Include => Some(domain.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&domain.tags),
         }
     }
 }
@@ -1027,7 +1027,7 @@ pub struct DomainNameConfiguration {
 impl DomainNameV2 {
     /// The apigatewayv2 form of a domain name in `region`.
     pub fn from_model(domain: &m::DomainName, region: &str) -> DomainNameV2 {
-        let v1 = DomainName::from_model(domain, region, TagsField::Omit);
+        let v1 = DomainName::from_model(domain, region, TagsField::IfAny);
         let regional = domain.endpoint_type != m::EndpointType::Edge;
         let millis = crate::elbv2::xml::timestamp(domain.created_date.saturating_mul(1000));
         DomainNameV2 {

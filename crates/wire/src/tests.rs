@@ -70,7 +70,7 @@ fn method() -> m::Method {
 
 #[test]
 fn rest_api_on_create_omits_tags() {
-    insta::assert_json_snapshot!(RestApi::from_model(&api(), TagsField::Omit));
+    insta::assert_json_snapshot!(RestApi::from_model(&api(), TagsField::IfAny));
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn vpc_link_and_gateway_response() {
     };
     insta::assert_json_snapshot!(
         "vpc_link_create",
-        VpcLink::from_model(&link, TagsField::Omit)
+        VpcLink::from_model(&link, TagsField::IfAny)
     );
     let response =
         causeway_model::gateway_responses::effective_default("MISSING_AUTHENTICATION_TOKEN", &[]);
@@ -207,7 +207,7 @@ fn api_key() -> m::usage::ApiKey {
 fn api_key_shapes() {
     insta::assert_json_snapshot!(
         "api_key_create",
-        ApiKey::from_model(&api_key(), ValueField::Include, TagsField::Omit)
+        ApiKey::from_model(&api_key(), ValueField::Include, TagsField::IfAny)
     );
     insta::assert_json_snapshot!(
         "api_key_get",
@@ -242,7 +242,7 @@ fn usage_plan_shapes() {
     };
     insta::assert_json_snapshot!(
         "usage_plan_minimal",
-        UsagePlan::from_model(&plan, TagsField::Omit)
+        UsagePlan::from_model(&plan, TagsField::IfAny)
     );
     plan.description = Some("paying customers".into());
     plan.throttle = Some(m::usage::ThrottleSettings {

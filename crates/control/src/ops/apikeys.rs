@@ -78,7 +78,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         tags,
     };
     cx.put(kind::API_KEY, id, &key)?;
-    let reply = output::ApiKey::from_model(&key, ValueField::Include, TagsField::Omit);
+    let reply = output::ApiKey::from_model(&key, ValueField::Include, TagsField::IfAny);
     cx.state.insert_api_key(key);
     json(201, &reply)
 }
@@ -115,7 +115,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|k| {
             (
                 k.id.clone(),
-                output::ApiKey::from_model(k, value, TagsField::Omit),
+                output::ApiKey::from_model(k, value, TagsField::IfAny),
             )
         })
         .collect();

@@ -89,7 +89,7 @@ pub fn generate_certificate(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiE
         tags,
     };
     cx.put(kind::CLIENT_CERTIFICATE, id.clone(), &created)?;
-    let reply = output::ClientCertificate::from_model(&created, TagsField::Omit);
+    let reply = output::ClientCertificate::from_model(&created, TagsField::IfAny);
     cx.state.client_certificates.insert(id, created);
     json(201, &reply)
 }
@@ -110,7 +110,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|c| {
             (
                 c.client_certificate_id.clone(),
-                output::ClientCertificate::from_model(c, TagsField::Omit),
+                output::ClientCertificate::from_model(c, TagsField::IfAny),
             )
         })
         .collect();

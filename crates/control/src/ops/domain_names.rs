@@ -362,7 +362,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|d| {
             (
                 d.domain.domain_name.clone(),
-                output::DomainName::from_model(&d.domain, &region, TagsField::Omit),
+                output::DomainName::from_model(&d.domain, &region, TagsField::IfAny),
             )
         })
         .collect();

@@ -116,7 +116,7 @@ pub fn import(cx: &mut Ctx<'_>, query: &Query, body: &[u8]) -> Result<Reply, Api
         true,
     );
     crate::ops::documentation::save_parts(cx, &id, &documentation_parts, &BTreeMap::new())?;
-    let mut reply = output::RestApi::from_model(&api, TagsField::Omit);
+    let mut reply = output::RestApi::from_model(&api, TagsField::IfAny);
     reply.warnings = plan.warnings;
     let mut state = ApiState::new(api, resources, gateway_responses);
     state.models = models;

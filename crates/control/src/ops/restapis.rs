@@ -223,7 +223,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
             response,
         )?;
     }
-    let reply = output::RestApi::from_model(&api, TagsField::Omit);
+    let reply = output::RestApi::from_model(&api, TagsField::IfAny);
     let mut state = ApiState::new(api, resources, gateway_responses);
     state.models = models;
     state.request_validators = request_validators;
@@ -317,7 +317,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|a| {
             (
                 a.api.id.clone(),
-                output::RestApi::from_model(&a.api, TagsField::Omit),
+                output::RestApi::from_model(&a.api, TagsField::IfAny),
             )
         })
         .collect();

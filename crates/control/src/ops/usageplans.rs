@@ -131,7 +131,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
     };
     usage::check_usage_plan(&plan, None, &StateCatalog(cx.state), Missing::BadRequest)?;
     cx.put(kind::USAGE_PLAN, id.clone(), &plan)?;
-    let reply = output::UsagePlan::from_model(&plan, TagsField::Omit);
+    let reply = output::UsagePlan::from_model(&plan, TagsField::IfAny);
     cx.state.usage_plans.insert(id, plan);
     json(201, &reply)
 }
@@ -159,7 +159,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|p| {
             (
                 p.id.clone(),
-                output::UsagePlan::from_model(p, TagsField::Omit),
+                output::UsagePlan::from_model(p, TagsField::IfAny),
             )
         })
         .collect();

@@ -51,7 +51,7 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
         created_date: cx.now,
     };
     cx.put(kind::VPC_LINK, id.clone(), &link)?;
-    let reply = output::VpcLink::from_model(&link, TagsField::Omit);
+    let reply = output::VpcLink::from_model(&link, TagsField::IfAny);
     cx.state.vpc_links.insert(id, link);
     json(202, &reply)
 }
@@ -204,7 +204,7 @@ pub fn list(cx: &mut Ctx<'_>, query: &Query) -> Result<Reply, ApiError> {
         .map(|l| {
             (
                 l.id.clone(),
-                output::VpcLink::from_model(l, TagsField::Omit),
+                output::VpcLink::from_model(l, TagsField::IfAny),
             )
         })
         .collect();

@@ -596,6 +596,29 @@ async fn get_rest_apis_items_omit_unset_fields() {
     }
 }
 
+/// Tags given at creation are in the create answer and in the list's items, as in answers
+/// recorded from AWS (only unset ones are left out).
+#[tokio::test]
+async fn tags_given_at_creation_show_on_create_and_in_lists() {
+    let server = TestServer::start().await;
+    let raw = server
+        .post(
+            "/restapis",
+            r#"{"name":"tagged","tags":{"MY_TAG1":"MY_VALUE1"}}"#,
+        )
+        .await;
+    raw.assert_status(201);
+    assert_eq!(
+        raw.json()["tags"],
+        serde_json::json!({"MY_TAG1": "MY_VALUE1"})
+    );
+    let body = server.get("/restapis").await.json();
+    assert_eq!(
+        body["item"][0]["tags"],
+        serde_json::json!({"MY_TAG1": "MY_VALUE1"})
+    );
+}
+
 #[tokio::test]
 async fn create_rest_api_private_with_ipv4_rejected() {
     let server = TestServer::start().await;

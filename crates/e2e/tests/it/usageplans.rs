@@ -146,7 +146,14 @@ async fn create_usage_plan_with_everything() {
         .await
         .unwrap();
     assert_eq!(created.name(), Some("gold"));
-    assert!(created.tags().is_none(), "no tags on create");
+    // Tags given at creation come back (only unset ones are left out).
+    assert_eq!(
+        created.tags(),
+        Some(&std::collections::HashMap::from([(
+            "tier".to_owned(),
+            "gold".to_owned()
+        )]))
+    );
     let got = client
         .get_usage_plan()
         .usage_plan_id(created.id().unwrap())

@@ -50,10 +50,7 @@ impl ApiKey {
             created_date: key.created_date,
             last_updated_date: key.last_updated_date,
             stage_keys: key.stage_keys.clone(),
-            tags: match tags {
-                TagsField::Include => Some(key.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&key.tags),
         }
     }
 }
@@ -148,10 +145,7 @@ impl UsagePlan {
                 period: q.period,
             }),
             product_code: plan.product_code.clone(),
-            tags: match tags {
-                TagsField::Include => Some(plan.tags.clone()),
-                TagsField::Omit => None,
-            },
+            tags: tags.pick(&plan.tags),
         }
     }
 }

@@ -24,6 +24,10 @@ impl Drop for Running {
 }
 
 fn start(data_dir: &std::path::Path) -> Running {
+    start_with(data_dir, Stdio::null())
+}
+
+fn start_with(data_dir: &std::path::Path, stderr: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_causeway"))
         .args([
             "serve",
@@ -37,7 +41,7 @@ fn start(data_dir: &std::path::Path) -> Running {
         ])
         .arg(data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
@@ -153,6 +157,65 @@ fn serve_prints_endpoints_serves_and_stops_on_sigterm_keeping_data() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""name":"kept""#), "{body}");
     assert!(terminate(again).success());
+}
+
+/// The log goes to standard error; written to a file (or a pipe), it is plain text, without
+/// the colour codes a terminal gets.
+#[test]
+fn a_log_written_to_a_file_has_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("causeway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let running = start_with(&dir.path().join("data"), Stdio::from(log));
+    let gateway: SocketAddr = running
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("gateway listening on "))
+        .expect("the banner names the gateway")
+        .parse()
+        .unwrap();
+    let admin = running.admin;
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis",
+        r#"{"name":"logged","tags":{"_custom_id_":"logged"}}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = http(admin, "GET", "/restapis/logged/resources", "");
+    let root = body
+        .split(r#""id":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let method = format!("/restapis/logged/resources/{root}/methods/GET");
+    let (status, body) = http(admin, "PUT", &method, r#"{"authorizationType":"NONE"}"#);
+    assert_eq!(status, 201, "{body}");
+    // A backend that is not there: the invoke fails, and the log says why.
+    let (status, body) = http(
+        admin,
+        "PUT",
+        &format!("{method}/integration"),
+        r#"{"type":"HTTP_PROXY","httpMethod":"GET","uri":"http://127.0.0.1:1/"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis/logged/deployments",
+        r#"{"stageName":"prod"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = http(gateway, "GET", "/restapis/logged/prod/_user_request_/", "");
+    assert_eq!(status, 500);
+    assert!(terminate(running).success());
+    let written = std::fs::read_to_string(&log_path).unwrap();
+    assert!(written.contains("request failed"), "{written}");
+    assert!(
+        !written.contains('\u{1b}'),
+        "colour codes in the log: {written:?}"
+    );
 }
 
 /// How many times the process's threads have been switched out, from `/proc`.

@@ -94,9 +94,14 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn scope(call: &Call<'_>, payload: &[u8]) -> Scope {
-    let querystring = crate::request::query_pairs(call.query)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    // One value per name, as `$input.params(name)` and `method.request.querystring.NAME`
+    // take it (the first): `$input.params().querystring` is a map, whose keys are unique.
+    let mut querystring: Vec<(String, String)> = Vec::new();
+    for (name, value) in crate::request::query_pairs(call.query) {
+        if !querystring.iter().any(|(seen, _)| *seen == name) {
+            querystring.push((name.into_owned(), value.into_owned()));
+        }
+    }
     let header: Vec<(String, String)> = call
         .headers
         .iter()

@@ -2291,6 +2291,7 @@ async fn http_vtl_templates_map_requests_and_responses() {
   "upper": "$body.name.toUpperCase()",
   "id": "$input.params('id')",
   "q": "$input.params('q')",
+  "qs": "$input.params().querystring",
   "agent": "$input.params().header.get('x-agent')",
   "stage": "$context.stage",
   "resource": "$context.resourcePath",
@@ -2407,7 +2408,7 @@ async fn http_vtl_templates_map_requests_and_responses() {
     let raw = invoke
         .send(
             invoke
-                .request("POST", "/prod/request/42?q=a%20b")
+                .request("POST", "/prod/request/42?q=a%20b&q=again")
                 .header("content-type", "application/json")
                 .header("x-agent", "tester")
                 .body(r##"{"name":"felix","quote":"it's \"x\"","tags":["a","b","c"],"vip":true}"##),
@@ -2431,6 +2432,7 @@ async fn http_vtl_templates_map_requests_and_responses() {
             "upper": "FELIX",
             "id": "42",
             "q": "a b",
+            "qs": "{q=a b}",
             "agent": "tester",
             "stage": "prod",
             "resource": "/request/{id}",

@@ -873,7 +873,7 @@ async fn flush_usage_loop(
         // plan went is written, the loop sleeps until the configuration changes, so that an
         // idle server does not wake for it. (Shutdown writes what is left, as always.)
         changes.borrow_and_update();
-        if !control.has_usage_plans() {
+        if pending.is_empty() && !control.has_usage_plans() {
             pending = flush_usage(&control, &*limiter, pending).await;
             if pending.is_empty() {
                 if changes.changed().await.is_err() {

@@ -1,12 +1,12 @@
 //! CreateVpcLink, GetVpcLink(s), UpdateVpcLink, DeleteVpcLink, and the status life cycle.
 
+use std::collections::BTreeSet;
+
 use causeway_model::arn::parse_load_balancer_arn;
 use causeway_model::elb::LoadBalancerState;
 use causeway_model::{ApiError, ConnectionType, VpcLink, VpcLinkStatus, patch};
 use causeway_wire::input;
 use causeway_wire::output::{self, Page, TagsField};
-
-use std::collections::BTreeSet;
 
 use crate::Reply;
 use crate::ctx::{Ctx, Query, check_tags, empty, json, paginate, patch_operations};

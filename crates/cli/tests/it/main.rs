@@ -81,6 +81,44 @@ fn start_with(data_dir: &std::path::Path, stderr: Stdio) -> Running {
     }
 }
 
+impl Running {
+    /// The gateway's address, from the banner.
+    fn gateway(&self) -> SocketAddr {
+        self.lines
+            .iter()
+            .find_map(|l| l.strip_prefix("gateway listening on "))
+            .expect("the banner names the gateway")
+            .parse()
+            .unwrap()
+    }
+}
+
+/// The first `"id"` of a JSON answer.
+fn first_id(body: &str) -> String {
+    body.split(r#""id":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// Creates the API `id` (pinned with `_custom_id_`) with a GET method on its root, and
+/// returns that method's path on the management API.
+fn root_get_method(admin: SocketAddr, id: &str) -> String {
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/restapis",
+        &format!(r#"{{"name":"{id}","tags":{{"_custom_id_":"{id}"}}}}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = http(admin, "GET", &format!("/restapis/{id}/resources"), "");
+    let method = format!("/restapis/{id}/resources/{}/methods/GET", first_id(&body));
+    let (status, body) = http(admin, "PUT", &method, r#"{"authorizationType":"NONE"}"#);
+    assert_eq!(status, 201, "{body}");
+    method
+}
+
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
     request(addr, method, path, "application/json", body)
 }
@@ -167,31 +205,9 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
     let log_path = dir.path().join("causeway.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let running = start_with(&dir.path().join("data"), Stdio::from(log));
-    let gateway: SocketAddr = running
-        .lines
-        .iter()
-        .find_map(|l| l.strip_prefix("gateway listening on "))
-        .expect("the banner names the gateway")
-        .parse()
-        .unwrap();
+    let gateway = running.gateway();
     let admin = running.admin;
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/restapis",
-        r#"{"name":"logged","tags":{"_custom_id_":"logged"}}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    let (_, body) = http(admin, "GET", "/restapis/logged/resources", "");
-    let root = body
-        .split(r#""id":""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let method = format!("/restapis/logged/resources/{root}/methods/GET");
-    let (status, body) = http(admin, "PUT", &method, r#"{"authorizationType":"NONE"}"#);
-    assert_eq!(status, 201, "{body}");
+    let method = root_get_method(admin, "logged");
     // A backend that is not there: the invoke fails, and the log says why.
     let (status, body) = http(
         admin,
@@ -241,31 +257,10 @@ fn switches(pid: u32) -> u64 {
 fn an_idle_server_does_not_wake() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(dir.path());
-    let gateway: SocketAddr = running
-        .lines
-        .iter()
-        .find_map(|l| l.strip_prefix("gateway listening on "))
-        .expect("the banner names the gateway")
-        .parse()
-        .unwrap();
+    let gateway = running.gateway();
     let admin = running.admin;
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/restapis",
-        r#"{"name":"idle","tags":{"_custom_id_":"idle"}}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    let (_, body) = http(admin, "GET", "/restapis/idle/resources", "");
-    let root = body
-        .split(r#""id":""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let method = format!("/restapis/idle/resources/{root}/methods/GET");
+    let method = root_get_method(admin, "idle");
     for (path, body) in [
-        (method.clone(), r#"{"authorizationType":"NONE"}"#.to_owned()),
         (format!("{method}/responses/200"), "{}".to_owned()),
         (
             format!("{method}/integration"),
@@ -343,12 +338,7 @@ fn an_idle_server_does_not_wake() {
         &format!(r#"{{"name":"idle","targetArns":["{lb}"]}}"#),
     );
     assert_eq!(status, 202, "{body}");
-    let link = body
-        .split(r#""id":""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let link = first_id(&body);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (_, body) = http(admin, "GET", &format!("/vpclinks/{link}"), "");

@@ -119,6 +119,19 @@ fn root_get_method(admin: SocketAddr, id: &str) -> String {
     method
 }
 
+/// GETs `path` from the gateway until it answers `status`, for at most 5 s (a deployment
+/// reaches the gateway a moment after the management API answers); the last answer.
+fn invoke_until(gateway: SocketAddr, path: &str, status: u16) -> (u16, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = http(gateway, "GET", path, "");
+        if answer.0 == status || std::time::Instant::now() >= deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
     request(addr, method, path, "application/json", body)
 }
@@ -223,7 +236,7 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
         r#"{"stageName":"prod"}"#,
     );
     assert_eq!(status, 201, "{body}");
-    let (status, _) = http(gateway, "GET", "/restapis/logged/prod/_user_request_/", "");
+    let (status, _) = invoke_until(gateway, "/restapis/logged/prod/_user_request_/", 500);
     assert_eq!(status, 500);
     assert!(terminate(running).success());
     let written = std::fs::read_to_string(&log_path).unwrap();
@@ -282,7 +295,7 @@ fn an_idle_server_does_not_wake() {
         r#"{"stageName":"prod"}"#,
     );
     assert_eq!(status, 201, "{body}");
-    let (status, body) = http(gateway, "GET", "/restapis/idle/prod/_user_request_/", "");
+    let (status, body) = invoke_until(gateway, "/restapis/idle/prod/_user_request_/", 200);
     assert_eq!((status, body.as_str()), (200, r#"{"idle": true}"#));
 
     // Let the writes and the connection settle, then watch.
@@ -594,16 +607,7 @@ paths:
             .output()
             .unwrap()
     };
-    let invoke = |path: &str| -> (u16, String) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let answer = http(gateway, "GET", path, "");
-            if answer.0 == 200 || std::time::Instant::now() >= deadline {
-                return answer;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let invoke = |path: &str| invoke_until(gateway, path, 200);
 
     std::fs::write(&file, spec("first")).unwrap();
     let out = deploy(&file);

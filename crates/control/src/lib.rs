@@ -183,6 +183,17 @@ pub struct Control {
     gateway_plan: watch::Sender<Arc<causeway_model::gateway::GatewayPlan>>,
 }
 
+/// What the VPC link loop has to do ([`Control::vpc_link_look`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VpcLinkLook {
+    /// A link would change: run [`Control::reconcile_vpc_links`].
+    Settle,
+    /// Links follow NLB nodes elsewhere, which nothing signals: look again on a timer.
+    Watch,
+    /// Every link is settled: nothing changes until the configuration or the engine does.
+    Wait,
+}
+
 #[derive(Debug)]
 struct Inner {
     state: state::State,
@@ -537,28 +548,25 @@ impl Control {
         }
     }
 
-    /// Whether [`Self::reconcile_vpc_links`] may change a link, judged from memory and the
-    /// engine's live view without reading the store: the caller skips it (and the store read
-    /// it starts with) when not. With a shared store, other nodes' writes reach this state
-    /// through the store watcher. State busy with another operation counts as yes.
-    pub fn vpc_links_unsettled(&self) -> bool {
+    /// What the VPC link loop has to do, judged from memory and the engine's live view
+    /// without reading the store (with a shared store, other nodes' writes reach this state
+    /// through the store watcher). State busy with another operation means settling, which
+    /// waits for it.
+    pub fn vpc_link_look(&self) -> VpcLinkLook {
         let data_plane = self.data_plane();
-        match self.inner.try_lock() {
-            Ok(inner) => {
-                ops::vpclinks::unsettled(&inner.state, data_plane.as_deref())
-                    || ops::vpclinks_v2::unsettled(&inner.state)
-            }
-            Err(_) => true,
-        }
-    }
-
-    /// Whether a link's status depends on NLB nodes elsewhere (their tunnels, and what other
-    /// processes announced in the store), which changes without any signal here: such links
-    /// must be looked at on a timer. State busy with another operation counts as yes.
-    pub fn vpc_links_follow_remote(&self) -> bool {
-        match self.inner.try_lock() {
-            Ok(inner) => ops::vpclinks::follow_remote(&inner.state),
-            Err(_) => true,
+        let Ok(inner) = self.inner.try_lock() else {
+            return VpcLinkLook::Settle;
+        };
+        let state = &inner.state;
+        let remote = state.remote_load_balancers();
+        if ops::vpclinks::unsettled(state, &remote, data_plane.as_deref())
+            || ops::vpclinks_v2::unsettled(state)
+        {
+            VpcLinkLook::Settle
+        } else if ops::vpclinks::follow_remote(state, &remote) {
+            VpcLinkLook::Watch
+        } else {
+            VpcLinkLook::Wait
         }
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 pub use causeway_control::AccountThrottle;
 use causeway_control::dataplane::{DataPlane, TestInvokeFuture};
-use causeway_control::{Control, ControlConfig};
+use causeway_control::{Control, ControlConfig, VpcLinkLook};
 pub use causeway_gateway::aws::{AwsCredentials, AwsServices};
 pub use causeway_gateway::cognito::HttpUrl;
 pub use causeway_gateway::lambda::LambdaEndpoint;
@@ -792,15 +792,19 @@ async fn reconcile_loop(
             }
             continue;
         }
-        if control.vpc_links_unsettled() {
-            let control = control.clone();
-            let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
-        } else if !control.vpc_links_follow_remote() {
-            tokio::select! {
-                changed = changes.changed() => if changed.is_err() { return },
-                changed = engine_applied.changed() => if changed.is_err() { return },
+        match control.vpc_link_look() {
+            VpcLinkLook::Settle => {
+                let control = control.clone();
+                let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
             }
-            continue;
+            VpcLinkLook::Watch => {}
+            VpcLinkLook::Wait => {
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { return },
+                    changed = engine_applied.changed() => if changed.is_err() { return },
+                }
+                continue;
+            }
         }
         // After a round of settling (which a busy or unreadable store may leave undone), or
         // while links follow nodes elsewhere: the next look waits for the tick.

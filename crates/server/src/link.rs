@@ -197,8 +197,7 @@ pub async fn push_plans(
         // The tick looks again at nodes admitted elsewhere and renews the announcement:
         // needed only while a node is connected or tunnels are announced. Otherwise the loop
         // sleeps until a node connects or the plans change, and an idle server does not wake.
-        let ticking =
-            !streams.is_empty() || !announced.0.is_empty() || !registry.connections().is_empty();
+        let ticking = !announced.0.is_empty() || !registry.connections().is_empty();
         tokio::select! {
             changed = connected.changed() => if changed.is_err() { return },
             changed = changes.changed() => if changed.is_err() { return },

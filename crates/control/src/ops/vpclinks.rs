@@ -60,20 +60,19 @@ pub fn create(cx: &mut Ctx<'_>, body: &[u8]) -> Result<Reply, ApiError> {
 /// and runs, or `FAILED` with a message that says why not. An `AVAILABLE` link whose load
 /// balancer is deleted or fails becomes `FAILED` too.
 pub fn reconcile(cx: &mut Ctx<'_>) {
-    let candidates: Vec<String> = cx
-        .state
-        .vpc_links
-        .values()
-        .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
-        .map(|l| l.id.clone())
-        .collect();
+    let remote = cx.state.remote_load_balancers();
+    let candidates: Vec<String> = live(cx.state).map(|l| l.id.clone()).collect();
     for id in candidates {
         let Some(mut link) = cx.state.vpc_links.get(&id).cloned() else {
             continue;
         };
-        let Some((status, message)) =
-            settled(&link, cx.state, cx.data_plane, &cx.tunnels_elsewhere)
-        else {
+        let Some((status, message)) = settled(
+            &link,
+            cx.state,
+            &remote,
+            cx.data_plane,
+            &cx.tunnels_elsewhere,
+        ) else {
             continue;
         };
         if link.status == status && link.status_message.as_deref() == Some(message.as_str()) {
@@ -89,41 +88,46 @@ pub fn reconcile(cx: &mut Ctx<'_>) {
 
 /// Whether [`reconcile`] may change a link: a `PENDING` or `AVAILABLE` one whose status and
 /// message are not what its load balancer makes them now. A link to a load balancer that an
-/// NLB node elsewhere serves, and that no tunnel here reaches, depends on what other
-/// processes announced in the store: it counts as changing, so that the caller reads it.
-pub fn unsettled(state: &State, data_plane: Option<&dyn DataPlane>) -> bool {
-    let remote = state.remote_load_balancers();
+/// NLB node elsewhere serves (`remote`, from [`State::remote_load_balancers`]), and that no
+/// tunnel here reaches, depends on what other processes announced in the store: it counts as
+/// changing, so that the caller reads it.
+pub fn unsettled(
+    state: &State,
+    remote: &BTreeSet<String>,
+    data_plane: Option<&dyn DataPlane>,
+) -> bool {
     let nothing_elsewhere = BTreeSet::new();
+    live(state).any(|link| {
+        let arn = link.target_arns.first().map_or("", String::as_str);
+        if remote.contains(arn) && !data_plane.is_some_and(|dp| dp.node_connected(arn)) {
+            return true;
+        }
+        settled(link, state, remote, data_plane, &nothing_elsewhere).is_some_and(
+            |(status, message)| {
+                link.status != status || link.status_message.as_deref() != Some(message.as_str())
+            },
+        )
+    })
+}
+
+/// Whether a `PENDING` or `AVAILABLE` link goes to a load balancer that an NLB node runs
+/// elsewhere (`remote`): its status follows tunnels that come and go, and other processes'
+/// announcements that expire, which nothing here signals. Such links are looked at on a timer.
+pub fn follow_remote(state: &State, remote: &BTreeSet<String>) -> bool {
+    !remote.is_empty()
+        && live(state).any(|l| {
+            l.target_arns
+                .first()
+                .is_some_and(|arn| remote.contains(arn))
+        })
+}
+
+/// The links whose status may still change: `PENDING` and `AVAILABLE` ones.
+fn live(state: &State) -> impl Iterator<Item = &VpcLink> {
     state
         .vpc_links
         .values()
         .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
-        .any(|link| {
-            let arn = link.target_arns.first().map_or("", String::as_str);
-            if remote.contains(arn) && !data_plane.is_some_and(|dp| dp.node_connected(arn)) {
-                return true;
-            }
-            settled(link, state, data_plane, &nothing_elsewhere).is_some_and(|(status, message)| {
-                link.status != status || link.status_message.as_deref() != Some(message.as_str())
-            })
-        })
-}
-
-/// Whether a `PENDING` or `AVAILABLE` link goes to a load balancer that an NLB node runs
-/// elsewhere: its status follows tunnels that come and go, and other processes'
-/// announcements that expire, which nothing here signals. Such links are looked at on a timer.
-pub fn follow_remote(state: &State) -> bool {
-    let remote = state.remote_load_balancers();
-    !remote.is_empty()
-        && state
-            .vpc_links
-            .values()
-            .filter(|l| matches!(l.status, VpcLinkStatus::Pending | VpcLinkStatus::Available))
-            .any(|l| {
-                l.target_arns
-                    .first()
-                    .is_some_and(|arn| remote.contains(arn))
-            })
 }
 
 /// The status and message a `PENDING` or `AVAILABLE` link should have now; `None` while its
@@ -131,6 +135,7 @@ pub fn follow_remote(state: &State) -> bool {
 fn settled(
     link: &VpcLink,
     state: &State,
+    remote: &BTreeSet<String>,
     data_plane: Option<&dyn DataPlane>,
     tunnels_elsewhere: &BTreeSet<String>,
 ) -> Option<(VpcLinkStatus, String)> {
@@ -147,7 +152,7 @@ fn settled(
             ),
         ),
         // Served by an NLB node elsewhere: usable while the node's tunnel is up.
-        Some(_) if state.remote_load_balancers().contains(arn) => {
+        Some(_) if remote.contains(arn) => {
             if data_plane.is_some_and(|dp| dp.node_connected(arn))
                 || tunnels_elsewhere.contains(arn)
             {

@@ -765,7 +765,7 @@ async fn serve_stage<'a>(
         client_cert: context.client_cert,
     };
     let called = stage.access_log.is_some().then(std::time::Instant::now);
-    let response = integration::run(call).await?;
+    let response = integration::run(&call).await?;
     if let Some(called) = called {
         context.integration = Some((response.status().as_u16(), called.elapsed()));
     }

@@ -262,7 +262,7 @@ async fn execute<'a>(
     };
     let trace_id = std::sync::OnceLock::new();
     let snapshot = gateway.snapshot();
-    integration::run(integration::Call {
+    integration::run(&integration::Call {
         secure: true,
         method: request.method,
         headers: request.headers,

@@ -188,7 +188,9 @@ pub struct Control {
 pub enum VpcLinkLook {
     /// A link would change: run [`Control::reconcile_vpc_links`].
     Settle,
-    /// Links follow NLB nodes elsewhere, which nothing signals: look again on a timer.
+    /// Every link is settled, and some go to load balancers of NLB nodes whose tunnels end
+    /// here: look again when a tunnel comes or goes (or the configuration or the engine
+    /// changes).
     Watch,
     /// Every link is settled: nothing changes until the configuration or the engine does.
     Wait,

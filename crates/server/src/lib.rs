@@ -545,7 +545,11 @@ impl Server {
             let (tx, rx) = oneshot::channel::<()>();
             shutdown = Some(tx);
             let app = causeway_control::router(control.clone());
-            let reconciler = tokio::spawn(reconcile_loop(control.clone(), engine_applied));
+            let reconciler = tokio::spawn(reconcile_loop(
+                control.clone(),
+                engine_applied,
+                registry.watch_connected(),
+            ));
             let head_timeout = config.request_head_timeout;
             admin_task = Some(tokio::spawn(async move {
                 serve_admin(listener, app, head_timeout, async {
@@ -778,6 +782,7 @@ async fn follow_store(control: Arc<Control>, mut revisions: tokio::sync::watch::
 async fn reconcile_loop(
     control: Arc<Control>,
     mut engine_applied: tokio::sync::watch::Receiver<u64>,
+    mut tunnels: tokio::sync::watch::Receiver<Arc<std::collections::BTreeSet<String>>>,
 ) {
     let mut changes = control.subscribe_gateway_plan();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
@@ -786,29 +791,33 @@ async fn reconcile_loop(
         // Seen before the looks below, so that a change after them wakes the waits.
         changes.borrow_and_update();
         engine_applied.borrow_and_update();
+        tunnels.borrow_and_update();
         if !control.has_vpc_links() {
             if changes.changed().await.is_err() {
                 return;
             }
             continue;
         }
-        match control.vpc_link_look() {
-            VpcLinkLook::Settle => {
-                let control = control.clone();
-                let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
-            }
-            VpcLinkLook::Watch => {}
-            VpcLinkLook::Wait => {
-                tokio::select! {
-                    changed = changes.changed() => if changed.is_err() { return },
-                    changed = engine_applied.changed() => if changed.is_err() { return },
-                }
-                continue;
-            }
+        let look = control.vpc_link_look();
+        if let VpcLinkLook::Settle = look {
+            let control = control.clone();
+            let _ = tokio::task::spawn_blocking(move || control.reconcile_vpc_links()).await;
+            // After a round of settling (which a busy or unreadable store may leave undone,
+            // and which links to load balancers that other processes' NLB nodes serve need
+            // again as those processes' announcements come and go): the next look waits for
+            // the tick.
+            tick.tick().await;
+            continue;
         }
-        // After a round of settling (which a busy or unreadable store may leave undone), or
-        // while links follow nodes elsewhere: the next look waits for the tick.
-        tick.tick().await;
+        // Settled. Links to load balancers of NLB nodes whose tunnels end here (`Watch`)
+        // change when a tunnel comes or goes, which the registry signals; the others when
+        // the plan or the engine does.
+        let watch_tunnels = matches!(look, VpcLinkLook::Watch);
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return },
+            changed = engine_applied.changed() => if changed.is_err() { return },
+            changed = tunnels.changed(), if watch_tunnels => if changed.is_err() { return },
+        }
     }
 }
 

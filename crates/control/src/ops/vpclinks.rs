@@ -111,8 +111,10 @@ pub fn unsettled(
 }
 
 /// Whether a `PENDING` or `AVAILABLE` link goes to a load balancer that an NLB node runs
-/// elsewhere (`remote`): its status follows tunnels that come and go, and other processes'
-/// announcements that expire, which nothing here signals. Such links are looked at on a timer.
+/// elsewhere (`remote`): its status follows the tunnels that come and go. While no tunnel
+/// here reaches such a load balancer, the link follows other processes' announcements,
+/// which expire without a signal: [`unsettled`] counts it as changing, and the caller looks
+/// on a timer. Once one does, the registry of tunnels signals its going.
 pub fn follow_remote(state: &State, remote: &BTreeSet<String>) -> bool {
     !remote.is_empty()
         && live(state).any(|l| {

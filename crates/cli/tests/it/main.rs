@@ -248,6 +248,15 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
 }
 
 /// How many times the process's threads have been switched out, from `/proc`.
+/// How often the process `pid` wakes in three seconds, after one to let what it was doing
+/// settle.
+fn wakes_in_three_seconds(pid: u32) -> u64 {
+    std::thread::sleep(Duration::from_secs(1));
+    let before = switches(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    switches(pid) - before
+}
+
 fn switches(pid: u32) -> u64 {
     let mut total = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
@@ -298,11 +307,7 @@ fn an_idle_server_does_not_wake() {
     let (status, body) = invoke_until(gateway, "/restapis/idle/prod/_user_request_/", 200);
     assert_eq!((status, body.as_str()), (200, r#"{"idle": true}"#));
 
-    // Let the writes and the connection settle, then watch.
-    std::thread::sleep(Duration::from_secs(1));
-    let before = switches(running.child.id());
-    std::thread::sleep(Duration::from_secs(3));
-    let woke = switches(running.child.id()) - before;
+    let woke = wakes_in_three_seconds(running.child.id());
     assert!(woke <= 3, "the idle server woke {woke} times in 3 s");
 
     // Then a network load balancer and a VPC link to it: once the link is AVAILABLE, the
@@ -328,19 +333,8 @@ fn an_idle_server_does_not_wake() {
         encode(&lb),
         encode(&tg)
     ));
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/vpclinks",
-        &format!(r#"{{"name":"idle","targetArns":["{lb}"]}}"#),
-    );
-    assert_eq!(status, 202, "{body}");
-    let link = first_id(&body);
-    until_available(admin, &link);
-    std::thread::sleep(Duration::from_secs(1));
-    let before = switches(running.child.id());
-    std::thread::sleep(Duration::from_secs(3));
-    let woke = switches(running.child.id()) - before;
+    available_link(admin, "idle", &lb);
+    let woke = wakes_in_three_seconds(running.child.id());
     assert!(
         woke <= 3,
         "the idle server with a VPC link woke {woke} times in 3 s"
@@ -396,19 +390,8 @@ fn a_server_with_a_tunnelled_load_balancer_does_not_poll_its_link() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/vpclinks",
-        &format!(r#"{{"name":"far","targetArns":["{lb}"]}}"#),
-    );
-    assert_eq!(status, 202, "{body}");
-    let link = first_id(&body);
-    until_available(admin, &link);
-    std::thread::sleep(Duration::from_secs(1));
-    let before = switches(running.child.id());
-    std::thread::sleep(Duration::from_secs(3));
-    let woke = switches(running.child.id()) - before;
+    let link = available_link(admin, "far", &lb);
+    let woke = wakes_in_three_seconds(running.child.id());
     let _ = node.kill();
     let _ = node.wait();
     assert!(
@@ -453,13 +436,22 @@ fn between(text: &str, tag: &str) -> String {
     text[start..].split('<').next().unwrap().to_owned()
 }
 
-/// Waits (up to 10 s) for the VPC link `link` to be `AVAILABLE`.
-fn until_available(admin: SocketAddr, link: &str) {
+/// Creates a VPC link named `name` to the load balancer `lb`, waits (up to 10 s) for it to
+/// be `AVAILABLE`, and returns its id.
+fn available_link(admin: SocketAddr, name: &str, lb: &str) -> String {
+    let (status, body) = http(
+        admin,
+        "POST",
+        "/vpclinks",
+        &format!(r#"{{"name":"{name}","targetArns":["{lb}"]}}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    let link = first_id(&body);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (_, body) = http(admin, "GET", &format!("/vpclinks/{link}"), "");
         if body.contains(r#""status":"AVAILABLE""#) {
-            return;
+            return link;
         }
         assert!(
             std::time::Instant::now() < deadline,

@@ -216,12 +216,7 @@ impl PooledBody {
             Framing::Empty => None,
             Framing::Length(length) if (connection.read.len() as u64) >= length => {
                 let whole = connection.read.split_to(length as usize).freeze();
-                let mut body = PooledBody(Box::new(Inner {
-                    state: State::Whole(whole),
-                    raw,
-                    home,
-                    deadline: None,
-                }));
+                let mut body = PooledBody::with(State::Whole(whole), raw, home);
                 body.check_in(connection, head.keep_alive, now);
                 return Ok(body);
             }
@@ -229,12 +224,7 @@ impl PooledBody {
             Framing::Chunked => Some(Reading::Chunked(ChunkedDecoder::new())),
             Framing::UntilClose => Some(Reading::UntilClose),
         };
-        let mut body = PooledBody(Box::new(Inner {
-            state: State::Done,
-            raw,
-            home,
-            deadline: None,
-        }));
+        let mut body = PooledBody::with(State::Done, raw, home);
         match reading {
             None => body.check_in(connection, head.keep_alive, now),
             Some(framing) => {
@@ -248,26 +238,29 @@ impl PooledBody {
         Ok(body)
     }
 
+    fn with(
+        state: State,
+        raw: Option<crate::conn::RawHeaders>,
+        home: Option<(Arc<Pool>, Arc<str>)>,
+    ) -> PooledBody {
+        PooledBody(Box::new(Inner {
+            state,
+            raw,
+            home,
+            deadline: None,
+        }))
+    }
+
     /// A body held whole, with no connection behind it.
     #[cfg(test)]
     pub(crate) fn whole(bytes: Bytes) -> PooledBody {
-        PooledBody(Box::new(Inner {
-            state: State::Whole(bytes),
-            raw: None,
-            home: None,
-            deadline: None,
-        }))
+        PooledBody::with(State::Whole(bytes), None, None)
     }
 
     /// An answer the stage cache kept: whole, with the backend's headers as they came, and
     /// no connection behind it.
     pub(crate) fn kept(raw: crate::conn::RawHeaders, bytes: Bytes) -> PooledBody {
-        PooledBody(Box::new(Inner {
-            state: State::Whole(bytes),
-            raw: Some(raw),
-            home: None,
-            deadline: None,
-        }))
+        PooledBody::with(State::Whole(bytes), Some(raw), None)
     }
 
     /// When the rest of the body must have come: the integration's timeout counts from

@@ -93,6 +93,17 @@ impl Running {
     }
 }
 
+/// Deploys the API `id` to a stage `prod`.
+fn deploy_prod(admin: SocketAddr, id: &str) {
+    let (status, body) = http(
+        admin,
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        r#"{"stageName":"prod"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
 /// The first `"id"` of a JSON answer.
 fn first_id(body: &str) -> String {
     body.split(r#""id":""#)
@@ -229,13 +240,7 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
         r#"{"type":"HTTP_PROXY","httpMethod":"GET","uri":"http://127.0.0.1:1/"}"#,
     );
     assert_eq!(status, 201, "{body}");
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/restapis/logged/deployments",
-        r#"{"stageName":"prod"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
+    deploy_prod(admin, "logged");
     let (status, _) = invoke_until(gateway, "/restapis/logged/prod/_user_request_/", 500);
     assert_eq!(status, 500);
     assert!(terminate(running).success());
@@ -297,13 +302,7 @@ fn an_idle_server_does_not_wake() {
         let (status, reply) = http(admin, "PUT", &path, &body);
         assert_eq!(status, 201, "{path}: {reply}");
     }
-    let (status, body) = http(
-        admin,
-        "POST",
-        "/restapis/idle/deployments",
-        r#"{"stageName":"prod"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
+    deploy_prod(admin, "idle");
     let (status, body) = invoke_until(gateway, "/restapis/idle/prod/_user_request_/", 200);
     assert_eq!((status, body.as_str()), (200, r#"{"idle": true}"#));
 

@@ -26,6 +26,8 @@
 #   private-keyed  as private, with apiKeyRequired and a usage plan (throttle and quota) that
 #            counts every request; send the header `x-api-key: causeway-bench-key-0123456789`
 # Usage: x-causeway.sh MODE PORT BACKEND TMP
+# CAUSEWAY_BIN: the binary to run (default: target/release/causeway; bench/pgo-build.sh
+# makes target/pgo/causeway).
 # Runs in the foreground (the harness stops its process group at the end).
 set -euo pipefail
 MODE="${1:?mode: nlb|nlb-tls|private|private-keyed|tunnel|internet|internet-cached|internet-logged|internet-waf|internet-redis}"; PORT="${2:?port}"; BACKEND="${3:?backend host:port}"; DIR="${4:-$(mktemp -d)}"

@@ -104,7 +104,12 @@ train internet-logged 18993 "$GATEWAY_PATH"
 train internet-waf 18994 "$GATEWAY_PATH"
 train private-keyed 18995 "$GATEWAY_PATH" -H "x-api-key: causeway-bench-key-0123456789"
 
-"$PROFDATA" merge -o "$WORK/causeway.profdata" "$RAW"
-build "-Cprofile-use=$WORK/causeway.profdata" "$ROOT/target/pgo-use"
+# Named by its content: cargo does not watch the file a flag names, but it rebuilds every
+# crate when the flags change, so a new profile reaches the dependencies too.
+rm -f "$WORK"/causeway-*.profdata
+"$PROFDATA" merge -o "$WORK/merged.profdata" "$RAW"
+PROFILE="$WORK/causeway-$(sha256sum "$WORK/merged.profdata" | cut -c1-16).profdata"
+mv "$WORK/merged.profdata" "$PROFILE"
+build "-Cprofile-use=$PROFILE" "$ROOT/target/pgo-use"
 cp "$ROOT/target/pgo-use/$HOST/release/causeway" "$WORK/causeway"
 echo "built $WORK/causeway"

@@ -68,9 +68,10 @@ EOF
 nginx -c "$TMP/backend.conf"
 
 # One scenario: serve it, load it, stop it (SIGTERM: the counts are written on exit).
+# Usage: train MODE PORT PATH [HEADER] (a header every request carries).
 train() {
-  local mode="$1" port="$2" path="$3"
-  shift 3
+  local mode="$1" port="$2" path="$3" header=()
+  [ -n "${4:-}" ] && header=(-H "$4")
   local dir="$TMP/$mode"
   mkdir -p "$dir"
   CAUSEWAY_BIN="$INSTRUMENTED" setsid "$HERE/x-causeway.sh" "$mode" "$port" \
@@ -78,16 +79,14 @@ train() {
   local script=$!
   local url="http://127.0.0.1:$port$path"
   for _ in $(seq 1 300); do
-    curl -sf "$@" "$url" > /dev/null 2>&1 && break
+    curl -sf "${header[@]}" "$url" > /dev/null 2>&1 && break
     sleep 0.2
   done
-  curl -sf "$@" "$url" > /dev/null || { echo "scenario $mode did not come up" >&2; cat "$dir/script.out" >&2; exit 1; }
-  local headers=()
-  for arg in "$@"; do [ "$arg" != -H ] && headers+=(-H "$arg"); done
-  wrk -t1 -c64 -d5s "${headers[@]}" "$url" > /dev/null
-  wrk -t1 -c4 -d3s "${headers[@]}" "$url" > /dev/null
-  curl -s -o /dev/null -X POST --data 'a body' "$@" "$url" || true
-  curl -s -o /dev/null "$@" "http://127.0.0.1:$port/restapis/bench/prod/_user_request_" || true
+  curl -sf "${header[@]}" "$url" > /dev/null || { echo "scenario $mode did not come up" >&2; cat "$dir/script.out" >&2; exit 1; }
+  wrk -t1 -c64 -d5s "${header[@]}" "$url" > /dev/null
+  wrk -t1 -c4 -d3s "${header[@]}" "$url" > /dev/null
+  curl -s -o /dev/null -X POST --data 'a body' "${header[@]}" "$url" || true
+  curl -s -o /dev/null "${header[@]}" "http://127.0.0.1:$port/restapis/bench/prod/_user_request_" || true
   pkill -TERM -f -- "--data-dir $dir/data" || true
   for _ in $(seq 1 100); do
     pgrep -f -- "--data-dir $dir/data" > /dev/null || break
@@ -102,7 +101,7 @@ train private 18991 "$GATEWAY_PATH"
 train nlb 18992 /ping
 train internet-logged 18993 "$GATEWAY_PATH"
 train internet-waf 18994 "$GATEWAY_PATH"
-train private-keyed 18995 "$GATEWAY_PATH" -H "x-api-key: causeway-bench-key-0123456789"
+train private-keyed 18995 "$GATEWAY_PATH" "x-api-key: causeway-bench-key-0123456789"
 
 # Named by its content: cargo does not watch the file a flag names, but it rebuilds every
 # crate when the flags change, so a new profile reaches the dependencies too.

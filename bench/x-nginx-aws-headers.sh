@@ -15,6 +15,7 @@
 #                                production nginx gives random ids (the gateway's are random)
 # Usage: [NGINX_IDS=counter|random] x-nginx-aws-headers.sh PORT BACKEND TMP. Runs in the foreground.
 set -euo pipefail
+. "$(dirname "$0")/nginx-b.sh"
 PORT="${1:?port}"; BACKEND="${2:?backend host:port}"; DIR="${3:-$(mktemp -d)}"
 mkdir -p "$DIR"
 case "${NGINX_IDS:-counter}" in
@@ -34,14 +35,7 @@ pid $DIR/nginx-aws-headers.pid;
 error_log $DIR/nginx-aws-headers.error.log warn;
 events { worker_connections 4096; }
 http {
-    access_log off;
-    keepalive_timeout 75s;
-    keepalive_requests 1000000;
-    client_body_temp_path $DIR/body;
-    proxy_temp_path       $DIR/proxy;
-    fastcgi_temp_path     $DIR/fastcgi;
-    uwsgi_temp_path       $DIR/uwsgi;
-    scgi_temp_path        $DIR/scgi;
+$(nginx_b_http_settings "$DIR")
     # Root=1-{8 hex}-{24 hex}, as AWS's trace ids, from nginx's per-request random id.
     map \$request_id \$trace_id {
         "~^(?<t>.{8})(?<r>.{24})\$" "Root=1-\$t-\$r";
@@ -49,12 +43,7 @@ http {
     map \$request_id \$apigw_id {
         "~^(?<i>.{15})" "\${i}=";
     }
-    upstream backend {
-        server $BACKEND;
-        keepalive 256;
-        keepalive_requests 1000000;
-        keepalive_timeout 75s;
-    }
+$(nginx_b_upstream "$BACKEND")
     server {
         listen 127.0.0.1:$PORT backlog=4096;
         location / {

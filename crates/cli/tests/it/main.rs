@@ -252,7 +252,6 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
     );
 }
 
-/// How many times the process's threads have been switched out, from `/proc`.
 /// How often the process `pid` wakes in three seconds, after one to let what it was doing
 /// settle.
 fn wakes_in_three_seconds(pid: u32) -> u64 {
@@ -262,6 +261,7 @@ fn wakes_in_three_seconds(pid: u32) -> u64 {
     switches(pid) - before
 }
 
+/// How many times the process's threads have been switched out, from `/proc`.
 fn switches(pid: u32) -> u64 {
     let mut total = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
